@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from tuangou.accounts import schemas
+from tuangou.accounts import service as accounts
+from tuangou.api.deps import Caller
+from tuangou.core.db import run_in_transaction, unit_of_work
+
+router = APIRouter(tags=["accounts"])
+
+
+def _session_reply(user: Any) -> dict[str, Any]:
+    return {"token": accounts.issue_token(user), "user": schemas.user_view(user)}
+
+
+@router.post("/auth/signup", status_code=201)
+def signup(body: schemas.SignupIn) -> dict[str, Any]:
+    """Create a member account with a phone number and password."""
+
+    def work(session: Any) -> dict[str, Any]:
+        user = accounts.create_user(
+            session, phone=body.phone, password=body.password, nickname=body.nickname
+        )
+        if body.address:
+            accounts.update_profile(
+                session, user.id, nickname=None, address=body.address.model_dump()
+            )
+        return _session_reply(user)
+
+    return run_in_transaction(work)
+
+
+@router.post("/auth/login")
+def login(body: schemas.LoginIn) -> dict[str, Any]:
+    with unit_of_work(readonly=True) as session:
+        return _session_reply(accounts.login(session, phone=body.phone, password=body.password))
+
+
+@router.post("/auth/code", status_code=202)
+def request_code(body: schemas.CodeIn) -> dict[str, Any]:
+    """Send a one-time login code by SMS (the default sender writes it to the server log)."""
+    with unit_of_work() as session:
+        accounts.request_code(session, phone=body.phone)
+    return {"sent": True}
+
+
+@router.post("/auth/code/login")
+def login_with_code(body: schemas.CodeLoginIn) -> dict[str, Any]:
+    try:
+        with unit_of_work() as session:
+            user = accounts.login_with_code(
+                session, phone=body.phone, code=body.code, nickname=body.nickname
+            )
+            return _session_reply(user)
+    except accounts.BadCode:
+        with unit_of_work() as session:
+            accounts.count_failed_code(session, phone=body.phone)
+        raise
+
+
+@router.get("/me")
+def me(who: Caller) -> dict[str, Any]:
+    with unit_of_work(readonly=True) as session:
+        return schemas.user_view(accounts.get_user(session, who.user_id))
+
+
+@router.patch("/me")
+def update_me(body: schemas.ProfileIn, who: Caller) -> dict[str, Any]:
+    with unit_of_work() as session:
+        user = accounts.update_profile(
+            session,
+            who.user_id,
+            nickname=body.nickname,
+            address=body.address.model_dump() if body.address else None,
+        )
+        return schemas.user_view(user)

@@ -1,0 +1,37 @@
+"""Pure rules for accounts: phone numbers, masking, passwords' shape."""
+
+from __future__ import annotations
+
+import re
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+ROLES = ("member", "supplier", "operator")
+
+
+def valid_phone(phone: str) -> bool:
+    return bool(PHONE_RE.match(phone))
+
+
+def mask_phone(phone: str) -> str:
+    """13812348000 -> 138****8000."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def mask_name(name: str) -> str:
+    """李阿姨 -> 李*姨; 王五 -> 王*; Alice -> A***e; a single character stays as it is."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name or "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < 8:
+        return "the password needs at least 8 characters"
+    if len(password) > 128:
+        return "the password may have at most 128 characters"
+    return None

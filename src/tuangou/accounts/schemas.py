@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tuangou.accounts.models import User
+from tuangou.accounts.rules import mask_phone
+
+
+class Address(BaseModel):
+    name: str = Field(min_length=1, max_length=32, examples=["李阿姨"])
+    phone: str = Field(examples=["13800138000"])
+    line: str = Field(min_length=1, max_length=200, examples=["幸福小区 3 栋 2 单元 501"])
+
+
+class SignupIn(BaseModel):
+    phone: str = Field(examples=["13800138000"])
+    password: str = Field(min_length=8, max_length=128)
+    nickname: str = Field(default="", max_length=32)
+    address: Address | None = None
+
+
+class LoginIn(BaseModel):
+    phone: str
+    password: str
+
+
+class CodeIn(BaseModel):
+    phone: str
+
+
+class CodeLoginIn(BaseModel):
+    phone: str
+    code: str = Field(min_length=4, max_length=8)
+    nickname: str = Field(default="", max_length=32)
+
+
+class ProfileIn(BaseModel):
+    nickname: str | None = Field(default=None, max_length=32)
+    address: Address | None = None
+
+
+def user_view(user: User, *, full_phone: bool = True) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "phone": user.phone if full_phone else mask_phone(user.phone),
+        "nickname": user.nickname,
+        "role": user.role,
+        "supplier_id": user.supplier_id,
+        "address": user.address,
+    }

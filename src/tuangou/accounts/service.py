@@ -1,0 +1,266 @@
+"""Members, suppliers' staff and operators: sign-up, log-in (password or SMS code), tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tuangou.accounts import rules
+from tuangou.accounts.models import OneTimeCode, User
+from tuangou.accounts.sms import get_sender
+from tuangou.core import clock, secret
+from tuangou.core.config import get_settings
+from tuangou.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
+
+
+class PhoneTaken(Conflict):
+    code = "phone_taken"
+    title = "An account with this phone number exists"
+
+
+class BadCredentials(DomainError):
+    code = "bad_credentials"
+    status = 401
+    title = "Wrong phone number or password"
+
+
+class BadCode(DomainError):
+    code = "bad_code"
+    status = 401
+    title = "The code is wrong or has expired"
+
+
+class AddressRequired(DomainError):
+    code = "address_required"
+    status = 422
+    title = "A shipping address is required"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "No such user"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: decoded from the bearer token, no database read."""
+
+    user_id: int
+    role: str
+    supplier_id: int | None
+
+
+CODE_TTL = timedelta(minutes=5)
+CODE_RESEND = timedelta(seconds=60)
+CODE_ATTEMPTS = 5
+
+
+def _hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def _check_password(password: str, stored: str | None) -> bool:
+    if not stored or not stored.startswith("scrypt$"):
+        return False
+    _, salt_hex, digest_hex = stored.split("$")
+    candidate = _hash_password(password, bytes.fromhex(salt_hex)).split("$")[2]
+    return hmac.compare_digest(candidate, digest_hex)
+
+
+def _check_phone(phone: str) -> str:
+    phone = phone.strip()
+    if not rules.valid_phone(phone):
+        raise InvalidInput("enter an 11-digit mainland mobile number", field="phone")
+    return phone
+
+
+def create_user(
+    session: Session,
+    *,
+    phone: str,
+    password: str | None,
+    nickname: str,
+    role: str = "member",
+    supplier_id: int | None = None,
+) -> User:
+    phone = _check_phone(phone)
+    if role not in rules.ROLES:
+        raise InvalidInput("unknown role", field="role")
+    if role == "supplier" and supplier_id is None:
+        raise InvalidInput("a supplier account belongs to a supplier", field="supplier_id")
+    if password is not None and (problem := rules.password_problem(password)):
+        raise InvalidInput(problem, field="password")
+    nickname = nickname.strip() or f"用户{phone[-4:]}"
+    if len(nickname) > 32:
+        raise InvalidInput("the nickname may have at most 32 characters", field="nickname")
+    if session.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise PhoneTaken()
+    user = User(
+        phone=phone,
+        password_hash=_hash_password(password) if password else None,
+        nickname=nickname,
+        role=role,
+        supplier_id=supplier_id,
+        token_version=0,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise PhoneTaken() from exc
+    return user
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret.secret_key(), salt="tuangou-token")
+
+
+def issue_token(user: User) -> str:
+    return _serializer().dumps([user.id, user.role, user.supplier_id])
+
+
+def principal_from_token(token: str) -> Principal:
+    max_age = get_settings().token_ttl_days * 86400
+    try:
+        user_id, role, supplier_id = _serializer().loads(token, max_age=max_age)
+    except (BadSignature, SignatureExpired, ValueError, TypeError) as exc:
+        raise Unauthenticated("the session has expired; log in again") from exc
+    return Principal(int(user_id), str(role), supplier_id)
+
+
+def login(session: Session, *, phone: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.phone == phone.strip()))
+    if user is None or not _check_password(password, user.password_hash):
+        raise BadCredentials()
+    return user
+
+
+def request_code(session: Session, *, phone: str) -> None:
+    phone = _check_phone(phone)
+    now = clock.now()
+    recent = session.scalar(
+        select(func.max(OneTimeCode.created_at)).where(OneTimeCode.phone == phone)
+    )
+    if recent is not None and recent > now - CODE_RESEND:
+        raise RateLimited("a code was sent less than a minute ago")
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.add(
+        OneTimeCode(
+            phone=phone,
+            code_hash=secret.sign(f"{phone}:{code}", "otp"),
+            created_at=now,
+            expires_at=now + CODE_TTL,
+            attempts=0,
+        )
+    )
+    session.flush()
+    get_sender().send_code(phone, code)
+
+
+def login_with_code(session: Session, *, phone: str, code: str, nickname: str = "") -> User:
+    """Log in with a one-time code; a new phone number gets a new member account."""
+    phone = _check_phone(phone)
+    now = clock.now()
+    row = session.scalar(
+        select(OneTimeCode)
+        .where(OneTimeCode.phone == phone, OneTimeCode.used_at.is_(None))
+        .order_by(OneTimeCode.id.desc())
+        .limit(1)
+    )
+    if row is None or row.expires_at <= now or row.attempts >= CODE_ATTEMPTS:
+        raise BadCode()
+    if not secret.verify(f"{phone}:{code.strip()}", row.code_hash, "otp"):
+        raise BadCode()
+    row.used_at = now
+    user = session.scalar(select(User).where(User.phone == phone))
+    if user is None:
+        user = create_user(session, phone=phone, password=None, nickname=nickname)
+    return user
+
+
+def count_failed_code(session: Session, *, phone: str) -> None:
+    """A wrong code was tried (counted in its own transaction, since the refusal rolls back)."""
+    row = session.scalar(
+        select(OneTimeCode)
+        .where(OneTimeCode.phone == phone.strip(), OneTimeCode.used_at.is_(None))
+        .order_by(OneTimeCode.id.desc())
+        .limit(1)
+    )
+    if row is not None:
+        row.attempts += 1
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+def update_profile(
+    session: Session, user_id: int, *, nickname: str | None, address: dict[str, Any] | None
+) -> User:
+    user = get_user(session, user_id)
+    if nickname is not None:
+        if not nickname.strip() or len(nickname.strip()) > 32:
+            raise InvalidInput("the nickname needs 1 to 32 characters", field="nickname")
+        user.nickname = nickname.strip()
+    if address is not None:
+        user.address = check_address(address)
+    session.flush()
+    return user
+
+
+def check_address(address: dict[str, Any]) -> dict[str, Any]:
+    name = str(address.get("name", "")).strip()
+    phone = str(address.get("phone", "")).strip()
+    line = str(address.get("line", "")).strip()
+    if not name or not line:
+        raise InvalidInput("an address needs a recipient name and an address line", field="address")
+    if not rules.valid_phone(phone):
+        raise InvalidInput("the recipient's phone number is not valid", field="address.phone")
+    return {"name": name[:32], "phone": phone, "line": line[:200]}
+
+
+def shipping_address(
+    session: Session, user_id: int, given: dict[str, Any] | None
+) -> dict[str, Any]:
+    if given:
+        return check_address(given)
+    user = get_user(session, user_id)
+    if not user.address:
+        raise AddressRequired("add a shipping address to your profile, or give one with the order")
+    return user.address
+
+
+def masked_names(session: Session, user_ids: list[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.nickname).where(User.id.in_(set(user_ids))))
+    return {uid: rules.mask_name(nick) for uid, nick in rows}
+
+
+def list_users(session: Session, *, role: str | None = None, limit: int = 100) -> list[User]:
+    query = select(User).order_by(User.id).limit(limit)
+    if role:
+        query = query.where(User.role == role)
+    return list(session.scalars(query))

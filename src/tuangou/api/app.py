@@ -1,0 +1,89 @@
+"""The FastAPI application: routers mounted per domain under ``/api``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
+
+from tuangou import __version__, wiring
+from tuangou.accounts.router import router as accounts_router
+from tuangou.api import errors
+from tuangou.api.responses import FastJSONResponse
+from tuangou.catalog.router import router as catalog_router
+from tuangou.core.config import get_settings
+from tuangou.notifications.router import router as notifications_router
+from tuangou.orders.router import router as orders_router
+from tuangou.payments.router import router as payments_router
+from tuangou.teams.router import router as teams_router
+
+API_PREFIX = "/api"
+
+
+def create_app(*, run_worker: bool | None = None) -> FastAPI:
+    wiring.load()
+    settings = get_settings()
+    start_worker = settings.run_worker if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from tuangou.worker import WorkerThread
+
+        worker = WorkerThread(settings.worker_interval) if start_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.close()
+
+    from tuangou.core import secret
+
+    secret.secret_key()  # made once, outside any other transaction
+    app = FastAPI(
+        title="tuangou",
+        version=__version__,
+        description="Open, self-hosted social group-buying (社交团购). Money is in fen.",
+        lifespan=lifespan,
+        default_response_class=FastJSONResponse,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    errors.install(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+
+    @api.get("/noop", tags=["system"])
+    async def noop() -> dict[str, bool]:
+        """Does nothing: the baseline of the benchmarks."""
+        return {"ok": True}
+
+    @api.get("/health", tags=["system"])
+    def health() -> dict[str, str]:
+        from sqlalchemy import text
+
+        from tuangou.core.db import unit_of_work
+
+        with unit_of_work(readonly=True) as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    for router in (
+        accounts_router,
+        catalog_router,
+        teams_router,
+        orders_router,
+        payments_router,
+        notifications_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

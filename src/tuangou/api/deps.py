@@ -1,0 +1,64 @@
+"""Request-level dependencies: who is calling, and the JSON responses of idempotent POSTs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from tuangou.accounts import service as accounts
+from tuangou.accounts.service import Principal
+from tuangou.api.responses import FastJSONResponse
+from tuangou.core import idempotency
+from tuangou.core.errors import Forbidden, Unauthenticated
+
+
+def principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated()
+    return accounts.principal_from_token(token.strip())
+
+
+def role(*allowed: str) -> Callable[..., Principal]:
+    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in allowed:
+            raise Forbidden(f"this needs the {' or '.join(allowed)} role")
+        return who
+
+    return check
+
+
+Caller = Annotated[Principal, Depends(principal)]
+Member = Annotated[Principal, Depends(role("member", "operator", "supplier"))]
+Operator = Annotated[Principal, Depends(role("operator"))]
+SupplierStaff = Annotated[Principal, Depends(role("supplier"))]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+def idempotent(
+    request: Request,
+    *,
+    who: Principal | None,
+    key: str | None,
+    body: Any,
+    work: Callable[[Session], Any],
+    status_code: int = 200,
+) -> JSONResponse:
+    scope = f"user:{who.user_id}" if who else "anon"
+    outcome = idempotency.run(
+        scope=scope,
+        key=key,
+        request_hash=idempotency.fingerprint(request.method, request.url.path, body),
+        work=work,
+        status_code=status_code,
+    )
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    media = "application/problem+json" if outcome.status_code >= 400 else "application/json"
+    return FastJSONResponse(
+        outcome.body, status_code=outcome.status_code, headers=headers, media_type=media
+    )

@@ -1,0 +1,222 @@
+"""``tuangou audit``: check DOMAIN.md invariants 1–5 against the database.
+
+This is the one module that reads every domain's tables directly: it is an independent
+witness of what the services wrote, so it recomputes each figure from raw rows instead of
+trusting the services' own counters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tuangou.core import clock
+
+SETTLE_GRACE = timedelta(minutes=5)
+
+
+@dataclass
+class Check:
+    name: str
+    invariant: int
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def _rows(session: Session, sql: str, **params: object) -> list[tuple]:  # type: ignore[type-arg]
+    return [tuple(r) for r in session.execute(text(sql), params)]
+
+
+def check_stock(session: Session) -> Check:
+    c = Check("no oversell: sold + held ≤ stock, counters match the orders", 1)
+    for cid, stock, sold, held in _rows(
+        session, "SELECT id, stock, sold, held FROM team_campaigns"
+    ):
+        if sold < 0 or held < 0 or sold + held > stock:
+            c.violations.append(f"campaign {cid}: sold {sold} + held {held} > stock {stock}")
+    for cid, held, actual in _rows(
+        session,
+        """SELECT c.id, c.held, COALESCE(SUM(o.quantity), 0) FROM team_campaigns c
+           LEFT JOIN orders o ON o.kind = 'team' AND o.campaign_id = c.id
+                AND o.status = 'pending_payment'
+           GROUP BY c.id, c.held""",
+    ):
+        if held != actual:
+            c.violations.append(f"campaign {cid}: held {held} but unpaid orders hold {actual}")
+    for cid, sold, actual in _rows(
+        session,
+        """SELECT c.id, c.sold, COALESCE(SUM(o.quantity), 0) FROM team_campaigns c
+           LEFT JOIN orders o ON o.kind = 'team' AND o.campaign_id = c.id AND (
+                o.status IN ('paid', 'confirmed', 'shipped', 'completed')
+                OR (o.status = 'refunded' AND o.close_reason IN ('not_shipped', 'manual')))
+           GROUP BY c.id, c.sold""",
+    ):
+        if sold != actual:
+            c.violations.append(f"campaign {cid}: sold {sold} but its orders sold {actual}")
+    for sid, stock, allocated in _rows(session, "SELECT id, stock, allocated FROM skus"):
+        if allocated > stock or allocated < 0:
+            c.violations.append(f"sku {sid}: allocated {allocated} > stock {stock}")
+    return c
+
+
+def check_seats(session: Session) -> Check:
+    c = Check("one seat per member per team; no team over its max size", 2)
+    for tid, user_id, n in _rows(
+        session,
+        """SELECT team_id, user_id, COUNT(*) FROM team_seats WHERE status IN ('held', 'paid')
+           GROUP BY team_id, user_id HAVING COUNT(*) > 1""",
+    ):
+        c.violations.append(f"team {tid}: member {user_id} holds {n} seats")
+    for tid, max_size, taken, paid_count, live, paid in _rows(
+        session,
+        """SELECT t.id, t.max_size, t.seats_taken, t.paid_count,
+                  COALESCE(SUM(CASE WHEN s.status IN ('held', 'paid') THEN 1 ELSE 0 END), 0),
+                  COALESCE(SUM(CASE WHEN s.status = 'paid' THEN 1 ELSE 0 END), 0)
+           FROM teams t LEFT JOIN team_seats s ON s.team_id = t.id
+           GROUP BY t.id, t.max_size, t.seats_taken, t.paid_count""",
+    ):
+        if live > max_size or taken > max_size:
+            c.violations.append(f"team {tid}: {live} seats taken, max {max_size}")
+        if live != taken:
+            c.violations.append(f"team {tid}: counter says {taken} seats, {live} are live")
+        if paid != paid_count:
+            c.violations.append(f"team {tid}: counter says {paid_count} paid, {paid} seats paid")
+    return c
+
+
+def check_settlement(session: Session) -> Check:
+    c = Check("each team settles exactly once; refunds once per reason, never over paid", 3)
+    overdue = clock.now() - SETTLE_GRACE
+    for (tid,) in _rows(
+        session,
+        "SELECT id FROM teams WHERE status IN ('open', 'formed') AND deadline < :t",
+        t=overdue,
+    ):
+        c.violations.append(f"team {tid}: past its deadline but not settled")
+    for tid, oid, status in _rows(
+        session,
+        """SELECT t.id, o.id, o.status FROM teams t JOIN orders o ON o.team_id = t.id
+           WHERE o.paid_at IS NOT NULL AND (
+             (t.status = 'settled' AND o.status NOT IN ('confirmed', 'shipped', 'completed',
+                                                        'refunded', 'cancelled'))
+             OR (t.status = 'failed' AND o.status NOT IN ('refunded', 'cancelled')))""",
+    ):
+        c.violations.append(f"team {tid}: order {oid} left {status} after settlement")
+    for oid, reason, n in _rows(
+        session,
+        """SELECT order_id, reason, COUNT(*) FROM refunds WHERE reason <> 'late_payment'
+           GROUP BY order_id, reason HAVING COUNT(*) > 1""",
+    ):
+        c.violations.append(f"order {oid}: refunded {n} times for {reason}")
+    for oid, paid, _subsidy, refunded, actual in _rows(
+        session,
+        """SELECT o.id, o.paid_amount, o.subsidy_amount, o.refunded_amount,
+                  COALESCE(SUM(r.amount), 0)
+           FROM orders o LEFT JOIN refunds r ON r.order_id = o.id
+           GROUP BY o.id, o.paid_amount, o.subsidy_amount, o.refunded_amount""",
+    ):
+        if refunded != actual:
+            c.violations.append(f"order {oid}: refunded_amount {refunded}, refunds sum {actual}")
+        if actual > paid:
+            c.violations.append(f"order {oid}: refunded {actual} > paid {paid}")
+    return c
+
+
+def check_orders(session: Session) -> Check:
+    c = Check("paid = kept + refunded; kept = final price × quantity (0 if failed)", 4)
+    for oid, paid, actual in _rows(
+        session,
+        """SELECT o.id, o.paid_amount, COALESCE(SUM(p.amount), 0) FROM orders o
+           LEFT JOIN payments p ON p.order_id = o.id AND p.status = 'succeeded'
+           GROUP BY o.id, o.paid_amount""",
+    ):
+        if paid != actual:
+            c.violations.append(f"order {oid}: paid_amount {paid}, successful payments {actual}")
+    free = {
+        oid: amount
+        for oid, amount in _rows(
+            session, "SELECT order_id, amount FROM refunds WHERE reason = 'opener_free'"
+        )
+    }
+    for oid, status, reason, paid, refunded, final, qty, amount in _rows(
+        session,
+        """SELECT id, status, close_reason, paid_amount, refunded_amount, final_unit_price,
+                  quantity, amount FROM orders""",
+    ):
+        kept = paid - refunded
+        if status in ("confirmed", "shipped", "completed"):
+            expected = (final or 0) * qty - free.get(oid, 0)
+            if kept != expected:
+                c.violations.append(
+                    f"order {oid}: kept {kept}, expected final {final} × {qty}"
+                    f" − opener-free {free.get(oid, 0)} = {expected}"
+                )
+        elif status in ("refunded", "cancelled") and kept != 0:
+            c.violations.append(f"order {oid}: {status} ({reason}) but keeps {kept}")
+        elif status == "paid" and kept != amount:
+            c.violations.append(f"order {oid}: paid, keeps {kept} instead of its amount {amount}")
+    return c
+
+
+def check_journal(session: Session) -> Check:
+    c = Check("journal balances; escrow = paid − refunded − settled; nothing negative", 5)
+    total = session.execute(text("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries")).scalar()
+    if total != 0:
+        c.violations.append(f"all entries sum to {total}, not 0")
+    for tid, s in _rows(
+        session,
+        "SELECT transfer_id, SUM(amount) FROM ledger_entries GROUP BY transfer_id"
+        " HAVING SUM(amount) <> 0",
+    ):
+        c.violations.append(f"transfer {tid} sums to {s}")
+    for oid, expected, actual in _rows(
+        session,
+        """SELECT o.id, o.paid_amount + o.subsidy_amount - o.refunded_amount - o.released_amount,
+                  COALESCE(SUM(e.amount), 0)
+           FROM orders o LEFT JOIN ledger_entries e ON e.order_id = o.id AND e.account = 'escrow'
+           GROUP BY o.id, o.paid_amount, o.subsidy_amount, o.refunded_amount, o.released_amount""",
+    ):
+        if expected != actual:
+            c.violations.append(f"order {oid}: escrow holds {actual}, orders say {expected}")
+        if actual < 0:
+            c.violations.append(f"order {oid}: escrow negative ({actual})")
+    balances = dict(
+        _rows(session, "SELECT account, SUM(amount) FROM ledger_entries GROUP BY account")
+    )
+    for account, amount in balances.items():
+        if (
+            account.startswith(("escrow", "refunds", "platform_revenue", "supplier_payable"))
+            and amount < 0
+        ):
+            c.violations.append(f"account {account} is negative ({amount})")
+    paid = session.execute(
+        text("SELECT COALESCE(SUM(amount), 0) FROM payments WHERE status = 'succeeded'")
+    ).scalar()
+    sent = session.execute(
+        text("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE status = 'succeeded'")
+    ).scalar()
+    pending = session.execute(
+        text("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE status <> 'succeeded'")
+    ).scalar()
+    if balances.get("gateway", 0) != -(paid or 0) + (sent or 0):
+        c.violations.append(
+            f"gateway account {balances.get('gateway', 0)} ≠ −payments {paid} + refunds sent {sent}"
+        )
+    if balances.get("refunds", 0) != (pending or 0):
+        c.violations.append(
+            f"refunds account {balances.get('refunds', 0)} ≠ refunds not yet sent {pending}"
+        )
+    return c
+
+
+CHECKS = (check_stock, check_seats, check_settlement, check_orders, check_journal)
+
+
+def run(session: Session) -> list[Check]:
+    return [check(session) for check in CHECKS]

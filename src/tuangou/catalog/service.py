@@ -1,0 +1,154 @@
+"""Suppliers, products and SKUs with their stock."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tuangou.catalog.models import Product, Sku, Supplier
+from tuangou.core import clock
+from tuangou.core.errors import Conflict, InvalidInput, NotFound
+
+
+class SupplierNotFound(NotFound):
+    code = "supplier_not_found"
+    title = "No such supplier"
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+    title = "No such product"
+
+
+class SkuNotFound(NotFound):
+    code = "sku_not_found"
+    title = "No such SKU"
+
+
+class DuplicateSupplier(Conflict):
+    code = "duplicate_supplier"
+    title = "A supplier with this name exists"
+
+
+class StockBelowAllocated(Conflict):
+    code = "stock_below_allocated"
+    title = "Stock cannot go below what campaigns already hold"
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    title = "The SKU does not have that much unallocated stock"
+
+
+def create_supplier(session: Session, *, name: str, contact: str = "") -> Supplier:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a supplier needs a name", field="name")
+    if session.scalar(select(Supplier.id).where(Supplier.name == name)) is not None:
+        raise DuplicateSupplier()
+    supplier = Supplier(name=name, contact=contact.strip(), created_at=clock.now())
+    session.add(supplier)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise DuplicateSupplier() from exc
+    return supplier
+
+
+def get_supplier(session: Session, supplier_id: int) -> Supplier:
+    supplier = session.get(Supplier, supplier_id)
+    if supplier is None:
+        raise SupplierNotFound()
+    return supplier
+
+
+def list_suppliers(session: Session) -> list[Supplier]:
+    return list(session.scalars(select(Supplier).order_by(Supplier.id)))
+
+
+def create_product(
+    session: Session, *, supplier_id: int, title: str, description: str = "", image_url: str = ""
+) -> Product:
+    get_supplier(session, supplier_id)
+    if not title.strip():
+        raise InvalidInput("a product needs a title", field="title")
+    product = Product(
+        supplier_id=supplier_id,
+        title=title.strip(),
+        description=description,
+        image_url=image_url,
+        created_at=clock.now(),
+    )
+    session.add(product)
+    session.flush()
+    return product
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise ProductNotFound()
+    return product
+
+
+def list_products(session: Session, *, supplier_id: int | None = None) -> list[Product]:
+    query = select(Product).order_by(Product.id)
+    if supplier_id is not None:
+        query = query.where(Product.supplier_id == supplier_id)
+    return list(session.scalars(query))
+
+
+def create_sku(session: Session, *, product_id: int, name: str, price: int, stock: int) -> Sku:
+    get_product(session, product_id)
+    if price <= 0:
+        raise InvalidInput("price must be a positive number of fen", field="price")
+    if stock < 0:
+        raise InvalidInput("stock cannot be negative", field="stock")
+    sku = Sku(
+        product_id=product_id,
+        name=name.strip() or "默认",
+        price=price,
+        stock=stock,
+        allocated=0,
+        created_at=clock.now(),
+    )
+    session.add(sku)
+    session.flush()
+    return sku
+
+
+def get_sku(session: Session, sku_id: int) -> Sku:
+    sku = session.get(Sku, sku_id)
+    if sku is None:
+        raise SkuNotFound()
+    return sku
+
+
+def skus_of(session: Session, product_id: int) -> list[Sku]:
+    return list(session.scalars(select(Sku).where(Sku.product_id == product_id).order_by(Sku.id)))
+
+
+def set_stock(session: Session, *, sku_id: int, stock: int) -> Sku:
+    if stock < 0:
+        raise InvalidInput("stock cannot be negative", field="stock")
+    get_sku(session, sku_id)
+    moved = session.execute(
+        update(Sku).where(Sku.id == sku_id, Sku.allocated <= stock).values(stock=stock)
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        raise StockBelowAllocated()
+    sku = get_sku(session, sku_id)
+    session.refresh(sku)
+    return sku
+
+
+def allocate(session: Session, *, sku_id: int, quantity: int) -> None:
+    """Set aside ``quantity`` units of a SKU for a campaign (a guarded write)."""
+    moved = session.execute(
+        update(Sku)
+        .where(Sku.id == sku_id, Sku.allocated + quantity <= Sku.stock)
+        .values(allocated=Sku.allocated + quantity)
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        raise InsufficientStock()

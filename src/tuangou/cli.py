@@ -1,0 +1,189 @@
+"""The ``tuangou`` command: serve, demo, worker, migrate, createoperator, audit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tuangou.core.config import get_settings, reset_settings
+
+app = typer.Typer(
+    help="tuangou: open, self-hosted social group-buying (社交团购).", no_args_is_help=True
+)
+console = Console()
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="overrides DATABASE_URL (default: sqlite:///tuangou.db)"),
+]
+
+
+def _setup(database_url: str | None) -> None:
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+        reset_settings()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _migrate_if_needed() -> None:
+    from tuangou.core import migrate
+
+    if not migrate.is_current():
+        console.print(f"migrating the database to [bold]{migrate.head()}[/bold] …")
+        migrate.upgrade()
+    from tuangou.core import secret
+
+    secret.secret_key()  # made once, outside any other transaction
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    console.print(f"tuangou on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    if workers > 1:
+        uvicorn.run(
+            "tuangou.api.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    else:
+        from tuangou.api.app import create_app
+
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    database_url: DbOption = None,
+) -> None:
+    """Run the platform (API at /api, OpenAPI at /docs), migrating a new database first."""
+    _setup(database_url)
+    _migrate_if_needed()
+    _serve(host, port, workers)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    database_url: DbOption = None,
+) -> None:
+    """Like serve, with demo data: a supplier, products, members and running team buys."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou import demo as demo_data
+
+    result = demo_data.load()
+    if result.get("loaded"):
+        console.print("demo data loaded")
+    table = Table(title="demo log-ins (password: demo1234)")
+    table.add_column("role")
+    table.add_column("phone")
+    table.add_row("operator", demo_data.OPERATOR_PHONE)
+    table.add_row("supplier", demo_data.SUPPLIER_PHONE)
+    for phone, name in demo_data.MEMBERS:
+        table.add_row(f"member {name}", phone)
+    console.print(table)
+    _serve(host, port, 1)
+
+
+@app.command()
+def migrate(database_url: DbOption = None) -> None:
+    """Apply the database migrations."""
+    _setup(database_url)
+    from tuangou.core import migrate as m
+
+    m.upgrade()
+    console.print(f"database at revision [bold]{m.current()}[/bold]")
+
+
+@app.command()
+def worker(
+    database_url: DbOption = None,
+    once: Annotated[bool, typer.Option("--once", help="run until idle, then exit")] = False,
+) -> None:
+    """Run the background jobs (settle due teams, release unpaid holds, deliver events…)."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou import worker as w
+
+    if once:
+        done = w.run_until_idle()
+        for name, n in done.items():
+            console.print(f"{name}: {n}")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    w.loop(stop, get_settings().worker_interval)
+
+
+@app.command()
+def createoperator(
+    phone: Annotated[str, typer.Option(prompt=True, help="11-digit mobile number")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    nickname: Annotated[str, typer.Option(help="display name")] = "运营",
+    database_url: DbOption = None,
+) -> None:
+    """Create an operator account."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou.accounts import service as accounts
+    from tuangou.core.db import run_in_transaction
+    from tuangou.core.errors import DomainError
+
+    try:
+        user_id = run_in_transaction(
+            lambda s: (
+                accounts.create_user(
+                    s, phone=phone, password=password, nickname=nickname, role="operator"
+                ).id
+            )
+        )
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/red]: {exc.detail}")
+        raise typer.Exit(2) from exc
+    console.print(f"operator {phone} created (user {user_id})")
+
+
+@app.command()
+def audit(database_url: DbOption = None) -> None:
+    """Check the invariants (no oversell, seats, settle once, order money, journal)."""
+    _setup(database_url)
+    from tuangou import audit as a
+    from tuangou.core.db import unit_of_work
+
+    with unit_of_work(readonly=True) as session:
+        results = a.run(session)
+    failed = 0
+    for check in results:
+        mark = "[green]PASS[/green]" if check.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} invariant {check.invariant}: {check.name}")
+        for violation in check.violations[:50]:
+            console.print(f"     - {violation}")
+        if len(check.violations) > 50:
+            console.print(f"     … and {len(check.violations) - 50} more")
+        failed += len(check.violations)
+    if failed:
+        console.print(f"[red]{failed} violation(s)[/red]")
+        raise typer.Exit(1)
+    console.print("all invariants hold")
+
+
+if __name__ == "__main__":
+    app()

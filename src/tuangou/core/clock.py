@@ -1,0 +1,37 @@
+"""The one source of "now". Tests move time with :func:`set_offset`.
+
+Nothing else reads the OS clock.
+
+Times are stored as naive UTC datetimes (the same on SQLite and PostgreSQL) and shown in the
+deployment's time zone at the edges.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+_offset = timedelta(seconds=float(os.environ.get("TUANGOU_CLOCK_OFFSET_SECONDS", "0") or 0))
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None) + _offset
+
+
+def set_offset(delta: timedelta) -> None:
+    global _offset
+    _offset = delta
+
+
+def advance(delta: timedelta) -> None:
+    global _offset
+    _offset += delta
+
+
+def offset() -> timedelta:
+    return _offset
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored naive UTC time, made aware (for API output)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

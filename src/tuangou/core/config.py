@@ -1,0 +1,46 @@
+"""Settings, read from the environment (prefix ``TUANGOU_``; ``DATABASE_URL`` as is)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TUANGOU_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///tuangou.db",
+        validation_alias=AliasChoices("DATABASE_URL", "TUANGOU_DATABASE_URL"),
+    )
+    secret_key: str = ""  # empty: generated once and kept in the database
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    # Background work inside the server process (``tuangou worker`` runs it standalone).
+    run_worker: bool = True
+    worker_interval: float = 0.5
+    # Money and fulfilment defaults (DOMAIN.md).
+    operator_fee_bps: int = 0  # basis points of the kept amount, 0 by default
+    auto_confirm_days: int = 7
+    payment_reconcile_seconds: int = 30
+    # Payment gateway: "sandbox" is the built-in one.
+    gateway: str = "sandbox"
+    sandbox_callback_delay_ms: int = 20
+    # Fault injection for the sandbox: probabilities 0..1 of each fault on a payment
+    # whose outcome the payer did not choose, e.g. "decline=0.1,timeout=0.05,duplicate=0.2".
+    sandbox_faults: str = ""
+    # SMS: "log" writes one-time codes to the server log.
+    sms_sender: str = "log"
+    token_ttl_days: int = 30
+    db_pool_size: int = 20
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

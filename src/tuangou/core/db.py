@@ -1,0 +1,174 @@
+"""Engine, sessions and the unit of work.
+
+* SQLite (the embedded default) runs in WAL mode with a busy timeout; every write transaction
+  starts with ``BEGIN IMMEDIATE`` so writers queue for the lock instead of failing half-way.
+* PostgreSQL runs at READ COMMITTED; correctness comes from guarded updates
+  (``... WHERE sold + :q <= stock``), unique indexes and compare-and-set state moves.
+
+The entry point owns the transaction (ENGINEERING.md rule 2): :func:`unit_of_work` commits on
+success and rolls back on any error; services only flush.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from tuangou.core.config import get_settings
+
+log = logging.getLogger(__name__)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+T = TypeVar("T")
+
+_engine: Engine | None = None
+_factory: sessionmaker[Session] | None = None
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use psycopg 3 for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def is_sqlite(engine: Engine | None = None) -> bool:
+    return (engine or get_engine()).dialect.name == "sqlite"
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 60},
+            pool_size=get_settings().db_pool_size,
+            max_overflow=40,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, decide when transactions begin.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            mode = conn.info.get("begin_mode", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_engine(
+        url,
+        pool_size=get_settings().db_pool_size,
+        max_overflow=40,
+        pool_pre_ping=True,
+    )
+
+
+def get_engine() -> Engine:
+    global _engine, _factory
+    if _engine is None:
+        _engine = make_engine(get_settings().database_url)
+        _factory = sessionmaker(bind=_engine, expire_on_commit=False)
+    return _engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Point the process at another database (tests, CLI options)."""
+    global _engine, _factory
+    if _engine is not None and _engine is not engine:
+        _engine.dispose()
+    _engine = engine
+    _factory = sessionmaker(bind=engine, expire_on_commit=False) if engine is not None else None
+
+
+def new_session() -> Session:
+    get_engine()
+    assert _factory is not None
+    return _factory()
+
+
+@contextmanager
+def unit_of_work(*, readonly: bool = False) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error."""
+    if readonly and is_sqlite():
+        # Readers never block writers in WAL; a deferred BEGIN takes no write lock.
+        engine = get_engine()
+        conn = engine.connect()
+        conn.info["begin_mode"] = "DEFERRED"
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+            conn.info.pop("begin_mode", None)
+            conn.close()
+        return
+    session = new_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Deadlocks, serialization failures and a locked SQLite database are safe to retry."""
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if sqlstate in {"40001", "40P01"}:
+            return True
+        if isinstance(exc, OperationalError) and "database is locked" in str(orig):
+            return True
+    return False
+
+
+def run_in_transaction(fn: Callable[[Session], T], *, attempts: int = 5) -> T:
+    """Run ``fn`` in its own unit of work, retrying it whole after a deadlock."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with unit_of_work() as session:
+                return fn(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            log.info("retrying transaction after %s", type(exc.orig).__name__)
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+    raise AssertionError("unreachable")

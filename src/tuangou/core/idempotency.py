@@ -1,0 +1,134 @@
+"""``Idempotency-Key`` with Stripe's semantics (invariant 6).
+
+The key's record is inserted first, in the same transaction as the change, and holds the
+response when the transaction commits; so a key is either unused, or bound to one committed
+outcome. A concurrent request with the same key waits on the record's unique index and then
+replays the outcome. A refusal (a :class:`DomainError`) is stored too, in its own
+transaction, so a retry gets the same answer. The same key with another request body is
+refused with ``idempotency_key_reused``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tuangou.core import clock
+from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.errors import DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput
+from tuangou.core.models import IdempotencyRecord
+
+PENDING = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    body: Any
+    replayed: bool
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    raw = orjson.dumps([method.upper(), path, body], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _stored(scope: str, key: str, request_hash: str) -> Outcome | None:
+    with unit_of_work(readonly=True) as session:
+        record = session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+            )
+        )
+        if record is None:
+            return None
+        if record.request_hash != request_hash:
+            raise IdempotencyKeyReused()
+        if record.status_code == PENDING:
+            raise IdempotencyKeyInUse()
+        return Outcome(record.status_code, orjson.loads(record.response), replayed=True)
+
+
+def run(
+    *,
+    scope: str,
+    key: str | None,
+    request_hash: str,
+    work: Callable[[Session], Any],
+    status_code: int = 200,
+) -> Outcome:
+    """Run ``work`` (returning a JSON-able body) once per ``(scope, key)``."""
+    if key is None:
+        return Outcome(status_code, run_in_transaction(work), replayed=False)
+    if not 1 <= len(key) <= 255:
+        raise InvalidInput("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
+    stored = _stored(scope, key, request_hash)
+    if stored is not None:
+        return stored
+
+    def attempt(session: Session) -> Any:
+        session.add(
+            IdempotencyRecord(
+                scope=scope,
+                key=key,
+                request_hash=request_hash,
+                status_code=PENDING,
+                response="",
+                created_at=clock.now(),
+            )
+        )
+        session.flush()  # waits here for a concurrent request with the same key
+        body = work(session)
+        record = session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+            )
+        )
+        assert record is not None
+        record.status_code = status_code
+        record.response = orjson.dumps(body).decode()
+        return body
+
+    try:
+        return Outcome(status_code, run_in_transaction(attempt), replayed=False)
+    except IntegrityError:
+        stored = _stored(scope, key, request_hash)
+        if stored is None:
+            raise
+        return stored
+    except DomainError as refusal:
+        problem = refusal.to_problem()
+        refused_status = refusal.status
+
+        def remember(session: Session) -> None:
+            session.execute(
+                _insert(session)(IdempotencyRecord)
+                .values(
+                    scope=scope,
+                    key=key,
+                    request_hash=request_hash,
+                    status_code=refused_status,
+                    response=orjson.dumps(problem).decode(),
+                    created_at=clock.now(),
+                )
+                .on_conflict_do_nothing(index_elements=["scope", "key"])
+            )
+
+        run_in_transaction(remember)
+        stored = _stored(scope, key, request_hash)
+        if stored is not None and stored.status_code != refused_status:
+            return stored  # a concurrent twin succeeded: its answer is the answer
+        raise

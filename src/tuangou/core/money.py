@@ -1,0 +1,17 @@
+"""Money is an integer number of fen. Never a float."""
+
+from __future__ import annotations
+
+
+def fmt(fen: int) -> str:
+    """1234 -> '¥12.34'; -5 -> '-¥0.05'."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}¥{fen // 100}.{fen % 100:02d}"
+
+
+def apply_bps(amount: int, bps: int) -> int:
+    """``amount * bps / 10000`` rounded half up, in integers."""
+    if amount < 0 or bps < 0:
+        raise ValueError("amount and bps must not be negative")
+    return (amount * bps + 5000) // 10000

@@ -1,0 +1,150 @@
+"""The append-only double-entry journal (DOMAIN.md Money).
+
+Nothing here updates or deletes a row: a mistake is corrected by a reversing transfer.
+A transfer id is chosen by the caller from what the movement is about (``pay:17``,
+``refund:42``), so a retried movement is recorded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tuangou.core import clock
+from tuangou.ledger import rules
+from tuangou.ledger.models import LedgerEntry, LedgerTransfer
+
+__all__ = [
+    "balance",
+    "balances",
+    "record_payment",
+    "record_refund",
+    "record_refund_sent",
+    "record_release",
+    "record_subsidy",
+    "return_subsidy",
+    "transfer",
+]
+
+
+def transfer(
+    session: Session,
+    transfer_id: str,
+    kind: str,
+    legs: Sequence[tuple[str, int]],
+    *,
+    order_id: int | None = None,
+    memo: str = "",
+) -> bool:
+    """Record a balanced transfer once. Returns False if ``transfer_id`` was already recorded."""
+    legs = [(account, amount) for account, amount in legs if amount != 0]
+    if not legs:
+        return False
+    rules.check_legs(legs)
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        ins(LedgerTransfer)
+        .values(id=transfer_id, kind=kind, order_id=order_id, memo=memo, created_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
+        return False
+    session.execute(
+        insert(LedgerEntry),
+        [
+            {"transfer_id": transfer_id, "account": account, "order_id": order_id, "amount": amount}
+            for account, amount in legs
+        ],
+    )
+    return True
+
+
+def balance(session: Session, account: str, *, order_id: int | None = None) -> int:
+    query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.account == account
+    )
+    if order_id is not None:
+        query = query.where(LedgerEntry.order_id == order_id)
+    return int(session.scalar(query) or 0)
+
+
+def balances(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.account)
+    )
+    return {account: int(total) for account, total in rows}
+
+
+def record_payment(session: Session, *, payment_id: int, order_id: int, amount: int) -> bool:
+    return transfer(
+        session,
+        f"pay:{payment_id}",
+        "payment",
+        [(rules.GATEWAY, -amount), (rules.ESCROW, amount)],
+        order_id=order_id,
+    )
+
+
+def record_subsidy(session: Session, *, key: str, order_id: int, amount: int) -> bool:
+    return transfer(
+        session,
+        f"subsidy:{key}",
+        "subsidy",
+        [(rules.SUBSIDY, -amount), (rules.ESCROW, amount)],
+        order_id=order_id,
+    )
+
+
+def return_subsidy(session: Session, *, order_id: int, amount: int) -> bool:
+    """A subsidised order was refunded: the subsidy still in escrow goes back."""
+    return transfer(
+        session,
+        f"subsidy-return:{order_id}",
+        "subsidy_return",
+        [(rules.ESCROW, -amount), (rules.SUBSIDY, amount)],
+        order_id=order_id,
+    )
+
+
+def record_refund(session: Session, *, refund_id: int, order_id: int, amount: int) -> bool:
+    """Money leaves escrow, owed back to the member until the gateway confirms it."""
+    return transfer(
+        session,
+        f"refund:{refund_id}",
+        "refund",
+        [(rules.ESCROW, -amount), (rules.REFUNDS, amount)],
+        order_id=order_id,
+    )
+
+
+def record_refund_sent(session: Session, *, refund_id: int, order_id: int, amount: int) -> bool:
+    """The gateway confirmed the refund: the money has gone back out."""
+    return transfer(
+        session,
+        f"refund-sent:{refund_id}",
+        "refund_sent",
+        [(rules.REFUNDS, -amount), (rules.GATEWAY, amount)],
+        order_id=order_id,
+    )
+
+
+def record_release(
+    session: Session, *, order_id: int, supplier_id: int, supplier_amount: int, fee: int
+) -> bool:
+    """Goods arrived: escrow pays the supplier, and the operator's fee."""
+    return transfer(
+        session,
+        f"release:{order_id}",
+        "release",
+        [
+            (rules.ESCROW, -(supplier_amount + fee)),
+            (rules.supplier_account(supplier_id), supplier_amount),
+            (rules.PLATFORM_REVENUE, fee),
+        ],
+        order_id=order_id,
+    )

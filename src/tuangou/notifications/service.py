@@ -1,0 +1,164 @@
+"""The member's inbox, fed from the outbox (invariant 7: duplicates dropped by event id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tuangou.core import clock, money, outbox
+from tuangou.core.models import OutboxEvent
+from tuangou.notifications.models import Notification
+
+# kind -> (zh-CN title, en title, zh body, en body); bodies are str.format templates over data.
+TEXTS: dict[str, tuple[str, str, str, str]] = {
+    "team.formed": (
+        "已成团",
+        "Team formed",
+        "您参加的拼团已成团 ({paid_count}人)。",
+        "Your team has formed ({paid_count} members).",
+    ),
+    "team.settled": (
+        "拼团成功",
+        "Team settled",
+        "成交价 {final_price}/件, 退还差价 {refund}。",
+        "Final price {final_price} per unit; {refund} refunded.",
+    ),
+    "team.failed": (
+        "拼团失败",
+        "Team failed",
+        "未在截止时间前成团, 已全额退款 {refund}。",
+        "The team did not form in time; {refund} refunded in full.",
+    ),
+    "team.opener_changed": (
+        "您已成为团长",
+        "You are now the opener",
+        "原开团人已退出, 您成为本团的开团人。",
+        "The opener left; you now lead this team.",
+    ),
+    "refund.created": (
+        "退款已发起",
+        "Refund issued",
+        "订单 {order_id} 退款 {amount} ({reason_zh})。",
+        "Order {order_id}: {amount} refunded ({reason}).",
+    ),
+    "order.cancelled": (
+        "订单已取消",
+        "Order cancelled",
+        "订单 {order_id} 未在时限内支付, 已取消。",
+        "Order {order_id} was not paid in time and is cancelled.",
+    ),
+    "order.shipped": (
+        "已发货",
+        "Shipped",
+        "订单 {order_id} 已发货: {carrier} {tracking_no}。",
+        "Order {order_id} shipped: {carrier} {tracking_no}.",
+    ),
+    "order.completed": (
+        "订单已完成",
+        "Order completed",
+        "订单 {order_id} 已完成, 货款已结算给供应商。",
+        "Order {order_id} is complete; the supplier has been paid.",
+    ),
+    "payment.declined": (
+        "支付失败",
+        "Payment declined",
+        "订单 {order_id} 支付未成功, 请重新支付。",
+        "The payment for order {order_id} was declined; please pay again.",
+    ),
+}
+
+REASONS_ZH = {
+    "price_protection": "价格保护, 退差价",
+    "team_failed": "拼团失败",
+    "left_team": "退出拼团",
+    "opener_free": "团长免单",
+    "not_shipped": "供应商未按时发货",
+    "late_payment": "订单关闭后到账",
+    "manual": "人工退款",
+}
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+@outbox.handles(*TEXTS)
+def deliver(session: Session, event: OutboxEvent) -> None:
+    payload = dict(event.payload)
+    user_ids = payload.pop("user_ids", [])
+    if not user_ids:
+        return
+    title = TEXTS[event.topic][0]
+    rows = [
+        {
+            "user_id": uid,
+            "event_id": event.id,
+            "kind": event.topic,
+            "title": title,
+            "body": render(event.topic, payload, "zh-CN")[1],
+            "data": payload,
+            "created_at": event.created_at,
+        }
+        for uid in user_ids
+    ]
+    session.execute(
+        _insert(session)(Notification)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["event_id", "user_id"])
+    )
+
+
+def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
+    zh_title, en_title, zh_body, en_body = TEXTS.get(kind, (kind, kind, "", ""))
+    values: dict[str, Any] = {k: v for k, v in data.items()}
+    for key in ("refund", "amount"):
+        if isinstance(values.get(key), int):
+            values[key] = money.fmt(values[key])
+    if isinstance(values.get("final_unit_price"), int):
+        values["final_price"] = money.fmt(values["final_unit_price"])
+    values.setdefault("final_price", "")
+    values["reason_zh"] = REASONS_ZH.get(str(values.get("reason", "")), values.get("reason", ""))
+    try:
+        if lang.startswith("en"):
+            return en_title, en_body.format(**values)
+        return zh_title, zh_body.format(**values)
+    except (KeyError, IndexError):
+        return (en_title if lang.startswith("en") else zh_title), ""
+
+
+def inbox(
+    session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50
+) -> list[Notification]:
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query))
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, user_id: int, notification_id: int | None = None) -> int:
+    query = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    return int(session.execute(query.values(read_at=clock.now())).rowcount)  # type: ignore[attr-defined]

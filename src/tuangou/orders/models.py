@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tuangou.core.db import Base
+
+
+class Order(Base):
+    """A member's order.
+
+    status: pending_payment → paid → confirmed (its team succeeded) → shipped → completed;
+    pending_payment → cancelled (hold expired or cancelled); paid/confirmed → refunded
+    (team failed, member left, never shipped, or refunded in full by an operator).
+    """
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="team")
+    campaign_id: Mapped[int] = mapped_column(Integer, index=True)
+    team_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)  # charged when joining
+    amount: Mapped[int] = mapped_column(Integer)  # to pay: unit_price × quantity
+    status: Mapped[str] = mapped_column(String(20), default="pending_payment")
+    is_opener: Mapped[bool] = mapped_column(Boolean, default=False)
+    paid_amount: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
+    subsidy_amount: Mapped[int] = mapped_column(Integer, default=0)
+    released_amount: Mapped[int] = mapped_column(Integer, default=0)
+    final_unit_price: Mapped[int | None] = mapped_column(Integer, default=None)
+    address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    carrier: Mapped[str | None] = mapped_column(String(64), default=None)
+    tracking_no: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    ship_by: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    close_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "refunded_amount >= 0 AND refunded_amount <= paid_amount + subsidy_amount",
+            name="refund_within_paid",
+        ),
+        Index("ix_orders_status_expires", "status", "expires_at"),
+        Index("ix_orders_status_ship_by", "status", "ship_by"),
+    )
+
+
+class CampaignUsage(Base):
+    """How many units a member has live in a campaign: the per-member limit, as a guarded row."""
+
+    __tablename__ = "campaign_usage"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_non_negative"),)
+
+
+class Refund(Base):
+    """Money going back to a member. ``key`` is unique: one refund per order and reason."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    funded_by: Mapped[str] = mapped_column(String(16), default="escrow")  # escrow|subsidy
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|succeeded
+    gateway_ref: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)

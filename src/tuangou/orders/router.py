@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from tuangou.api.deps import IdemKey, Member, Operator, SupplierStaff, idempotent
+from tuangou.core.db import unit_of_work
+from tuangou.core.errors import Forbidden
+from tuangou.orders import schemas
+from tuangou.orders import service as orders
+from tuangou.payments import service as payments
+from tuangou.payments.schemas import payment_view
+
+router = APIRouter(tags=["orders"])
+
+
+def full_view(session: Session, order: Any) -> dict[str, Any]:
+    return schemas.order_view(
+        order,
+        refunds=orders.refunds_of(session, order.id),
+        payments=[payment_view(p) for p in payments.payments_of(session, order.id)],
+    )
+
+
+@router.get("/orders")
+def my_orders(who: Member, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    with unit_of_work(readonly=True) as session:
+        return [
+            schemas.order_view(o)
+            for o in orders.list_for_user(
+                session, who.user_id, limit=min(limit, 200), offset=offset
+            )
+        ]
+
+
+@router.get("/orders/{order_id}")
+def get_order(order_id: int, who: Member) -> dict[str, Any]:
+    with unit_of_work(readonly=True) as session:
+        order = orders.get(session, order_id)
+        if who.role == "operator":
+            pass
+        elif who.role == "supplier":
+            if order.supplier_id != who.supplier_id:
+                raise Forbidden("this order belongs to another supplier")
+        elif order.user_id != who.user_id:
+            raise orders.errors.NotYourOrder()
+        return full_view(session, order)
+
+
+@router.post("/orders/{order_id}/payments", status_code=201)
+def pay_again(order_id: int, request: Request, who: Member, key: IdemKey = None) -> JSONResponse:
+    """A new payment attempt for an unpaid order (after a decline, say)."""
+
+    def work(session: Session) -> dict[str, Any]:
+        started = payments.start_for_user(session, user_id=who.user_id, order_id=order_id)
+        return {"payment": payment_view(started.payment), "pay_url": started.pay_url}
+
+    return idempotent(request, who=who, key=key, body=None, work=work, status_code=201)
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel(order_id: int, who: Member) -> dict[str, Any]:
+    with unit_of_work() as session:
+        return schemas.order_view(orders.cancel(session, user_id=who.user_id, order_id=order_id))
+
+
+@router.post("/orders/{order_id}/confirm-receipt")
+def confirm_receipt(order_id: int, who: Member) -> dict[str, Any]:
+    """The member got the goods: the money leaves escrow for the supplier."""
+    with unit_of_work() as session:
+        return schemas.order_view(
+            orders.confirm_receipt(session, user_id=who.user_id, order_id=order_id)
+        )
+
+
+@router.get("/supplier/orders", tags=["supplier"])
+def supplier_orders(
+    who: SupplierStaff, status: str | None = None, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    assert who.supplier_id is not None
+    with unit_of_work(readonly=True) as session:
+        return [
+            schemas.order_view(o)
+            for o in orders.list_all(
+                session,
+                supplier_id=who.supplier_id,
+                status=status,
+                limit=min(limit, 200),
+                offset=offset,
+            )
+        ]
+
+
+@router.post("/supplier/orders/{order_id}/ship", tags=["supplier"])
+def ship(order_id: int, body: schemas.ShipIn, who: SupplierStaff) -> dict[str, Any]:
+    assert who.supplier_id is not None
+    with unit_of_work() as session:
+        return schemas.order_view(
+            orders.ship(
+                session,
+                supplier_id=who.supplier_id,
+                order_id=order_id,
+                carrier=body.carrier,
+                tracking_no=body.tracking_no,
+            )
+        )
+
+
+@router.get("/admin/orders", tags=["operator: orders"])
+def all_orders(
+    who: Operator,
+    status: str | None = None,
+    campaign_id: int | None = None,
+    team_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    with unit_of_work(readonly=True) as session:
+        return [
+            schemas.order_view(o)
+            for o in orders.list_all(
+                session,
+                status=status,
+                campaign_id=campaign_id,
+                team_id=team_id,
+                limit=min(limit, 200),
+                offset=offset,
+            )
+        ]
+
+
+@router.post("/admin/orders/{order_id}/refund", tags=["operator: orders"], status_code=201)
+def refund(
+    order_id: int, body: schemas.RefundIn, request: Request, who: Operator, key: IdemKey = None
+) -> JSONResponse:
+    def work(session: Session) -> dict[str, Any]:
+        row = orders.manual_refund(session, order_id=order_id, amount=body.amount, note=body.note)
+        return {
+            "refund": schemas.refund_view(row),
+            "order": full_view(session, orders.get(session, order_id)),
+        }
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)

@@ -1,0 +1,552 @@
+"""Orders: creation, the per-member limit, payment marks, refunds, shipping and completion.
+
+Other domains plug into an order's life through :func:`register_kind`: the team buy says what
+happens to its seat and stock when an order is paid or released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tuangou.core import clock, outbox
+from tuangou.core.config import get_settings
+from tuangou.core.db import is_sqlite
+from tuangou.core.errors import InvalidInput
+from tuangou.ledger import service as ledger
+from tuangou.orders import errors, rules
+from tuangou.orders.models import CampaignUsage, Order, Refund
+
+
+@dataclass(frozen=True)
+class KindHooks:
+    on_paid: Callable[[Session, Order], None]
+    on_released: Callable[[Session, Order], None]
+
+
+_kinds: dict[str, KindHooks] = {}
+
+
+def register_kind(kind: str, hooks: KindHooks) -> None:
+    _kinds[kind] = hooks
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+# ---------------------------------------------------------------- per-member limit
+
+
+def reserve_quantity(
+    session: Session, *, campaign_id: int, user_id: int, quantity: int, limit: int
+) -> None:
+    """Count ``quantity`` against the member's limit in a campaign, or raise LimitReached."""
+    if quantity > limit:
+        raise errors.LimitReached(f"at most {limit} per member in this campaign")
+    ins = _insert(session)(CampaignUsage).values(
+        campaign_id=campaign_id, user_id=user_id, quantity=quantity
+    )
+    stmt = ins.on_conflict_do_update(
+        index_elements=["campaign_id", "user_id"],
+        set_={"quantity": CampaignUsage.quantity + quantity},
+        where=CampaignUsage.quantity + quantity <= limit,
+    )
+    if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
+        raise errors.LimitReached(f"at most {limit} per member in this campaign")
+
+
+def release_quantity(session: Session, *, campaign_id: int, user_id: int, quantity: int) -> None:
+    session.execute(
+        update(CampaignUsage)
+        .where(CampaignUsage.campaign_id == campaign_id, CampaignUsage.user_id == user_id)
+        .values(quantity=CampaignUsage.quantity - quantity)
+    )
+
+
+def has_paid_order(session: Session, user_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Order.id).where(Order.user_id == user_id, Order.paid_at.is_not(None)).limit(1)
+        )
+        is not None
+    )
+
+
+# ---------------------------------------------------------------- creation and payment
+
+
+def create_order(
+    session: Session,
+    *,
+    user_id: int,
+    supplier_id: int,
+    kind: str,
+    campaign_id: int,
+    team_id: int | None,
+    sku_id: int,
+    quantity: int,
+    unit_price: int,
+    address: dict[str, Any],
+    hold_minutes: int,
+    is_opener: bool = False,
+) -> Order:
+    now = clock.now()
+    order = Order(
+        user_id=user_id,
+        supplier_id=supplier_id,
+        kind=kind,
+        campaign_id=campaign_id,
+        team_id=team_id,
+        sku_id=sku_id,
+        quantity=quantity,
+        unit_price=unit_price,
+        amount=unit_price * quantity,
+        status="pending_payment",
+        is_opener=is_opener,
+        paid_amount=0,
+        refunded_amount=0,
+        subsidy_amount=0,
+        released_amount=0,
+        address=address,
+        created_at=now,
+        expires_at=now + timedelta(minutes=hold_minutes),
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def get(session: Session, order_id: int, *, lock: bool = False) -> Order:
+    query = select(Order).where(Order.id == order_id)
+    if lock and not is_sqlite():
+        query = query.with_for_update()
+    order = session.scalar(query)
+    if order is None:
+        raise errors.OrderNotFound()
+    return order
+
+
+def get_for_user(session: Session, order_id: int, user_id: int) -> Order:
+    order = get(session, order_id)
+    if order.user_id != user_id:
+        raise errors.NotYourOrder()
+    return order
+
+
+def assert_payable(order: Order) -> None:
+    if order.status != "pending_payment" or order.expires_at <= clock.now():
+        raise errors.OrderNotPayable()
+
+
+def record_payment(session: Session, order_id: int, *, payment_id: int, amount: int) -> bool:
+    """Money for the order arrived. Returns True if it paid the order, False if the order was
+    no longer waiting for it (then the payment is refunded in full as a late payment)."""
+    now = clock.now()
+    paid = session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == "pending_payment")
+        .values(status="paid", paid_amount=Order.paid_amount + amount, paid_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if paid:
+        order = get(session, order_id)
+        session.refresh(order)
+        _kinds[order.kind].on_paid(session, order)
+        return True
+    session.execute(
+        update(Order).where(Order.id == order_id).values(paid_amount=Order.paid_amount + amount)
+    )
+    order = get(session, order_id)
+    session.refresh(order)
+    refund(
+        session,
+        order,
+        amount=amount,
+        reason="late_payment",
+        key=f"late:{payment_id}",
+        payment_id=payment_id,
+        note="payment arrived after the order was closed",
+    )
+    return False
+
+
+def release_unpaid(session: Session, order: Order, *, reason: str) -> bool:
+    """Close an unpaid order and give back its seat, stock and limit. Idempotent."""
+    closed = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == "pending_payment")
+        .values(status="cancelled", closed_at=clock.now(), close_reason=reason)
+    ).rowcount  # type: ignore[attr-defined]
+    if not closed:
+        return False
+    session.refresh(order)
+    release_quantity(
+        session, campaign_id=order.campaign_id, user_id=order.user_id, quantity=order.quantity
+    )
+    _kinds[order.kind].on_released(session, order)
+    outbox.emit(
+        session,
+        "order.cancelled",
+        {"user_ids": [order.user_id], "order_id": order.id, "reason": reason},
+    )
+    return True
+
+
+def cancel(session: Session, *, user_id: int, order_id: int) -> Order:
+    order = get_for_user(session, order_id, user_id)
+    if not release_unpaid(session, order, reason="cancelled_by_member"):
+        raise errors.OrderNotCancellable()
+    return order
+
+
+def due_unpaid(session: Session, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Order.id)
+            .where(Order.status == "pending_payment", Order.expires_at <= clock.now())
+            .order_by(Order.expires_at)
+            .limit(limit)
+        )
+    )
+
+
+# ---------------------------------------------------------------- refunds
+
+
+def refund(
+    session: Session,
+    order: Order,
+    *,
+    amount: int,
+    reason: str,
+    key: str | None = None,
+    note: str = "",
+    funded_by: str = "escrow",
+    payment_id: int | None = None,
+) -> Refund | None:
+    """Give ``amount`` back from escrow, at most once per ``key`` (default: order and reason).
+
+    Returns None when this refund was already made. Raises RefundTooLarge when it would take
+    more than the order has in escrow.
+    """
+    if reason not in rules.REFUND_REASONS:
+        raise InvalidInput(f"unknown refund reason {reason!r}")
+    if amount <= 0:
+        raise InvalidInput("a refund must be a positive amount")
+    key = key or f"{reason}:{order.id}"
+    now = clock.now()
+    stmt = (
+        _insert(session)(Refund)
+        .values(
+            key=key,
+            order_id=order.id,
+            user_id=order.user_id,
+            amount=amount,
+            reason=reason,
+            note=note,
+            funded_by=funded_by,
+            status="pending",
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
+        return None
+    grown = session.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.refunded_amount + amount
+            <= Order.paid_amount + Order.subsidy_amount - Order.released_amount,
+            Order.refunded_amount + amount <= Order.paid_amount,
+        )
+        .values(refunded_amount=Order.refunded_amount + amount)
+    ).rowcount  # type: ignore[attr-defined]
+    if not grown:
+        raise errors.RefundTooLarge()
+    row = session.scalar(select(Refund).where(Refund.key == key))
+    assert row is not None
+    ledger.record_refund(session, refund_id=row.id, order_id=order.id, amount=amount)
+    outbox.emit(
+        session,
+        "refund.created",
+        {
+            "user_ids": [order.user_id],
+            "refund_id": row.id,
+            "order_id": order.id,
+            "amount": amount,
+            "reason": reason,
+            "payment_id": payment_id,
+        },
+    )
+    session.refresh(order)
+    return row
+
+
+def refund_in_full(session: Session, order: Order, *, reason: str, note: str = "") -> int:
+    """Refund all that is left in escrow for the order and close it as refunded."""
+    left = rules.refundable(
+        order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
+    )
+    if left > 0:
+        refund(session, order, amount=left, reason=reason, note=note)
+    _return_subsidy(session, order)
+    session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(status="refunded", closed_at=clock.now(), close_reason=reason)
+    )
+    session.refresh(order)
+    return left
+
+
+def _return_subsidy(session: Session, order: Order) -> None:
+    """Whatever subsidy is still in escrow for a refunded order goes back to the subsidy."""
+    session.refresh(order)
+    left = rules.in_escrow(
+        order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
+    )
+    if left > 0 and ledger.return_subsidy(session, order_id=order.id, amount=left):
+        session.execute(
+            update(Order)
+            .where(Order.id == order.id)
+            .values(subsidy_amount=Order.subsidy_amount - left)
+        )
+        session.refresh(order)
+
+
+def add_subsidy(session: Session, order: Order, *, amount: int, key: str) -> None:
+    if amount <= 0:
+        return
+    if ledger.record_subsidy(session, key=key, order_id=order.id, amount=amount):
+        session.execute(
+            update(Order)
+            .where(Order.id == order.id)
+            .values(subsidy_amount=Order.subsidy_amount + amount)
+        )
+        session.refresh(order)
+
+
+def mark_refund_sent(session: Session, refund_id: int) -> Refund | None:
+    row = session.get(Refund, refund_id)
+    if row is None or row.status == "succeeded":
+        return None
+    row.status = "succeeded"
+    row.completed_at = clock.now()
+    ledger.record_refund_sent(session, refund_id=row.id, order_id=row.order_id, amount=row.amount)
+    return row
+
+
+def refunds_of(session: Session, order_id: int) -> list[Refund]:
+    return list(
+        session.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))
+    )
+
+
+def manual_refund(session: Session, *, order_id: int, amount: int | None, note: str) -> Refund:
+    """An operator refunds by hand (the whole escrowed remainder when ``amount`` is None)."""
+    if not note.strip():
+        raise InvalidInput("give a reason for the refund", field="note")
+    order = get(session, order_id, lock=True)
+    if order.status not in rules.IN_ESCROW:
+        raise errors.OrderNotShippable(
+            "only a paid order whose money is still in escrow can be refunded"
+        )
+    left = rules.refundable(
+        order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
+    )
+    amount = left if amount is None else amount
+    if amount <= 0 or amount > left:
+        raise errors.RefundTooLarge(f"at most {left} fen can be refunded")
+    row = refund(session, order, amount=amount, reason="manual", note=note.strip())
+    if row is None:
+        raise errors.AlreadyRefunded()
+    if amount == left:
+        session.execute(
+            update(Order)
+            .where(Order.id == order.id)
+            .values(status="refunded", closed_at=clock.now(), close_reason="manual")
+        )
+    session.refresh(order)
+    return row
+
+
+# ---------------------------------------------------------------- settlement and shipping
+
+
+def confirm(
+    session: Session, order: Order, *, final_unit_price: int, ship_within_hours: int
+) -> None:
+    """The order's team succeeded: it is sold at ``final_unit_price`` and awaits shipping."""
+    now = clock.now()
+    session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == "paid")
+        .values(
+            status="confirmed",
+            final_unit_price=final_unit_price,
+            settled_at=now,
+            ship_by=now + timedelta(hours=ship_within_hours),
+        )
+    )
+    session.refresh(order)
+
+
+def ship(
+    session: Session, *, supplier_id: int, order_id: int, carrier: str, tracking_no: str
+) -> Order:
+    carrier, tracking_no = carrier.strip(), tracking_no.strip()
+    if not carrier or not tracking_no:
+        raise InvalidInput("carrier and tracking number are required")
+    order = get(session, order_id)
+    if order.supplier_id != supplier_id:
+        raise errors.NotYourOrder("this order belongs to another supplier")
+    moved = session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == "confirmed")
+        .values(status="shipped", carrier=carrier, tracking_no=tracking_no, shipped_at=clock.now())
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        raise errors.OrderNotShippable()
+    session.refresh(order)
+    outbox.emit(
+        session,
+        "order.shipped",
+        {
+            "user_ids": [order.user_id],
+            "order_id": order.id,
+            "carrier": carrier,
+            "tracking_no": tracking_no,
+        },
+    )
+    return order
+
+
+def complete(session: Session, order: Order, *, how: str) -> bool:
+    """The goods arrived: release the escrow to the supplier, minus the operator's fee."""
+    moved = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == "shipped")
+        .values(status="completed", completed_at=clock.now())
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        return False
+    session.refresh(order)
+    left = rules.refundable(
+        order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
+    )
+    supplier_amount, fee = rules.fee_split(left, get_settings().operator_fee_bps)
+    if left > 0:
+        ledger.record_release(
+            session,
+            order_id=order.id,
+            supplier_id=order.supplier_id,
+            supplier_amount=supplier_amount,
+            fee=fee,
+        )
+        session.execute(
+            update(Order)
+            .where(Order.id == order.id)
+            .values(released_amount=Order.released_amount + left)
+        )
+    session.refresh(order)
+    outbox.emit(
+        session,
+        "order.completed",
+        {"user_ids": [order.user_id], "order_id": order.id, "how": how},
+    )
+    return True
+
+
+def confirm_receipt(session: Session, *, user_id: int, order_id: int) -> Order:
+    order = get_for_user(session, order_id, user_id)
+    if not complete(session, order, how="member"):
+        raise errors.OrderNotShipped()
+    return order
+
+
+def due_auto_complete(session: Session, limit: int) -> list[int]:
+    cutoff = clock.now() - timedelta(days=get_settings().auto_confirm_days)
+    return list(
+        session.scalars(
+            select(Order.id)
+            .where(Order.status == "shipped", Order.shipped_at <= cutoff)
+            .limit(limit)
+        )
+    )
+
+
+def due_unshipped(session: Session, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Order.id)
+            .where(Order.status == "confirmed", Order.ship_by <= clock.now())
+            .limit(limit)
+        )
+    )
+
+
+def refund_unshipped(session: Session, order_id: int) -> bool:
+    order = get(session, order_id, lock=True)
+    if order.status != "confirmed" or order.ship_by is None or order.ship_by > clock.now():
+        return False
+    refund_in_full(session, order, reason="not_shipped", note="the supplier did not ship in time")
+    return True
+
+
+def auto_complete(session: Session, order_id: int) -> bool:
+    order = get(session, order_id, lock=True)
+    return complete(session, order, how="auto")
+
+
+# ---------------------------------------------------------------- queries
+
+
+def list_for_user(
+    session: Session, user_id: int, *, limit: int = 50, offset: int = 0
+) -> list[Order]:
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.user_id == user_id)
+            .order_by(Order.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def list_all(
+    session: Session,
+    *,
+    status: str | None = None,
+    supplier_id: int | None = None,
+    campaign_id: int | None = None,
+    team_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Order]:
+    query = select(Order).order_by(Order.id.desc()).limit(limit).offset(offset)
+    if status:
+        query = query.where(Order.status == status)
+    if supplier_id is not None:
+        query = query.where(Order.supplier_id == supplier_id)
+    if campaign_id is not None:
+        query = query.where(Order.campaign_id == campaign_id)
+    if team_id is not None:
+        query = query.where(Order.team_id == team_id)
+    return list(session.scalars(query))
+
+
+def orders_of_team(session: Session, team_id: int, *, lock: bool = False) -> list[Order]:
+    query = select(Order).where(Order.team_id == team_id).order_by(Order.id)
+    if lock and not is_sqlite():
+        query = query.with_for_update()
+    return list(session.scalars(query))

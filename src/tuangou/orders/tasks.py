@@ -1,0 +1,34 @@
+"""Due order work: release unpaid holds, complete shipped orders, refund unshipped ones."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tuangou.core.db import run_in_transaction
+from tuangou.orders import service as orders
+
+
+def release_expired(limit: int = 200) -> int:
+    done = 0
+    for order_id in run_in_transaction(lambda s: orders.due_unpaid(s, limit)):
+
+        def release(session: Session, order_id: int = order_id) -> bool:
+            order = orders.get(session, order_id, lock=True)
+            return orders.release_unpaid(session, order, reason="payment_timeout")
+
+        done += bool(run_in_transaction(release))
+    return done
+
+
+def auto_complete(limit: int = 200) -> int:
+    done = 0
+    for order_id in run_in_transaction(lambda s: orders.due_auto_complete(s, limit)):
+        done += bool(run_in_transaction(lambda s, i=order_id: orders.auto_complete(s, i)))
+    return done
+
+
+def refund_unshipped(limit: int = 200) -> int:
+    done = 0
+    for order_id in run_in_transaction(lambda s: orders.due_unshipped(s, limit)):
+        done += bool(run_in_transaction(lambda s, i=order_id: orders.refund_unshipped(s, i)))
+    return done

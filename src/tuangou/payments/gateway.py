@@ -1,0 +1,168 @@
+"""Payment gateways behind one small interface, and the built-in sandbox.
+
+The flow is the one of page-pay gateways (Alipay, WeChat H5): we create a payment with our
+own reference, the member is sent to the gateway's page with a signed request, the gateway
+charges them and later calls our webhook, asynchronously and possibly more than once. We can
+also ask the gateway for the truth about a reference, and send refunds keyed by our refund id.
+
+The sandbox behaves like a real gateway: it keeps its own book of charges, confirms by
+callback after a delay, and can decline, lose a callback (a time-out: we learn the truth by
+querying) or send duplicate callbacks, either because the payer chose that outcome on the
+sandbox page or by the fault rates in ``TUANGOU_SANDBOX_FAULTS``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+from urllib.parse import urlencode
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tuangou.core import clock, secret
+from tuangou.core.config import get_settings
+from tuangou.core.errors import DomainError, NotFound
+from tuangou.payments.models import SandboxCharge, SandboxRefund
+
+OUTCOMES = ("approve", "decline", "timeout", "duplicate")
+
+
+class BadSignature(DomainError):
+    code = "bad_signature"
+    status = 400
+    title = "The gateway request's signature is not valid"
+
+
+class ChargeClosed(DomainError):
+    code = "charge_closed"
+    status = 409
+    title = "This payment was already made or declined"
+
+
+@dataclass(frozen=True)
+class GatewayStatus:
+    ref: str
+    status: str  # "pending" | "succeeded" | "declined" | "unknown"
+    amount: int | None = None
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def pay_url(self, ref: str, amount: int) -> str:
+        """Where the member pays (a signed request to the gateway's page)."""
+        ...
+
+    def query(self, session: Session, ref: str) -> GatewayStatus:
+        """The gateway's own word on a reference."""
+        ...
+
+    def refund(self, session: Session, *, ref: str, key: str, amount: int) -> bool:
+        """Send a refund, idempotent on ``key``; True once the gateway has accepted it."""
+        ...
+
+
+def _faults() -> dict[str, float]:
+    rates: dict[str, float] = {}
+    for part in get_settings().sandbox_faults.split(","):
+        if "=" in part:
+            name, value = part.split("=", 1)
+            rates[name.strip()] = float(value)
+    return rates
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+class SandboxGateway:
+    name = "sandbox"
+
+    def _message(self, ref: str, amount: int) -> str:
+        return f"{ref}|{amount}"
+
+    def pay_url(self, ref: str, amount: int) -> str:
+        sig = secret.sign(self._message(ref, amount), "sandbox-pay")
+        return "/api/sandbox/pay?" + urlencode({"ref": ref, "amount": amount, "sig": sig})
+
+    def check(self, ref: str, amount: int, sig: str) -> None:
+        if not secret.verify(self._message(ref, amount), sig, "sandbox-pay"):
+            raise BadSignature()
+
+    def authorize(
+        self, session: Session, *, ref: str, amount: int, sig: str, outcome: str | None
+    ) -> SandboxCharge:
+        """The payer confirms on the sandbox page. Returns the gateway's charge."""
+        self.check(ref, amount, sig)
+        if outcome is None:
+            outcome = "approve"
+            rates = _faults()
+            roll = random.random()
+            for fault in ("decline", "timeout", "duplicate"):
+                rate = rates.get(fault, 0.0)
+                if roll < rate:
+                    outcome = fault
+                    break
+                roll -= rate
+        if outcome not in OUTCOMES:
+            raise DomainError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        charge = session.get(SandboxCharge, ref, with_for_update=True)
+        if charge is not None and charge.status != "created":
+            raise ChargeClosed()
+        status = "declined" if outcome == "decline" else "succeeded"
+        callbacks = {"approve": 1, "decline": 1, "timeout": 0, "duplicate": 3}[outcome]
+        delay = timedelta(milliseconds=get_settings().sandbox_callback_delay_ms)
+        if charge is None:
+            charge = SandboxCharge(ref=ref, amount=amount, created_at=clock.now())
+            session.add(charge)
+        charge.status = status
+        charge.callbacks_due = callbacks
+        charge.callback_at = clock.now() + delay
+        session.flush()
+        return charge
+
+    def query(self, session: Session, ref: str) -> GatewayStatus:
+        charge = session.get(SandboxCharge, ref)
+        if charge is None:
+            return GatewayStatus(ref, "unknown")
+        status = {"created": "pending"}.get(charge.status, charge.status)
+        return GatewayStatus(ref, status, charge.amount)
+
+    def refund(self, session: Session, *, ref: str, key: str, amount: int) -> bool:
+        charge = session.get(SandboxCharge, ref, with_for_update=True)
+        if charge is None or charge.status != "succeeded":
+            raise NotFound(f"no successful sandbox charge {ref}")
+        stmt = (
+            _insert(session)(SandboxRefund)
+            .values(key=key, charge_ref=ref, amount=amount, created_at=clock.now())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        if session.execute(stmt).rowcount:  # type: ignore[attr-defined]
+            if charge.refunded + amount > charge.amount:
+                raise DomainError("refund exceeds the charge")
+            charge.refunded += amount
+        return True
+
+
+_gateway: PaymentGateway | None = None
+
+
+def get_gateway() -> PaymentGateway:
+    global _gateway
+    if _gateway is None:
+        name = get_settings().gateway
+        if name != "sandbox":
+            raise RuntimeError(f"unknown payment gateway {name!r}")
+        _gateway = SandboxGateway()
+    return _gateway
+
+
+def sandbox() -> SandboxGateway:
+    gateway = get_gateway()
+    if not isinstance(gateway, SandboxGateway):
+        raise NotFound("the sandbox gateway is not enabled")
+    return gateway

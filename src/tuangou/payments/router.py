@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from tuangou.core import money, secret
+from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.payments import schemas
+from tuangou.payments import service as payments
+from tuangou.payments.gateway import BadSignature, sandbox
+
+router = APIRouter(tags=["payments"])
+
+_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>沙箱支付 Sandbox pay</title>
+<style>body{{font:16px system-ui,sans-serif;margin:2em auto;max-width:24em;padding:0 1em}}
+button{{display:block;width:100%;margin:.5em 0;padding:.8em;font-size:1em}}</style></head>
+<body><h1>沙箱支付 · Sandbox gateway</h1><p>订单金额 Amount: <strong>{amount}</strong></p>
+<p><small>ref {ref}</small></p>
+<button data-o="approve">确认支付 Pay</button><button data-o="decline">模拟拒付 Decline</button>
+<button data-o="timeout">模拟回调丢失 Lose the callback</button>
+<button data-o="duplicate">模拟重复回调 Duplicate callbacks</button><p id="r" role="status"></p>
+<script>for(const b of document.querySelectorAll("button"))b.onclick=async()=>{{
+const r=await fetch("/api/sandbox/pay",{{method:"POST",headers:{{"content-type":"application/json"}},
+body:JSON.stringify({{ref:{ref_js},amount:{amount_raw},sig:{sig_js},outcome:b.dataset.o}})}});
+document.getElementById("r").textContent=JSON.stringify(await r.json());}}</script></body></html>"""
+
+
+@router.get("/sandbox/pay", response_class=HTMLResponse, tags=["sandbox gateway"])
+def sandbox_page(ref: str, amount: int, sig: str) -> HTMLResponse:
+    """The sandbox gateway's payment page (where a pay_url leads)."""
+    sandbox().check(ref, amount, sig)
+    import json
+
+    return HTMLResponse(
+        _PAGE.format(
+            amount=html.escape(money.fmt(amount)),
+            ref=html.escape(ref),
+            ref_js=json.dumps(ref),
+            sig_js=json.dumps(sig),
+            amount_raw=int(amount),
+        )
+    )
+
+
+@router.post("/sandbox/pay", tags=["sandbox gateway"])
+def sandbox_pay(body: schemas.SandboxPayIn) -> dict[str, Any]:
+    """The payer confirms on the sandbox page. The gateway answers at once; our order learns
+    the outcome later, from the gateway's callback (or, if it is lost, by asking)."""
+
+    def work(session: Any) -> dict[str, Any]:
+        charge = payments.sandbox_authorize(
+            session, ref=body.ref, amount=body.amount, sig=body.sig, outcome=body.outcome
+        )
+        return {"ref": charge.ref, "gateway_status": charge.status, "amount": charge.amount}
+
+    return run_in_transaction(work)
+
+
+@router.get("/sandbox/charges/{ref}", tags=["sandbox gateway"])
+def sandbox_charge(ref: str) -> dict[str, Any]:
+    with unit_of_work(readonly=True) as session:
+        status = sandbox().query(session, ref)
+        return {"ref": ref, "status": status.status, "amount": status.amount}
+
+
+def callback_signature(ref: str, status: str) -> str:
+    return secret.sign(f"{ref}|{status}", "sandbox-callback")
+
+
+@router.post("/payments/webhooks/sandbox", tags=["sandbox gateway"])
+def sandbox_webhook(body: schemas.WebhookIn) -> dict[str, Any]:
+    """The gateway's confirmation callback. Safe to receive any number of times."""
+    if not secret.verify(f"{body.ref}|{body.status}", body.sig, "sandbox-callback"):
+        raise BadSignature()
+
+    def work(session: Any) -> dict[str, Any]:
+        truth = sandbox().query(session, body.ref)
+        if truth.status != body.status:
+            raise BadSignature("the callback disagrees with the gateway's own record")
+        return {"result": payments.apply_outcome(session, body.ref, body.status)}
+
+    return run_in_transaction(work)

@@ -1,0 +1,218 @@
+"""Payments: starting one for an order, and learning its outcome from the gateway.
+
+Confirmation is idempotent: a payment moves to ``succeeded`` once (compare-and-set), its
+money is journaled once (transfer ``pay:<id>``), and a duplicate callback changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tuangou.core import clock, ids, outbox, secret
+from tuangou.core.config import get_settings
+from tuangou.core.db import is_sqlite, run_in_transaction
+from tuangou.ledger import service as ledger
+from tuangou.orders import service as orders
+from tuangou.orders.models import Order
+from tuangou.payments import errors
+from tuangou.payments.gateway import get_gateway, sandbox
+from tuangou.payments.models import Payment, SandboxCharge
+
+
+@dataclass(frozen=True)
+class Started:
+    payment: Payment
+    pay_url: str
+
+
+def start(session: Session, order: Order) -> Started:
+    """A new payment attempt for an unpaid order, with the gateway page to pay on."""
+    orders.assert_payable(order)
+    gateway = get_gateway()
+    now = clock.now()
+    payment = Payment(
+        order_id=order.id,
+        user_id=order.user_id,
+        amount=order.amount,
+        gateway=gateway.name,
+        gateway_ref=ids.gateway_ref("tg"),
+        status="pending",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    return Started(payment, gateway.pay_url(payment.gateway_ref, payment.amount))
+
+
+def start_for_user(session: Session, *, user_id: int, order_id: int) -> Started:
+    order = orders.get_for_user(session, order_id, user_id)
+    return start(session, order)
+
+
+def pay_url(payment: Payment) -> str:
+    return get_gateway().pay_url(payment.gateway_ref, payment.amount)
+
+
+def apply_outcome(session: Session, ref: str, status: str) -> str:
+    """Record what the gateway says about ``ref``. Returns what happened, for logs and tests:
+    ``paid``, ``late`` (refunded), ``declined``, or ``duplicate``."""
+    payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))
+    if payment is None:
+        raise errors.PaymentNotFound(f"unknown payment reference {ref}")
+    now = clock.now()
+    if status == "succeeded":
+        moved = session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status != "succeeded")
+            .values(status="succeeded", updated_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            return "duplicate"
+        ledger.record_payment(
+            session, payment_id=payment.id, order_id=payment.order_id, amount=payment.amount
+        )
+        paid = orders.record_payment(
+            session, payment.order_id, payment_id=payment.id, amount=payment.amount
+        )
+        return "paid" if paid else "late"
+    if status == "declined":
+        moved = session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status == "pending")
+            .values(status="failed", failure_reason="declined", updated_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            return "duplicate"
+        outbox.emit(
+            session,
+            "payment.declined",
+            {"user_ids": [payment.user_id], "order_id": payment.order_id, "payment_id": payment.id},
+        )
+        return "declined"
+    return "duplicate"
+
+
+def expire_for_order(session: Session, order_id: int) -> None:
+    """The order was released unpaid: its pending payments will not be waited for."""
+    session.execute(
+        update(Payment)
+        .where(Payment.order_id == order_id, Payment.status == "pending")
+        .values(status="expired", updated_at=clock.now())
+    )
+
+
+def payments_of(session: Session, order_id: int) -> list[Payment]:
+    return list(
+        session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.id))
+    )
+
+
+def get_for_user(session: Session, *, user_id: int, payment_id: int) -> Payment:
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.user_id != user_id:
+        raise errors.PaymentNotFound()
+    return payment
+
+
+# ---------------------------------------------------------------- the sandbox gateway's side
+
+
+def sandbox_authorize(
+    session: Session, *, ref: str, amount: int, sig: str, outcome: str | None
+) -> SandboxCharge:
+    return sandbox().authorize(session, ref=ref, amount=amount, sig=sig, outcome=outcome)
+
+
+def sandbox_pay_now(session: Session, payment: Payment) -> str:
+    """Pay on the sandbox and take its answer at once (demo data and tests); the callback
+    that the sandbox still sends later is a harmless duplicate."""
+    gateway = sandbox()
+    sig = secret.sign(f"{payment.gateway_ref}|{payment.amount}", "sandbox-pay")
+    charge = gateway.authorize(
+        session, ref=payment.gateway_ref, amount=payment.amount, sig=sig, outcome="approve"
+    )
+    return apply_outcome(session, payment.gateway_ref, charge.status)
+
+
+def sandbox_charge(session: Session, ref: str) -> SandboxCharge | None:
+    return session.get(SandboxCharge, ref)
+
+
+def deliver_sandbox_callbacks(limit: int = 200) -> int:
+    """The sandbox gateway sends its due callbacks; each lands in its own transaction."""
+    if get_settings().gateway != "sandbox":
+        return 0
+
+    def due(session: Session) -> list[tuple[str, int]]:
+        query = (
+            select(SandboxCharge.ref, SandboxCharge.callbacks_due)
+            .where(SandboxCharge.callbacks_due > 0, SandboxCharge.callback_at <= clock.now())
+            .order_by(SandboxCharge.callback_at)
+            .limit(limit)
+        )
+        return [(r, n) for r, n in session.execute(query)]
+
+    delivered = 0
+    for ref, _ in run_in_transaction(due):
+
+        def deliver(session: Session, ref: str = ref) -> bool:
+            charge = session.get(SandboxCharge, ref)
+            if charge is None or charge.callbacks_due <= 0:
+                return False
+            taken = session.execute(
+                update(SandboxCharge)
+                .where(
+                    SandboxCharge.ref == ref,
+                    SandboxCharge.callbacks_due == charge.callbacks_due,
+                )
+                .values(callbacks_due=SandboxCharge.callbacks_due - 1)
+            ).rowcount  # type: ignore[attr-defined]
+            if not taken:
+                return False
+            apply_outcome(session, ref, charge.status)
+            return True
+
+        if run_in_transaction(deliver):
+            delivered += 1
+    return delivered
+
+
+def reconcile_stale(limit: int = 100) -> int:
+    """Ask the gateway about payments that waited too long for a callback (a lost callback)."""
+    cutoff = clock.now() - timedelta(seconds=get_settings().payment_reconcile_seconds)
+
+    def stale(session: Session) -> list[str]:
+        query = (
+            select(Payment.gateway_ref)
+            .where(Payment.status.in_(("pending", "expired")), Payment.updated_at <= cutoff)
+            .order_by(Payment.updated_at)
+            .limit(limit)
+        )
+        if not is_sqlite():
+            query = query.with_for_update(skip_locked=True)
+        return list(session.scalars(query))
+
+    changed = 0
+    for ref in run_in_transaction(stale):
+
+        def check(session: Session, ref: str = ref) -> bool:
+            truth = get_gateway().query(session, ref)
+            if truth.status in ("succeeded", "declined"):
+                return apply_outcome(session, ref, truth.status) != "duplicate"
+            # Still nothing: look again later, and stop looking once the order is closed
+            # and the gateway has no charge at all.
+            payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))
+            assert payment is not None
+            if payment.status == "expired" and truth.status == "unknown":
+                payment.status = "abandoned"
+            payment.updated_at = clock.now()
+            return False
+
+        if run_in_transaction(check):
+            changed += 1
+    return changed

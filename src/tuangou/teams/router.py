@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from tuangou.api.deps import IdemKey, Member, Operator, idempotent
+from tuangou.catalog import service as catalog
+from tuangou.core import clock
+from tuangou.core.db import unit_of_work
+from tuangou.orders.schemas import order_view
+from tuangou.payments.schemas import payment_view
+from tuangou.teams import schemas
+from tuangou.teams import service as teams
+from tuangou.teams.models import Team, TeamCampaign
+
+router = APIRouter(tags=["team buys"])
+
+
+def _product(session: Session, campaign: TeamCampaign) -> dict[str, Any]:
+    sku = catalog.get_sku(session, campaign.sku_id)
+    product = catalog.get_product(session, sku.product_id)
+    return {
+        "id": product.id,
+        "title": product.title,
+        "description": product.description,
+        "image_url": product.image_url,
+        "sku_name": sku.name,
+    }
+
+
+def _team(session: Session, team: Team) -> dict[str, Any]:
+    campaign = teams.get_campaign(session, team.campaign_id)
+    return schemas.team_view(team, campaign, teams.chain_list(session, team.id))
+
+
+def _seat_reply(session: Session, seat: teams.Seat) -> dict[str, Any]:
+    session.refresh(seat.team)
+    return {
+        "team": _team(session, seat.team),
+        "order": order_view(seat.order),
+        "payment": payment_view(seat.started.payment),
+        "pay_url": seat.started.pay_url,
+    }
+
+
+@router.get("/campaigns")
+def live_campaigns() -> list[dict[str, Any]]:
+    """Team-buy campaigns running now."""
+    with unit_of_work(readonly=True) as session:
+        return [
+            schemas.campaign_view(c, product=_product(session, c))
+            for c in teams.list_campaigns(session)
+        ]
+
+
+@router.get("/campaigns/{campaign_id}")
+def campaign(campaign_id: int) -> dict[str, Any]:
+    """A campaign with the teams one can join now."""
+    with unit_of_work(readonly=True) as session:
+        c = teams.get_campaign(session, campaign_id)
+        view = schemas.campaign_view(c, product=_product(session, c))
+        view["open_teams"] = [_team(session, t) for t in teams.teams_of_campaign(session, c.id)]
+        return view
+
+
+@router.post("/campaigns/{campaign_id}/teams", status_code=201)
+def open_team(
+    campaign_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
+) -> JSONResponse:
+    """Open a team: creates the opener's order and its payment; the team opens once paid."""
+
+    def work(session: Session) -> dict[str, Any]:
+        seat = teams.open_team(
+            session,
+            user_id=who.user_id,
+            campaign_id=campaign_id,
+            quantity=body.quantity,
+            address=body.address.model_dump() if body.address else None,
+        )
+        return _seat_reply(session, seat)
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
+
+
+@router.get("/teams/{team_id}")
+def team(team_id: int) -> dict[str, Any]:
+    """A team as its share link shows it: ladder, seats left, deadline, masked chain list."""
+    with unit_of_work(readonly=True) as session:
+        return _team(session, teams.get_team(session, team_id))
+
+
+@router.post("/teams/{team_id}/join", status_code=201)
+def join_team(
+    team_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
+) -> JSONResponse:
+    """Join a team through its share link: creates the order and its payment."""
+
+    def work(session: Session) -> dict[str, Any]:
+        seat = teams.join_team(
+            session,
+            user_id=who.user_id,
+            team_id=team_id,
+            quantity=body.quantity,
+            address=body.address.model_dump() if body.address else None,
+        )
+        return _seat_reply(session, seat)
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
+
+
+@router.post("/teams/{team_id}/leave")
+def leave_team(team_id: int, request: Request, who: Member, key: IdemKey = None) -> JSONResponse:
+    """Leave before the team forms: a paid seat is refunded in full."""
+
+    def work(session: Session) -> dict[str, Any]:
+        order = teams.leave_team(session, user_id=who.user_id, team_id=team_id)
+        return {
+            "order": order_view(order),
+            "team": _team(session, teams.get_team(session, team_id)),
+        }
+
+    return idempotent(request, who=who, key=key, body=None, work=work)
+
+
+@router.post("/admin/campaigns", status_code=201, tags=["operator: campaigns"])
+def create_campaign(body: schemas.CampaignIn, who: Operator) -> dict[str, Any]:
+    data = body.model_dump()
+    data["starts_at"] = data["starts_at"] or clock.now()
+    with unit_of_work() as session:
+        c = teams.create_campaign(session, teams.CampaignInput(**data))
+        return schemas.campaign_view(c, product=_product(session, c))
+
+
+@router.get("/admin/campaigns", tags=["operator: campaigns"])
+def all_campaigns(who: Operator) -> list[dict[str, Any]]:
+    with unit_of_work(readonly=True) as session:
+        return [
+            schemas.campaign_view(c, product=_product(session, c))
+            for c in teams.list_campaigns(session, live_only=False)
+        ]
+
+
+@router.patch("/admin/campaigns/{campaign_id}", tags=["operator: campaigns"])
+def set_status(campaign_id: int, body: schemas.CampaignStatusIn, who: Operator) -> dict[str, Any]:
+    with unit_of_work() as session:
+        c = teams.set_campaign_status(session, campaign_id, body.status)
+        return schemas.campaign_view(c, product=_product(session, c))

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from tuangou.accounts.schemas import Address
+from tuangou.core import clock
+from tuangou.teams import rules
+from tuangou.teams.models import Team, TeamCampaign
+
+
+class CampaignIn(BaseModel):
+    sku_id: int
+    title: str = Field(default="", max_length=200)
+    starts_at: datetime | None = Field(default=None, description="default: now")
+    ends_at: datetime
+    tiers: list[tuple[int, int]] = Field(
+        min_length=1,
+        description="[[members, unit price in fen], ...]",
+        examples=[[[2, 1990], [5, 1790], [10, 1590]]],
+    )
+    stock: int = Field(gt=0)
+    min_size: int = Field(default=2, ge=2)
+    max_size: int | None = None
+    window_hours: int = Field(default=24, ge=1, le=72)
+    per_member_limit: int = Field(default=5, ge=1)
+    max_quantity_per_order: int = Field(default=1, ge=1)
+    completion_enabled: bool = False
+    completion_percent: int = Field(default=80, ge=1, le=100)
+    subsidy_budget: int = Field(default=0, ge=0)
+    opener_perk: str = Field(default="none", pattern="^(none|price|free)$")
+    opener_price: int | None = Field(default=None, gt=0)
+    new_member_only: bool = False
+    hold_minutes: int = Field(default=15, ge=1, le=1440)
+    ship_within_hours: int = Field(default=72, ge=1)
+
+    @model_validator(mode="after")
+    def _utc(self) -> CampaignIn:
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is not None:
+                setattr(self, name, clock.as_utc(value).replace(tzinfo=None))
+        return self
+
+
+class CampaignStatusIn(BaseModel):
+    status: str = Field(pattern="^(active|paused)$")
+
+
+class SeatIn(BaseModel):
+    quantity: int = Field(default=1, ge=1)
+    address: Address | None = Field(default=None, description="default: the profile's address")
+
+
+def ladder_view(tiers: list[rules.Tier], members: int) -> list[dict[str, Any]]:
+    reached = rules.tier_index(tiers, members)
+    return [
+        {"members": m, "unit_price": p, "reached": i <= reached, "current": i == reached}
+        for i, (m, p) in enumerate(tiers)
+    ]
+
+
+def _utc(value: datetime | None) -> str | None:
+    return clock.as_utc(value).isoformat() if value else None
+
+
+def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> dict[str, Any]:
+    tiers = rules.normalise_tiers(c.tiers)
+    now = clock.now()
+    return {
+        "id": c.id,
+        "title": c.title,
+        "sku_id": c.sku_id,
+        "supplier_id": c.supplier_id,
+        "product": product,
+        "starts_at": _utc(c.starts_at),
+        "ends_at": _utc(c.ends_at),
+        "live": c.status == "active" and c.starts_at <= now < c.ends_at,
+        "status": c.status,
+        "single_price": c.single_price,
+        "group_price": tiers[0][1],
+        "tiers": [{"members": m, "unit_price": p} for m, p in tiers],
+        "min_size": c.min_size,
+        "max_size": c.max_size,
+        "window_hours": c.window_hours,
+        "stock": c.stock,
+        "available": c.stock - c.sold - c.held,
+        "sold": c.sold,
+        "per_member_limit": c.per_member_limit,
+        "max_quantity_per_order": c.max_quantity_per_order,
+        "completion_enabled": c.completion_enabled,
+        "completion_percent": c.completion_percent,
+        "subsidy_budget": c.subsidy_budget,
+        "subsidy_used": c.subsidy_used,
+        "opener_perk": c.opener_perk,
+        "opener_price": c.opener_price,
+        "new_member_only": c.new_member_only,
+        "hold_minutes": c.hold_minutes,
+        "ship_within_hours": c.ship_within_hours,
+    }
+
+
+def team_view(team: Team, campaign: TeamCampaign, chain: list[dict[str, Any]]) -> dict[str, Any]:
+    tiers = rules.normalise_tiers(campaign.tiers)
+    nxt = rules.next_tier(tiers, team.paid_count)
+    now = clock.now()
+    joinable = (
+        team.status in rules.JOINABLE
+        and team.deadline is not None
+        and team.deadline > now
+        and team.seats_taken < team.max_size
+    )
+    return {
+        "id": team.id,
+        "campaign_id": team.campaign_id,
+        "title": campaign.title,
+        "status": team.status,
+        "outcome": team.outcome,
+        "formed": team.formed_at is not None,
+        "min_size": team.min_size,
+        "max_size": team.max_size,
+        "paid_members": team.paid_count,
+        "seats_taken": team.seats_taken,
+        "seats_left": team.max_size - team.seats_taken,
+        "members_to_form": max(0, team.min_size - team.paid_count),
+        "deadline": _utc(team.deadline),
+        "seconds_left": max(0, int((team.deadline - now).total_seconds()))
+        if team.deadline
+        else None,
+        "joinable": joinable,
+        "single_price": campaign.single_price,
+        "current_unit_price": rules.tier_price(tiers, team.paid_count),
+        "final_unit_price": team.final_unit_price,
+        "next_tier": {
+            "members": nxt[0],
+            "unit_price": nxt[1],
+            "members_needed": nxt[0] - team.paid_count,
+        }
+        if nxt
+        else None,
+        "ladder": ladder_view(tiers, team.paid_count),
+        "chain": [{**row, "joined_at": _utc(row["joined_at"])} for row in chain],
+        "share_path": f"/t/{team.id}",
+        "opened_at": _utc(team.opened_at),
+        "formed_at": _utc(team.formed_at),
+        "settled_at": _utc(team.settled_at),
+    }
