@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ class Check:
         return not self.violations
 
 
-def _rows(session: Session, sql: str, **params: object) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(session: Session, sql: str, **params: object) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in session.execute(text(sql), params)]
 
 
@@ -186,7 +187,7 @@ def check_journal(session: Session) -> Check:
             c.violations.append(f"order {oid}: escrow holds {actual}, orders say {expected}")
         if actual < 0:
             c.violations.append(f"order {oid}: escrow negative ({actual})")
-    balances = dict(
+    balances: dict[str, int] = dict(
         _rows(session, "SELECT account, SUM(amount) FROM ledger_entries GROUP BY account")
     )
     for account, amount in balances.items():

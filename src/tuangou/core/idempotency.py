@@ -42,7 +42,7 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
+def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 

@@ -38,7 +38,7 @@ def register_kind(kind: str, hooks: KindHooks) -> None:
     _kinds[kind] = hooks
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
+def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 

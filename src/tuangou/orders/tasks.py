@@ -23,12 +23,20 @@ def release_expired(limit: int = 200) -> int:
 def auto_complete(limit: int = 200) -> int:
     done = 0
     for order_id in run_in_transaction(lambda s: orders.due_auto_complete(s, limit)):
-        done += bool(run_in_transaction(lambda s, i=order_id: orders.auto_complete(s, i)))
+
+        def complete(session: Session, order_id: int = order_id) -> bool:
+            return orders.auto_complete(session, order_id)
+
+        done += bool(run_in_transaction(complete))
     return done
 
 
 def refund_unshipped(limit: int = 200) -> int:
     done = 0
     for order_id in run_in_transaction(lambda s: orders.due_unshipped(s, limit)):
-        done += bool(run_in_transaction(lambda s, i=order_id: orders.refund_unshipped(s, i)))
+
+        def refund(session: Session, order_id: int = order_id) -> bool:
+            return orders.refund_unshipped(session, order_id)
+
+        done += bool(run_in_transaction(refund))
     return done

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,10 +18,12 @@ from tuangou.core.config import get_settings
 from tuangou.core.db import is_sqlite, run_in_transaction
 from tuangou.ledger import service as ledger
 from tuangou.orders import service as orders
-from tuangou.orders.models import Order
 from tuangou.payments import errors
 from tuangou.payments.gateway import get_gateway, sandbox
 from tuangou.payments.models import Payment, SandboxCharge
+
+if TYPE_CHECKING:
+    from tuangou.orders.models import Order
 
 
 @dataclass(frozen=True)

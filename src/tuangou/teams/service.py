@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,12 +22,14 @@ from tuangou.catalog import service as catalog
 from tuangou.core import clock, outbox
 from tuangou.core.db import is_sqlite, run_in_transaction
 from tuangou.orders import service as orders
-from tuangou.orders.models import Order
 from tuangou.payments import service as payments
 from tuangou.teams import errors, rules
 from tuangou.teams.models import Team, TeamCampaign, TeamSeat
 
 # ---------------------------------------------------------------- campaigns
+
+if TYPE_CHECKING:
+    from tuangou.orders.models import Order
 
 
 @dataclass

@@ -1,0 +1,276 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``TUANGOU_TEST_POSTGRES_URL`` (``scripts/test`` starts a throwaway
+cluster and sets it). Without it the PostgreSQL half is skipped with a visible reason, unless
+``TUANGOU_REQUIRE_POSTGRES=1`` (as in CI), where a missing server is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from tuangou import wiring
+from tuangou.core import clock, secret
+from tuangou.core.config import reset_settings
+from tuangou.core.db import Base, make_engine, normalise_url, set_engine
+
+wiring.load()
+wiring.load_models()
+
+os.environ.setdefault("TUANGOU_SANDBOX_CALLBACK_DELAY_MS", "0")
+os.environ.setdefault("TUANGOU_RUN_WORKER", "false")
+PG_URL = os.environ.get("TUANGOU_TEST_POSTGRES_URL", "")
+REQUIRE_PG = os.environ.get("TUANGOU_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    from tuangou.core import migrate
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test process, migrated once."""
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("TUANGOU_TEST_POSTGRES_URL is not set but PostgreSQL is required")
+        pytest.skip("PostgreSQL not configured (TUANGOU_TEST_POSTGRES_URL); run scripts/test")
+    from tuangou.core import migrate
+
+    name = f"tuangou_test_{_worker_id()}"
+    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(normalise_url(url))
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database on each backend; the process is pointed at it."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copy(template, path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_database")
+        _truncate_pg(url)
+    os.environ["DATABASE_URL"] = url
+    reset_settings()
+    secret.reset()
+    engine = make_engine(url)
+    set_engine(engine)
+    secret.secret_key()
+    clock.set_offset(timedelta(0))
+    yield url
+    clock.set_offset(timedelta(0))
+    set_engine(None)
+    secret.reset()
+
+
+@pytest.fixture
+def db(db_url: str) -> str:
+    return db_url
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    from tuangou.api.app import create_app
+
+    with TestClient(create_app(run_worker=False)) as c:
+        yield c
+
+
+class Api:
+    """Small helpers over the HTTP API, for readable tests."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.c = client
+        self._phones = 0
+
+    def phone(self) -> str:
+        self._phones += 1
+        return f"137{self._phones:08d}"
+
+    def signup(self, nickname: str = "团员", *, address: bool = True) -> dict[str, str]:
+        phone = self.phone()
+        body: dict[str, Any] = {"phone": phone, "password": "secret123", "nickname": nickname}
+        if address:
+            body["address"] = {"name": nickname, "phone": phone, "line": "幸福里 1 号"}
+        r = self.c.post("/api/auth/signup", json=body)
+        assert r.status_code == 201, r.text
+        return {
+            "Authorization": f"Bearer {r.json()['token']}",
+            "user_id": str(r.json()["user"]["id"]),
+        }
+
+    def operator(self) -> dict[str, str]:
+        from tuangou.accounts import service as accounts
+        from tuangou.core.db import run_in_transaction
+
+        phone = self.phone()
+        run_in_transaction(
+            lambda s: accounts.create_user(
+                s, phone=phone, password="secret123", nickname="运营", role="operator"
+            )
+        )
+        r = self.c.post("/api/auth/login", json={"phone": phone, "password": "secret123"})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    def supplier(self, op: dict[str, str], name: str = "果园") -> tuple[int, dict[str, str]]:
+        r = self.c.post("/api/admin/suppliers", json={"name": name}, headers=op)
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        phone = self.phone()
+        r = self.c.post(
+            f"/api/admin/suppliers/{sid}/users",
+            json={"phone": phone, "password": "secret123"},
+            headers=op,
+        )
+        assert r.status_code == 201, r.text
+        r = self.c.post("/api/auth/login", json={"phone": phone, "password": "secret123"})
+        return sid, {"Authorization": f"Bearer {r.json()['token']}"}
+
+    def campaign(
+        self,
+        op: dict[str, str],
+        supplier_id: int,
+        *,
+        price: int = 3000,
+        stock: int = 100,
+        **settings: Any,
+    ) -> dict[str, Any]:
+        r = self.c.post(
+            "/api/admin/products", json={"supplier_id": supplier_id, "title": "苹果"}, headers=op
+        )
+        assert r.status_code == 201, r.text
+        r = self.c.post(
+            f"/api/admin/products/{r.json()['id']}/skus",
+            json={"name": "5斤", "price": price, "stock": max(stock, 1000)},
+            headers=op,
+        )
+        assert r.status_code == 201, r.text
+        body: dict[str, Any] = {
+            "sku_id": r.json()["id"],
+            "ends_at": (clock.now() + timedelta(days=2)).isoformat(),
+            "tiers": [[2, 1990]],
+            "stock": stock,
+        }
+        body.update(settings)
+        r = self.c.post("/api/admin/campaigns", json=body, headers=op)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    def pay(self, pay_url: str, outcome: str = "approve") -> dict[str, Any]:
+        """Pay on the sandbox page, then let the gateway's callback arrive."""
+        from urllib.parse import parse_qs, urlparse
+
+        q = {k: v[0] for k, v in parse_qs(urlparse(pay_url).query).items()}
+        r = self.c.post(
+            "/api/sandbox/pay",
+            json={"ref": q["ref"], "amount": int(q["amount"]), "sig": q["sig"], "outcome": outcome},
+        )
+        assert r.status_code == 200, r.text
+        run_worker()
+        return dict(r.json())
+
+    def open(
+        self,
+        member: dict[str, str],
+        campaign_id: int,
+        quantity: int = 1,
+        pay: bool = True,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        r = self.c.post(
+            f"/api/campaigns/{campaign_id}/teams",
+            json={"quantity": quantity},
+            headers=_auth(member),
+            **kw,
+        )
+        assert r.status_code == 201, r.text
+        body = dict(r.json())
+        if pay:
+            self.pay(body["pay_url"])
+        return body
+
+    def join(
+        self, member: dict[str, str], team_id: int, quantity: int = 1, pay: bool = True
+    ) -> dict[str, Any]:
+        r = self.c.post(
+            f"/api/teams/{team_id}/join", json={"quantity": quantity}, headers=_auth(member)
+        )
+        assert r.status_code == 201, r.text
+        body = dict(r.json())
+        if pay:
+            self.pay(body["pay_url"])
+        return body
+
+    def order(self, member: dict[str, str], order_id: int) -> dict[str, Any]:
+        r = self.c.get(f"/api/orders/{order_id}", headers=_auth(member))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def team(self, team_id: int) -> dict[str, Any]:
+        r = self.c.get(f"/api/teams/{team_id}")
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+
+def _auth(who: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": who["Authorization"]}
+
+
+def run_worker() -> dict[str, int]:
+    from tuangou import worker
+
+    return worker.run_until_idle()
+
+
+def audit_violations() -> list[str]:
+    from tuangou import audit
+    from tuangou.core.db import unit_of_work
+
+    with unit_of_work(readonly=True) as session:
+        return [v for check in audit.run(session) for v in check.violations]
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)
