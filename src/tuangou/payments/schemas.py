@@ -9,9 +9,11 @@ from tuangou.payments.models import Payment
 
 
 class SandboxPayIn(BaseModel):
-    ref: str
-    amount: int = Field(gt=0)
-    sig: str
+    """The signed request of the pay_url, in the body or in the query string."""
+
+    ref: str | None = None
+    amount: int | None = Field(default=None, gt=0)
+    sig: str | None = None
     outcome: str | None = Field(
         default=None,
         pattern="^(approve|decline|timeout|duplicate)$",
