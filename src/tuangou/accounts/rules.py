@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only, whole string: ``\d`` would take full-width digits and ``$`` a final newline.
+PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
 ROLES = ("member", "supplier", "operator")
 
 
 def valid_phone(phone: str) -> bool:
-    return bool(PHONE_RE.match(phone))
+    return bool(PHONE_RE.fullmatch(phone))
 
 
 def mask_phone(phone: str) -> str:

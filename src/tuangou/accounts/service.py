@@ -6,10 +6,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -130,8 +130,15 @@ def create_user(
     return user
 
 
+class _ClockSigner(TimestampSigner):
+    """Token ages are measured on the platform's clock (the one source of "now")."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().replace(tzinfo=UTC).timestamp())
+
+
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret.secret_key(), salt="tuangou-token")
+    return URLSafeTimedSerializer(secret.secret_key(), salt="tuangou-token", signer=_ClockSigner)
 
 
 def issue_token(user: User) -> str:

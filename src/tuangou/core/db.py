@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ class Base(DeclarativeBase):
 T = TypeVar("T")
 
 _engine: Engine | None = None
+_sqlite_write_lock = threading.RLock()
 _factory: sessionmaker[Session] | None = None
 
 
@@ -59,6 +61,11 @@ def is_sqlite(engine: Engine | None = None) -> bool:
     return (engine or get_engine()).dialect.name == "sqlite"
 
 
+# Guarded writes read ``rowcount``, also of ``INSERT ... ON CONFLICT DO NOTHING``; SQLAlchemy
+# only keeps it for UPDATE/DELETE unless asked (on psycopg an INSERT's rowcount is then -1).
+ROWCOUNT = {"preserve_rowcount": True}
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -67,6 +74,7 @@ def make_engine(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 60},
             pool_size=get_settings().db_pool_size,
             max_overflow=40,
+            execution_options=ROWCOUNT,
         )
 
         @event.listens_for(engine, "connect")
@@ -91,6 +99,7 @@ def make_engine(url: str) -> Engine:
         pool_size=get_settings().db_pool_size,
         max_overflow=40,
         pool_pre_ping=True,
+        execution_options=ROWCOUNT,
     )
 
 
@@ -138,6 +147,11 @@ def unit_of_work(*, readonly: bool = False) -> Iterator[Session]:
             conn.close()
         return
     session = new_session()
+    # SQLite has one writer at a time. Threads of this process queue on a lock instead of
+    # SQLite's busy handler, which sleeps and polls; other processes still meet busy_timeout.
+    lock = _sqlite_write_lock if is_sqlite() else None
+    if lock is not None:
+        lock.acquire()
     try:
         yield session
         session.commit()
@@ -146,6 +160,8 @@ def unit_of_work(*, readonly: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        if lock is not None:
+            lock.release()
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -70,12 +70,6 @@ class IdempotencyKeyReused(DomainError):
     title = "This Idempotency-Key was already used with a different request"
 
 
-class IdempotencyKeyInUse(DomainError):
-    code = "idempotency_key_in_use"
-    status = 409
-    title = "A request with this Idempotency-Key is still being processed"
-
-
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429

@@ -1,9 +1,9 @@
 """``Idempotency-Key`` with Stripe's semantics (invariant 6).
 
-The key's record is inserted first, in the same transaction as the change, and holds the
-response when the transaction commits; so a key is either unused, or bound to one committed
-outcome. A concurrent request with the same key waits on the record's unique index and then
-replays the outcome. A refusal (a :class:`DomainError`) is stored too, in its own
+The key's record is inserted with the change, in the same transaction, holding the response;
+so a key is either unused, or bound to one committed outcome. A retried or concurrent request
+with the same key fails on the record's unique index, rolls its own work back, and replays the
+stored outcome. A refusal (a :class:`DomainError`) is stored too, in its own
 transaction, so a retry gets the same answer. The same key with another request body is
 refused with ``idempotency_key_reused``.
 """
@@ -24,10 +24,8 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction, unit_of_work
-from tuangou.core.errors import DomainError, IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput
+from tuangou.core.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from tuangou.core.models import IdempotencyRecord
-
-PENDING = 0
 
 
 @dataclass(frozen=True)
@@ -57,8 +55,6 @@ def _stored(scope: str, key: str, request_hash: str) -> Outcome | None:
             return None
         if record.request_hash != request_hash:
             raise IdempotencyKeyReused()
-        if record.status_code == PENDING:
-            raise IdempotencyKeyInUse()
         return Outcome(record.status_code, orjson.loads(record.response), replayed=True)
 
 
@@ -75,31 +71,23 @@ def run(
         return Outcome(status_code, run_in_transaction(work), replayed=False)
     if not 1 <= len(key) <= 255:
         raise InvalidInput("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
-    stored = _stored(scope, key, request_hash)
-    if stored is not None:
-        return stored
 
     def attempt(session: Session) -> Any:
+        body = work(session)
+        # The key's row goes in with the change, in the same transaction. A retry of a
+        # committed request, or a concurrent twin, fails on the unique index here, rolls
+        # its own work back, and replays the stored outcome below.
         session.add(
             IdempotencyRecord(
                 scope=scope,
                 key=key,
                 request_hash=request_hash,
-                status_code=PENDING,
-                response="",
+                status_code=status_code,
+                response=orjson.dumps(body).decode(),
                 created_at=clock.now(),
             )
         )
-        session.flush()  # waits here for a concurrent request with the same key
-        body = work(session)
-        record = session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-            )
-        )
-        assert record is not None
-        record.status_code = status_code
-        record.response = orjson.dumps(body).decode()
+        session.flush()
         return body
 
     try:

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from tuangou.api.deps import IdemKey, Member, Operator, SupplierStaff, idempotent
 from tuangou.core.db import unit_of_work
-from tuangou.core.errors import Forbidden
 from tuangou.orders import schemas
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
@@ -44,7 +43,7 @@ def get_order(order_id: int, who: Member) -> dict[str, Any]:
             pass
         elif who.role == "supplier":
             if order.supplier_id != who.supplier_id:
-                raise Forbidden("this order belongs to another supplier")
+                raise orders.errors.NotYourOrder("this order belongs to another supplier")
         elif order.user_id != who.user_id:
             raise orders.errors.NotYourOrder()
         return full_view(session, order)

@@ -51,7 +51,7 @@ def reserve_quantity(
     """Count ``quantity`` against the member's limit in a campaign, or raise LimitReached."""
     if quantity > limit:
         raise errors.LimitReached(f"at most {limit} per member in this campaign")
-    ins = _insert(session)(CampaignUsage).values(
+    ins = _insert(session)(CampaignUsage.__table__).values(
         campaign_id=campaign_id, user_id=user_id, quantity=quantity
     )
     stmt = ins.on_conflict_do_update(

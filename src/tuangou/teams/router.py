@@ -37,9 +37,10 @@ def _team(session: Session, team: Team) -> dict[str, Any]:
 
 
 def _seat_reply(session: Session, seat: teams.Seat) -> dict[str, Any]:
+    # A light team summary: the full view with its chain list is one GET away.
     session.refresh(seat.team)
     return {
-        "team": _team(session, seat.team),
+        "team": schemas.team_summary(seat.team),
         "order": order_view(seat.order),
         "payment": payment_view(seat.started.payment),
         "pay_url": seat.started.pay_url,

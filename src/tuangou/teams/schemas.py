@@ -102,6 +102,21 @@ def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> 
     }
 
 
+def team_summary(team: Team) -> dict[str, Any]:
+    return {
+        "id": team.id,
+        "campaign_id": team.campaign_id,
+        "status": team.status,
+        "min_size": team.min_size,
+        "max_size": team.max_size,
+        "paid_members": team.paid_count,
+        "seats_taken": team.seats_taken,
+        "seats_left": team.max_size - team.seats_taken,
+        "deadline": _utc(team.deadline),
+        "share_path": f"/t/{team.id}",
+    }
+
+
 def team_view(team: Team, campaign: TeamCampaign, chain: list[dict[str, Any]]) -> dict[str, Any]:
     tiers = rules.normalise_tiers(campaign.tiers)
     nxt = rules.next_tier(tiers, team.paid_count)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -181,7 +181,7 @@ def _check_quantity(campaign: TeamCampaign, quantity: int) -> None:
 
 def _take_stock(session: Session, campaign: TeamCampaign, quantity: int) -> None:
     taken = session.execute(
-        update(TeamCampaign)
+        update(TeamCampaign.__table__)  # a plain Core UPDATE: the hot row of a campaign
         .where(
             TeamCampaign.id == campaign.id,
             TeamCampaign.sold + TeamCampaign.held + quantity <= TeamCampaign.stock,
@@ -220,18 +220,17 @@ def _place_order(
         hold_minutes=campaign.hold_minutes,
         is_opener=is_opener,
     )
-    session.add(
-        TeamSeat(
-            team_id=team.id,
-            user_id=user_id,
-            order_id=order.id,
-            status="held",
-            is_opener=is_opener,
-            joined_at=clock.now(),
+    try:  # the whole unit of work rolls back on a refusal, so no savepoint is needed
+        session.execute(
+            insert(TeamSeat).values(
+                team_id=team.id,
+                user_id=user_id,
+                order_id=order.id,
+                status="held",
+                is_opener=is_opener,
+                joined_at=clock.now(),
+            )
         )
-    )
-    try:
-        session.flush()
     except IntegrityError as exc:
         raise errors.AlreadyInTeam() from exc
     return Seat(team, order, payments.start(session, order))
@@ -312,15 +311,7 @@ def join_team(
     if campaign.status != "active":
         raise errors.CampaignNotLive()
     _check_quantity(campaign, quantity)
-    live_seat = session.scalar(
-        select(TeamSeat.id).where(
-            TeamSeat.team_id == team_id,
-            TeamSeat.user_id == user_id,
-            TeamSeat.status.in_(("held", "paid")),
-        )
-    )
-    if live_seat is not None:
-        raise errors.AlreadyInTeam()
+    # A second live seat is refused by the unique index (see _place_order).
     if campaign.new_member_only and orders.has_paid_order(session, user_id):
         raise errors.NotNewMember()
     address = accounts.shipping_address(session, user_id, address)
@@ -333,7 +324,7 @@ def join_team(
     )
     _take_stock(session, campaign, quantity)
     seated = session.execute(
-        update(Team)
+        update(Team.__table__)
         .where(
             Team.id == team_id,
             Team.status.in_(tuple(rules.JOINABLE)),

@@ -1,0 +1,1 @@
+"""End-to-end tests against a real ``tuangou serve`` process, over real HTTP."""
