@@ -111,7 +111,9 @@ def check_settlement(session: Session) -> Check:
         c.violations.append(f"team {tid}: order {oid} left {status} after settlement")
     for oid, reason, n in _rows(
         session,
-        """SELECT order_id, reason, COUNT(*) FROM refunds WHERE reason <> 'late_payment'
+        # A late payment is refunded per payment; an operator may refund by hand in parts.
+        """SELECT order_id, reason, COUNT(*) FROM refunds
+           WHERE reason NOT IN ('late_payment', 'manual')
            GROUP BY order_id, reason HAVING COUNT(*) > 1""",
     ):
         c.violations.append(f"order {oid}: refunded {n} times for {reason}")
@@ -145,6 +147,13 @@ def check_orders(session: Session) -> Check:
             session, "SELECT order_id, amount FROM refunds WHERE reason = 'opener_free'"
         )
     }
+    manual = {
+        oid: amount
+        for oid, amount in _rows(
+            session,
+            "SELECT order_id, SUM(amount) FROM refunds WHERE reason = 'manual' GROUP BY order_id",
+        )
+    }
     for oid, status, reason, paid, refunded, final, qty, amount in _rows(
         session,
         """SELECT id, status, close_reason, paid_amount, refunded_amount, final_unit_price,
@@ -152,11 +161,13 @@ def check_orders(session: Session) -> Check:
     ):
         kept = paid - refunded
         if status in ("confirmed", "shipped", "completed"):
-            expected = (final or 0) * qty - free.get(oid, 0)
+            # What an operator refunded by hand (a damaged item, say) is not kept either.
+            expected = (final or 0) * qty - free.get(oid, 0) - manual.get(oid, 0)
             if kept != expected:
                 c.violations.append(
                     f"order {oid}: kept {kept}, expected final {final} × {qty}"
-                    f" − opener-free {free.get(oid, 0)} = {expected}"
+                    f" − opener-free {free.get(oid, 0)} − manual {manual.get(oid, 0)}"
+                    f" = {expected}"
                 )
         elif status in ("refunded", "cancelled") and kept != 0:
             c.violations.append(f"order {oid}: {status} ({reason}) but keeps {kept}")

@@ -13,6 +13,7 @@ from tuangou.accounts.router import router as accounts_router
 from tuangou.api import errors
 from tuangou.api.responses import FastJSONResponse
 from tuangou.catalog.router import router as catalog_router
+from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
@@ -78,6 +79,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         orders_router,
         payments_router,
         notifications_router,
+        communities_router,
     ):
         api.include_router(router)
     app.include_router(api)

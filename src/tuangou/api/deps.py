@@ -56,6 +56,7 @@ def idempotent(
         request_hash=idempotency.fingerprint(request.method, request.url.path, body),
         work=work,
         status_code=status_code,
+        instance=request.url.path,
     )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     media = "application/problem+json" if outcome.status_code >= 400 else "application/json"

@@ -9,7 +9,8 @@ deployment's time zone at the edges.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 _offset = timedelta(seconds=float(os.environ.get("TUANGOU_CLOCK_OFFSET_SECONDS", "0") or 0))
 
@@ -35,3 +36,19 @@ def offset() -> timedelta:
 def as_utc(value: datetime) -> datetime:
     """A stored naive UTC time, made aware (for API output)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _zone() -> ZoneInfo:
+    from tuangou.core.config import get_settings
+
+    return ZoneInfo(get_settings().timezone)
+
+
+def local_date(value: datetime) -> date:
+    """The calendar date, in the deployment's time zone, of a stored UTC time."""
+    return as_utc(value).astimezone(_zone()).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The stored (naive UTC) time of the start of ``day`` in the deployment's time zone."""
+    return datetime.combine(day, time.min, tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)

@@ -17,9 +17,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -46,6 +46,11 @@ T = TypeVar("T")
 _engine: Engine | None = None
 _sqlite_write_lock = threading.RLock()
 _factory: sessionmaker[Session] | None = None
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table: a plain UPDATE on it skips the ORM's bookkeeping (hot rows)."""
+    return cast(Table, model.__table__)
 
 
 def normalise_url(url: str) -> str:

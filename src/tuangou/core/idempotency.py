@@ -65,8 +65,13 @@ def run(
     request_hash: str,
     work: Callable[[Session], Any],
     status_code: int = 200,
+    instance: str | None = None,
 ) -> Outcome:
-    """Run ``work`` (returning a JSON-able body) once per ``(scope, key)``."""
+    """Run ``work`` (returning a JSON-able body) once per ``(scope, key)``.
+
+    ``instance`` is the request's path, stored in a refusal's problem details so that a
+    replayed refusal is the very answer the first request got.
+    """
     if key is None:
         return Outcome(status_code, run_in_transaction(work), replayed=False)
     if not 1 <= len(key) <= 255:
@@ -98,11 +103,11 @@ def run(
             raise
         return stored
     except DomainError as refusal:
-        problem = refusal.to_problem()
+        problem = refusal.to_problem(instance)
         refused_status = refusal.status
 
-        def remember(session: Session) -> None:
-            session.execute(
+        def remember(session: Session) -> bool:
+            stmt = (
                 _insert(session)(IdempotencyRecord)
                 .values(
                     scope=scope,
@@ -114,9 +119,13 @@ def run(
                 )
                 .on_conflict_do_nothing(index_elements=["scope", "key"])
             )
+            return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
-        run_in_transaction(remember)
+        if run_in_transaction(remember):
+            raise  # the key's first answer
+        # The key was already bound (an earlier request, or a concurrent twin): its stored
+        # answer is the answer, even if this run was refused for another reason.
         stored = _stored(scope, key, request_hash)
-        if stored is not None and stored.status_code != refused_status:
-            return stored  # a concurrent twin succeeded: its answer is the answer
-        raise
+        if stored is None:
+            raise
+        return stored

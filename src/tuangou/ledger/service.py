@@ -27,6 +27,8 @@ __all__ = [
     "record_release",
     "record_subsidy",
     "return_subsidy",
+    "reverse_release",
+    "supplier_account",
     "transfer",
 ]
 
@@ -133,18 +135,34 @@ def record_refund_sent(session: Session, *, refund_id: int, order_id: int, amoun
     )
 
 
-def record_release(
-    session: Session, *, order_id: int, supplier_id: int, supplier_amount: int, fee: int
-) -> bool:
-    """Goods arrived: escrow pays the supplier, and the operator's fee."""
+def record_release(session: Session, *, order_id: int, legs: Sequence[tuple[str, int]]) -> bool:
+    """Goods arrived: escrow pays the supplier, the operator's fee, and any commissions."""
+    total = sum(amount for _, amount in legs)
     return transfer(
         session,
         f"release:{order_id}",
         "release",
-        [
-            (rules.ESCROW, -(supplier_amount + fee)),
-            (rules.supplier_account(supplier_id), supplier_amount),
-            (rules.PLATFORM_REVENUE, fee),
-        ],
+        [(rules.ESCROW, -total), *legs],
         order_id=order_id,
     )
+
+
+def reverse_release(
+    session: Session, *, key: str, order_id: int, legs: Sequence[tuple[str, int]]
+) -> bool:
+    """Part of a release comes back into escrow (an after-sale refund after pickup)."""
+    total = sum(amount for _, amount in legs)
+    return transfer(
+        session,
+        f"release-reversal:{key}",
+        "release_reversal",
+        [*((account, -amount) for account, amount in legs), (rules.ESCROW, total)],
+        order_id=order_id,
+    )
+
+
+def supplier_account(supplier_id: int) -> str:
+    return rules.supplier_account(supplier_id)
+
+
+PLATFORM_REVENUE = rules.PLATFORM_REVENUE

@@ -69,6 +69,36 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "订单 {order_id} 支付未成功, 请重新支付。",
         "The payment for order {order_id} was declined; please pay again.",
     ),
+    "leader.approved": (
+        "团长申请已通过",
+        "Leader application approved",
+        "恭喜成为团长! 自提点「{pickup_point}」已开通, 现在可以创建社群了。",
+        "You are now a leader. Pickup point “{pickup_point}” is open; create a community next.",
+    ),
+    "leader.rejected": (
+        "团长申请未通过",
+        "Leader application declined",
+        "原因: {reason}。修改后可以重新申请。",
+        "Reason: {reason}. You may change your application and apply again.",
+    ),
+    "leader.paused": (
+        "团长资格已暂停",
+        "Leader account paused",
+        "原因: {reason}。暂停期间不能发布新的团购。",
+        "Reason: {reason}. You cannot publish new waves while paused.",
+    ),
+    "leader.resumed": (
+        "团长资格已恢复",
+        "Leader account resumed",
+        "您可以继续发布团购了。",
+        "You can publish waves again.",
+    ),
+    "leader.recruited": (
+        "已成为子团长",
+        "You are now a sub-leader",
+        "团长 {recruiter} 已将您加入其团队。",
+        "Leader {recruiter} has added you to their team.",
+    ),
 }
 
 REASONS_ZH = {

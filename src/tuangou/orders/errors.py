@@ -45,3 +45,8 @@ class AlreadyRefunded(Conflict):
 class OrderNotCancellable(Conflict):
     code = "order_not_cancellable"
     title = "Only an unpaid order can be cancelled"
+
+
+class OrderNotRefundable(Conflict):
+    code = "order_not_refundable"
+    title = "Only a settled order whose goods are still due can be refunded by hand"

@@ -35,9 +35,9 @@ class Order(Base):
     kind: Mapped[str] = mapped_column(String(16), default="team")
     campaign_id: Mapped[int] = mapped_column(Integer, index=True)
     team_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
-    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
-    quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[int] = mapped_column(Integer)  # charged when joining
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"), default=None)  # one-SKU kinds
+    quantity: Mapped[int] = mapped_column(Integer)  # all units (a wave order has lines)
+    unit_price: Mapped[int] = mapped_column(Integer)  # charged per unit (0 for multi-line)
     amount: Mapped[int] = mapped_column(Integer)  # to pay: unit_price × quantity
     status: Mapped[str] = mapped_column(String(20), default="pending_payment")
     is_opener: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 # Statuses in which an order still counts against the campaign's per-member limit.
-LIVE = frozenset({"pending_payment", "paid", "confirmed", "shipped", "completed"})
+LIVE = frozenset({"pending_payment", "paid", "confirmed", "shipped", "arrived", "completed"})
 # Statuses in which the money sits in escrow waiting for the goods.
-IN_ESCROW = frozenset({"paid", "confirmed", "shipped"})
+IN_ESCROW = frozenset({"paid", "confirmed", "shipped", "arrived"})
+# Statuses in which an operator may refund by hand: settled, the goods still due.
+MANUALLY_REFUNDABLE = frozenset({"confirmed", "shipped", "arrived"})
 
 TIMELINE = ("paid", "confirmed", "shipped", "completed")
 
@@ -18,6 +20,10 @@ REFUND_REASONS = frozenset(
         "not_shipped",  # the supplier missed the shipping deadline
         "late_payment",  # a payment arrived after its order was released
         "manual",  # an operator refunded by hand
+        "moq_not_met",  # a wave item did not reach its minimum quantity
+        "not_delivered",  # the goods never reached the pickup point
+        "not_picked_up",  # unpicked after the wave's deadline, by its policy
+        "after_sale",  # an accepted after-sale case (missing or damaged)
     }
 )
 

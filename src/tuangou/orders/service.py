@@ -8,27 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
-from tuangou.core.db import is_sqlite
+from tuangou.core.db import is_sqlite, table
 from tuangou.core.errors import InvalidInput
 from tuangou.ledger import service as ledger
 from tuangou.orders import errors, rules
 from tuangou.orders.models import CampaignUsage, Order, Refund
 
+Legs = list[tuple[str, int]]
+
 
 @dataclass(frozen=True)
 class KindHooks:
+    """What a kind of order (team, wave…) does when one of its orders is paid or released,
+    and who is paid when its escrow is released (default: the supplier, minus the fee)."""
+
     on_paid: Callable[[Session, Order], None]
     on_released: Callable[[Session, Order], None]
+    payees: Callable[[Session, Order, int], Legs] | None = None
 
 
 _kinds: dict[str, KindHooks] = {}
@@ -51,7 +57,7 @@ def reserve_quantity(
     """Count ``quantity`` against the member's limit in a campaign, or raise LimitReached."""
     if quantity > limit:
         raise errors.LimitReached(f"at most {limit} per member in this campaign")
-    ins = _insert(session)(CampaignUsage.__table__).values(
+    ins = _insert(session)(table(CampaignUsage)).values(
         campaign_id=campaign_id, user_id=user_id, quantity=quantity
     )
     stmt = ins.on_conflict_do_update(
@@ -91,14 +97,21 @@ def create_order(
     kind: str,
     campaign_id: int,
     team_id: int | None,
-    sku_id: int,
+    sku_id: int | None,
     quantity: int,
     unit_price: int,
     address: dict[str, Any],
     hold_minutes: int,
     is_opener: bool = False,
+    amount: int | None = None,
+    hold_until: datetime | None = None,
 ) -> Order:
+    """A new unpaid order holding its stock for ``hold_minutes`` (or until ``hold_until``
+    if sooner: a wave's cut-off). ``amount`` defaults to unit price × quantity."""
     now = clock.now()
+    expires = now + timedelta(minutes=hold_minutes)
+    if hold_until is not None:
+        expires = min(expires, hold_until)
     order = Order(
         user_id=user_id,
         supplier_id=supplier_id,
@@ -108,7 +121,7 @@ def create_order(
         sku_id=sku_id,
         quantity=quantity,
         unit_price=unit_price,
-        amount=unit_price * quantity,
+        amount=unit_price * quantity if amount is None else amount,
         status="pending_payment",
         is_opener=is_opener,
         paid_amount=0,
@@ -117,7 +130,7 @@ def create_order(
         released_amount=0,
         address=address,
         created_at=now,
-        expires_at=now + timedelta(minutes=hold_minutes),
+        expires_at=expires,
     )
     session.add(order)
     session.flush()
@@ -132,6 +145,15 @@ def get(session: Session, order_id: int, *, lock: bool = False) -> Order:
     if order is None:
         raise errors.OrderNotFound()
     return order
+
+
+def get_many(session: Session, order_ids: list[int]) -> list[Order]:
+    return list(session.scalars(select(Order).where(Order.id.in_(order_ids))))
+
+
+def order_table() -> Table:
+    """The orders table, for other domains' read-only joins (reports, manifests)."""
+    return table(Order)
 
 
 def get_for_user(session: Session, order_id: int, user_id: int) -> Order:
@@ -152,7 +174,11 @@ def record_payment(session: Session, order_id: int, *, payment_id: int, amount: 
     now = clock.now()
     paid = session.execute(
         update(Order)
-        .where(Order.id == order_id, Order.status == "pending_payment")
+        .where(
+            Order.id == order_id,
+            Order.status == "pending_payment",
+            Order.expires_at > now,  # a hold that has run out is not revived by a payment
+        )
         .values(status="paid", paid_amount=Order.paid_amount + amount, paid_at=now)
     ).rowcount  # type: ignore[attr-defined]
     if paid:
@@ -355,17 +381,27 @@ def manual_refund(session: Session, *, order_id: int, amount: int | None, note: 
     if not note.strip():
         raise InvalidInput("give a reason for the refund", field="note")
     order = get(session, order_id, lock=True)
-    if order.status not in rules.IN_ESCROW:
-        raise errors.OrderNotShippable(
-            "only a paid order whose money is still in escrow can be refunded"
-        )
+    # Only once its team has settled: before that the member may leave the team, and a
+    # refund under a paid seat would break the team's settlement (price protection).
+    if order.status not in rules.MANUALLY_REFUNDABLE:
+        raise errors.OrderNotRefundable()
     left = rules.refundable(
         order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
     )
     amount = left if amount is None else amount
     if amount <= 0 or amount > left:
         raise errors.RefundTooLarge(f"at most {left} fen can be refunded")
-    row = refund(session, order, amount=amount, reason="manual", note=note.strip())
+    # Each operator decision is its own refund (a part, then the rest); a retry of one
+    # decision is caught by its Idempotency-Key.
+    done = len([r for r in refunds_of(session, order.id) if r.reason == "manual"])
+    row = refund(
+        session,
+        order,
+        amount=amount,
+        reason="manual",
+        key=f"manual:{order.id}:{done + 1}",
+        note=note.strip(),
+    )
     if row is None:
         raise errors.AlreadyRefunded()
     if amount == left:
@@ -410,7 +446,7 @@ def ship(
         raise errors.NotYourOrder("this order belongs to another supplier")
     moved = session.execute(
         update(Order)
-        .where(Order.id == order_id, Order.status == "confirmed")
+        .where(Order.id == order_id, Order.status == "confirmed", Order.kind == "team")
         .values(status="shipped", carrier=carrier, tracking_no=tracking_no, shipped_at=clock.now())
     ).rowcount  # type: ignore[attr-defined]
     if not moved:
@@ -433,24 +469,28 @@ def complete(session: Session, order: Order, *, how: str) -> bool:
     """The goods arrived: release the escrow to the supplier, minus the operator's fee."""
     moved = session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == "shipped")
+        .where(Order.id == order.id, Order.status.in_(("shipped", "arrived")))
         .values(status="completed", completed_at=clock.now())
     ).rowcount  # type: ignore[attr-defined]
     if not moved:
         return False
     session.refresh(order)
-    left = rules.refundable(
+    # All that escrow holds for the order goes, the subsidy's share included (completion,
+    # opener free): the supplier is owed the goods' price whoever paid it.
+    left = rules.in_escrow(
         order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
     )
-    supplier_amount, fee = rules.fee_split(left, get_settings().operator_fee_bps)
     if left > 0:
-        ledger.record_release(
-            session,
-            order_id=order.id,
-            supplier_id=order.supplier_id,
-            supplier_amount=supplier_amount,
-            fee=fee,
-        )
+        hooks = _kinds[order.kind]
+        if hooks.payees is not None:
+            legs = hooks.payees(session, order, left)
+        else:
+            supplier_amount, fee = rules.fee_split(left, get_settings().operator_fee_bps)
+            legs = [
+                (ledger.supplier_account(order.supplier_id), supplier_amount),
+                (ledger.PLATFORM_REVENUE, fee),
+            ]
+        ledger.record_release(session, order_id=order.id, legs=legs)
         session.execute(
             update(Order)
             .where(Order.id == order.id)
@@ -477,7 +517,7 @@ def due_auto_complete(session: Session, limit: int) -> list[int]:
     return list(
         session.scalars(
             select(Order.id)
-            .where(Order.status == "shipped", Order.shipped_at <= cutoff)
+            .where(Order.kind == "team", Order.status == "shipped", Order.shipped_at <= cutoff)
             .limit(limit)
         )
     )
@@ -487,7 +527,7 @@ def due_unshipped(session: Session, limit: int) -> list[int]:
     return list(
         session.scalars(
             select(Order.id)
-            .where(Order.status == "confirmed", Order.ship_by <= clock.now())
+            .where(Order.kind == "team", Order.status == "confirmed", Order.ship_by <= clock.now())
             .limit(limit)
         )
     )
@@ -504,6 +544,42 @@ def refund_unshipped(session: Session, order_id: int) -> bool:
 def auto_complete(session: Session, order_id: int) -> bool:
     order = get(session, order_id, lock=True)
     return complete(session, order, how="auto")
+
+
+def move(session: Session, order_id: int, frm: str, to: str, **values: Any) -> bool:
+    """Compare-and-set an order's status (the fulfilment steps of other kinds)."""
+    return bool(
+        session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == frm)
+            .values(status=to, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+    )
+
+
+def refund_after_release(
+    session: Session,
+    order: Order,
+    *,
+    amount: int,
+    reason: str,
+    key: str,
+    note: str,
+    reversal: Legs,
+) -> Refund | None:
+    """Refund an order whose escrow was already released (an after-sale case): the payees
+    give ``reversal`` back into escrow first, then the refund leaves escrow as usual."""
+    if sum(a for _, a in reversal) != amount:
+        raise InvalidInput("the reversal must add up to the refund")
+    if ledger.reverse_release(session, key=key, order_id=order.id, legs=reversal):
+        session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.released_amount >= amount)
+            .values(released_amount=Order.released_amount - amount)
+        )
+        session.refresh(order)
+    return refund(session, order, amount=amount, reason=reason, key=key, note=note)
 
 
 # ---------------------------------------------------------------- queries

@@ -24,7 +24,8 @@ class CampaignIn(BaseModel):
     stock: int = Field(gt=0)
     min_size: int = Field(default=2, ge=2)
     max_size: int | None = None
-    window_hours: int = Field(default=24, ge=1, le=72)
+    # 1 to 72: checked by the campaign rules, which refuse it as invalid_campaign with its field
+    window_hours: int = Field(default=24, description="hours, 1 to 72")
     per_member_limit: int = Field(default=5, ge=1)
     max_quantity_per_order: int = Field(default=1, ge=1)
     completion_enabled: bool = False

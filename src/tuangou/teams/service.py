@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.core import clock, outbox
-from tuangou.core.db import is_sqlite, run_in_transaction
+from tuangou.core.db import is_sqlite, run_in_transaction, table
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.teams import errors, rules
@@ -181,7 +181,7 @@ def _check_quantity(campaign: TeamCampaign, quantity: int) -> None:
 
 def _take_stock(session: Session, campaign: TeamCampaign, quantity: int) -> None:
     taken = session.execute(
-        update(TeamCampaign.__table__)  # a plain Core UPDATE: the hot row of a campaign
+        update(table(TeamCampaign))  # a plain Core UPDATE: the hot row of a campaign
         .where(
             TeamCampaign.id == campaign.id,
             TeamCampaign.sold + TeamCampaign.held + quantity <= TeamCampaign.stock,
@@ -324,7 +324,7 @@ def join_team(
     )
     _take_stock(session, campaign, quantity)
     seated = session.execute(
-        update(Team.__table__)
+        update(table(Team))
         .where(
             Team.id == team_id,
             Team.status.in_(tuple(rules.JOINABLE)),
@@ -480,6 +480,9 @@ def leave_team(session: Session, *, user_id: int, team_id: int) -> Order:
     if seat.status == "held":
         orders.release_unpaid(session, order, reason="left_team")
         return order
+    # Read before the seat's row is updated: the ORM update below also clears the loaded
+    # seat's ``is_opener``, and the hand-over must still happen.
+    was_opener = seat.is_opener
     left = session.execute(
         update(Team)
         .where(Team.id == team_id, Team.status == "open")
@@ -502,7 +505,7 @@ def leave_team(session: Session, *, user_id: int, team_id: int) -> Order:
     )
     orders.refund_in_full(session, order, reason="left_team", note="left the team before it formed")
     session.refresh(team)
-    if seat.is_opener:
+    if was_opener:
         _hand_over(session, team)
     return order
 

@@ -1,0 +1,1 @@
+"""Leaders (团长), their pickup points (自提点) and communities (社群)."""

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tuangou.core.db import Base
+
+
+class LeaderApplication(Base):
+    """A member's application to become a leader (团长申请), with their first pickup point.
+
+    status: pending → approved | rejected, decided once by an operator.
+    """
+
+    __tablename__ = "leader_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    name: Mapped[str] = mapped_column(String(64))  # the pickup point's
+    address: Mapped[str] = mapped_column(String(200))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    opening_hours: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    reject_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        # At most one pending application per member, enforced by the database.
+        Index(
+            "uq_leader_applications_pending",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_leader_applications_queue", "status", "created_at"),
+    )
+
+
+class Leader(Base):
+    """A community leader (团长); ``parent_leader_id``: who recruited them (two levels at most)."""
+
+    __tablename__ = "leaders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leader_applications.id"), unique=True, default=None
+    )
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    parent_leader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leaders.id"), index=True, default=None
+    )
+    paused_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'paused')", name="status"),
+        CheckConstraint("parent_leader_id IS NULL OR parent_leader_id <> id", name="not_self"),
+    )
+
+
+class PickupPoint(Base):
+    """A leader's pickup point (自提点): where members collect their orders."""
+
+    __tablename__ = "pickup_points"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(200))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    opening_hours: Mapped[str] = mapped_column(String(64), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Community(Base):
+    """A leader's community (社群), joined through its invite link."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    rules: Mapped[str] = mapped_column(Text, default="")  # 群规
+    invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CommunityMember(Base):
+    """A person in a community. role: member | admin | leader (the community's own leader)."""
+
+    __tablename__ = "community_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    joined_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("community_id", "user_id"),
+        CheckConstraint("role IN ('member', 'admin', 'leader')", name="role"),
+    )

@@ -1,0 +1,762 @@
+"""Leaders, their pickup points and communities (社区团购's people and places).
+
+* A member applies to become a leader; an operator approves (creating the leader and their
+  first pickup point, exactly once, by compare-and-set on the application) or rejects with a
+  reason. The applicant hears of it through the outbox.
+* A leader recruits sub-leaders, at most two levels deep (:func:`rules.recruit_refusal`); both
+  leaders' rows are locked in id order, so concurrent recruitments cannot build a third level.
+* A leader creates communities; members join through the invite link (idempotent:
+  ``INSERT ... ON CONFLICT DO NOTHING`` on the unique (community, user) pair); the leader names
+  admins. The leader is recorded as a member of their own community with the role ``leader``.
+
+Services flush, never commit (ENGINEERING.md rule 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tuangou.accounts import rules as account_rules
+from tuangou.accounts import service as accounts
+from tuangou.communities import errors, rules
+from tuangou.communities.models import (
+    Community,
+    CommunityMember,
+    Leader,
+    LeaderApplication,
+    PickupPoint,
+)
+from tuangou.core import clock, outbox
+from tuangou.core.errors import InvalidInput
+
+# ---------------------------------------------------------------- helpers
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _text(value: str | None, *, field: str, max_len: int, required: bool = True) -> str:
+    try:
+        return rules.clean_text(value or "", field=field, max_len=max_len, required=required)
+    except rules.RuleViolation as exc:
+        raise InvalidInput(exc.message, field=exc.field) from exc
+
+
+def _coordinates(latitude: float, longitude: float) -> None:
+    try:
+        rules.check_coordinates(float(latitude), float(longitude))
+    except rules.RuleViolation as exc:
+        raise InvalidInput(exc.message, field=exc.field) from exc
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who someone is, as other people may see them: never a full phone number."""
+
+    user_id: int
+    nickname: str
+    masked_name: str
+    masked_phone: str
+
+
+def people(session: Session, user_ids: list[int]) -> dict[int, Person]:
+    found: dict[int, Person] = {}
+    for uid in dict.fromkeys(user_ids):
+        user = accounts.get_user(session, uid)
+        found[uid] = Person(
+            user_id=uid,
+            nickname=user.nickname,
+            masked_name=account_rules.mask_name(user.nickname),
+            masked_phone=account_rules.mask_phone(user.phone),
+        )
+    return found
+
+
+# ---------------------------------------------------------------- applications
+
+
+@dataclass(frozen=True)
+class PickupPointInput:
+    name: str
+    address: str
+    latitude: float
+    longitude: float
+    opening_hours: str = ""
+
+
+def _check_point(data: PickupPointInput) -> PickupPointInput:
+    name = _text(data.name, field="name", max_len=rules.NAME_MAX)
+    address = _text(data.address, field="address", max_len=rules.ADDRESS_MAX)
+    hours = _text(
+        data.opening_hours, field="opening_hours", max_len=rules.HOURS_MAX, required=False
+    )
+    _coordinates(data.latitude, data.longitude)
+    return PickupPointInput(name, address, float(data.latitude), float(data.longitude), hours)
+
+
+def find_leader_by_user(session: Session, user_id: int) -> Leader | None:
+    return session.scalar(select(Leader).where(Leader.user_id == user_id))
+
+
+def apply(
+    session: Session, user_id: int, point: PickupPointInput, *, note: str = ""
+) -> LeaderApplication:
+    """A member applies to become a leader, proposing their first pickup point."""
+    accounts.get_user(session, user_id)
+    if find_leader_by_user(session, user_id) is not None:
+        raise errors.AlreadyLeader()
+    pending = session.scalar(
+        select(LeaderApplication.id).where(
+            LeaderApplication.user_id == user_id, LeaderApplication.status == "pending"
+        )
+    )
+    if pending is not None:
+        raise errors.ApplicationPending(application_id=pending)
+    point = _check_point(point)
+    application = LeaderApplication(
+        user_id=user_id,
+        status="pending",
+        name=point.name,
+        address=point.address,
+        latitude=point.latitude,
+        longitude=point.longitude,
+        opening_hours=point.opening_hours,
+        note=_text(note, field="note", max_len=rules.NOTE_MAX, required=False),
+        created_at=clock.now(),
+    )
+    session.add(application)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent twin won the unique pending index
+        raise errors.ApplicationPending() from exc
+    return application
+
+
+def applications_of(session: Session, user_id: int) -> list[LeaderApplication]:
+    """A member's own applications, newest first (to see the decision and its reason)."""
+    return list(
+        session.scalars(
+            select(LeaderApplication)
+            .where(LeaderApplication.user_id == user_id)
+            .order_by(LeaderApplication.id.desc())
+        )
+    )
+
+
+def list_applications(
+    session: Session, *, status: str | None = "pending", limit: int = 200
+) -> list[LeaderApplication]:
+    """The operator's queue: oldest first."""
+    if status is not None and status not in rules.APPLICATION_STATUSES:
+        raise InvalidInput("unknown application status", field="status")
+    query = (
+        select(LeaderApplication)
+        .order_by(LeaderApplication.created_at, LeaderApplication.id)
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(LeaderApplication.status == status)
+    return list(session.scalars(query))
+
+
+def get_application(session: Session, application_id: int) -> LeaderApplication:
+    application = session.get(LeaderApplication, application_id)
+    if application is None:
+        raise errors.ApplicationNotFound()
+    return application
+
+
+def _decide(
+    session: Session, application: LeaderApplication, status: str, operator_id: int, **values: Any
+) -> None:
+    """Compare-and-set pending → ``status``: exactly one decision wins."""
+    if application.status != "pending":
+        raise errors.ApplicationDecided(status=application.status)
+    moved = _rowcount(
+        session.execute(
+            update(LeaderApplication)
+            .where(LeaderApplication.id == application.id, LeaderApplication.status == "pending")
+            .values(status=status, decided_at=clock.now(), decided_by=operator_id, **values)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    session.refresh(application)
+    if moved != 1:
+        raise errors.ApplicationDecided(status=application.status)
+
+
+@dataclass(frozen=True)
+class Approval:
+    application: LeaderApplication
+    leader: Leader
+    pickup_point: PickupPoint
+
+
+def approve_application(session: Session, application_id: int, *, operator_id: int) -> Approval:
+    """Approve: the leader and their first pickup point are created once, with the decision."""
+    application = get_application(session, application_id)
+    _decide(session, application, "approved", operator_id)
+    if find_leader_by_user(session, application.user_id) is not None:
+        raise errors.AlreadyLeader("the applicant is already a leader; reject this application")
+    now = clock.now()
+    leader = Leader(
+        user_id=application.user_id,
+        application_id=application.id,
+        status="active",
+        created_at=now,
+    )
+    session.add(leader)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise errors.AlreadyLeader() from exc
+    point = PickupPoint(
+        leader_id=leader.id,
+        name=application.name,
+        address=application.address,
+        latitude=application.latitude,
+        longitude=application.longitude,
+        opening_hours=application.opening_hours,
+        active=True,
+        created_at=now,
+    )
+    session.add(point)
+    session.flush()
+    outbox.emit(
+        session,
+        "leader.approved",
+        {
+            "user_ids": [application.user_id],
+            "application_id": application.id,
+            "leader_id": leader.id,
+            "pickup_point_id": point.id,
+            "pickup_point": point.name,
+        },
+    )
+    return Approval(application, leader, point)
+
+
+def reject_application(
+    session: Session, application_id: int, *, operator_id: int, reason: str
+) -> LeaderApplication:
+    reason = _text(reason, field="reason", max_len=rules.REASON_MAX)
+    application = get_application(session, application_id)
+    _decide(session, application, "rejected", operator_id, reject_reason=reason)
+    outbox.emit(
+        session,
+        "leader.rejected",
+        {"user_ids": [application.user_id], "application_id": application.id, "reason": reason},
+    )
+    return application
+
+
+# ---------------------------------------------------------------- leaders
+
+
+def get_leader(session: Session, leader_id: int) -> Leader:
+    leader = session.get(Leader, leader_id)
+    if leader is None:
+        raise errors.LeaderNotFound()
+    return leader
+
+
+def get_leader_by_user(session: Session, user_id: int) -> Leader:
+    """The caller's leader record; :class:`errors.NotALeader` (403) if they are not one."""
+    leader = find_leader_by_user(session, user_id)
+    if leader is None:
+        raise errors.NotALeader()
+    return leader
+
+
+def require_publishing_leader(session: Session, user_id: int) -> Leader:
+    """A leader who may publish now: not a leader → ``not_a_leader``; paused → ``leader_paused``."""
+    leader = get_leader_by_user(session, user_id)
+    if leader.status == "paused":
+        raise errors.LeaderPaused(reason=leader.paused_reason)
+    return leader
+
+
+def list_leaders(session: Session, *, status: str | None = None, limit: int = 200) -> list[Leader]:
+    query = select(Leader).order_by(Leader.id).limit(limit)
+    if status is not None:
+        if status not in rules.LEADER_STATUSES:
+            raise InvalidInput("unknown leader status", field="status")
+        query = query.where(Leader.status == status)
+    return list(session.scalars(query))
+
+
+def set_leader_status(session: Session, leader_id: int, status: str, reason: str) -> Leader:
+    """Pause (reason required) or resume a leader; the leader is told. Same status: a no-op."""
+    if status not in rules.LEADER_STATUSES:
+        raise InvalidInput("a leader is active or paused", field="status")
+    reason = _text(reason, field="reason", max_len=rules.REASON_MAX, required=status == "paused")
+    leader = get_leader(session, leader_id)
+    paused = status == "paused"
+    moved = _rowcount(
+        session.execute(
+            update(Leader)
+            .where(Leader.id == leader_id, Leader.status != status)
+            .values(
+                status=status,
+                paused_reason=reason if paused else None,
+                paused_at=clock.now() if paused else None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+    session.refresh(leader)
+    if moved:
+        outbox.emit(
+            session,
+            "leader.paused" if paused else "leader.resumed",
+            {"user_ids": [leader.user_id], "leader_id": leader.id, "reason": reason},
+        )
+    return leader
+
+
+def sub_leaders(session: Session, leader_id: int) -> list[Leader]:
+    return list(
+        session.scalars(
+            select(Leader).where(Leader.parent_leader_id == leader_id).order_by(Leader.id)
+        )
+    )
+
+
+def upline(session: Session, leader_id: int) -> list[int]:
+    """The leaders above ``leader_id``: ``[parent]`` or ``[]`` (never deeper)."""
+    leader = get_leader(session, leader_id)
+    return [leader.parent_leader_id] if leader.parent_leader_id is not None else []
+
+
+def recruit_sub_leader(session: Session, recruiter_user_id: int, recruit_leader_id: int) -> Leader:
+    """The caller (a leader) takes another approved leader as sub-leader; returns the recruit."""
+    recruiter = get_leader_by_user(session, recruiter_user_id)
+    get_leader(session, recruit_leader_id)
+    # Lock both rows in id order: any recruitment that changes either one's parent or
+    # sub-leaders locks that row too, so the checks below cannot go stale before commit.
+    locked = {
+        leader.id: leader
+        for leader in session.scalars(
+            select(Leader)
+            .where(Leader.id.in_({recruiter.id, recruit_leader_id}))
+            .order_by(Leader.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    recruiter, recruit = locked[recruiter.id], locked[recruit_leader_id]
+    has_subs = (
+        session.scalar(select(Leader.id).where(Leader.parent_leader_id == recruit.id).limit(1))
+        is not None
+    )
+    refusal = rules.recruit_refusal(
+        recruiter.id,
+        recruit.id,
+        recruiter_parent=recruiter.parent_leader_id,
+        recruit_parent=recruit.parent_leader_id,
+        recruit_has_subs=has_subs,
+    )
+    if refusal == "self":
+        raise errors.SelfRecruit()
+    if refusal == "third_level":
+        raise errors.ThirdLevelRefused()
+    if recruit.parent_leader_id == recruiter.id:
+        return recruit
+    recruit.parent_leader_id = recruiter.id
+    session.flush()
+    names = accounts.masked_names(session, [recruiter.user_id])
+    outbox.emit(
+        session,
+        "leader.recruited",
+        {
+            "user_ids": [recruit.user_id],
+            "leader_id": recruit.id,
+            "parent_leader_id": recruiter.id,
+            "recruiter": names.get(recruiter.user_id, ""),
+        },
+    )
+    return recruit
+
+
+# ---------------------------------------------------------------- pickup points
+
+
+def get_pickup_point(session: Session, pickup_point_id: int) -> PickupPoint:
+    point = session.get(PickupPoint, pickup_point_id)
+    if point is None:
+        raise errors.PickupPointNotFound()
+    return point
+
+
+def require_own_pickup_point(session: Session, leader_id: int, pickup_point_id: int) -> PickupPoint:
+    """A pickup point of this leader; another leader's → ``not_your_pickup_point`` (403)."""
+    point = get_pickup_point(session, pickup_point_id)
+    if point.leader_id != leader_id:
+        raise errors.NotYourPickupPoint()
+    return point
+
+
+def my_pickup_points(session: Session, user_id: int) -> list[PickupPoint]:
+    return pickup_points_of(session, get_leader_by_user(session, user_id).id)
+
+
+def pickup_points_of(
+    session: Session, leader_id: int, *, active_only: bool = False
+) -> list[PickupPoint]:
+    query = select(PickupPoint).where(PickupPoint.leader_id == leader_id).order_by(PickupPoint.id)
+    if active_only:
+        query = query.where(PickupPoint.active.is_(True))
+    return list(session.scalars(query))
+
+
+def add_pickup_point(session: Session, user_id: int, data: PickupPointInput) -> PickupPoint:
+    leader = get_leader_by_user(session, user_id)
+    data = _check_point(data)
+    point = PickupPoint(
+        leader_id=leader.id,
+        name=data.name,
+        address=data.address,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        opening_hours=data.opening_hours,
+        active=True,
+        created_at=clock.now(),
+    )
+    session.add(point)
+    session.flush()
+    return point
+
+
+def update_pickup_point(
+    session: Session,
+    user_id: int,
+    pickup_point_id: int,
+    *,
+    name: str | None = None,
+    address: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    opening_hours: str | None = None,
+    active: bool | None = None,
+) -> PickupPoint:
+    leader = get_leader_by_user(session, user_id)
+    point = require_own_pickup_point(session, leader.id, pickup_point_id)
+    data = _check_point(
+        PickupPointInput(
+            name=point.name if name is None else name,
+            address=point.address if address is None else address,
+            latitude=point.latitude if latitude is None else latitude,
+            longitude=point.longitude if longitude is None else longitude,
+            opening_hours=point.opening_hours if opening_hours is None else opening_hours,
+        )
+    )
+    point.name, point.address = data.name, data.address
+    point.latitude, point.longitude = data.latitude, data.longitude
+    point.opening_hours = data.opening_hours
+    if active is not None:
+        point.active = active
+    session.flush()
+    return point
+
+
+# ---------------------------------------------------------------- communities
+
+
+def get_community(session: Session, community_id: int) -> Community:
+    community = session.get(Community, community_id)
+    if community is None:
+        raise errors.CommunityNotFound()
+    return community
+
+
+def community_by_invite(session: Session, code: str) -> Community:
+    if not rules.valid_invite_code(code):
+        raise errors.InviteNotFound()
+    community = session.scalar(select(Community).where(Community.invite_code == code))
+    if community is None:
+        raise errors.InviteNotFound()
+    return community
+
+
+def membership(session: Session, community_id: int, user_id: int) -> CommunityMember | None:
+    return session.scalar(
+        select(CommunityMember).where(
+            CommunityMember.community_id == community_id, CommunityMember.user_id == user_id
+        )
+    )
+
+
+def is_member(session: Session, community_id: int, user_id: int) -> bool:
+    """Whether the user belongs to the community (its leader does)."""
+    return membership(session, community_id, user_id) is not None
+
+
+def communities_of(session: Session, user_id: int) -> list[Community]:
+    """The communities the user belongs to (including those they lead), in joining order."""
+    return list(
+        session.scalars(
+            select(Community)
+            .join(CommunityMember, CommunityMember.community_id == Community.id)
+            .where(CommunityMember.user_id == user_id)
+            .order_by(CommunityMember.joined_at, CommunityMember.id)
+        )
+    )
+
+
+def my_communities(session: Session, user_id: int) -> list[tuple[Community, str, int]]:
+    """(community, the user's role, member count) for each community the user belongs to."""
+    rows = [
+        (community, str(role))
+        for community, role in session.execute(
+            select(Community, CommunityMember.role)
+            .join(CommunityMember, CommunityMember.community_id == Community.id)
+            .where(CommunityMember.user_id == user_id)
+            .order_by(CommunityMember.joined_at, CommunityMember.id)
+        )
+    ]
+    counts = member_counts(session, [c.id for c, _ in rows])
+    return [(c, role, counts[c.id]) for c, role in rows]
+
+
+def communities_led_by(session: Session, leader_id: int) -> list[Community]:
+    return list(
+        session.scalars(
+            select(Community).where(Community.leader_id == leader_id).order_by(Community.id)
+        )
+    )
+
+
+def member_counts(session: Session, community_ids: list[int]) -> dict[int, int]:
+    """Members per community (the leader included)."""
+    if not community_ids:
+        return {}
+    rows = session.execute(
+        select(CommunityMember.community_id, func.count())
+        .where(CommunityMember.community_id.in_(set(community_ids)))
+        .group_by(CommunityMember.community_id)
+    )
+    counts = {cid: 0 for cid in community_ids}
+    counts.update({int(cid): int(n) for cid, n in rows})
+    return counts
+
+
+def create_community(
+    session: Session, user_id: int, *, name: str, rules_text: str = ""
+) -> Community:
+    leader = get_leader_by_user(session, user_id)
+    community = Community(
+        leader_id=leader.id,
+        name=_text(name, field="name", max_len=rules.NAME_MAX),
+        rules=_text(rules_text, field="rules", max_len=rules.RULES_MAX, required=False),
+        invite_code=_fresh_invite_code(session),
+        created_at=clock.now(),
+    )
+    session.add(community)
+    session.flush()
+    session.add(
+        CommunityMember(
+            community_id=community.id, user_id=user_id, role="leader", joined_at=clock.now()
+        )
+    )
+    session.flush()
+    return community
+
+
+def _fresh_invite_code(session: Session) -> str:
+    # 72 random bits: a clash is all but impossible; the unique index is the backstop.
+    for _ in range(5):
+        code = rules.new_invite_code()
+        if session.scalar(select(Community.id).where(Community.invite_code == code)) is None:
+            return code
+    raise RuntimeError("could not draw an unused invite code")
+
+
+def assert_can_manage(session: Session, user_id: int, community_id: int) -> Community:
+    """The community, if the user is its leader or one of its admins; else 403."""
+    community = get_community(session, community_id)
+    m = membership(session, community_id, user_id)
+    if m is not None and m.role in rules.MANAGER_ROLES:
+        return community
+    if get_leader(session, community.leader_id).user_id == user_id:
+        return community
+    raise errors.NotCommunityManager()
+
+
+def _assert_community_leader(session: Session, user_id: int, community_id: int) -> Community:
+    community = get_community(session, community_id)
+    if get_leader(session, community.leader_id).user_id != user_id:
+        raise errors.NotCommunityLeader()
+    return community
+
+
+def update_community(
+    session: Session,
+    user_id: int,
+    community_id: int,
+    *,
+    name: str | None = None,
+    rules_text: str | None = None,
+) -> Community:
+    """The leader or an admin renames the community or edits its rules (群规)."""
+    community = assert_can_manage(session, user_id, community_id)
+    if name is not None:
+        community.name = _text(name, field="name", max_len=rules.NAME_MAX)
+    if rules_text is not None:
+        community.rules = _text(rules_text, field="rules", max_len=rules.RULES_MAX, required=False)
+    session.flush()
+    return community
+
+
+def regenerate_invite(session: Session, user_id: int, community_id: int) -> Community:
+    """A new invite link (the old one stops working), e.g. after it leaked."""
+    community = _assert_community_leader(session, user_id, community_id)
+    community.invite_code = _fresh_invite_code(session)
+    session.flush()
+    return community
+
+
+def join_by_invite(session: Session, code: str, user_id: int) -> tuple[CommunityMember, bool]:
+    """Join through the invite link; joining again is a no-op. Returns (membership, new)."""
+    community = community_by_invite(session, code)
+    accounts.get_user(session, user_id)
+    existing = membership(session, community.id, user_id)
+    if existing is not None:
+        return existing, False
+    inserted = _rowcount(
+        session.execute(
+            _insert(session)(CommunityMember)
+            .values(
+                community_id=community.id, user_id=user_id, role="member", joined_at=clock.now()
+            )
+            .on_conflict_do_nothing(index_elements=["community_id", "user_id"])
+        )
+    )
+    found = membership(session, community.id, user_id)
+    assert found is not None
+    return found, inserted == 1
+
+
+def leave_community(session: Session, community_id: int, user_id: int) -> None:
+    get_community(session, community_id)
+    m = membership(session, community_id, user_id)
+    if m is None:
+        raise errors.NotAMember()
+    if m.role == "leader":
+        raise errors.LeaderCannotLeave()
+    session.delete(m)
+    session.flush()
+
+
+def members(
+    session: Session, user_id: int, community_id: int, *, limit: int = 200, offset: int = 0
+) -> list[tuple[CommunityMember, Person]]:
+    """The members as a manager sees them: nickname, masked phone, role, joined at."""
+    assert_can_manage(session, user_id, community_id)
+    rows = list(
+        session.scalars(
+            select(CommunityMember)
+            .where(CommunityMember.community_id == community_id)
+            .order_by(CommunityMember.joined_at, CommunityMember.id)
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    who = people(session, [m.user_id for m in rows])
+    return [(m, who[m.user_id]) for m in rows]
+
+
+def set_admin(
+    session: Session, user_id: int, community_id: int, member_user_id: int, *, admin: bool
+) -> CommunityMember:
+    """The community's leader names (``admin=True``) or removes an admin; they must be a member."""
+    _assert_community_leader(session, user_id, community_id)
+    m = membership(session, community_id, member_user_id)
+    if m is None:
+        raise errors.NotAMember()
+    if m.role == "leader":
+        raise InvalidInput("the leader already manages this community", field="user_id")
+    m.role = "admin" if admin else "member"
+    session.flush()
+    return m
+
+
+# ---------------------------------------------------------------- the leader's own view
+
+
+@dataclass
+class LeaderProfile:
+    leader: Leader
+    person: Person
+    pickup_points: list[PickupPoint]
+    communities: list[Community]
+    member_counts: dict[int, int]
+    parent: tuple[Leader, Person] | None
+    sub_leaders: list[tuple[Leader, Person]]
+
+
+def leader_profile(session: Session, user_id: int) -> LeaderProfile:
+    leader = get_leader_by_user(session, user_id)
+    communities = communities_led_by(session, leader.id)
+    subs = sub_leaders(session, leader.id)
+    parent = get_leader(session, leader.parent_leader_id) if leader.parent_leader_id else None
+    related = [leader, *subs, *([parent] if parent else [])]
+    who = people(session, [x.user_id for x in related])
+    return LeaderProfile(
+        leader=leader,
+        person=who[leader.user_id],
+        pickup_points=pickup_points_of(session, leader.id),
+        communities=communities,
+        member_counts=member_counts(session, [c.id for c in communities]),
+        parent=(parent, who[parent.user_id]) if parent else None,
+        sub_leaders=[(s, who[s.user_id]) for s in subs],
+    )
+
+
+@dataclass
+class InvitePage:
+    community: Community
+    leader_name: str
+    member_count: int
+
+
+def invite_page(session: Session, code: str) -> InvitePage:
+    """What an invite link shows to anyone: name, the leader's masked name, members, rules."""
+    community = community_by_invite(session, code)
+    leader = get_leader(session, community.leader_id)
+    return InvitePage(
+        community=community,
+        leader_name=accounts.masked_names(session, [leader.user_id]).get(leader.user_id, ""),
+        member_count=member_counts(session, [community.id])[community.id],
+    )
+
+
+@dataclass
+class QueuedApplication:
+    application: LeaderApplication
+    applicant: Person
+    age_seconds: int
+
+
+def application_queue(
+    session: Session, *, status: str | None = "pending", limit: int = 200
+) -> list[QueuedApplication]:
+    """The operator's queue of applications, oldest first, each with its age."""
+    apps = list_applications(session, status=status, limit=limit)
+    who = people(session, [a.user_id for a in apps])
+    now = clock.now()
+    return [
+        QueuedApplication(a, who[a.user_id], max(0, int((now - a.created_at).total_seconds())))
+        for a in apps
+    ]

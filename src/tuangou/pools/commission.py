@@ -1,0 +1,353 @@
+"""Leader commission (佣金): accrued at pickup, frozen through the after-sale window, then
+withdrawable. A sub-leader's sales also earn their leader an override (two levels at most).
+
+Every balance change is a ledger transfer and a guarded update of the leader's wallet row
+(``available >= amount``), so a withdrawal can never take more than is available.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tuangou.communities import service as communities
+from tuangou.core import clock, outbox
+from tuangou.core.config import get_settings
+from tuangou.core.db import run_in_transaction, table
+from tuangou.core.errors import Conflict, InvalidInput, NotFound
+from tuangou.ledger import service as ledger
+from tuangou.pools import rules
+from tuangou.pools.models import Commission, CommissionWallet, WaveListing, Withdrawal
+
+if TYPE_CHECKING:
+    from tuangou.orders.models import Order
+
+AFTER_SALE_DAYS = 7
+
+
+class WithdrawalTooLarge(Conflict):
+    code = "withdrawal_exceeds_available"
+    title = "The withdrawal is more than the available commission"
+
+
+class WithdrawalNotFound(NotFound):
+    code = "withdrawal_not_found"
+    title = "No such withdrawal"
+
+
+class WithdrawalDecided(Conflict):
+    code = "withdrawal_decided"
+    title = "This withdrawal was already decided"
+
+
+def frozen_account(leader_id: int) -> str:
+    return f"leader_frozen:{leader_id}"
+
+
+def available_account(leader_id: int) -> str:
+    return f"leader_available:{leader_id}"
+
+
+def withdrawing_account(leader_id: int) -> str:
+    return f"leader_withdrawing:{leader_id}"
+
+
+PAYOUTS = "payouts"  # money paid out to leaders' bank accounts
+
+
+def _wallet(session: Session, leader_id: int) -> None:
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        ins(table(CommissionWallet))
+        .values(leader_id=leader_id, frozen=0, available=0, withdrawing=0, withdrawn=0)
+        .on_conflict_do_nothing(index_elements=["leader_id"])
+    )
+
+
+def accrue(
+    session: Session, *, order: Order, listing: WaveListing, amount: int
+) -> list[tuple[str, int]]:
+    """The payees of an order's escrow at pickup; records the commissions, frozen."""
+    override_bps = 0
+    upline = communities.upline(session, listing.leader_id)
+    if upline:
+        override_bps = rules.DEFAULT_OVERRIDE_BPS
+    parts = rules.split(
+        amount,
+        commission_bps=listing.commission_bps,
+        override_bps=override_bps,
+        fee_bps=get_settings().operator_fee_bps,
+    )
+    now = clock.now()
+    available_at = now + timedelta(days=AFTER_SALE_DAYS)
+    legs: list[tuple[str, int]] = [
+        (ledger.supplier_account(order.supplier_id), parts.supplier),
+        (ledger.PLATFORM_REVENUE, parts.fee),
+    ]
+    for leader_id, kind, value, bps in (
+        (listing.leader_id, "direct", parts.leader, listing.commission_bps),
+        (upline[0] if upline else None, "override", parts.upline, override_bps),
+    ):
+        if leader_id is None or value <= 0:
+            continue
+        _wallet(session, leader_id)
+        session.add(
+            Commission(
+                order_id=order.id,
+                leader_id=leader_id,
+                kind=kind,
+                base_amount=amount,
+                rate_bps=bps,
+                amount=value,
+                reversed_amount=0,
+                status="frozen",
+                created_at=now,
+                available_at=available_at,
+            )
+        )
+        session.execute(
+            update(table(CommissionWallet))
+            .where(CommissionWallet.leader_id == leader_id)
+            .values(frozen=CommissionWallet.frozen + value)
+        )
+        legs.append((frozen_account(leader_id), value))
+    session.flush()
+    return legs
+
+
+def reversal_legs(session: Session, order: Order, amount: int) -> list[tuple[str, int]]:
+    """An after-sale refund of ``amount`` on a picked-up order: who gives what back.
+
+    Each payee returns its share in proportion (the commission while still frozen); the
+    supplier returns the remainder.
+    """
+    released = order.released_amount
+    if amount <= 0 or amount > released:
+        raise InvalidInput("an after-sale refund cannot exceed what was released")
+    legs: list[tuple[str, int]] = []
+    taken = 0
+    for c in session.scalars(
+        select(Commission).where(Commission.order_id == order.id).order_by(Commission.id)
+    ):
+        left = c.amount - c.reversed_amount
+        share = min(left, (c.amount * amount) // released)
+        if share <= 0:
+            continue
+        account = (
+            frozen_account(c.leader_id) if c.status == "frozen" else available_account(c.leader_id)
+        )
+        column = CommissionWallet.frozen if c.status == "frozen" else CommissionWallet.available
+        moved = session.execute(
+            update(table(CommissionWallet))
+            .where(CommissionWallet.leader_id == c.leader_id, column >= share)
+            .values({column.key: column - share})
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            continue  # already withdrawn: the supplier's share covers it
+        c.reversed_amount += share
+        if c.reversed_amount == c.amount:
+            c.status = "reversed"
+        legs.append((account, share))
+        taken += share
+    fee = min(
+        ledger.balance(session, ledger.PLATFORM_REVENUE, order_id=order.id),
+        (amount * get_settings().operator_fee_bps) // 10000,
+    )
+    if fee > 0:
+        legs.append((ledger.PLATFORM_REVENUE, fee))
+        taken += fee
+    legs.append((ledger.supplier_account(order.supplier_id), amount - taken))
+    session.flush()
+    return legs
+
+
+def unfreeze_due(limit: int = 500) -> int:
+    """Commissions past the after-sale window become withdrawable."""
+
+    def due(session: Session) -> list[int]:
+        return list(
+            session.scalars(
+                select(Commission.id)
+                .where(Commission.status == "frozen", Commission.available_at <= clock.now())
+                .limit(limit)
+            )
+        )
+
+    done = 0
+    for commission_id in run_in_transaction(due):
+
+        def release(session: Session, commission_id: int = commission_id) -> bool:
+            moved = session.execute(
+                update(table(Commission))
+                .where(Commission.id == commission_id, Commission.status == "frozen")
+                .values(status="available")
+            ).rowcount  # type: ignore[attr-defined]
+            if not moved:
+                return False
+            c = session.get(Commission, commission_id)
+            assert c is not None
+            session.refresh(c)
+            value = c.amount - c.reversed_amount
+            if value > 0:
+                session.execute(
+                    update(table(CommissionWallet))
+                    .where(CommissionWallet.leader_id == c.leader_id)
+                    .values(
+                        frozen=CommissionWallet.frozen - value,
+                        available=CommissionWallet.available + value,
+                    )
+                )
+                ledger.transfer(
+                    session,
+                    f"commission-available:{c.id}",
+                    "commission_available",
+                    [
+                        (frozen_account(c.leader_id), -value),
+                        (available_account(c.leader_id), value),
+                    ],
+                    order_id=c.order_id,
+                )
+                leader = communities.get_leader(session, c.leader_id)
+                outbox.emit(
+                    session,
+                    "commission.available",
+                    {
+                        "user_ids": [leader.user_id],
+                        "commission_id": c.id,
+                        "order_id": c.order_id,
+                        "amount": value,
+                    },
+                )
+            return True
+
+        done += bool(run_in_transaction(release))
+    return done
+
+
+def wallet(session: Session, leader_id: int) -> CommissionWallet:
+    _wallet(session, leader_id)
+    row = session.get(CommissionWallet, leader_id)
+    assert row is not None
+    session.refresh(row)
+    return row
+
+
+def history(session: Session, leader_id: int, *, limit: int = 200) -> list[Commission]:
+    return list(
+        session.scalars(
+            select(Commission)
+            .where(Commission.leader_id == leader_id)
+            .order_by(Commission.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def request_withdrawal(
+    session: Session, *, leader_id: int, amount: int, account_note: str = ""
+) -> Withdrawal:
+    if amount <= 0:
+        raise InvalidInput("the amount must be positive", field="amount")
+    _wallet(session, leader_id)
+    moved = session.execute(
+        update(table(CommissionWallet))
+        .where(CommissionWallet.leader_id == leader_id, CommissionWallet.available >= amount)
+        .values(
+            available=CommissionWallet.available - amount,
+            withdrawing=CommissionWallet.withdrawing + amount,
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        raise WithdrawalTooLarge()
+    row = Withdrawal(
+        leader_id=leader_id,
+        amount=amount,
+        status="requested",
+        account_note=account_note.strip()[:200],
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    ledger.transfer(
+        session,
+        f"withdrawal-request:{row.id}",
+        "withdrawal_request",
+        [(available_account(leader_id), -amount), (withdrawing_account(leader_id), amount)],
+    )
+    return row
+
+
+def decide_withdrawal(
+    session: Session, *, withdrawal_id: int, operator_id: int, approve: bool, reason: str = ""
+) -> Withdrawal:
+    row = session.get(Withdrawal, withdrawal_id)
+    if row is None:
+        raise WithdrawalNotFound()
+    if not approve and not reason.strip():
+        raise InvalidInput("give a reason for the rejection", field="reason")
+    status = "approved" if approve else "rejected"
+    moved = session.execute(
+        update(table(Withdrawal))
+        .where(Withdrawal.id == withdrawal_id, Withdrawal.status == "requested")
+        .values(
+            status=status,
+            decided_at=clock.now(),
+            decided_by=operator_id,
+            reason=reason.strip()[:200] or None,
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        raise WithdrawalDecided()
+    session.refresh(row)
+    if approve:
+        session.execute(
+            update(table(CommissionWallet))
+            .where(CommissionWallet.leader_id == row.leader_id)
+            .values(
+                withdrawing=CommissionWallet.withdrawing - row.amount,
+                withdrawn=CommissionWallet.withdrawn + row.amount,
+            )
+        )
+        legs = [(withdrawing_account(row.leader_id), -row.amount), (PAYOUTS, row.amount)]
+    else:
+        session.execute(
+            update(table(CommissionWallet))
+            .where(CommissionWallet.leader_id == row.leader_id)
+            .values(
+                withdrawing=CommissionWallet.withdrawing - row.amount,
+                available=CommissionWallet.available + row.amount,
+            )
+        )
+        legs = [
+            (withdrawing_account(row.leader_id), -row.amount),
+            (available_account(row.leader_id), row.amount),
+        ]
+    ledger.transfer(session, f"withdrawal-{status}:{row.id}", f"withdrawal_{status}", legs)
+    leader = communities.get_leader(session, row.leader_id)
+    outbox.emit(
+        session,
+        f"withdrawal.{status}",
+        {
+            "user_ids": [leader.user_id],
+            "withdrawal_id": row.id,
+            "amount": row.amount,
+            "reason": row.reason or "",
+        },
+    )
+    return row
+
+
+def withdrawals(
+    session: Session, *, leader_id: int | None = None, status: str | None = None
+) -> list[Withdrawal]:
+    query = select(Withdrawal).order_by(Withdrawal.id)
+    if leader_id is not None:
+        query = query.where(Withdrawal.leader_id == leader_id)
+    if status:
+        query = query.where(Withdrawal.status == status)
+    return list(session.scalars(query.limit(500)))

@@ -1,0 +1,122 @@
+"""Pure rules of the community pre-sale wave (社区团购 团期 / 接龙).
+
+A wave item has a base unit price that every member pays when ordering, a minimum total
+quantity across the wave (MOQ, 成团门槛), and optional quantity tiers that lower the price as
+the total grows; at cut-off the item is confirmed at the tier reached (the difference goes
+back to every buyer: price protection) or, below its MOQ, refunded in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+Tier = tuple[int, int]  # (total quantity reached, unit price in fen)
+
+UNPICKED_POLICIES = ("refund", "keep")
+MAX_COMMISSION_BPS = 5000
+DEFAULT_COMMISSION_BPS = 1000  # 10% of what the member actually paid
+DEFAULT_OVERRIDE_BPS = 200  # a leader's override on their sub-leaders' sales
+
+
+class RuleViolation(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def validate_item(
+    *, price: int, tiers: Sequence[Tier], moq: int, stock: int, per_member_limit: int
+) -> None:
+    if price <= 0:
+        raise RuleViolation("price", "the price must be a positive number of fen")
+    if moq < 1:
+        raise RuleViolation("moq", "the minimum quantity must be at least 1")
+    if stock < moq:
+        raise RuleViolation("stock", "stock must cover the minimum quantity")
+    if per_member_limit < 1:
+        raise RuleViolation("per_member_limit", "the per-member limit must be at least 1")
+    previous_qty, previous_price = 0, price
+    for qty, unit in tiers:
+        if qty <= previous_qty:
+            raise RuleViolation("tiers", "tier quantities must strictly grow")
+        if unit >= previous_price or unit <= 0:
+            raise RuleViolation("tiers", "each tier must be strictly cheaper than the one before")
+        previous_qty, previous_price = qty, unit
+
+
+def unit_price_at(price: int, tiers: Sequence[Tier], total: int) -> int:
+    """The unit price for a wave total: the cheapest tier reached, else the base price."""
+    unit = price
+    for qty, tier_unit in tiers:
+        if total >= qty:
+            unit = tier_unit
+    return unit
+
+
+def next_tier(tiers: Sequence[Tier], total: int) -> Tier | None:
+    for qty, unit in tiers:
+        if total < qty:
+            return (qty, unit)
+    return None
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    confirmed: bool
+    final_unit_price: int | None
+
+
+def settle_item(*, price: int, tiers: Sequence[Tier], moq: int, total: int) -> ItemOutcome:
+    """At cut-off: confirmed at the price reached when the total meets the MOQ."""
+    if total >= moq and total > 0:
+        return ItemOutcome(True, unit_price_at(price, tiers, total))
+    return ItemOutcome(False, None)
+
+
+def protection_refund(charged: int, final: int, quantity: int) -> int:
+    if final > charged:
+        raise ValueError("a final price never exceeds the price charged")
+    return (charged - final) * quantity
+
+
+@dataclass(frozen=True)
+class Split:
+    """How an amount leaving escrow at pickup is shared. The parts sum to the amount."""
+
+    supplier: int
+    leader: int
+    upline: int
+    fee: int
+
+
+def _bps(amount: int, bps: int) -> int:
+    return (amount * bps + 5000) // 10000
+
+
+def split(amount: int, *, commission_bps: int, override_bps: int, fee_bps: int) -> Split:
+    """The leader's commission, their upline's override and the operator's fee are rates of
+    what the member actually paid; the supplier gets the rest."""
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    if commission_bps + override_bps + fee_bps > 10000:
+        raise ValueError("rates exceed the whole amount")
+    leader = _bps(amount, commission_bps)
+    upline = _bps(amount, override_bps)
+    fee = _bps(amount, fee_bps)
+    return Split(amount - leader - upline - fee, leader, upline, fee)
+
+
+def validate_commission(bps: int) -> None:
+    if not 0 <= bps <= MAX_COMMISSION_BPS:
+        raise RuleViolation("commission_bps", "the commission must be 0 to 50%")
+
+
+def ordered_pairs(tiers: Sequence[Sequence[int]]) -> list[Tier]:
+    pairs = [(int(q), int(p)) for q, p in tiers]
+    for (q1, _), (q2, _) in pairwise(pairs):
+        if q2 <= q1:
+            raise RuleViolation("tiers", "tier quantities must strictly grow")
+    return pairs
