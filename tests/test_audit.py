@@ -8,7 +8,7 @@ can be lifted for the moment the fault is staged, on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.api import auth, scalar, world
+from tests.api import auth, world
 from tests.conftest import Api, audit_violations, run_worker
 from tuangou import audit
 from tuangou.core import clock
@@ -106,165 +106,145 @@ def _reported(violations: list[str], *parts: str) -> bool:
     return any(all(p in v for p in parts) for v in violations)
 
 
+Lift = tuple[tuple[str, str], ...]
+Stage = Callable[[Session, dict[str, Any]], list[tuple[str, ...]]]
+CASES: list[tuple[int, str, Lift, Stage]] = []
+
+
+def case(invariant: int, *, lift: Lift = ()) -> Callable[[Stage], Stage]:
+    """A corruption that the check of ``invariant`` must report. The function stages it and
+    returns the parts of each violation message expected."""
+
+    def register(stage: Stage) -> Stage:
+        CASES.append((invariant, stage.__name__, lift, stage))
+        return stage
+
+    return register
+
+
 # ---------------------------------------------------------------- 1. no oversell
 
 
-def test_1_oversold_campaign(state: dict[str, Any]) -> None:
-    with staged(lift_checks=(("team_campaigns", "ck_team_campaigns_no_oversell"),)) as s:
-        _sql(s, "UPDATE team_campaigns SET sold = stock + 1 WHERE id = :c", c=state["campaign"])
-        found = _report(s, 1)
-    assert _reported(found, f"campaign {state['campaign']}:", "> stock"), found
+@case(1, lift=(("team_campaigns", "ck_team_campaigns_no_oversell"),))
+def oversold_campaign(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE team_campaigns SET sold = stock + 1 WHERE id = :c", c=st["campaign"])
+    return [(f"campaign {st['campaign']}:", "> stock")]
 
 
-def test_1_held_counter_out_of_step_with_unpaid_orders(state: dict[str, Any]) -> None:
-    with staged() as s:
-        _sql(s, "UPDATE team_campaigns SET held = held + 1 WHERE id = :c", c=state["campaign"])
-        found = _report(s, 1)
-    assert _reported(found, f"campaign {state['campaign']}: held 2", "unpaid orders hold 1"), found
+@case(1)
+def held_counter_out_of_step(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE team_campaigns SET held = held + 1 WHERE id = :c", c=st["campaign"])
+    return [(f"campaign {st['campaign']}: held 2", "unpaid orders hold 1")]
 
 
-def test_1_sold_counter_out_of_step_with_orders(state: dict[str, Any]) -> None:
-    with staged() as s:
-        _sql(s, "UPDATE orders SET status = 'cancelled' WHERE id = :o", o=state["confirmed"])
-        found = _report(s, 1)
-    assert _reported(found, f"campaign {state['campaign']}: sold 3", "orders sold 2"), found
+@case(1)
+def sold_counter_out_of_step(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE orders SET status = 'cancelled' WHERE id = :o", o=st["confirmed"])
+    return [(f"campaign {st['campaign']}: sold 3", "orders sold 2")]
 
 
-def test_1_sku_allocated_beyond_its_stock(state: dict[str, Any]) -> None:
-    with staged(lift_checks=(("skus", "ck_skus_allocated_within_stock"),)) as s:
-        _sql(s, "UPDATE skus SET allocated = stock + 1 WHERE id = :k", k=state["sku"])
-        found = _report(s, 1)
-    assert _reported(found, f"sku {state['sku']}: allocated"), found
+@case(1, lift=(("skus", "ck_skus_allocated_within_stock"),))
+def sku_over_allocated(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE skus SET allocated = stock + 1 WHERE id = :k", k=st["sku"])
+    return [(f"sku {st['sku']}: allocated",)]
 
 
 # ---------------------------------------------------------------- 2. seats
 
 
-def test_2_a_member_with_two_seats(state: dict[str, Any]) -> None:
-    with staged() as s:
-        _sql(s, "DROP INDEX uq_team_seats_live")
-        _sql(
-            s,
-            """INSERT INTO team_seats (team_id, user_id, order_id, status, is_opener, joined_at)
-               VALUES (:t, :u, 999001, 'paid', :f, :now)""",
-            t=state["settled_team"],
-            u=state["m1"],
-            f=False,
-            now=clock.now(),
-        )
-        found = _report(s, 2)
-    assert _reported(found, f"team {state['settled_team']}: member {state['m1']} holds 2"), found
+def _extra_seat(s: Session, team: int, user: int, order: int) -> None:
+    _sql(
+        s,
+        """INSERT INTO team_seats (team_id, user_id, order_id, status, is_opener, joined_at)
+           VALUES (:t, :u, :o, 'paid', :f, :now)""",
+        t=team,
+        u=user,
+        o=order,
+        f=False,
+        now=clock.now(),
+    )
 
 
-def test_2_team_over_its_max_size(state: dict[str, Any]) -> None:
-    with staged() as s:
-        _sql(
-            s,
-            """INSERT INTO team_seats (team_id, user_id, order_id, status, is_opener, joined_at)
-               VALUES (:t, :u, 999002, 'paid', :f, :now)""",
-            t=state["settled_team"],
-            u=state["outsider"],
-            f=False,
-            now=clock.now(),
-        )
-        found = _report(s, 2)
-    assert _reported(found, f"team {state['settled_team']}: 3 seats taken, max 2"), found
+@case(2)
+def member_with_two_seats(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "DROP INDEX uq_team_seats_live")  # the database's own guard, lifted
+    _extra_seat(s, st["settled_team"], st["m1"], 999001)
+    return [(f"team {st['settled_team']}: member {st['m1']} holds 2",)]
 
 
-def test_2_paid_counter_out_of_step_with_seats(state: dict[str, Any]) -> None:
-    with staged() as s:
-        _sql(s, "UPDATE teams SET paid_count = 0 WHERE id = :t", t=state["open_team"])
-        found = _report(s, 2)
-    assert _reported(found, f"team {state['open_team']}: counter says 0 paid, 1 seats paid"), found
+@case(2)
+def team_over_max_size(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _extra_seat(s, st["settled_team"], st["outsider"], 999002)
+    return [(f"team {st['settled_team']}: 3 seats taken, max 2",)]
+
+
+@case(2)
+def paid_counter_out_of_step(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE teams SET paid_count = 0 WHERE id = :t", t=st["open_team"])
+    return [(f"team {st['open_team']}: counter says 0 paid, 1 seats paid",)]
 
 
 # ---------------------------------------------------------------- 3. settle once, refund once
 
 
-def test_3_team_past_its_deadline_not_settled(state: dict[str, Any]) -> None:
-    with staged() as s:
-        _sql(
-            s,
-            "UPDATE teams SET deadline = :d WHERE id = :t",
-            d=clock.now() - timedelta(hours=1),
-            t=state["open_team"],
-        )
-        found = _report(s, 3)
-    assert _reported(found, f"team {state['open_team']}: past its deadline"), found
+@case(3)
+def team_past_deadline_unsettled(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(
+        s,
+        "UPDATE teams SET deadline = :d WHERE id = :t",
+        d=clock.now() - timedelta(hours=1),
+        t=st["open_team"],
+    )
+    return [(f"team {st['open_team']}: past its deadline",)]
 
 
-def test_3_order_left_unsettled_after_its_team_settled(state: dict[str, Any]) -> None:
-    with staged() as s:
-        _sql(s, "UPDATE orders SET status = 'paid' WHERE id = :o", o=state["confirmed"])
-        found = _report(s, 3)
-    assert _reported(found, f"order {state['confirmed']} left paid after settlement"), found
+@case(3)
+def order_unsettled_after_settlement(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE orders SET status = 'paid' WHERE id = :o", o=st["confirmed"])
+    return [(f"order {st['confirmed']} left paid after settlement",)]
 
 
-def test_3_order_refunded_twice_for_one_reason(state: dict[str, Any]) -> None:
-    order = state["failed_order"]
-    with staged() as s:
-        _sql(
-            s,
-            """INSERT INTO refunds (key, order_id, user_id, amount, reason, note, funded_by,
-                                    status, created_at)
-               SELECT 'again', order_id, user_id, 1, reason, '', funded_by, 'pending', created_at
-               FROM refunds WHERE order_id = :o""",
-            o=order,
-        )
-        found = _report(s, 3)
-    assert _reported(found, f"order {order}: refunded 2 times for team_failed"), found
+@case(3)
+def refunded_twice_for_one_reason(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(
+        s,
+        """INSERT INTO refunds (key, order_id, user_id, amount, reason, note, funded_by,
+                                status, created_at)
+           SELECT 'again', order_id, user_id, 1, reason, '', funded_by, 'pending', created_at
+           FROM refunds WHERE order_id = :o""",
+        o=st["failed_order"],
+    )
+    return [(f"order {st['failed_order']}: refunded 2 times for team_failed",)]
 
 
-def test_3_refunds_beyond_what_was_paid(state: dict[str, Any]) -> None:
-    order = state["failed_order"]
-    with staged() as s:
-        _sql(s, "UPDATE refunds SET amount = amount + 10 WHERE order_id = :o", o=order)
-        found = _report(s, 3)
-    assert _reported(found, f"order {order}: refunded 2000 > paid 1990"), found
+@case(3)
+def refunds_beyond_paid(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE refunds SET amount = amount + 10 WHERE order_id = :o", o=st["failed_order"])
+    return [(f"order {st['failed_order']}: refunded 2000 > paid 1990",)]
 
 
 # ---------------------------------------------------------------- 4. order money
 
 
-def test_4_kept_is_not_the_final_price(state: dict[str, Any]) -> None:
-    order = state["confirmed"]
-    with staged() as s:
-        _sql(s, "UPDATE orders SET final_unit_price = 1890 WHERE id = :o", o=order)
-        found = _report(s, 4)
-    assert _reported(found, f"order {order}: kept 1990, expected final 1890"), found
+@case(4)
+def kept_is_not_the_final_price(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE orders SET final_unit_price = 1890 WHERE id = :o", o=st["confirmed"])
+    return [(f"order {st['confirmed']}: kept 1990, expected final 1890",)]
 
 
-def test_4_paid_amount_without_a_payment(state: dict[str, Any]) -> None:
-    order = state["confirmed"]
-    with staged() as s:
-        _sql(s, "UPDATE payments SET status = 'failed' WHERE order_id = :o", o=order)
-        found = _report(s, 4)
-    assert _reported(found, f"order {order}: paid_amount 1990, successful payments 0"), found
+@case(4)
+def paid_without_a_payment(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE payments SET status = 'failed' WHERE order_id = :o", o=st["confirmed"])
+    return [(f"order {st['confirmed']}: paid_amount 1990, successful payments 0",)]
 
 
-def test_4_failed_order_keeps_money(state: dict[str, Any]) -> None:
-    order = state["failed_order"]
-    with staged() as s:
-        _sql(s, "UPDATE orders SET refunded_amount = 1000 WHERE id = :o", o=order)
-        found = _report(s, 4)
-    assert _reported(found, f"order {order}: refunded", "keeps 990"), found
+@case(4)
+def failed_order_keeps_money(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE orders SET refunded_amount = 1000 WHERE id = :o", o=st["failed_order"])
+    return [(f"order {st['failed_order']}: refunded", "keeps 990")]
 
 
 # ---------------------------------------------------------------- 5. the journal
-
-
-def test_5_unbalanced_transfer(state: dict[str, Any]) -> None:
-    transfer = scalar("SELECT MIN(id) FROM ledger_transfers")
-    with staged() as s:
-        _sql(
-            s,
-            """INSERT INTO ledger_entries (transfer_id, account, order_id, amount)
-               VALUES (:t, 'gateway', NULL, 1)""",
-            t=transfer,
-        )
-        found = _report(s, 5)
-    assert _reported(found, "all entries sum to 1"), found
-    assert _reported(found, f"transfer {transfer} sums to 1"), found
 
 
 def _transfer(session: Session, tid: str, order: int | None, legs: list[tuple[str, int]]) -> None:
@@ -288,39 +268,63 @@ def _transfer(session: Session, tid: str, order: int | None, legs: list[tuple[st
         )
 
 
-def test_5_escrow_out_of_step_with_the_order(state: dict[str, Any]) -> None:
-    order = state["confirmed"]
-    with staged() as s:
-        _transfer(s, "staged:escrow", order, [("escrow", -100), ("platform_revenue", 100)])
-        found = _report(s, 5)
-    assert _reported(found, f"order {order}: escrow holds 1890, orders say 1990"), found
+@case(5)
+def unbalanced_transfer(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    transfer = s.execute(text("SELECT MIN(id) FROM ledger_transfers")).scalar()
+    _sql(
+        s,
+        """INSERT INTO ledger_entries (transfer_id, account, order_id, amount)
+           VALUES (:t, 'gateway', NULL, 1)""",
+        t=transfer,
+    )
+    return [("all entries sum to 1",), (f"transfer {transfer} sums to 1",)]
 
 
-def test_5_supplier_payable_goes_negative(state: dict[str, Any]) -> None:
-    account = f"supplier_payable:{state['supplier']}"
-    with staged() as s:
-        _transfer(s, "staged:payout", None, [(account, -5000), ("gateway", 5000)])
-        found = _report(s, 5)
-    assert _reported(found, f"account {account} is negative (-3010)"), found
+@case(5)
+def escrow_out_of_step(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _transfer(s, "staged:escrow", st["confirmed"], [("escrow", -100), ("platform_revenue", 100)])
+    return [(f"order {st['confirmed']}: escrow holds 1890, orders say 1990",)]
 
 
-def test_5_refund_owed_but_not_recorded(state: dict[str, Any]) -> None:
-    with staged() as s:
-        _sql(s, "UPDATE refunds SET status = 'pending' WHERE order_id = :o",
-             o=state["failed_order"])
-        found = _report(s, 5)
-    assert _reported(found, "refunds account 0 ≠ refunds not yet sent 1990"), found
+@case(5)
+def supplier_payable_negative(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    account = f"supplier_payable:{st['supplier']}"
+    _transfer(s, "staged:payout", None, [(account, -5000), ("gateway", 5000)])
+    return [(f"account {account} is negative (-3010)",)]
+
+
+@case(5)
+def refund_sent_but_unrecorded(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE refunds SET status = 'pending' WHERE order_id = :o", o=st["failed_order"])
+    return [("refunds account 0 ≠ refunds not yet sent 1990",)]
+
+
+# ---------------------------------------------------------------- the tests
+
+
+@pytest.mark.parametrize("invariant", [1, 2, 3, 4, 5])
+def test_audit_reports_each_corruption(state: dict[str, Any], invariant: int) -> None:
+    cases = [c for c in CASES if c[0] == invariant]
+    assert len(cases) >= 2
+    for _, name, lift, stage in cases:
+        with staged(lift_checks=lift) as session:
+            expected = stage(session, state)
+            found = _report(session, invariant)
+        for parts in expected:
+            assert _reported(found, *parts), (name, parts, found)
+        # Rolled back: the next case starts from a consistent database.
+        assert audit_violations() == [], name
 
 
 def test_staged_faults_are_rolled_back(state: dict[str, Any]) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from tests.api import execute
+
     with staged(lift_checks=(("team_campaigns", "ck_team_campaigns_no_oversell"),)) as s:
         _sql(s, "UPDATE team_campaigns SET sold = stock + 1")
         assert _report(s, 1)
     assert audit_violations() == []
     # The lifted guard is back.
-    from sqlalchemy.exc import IntegrityError
-
-    from tests.api import execute
-
     with pytest.raises(IntegrityError):
         execute("UPDATE team_campaigns SET sold = stock + 1")

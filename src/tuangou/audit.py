@@ -17,6 +17,17 @@ from sqlalchemy.orm import Session
 from tuangou.core import clock
 
 SETTLE_GRACE = timedelta(minutes=5)
+# Accounts that never go negative: escrow, refunds owed, what suppliers, leaders and the
+# operator have earned.
+NON_NEGATIVE = (
+    "escrow",
+    "refunds",
+    "platform_revenue",
+    "supplier_payable",
+    "leader_frozen",
+    "leader_available",
+    "leader_withdrawing",
+)
 
 
 @dataclass
@@ -60,6 +71,31 @@ def check_stock(session: Session) -> Check:
     ):
         if sold != actual:
             c.violations.append(f"campaign {cid}: sold {sold} but its orders sold {actual}")
+    for iid, stock, sold, held in _rows(session, "SELECT id, stock, sold, held FROM wave_items"):
+        if sold < 0 or held < 0 or sold + held > stock:
+            c.violations.append(f"wave item {iid}: sold {sold} + held {held} > stock {stock}")
+    for iid, held, actual in _rows(
+        session,
+        """SELECT i.id, i.held, COALESCE(SUM(o.qty), 0) FROM wave_items i
+           LEFT JOIN (SELECT l.item_id, l.quantity AS qty FROM wave_order_lines l
+                      JOIN orders o ON o.id = l.order_id WHERE o.status = 'pending_payment') o
+             ON o.item_id = i.id
+           GROUP BY i.id, i.held""",
+    ):
+        if held != actual:
+            c.violations.append(f"wave item {iid}: held {held} but unpaid orders hold {actual}")
+    for iid, sold, actual in _rows(
+        session,
+        """SELECT i.id, i.sold, COALESCE(SUM(o.qty), 0) FROM wave_items i
+           LEFT JOIN (SELECT l.item_id, l.quantity AS qty FROM wave_order_lines l
+                      JOIN orders o ON o.id = l.order_id
+                      WHERE o.paid_at IS NOT NULL AND o.status <> 'cancelled'
+                        AND l.status IN ('open', 'confirmed')) o
+             ON o.item_id = i.id
+           GROUP BY i.id, i.sold""",
+    ):
+        if sold != actual:
+            c.violations.append(f"wave item {iid}: sold {sold} but its orders sold {actual}")
     for sid, stock, allocated in _rows(session, "SELECT id, stock, allocated FROM skus"):
         if allocated > stock or allocated < 0:
             c.violations.append(f"sku {sid}: allocated {allocated} > stock {stock}")
@@ -109,6 +145,19 @@ def check_settlement(session: Session) -> Check:
              OR (t.status = 'failed' AND o.status NOT IN ('refunded', 'cancelled')))""",
     ):
         c.violations.append(f"team {tid}: order {oid} left {status} after settlement")
+    for (wid,) in _rows(
+        session,
+        "SELECT id FROM waves WHERE status IN ('open', 'settling') AND cutoff_at < :t",
+        t=overdue,
+    ):
+        c.violations.append(f"wave {wid}: past its cut-off but not settled")
+    for wid, oid in _rows(
+        session,
+        """SELECT w.id, o.id FROM waves w JOIN wave_orders i ON i.wave_id = w.id
+           JOIN orders o ON o.id = i.order_id
+           WHERE w.status = 'settled' AND o.status IN ('paid', 'pending_payment')""",
+    ):
+        c.violations.append(f"wave {wid}: order {oid} left unsettled")
     for oid, reason, n in _rows(
         session,
         # A late payment is refunded per payment; an operator may refund by hand in parts.
@@ -151,16 +200,28 @@ def check_orders(session: Session) -> Check:
         oid: amount
         for oid, amount in _rows(
             session,
-            "SELECT order_id, SUM(amount) FROM refunds WHERE reason = 'manual' GROUP BY order_id",
+            "SELECT order_id, SUM(amount) FROM refunds WHERE reason IN ('manual', 'after_sale')"
+            " GROUP BY order_id",
         )
     }
-    for oid, status, reason, paid, refunded, final, qty, amount in _rows(
+    # A wave order's "final price × quantity" is the sum over its confirmed lines.
+    wave_final = {
+        oid: int(total)
+        for oid, total in _rows(
+            session,
+            """SELECT order_id, SUM(final_unit_price * quantity) FROM wave_order_lines
+               WHERE status = 'confirmed' GROUP BY order_id""",
+        )
+    }
+    for oid, kind, status, reason, paid, refunded, final, qty, amount in _rows(
         session,
-        """SELECT id, status, close_reason, paid_amount, refunded_amount, final_unit_price,
+        """SELECT id, kind, status, close_reason, paid_amount, refunded_amount, final_unit_price,
                   quantity, amount FROM orders""",
     ):
         kept = paid - refunded
-        if status in ("confirmed", "shipped", "completed"):
+        if kind == "wave":
+            final, qty = wave_final.get(oid, 0), 1
+        if status in ("confirmed", "shipped", "arrived", "completed"):
             # What an operator refunded by hand (a damaged item, say) is not kept either.
             expected = (final or 0) * qty - free.get(oid, 0) - manual.get(oid, 0)
             if kept != expected:
@@ -202,10 +263,7 @@ def check_journal(session: Session) -> Check:
         _rows(session, "SELECT account, SUM(amount) FROM ledger_entries GROUP BY account")
     )
     for account, amount in balances.items():
-        if (
-            account.startswith(("escrow", "refunds", "platform_revenue", "supplier_payable"))
-            and amount < 0
-        ):
+        if account.startswith(NON_NEGATIVE) and amount < 0:
             c.violations.append(f"account {account} is negative ({amount})")
     paid = session.execute(
         text("SELECT COALESCE(SUM(amount), 0) FROM payments WHERE status = 'succeeded'")
@@ -224,6 +282,19 @@ def check_journal(session: Session) -> Check:
         c.violations.append(
             f"refunds account {balances.get('refunds', 0)} ≠ refunds not yet sent {pending}"
         )
+    for leader_id, frozen, available, withdrawing in _rows(
+        session, "SELECT leader_id, frozen, available, withdrawing FROM commission_wallets"
+    ):
+        for name, value in (
+            ("frozen", frozen),
+            ("available", available),
+            ("withdrawing", withdrawing),
+        ):
+            in_ledger = balances.get(f"leader_{name}:{leader_id}", 0)
+            if value != in_ledger:
+                c.violations.append(
+                    f"leader {leader_id}: wallet {name} {value} ≠ ledger {in_ledger}"
+                )
     return c
 
 

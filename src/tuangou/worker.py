@@ -14,6 +14,8 @@ from tuangou import wiring
 from tuangou.core import outbox
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import service as payments
+from tuangou.pools import commission
+from tuangou.pools import service as pools
 from tuangou.teams import service as teams
 
 log = logging.getLogger(__name__)
@@ -22,10 +24,12 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("sandbox callbacks", payments.deliver_sandbox_callbacks),
     ("release unpaid holds", order_tasks.release_expired),
     ("settle due teams", teams.settle_due),
+    ("settle waves at cut-off", pools.settle_due),
     ("deliver outbox", outbox.deliver_pending),
     ("reconcile payments", payments.reconcile_stale),
     ("auto-confirm receipt", order_tasks.auto_complete),
     ("refund unshipped", order_tasks.refund_unshipped),
+    ("commission available", commission.unfreeze_due),
 ]
 
 wiring.load()

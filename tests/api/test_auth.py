@@ -202,9 +202,7 @@ def test_get_and_patch_me(api: Api) -> None:
     me = api.c.get("/api/me", headers=headers).json()
     assert me["nickname"] == "王大哥" and me["address"] == address
     # Bad values are refused and change nothing.
-    bad = api.c.patch(
-        "/api/me", json={"address": {**address, "phone": "12"}}, headers=headers
-    )
+    bad = api.c.patch("/api/me", json={"address": {**address, "phone": "12"}}, headers=headers)
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_input"
     blank = api.c.patch("/api/me", json={"nickname": "   "}, headers=headers)

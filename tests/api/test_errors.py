@@ -88,12 +88,12 @@ def test_unknown_things_are_404_with_their_code(api: Api) -> None:
     w = world(api, 1)
     m = auth(w.members[0])
     _problem(api.c.get("/api/teams/999"), 404, "team_not_found")
-    _problem(api.c.post("/api/teams/999/join", json={"quantity": 1}, headers=m), 404,
-             "team_not_found")
+    _problem(
+        api.c.post("/api/teams/999/join", json={"quantity": 1}, headers=m), 404, "team_not_found"
+    )
     _problem(api.c.post("/api/teams/999/leave", headers=m), 404, "team_not_found")
     _problem(api.c.get("/api/campaigns/999"), 404, "campaign_not_found")
-    _problem(api.c.post("/api/campaigns/999/teams", json={}, headers=m), 404,
-             "campaign_not_found")
+    _problem(api.c.post("/api/campaigns/999/teams", json={}, headers=m), 404, "campaign_not_found")
     _problem(api.c.get("/api/orders/999", headers=m), 404, "order_not_found")
     _problem(api.c.post("/api/orders/999/cancel", headers=m), 404, "order_not_found")
     _problem(
@@ -102,16 +102,12 @@ def test_unknown_things_are_404_with_their_code(api: Api) -> None:
         "order_not_found",
     )
     _problem(
-        api.c.post(
-            "/api/admin/products", json={"supplier_id": 999, "title": "梨"}, headers=w.op
-        ),
+        api.c.post("/api/admin/products", json={"supplier_id": 999, "title": "梨"}, headers=w.op),
         404,
         "supplier_not_found",
     )
     _problem(
-        api.c.post(
-            "/api/admin/products/999/skus", json={"price": 1, "stock": 1}, headers=w.op
-        ),
+        api.c.post("/api/admin/products/999/skus", json={"price": 1, "stock": 1}, headers=w.op),
         404,
         "product_not_found",
     )
@@ -124,9 +120,7 @@ def test_unknown_things_are_404_with_their_code(api: Api) -> None:
 
 
 def test_business_refusals_have_stable_codes(api: Api) -> None:
-    w = world(
-        api, 5, tiers=[[2, 1990], [3, 1790]], max_size=3, per_member_limit=2, stock=50
-    )
+    w = world(api, 5, tiers=[[2, 1990], [3, 1790]], max_size=3, per_member_limit=2, stock=50)
     a, b, c, d, e = w.members
     cid = w.campaign["id"]
     team = api.open(a, cid)["team"]["id"]
@@ -145,8 +139,9 @@ def test_business_refusals_have_stable_codes(api: Api) -> None:
     _problem(api.c.post(f"/api/teams/{team}/join", json={}, headers=auth(d)), 409, "team_full")
     # Per-member limit of 2: b holds one unit here and opens a team of their own.
     api.open(b, cid, pay=False)
-    _problem(api.c.post(f"/api/campaigns/{cid}/teams", json={}, headers=auth(b)), 409,
-             "limit_reached")
+    _problem(
+        api.c.post(f"/api/campaigns/{cid}/teams", json={}, headers=auth(b)), 409, "limit_reached"
+    )
     _problem(
         api.c.post(f"/api/campaigns/{cid}/teams", json={"quantity": 2}, headers=auth(d)),
         422,
@@ -155,8 +150,9 @@ def test_business_refusals_have_stable_codes(api: Api) -> None:
     orders_before = count("orders")
     # A paid order cannot be cancelled; an unpaid one cannot be shipped.
     a_order = scalar("SELECT id FROM orders WHERE user_id = :u", u=int(a["user_id"]))
-    _problem(api.c.post(f"/api/orders/{a_order}/cancel", headers=auth(a)), 409,
-             "order_not_cancellable")
+    _problem(
+        api.c.post(f"/api/orders/{a_order}/cancel", headers=auth(a)), 409, "order_not_cancellable"
+    )
     ship = {"carrier": "顺丰", "tracking_no": "SF1"}
     _problem(
         api.c.post(f"/api/supplier/orders/{b_order}/ship", json=ship, headers=w.supplier),
@@ -166,8 +162,11 @@ def test_business_refusals_have_stable_codes(api: Api) -> None:
     # A paused campaign opens no teams.
     paused = api.c.patch(f"/api/admin/campaigns/{cid}", json={"status": "paused"}, headers=w.op)
     assert paused.status_code == 200
-    _problem(api.c.post(f"/api/campaigns/{cid}/teams", json={}, headers=auth(e)), 409,
-             "campaign_not_live")
+    _problem(
+        api.c.post(f"/api/campaigns/{cid}/teams", json={}, headers=auth(e)),
+        409,
+        "campaign_not_live",
+    )
     assert count("orders") == orders_before
     assert api.team(team)["seats_taken"] == 3
     assert count("team_seats", "user_id = :u", u=int(b["user_id"])) == 2
@@ -180,8 +179,7 @@ def test_team_closed_after_settlement(api: Api) -> None:
     api.join(b, team)
     assert api.team(team)["status"] == "settled"
     _problem(api.c.post(f"/api/teams/{team}/join", json={}, headers=auth(c)), 409, "team_closed")
-    _problem(api.c.post(f"/api/teams/{team}/leave", headers=auth(b)), 409,
-             "team_already_formed")
+    _problem(api.c.post(f"/api/teams/{team}/leave", headers=auth(b)), 409, "team_already_formed")
 
 
 def test_campaign_over_refuses_new_teams(api: Api) -> None:
@@ -272,8 +270,11 @@ BAD_CAMPAIGNS = [
         {"per_member_limit": 2, "max_quantity_per_order": 3},
         "max_quantity_per_order",
     ),
-    ("ends before it starts", {"ends_at": (clock.now() - timedelta(hours=1)).isoformat()},
-     "ends_at"),
+    (
+        "ends before it starts",
+        {"ends_at": (clock.now() - timedelta(hours=1)).isoformat()},
+        "ends_at",
+    ),
 ]
 
 

@@ -225,7 +225,8 @@ def test_partial_refund_then_receipt_releases_the_rest(api: Api, fee_bps: int) -
     w, (order_id, _) = settled_pair(api)
     a = w.members[0]
     r = api.c.post(
-        f"/api/admin/orders/{order_id}/refund", json={"amount": 490, "note": "少发一个"},
+        f"/api/admin/orders/{order_id}/refund",
+        json={"amount": 490, "note": "少发一个"},
         headers=w.op,
     )
     assert r.status_code == 201, r.text
@@ -246,7 +247,8 @@ def test_manual_refund_waits_for_the_team_to_settle(api: Api) -> None:
     a, b, c = w.members
     order_id = api.open(a, w.campaign["id"])["order"]["id"]
     r = api.c.post(
-        f"/api/admin/orders/{order_id}/refund", json={"amount": 1900, "note": "投诉"},
+        f"/api/admin/orders/{order_id}/refund",
+        json={"amount": 1900, "note": "投诉"},
         headers=w.op,
     )
     assert r.status_code == 409, r.text

@@ -76,7 +76,11 @@ def test_pay_again_with_the_same_key_starts_one_payment(api: Api) -> None:
 def test_refund_with_the_same_key_refunds_once(api: Api) -> None:
     w, (order_id, _) = settled_pair(api)
     first, second = _twice(
-        api, f"/api/admin/orders/{order_id}/refund", w.op, "refund-1", {"amount": 500, "note": "破损"}
+        api,
+        f"/api/admin/orders/{order_id}/refund",
+        w.op,
+        "refund-1",
+        {"amount": 500, "note": "破损"},
     )
     assert first.status_code == 201, first.text
     _same(first, second)

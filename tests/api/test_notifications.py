@@ -143,9 +143,7 @@ def test_mark_read(api: Api) -> None:
     first = inbox["items"][0]["id"]
     r = api.c.post(f"/api/notifications/{first}/read", headers=auth(a))
     assert r.json() == {"marked": 1}
-    assert api.c.post(f"/api/notifications/{first}/read", headers=auth(a)).json() == {
-        "marked": 0
-    }
+    assert api.c.post(f"/api/notifications/{first}/read", headers=auth(a)).json() == {"marked": 0}
     inbox = _inbox(api, a)
     assert inbox["unread"] == 2
     assert {i["id"]: i["read"] for i in inbox["items"]}[first] is True
@@ -153,9 +151,7 @@ def test_mark_read(api: Api) -> None:
     assert len(unread["items"]) == 2 and first not in {i["id"] for i in unread["items"]}
     # Another member cannot mark a's messages.
     other = _inbox(api, a)["items"][1]["id"]
-    assert api.c.post(f"/api/notifications/{other}/read", headers=auth(b)).json() == {
-        "marked": 0
-    }
+    assert api.c.post(f"/api/notifications/{other}/read", headers=auth(b)).json() == {"marked": 0}
     assert _inbox(api, a)["unread"] == 2
     assert _inbox(api, b)["unread"] == 3
     # Mark all.

@@ -87,8 +87,10 @@ async def crash_client(
     for n in range(1000):
         if killed.is_set():
             return
-        others = [t for t in told.teams[-100:] if t not in mine]
-        opener = i % 4 == 0 or not others
+        # Join the oldest teams with seats left (their opener's payment has landed by now);
+        # open a new team when there are few.
+        others = [t for t in told.teams if t not in mine][:10]
+        opener = not others or (i % 4 == 0 and len(others) < 10)
         path = (
             f"/api/campaigns/{campaign_id}/teams"
             if opener

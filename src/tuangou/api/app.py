@@ -18,6 +18,7 @@ from tuangou.core.config import get_settings
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
 from tuangou.payments.router import router as payments_router
+from tuangou.pools.router import router as pools_router
 from tuangou.teams.router import router as teams_router
 
 API_PREFIX = "/api"
@@ -80,6 +81,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         payments_router,
         notifications_router,
         communities_router,
+        pools_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -23,11 +23,12 @@ def config() -> Config:
 
 def current(engine: Engine | None = None) -> str | None:
     with (engine or get_engine()).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def head() -> str | None:
-    return ScriptDirectory.from_config(config()).get_current_head()
+    return ",".join(sorted(ScriptDirectory.from_config(config()).get_heads())) or None
 
 
 def upgrade(engine: Engine | None = None) -> None:
@@ -35,7 +36,7 @@ def upgrade(engine: Engine | None = None) -> None:
     cfg = config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
 
 
 def is_current(engine: Engine | None = None) -> bool:

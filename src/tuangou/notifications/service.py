@@ -15,6 +15,30 @@ from tuangou.notifications.models import Notification
 
 # kind -> (zh-CN title, en title, zh body, en body); bodies are str.format templates over data.
 TEXTS: dict[str, tuple[str, str, str, str]] = {
+    "wave.confirmed": (
+        "已成团",
+        "Wave confirmed",
+        "已成团, 预计 {delivery_date} 送达自提点。{refund_note}",
+        "Confirmed; expected at your pickup point on {delivery_date}. {refund_note_en}",
+    ),
+    "commission.available": (
+        "佣金可提现",
+        "Commission available",
+        "订单 {order_id} 的佣金 {amount} 已可提现。",
+        "The commission of {amount} on order {order_id} can now be withdrawn.",
+    ),
+    "withdrawal.approved": (
+        "提现已通过",
+        "Withdrawal approved",
+        "提现 {amount} 已通过, 将打款到您的账户。",
+        "Your withdrawal of {amount} was approved and will be paid out.",
+    ),
+    "withdrawal.rejected": (
+        "提现被拒绝",
+        "Withdrawal rejected",
+        "提现 {amount} 被拒绝: {reason}。金额已退回可提现余额。",
+        "Your withdrawal of {amount} was rejected: {reason}. It is back in your balance.",
+    ),
     "team.formed": (
         "已成团",
         "Team formed",
@@ -109,6 +133,10 @@ REASONS_ZH = {
     "not_shipped": "供应商未按时发货",
     "late_payment": "订单关闭后到账",
     "manual": "人工退款",
+    "moq_not_met": "未达成团门槛",
+    "not_delivered": "商品未送达自提点",
+    "not_picked_up": "超时未提货",
+    "after_sale": "售后退款",
 }
 
 
@@ -151,6 +179,13 @@ def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
     if isinstance(values.get("final_unit_price"), int):
         values["final_price"] = money.fmt(values["final_unit_price"])
     values.setdefault("final_price", "")
+    refund = data.get("refund")
+    values["refund_note"] = (
+        f"退还 {money.fmt(refund)}。" if isinstance(refund, int) and refund else ""
+    )
+    values["refund_note_en"] = (
+        f"{money.fmt(refund)} refunded." if isinstance(refund, int) and refund else ""
+    )
     values["reason_zh"] = REASONS_ZH.get(str(values.get("reason", "")), values.get("reason", ""))
     try:
         if lang.startswith("en"):

@@ -314,6 +314,10 @@ def catalogue(session: Session) -> list[Wave]:
     )
 
 
+def all_waves(session: Session, *, limit: int = 200) -> list[Wave]:
+    return list(session.scalars(select(Wave).order_by(Wave.id.desc()).limit(limit)))
+
+
 def waves_of_supplier(session: Session, supplier_id: int) -> list[Wave]:
     return list(
         session.scalars(
