@@ -160,9 +160,10 @@ def check_settlement(session: Session) -> Check:
         c.violations.append(f"wave {wid}: order {oid} left unsettled")
     for oid, reason, n in _rows(
         session,
-        # A late payment is refunded per payment; an operator may refund by hand in parts.
+        # A late payment is refunded per payment; an operator may refund by hand in parts;
+        # each accepted after-sale case refunds once (checked per case below).
         """SELECT order_id, reason, COUNT(*) FROM refunds
-           WHERE reason NOT IN ('late_payment', 'manual')
+           WHERE reason NOT IN ('late_payment', 'manual', 'after_sale')
            GROUP BY order_id, reason HAVING COUNT(*) > 1""",
     ):
         c.violations.append(f"order {oid}: refunded {n} times for {reason}")
@@ -177,6 +178,7 @@ def check_settlement(session: Session) -> Check:
             c.violations.append(f"order {oid}: refunded_amount {refunded}, refunds sum {actual}")
         if actual > paid:
             c.violations.append(f"order {oid}: refunded {actual} > paid {paid}")
+    c.violations.extend(pickup_violations(session))
     return c
 
 
@@ -298,7 +300,92 @@ def check_journal(session: Session) -> Check:
     return c
 
 
-CHECKS = (check_stock, check_seats, check_settlement, check_orders, check_journal)
+def pickup_violations(session: Session) -> list[str]:
+    """Wave fulfilment (part of invariant 3): each order arrives, is picked up or closed by
+    the wave's policy once; pickups and shipments agree with their orders."""
+    violations: list[str] = []
+    expected = {
+        "waiting": ("arrived", "refunded"),
+        "picked_up": ("completed", "refunded"),
+        "kept": ("completed", "refunded"),
+        "refunded": ("refunded",),
+    }
+    for pid, oid, pstatus, ostatus in _rows(
+        session,
+        "SELECT p.id, p.order_id, p.status, o.status FROM pickups p"
+        " JOIN orders o ON o.id = p.order_id",
+    ):
+        if ostatus not in expected.get(pstatus, ()):
+            violations.append(f"pickup {pid}: {pstatus} but order {oid} is {ostatus}")
+    for (oid,) in _rows(
+        session,
+        """SELECT o.id FROM orders o LEFT JOIN pickups p ON p.order_id = o.id
+           WHERE o.kind = 'wave' AND o.status = 'arrived' AND p.id IS NULL""",
+    ):
+        violations.append(f"order {oid}: arrived without a pickup code")
+    for (pid,) in _rows(
+        session,
+        "SELECT id FROM pickups WHERE status = 'waiting' AND unpicked_at < :t",
+        t=clock.now() - SETTLE_GRACE,
+    ):
+        violations.append(f"pickup {pid}: past its days but the wave's policy not applied")
+    for sid, oid, status in _rows(
+        session,
+        """SELECT s.id, o.id, o.status FROM shipments s
+           JOIN wave_orders i ON i.wave_id = s.wave_id AND i.pickup_point_id = s.pickup_point_id
+           JOIN orders o ON o.id = i.order_id
+           WHERE (s.received_at IS NOT NULL AND o.status IN ('confirmed', 'shipped'))
+              OR (s.refunded_at IS NOT NULL AND o.status IN ('confirmed', 'shipped', 'arrived'))""",
+    ):
+        violations.append(f"shipment {sid}: order {oid} still {status}")
+    return violations
+
+
+def check_aftersales(session: Session) -> Check:
+    c = Check("after-sales: each accepted case refunds its amount once; claims ≤ bought", 3)
+    for rid, oid, amount, cid, status, refunded, case_order in _rows(
+        session,
+        """SELECT r.id, r.order_id, r.amount, c.id, c.status, c.amount_refunded, c.order_id
+           FROM refunds r LEFT JOIN aftersale_cases c ON c.refund_id = r.id
+           WHERE r.reason = 'after_sale'""",
+    ):
+        if cid is None:
+            c.violations.append(f"refund {rid} (order {oid}): after-sale refund with no case")
+        elif status != "accepted" or refunded != amount or case_order != oid:
+            c.violations.append(
+                f"case {cid}: {status}, refunded {refunded} on order {case_order},"
+                f" but refund {rid} gave {amount} on order {oid}"
+            )
+    for cid, status, refunded, refund_id in _rows(
+        session,
+        """SELECT c.id, c.status, c.amount_refunded, c.refund_id FROM aftersale_cases c
+           LEFT JOIN refunds r ON r.id = c.refund_id AND r.reason = 'after_sale'
+           WHERE (c.status = 'accepted' AND r.id IS NULL) OR (c.status <> 'accepted'
+                  AND (c.amount_refunded <> 0 OR c.refund_id IS NOT NULL))""",
+    ):
+        c.violations.append(f"case {cid}: {status}, refunded {refunded}, refund {refund_id}")
+    for oid, item, claimed, bought in _rows(
+        session,
+        """SELECT l.order_id, l.item_id, SUM(l.quantity), MAX(COALESCE(w.quantity, o.quantity))
+           FROM aftersale_lines l
+           JOIN aftersale_cases c ON c.id = l.case_id AND c.status IN ('open', 'accepted')
+           JOIN orders o ON o.id = l.order_id
+           LEFT JOIN wave_order_lines w ON w.order_id = l.order_id AND w.item_id = l.item_id
+           GROUP BY l.order_id, l.item_id""",
+    ):
+        if claimed > bought:
+            c.violations.append(f"order {oid}: item {item} claimed {claimed} > bought {bought}")
+    return c
+
+
+CHECKS = (
+    check_stock,
+    check_seats,
+    check_settlement,
+    check_orders,
+    check_journal,
+    check_aftersales,
+)
 
 
 def run(session: Session) -> list[Check]:

@@ -13,9 +13,11 @@ def load() -> None:
 def load_models() -> None:
     """Every table, so that the metadata (and Alembic) sees the whole schema."""
     import tuangou.accounts.models  # noqa: F401
+    import tuangou.aftersales.models  # noqa: F401
     import tuangou.catalog.models  # noqa: F401
     import tuangou.communities.models  # noqa: F401
     import tuangou.core.models  # noqa: F401
+    import tuangou.fulfilment.models  # noqa: F401
     import tuangou.ledger.models  # noqa: F401
     import tuangou.notifications.models  # noqa: F401
     import tuangou.orders.models  # noqa: F401

@@ -11,7 +11,9 @@ import threading
 from collections.abc import Callable
 
 from tuangou import wiring
+from tuangou.communities import credit
 from tuangou.core import outbox
+from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import service as payments
 from tuangou.pools import commission
@@ -30,6 +32,9 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("auto-confirm receipt", order_tasks.auto_complete),
     ("refund unshipped", order_tasks.refund_unshipped),
     ("commission available", commission.unfreeze_due),
+    ("leader credit (daily)", credit.recompute_daily),
+    ("close unpicked pickups", fulfilment_tasks.close_unpicked),
+    ("refund undelivered waves", fulfilment_tasks.refund_undelivered),
 ]
 
 wiring.load()

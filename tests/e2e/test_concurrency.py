@@ -190,7 +190,7 @@ async def hot_traffic(base: str, campaign_id: int, members: list[Member]) -> Tra
 
 
 def test_hot_campaign_under_hundreds_of_clients(db_url: str, tmp_path: Any) -> None:
-    stock, clients = 50, 240
+    stock, clients = 50, 200
     campaign_id = seed_campaign(stock=stock, tiers=[(2, 1990), (3, 1790)], min_size=2, max_size=3)
     members = seed_members(clients)
     with Server(db_url, log_dir=tmp_path) as server:

@@ -37,8 +37,8 @@ pytestmark = pytest.mark.server
 
 CLIENTS = 100
 # Kill once this many payments were confirmed to clients and members joined this many teams.
-KILL_AFTER_PAID = 40
-KILL_AFTER_JOINED_TEAMS = 15
+KILL_AFTER_PAID = 30
+KILL_AFTER_JOINED_TEAMS = 10
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -158,7 +158,8 @@ async def learn_the_truth(base: str, told: Told) -> Told:
     """After the restart: retry what got no reply (same key), and pay what is unpaid."""
     after = Told()
     async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
-        for member, path, key in told.unanswered:
+
+        async def retry(member: Member, path: str, key: str) -> None:
             headers = {**member.headers, "Idempotency-Key": key}
             reply = await call(http, "POST", base + path, body={"quantity": 1}, headers=headers)
             if reply.status == 201:
@@ -166,15 +167,18 @@ async def learn_the_truth(base: str, told: Told) -> Told:
                 after.pay_urls[reply.body["order"]["id"]] = reply.body["pay_url"]
             elif reply.status >= 500 or reply.code not in ("team_full", "team_closed"):
                 after.problems.append(f"retry of {path}: {reply.status} {reply.body}")
-        for order_id, pay_url in {**told.pay_urls, **after.pay_urls}.items():
-            if order_id in told.paid:
-                continue
-            pay = pay_body(pay_url)
-            paid: Reply = await call(http, "POST", f"{base}/api/sandbox/pay", body=pay)
+
+        async def pay(order_id: int, pay_url: str) -> None:
+            body = pay_body(pay_url)
+            paid: Reply = await call(http, "POST", f"{base}/api/sandbox/pay", body=body)
             if paid.status == 200:
-                after.paid[order_id] = pay["ref"]
+                after.paid[order_id] = body["ref"]
             elif paid.code != "charge_closed":  # closed: it was charged before the kill
                 after.problems.append(f"payment of order {order_id}: {paid.status} {paid.body}")
+
+        await asyncio.gather(*(retry(*request) for request in told.unanswered))
+        unpaid = {**told.pay_urls, **after.pay_urls}
+        await asyncio.gather(*(pay(o, url) for o, url in unpaid.items() if o not in told.paid))
     return after
 
 

@@ -45,6 +45,8 @@ def test_a_transfer_is_recorded_once(db: str) -> None:
 
 
 def test_the_record_helpers_are_idempotent(db: str) -> None:
+    release = [(rules.supplier_account(4), 1750), (rules.PLATFORM_REVENUE, 40)]
+
     def work(s: Session) -> list[bool]:
         return [
             ledger.record_payment(s, payment_id=3, order_id=1, amount=1990),
@@ -53,8 +55,8 @@ def test_the_record_helpers_are_idempotent(db: str) -> None:
             ledger.record_refund(s, refund_id=9, order_id=1, amount=200),
             ledger.record_refund_sent(s, refund_id=9, order_id=1, amount=200),
             ledger.record_refund_sent(s, refund_id=9, order_id=1, amount=200),
-            ledger.record_release(s, order_id=1, supplier_id=4, supplier_amount=1750, fee=40),
-            ledger.record_release(s, order_id=1, supplier_id=4, supplier_amount=1750, fee=40),
+            ledger.record_release(s, order_id=1, legs=release),
+            ledger.record_release(s, order_id=1, legs=release),
         ]
 
     assert run_in_transaction(work) == [True, False] * 4

@@ -685,6 +685,16 @@ def test_unpaid_opener_is_released_and_the_team_closes(api: Api) -> None:
     assert api.team(team_id)["seats_taken"] == 0
     assert _campaign(api, c["id"])["available"] == 10
     assert "order.cancelled" in _kinds(api, a)
+    # Paying after the release changes nothing but a full refund; the team stays closed.
+    _sandbox_pay(api, opened["pay_url"])
+    run_worker()
+    order = api.order(a, opened["order"]["id"])
+    assert order["status"] == "cancelled"
+    assert _refunds(order) == [("late_payment", 1990)]
+    assert api.team(team_id)["status"] == "closed"
+    assert api.team(team_id)["paid_members"] == 0
+    assert _campaign(api, c["id"])["available"] == 10
+    assert audit_violations() == []
     # The limit is given back too: the member can open again.
     api.open(a, c["id"])
     assert audit_violations() == []

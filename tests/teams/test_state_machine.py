@@ -8,6 +8,7 @@ SQLite database copied from one migrated template.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -129,6 +130,31 @@ def _pick(items: list[Any], back: int) -> Any:
     return items[-1 - back % len(items)]
 
 
+class _Failures(logging.Handler):
+    """Collects the errors the worker logs (it logs a failing job and carries on)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _work() -> None:
+    """Run the background jobs until idle; none of them may fail."""
+    failures = _Failures()
+    loggers = [logging.getLogger(name) for name in ("tuangou.worker", "tuangou.core.outbox")]
+    for logger in loggers:
+        logger.addHandler(failures)
+    try:
+        run_worker()
+    finally:
+        for logger in loggers:
+            logger.removeHandler(failures)
+    assert failures.messages == []
+
+
 def _attempt(fn: Any) -> Any:
     """Run a service call in its own transaction; a refusal (a DomainError) is fine."""
     try:
@@ -184,7 +210,7 @@ class TeamBuys(RuleBasedStateMachine):
                 s, ref=q["ref"], amount=int(q["amount"]), sig=q["sig"], outcome=outcome
             )
         )
-        run_worker()
+        _work()
 
     @rule(
         member=st.integers(0, MEMBERS - 1),
@@ -233,14 +259,14 @@ class TeamBuys(RuleBasedStateMachine):
     def leave(self, back: int) -> None:
         user_id, team_id, _ = _pick(self.seats, back)
         _attempt(lambda s: teams.leave_team(s, user_id=user_id, team_id=team_id))
-        run_worker()
+        _work()
 
     @rule(seconds=st.sampled_from([31, 60, 16 * 60, 24 * 3600 + 60]))
     def time_passes(self, seconds: int) -> None:
         """Time passes and the worker runs: lost callbacks are reconciled (after 30 s),
         unpaid holds expire (15 min), deadlines pass (24 h) and teams settle."""
         clock.advance(timedelta(seconds=seconds))
-        run_worker()
+        _work()
 
     # ------------------------------------------------------------ invariants
 
@@ -266,6 +292,33 @@ class TeamBuys(RuleBasedStateMachine):
                 state = (status, final, outcome)
                 # A team settles (or fails, or closes) exactly once and never moves again.
                 assert self.terminal.setdefault(tid, state) == state, (tid, state)
+
+    @invariant()
+    def a_live_team_is_led_by_a_paid_member(self) -> None:
+        """An open or formed team has exactly one opener, who holds a paid seat in it (when
+        the opener leaves, the earliest joiner takes over; with nobody left, it closes)."""
+        with unit_of_work(readonly=True) as s:
+            rows = s.execute(
+                text(
+                    "SELECT t.id, t.opener_id,"
+                    " (SELECT COUNT(*) FROM team_seats x WHERE x.team_id = t.id"
+                    "  AND x.status IN ('held', 'paid') AND x.is_opener),"
+                    " (SELECT COUNT(*) FROM team_seats x WHERE x.team_id = t.id"
+                    "  AND x.status = 'paid' AND x.is_opener AND x.user_id = t.opener_id)"
+                    " FROM teams t WHERE t.status IN ('open', 'formed')"
+                )
+            ).all()
+        for tid, opener_id, openers, opener_paid in rows:
+            assert openers == 1, (tid, openers)
+            assert opener_paid == 1, (tid, opener_id)
+
+    @invariant()
+    def every_event_was_handled(self) -> None:
+        with unit_of_work(readonly=True) as s:
+            failed = s.execute(
+                text("SELECT topic, last_error FROM outbox_events WHERE last_error IS NOT NULL")
+            ).all()
+        assert failed == []
 
     @invariant()
     def money_never_goes_missing(self) -> None:

@@ -10,14 +10,18 @@ from fastapi.responses import RedirectResponse
 
 from tuangou import __version__, wiring
 from tuangou.accounts.router import router as accounts_router
+from tuangou.aftersales.router import router as aftersales_router
 from tuangou.api import errors
 from tuangou.api.responses import FastJSONResponse
 from tuangou.catalog.router import router as catalog_router
+from tuangou.communities.credit_router import router as credit_router
 from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
+from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
 from tuangou.payments.router import router as payments_router
+from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
 from tuangou.teams.router import router as teams_router
 
@@ -82,6 +86,10 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         notifications_router,
         communities_router,
         pools_router,
+        fulfilment_router,
+        pool_exports_router,
+        aftersales_router,
+        credit_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     sms_sender: str = "log"
     token_ttl_days: int = 30
     db_pool_size: int = 20
+    # After-sale photos; empty: "uploads" next to a SQLite database file, else ./uploads.
+    upload_dir: str = ""
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,18 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "已成团, 预计 {delivery_date} 送达自提点。{refund_note}",
         "Confirmed; expected at your pickup point on {delivery_date}. {refund_note_en}",
     ),
+    "pickup.arrived": (
+        "已到货",
+        "Arrived",
+        "已到货, 提货码 {code}。请到自提点「{pickup_point}」({address}) 提货。",
+        "Arrived; pickup code {code}. Collect at “{pickup_point}”, {address}.",
+    ),
+    "pickup.completed": (
+        "已提货",
+        "Picked up",
+        "订单 {order_id} 已提货, 感谢支持!",
+        "Order {order_id} was picked up. Thank you!",
+    ),
     "commission.available": (
         "佣金可提现",
         "Commission available",
@@ -116,6 +128,25 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Leader account resumed",
         "您可以继续发布团购了。",
         "You can publish waves again.",
+    ),
+    "aftersale.opened": (
+        "新的售后申请",
+        "New after-sale case",
+        "订单 {order_id} 的团员申请售后 ({kind_zh}), 金额 {amount}, 请尽快处理。",
+        "A member reported a problem ({kind}) on order {order_id}, asking {amount}; decide soon.",
+    ),
+    "aftersale.accepted": (
+        "售后已同意",
+        "After-sale accepted",
+        "订单 {order_id} 的售后申请已同意, {amount} 将原路退回。",
+        "Your after-sale case on order {order_id} was accepted; {amount} will be refunded.",
+    ),
+    "aftersale.rejected": (
+        "售后未通过",
+        "After-sale rejected",
+        "订单 {order_id} 的售后申请未通过: {reason}。如有疑问请联系团长或平台。",
+        "Your after-sale case on order {order_id} was rejected: {reason}. Contact your leader"
+        " or the platform if you disagree.",
     ),
     "leader.recruited": (
         "已成为子团长",

@@ -236,11 +236,11 @@ def supplier_waves(who: SupplierStaff) -> list[dict[str, Any]]:
 
 
 def _purchase_order(session: Session, wave_id: int, who: Any) -> dict[str, Any]:
+    if who.role not in ("supplier", "operator"):  # before any look-up: ids are no one's business
+        raise Forbidden("purchase orders are for the supplier and operators")
     wave = pools.get_wave(session, wave_id)
     if who.role == "supplier" and who.supplier_id != wave.supplier_id:
         raise Forbidden("this wave belongs to another supplier")
-    if who.role not in ("supplier", "operator"):
-        raise Forbidden("purchase orders are for the supplier and operators")
     return pools.purchase_order(session, wave_id)
 
 

@@ -103,9 +103,12 @@ def split(amount: int, *, commission_bps: int, override_bps: int, fee_bps: int) 
         raise ValueError("amount must not be negative")
     if commission_bps + override_bps + fee_bps > 10000:
         raise ValueError("rates exceed the whole amount")
-    leader = _bps(amount, commission_bps)
-    upline = _bps(amount, override_bps)
-    fee = _bps(amount, fee_bps)
+    # Each part is its rate rounded half up; when the rates take (nearly) the whole amount,
+    # the roundings could add up to more than it: the part is then capped at what is left,
+    # so that the supplier's part never goes negative.
+    leader = min(_bps(amount, commission_bps), amount)
+    upline = min(_bps(amount, override_bps), amount - leader)
+    fee = min(_bps(amount, fee_bps), amount - leader - upline)
     return Split(amount - leader - upline - fee, leader, upline, fee)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -201,6 +201,15 @@ def _listing(
     return listing
 
 
+def _require_credit(session: Session, user_id: int) -> None:
+    """A paused leader (``leader_paused``) or one whose credit is below the threshold
+    (``credit_below_threshold``) may not publish or adopt a wave."""
+    from tuangou.communities import credit  # credit reads this module's queries
+
+    leader = communities.require_publishing_leader(session, user_id)
+    credit.require_good_standing(session, leader.id)
+
+
 def publish_wave(
     session: Session,
     *,
@@ -210,7 +219,7 @@ def publish_wave(
     data: WaveInput,
 ) -> tuple[Wave, WaveListing]:
     """A leader publishes their own wave to one of their communities."""
-    communities.require_publishing_leader(session, user_id)
+    _require_credit(session, user_id)
     wave = _create_wave(session, data, source="leader", created_by=user_id)
     listing = _listing(
         session,
@@ -236,6 +245,7 @@ def adopt_wave(
     session: Session, *, user_id: int, wave_id: int, community_id: int, pickup_point_id: int
 ) -> WaveListing:
     """A leader resells a supplier's catalogue wave in their community (帮卖)."""
+    _require_credit(session, user_id)
     wave = get_wave(session, wave_id)
     if wave.source != "catalogue":
         raise errors.NotCatalogue()
@@ -526,12 +536,15 @@ def settle_wave(wave_id: int) -> str | None:
         if not moved:
             return False
         # Unpaid orders are released first, so the totals are final.
-        for order_id in session.scalars(
-            select(WaveOrderInfo.order_id).where(WaveOrderInfo.wave_id == wave_id)
-        ).all():
-            order = orders.get(session, order_id)
-            if order.status == "pending_payment":
-                orders.release_unpaid(session, order, reason="wave_cutoff")
+        o = orders.order_table().c
+        unpaid = session.scalars(
+            select(WaveOrderInfo.order_id)
+            .join_from(WaveOrderInfo, orders.order_table(), o.id == WaveOrderInfo.order_id)
+            .where(WaveOrderInfo.wave_id == wave_id, o.status == "pending_payment")
+            .order_by(WaveOrderInfo.order_id)
+        ).all()
+        for order in orders.get_many(session, list(unpaid)) if unpaid else []:
+            orders.release_unpaid(session, order, reason="wave_cutoff")
         for item in items_of(session, wave_id):
             session.refresh(item)
             outcome = rules.settle_item(
@@ -562,12 +575,18 @@ def settle_wave(wave_id: int) -> str | None:
 
 
 def _settle_chunk(session: Session, wave_id: int) -> int:
+    """Settle up to SETTLE_CHUNK paid orders (claimed with SKIP LOCKED on PostgreSQL).
+
+    Reads are batched (the chunk's orders and lines in two queries) and so are the writes
+    that do not move money: the lines' outcomes (one UPDATE per item), the units of cancelled
+    items going back (one UPDATE per item) and the members' limits (one executemany). The
+    money (refunds, through the ledger) and each order's compare-and-set stay per order.
+    """
+    o = orders.order_table().c
     query = (
         select(WaveOrderInfo.order_id)
-        .join_from(
-            WaveOrderInfo, orders.order_table(), orders.order_table().c.id == WaveOrderInfo.order_id
-        )
-        .where(WaveOrderInfo.wave_id == wave_id, orders.order_table().c.status == "paid")
+        .join_from(WaveOrderInfo, orders.order_table(), o.id == WaveOrderInfo.order_id)
+        .where(WaveOrderInfo.wave_id == wave_id, o.status == "paid")
         .order_by(WaveOrderInfo.order_id)
         .limit(SETTLE_CHUNK)
     )
@@ -578,16 +597,70 @@ def _settle_chunk(session: Session, wave_id: int) -> int:
         return 0
     items = {i.id: i for i in items_of(session, wave_id)}
     wave = get_wave(session, wave_id)
-    for order_id in order_ids:
-        _settle_order(session, wave, items, order_id)
+    found = {x.id: x for x in orders.get_many(session, order_ids)}
+    due = [found[i] for i in order_ids if found[i].status == "paid"]
+    if not due:
+        return len(order_ids)
+    due_ids = [x.id for x in due]
+    lines: dict[int, list[WaveOrderLine]] = defaultdict(list)
+    for line in session.scalars(
+        select(WaveOrderLine).where(WaveOrderLine.order_id.in_(due_ids)).order_by(WaveOrderLine.id)
+    ):
+        lines[line.order_id].append(line)
+    # The lines take their item's outcome; the units of cancelled items go back.
+    back: dict[int, int] = defaultdict(int)
+    usage: dict[tuple[int, int], int] = defaultdict(int)
+    for order in due:
+        for line in lines[order.id]:
+            if items[line.item_id].status != "confirmed":
+                back[line.item_id] += line.quantity
+                usage[(line.item_id, order.user_id)] += line.quantity
+    for item in items.values():
+        confirmed = item.status == "confirmed"
+        session.execute(
+            update(table(WaveOrderLine))
+            .where(
+                WaveOrderLine.order_id.in_(due_ids),
+                WaveOrderLine.item_id == item.id,
+                WaveOrderLine.status == "open",
+            )
+            .values(
+                status="confirmed" if confirmed else "refunded",
+                final_unit_price=item.final_unit_price if confirmed else None,
+            )
+        )
+    for item_id, quantity in sorted(back.items()):
+        session.execute(
+            update(table(WaveItem))
+            .where(WaveItem.id == item_id)
+            .values(sold=WaveItem.sold - quantity)
+        )
+    if usage:
+        session.execute(
+            update(table(WaveUsage))
+            .where(
+                WaveUsage.item_id == bindparam("b_item"),
+                WaveUsage.user_id == bindparam("b_user"),
+            )
+            .values(quantity=WaveUsage.quantity - bindparam("b_quantity")),
+            [
+                {"b_item": item_id, "b_user": user_id, "b_quantity": quantity}
+                for (item_id, user_id), quantity in sorted(usage.items())
+            ],
+        )
+    for order in due:
+        _settle_order(session, wave, items, order, lines[order.id])
     return len(order_ids)
 
 
-def _settle_order(session: Session, wave: Wave, items: dict[int, WaveItem], order_id: int) -> None:
-    order = orders.get(session, order_id)
-    if order.status != "paid":
-        return
-    lines = lines_of(session, order_id)
+def _settle_order(
+    session: Session,
+    wave: Wave,
+    items: dict[int, WaveItem],
+    order: Order,
+    lines: list[WaveOrderLine],
+) -> None:
+    """The money of one order at cut-off (its lines were marked by the chunk)."""
     protection = 0
     cancelled = 0
     confirmed: list[tuple[str, int]] = []
@@ -595,22 +668,12 @@ def _settle_order(session: Session, wave: Wave, items: dict[int, WaveItem], orde
         item = items[line.item_id]
         if item.status == "confirmed":
             assert item.final_unit_price is not None
-            line.final_unit_price = item.final_unit_price
-            line.status = "confirmed"
             protection += rules.protection_refund(
                 line.unit_price, item.final_unit_price, line.quantity
             )
             confirmed.append((item.title, line.quantity))
         else:
-            line.status = "refunded"
             cancelled += line.unit_price * line.quantity
-            session.execute(
-                update(table(WaveItem))
-                .where(WaveItem.id == item.id)
-                .values(sold=WaveItem.sold - line.quantity)
-            )
-            _release_usage(session, item.id, order.user_id, line.quantity)
-    session.flush()
     if not confirmed:
         orders.refund_in_full(session, order, reason="moq_not_met", note="未达成团门槛, 全额退款")
         return
@@ -829,3 +892,78 @@ def delivery_deadline(wave: Wave) -> datetime:
     """After this instant, goods not received at a pickup point may be refunded: the end of
     the delivery day plus the grace days, in the deployment's time zone."""
     return clock.local_midnight(wave.delivery_date + timedelta(days=1 + wave.arrival_grace_days))
+
+
+# ---------------------------------------------------------------- leader history (credit)
+
+
+@dataclass(frozen=True)
+class LeaderOrderStats:
+    """A leader's wave orders confirmed at cut-off since a date, and how they ended."""
+
+    orders: int  # confirmed at cut-off
+    completed: int  # picked up
+    unpicked: int  # closed as not picked up (by the wave's policy)
+
+
+def leader_order_stats(session: Session, leader_id: int, *, since: datetime) -> LeaderOrderStats:
+    o = orders.order_table().c
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((o.status == "completed", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((o.close_reason == "not_picked_up", 1), else_=0)), 0),
+        )
+        .select_from(WaveOrderInfo)
+        .join(WaveListing, WaveListing.id == WaveOrderInfo.listing_id)
+        .join(orders.order_table(), o.id == WaveOrderInfo.order_id)
+        .where(WaveListing.leader_id == leader_id, o.settled_at >= since)
+    ).one()
+    return LeaderOrderStats(int(row[0]), int(row[1]), int(row[2]))
+
+
+@dataclass(frozen=True)
+class PickupShipment:
+    """One wave's goods for one of a leader's pickup points, as its orders tell it."""
+
+    wave_id: int
+    pickup_point_id: int
+    delivery_date: date
+    due_at: datetime  # the end of the delivery date, in the deployment's time zone
+    arrived: bool  # some order reached the pickup point (arrived, picked up, or unpicked)
+    first_pickup_at: datetime | None  # the earliest pickup verified there
+    undelivered: bool  # its orders were refunded because the goods never arrived
+
+
+def pickup_shipments(session: Session, leader_id: int, *, since: datetime) -> list[PickupShipment]:
+    o = orders.order_table().c
+    reached = o.status.in_(("arrived", "completed")) | (o.close_reason == "not_picked_up")
+    rows = session.execute(
+        select(
+            WaveOrderInfo.wave_id,
+            WaveOrderInfo.pickup_point_id,
+            Wave.delivery_date,
+            func.max(case((reached, 1), else_=0)),
+            func.min(o.completed_at),
+            func.max(case((o.close_reason == "not_delivered", 1), else_=0)),
+        )
+        .select_from(WaveOrderInfo)
+        .join(WaveListing, WaveListing.id == WaveOrderInfo.listing_id)
+        .join(Wave, Wave.id == WaveOrderInfo.wave_id)
+        .join(orders.order_table(), o.id == WaveOrderInfo.order_id)
+        .where(WaveListing.leader_id == leader_id, o.settled_at >= since)
+        .group_by(WaveOrderInfo.wave_id, WaveOrderInfo.pickup_point_id, Wave.delivery_date)
+        .order_by(WaveOrderInfo.wave_id, WaveOrderInfo.pickup_point_id)
+    ).all()
+    return [
+        PickupShipment(
+            wave_id=wave_id,
+            pickup_point_id=point_id,
+            delivery_date=day,
+            due_at=clock.local_midnight(day + timedelta(days=1)),
+            arrived=bool(arrived),
+            first_pickup_at=first,
+            undelivered=bool(undelivered),
+        )
+        for wave_id, point_id, day, arrived, first, undelivered in rows
+    ]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tuangou.core.db import Base
+
+
+class Shipment(Base):
+    """A wave's goods on their way to one pickup point.
+
+    ``shipped_at``: the supplier marked them sent (may stay empty: a leader can confirm goods
+    that arrived anyway). ``received_at``: the leader confirmed receipt, exactly once.
+    ``refunded_at``: they never arrived and the pickup point's orders were refunded. Receipt
+    and that refund exclude each other (compare-and-set on this row).
+    """
+
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(Integer)
+    pickup_point_id: Mapped[int] = mapped_column(Integer, index=True)
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    shipped_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    received_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    refunded_by: Mapped[int | None] = mapped_column(Integer, default=None)  # None: the worker
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("wave_id", "pickup_point_id"),
+        CheckConstraint("received_at IS NULL OR refunded_at IS NULL", name="received_or_refunded"),
+    )
+
+
+class Pickup(Base):
+    """A member's order waiting at the pickup point, with its pickup code (提货码).
+
+    status: waiting → picked_up (verified, 核销); or, left past ``unpicked_at``, refunded or
+    kept by the wave's policy. Each move is a compare-and-set from ``waiting``.
+    """
+
+    __tablename__ = "pickups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(Integer, unique=True)
+    wave_id: Mapped[int] = mapped_column(Integer, index=True)
+    pickup_point_id: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    arrived_at: Mapped[datetime] = mapped_column(DateTime)
+    unpicked_at: Mapped[datetime] = mapped_column(DateTime)  # the wave's policy applies then
+    picked_up_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    verified_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+    __table_args__ = (
+        Index("uq_pickups_code", "pickup_point_id", "wave_id", "code", unique=True),
+        Index("ix_pickups_point_code", "pickup_point_id", "code"),
+        Index("ix_pickups_due", "status", "unpicked_at"),
+        CheckConstraint("status IN ('waiting', 'picked_up', 'refunded', 'kept')", name="status"),
+    )

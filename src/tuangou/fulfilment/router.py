@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from tuangou.api.deps import Caller, IdemKey, Operator, SupplierStaff, idempotent
+from tuangou.core.db import unit_of_work
+from tuangou.fulfilment import schemas
+from tuangou.fulfilment import service as fulfilment
+from tuangou.orders.schemas import order_view
+
+router = APIRouter(tags=["wave fulfilment"])
+
+
+# ---------------------------------------------------------------- suppliers
+
+
+@router.post("/supplier/waves/{wave_id}/shipments", tags=["supplier"])
+def ship(
+    wave_id: int, body: schemas.ShipIn, request: Request, who: SupplierStaff, key: IdemKey = None
+) -> JSONResponse:
+    """Mark a settled wave's goods sent to some pickup points (``null``: to all of them)."""
+    assert who.supplier_id is not None
+    supplier_id = who.supplier_id
+
+    def work(session: Session) -> dict[str, Any]:
+        done = fulfilment.ship(
+            session,
+            wave_id=wave_id,
+            supplier_id=supplier_id,
+            user_id=who.user_id,
+            pickup_point_ids=body.pickup_point_ids,
+        )
+        return {"wave_id": wave_id, "shipments": [schemas.shipped_view(s) for s in done]}
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
+
+
+@router.get("/supplier/waves/{wave_id}/shipments", tags=["supplier"])
+def shipments(wave_id: int, who: Caller) -> list[dict[str, Any]]:
+    """Where the wave's goods are, per pickup point: shipped, received, or refunded."""
+    limit = fulfilment.require_operator_or_supplier(who.role, who.supplier_id)
+    with unit_of_work(readonly=True) as session:
+        return fulfilment.shipments(session, wave_id=wave_id, supplier_id=limit)
+
+
+@router.get("/supplier/waves/{wave_id}/manifests/{pickup_point_id}", tags=["supplier"])
+def manifest(wave_id: int, pickup_point_id: int, who: Caller) -> dict[str, Any]:
+    """The delivery manifest of one pickup point: each order's 跟团号, masked name, items and
+    remark, and the totals to unload there."""
+    limit = fulfilment.require_operator_or_supplier(who.role, who.supplier_id)
+    with unit_of_work(readonly=True) as session:
+        return fulfilment.manifest(
+            session, wave_id=wave_id, pickup_point_id=pickup_point_id, supplier_id=limit
+        )
+
+
+# ---------------------------------------------------------------- leaders
+
+
+@router.post("/leader/waves/{wave_id}/pickup-points/{pickup_point_id}/receive", tags=["leaders"])
+def receive(
+    wave_id: int, pickup_point_id: int, request: Request, who: Caller, key: IdemKey = None
+) -> JSONResponse:
+    """Confirm the wave's goods arrived at your pickup point: each member gets a pickup code."""
+
+    def work(session: Session) -> dict[str, Any]:
+        return schemas.received_view(
+            fulfilment.receive(
+                session, user_id=who.user_id, wave_id=wave_id, pickup_point_id=pickup_point_id
+            )
+        )
+
+    return idempotent(request, who=who, key=key, body=None, work=work)
+
+
+@router.post("/leader/pickups/verify", tags=["leaders"])
+def verify(body: schemas.VerifyIn, request: Request, who: Caller, key: IdemKey = None) -> Any:
+    """Verify a member's pickup code at the counter (核销): 200 ``valid`` completes the order;
+    409 ``pickup_code_used`` (with when), 409 ``wrong_pickup_point``, 404 ``pickup_code_unknown``.
+    """
+
+    def work(session: Session) -> dict[str, Any]:
+        return schemas.verified_view(
+            fulfilment.verify(
+                session,
+                user_id=who.user_id,
+                pickup_point_id=body.pickup_point_id,
+                code=body.code,
+                wave_id=body.wave_id,
+            )
+        )
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
+
+
+@router.get("/leader/pickup-points/{pickup_point_id}/pickups", tags=["leaders"])
+def pickup_list(pickup_point_id: int, who: Caller, wave_id: int | None = None) -> dict[str, Any]:
+    """The counter's list: collected and still uncollected (masked names, last 4 phone digits)."""
+    with unit_of_work(readonly=True) as session:
+        return fulfilment.pickup_list(
+            session, user_id=who.user_id, pickup_point_id=pickup_point_id, wave_id=wave_id
+        )
+
+
+# ---------------------------------------------------------------- members
+
+
+@router.get("/wave-orders/{order_id}/pickup")
+def my_pickup(order_id: int, who: Caller) -> dict[str, Any]:
+    """Your pickup code, and where and when to collect (your own order only)."""
+    with unit_of_work(readonly=True) as session:
+        return fulfilment.member_pickup(session, user_id=who.user_id, order_id=order_id)
+
+
+# ---------------------------------------------------------------- operators
+
+
+@router.post(
+    "/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/refund-undelivered",
+    tags=["operator: waves"],
+)
+def refund_undelivered(
+    wave_id: int, pickup_point_id: int, request: Request, who: Operator, key: IdemKey = None
+) -> JSONResponse:
+    """The goods never reached this pickup point: refund its members in full from escrow.
+    Allowed only after the wave's delivery deadline (delivery date + grace days)."""
+
+    def work(session: Session) -> dict[str, Any]:
+        refunded = fulfilment.refund_undelivered(
+            session, wave_id=wave_id, pickup_point_id=pickup_point_id, operator_id=who.user_id
+        )
+        return {
+            "wave_id": wave_id,
+            "pickup_point_id": pickup_point_id,
+            "refunded": [order_view(o) for o in refunded],
+        }
+
+    return idempotent(request, who=who, key=key, body=None, work=work)

@@ -1,0 +1,97 @@
+"""Pure rules of a wave's fulfilment: pickup codes (提货码) and what happens to a pickup.
+
+A pickup code is six digits, unique per pickup point and wave. Codes are drawn at random
+(a guessable sequence would let anyone collect a neighbour's order) and drawn again when a
+draw collides with a code already taken; the database's unique index is the last word.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Collection
+from urllib.parse import quote
+
+CODE_DIGITS = 6
+CODE_SPACE = 10**CODE_DIGITS
+MAX_DRAWS = 200  # per code: with fewer than half the codes taken, failing is ~2^-200
+
+# Pickup statuses: waiting at the pickup point → picked_up (verified, 核销); or, unpicked after
+# the wave's days, refunded or kept (the order completes without pickup).
+WAITING, PICKED_UP, REFUNDED, KEPT = "waiting", "picked_up", "refunded", "kept"
+PICKUP_STATUSES = (WAITING, PICKED_UP, REFUNDED, KEPT)
+# Order statuses whose goods are still on the way to the pickup point.
+IN_TRANSIT = ("confirmed", "shipped")
+
+
+class CodesExhausted(RuntimeError):
+    """No free code could be drawn (the pickup point and wave use nearly all of them)."""
+
+
+def is_code(value: str) -> bool:
+    """Six ASCII digits, leading zeros kept: ``"004217"``."""
+    return len(value) == CODE_DIGITS and value.isascii() and value.isdigit()
+
+
+def normalise_code(value: str) -> str:
+    """What a leader typed or scanned: spaces and dashes dropped (``"123 456"``)."""
+    return "".join(ch for ch in value.strip() if ch not in " -\u3000")
+
+
+def random_code() -> str:
+    return f"{secrets.randbelow(CODE_SPACE):0{CODE_DIGITS}d}"
+
+
+def draw_code(
+    taken: Collection[str],
+    draw: Callable[[], str] = random_code,
+    *,
+    max_draws: int = MAX_DRAWS,
+) -> str:
+    """A code not in ``taken``: draw until one is free, at most ``max_draws`` times."""
+    if len(taken) >= CODE_SPACE:
+        raise CodesExhausted("every code of this pickup point and wave is taken")
+    for _ in range(max_draws):
+        code = draw()
+        if not is_code(code):
+            raise ValueError(f"a drawn code must be {CODE_DIGITS} digits, got {code!r}")
+        if code not in taken:
+            return code
+    raise CodesExhausted(f"no free code after {max_draws} draws")
+
+
+def draw_codes(
+    n: int,
+    taken: Collection[str],
+    draw: Callable[[], str] = random_code,
+    *,
+    max_draws: int = MAX_DRAWS,
+) -> list[str]:
+    """``n`` distinct codes, none in ``taken``."""
+    used = set(taken)
+    codes: list[str] = []
+    for _ in range(n):
+        code = draw_code(used, draw, max_draws=max_draws)
+        used.add(code)
+        codes.append(code)
+    return codes
+
+
+def unpicked_outcome(policy: str) -> str:
+    """What a wave's unpicked policy does to a pickup left past its days."""
+    if policy == "refund":
+        return REFUNDED
+    if policy == "keep":
+        return KEPT
+    raise ValueError(f"unknown unpicked policy {policy!r}")
+
+
+def last_four(masked_phone: str) -> str:
+    """The last four digits of a phone number (all a leader needs at the counter)."""
+    digits = [ch for ch in masked_phone if ch.isdigit()]
+    return "".join(digits[-4:])
+
+
+def map_link(latitude: float, longitude: float, label: str) -> str:
+    """A ``geo:`` URI (RFC 5870) that phones open in their map app, with a label."""
+    lat, lon = f"{latitude:.6f}".rstrip("0").rstrip("."), f"{longitude:.6f}".rstrip("0").rstrip(".")
+    return f"geo:{lat},{lon}?q={lat},{lon}({quote(label, safe='')})"
