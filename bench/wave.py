@@ -346,19 +346,40 @@ def insert_rates(rows: int, chunk: int) -> tuple[float, float]:
     return rates[0], rates[1]
 
 
-def settle(wave_id: int, profile: bool) -> tuple[str | None, float, str]:
+@dataclass
+class Settled:
+    status: str | None
+    seconds: float
+    cpu_seconds: float  # of this process (on SQLite, all of the work)
+    statements: int
+    profile: str
+
+
+def settle(wave_id: int, profile: bool) -> Settled:
+    from sqlalchemy import event
+
     from tuangou.core import clock
+    from tuangou.core.db import get_engine
     from tuangou.pools import service as pools
 
     clock.advance(timedelta(hours=2, minutes=1))  # past the cut-off
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", count)
     profiler = cProfile.Profile() if profile else None
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
     status = pools.settle_wave(wave_id)
     if profiler:
         profiler.disable()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    event.remove(engine, "before_cursor_execute", count)
     report = ""
     if profiler:
         out = io.StringIO()
@@ -366,7 +387,7 @@ def settle(wave_id: int, profile: bool) -> tuple[str | None, float, str]:
         stats.sort_stats("cumulative").print_stats(25)
         stats.sort_stats("tottime").print_stats(15)
         report = out.getvalue()
-    return status, elapsed, report
+    return Settled(status, elapsed, cpu, statements, report)
 
 
 def purchase_order_times(wave_id: int) -> tuple[float, float, dict[str, Any]]:
@@ -454,14 +475,16 @@ def main() -> None:
         f" {bulk:.0f} rows/s as multi-row INSERTs"
     )
 
-    status, seconds, profile = settle(world.wave_id, args.profile)
-    if status != "settled":
-        sys.exit(f"the wave did not settle (status {status})")
-    rate = world.paid / seconds
+    settled = settle(world.wave_id, args.profile)
+    if settled.status != "settled":
+        sys.exit(f"the wave did not settle (status {settled.status})")
+    rate = world.paid / settled.seconds
     counts = outcome_counts(world.wave_id)
     print(
-        f"settle  {world.paid} paid orders in {seconds:.2f} s: {rate:10.0f} orders/s"
-        f"  ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
+        f"settle  {world.paid} paid orders in {settled.seconds:.2f} s: {rate:.0f} orders/s"
+        f"  ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))});"
+        f" {settled.statements / world.paid:.1f} SQL statements and"
+        f" {settled.cpu_seconds / world.paid * 1000:.2f} ms of this process's CPU per order"
     )
     json_s, csv_s, po = purchase_order_times(world.wave_id)
     lines = sum(len(p["items"]) for p in po["pickup_points"])
@@ -482,8 +505,8 @@ def main() -> None:
         failed += len(violations)
     print(f"audit: {'all invariants hold' if not failed else f'{failed} violation(s)'}"
           f" ({seconds:.1f} s)")  # fmt: skip
-    if profile:
-        print(profile)
+    if settled.profile:
+        print(settled.profile)
     print(f"settle/insert ratio: {rate / base:.2f}")
     if failed:
         sys.exit(1)

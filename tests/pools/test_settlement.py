@@ -264,11 +264,11 @@ def test_a_released_wave_order_leaves_the_members_team_buy_limit_alone(waves: Wa
             c=campaign["id"],
             u=int(member["user_id"]),
         )
-        == 2
+        == 1
     )
-    # The member's limit in the team buy still counts the two units bought.
+    # The member's limit in the team buy still counts the unit bought.
     r = waves.c.post(
-        f"/api/campaigns/{campaign['id']}/teams", json={"quantity": 2}, headers=_auth(member)
+        f"/api/campaigns/{campaign['id']}/teams", json={"quantity": 1}, headers=_auth(member)
     )
     problem(r, 409, "limit_reached")
     assert audit_violations() == []

@@ -235,8 +235,9 @@ def report(
         closes = rules.window_closes(order.completed_at)
         raise errors.WindowClosed(closed_at=clock.as_utc(closes).isoformat() if closes else None)
     refundable = order.paid_amount - order.refunded_amount - _open_amount(session, order.id)
+    claimable = _claimable(session, order)
     try:
-        value = rules.claim_value(_claimable(session, order), lines)
+        value = rules.claim_value(claimable, lines)
         asked = rules.asked_amount(value, amount, refundable)
     except rules.RuleViolation as exc:
         raise _refusal(exc) from exc
@@ -262,7 +263,6 @@ def report(
     )
     session.add(case)
     session.flush()
-    claimable = _claimable(session, order)
     session.add_all(
         AfterSaleLine(
             case_id=case.id,
@@ -406,6 +406,7 @@ def accept(
     _authorise(session, case, viewer)
     # The order first, then the case: the same order of locks as a report.
     order = orders.get(session, case.order_id, lock=True)
+    session.refresh(case)  # as it is now that the order is locked
     if case.status != "open":
         raise errors.CaseDecided(status=case.status)
     amount = case.amount_requested if amount is None else amount

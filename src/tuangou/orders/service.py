@@ -35,6 +35,9 @@ class KindHooks:
     on_paid: Callable[[Session, Order], None]
     on_released: Callable[[Session, Order], None]
     payees: Callable[[Session, Order, int], Legs] | None = None
+    # Whether the kind counts its orders in ``campaign_usage`` (the team buy does; a wave
+    # keeps its own per-item limits, and its ids are not team campaigns' ids).
+    campaign_limit: bool = True
 
 
 _kinds: dict[str, KindHooks] = {}
@@ -213,9 +216,10 @@ def release_unpaid(session: Session, order: Order, *, reason: str) -> bool:
     if not closed:
         return False
     session.refresh(order)
-    release_quantity(
-        session, campaign_id=order.campaign_id, user_id=order.user_id, quantity=order.quantity
-    )
+    if _kinds[order.kind].campaign_limit:
+        release_quantity(
+            session, campaign_id=order.campaign_id, user_id=order.user_id, quantity=order.quantity
+        )
     _kinds[order.kind].on_released(session, order)
     outbox.emit(
         session,
@@ -294,6 +298,9 @@ def refund(
             Order.refunded_amount + amount <= Order.paid_amount,
         )
         .values(refunded_amount=Order.refunded_amount + amount)
+        # The order is refreshed below; matching every Order in the session against the
+        # criteria (the default) costs O(session size) per refund: quadratic in a settlement.
+        .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if not grown:
         raise errors.RefundTooLarge()
@@ -328,6 +335,7 @@ def refund_in_full(session: Session, order: Order, *, reason: str, note: str = "
         update(Order)
         .where(Order.id == order.id)
         .values(status="refunded", closed_at=clock.now(), close_reason=reason)
+        .execution_options(synchronize_session=False)
     )
     session.refresh(order)
     return left
@@ -344,6 +352,7 @@ def _return_subsidy(session: Session, order: Order) -> None:
             update(Order)
             .where(Order.id == order.id)
             .values(subsidy_amount=Order.subsidy_amount - left)
+            .execution_options(synchronize_session=False)
         )
         session.refresh(order)
 

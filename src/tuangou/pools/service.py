@@ -443,7 +443,12 @@ def place_order(
     ]
     session.add_all(lines)
     session.flush()
-    return Placed(order, info, lines, payments.start(session, order))
+    try:
+        started = payments.start(session, order)
+    except orders.errors.OrderNotPayable as exc:
+        # The cut-off passed while the order was being made (its hold ends at the cut-off).
+        raise errors.WaveClosed() from exc
+    return Placed(order, info, lines, started)
 
 
 def lines_of(session: Session, order_id: int) -> list[WaveOrderLine]:
@@ -512,7 +517,12 @@ def payees(session: Session, order: Order, amount: int) -> orders.Legs:
 
 orders.register_kind(
     "wave",
-    orders.KindHooks(on_paid=on_order_paid, on_released=on_order_released, payees=payees),
+    orders.KindHooks(
+        on_paid=on_order_paid,
+        on_released=on_order_released,
+        payees=payees,
+        campaign_limit=False,  # per-item limits: wave_usage
+    ),
 )
 
 

@@ -335,6 +335,16 @@ def join_team(
     ).rowcount  # type: ignore[attr-defined]
     if not seated:
         session.refresh(team)
+        # Only now (the seat update failed) is it worth asking whether they are already in.
+        mine = session.scalar(
+            select(TeamSeat.id).where(
+                TeamSeat.team_id == team_id,
+                TeamSeat.user_id == user_id,
+                TeamSeat.status.in_(("held", "paid")),
+            )
+        )
+        if mine is not None:
+            raise errors.AlreadyInTeam()
         raise _why_not_joinable(team, now)
     return _place_order(
         session,
