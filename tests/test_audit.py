@@ -192,7 +192,7 @@ def team_past_deadline_unsettled(s: Session, st: dict[str, Any]) -> list[tuple[s
     _sql(
         s,
         "UPDATE teams SET deadline = :d WHERE id = :t",
-        d=clock.now() - timedelta(hours=1),
+        d=clock.now() - timedelta(days=1),  # well past any grace the worker has
         t=st["open_team"],
     )
     return [(f"team {st['open_team']}: past its deadline",)]

@@ -83,7 +83,8 @@ def demo(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     database_url: DbOption = None,
 ) -> None:
-    """Like serve, with demo data: a supplier, products, members and running team buys."""
+    """Like serve, with demo data: a supplier, products, members, running team buys, and
+    leaders' communities with waves open, arrived and completed."""
     _setup(database_url)
     _migrate_if_needed()
     from tuangou import demo as demo_data
@@ -98,6 +99,8 @@ def demo(
     table.add_row("supplier", demo_data.SUPPLIER_PHONE)
     for phone, name in demo_data.MEMBERS:
         table.add_row(f"member {name}", phone)
+    for phone, name, point, *_ in demo_data.LEADERS:
+        table.add_row(f"leader {name} · {point}", phone)
     console.print(table)
     _serve(host, port, 1)
 

@@ -1,9 +1,16 @@
 """Demo data: an operator, a supplier with its staff, products with stock, members, and
-running team-buy campaigns (one with a three-tier ladder), some teams already under way."""
+running team-buy campaigns (one with a three-tier ladder), some teams already under way.
+
+Community group-buying (:func:`load_communities`): three leaders with their pickup points and
+communities (one a sub-leader of another), neighbours in them, and three waves of the
+supplier: one open for orders (cut-off tonight, delivery tomorrow) with its chain under way,
+one that has arrived at its pickup point (pickup codes issued), and one completed (every
+order picked up; the leaders' commissions frozen through the after-sale window)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,9 +18,11 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import service as accounts
 from tuangou.accounts.models import User
 from tuangou.catalog import service as catalog
+from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction
 from tuangou.payments import service as payments
+from tuangou.pools import service as pools
 from tuangou.teams import service as teams
 
 PASSWORD = "demo1234"
@@ -42,7 +51,7 @@ def load() -> dict[str, object]:
         if already_loaded(session):
             return {"loaded": False}
         now = clock.now()
-        accounts.create_user(
+        operator = accounts.create_user(
             session, phone=OPERATOR_PHONE, password=PASSWORD, nickname="平台运营", role="operator"
         )
         farm = catalog.create_supplier(session, name="阳光果园合作社", contact="0571-88880000")
@@ -143,6 +152,324 @@ def load() -> dict[str, object]:
             payments.sandbox_pay_now(session, seat.started.payment)
         joiner = teams.join_team(session, user_id=members[2].id, team_id=first.team.id)
         payments.sandbox_pay_now(session, joiner.started.payment)
-        return {"loaded": True, "team_ids": [first.team.id, second.team.id]}
+        waves = load_communities(
+            session, operator_id=operator.id, supplier_id=farm.id, members=members
+        )
+        return {"loaded": True, "team_ids": [first.team.id, second.team.id], "wave_ids": waves}
 
-    return run_in_transaction(build)
+    result = run_in_transaction(build)
+    finish_communities()
+    return result
+
+
+# ---------------------------------------------------------------- community group-buying
+
+# (phone, nickname, pickup point, address, community); the second is the first's sub-leader.
+LEADERS = [
+    (
+        "13600000001",
+        "李团长",
+        "幸福里自提点 (3栋便利店)",
+        "幸福里小区 3 栋 1 楼",
+        "幸福里邻里团",
+    ),
+    ("13600000002", "王团长", "阳光花园自提点 (东门快递柜旁)", "阳光花园东门", "阳光花园业主群"),
+    ("13600000003", "陈团长", "翠湖苑自提点 (物业前台)", "翠湖苑 1 号楼物业", "翠湖苑团购群"),
+]
+SUB_LEADER = (1, 0)  # LEADERS[1] is the sub-leader of LEADERS[0]
+NEIGHBOURS = [
+    ("13800000011", "孙奶奶"),
+    ("13800000012", "周先生"),
+    ("13800000013", "吴姐"),
+    ("13800000014", "郑阿姨"),
+    ("13800000015", "钱老师"),
+    ("13800000016", "冯大爷"),
+]
+WAVE_OPEN = "明日达 · 果园直供 (今晚 23:00 截单)"
+WAVE_ARRIVED = "幸福里 · 酥梨青菜团"
+WAVE_COMPLETED = "周末面包鸡蛋团"
+
+
+def _at_offset(days: float) -> timedelta:
+    """Move the platform's clock ``days`` back (for waves that ran in the past);
+    returns the offset to restore."""
+    before = clock.offset()
+    clock.set_offset(before - timedelta(days=days))
+    return before
+
+
+def _tonight() -> tuple[datetime, date]:
+    """Tonight's 23:00 in the deployment's time zone (tomorrow's if it is nearly that late),
+    and the delivery day after it."""
+    now = clock.now()
+    day = clock.local_date(now)
+    cutoff = clock.local_midnight(day) + timedelta(hours=23)
+    if cutoff <= now + timedelta(minutes=30):
+        day += timedelta(days=1)
+        cutoff = clock.local_midnight(day) + timedelta(hours=23)
+    return cutoff, day + timedelta(days=1)
+
+
+def _item(
+    sku_id: int,
+    price: int,
+    moq: int,
+    *,
+    tiers: list[tuple[int, int]] | None = None,
+    stock: int = 300,
+    limit: int = 5,
+    title: str = "",
+) -> pools.ItemInput:
+    return pools.ItemInput(
+        sku_id=sku_id,
+        price=price,
+        moq=moq,
+        stock=stock,
+        per_member_limit=limit,
+        tiers=tiers or [],
+        title=title,
+    )
+
+
+def _order(
+    session: Session, user: User, listing_id: int, quantities: dict[int, int], remark: str = ""
+) -> None:
+    placed = pools.place_order(
+        session, user_id=user.id, listing_id=listing_id, quantities=quantities, remark=remark
+    )
+    payments.sandbox_pay_now(session, placed.started.payment)
+
+
+def load_communities(
+    session: Session, *, operator_id: int, supplier_id: int, members: list[User]
+) -> list[int]:
+    """Leaders, pickup points, communities and neighbours, and three waves of the supplier
+    (their orders placed and paid). Returns the waves' ids; :func:`finish_communities`
+    then settles the past ones and takes them through delivery and pickup."""
+    leaders: list[tuple[User, Any, Any, Any]] = []  # (user, leader, pickup point, community)
+    for phone, name, point_name, address, community_name in LEADERS:
+        user = accounts.create_user(session, phone=phone, password=PASSWORD, nickname=name)
+        application = communities.apply(
+            session,
+            user.id,
+            communities.PickupPointInput(
+                name=point_name,
+                address=address,
+                latitude=30.27 + len(leaders) / 100,
+                longitude=120.15,
+                opening_hours="08:00-21:00",
+            ),
+        )
+        approval = communities.approve_application(session, application.id, operator_id=operator_id)
+        community = communities.create_community(
+            session,
+            user.id,
+            name=community_name,
+            rules_text="每天最多 3 条团购消息; 晚上 10 点后不发广告。提货请带提货码。",
+        )
+        leaders.append((user, approval.leader, approval.pickup_point, community))
+    sub, parent = SUB_LEADER
+    communities.recruit_sub_leader(session, leaders[parent][0].id, leaders[sub][1].id)
+
+    neighbours = []
+    for phone, name in NEIGHBOURS:
+        user = accounts.create_user(session, phone=phone, password=PASSWORD, nickname=name)
+        user.address = _address(name, phone)
+        neighbours.append(user)
+    people = members + neighbours
+    # Each community has its neighbours; some people are in two.
+    circles = [people[0:6], people[4:9], people[8:12]]
+    for (_, _, _, community), circle in zip(leaders, circles, strict=True):
+        for user in circle:
+            communities.join_by_invite(session, community.invite_code, user.id)
+    first_user, _, _, first_community = leaders[0]
+    communities.set_admin(session, first_user.id, first_community.id, people[0].id, admin=True)
+
+    def sku(title: str, name: str, price: int, image: str) -> int:
+        product = catalog.create_product(
+            session,
+            supplier_id=supplier_id,
+            title=title,
+            description="产地直发, 团长自提点取货。",
+            image_url=f"/static/demo/{image}.jpg",
+        )
+        return catalog.create_sku(
+            session, product_id=product.id, name=name, price=price, stock=5000
+        ).id
+
+    apples = sku("烟台红富士苹果 3斤", "3斤装", 2590, "apples")
+    eggs = sku("农家土鸡蛋 15枚", "15枚", 2290, "eggs")
+    pears = sku("砀山酥梨 5斤", "5斤装", 1990, "pears")
+    greens = sku("本地小青菜 500g", "500g", 390, "greens")
+    bread = sku("现烤全麦面包", "1个", 1290, "bread")
+
+    def listing(leader_index: int, wave_id: int) -> int:
+        user, _, point, community = leaders[leader_index]
+        return pools.adopt_wave(
+            session,
+            user_id=user.id,
+            wave_id=wave_id,
+            community_id=community.id,
+            pickup_point_id=point.id,
+        ).id
+
+    # 1. Completed: a catalogue wave four days ago, at the sub-leader's and the third
+    #    leader's communities (the sub-leader's sales earn their leader an override).
+    restore = _at_offset(4)
+    try:
+        now = clock.now()
+        day = clock.local_date(now)
+        completed = pools.create_catalogue_wave(
+            session,
+            user_id=operator_id,
+            supplier_id=supplier_id,
+            data=pools.WaveInput(
+                title=WAVE_COMPLETED,
+                cutoff_at=clock.local_midnight(day) + timedelta(hours=23),
+                delivery_date=day + timedelta(days=1),
+                commission_bps=1200,
+                items=[
+                    _item(bread, 1290, 5, tiers=[(8, 1190)], title="现烤全麦面包"),
+                    _item(eggs, 2290, 3, title="农家土鸡蛋 15枚"),
+                ],
+            ),
+        )
+        bread_item, egg_item = (i.id for i in pools.items_of(session, completed.id))
+        east, west = listing(1, completed.id), listing(2, completed.id)
+        _order(session, people[4], east, {bread_item: 2, egg_item: 1}, "早上 9 点来拿")
+        _order(session, people[5], east, {bread_item: 3})
+        _order(session, people[6], east, {egg_item: 1})
+        _order(session, people[8], west, {bread_item: 2, egg_item: 1})
+        _order(session, people[9], west, {bread_item: 1})
+    finally:
+        clock.set_offset(restore)
+
+    # 2. Arrived: the first leader's own wave two days ago, delivered today.
+    restore = _at_offset(2)
+    try:
+        now = clock.now()
+        day = clock.local_date(now)
+        user, _, point, community = leaders[0]
+        arrived, own = pools.publish_wave(
+            session,
+            user_id=user.id,
+            community_id=community.id,
+            pickup_point_id=point.id,
+            data=pools.WaveInput(
+                title=WAVE_ARRIVED,
+                description="砀山酥梨现摘, 青菜当天早上采收。",
+                cutoff_at=clock.local_midnight(day + timedelta(days=1)) + timedelta(hours=23),
+                delivery_date=day + timedelta(days=2),
+                commission_bps=1000,
+                items=[
+                    _item(pears, 1990, 4, title="砀山酥梨 5斤"),
+                    _item(greens, 390, 5, tiers=[(8, 350)], title="本地小青菜 500g"),
+                ],
+            ),
+        )
+        pear_item, greens_item = (i.id for i in pools.items_of(session, arrived.id))
+        _order(session, people[0], own.id, {pear_item: 1, greens_item: 3}, "放门卫室, 谢谢")
+        _order(session, people[1], own.id, {pear_item: 2, greens_item: 2})
+        _order(session, people[2], own.id, {greens_item: 3})
+        _order(session, people[3], own.id, {pear_item: 1})
+    finally:
+        clock.set_offset(restore)
+
+    # 3. Open: a catalogue wave closing tonight, adopted by all three leaders (帮卖).
+    cutoff, delivery = _tonight()
+    wave = pools.create_catalogue_wave(
+        session,
+        user_id=operator_id,
+        supplier_id=supplier_id,
+        data=pools.WaveInput(
+            title=WAVE_OPEN,
+            description="果园当天采摘, 明天下午送到各自提点。",
+            cutoff_at=cutoff,
+            delivery_date=delivery,
+            commission_bps=1200,
+            items=[
+                _item(apples, 2590, 20, tiers=[(30, 2390), (60, 2190)], title="烟台红富士 3斤"),
+                _item(eggs, 2290, 10, tiers=[(20, 2090)], limit=3, title="农家土鸡蛋 15枚"),
+            ],
+        ),
+    )
+    apple_item, egg_item = (i.id for i in pools.items_of(session, wave.id))
+    chains = [listing(i, wave.id) for i in range(len(leaders))]
+    _order(session, people[0], chains[0], {apple_item: 2, egg_item: 1}, "晚上 7 点后来拿")
+    _order(session, people[1], chains[0], {apple_item: 1})
+    _order(session, people[3], chains[0], {egg_item: 2})
+    _order(session, people[5], chains[1], {apple_item: 3, egg_item: 1})
+    _order(session, people[6], chains[1], {apple_item: 2})
+    _order(session, people[9], chains[2], {apple_item: 1, egg_item: 2}, "要大个的")
+    _order(session, people[10], chains[2], {apple_item: 2})
+    session.flush()
+    return [wave.id, arrived.id, completed.id]
+
+
+def _demo_waves(session: Session) -> dict[str, int]:
+    supplier = next(
+        (s for s in catalog.list_suppliers(session) if s.name == "阳光果园合作社"), None
+    )
+    if supplier is None:
+        return {}
+    return {w.title: w.id for w in pools.waves_of_supplier(session, supplier.id)}
+
+
+def finish_communities() -> None:
+    """Settle the demo's past waves, and take them through delivery: the arrived one has
+    its pickup codes issued, the completed one is picked up. Each step checks what is
+    already done, so that loading again (or after an interruption) adds nothing."""
+    from tuangou.fulfilment import service as fulfilment
+
+    found = run_in_transaction(_demo_waves)
+    for title in (WAVE_COMPLETED, WAVE_ARRIVED):
+        wave_id = found.get(title)
+        if wave_id is None:
+            continue
+        pools.settle_wave(wave_id)
+
+        def deliver(session: Session, wave_id: int = wave_id) -> None:
+            wave = pools.get_wave(session, wave_id)
+            if wave.status != "settled":
+                return
+            shipments = fulfilment.shipments_of(session, wave_id)
+            points = fulfilment.points_of_wave(session, wave_id)
+            if any(p not in shipments or shipments[p].shipped_at is None for p in points):
+                supplier = accounts.list_users(session, role="supplier", limit=1000)
+                staff = next(u for u in supplier if u.supplier_id == wave.supplier_id)
+                fulfilment.ship(
+                    session, wave_id=wave_id, supplier_id=wave.supplier_id, user_id=staff.id
+                )
+                shipments = fulfilment.shipments_of(session, wave_id)
+            for listing in pools.listings_of_wave(session, wave_id):
+                if shipments[listing.pickup_point_id].received_at is None:
+                    leader = communities.get_leader(session, listing.leader_id)
+                    fulfilment.receive(
+                        session,
+                        user_id=leader.user_id,
+                        wave_id=wave_id,
+                        pickup_point_id=listing.pickup_point_id,
+                    )
+
+        run_in_transaction(deliver)
+        if title != WAVE_COMPLETED:
+            continue
+
+        def collect(session: Session, wave_id: int = wave_id) -> None:
+            leaders = {
+                listing.pickup_point_id: communities.get_leader(session, listing.leader_id)
+                for listing in pools.listings_of_wave(session, wave_id)
+            }
+            for info, _order, _lines in pools.wave_orders(session, wave_id):
+                pickup = fulfilment.pickup_of_order(session, info.order_id)
+                if pickup is None or pickup.status != "waiting":
+                    continue
+                fulfilment.verify(
+                    session,
+                    user_id=leaders[pickup.pickup_point_id].user_id,
+                    pickup_point_id=pickup.pickup_point_id,
+                    code=pickup.code,
+                    wave_id=wave_id,
+                )
+
+        run_in_transaction(collect)

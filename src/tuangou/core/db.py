@@ -181,6 +181,12 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
+def read(fn: Callable[[Session], T]) -> T:
+    """Run a read-only ``fn``: on SQLite it takes no write lock and waits for no writer."""
+    with unit_of_work(readonly=True) as session:
+        return fn(session)
+
+
 def run_in_transaction(fn: Callable[[Session], T], *, attempts: int = 5) -> T:
     """Run ``fn`` in its own unit of work, retrying it whole after a deadlock."""
     for attempt in range(1, attempts + 1):

@@ -34,9 +34,26 @@ def head() -> str | None:
 def upgrade(engine: Engine | None = None) -> None:
     engine = engine or get_engine()
     cfg = config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if sqlite:
+            # SQLite rebuilds a table to alter it; with foreign keys on, dropping the old
+            # table fails once other rows point at it. The pragma only works outside a
+            # transaction, so it is set on the raw connection before ours begins.
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "heads")
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def is_current(engine: Engine | None = None) -> bool:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tuangou.core.db import run_in_transaction
+from tuangou.core.db import read, run_in_transaction
 from tuangou.orders import service as orders
 
 
 def release_expired(limit: int = 200) -> int:
     done = 0
-    for order_id in run_in_transaction(lambda s: orders.due_unpaid(s, limit)):
+    for order_id in read(lambda s: orders.due_unpaid(s, limit)):
 
         def release(session: Session, order_id: int = order_id) -> bool:
             order = orders.get(session, order_id, lock=True)
@@ -22,7 +22,7 @@ def release_expired(limit: int = 200) -> int:
 
 def auto_complete(limit: int = 200) -> int:
     done = 0
-    for order_id in run_in_transaction(lambda s: orders.due_auto_complete(s, limit)):
+    for order_id in read(lambda s: orders.due_auto_complete(s, limit)):
 
         def complete(session: Session, order_id: int = order_id) -> bool:
             return orders.auto_complete(session, order_id)
@@ -33,7 +33,7 @@ def auto_complete(limit: int = 200) -> int:
 
 def refund_unshipped(limit: int = 200) -> int:
     done = 0
-    for order_id in run_in_transaction(lambda s: orders.due_unshipped(s, limit)):
+    for order_id in read(lambda s: orders.due_unshipped(s, limit)):
 
         def refund(session: Session, order_id: int = order_id) -> bool:
             return orders.refund_unshipped(session, order_id)

@@ -24,7 +24,7 @@ from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
-from tuangou.core.db import is_sqlite, run_in_transaction, table
+from tuangou.core.db import is_sqlite, read, run_in_transaction, table
 from tuangou.core.errors import Forbidden, InvalidInput
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
@@ -724,7 +724,7 @@ def due_waves(session: Session, limit: int = 20) -> list[int]:
 
 def settle_due(limit: int = 20) -> int:
     done = 0
-    for wave_id in run_in_transaction(lambda s: due_waves(s, limit)):
+    for wave_id in read(lambda s: due_waves(s, limit)):
         done += settle_wave(wave_id) is not None
     return done
 

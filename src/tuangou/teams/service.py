@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.core import clock, outbox
-from tuangou.core.db import is_sqlite, run_in_transaction, table
+from tuangou.core.db import is_sqlite, read, run_in_transaction, table
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.teams import errors, rules
@@ -725,7 +725,7 @@ def due_teams(session: Session, limit: int) -> list[int]:
 def settle_due(limit: int = 100) -> int:
     """Settle every team past its deadline; safe with any number of workers at once."""
     settled = 0
-    for team_id in run_in_transaction(lambda s: due_teams(s, limit)):
+    for team_id in read(lambda s: due_teams(s, limit)):
 
         def settle_one(session: Session, team_id: int = team_id) -> bool:
             if not is_sqlite():
