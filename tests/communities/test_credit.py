@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.aftersales.conftest import Flow, arrive, pick_up
@@ -67,6 +67,7 @@ IMPROVEMENTS: dict[str, Callable[[CreditFacts], CreditFacts | None]] = {
 }
 
 
+@settings(deadline=None)  # pure, but the machine may be busy with other tests
 @given(histories())
 def test_the_score_is_within_0_100_and_is_the_sum_of_its_parts(facts: CreditFacts) -> None:
     credit = score(facts)
@@ -80,6 +81,7 @@ def test_the_score_is_within_0_100_and_is_the_sum_of_its_parts(facts: CreditFact
     assert credit.below_threshold == (credit.score < THRESHOLD)
 
 
+@settings(deadline=None, max_examples=300)
 @given(histories(), st.sampled_from(sorted(IMPROVEMENTS)))
 def test_the_score_is_monotone_in_each_good_part(facts: CreditFacts, how: str) -> None:
     better = IMPROVEMENTS[how](facts)

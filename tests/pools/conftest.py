@@ -37,14 +37,17 @@ class Waves:
         who = self.api.signup(name)
         r = self.c.post(
             "/api/leader/applications",
-            json={"name": f"{name}的自提点", "address": "幸福里 3 栋", "latitude": 31.2,
-                  "longitude": 121.4, "opening_hours": "9:00-21:00"},
+            json={
+                "name": f"{name}的自提点",
+                "address": "幸福里 3 栋",
+                "latitude": 31.2,
+                "longitude": 121.4,
+                "opening_hours": "9:00-21:00",
+            },
             headers=_auth(who),
         )
         assert r.status_code == 201, r.text
-        r = self.c.post(
-            f"/api/admin/leader-applications/{r.json()['id']}/approve", headers=self.op
-        )
+        r = self.c.post(f"/api/admin/leader-applications/{r.json()['id']}/approve", headers=self.op)
         assert r.status_code == 200, r.text
         me = self.c.get("/api/leader/me", headers=_auth(who)).json()
         r = self.c.post(
@@ -66,8 +69,9 @@ class Waves:
         assert r.status_code in (200, 201), r.text
         return who
 
-    def publish(self, leader: dict[str, Any], items: list[dict[str, Any]], **kw: Any
-                ) -> dict[str, Any]:
+    def publish(
+        self, leader: dict[str, Any], items: list[dict[str, Any]], **kw: Any
+    ) -> dict[str, Any]:
         body = {
             "community_id": leader["community_id"],
             "pickup_point_id": leader["pickup_point_id"],
@@ -81,8 +85,14 @@ class Waves:
         assert r.status_code == 201, r.text
         return dict(r.json())
 
-    def order(self, member: dict[str, str], listing_id: int, items: dict[int, int],
-              pay: bool = True, remark: str = "") -> dict[str, Any]:
+    def order(
+        self,
+        member: dict[str, str],
+        listing_id: int,
+        items: dict[int, int],
+        pay: bool = True,
+        remark: str = "",
+    ) -> dict[str, Any]:
         r = self.c.post(
             f"/api/listings/{listing_id}/orders",
             json={"items": {str(k): v for k, v in items.items()}, "remark": remark},
