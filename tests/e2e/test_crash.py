@@ -70,7 +70,8 @@ class Told:
     problems: list[str] = field(default_factory=list)
 
 
-CUT = (aiohttp.ClientConnectionError, asyncio.TimeoutError)
+# A server killed mid-response can also cut a body short (ClientPayloadError).
+CUT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
 
 
 async def crash_client(
