@@ -26,8 +26,6 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tuangou.aftersales import errors, rules
@@ -35,6 +33,7 @@ from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePho
 from tuangou.aftersales.storage import get_storage
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
+from tuangou.core.db import upsert_insert
 from tuangou.core.errors import InvalidInput, RateLimited
 from tuangou.orders import errors as order_errors
 from tuangou.orders import service as orders
@@ -50,8 +49,7 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
 def _refusal(exc: rules.RuleViolation) -> Exception:

@@ -28,15 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tuangou.aftersales import service as aftersales
 from tuangou.communities import credit_rules as rules
 from tuangou.communities import service as communities
 from tuangou.core import clock
-from tuangou.core.db import run_in_transaction
+from tuangou.core.db import run_in_transaction, upsert_insert
 from tuangou.core.errors import DomainError
 from tuangou.core.models import InstanceSetting
 from tuangou.pools import service as pools
@@ -135,7 +133,7 @@ def require_good_standing(session: Session, leader_id: int) -> rules.Credit:
 def _claim_today(session: Session) -> bool:
     """Compare-and-set the day of the last run: True for the one worker that runs today."""
     today = clock.local_date(clock.now()).isoformat()
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    ins = upsert_insert(session)
     session.execute(
         ins(InstanceSetting)
         .values(name=LAST_RUN, value="")

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +32,7 @@ from tuangou.communities.models import (
     PickupPoint,
 )
 from tuangou.core import clock, outbox
+from tuangou.core.db import upsert_insert
 from tuangou.core.errors import InvalidInput
 
 # ---------------------------------------------------------------- helpers
@@ -43,8 +42,7 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
 def _text(value: str | None, *, field: str, max_len: int, required: bool = True) -> str:

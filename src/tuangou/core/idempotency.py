@@ -17,13 +17,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
-from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.db import run_in_transaction, unit_of_work, upsert_insert
 from tuangou.core.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from tuangou.core.models import IdempotencyRecord
 
@@ -40,8 +38,7 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
 def _stored(scope: str, key: str, request_hash: str) -> Outcome | None:

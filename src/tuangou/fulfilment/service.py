@@ -25,15 +25,13 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
-from tuangou.core.db import is_sqlite, table
+from tuangou.core.db import is_sqlite, table, upsert_insert
 from tuangou.core.errors import Forbidden, InvalidInput
 from tuangou.fulfilment import errors, rules
 from tuangou.fulfilment.models import Pickup, Shipment
@@ -50,8 +48,7 @@ CODE_INSERT_ATTEMPTS = 5
 DELIVERABLE = ("confirmed", "shipped", "arrived", "completed")
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
 def _rowcount(result: Any) -> int:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
+from tuangou.core.db import upsert_insert
 from tuangou.ledger import rules
 from tuangou.ledger.models import LedgerEntry, LedgerTransfer
 
@@ -47,8 +46,7 @@ def transfer(
     if not legs:
         return False
     rules.check_legs(legs)
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    ins = upsert_insert(session)
     stmt = (
         ins(LedgerTransfer)
         .values(id=transfer_id, kind=kind, order_id=order_id, memo=memo, created_at=clock.now())

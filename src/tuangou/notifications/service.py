@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, money, outbox
+from tuangou.core.db import upsert_insert
 from tuangou.core.models import OutboxEvent
 from tuangou.notifications.models import Notification
 
@@ -171,8 +170,7 @@ REASONS_ZH = {
 }
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
 @outbox.handles(*TEXTS)

@@ -12,13 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
-from tuangou.core.db import is_sqlite, table
+from tuangou.core.db import is_sqlite, table, upsert_insert
 from tuangou.core.errors import InvalidInput
 from tuangou.ledger import service as ledger
 from tuangou.orders import errors, rules
@@ -47,8 +45,7 @@ def register_kind(kind: str, hooks: KindHooks) -> None:
     _kinds[kind] = hooks
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
 # ---------------------------------------------------------------- per-member limit

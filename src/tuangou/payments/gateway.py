@@ -16,15 +16,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlencode
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, secret
 from tuangou.core.config import get_settings
+from tuangou.core.db import upsert_insert
 from tuangou.core.errors import DomainError, NotFound
 from tuangou.payments.models import SandboxCharge, SandboxRefund
 
@@ -75,8 +74,7 @@ def _faults() -> dict[str, float]:
     return rates
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
 class SandboxGateway:

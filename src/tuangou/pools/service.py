@@ -16,15 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, case, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
-from tuangou.core.db import is_sqlite, read, run_in_transaction, table
+from tuangou.core.db import is_sqlite, read, run_in_transaction, table, upsert_insert
 from tuangou.core.errors import Forbidden, InvalidInput
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
@@ -44,8 +42,7 @@ if TYPE_CHECKING:
 SETTLE_CHUNK = 500
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
 # ---------------------------------------------------------------- publishing
