@@ -27,6 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -408,3 +409,30 @@ def wait_until(predicate: Any, *, timeout: float, interval: float = 0.1, what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting: {what}")
         time.sleep(interval)
+
+
+# ---------------------------------------------------------------- HTTP calls
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+    replayed: bool
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("code") if isinstance(self.body, dict) else None
+
+
+async def call(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    async with http.request(method, url, json=body, headers=headers) as r:
+        payload = await r.json(content_type=None)
+        return Reply(r.status, payload, r.headers.get("Idempotent-Replayed") == "true")

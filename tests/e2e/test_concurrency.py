@@ -23,7 +23,9 @@ import pytest
 from tests.conftest import audit_violations, run_worker
 from tests.e2e.server import (
     Member,
+    Reply,
     Server,
+    call,
     execute,
     pending_work,
     rows,
@@ -37,30 +39,6 @@ from tests.e2e.server import (
 pytestmark = pytest.mark.server
 
 TIMEOUT = aiohttp.ClientTimeout(total=60)
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: Any
-    replayed: bool
-
-    @property
-    def code(self) -> str | None:
-        return self.body.get("code") if isinstance(self.body, dict) else None
-
-
-async def call(
-    http: aiohttp.ClientSession,
-    method: str,
-    url: str,
-    *,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-) -> Reply:
-    async with http.request(method, url, json=body, headers=headers) as r:
-        payload = await r.json(content_type=None)
-        return Reply(r.status, payload, r.headers.get("Idempotent-Replayed") == "true")
 
 
 def pay_body(pay_url: str, outcome: str = "approve") -> dict[str, Any]:

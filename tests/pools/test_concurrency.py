@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import audit_violations, run_worker
-from tests.e2e.server import Server, pending_work, start_worker, wait_until
+from tests.e2e.server import Reply, Server, call, pending_work, start_worker, wait_until
 from tests.pools.support import (
     Item,
     Person,
@@ -44,24 +44,6 @@ from tuangou.pools import rules
 pytestmark = pytest.mark.server
 
 TIMEOUT = aiohttp.ClientTimeout(total=120)
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: Any
-
-    @property
-    def code(self) -> str | None:
-        return self.body.get("code") if isinstance(self.body, dict) else None
-
-
-async def call(
-    http: aiohttp.ClientSession, method: str, url: str, *, body: Any = None,
-    headers: dict[str, str] | None = None,
-) -> Reply:  # fmt: skip
-    async with http.request(method, url, json=body, headers=headers) as r:
-        return Reply(r.status, await r.json(content_type=None))
 
 
 def pay_body(pay_url: str) -> dict[str, Any]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -51,10 +50,6 @@ class RatingIn(BaseModel):
     comment: str = Field(default="", max_length=rules.COMMENT_MAX)
 
 
-def _utc(value: datetime | None) -> str | None:
-    return clock.as_utc(value).isoformat() if value else None
-
-
 def photo_view(p: AfterSalePhoto) -> dict[str, Any]:
     return {"id": p.id, "content_type": p.content_type, "size": p.size}
 
@@ -83,8 +78,8 @@ def case_view(
         "leader_id": c.leader_id,
         "community_id": c.community_id,
         "pickup_point_id": c.pickup_point_id,
-        "created_at": _utc(c.created_at),
-        "decided_at": _utc(c.decided_at),
+        "created_at": clock.iso(c.created_at),
+        "decided_at": clock.iso(c.decided_at),
         "age_seconds": max(0, int(((c.decided_at or now) - c.created_at).total_seconds())),
         "can_decide": can_decide and c.status == "open",
     }
@@ -120,5 +115,5 @@ def rating_view(r: PickupRating) -> dict[str, Any]:
         "pickup_point_id": r.pickup_point_id,
         "stars": r.stars,
         "comment": r.comment,
-        "created_at": _utc(r.created_at),
+        "created_at": clock.iso(r.created_at),
     }

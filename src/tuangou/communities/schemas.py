@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -82,10 +81,6 @@ class SubLeaderIn(BaseModel):
 # ---------------------------------------------------------------- views
 
 
-def _utc(value: datetime | None) -> str | None:
-    return clock.as_utc(value).isoformat() if value else None
-
-
 def application_view(a: LeaderApplication) -> dict[str, Any]:
     return {
         "id": a.id,
@@ -100,8 +95,8 @@ def application_view(a: LeaderApplication) -> dict[str, Any]:
         },
         "note": a.note,
         "reject_reason": a.reject_reason,
-        "created_at": _utc(a.created_at),
-        "decided_at": _utc(a.decided_at),
+        "created_at": clock.iso(a.created_at),
+        "decided_at": clock.iso(a.decided_at),
         "decided_by": a.decided_by,
     }
 
@@ -137,9 +132,9 @@ def leader_view(leader: Leader) -> dict[str, Any]:
         "user_id": leader.user_id,
         "status": leader.status,
         "paused_reason": leader.paused_reason,
-        "paused_at": _utc(leader.paused_at),
+        "paused_at": clock.iso(leader.paused_at),
         "parent_leader_id": leader.parent_leader_id,
-        "created_at": _utc(leader.created_at),
+        "created_at": clock.iso(leader.created_at),
     }
 
 
@@ -151,7 +146,7 @@ def community_view(c: Community, *, member_count: int | None = None) -> dict[str
         "rules": c.rules,
         "invite_code": c.invite_code,
         "invite_path": f"/c/{c.invite_code}",
-        "created_at": _utc(c.created_at),
+        "created_at": clock.iso(c.created_at),
     }
     if member_count is not None:
         view["member_count"] = member_count
@@ -163,12 +158,12 @@ def membership_view(m: CommunityMember) -> dict[str, Any]:
         "community_id": m.community_id,
         "user_id": m.user_id,
         "role": m.role,
-        "joined_at": _utc(m.joined_at),
+        "joined_at": clock.iso(m.joined_at),
     }
 
 
 def member_view(m: CommunityMember, p: Person) -> dict[str, Any]:
-    return {**person_view(p), "role": m.role, "joined_at": _utc(m.joined_at)}
+    return {**person_view(p), "role": m.role, "joined_at": clock.iso(m.joined_at)}
 
 
 def invite_view(page: InvitePage) -> dict[str, Any]:

@@ -33,6 +33,11 @@ def offset() -> timedelta:
     return _offset
 
 
+def iso(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 with its UTC offset (API output); None stays None."""
+    return as_utc(value).isoformat() if value else None
+
+
 def as_utc(value: datetime) -> datetime:
     """A stored naive UTC time, made aware (for API output)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tuangou.core import clock
 from tuangou.fulfilment import service
 
 
@@ -48,5 +49,5 @@ def verified_view(v: service.Verified) -> dict[str, Any]:
         "order_id": v.order.id,
         "wave_id": v.pickup.wave_id,
         "order_status": v.order.status,
-        "picked_up_at": service.iso(v.pickup.picked_up_at),
+        "picked_up_at": clock.iso(v.pickup.picked_up_at),
     }

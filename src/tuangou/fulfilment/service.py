@@ -217,7 +217,7 @@ def receive(session: Session, *, user_id: int, wave_id: int, pickup_point_id: in
     _require_point_in_wave(session, wave_id, pickup_point_id)
     shipment = _lock_shipment(session, wave_id, pickup_point_id)
     if shipment.refunded_at is not None:
-        raise errors.UndeliveredRefunded(refunded_at=iso(shipment.refunded_at))
+        raise errors.UndeliveredRefunded(refunded_at=clock.iso(shipment.refunded_at))
     now = clock.now()
     moved = _rowcount(
         session.execute(
@@ -232,7 +232,7 @@ def receive(session: Session, *, user_id: int, wave_id: int, pickup_point_id: in
     )
     if not moved:
         session.refresh(shipment)
-        raise errors.AlreadyReceived(received_at=iso(shipment.received_at))
+        raise errors.AlreadyReceived(received_at=clock.iso(shipment.received_at))
     session.refresh(shipment)
     arrived: list[Order] = []
     for _info, order, _lines in _orders_at(session, wave_id, pickup_point_id, rules.IN_TRANSIT):
@@ -274,7 +274,7 @@ def receive(session: Session, *, user_id: int, wave_id: int, pickup_point_id: in
                 "pickup_point": point.name,
                 "address": point.address,
                 "opening_hours": point.opening_hours,
-                "unpicked_at": iso(pickup.unpicked_at),
+                "unpicked_at": clock.iso(pickup.unpicked_at),
             },
         )
     return Received(shipment, pickups)
@@ -290,10 +290,6 @@ class Verified:
     seq: int | None
     name: str
     items: list[dict[str, Any]]
-
-
-def iso(value: datetime | None) -> str | None:
-    return clock.as_utc(value).isoformat() if value else None
 
 
 def _local_hhmm(value: datetime) -> str:
@@ -361,7 +357,7 @@ def _raise_used(session: Session, pickup: Pickup) -> None:
     hhmm = _local_hhmm(pickup.picked_up_at)
     raise errors.PickupCodeUsed(
         f"已提货 {hhmm}",
-        picked_up_at=iso(pickup.picked_up_at),
+        picked_up_at=clock.iso(pickup.picked_up_at),
         picked_up_local=hhmm,
         order_id=pickup.order_id,
         seq=seq,
@@ -427,7 +423,7 @@ def _hand_over(session: Session, pickup: Pickup, user_id: int) -> Verified:
             "user_ids": [order.user_id],
             "order_id": order.id,
             "wave_id": pickup.wave_id,
-            "picked_up_at": iso(now),
+            "picked_up_at": clock.iso(now),
         },
     )
     return Verified(pickup, order, seq, name, items)
@@ -461,10 +457,10 @@ def member_pickup(session: Session, *, user_id: int, order_id: int) -> dict[str,
         "delivery_date": wave.delivery_date.isoformat(),
         "status": status,
         "code": pickup.code if pickup is not None else None,
-        "arrived_at": iso(pickup.arrived_at) if pickup else None,
-        "collect_by": iso(pickup.unpicked_at) if pickup else None,
+        "arrived_at": clock.iso(pickup.arrived_at) if pickup else None,
+        "collect_by": clock.iso(pickup.unpicked_at) if pickup else None,
         "unpicked_policy": wave.unpicked_policy,
-        "picked_up_at": iso(pickup.picked_up_at) if pickup else None,
+        "picked_up_at": clock.iso(pickup.picked_up_at) if pickup else None,
         "items": _items(session, wave.id, pools.lines_of(session, order_id)),
         "pickup_point": {
             "id": point.id,
@@ -521,8 +517,8 @@ def pickup_list(
                     "items": _items(session, wid, lines),
                     "remark": info.remark,
                     "status": p.status,
-                    "arrived_at": iso(p.arrived_at),
-                    "picked_up_at": iso(p.picked_up_at),
+                    "arrived_at": clock.iso(p.arrived_at),
+                    "picked_up_at": clock.iso(p.picked_up_at),
                 }
             )
     collected = [r for r in rows if r["status"] == rules.PICKED_UP]
@@ -589,9 +585,9 @@ def manifest(
 def shipment_view(shipment: Shipment | None, pickup_point_id: int) -> dict[str, Any]:
     return {
         "pickup_point_id": pickup_point_id,
-        "shipped_at": iso(shipment.shipped_at) if shipment else None,
-        "received_at": iso(shipment.received_at) if shipment else None,
-        "refunded_at": iso(shipment.refunded_at) if shipment else None,
+        "shipped_at": clock.iso(shipment.shipped_at) if shipment else None,
+        "received_at": clock.iso(shipment.received_at) if shipment else None,
+        "refunded_at": clock.iso(shipment.refunded_at) if shipment else None,
     }
 
 
@@ -668,11 +664,11 @@ def refund_undelivered(
     wave = _settled_wave(session, wave_id)
     deadline = pools.delivery_deadline(wave)
     if clock.now() < deadline:
-        raise errors.NotPastDeadline(deadline=iso(deadline))
+        raise errors.NotPastDeadline(deadline=clock.iso(deadline))
     _require_point_in_wave(session, wave_id, pickup_point_id)
     shipment = _lock_shipment(session, wave_id, pickup_point_id)
     if shipment.received_at is not None:
-        raise errors.AlreadyReceived(received_at=iso(shipment.received_at))
+        raise errors.AlreadyReceived(received_at=clock.iso(shipment.received_at))
     if shipment.refunded_at is None:
         shipment.refunded_at = clock.now()
         shipment.refunded_by = operator_id
@@ -689,7 +685,8 @@ def refund_undelivered(
         refunded.append(locked)
     if operator_id is not None and not refunded:
         raise errors.UndeliveredRefunded(
-            "nothing left to refund at this pickup point", refunded_at=iso(shipment.refunded_at)
+            "nothing left to refund at this pickup point",
+            refunded_at=clock.iso(shipment.refunded_at),
         )
     return refunded
 

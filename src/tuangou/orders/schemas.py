@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -20,10 +19,6 @@ class RefundIn(BaseModel):
     note: str = Field(min_length=1, max_length=500, description="why the order is refunded")
 
 
-def _utc(value: datetime | None) -> str | None:
-    return clock.as_utc(value).isoformat() if value else None
-
-
 def refund_view(r: Refund) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -32,7 +27,7 @@ def refund_view(r: Refund) -> dict[str, Any]:
         "note": r.note,
         "status": r.status,
         "funded_by": r.funded_by,
-        "created_at": _utc(r.created_at),
+        "created_at": clock.iso(r.created_at),
     }
 
 
@@ -44,9 +39,9 @@ def timeline(o: Order) -> list[dict[str, Any]]:
         ("shipped", o.shipped_at),
         ("completed", o.completed_at),
     ]
-    rows = [{"step": name, "at": _utc(at)} for name, at in steps if at is not None]
+    rows = [{"step": name, "at": clock.iso(at)} for name, at in steps if at is not None]
     if o.status in ("refunded", "cancelled"):
-        rows.append({"step": o.status, "at": _utc(o.closed_at), "reason": o.close_reason})
+        rows.append({"step": o.status, "at": clock.iso(o.closed_at), "reason": o.close_reason})
     return rows
 
 
@@ -80,8 +75,8 @@ def order_view(
         "address": o.address,
         "carrier": o.carrier,
         "tracking_no": o.tracking_no,
-        "expires_at": _utc(o.expires_at) if o.status == "pending_payment" else None,
-        "ship_by": _utc(o.ship_by),
+        "expires_at": clock.iso(o.expires_at) if o.status == "pending_payment" else None,
+        "ship_by": clock.iso(o.ship_by),
         "timeline": timeline(o),
         "refunds": [refund_view(r) for r in refunds or []],
         "payments": payments or [],

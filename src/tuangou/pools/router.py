@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.api.deps import Caller, IdemKey, Member, Operator, SupplierStaff, idempotent
 from tuangou.communities import service as communities
+from tuangou.core import clock
 from tuangou.core.db import unit_of_work
 from tuangou.core.errors import Forbidden
 from tuangou.orders.schemas import order_view
@@ -249,7 +250,7 @@ def purchase_order(wave_id: int, who: Caller) -> dict[str, Any]:
     """One purchase order per wave: quantity per SKU, split per pickup point."""
     with unit_of_work(readonly=True) as session:
         po = _purchase_order(session, wave_id, who)
-        po["cutoff_at"] = schemas._utc(po["cutoff_at"])
+        po["cutoff_at"] = clock.iso(po["cutoff_at"])
         return po
 
 

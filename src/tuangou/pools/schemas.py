@@ -94,10 +94,6 @@ class DecisionIn(BaseModel):
     reason: str = Field(default="", max_length=200)
 
 
-def _utc(value: datetime | None) -> str | None:
-    return clock.as_utc(value).isoformat() if value else None
-
-
 def wave_view(wave: Wave) -> dict[str, Any]:
     now = clock.now()
     return {
@@ -108,7 +104,7 @@ def wave_view(wave: Wave) -> dict[str, Any]:
         "supplier_id": wave.supplier_id,
         "status": wave.status,
         "open": wave.status == "open" and wave.cutoff_at > now,
-        "cutoff_at": _utc(wave.cutoff_at),
+        "cutoff_at": clock.iso(wave.cutoff_at),
         "seconds_to_cutoff": max(0, int((wave.cutoff_at - now).total_seconds())),
         "delivery_date": wave.delivery_date.isoformat(),
         "commission_bps": wave.commission_bps,
@@ -143,7 +139,7 @@ def line_view(line: WaveOrderLine, title: str = "") -> dict[str, Any]:
 
 
 def chain_view(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**r, "paid_at": _utc(r["paid_at"])} for r in rows]
+    return [{**r, "paid_at": clock.iso(r["paid_at"])} for r in rows]
 
 
 def info_view(info: WaveOrderInfo) -> dict[str, Any]:
@@ -166,8 +162,8 @@ def commission_view(c: Commission) -> dict[str, Any]:
         "amount": c.amount,
         "reversed_amount": c.reversed_amount,
         "status": c.status,
-        "created_at": _utc(c.created_at),
-        "available_at": _utc(c.available_at),
+        "created_at": clock.iso(c.created_at),
+        "available_at": clock.iso(c.available_at),
     }
 
 
@@ -179,6 +175,6 @@ def withdrawal_view(w: Withdrawal) -> dict[str, Any]:
         "status": w.status,
         "account_note": w.account_note,
         "reason": w.reason,
-        "created_at": _utc(w.created_at),
-        "decided_at": _utc(w.decided_at),
+        "created_at": clock.iso(w.created_at),
+        "decided_at": clock.iso(w.decided_at),
     }

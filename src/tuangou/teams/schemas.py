@@ -63,10 +63,6 @@ def ladder_view(tiers: list[rules.Tier], members: int) -> list[dict[str, Any]]:
     ]
 
 
-def _utc(value: datetime | None) -> str | None:
-    return clock.as_utc(value).isoformat() if value else None
-
-
 def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> dict[str, Any]:
     tiers = rules.normalise_tiers(c.tiers)
     now = clock.now()
@@ -76,8 +72,8 @@ def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> 
         "sku_id": c.sku_id,
         "supplier_id": c.supplier_id,
         "product": product,
-        "starts_at": _utc(c.starts_at),
-        "ends_at": _utc(c.ends_at),
+        "starts_at": clock.iso(c.starts_at),
+        "ends_at": clock.iso(c.ends_at),
         "live": c.status == "active" and c.starts_at <= now < c.ends_at,
         "status": c.status,
         "single_price": c.single_price,
@@ -113,7 +109,7 @@ def team_summary(team: Team) -> dict[str, Any]:
         "paid_members": team.paid_count,
         "seats_taken": team.seats_taken,
         "seats_left": team.max_size - team.seats_taken,
-        "deadline": _utc(team.deadline),
+        "deadline": clock.iso(team.deadline),
         "share_path": f"/t/{team.id}",
     }
 
@@ -141,7 +137,7 @@ def team_view(team: Team, campaign: TeamCampaign, chain: list[dict[str, Any]]) -
         "seats_taken": team.seats_taken,
         "seats_left": team.max_size - team.seats_taken,
         "members_to_form": max(0, team.min_size - team.paid_count),
-        "deadline": _utc(team.deadline),
+        "deadline": clock.iso(team.deadline),
         "seconds_left": max(0, int((team.deadline - now).total_seconds()))
         if team.deadline
         else None,
@@ -157,9 +153,9 @@ def team_view(team: Team, campaign: TeamCampaign, chain: list[dict[str, Any]]) -
         if nxt
         else None,
         "ladder": ladder_view(tiers, team.paid_count),
-        "chain": [{**row, "joined_at": _utc(row["joined_at"])} for row in chain],
+        "chain": [{**row, "joined_at": clock.iso(row["joined_at"])} for row in chain],
         "share_path": f"/t/{team.id}",
-        "opened_at": _utc(team.opened_at),
-        "formed_at": _utc(team.formed_at),
-        "settled_at": _utc(team.settled_at),
+        "opened_at": clock.iso(team.opened_at),
+        "formed_at": clock.iso(team.formed_at),
+        "settled_at": clock.iso(team.settled_at),
     }
