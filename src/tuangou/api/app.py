@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse
 
 from tuangou import __version__, wiring
 from tuangou.accounts.router import router as accounts_router
@@ -94,8 +93,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    from tuangou.web.app import install as install_web
 
+    install_web(app)  # the pages, at /
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tuangou.api.responses import FastJSONResponse
@@ -28,15 +29,27 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Fa
     return FastJSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+def _is_page(request: Request) -> bool:
+    """Everything outside the API (and its docs) is a web page, answered with HTML."""
+    path = request.url.path
+    return not (path.startswith(("/api/", "/docs", "/openapi.json")) or path == "/api")
+
+
 def install(app: FastAPI) -> None:
+    from tuangou.web import errors as pages
+
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> FastJSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if _is_page(request):
+            return pages.for_domain_error(request, exc)
         return FastJSONResponse(
             exc.to_problem(request.url.path), status_code=exc.status, media_type=PROBLEM
         )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> FastJSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_page(request):
+            return pages.for_status(request, 404)
         errors = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
@@ -54,13 +67,17 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> FastJSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_page(request):
+            return pages.for_status(request, exc.status_code)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> FastJSONResponse:
+    async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _is_page(request):
+            return pages.for_status(request, 500)
         return problem(
             500,
             "internal_error",

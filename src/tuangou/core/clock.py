@@ -49,6 +49,11 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
 
+def to_local(value: datetime) -> datetime:
+    """A stored UTC time in the deployment's time zone (for display)."""
+    return as_utc(value).astimezone(_zone())
+
+
 def local_date(value: datetime) -> date:
     """The calendar date, in the deployment's time zone, of a stored UTC time."""
     return as_utc(value).astimezone(_zone()).date()

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # SMS: "log" writes one-time codes to the server log.
     sms_sender: str = "log"
     token_ttl_days: int = 30
+    # Web sessions: mark the cookie Secure (turn on when served over HTTPS).
+    cookie_secure: bool = False
     db_pool_size: int = 20
     # After-sale photos; empty: "uploads" next to a SQLite database file, else ./uploads.
     upload_dir: str = ""

@@ -1,0 +1,5 @@
+"""The web app: server-rendered pages for members (phone first), leaders and operators.
+
+Pages are thin entry points over the same services as the API (ENGINEERING.md rule 1); they
+add sessions in signed cookies, CSRF tokens on every form, and zh-CN / English translations.
+"""

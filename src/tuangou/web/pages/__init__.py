@@ -1,0 +1,1 @@
+"""Page routers: ``auth`` (log-in, sign-up, language), ``member``, ``leader``, ``operator``."""

@@ -1,0 +1,149 @@
+"""Log-in (password or SMS code), sign-up, log-out and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tuangou.accounts import service as accounts
+from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.errors import DomainError
+from tuangou.web import i18n, session
+from tuangou.web.forms import FormState
+from tuangou.web.session import Form, safe_next
+from tuangou.web.templating import render
+
+router = APIRouter()
+LANG_COOKIE_AGE = 365 * 86400
+
+
+def _landing(who: Any, target: str | None) -> str:
+    default = "/ops" if who.role == "operator" else "/"
+    return safe_next(target, default)
+
+
+def _logged_in(request: Request, user: Any, target: str | None) -> RedirectResponse:
+    session.log_in(request, user)
+    return RedirectResponse(_landing(user, target), status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "") -> Response:
+    return render(request, "auth/login.html", {"form": FormState(), "next": safe_next(next, "")})
+
+
+@router.post("/login")
+def login(request: Request, form: Form) -> Response:
+    state = FormState.of(form)
+    state.required(request, "phone", "password")
+    if state.ok:
+        try:
+            with unit_of_work(readonly=True) as db:
+                user = accounts.login(db, phone=state.text("phone"), password=state.get("password"))
+            return _logged_in(request, user, state.get("next"))
+        except DomainError as exc:
+            state.refuse(request, exc, "password")
+    state.values.pop("password", None)
+    return render(
+        request, "auth/login.html", {"form": state, "next": state.get("next")}, status_code=400
+    )
+
+
+@router.get("/login/code")
+def code_page(request: Request, next: str = "") -> Response:
+    return render(
+        request,
+        "auth/code.html",
+        {"form": FormState(), "sent": False, "next": safe_next(next, "")},
+    )
+
+
+@router.post("/login/code")
+def code_login(request: Request, form: Form) -> Response:
+    """First post: send the code. Second post (with the code): log in, or sign up."""
+    state = FormState.of(form)
+    state.required(request, "phone")
+    sent = bool(state.text("code")) or state.get("step") == "verify"
+    if state.ok and not sent:
+        try:
+            run_in_transaction(lambda db: accounts.request_code(db, phone=state.text("phone")))
+            sent = True
+        except DomainError as exc:
+            state.refuse(request, exc, "phone")
+    elif state.ok:
+        state.required(request, "code")
+        if state.ok:
+            try:
+                with unit_of_work() as db:
+                    user = accounts.login_with_code(
+                        db, phone=state.text("phone"), code=state.text("code")
+                    )
+                return _logged_in(request, user, state.get("next"))
+            except accounts.BadCode as exc:
+                with unit_of_work() as db:
+                    accounts.count_failed_code(db, phone=state.text("phone"))
+                state.refuse(request, exc, "code")
+            except DomainError as exc:
+                state.refuse(request, exc, "phone")
+    status = 200 if state.ok else 400
+    context = {"form": state, "sent": sent, "next": state.get("next")}
+    return render(request, "auth/code.html", context, status_code=status)
+
+
+@router.get("/signup")
+def signup_page(request: Request, next: str = "") -> Response:
+    return render(request, "auth/signup.html", {"form": FormState(), "next": safe_next(next, "")})
+
+
+@router.post("/signup")
+def signup(request: Request, form: Form) -> Response:
+    state = FormState.of(form)
+    state.required(request, "phone", "password", "nickname")
+    if state.get("password") and len(state.get("password")) < 8:
+        state.add(request, "password", "Use at least 8 characters")
+    address = None
+    if state.text("address_line"):
+        address = {
+            "name": state.text("address_name") or state.text("nickname"),
+            "phone": state.text("address_phone") or state.text("phone"),
+            "line": state.text("address_line"),
+        }
+    if state.ok:
+
+        def work(db: Any) -> Any:
+            user = accounts.create_user(
+                db,
+                phone=state.text("phone"),
+                password=state.get("password"),
+                nickname=state.text("nickname"),
+            )
+            if address:
+                accounts.update_profile(db, user.id, nickname=None, address=address)
+            return user
+
+        try:
+            user = run_in_transaction(work)
+            return _logged_in(request, user, state.get("next"))
+        except DomainError as exc:
+            state.refuse(request, exc, "phone")
+    state.values.pop("password", None)
+    return render(
+        request, "auth/signup.html", {"form": state, "next": state.get("next")}, status_code=400
+    )
+
+
+@router.post("/logout")
+def logout(request: Request, form: Form) -> Response:
+    session.log_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/lang")
+def switch_language(request: Request, to: str, next: str = "/") -> Response:
+    """Switch the page language (a cookie kept for a year), then go back where the user was."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if to in i18n.LANGUAGES:
+        response.set_cookie("lang", to, max_age=LANG_COOKIE_AGE, samesite="lax", httponly=True)
+    return response

@@ -1,0 +1,58 @@
+// Small enhancements; every page works without them.
+(function () {
+  "use strict";
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
+      var end = Date.parse(el.getAttribute("data-deadline"));
+      if (isNaN(end)) return;
+      var left = Math.max(0, Math.floor((end - now) / 1000));
+      var t = el.querySelector("time");
+      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600);
+      var m = Math.floor(left % 3600 / 60), s = left % 60;
+      var text = (d ? d + (document.documentElement.lang === "en" ? "d " : "天 ") : "") +
+        pad(h) + ":" + pad(m) + ":" + pad(s);
+      if (t) t.textContent = text;
+      if (left === 0 && !el.dataset.ended) { el.dataset.ended = "1"; el.classList.add("ended"); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    tick(); setInterval(tick, 1000);
+    document.querySelectorAll("[data-stepper]").forEach(function (box) {
+      var input = box.querySelector("input");
+      box.querySelectorAll("button[data-step]").forEach(function (b) {
+        b.addEventListener("click", function () {
+          var min = parseInt(input.min || "0", 10), max = parseInt(input.max || "9999", 10);
+          var v = (parseInt(input.value || "0", 10) || 0) + parseInt(b.dataset.step, 10);
+          input.value = Math.min(max, Math.max(min, v));
+          input.dispatchEvent(new Event("change", { bubbles: true }));
+        });
+      });
+    });
+    document.querySelectorAll("[data-total-of]").forEach(function (out) {
+      var form = document.getElementById(out.dataset.totalOf);
+      if (!form) return;
+      var update = function () {
+        var total = 0;
+        form.querySelectorAll("input[data-price]").forEach(function (i) {
+          total += (parseInt(i.value || "0", 10) || 0) * parseInt(i.dataset.price, 10);
+        });
+        out.textContent = "¥" + Math.floor(total / 100) + "." + pad(total % 100);
+      };
+      form.addEventListener("change", update); form.addEventListener("input", update); update();
+    });
+    document.querySelectorAll("[data-copy]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var text = b.dataset.copy;
+        if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () {
+          b.dataset.label = b.textContent; b.textContent = b.dataset.done || "✓";
+          setTimeout(function () { b.textContent = b.dataset.label; }, 1500);
+        });
+      });
+    });
+    var refresh = document.querySelector("[data-refresh]");
+    if (refresh) setTimeout(function () { location.reload(); },
+      parseInt(refresh.dataset.refresh, 10) * 1000);
+  });
+})();
