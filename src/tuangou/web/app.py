@@ -40,7 +40,7 @@ def _plotly_js() -> tuple[bytes, bytes]:
 
 
 def install(app: FastAPI) -> None:
-    from tuangou.web.pages import auth, leader, member, operator
+    from tuangou.web.pages import auth, leader, member, operator, teambuy
 
     settings = get_settings()
     app.add_middleware(
@@ -62,5 +62,5 @@ def install(app: FastAPI) -> None:
         return Response(raw, media_type="text/javascript", headers=headers)
 
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
-    for module in (auth, member, leader, operator):
+    for module in (auth, teambuy, member, leader, operator):
         app.include_router(module.router, include_in_schema=False)
