@@ -73,7 +73,7 @@ def load() -> dict[str, object]:
             supplier_id=farm.id,
             title="烟台红富士苹果 5斤装",
             description="当季现摘, 果径 80mm 以上, 产地直发。",
-            image_url="/static/demo/apples.jpg",
+            image_url="/static/demo/apples.svg",
         )
         apple_box = catalog.create_sku(
             session, product_id=apples.id, name="5斤装", price=3990, stock=500
@@ -83,7 +83,7 @@ def load() -> dict[str, object]:
             supplier_id=farm.id,
             title="农家散养土鸡蛋 30枚",
             description="林下散养, 每日新鲜收蛋。",
-            image_url="/static/demo/eggs.jpg",
+            image_url="/static/demo/eggs.svg",
         )
         egg_box = catalog.create_sku(
             session, product_id=eggs.id, name="30枚", price=4590, stock=300
@@ -93,7 +93,7 @@ def load() -> dict[str, object]:
             supplier_id=farm.id,
             title="五常稻花香大米 10斤",
             description="新米, 真空包装。",
-            image_url="/static/demo/rice.jpg",
+            image_url="/static/demo/rice.svg",
         )
         rice_bag = catalog.create_sku(
             session, product_id=rice.id, name="10斤", price=8900, stock=200
@@ -291,7 +291,7 @@ def load_communities(
             supplier_id=supplier_id,
             title=title,
             description="产地直发, 团长自提点取货。",
-            image_url=f"/static/demo/{image}.jpg",
+            image_url=f"/static/demo/{image}.svg",
         )
         return catalog.create_sku(
             session, product_id=product.id, name=name, price=price, stock=5000
