@@ -1,0 +1,281 @@
+"""The operator's dashboard: read-only figures over what the other domains wrote.
+
+Nothing here writes. The figures come from plain reads of the other domains' tables (looked
+up by name in the shared metadata, never through their models), because they are sums over
+many rows that no use case of those domains needs. Money is in fen; days are calendar days
+in the deployment's time zone (:func:`tuangou.core.clock.local_date`).
+
+Definitions (also shown to the operator):
+
+* **GMV of a day**: what members paid for orders paid that day, minus the refunds made that
+  day of orders that had been paid (a late payment on a closed order is neither).
+* **Team success**: teams that ended (settled, or failed below their size) on a day; the
+  successful ones include platform completion.
+* **Wave confirmation**: orders of waves that settled on a day: confirmed at the cut-off (at
+  least one line reached its MOQ) or refunded because every line stayed below its MOQ.
+* **Top communities and leaders**: net amount (paid minus refunded) of the wave orders paid
+  in the window, through each community's listing.
+* **Refunds by reason**: refunds made in the window, counted and summed per reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session
+
+from tuangou.accounts import service as accounts
+from tuangou.aftersales import service as aftersales  # noqa: F401  (registers its tables)
+from tuangou.analytics import rules
+from tuangou.communities import service as communities
+from tuangou.core import clock
+from tuangou.core.db import Base
+from tuangou.orders import service as orders
+from tuangou.pools import service as pools  # noqa: F401  (registers its tables)
+from tuangou.teams import service as teams  # noqa: F401  (registers its tables)
+
+WINDOW_DAYS = 30
+TOP_N = 5
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+# ---------------------------------------------------------------- queues
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Work waiting for an operator: how much, and how long the oldest has waited."""
+
+    name: str  # leader_applications | aftersales | withdrawals
+    count: int
+    oldest_at: datetime | None
+    oldest_age_seconds: int | None
+
+
+_QUEUES = (
+    ("leader_applications", "leader_applications", "pending"),
+    ("aftersales", "aftersale_cases", "open"),
+    ("withdrawals", "withdrawals", "requested"),
+)
+
+
+def queues(session: Session) -> list[Queue]:
+    """Each queue with its count and its oldest item's age, in the order an operator works."""
+    now = clock.now()
+    found = []
+    for name, table_name, status in _QUEUES:
+        t = _table(table_name).c
+        count, oldest = session.execute(
+            select(func.count(), func.min(t.created_at)).where(t.status == status)
+        ).one()
+        found.append(
+            Queue(
+                name=name,
+                count=int(count),
+                oldest_at=oldest,
+                oldest_age_seconds=None
+                if oldest is None
+                else rules.age_seconds((now - oldest).total_seconds()),
+            )
+        )
+    return found
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Successes against failures, on one day (or over the whole window when ``day`` is None)."""
+
+    day: date | None
+    succeeded: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def rate(self) -> float | None:
+        return rules.rate(self.succeeded, self.total)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    id: int
+    name: str
+    gmv: int
+    orders: int
+
+
+@dataclass(frozen=True)
+class ReasonTotal:
+    reason: str
+    count: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    days: list[date]
+    gmv: list[int]  # fen per day, aligned with ``days``
+    paid: list[int]
+    refunded: list[int]
+    teams: list[Outcomes]  # per day
+    waves: list[Outcomes]  # per day
+    top_communities: list[Ranked]
+    top_leaders: list[Ranked]
+    refunds: list[ReasonTotal]
+
+    @property
+    def gmv_total(self) -> int:
+        return sum(self.gmv)
+
+    @property
+    def teams_total(self) -> Outcomes:
+        return _sum_outcomes(self.teams)
+
+    @property
+    def waves_total(self) -> Outcomes:
+        return _sum_outcomes(self.waves)
+
+
+def _sum_outcomes(rows: list[Outcomes]) -> Outcomes:
+    return Outcomes(None, sum(r.succeeded for r in rows), sum(r.failed for r in rows))
+
+
+def dashboard(
+    session: Session, *, days: int = WINDOW_DAYS, top_n: int = TOP_N, today: date | None = None
+) -> Dashboard:
+    """Every figure of the dashboard over the ``days`` days ending today (local time)."""
+    today = today or clock.local_date(clock.now())
+    span = rules.window(today, days)
+    since = clock.local_midnight(span[0])
+    paid, refunded = _money_per_day(session, span, since)
+    return Dashboard(
+        days=span,
+        gmv=[p - r for p, r in zip(paid, refunded, strict=True)],
+        paid=paid,
+        refunded=refunded,
+        teams=_team_outcomes(session, span, since),
+        waves=_wave_outcomes(session, span, since),
+        top_communities=_top_communities(session, since, top_n),
+        top_leaders=_top_leaders(session, since, top_n),
+        refunds=refunds_by_reason(session, since),
+    )
+
+
+def _money_per_day(
+    session: Session, span: list[date], since: datetime
+) -> tuple[list[int], list[int]]:
+    o = orders.order_table().c
+    r = _table("refunds").c
+    paid_rows = session.execute(
+        select(o.paid_at, o.paid_amount).where(o.paid_at.is_not(None), o.paid_at >= since)
+    ).all()
+    refund_rows = session.execute(
+        select(r.created_at, r.amount)
+        .join_from(_table("refunds"), orders.order_table(), o.id == r.order_id)
+        .where(r.created_at >= since, o.paid_at.is_not(None))
+    ).all()
+    paid = rules.per_day(span, ((clock.local_date(at), int(a)) for at, a in paid_rows))
+    refunded = rules.per_day(span, ((clock.local_date(at), int(a)) for at, a in refund_rows))
+    return paid, refunded
+
+
+def _outcomes(span: list[date], rows: list[tuple[date, bool]]) -> list[Outcomes]:
+    won: dict[date, int] = defaultdict(int)
+    lost: dict[date, int] = defaultdict(int)
+    for day, success in rows:
+        (won if success else lost)[day] += 1
+    return [Outcomes(d, won[d], lost[d]) for d in span]
+
+
+def _team_outcomes(session: Session, span: list[date], since: datetime) -> list[Outcomes]:
+    t = _table("teams").c
+    rows = session.execute(
+        select(t.settled_at, t.status).where(
+            t.settled_at >= since, t.status.in_(("settled", "failed"))
+        )
+    ).all()
+    return _outcomes(span, [(clock.local_date(at), status == "settled") for at, status in rows])
+
+
+def _wave_outcomes(session: Session, span: list[date], since: datetime) -> list[Outcomes]:
+    w = _table("waves").c
+    info = _table("wave_orders").c
+    line = _table("wave_order_lines").c
+    rows = session.execute(
+        select(w.settled_at, line.order_id, line.status)
+        .join_from(
+            _table("wave_order_lines"), _table("wave_orders"), info.order_id == line.order_id
+        )
+        .join(_table("waves"), w.id == info.wave_id)
+        .where(
+            w.status == "settled",
+            w.settled_at >= since,
+            line.status.in_(("confirmed", "refunded")),
+        )
+    ).all()
+    settled_on: dict[int, date] = {}
+    confirmed: dict[int, bool] = {}
+    for at, order_id, status in rows:
+        settled_on[order_id] = clock.local_date(at)
+        confirmed[order_id] = confirmed.get(order_id, False) or status == "confirmed"
+    return _outcomes(span, [(settled_on[oid], ok) for oid, ok in confirmed.items()])
+
+
+def _wave_sales(session: Session, since: datetime, key: Any) -> dict[int, tuple[int, int]]:
+    """Net amount and count of the wave orders paid since ``since``, per listing column."""
+    o = orders.order_table().c
+    info = _table("wave_orders").c
+    listing = _table("wave_listings").c
+    rows = session.execute(
+        select(key, func.sum(o.paid_amount - o.refunded_amount), func.count())
+        .join_from(_table("wave_orders"), orders.order_table(), o.id == info.order_id)
+        .join(_table("wave_listings"), listing.id == info.listing_id)
+        .where(o.paid_at.is_not(None), o.paid_at >= since)
+        .group_by(key)
+        .order_by(key)
+    ).all()
+    return {int(k): (int(amount or 0), int(n)) for k, amount, n in rows}
+
+
+def _top_communities(session: Session, since: datetime, n: int) -> list[Ranked]:
+    sales = _wave_sales(session, since, _table("wave_listings").c.community_id)
+    ranked = rules.top({k: v[0] for k, v in sales.items()}, n)
+    return [
+        Ranked(cid, communities.get_community(session, cid).name, gmv, sales[cid][1])
+        for cid, gmv in ranked
+    ]
+
+
+def _top_leaders(session: Session, since: datetime, n: int) -> list[Ranked]:
+    sales = _wave_sales(session, since, _table("wave_listings").c.leader_id)
+    ranked = rules.top({k: v[0] for k, v in sales.items()}, n)
+    found = []
+    for leader_id, gmv in ranked:
+        leader = communities.get_leader(session, leader_id)
+        name = accounts.get_user(session, leader.user_id).nickname
+        found.append(Ranked(leader_id, name, gmv, sales[leader_id][1]))
+    return found
+
+
+def refunds_by_reason(session: Session, since: datetime) -> list[ReasonTotal]:
+    """Refunds made since ``since`` per reason, the largest amount first."""
+    r = _table("refunds").c
+    rows = session.execute(
+        select(r.reason, func.count(), func.sum(r.amount))
+        .where(r.created_at >= since)
+        .group_by(r.reason)
+    ).all()
+    totals = [ReasonTotal(str(reason), int(n), int(amount or 0)) for reason, n, amount in rows]
+    return sorted(totals, key=lambda t: (-t.amount, t.reason))
