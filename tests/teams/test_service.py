@@ -5,6 +5,7 @@ Each scenario ends with the audit (invariants 1–5) finding nothing.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -805,4 +806,46 @@ def test_duplicate_callbacks_pay_once(api: Api) -> None:
     assert _callback(api, ref) == {"result": "duplicate"}
     assert api.order(b, order["id"])["paid_amount"] == 1990
     assert api.team(team_id)["paid_members"] == 2
+    assert audit_violations() == []
+
+
+def test_callbacks_landing_together_form_and_settle_once(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker lands due callbacks in batches: several payments of one team confirmed in
+    one go open it, form it and settle it exactly as one by one, and a late payment in the
+    same batch is still refunded in full."""
+    _, _, _, c = _setup(api, tiers=[[2, 1990], [3, 1890]], min_size=2, max_size=3, stock=10)
+    a, b, d, late = (api.signup(n) for n in ("甲", "乙", "丙", "丁"))
+    opened = api.open(a, c["id"], pay=False)
+    team_id = opened["team"]["id"]
+    other = api.open(late, c["id"], pay=False)  # its hold runs out before it is paid
+    clock.advance(timedelta(minutes=14))
+    _sandbox_pay(api, opened["pay_url"])
+    run_worker()
+    assert api.team(team_id)["status"] == "open"
+    joined = [api.join(m, team_id, pay=False) for m in (b, d)]
+    clock.advance(timedelta(minutes=2))  # past the hold of the other opener only
+    for seat in joined:
+        _sandbox_pay(api, seat["pay_url"])
+    _sandbox_pay(api, other["pay_url"])
+    with caplog.at_level(logging.ERROR):
+        run_worker()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no fallback
+
+    team = api.team(team_id)
+    assert team["status"] == "settled"
+    assert team["paid_members"] == 3
+    assert team["final_unit_price"] == 1890
+    for m, seat in zip((b, d), joined, strict=True):
+        order = api.order(m, seat["order"]["id"])
+        assert order["status"] == "confirmed"
+        assert _refunds(order) == [("price_protection", 100)]
+        assert _kinds(api, m).count("team.formed") == 1
+    assert _kinds(api, a).count("team.formed") == 1
+    missed = api.order(late, other["order"]["id"])
+    assert missed["status"] == "cancelled"
+    assert _refunds(missed) == [("late_payment", 1990)]
+    assert _scalar("SELECT sold FROM team_campaigns WHERE id = :c", c=c["id"]) == 3
+    assert _scalar("SELECT held FROM team_campaigns WHERE id = :c", c=c["id"]) == 0
     assert audit_violations() == []

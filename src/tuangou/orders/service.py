@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, outbox
@@ -36,6 +36,22 @@ class KindHooks:
     # Whether the kind counts its orders in ``campaign_usage`` (the team buy does; a wave
     # keeps its own per-item limits, and its ids are not team campaigns' ids).
     campaign_limit: bool = True
+    # Optional: the same as ``on_paid`` for many orders at once, from their rows (no ORM
+    # objects): confirmations landing in a batch. Without it each order gets ``on_paid``.
+    on_paid_many: Callable[[Session, list[PaidOrder]], None] | None = None
+
+
+@dataclass(frozen=True)
+class PaidOrder:
+    """An order that a payment has just paid, as :func:`record_payments` read it back."""
+
+    id: int
+    kind: str
+    user_id: int
+    campaign_id: int
+    team_id: int | None
+    quantity: int
+    is_opener: bool
 
 
 _kinds: dict[str, KindHooks] = {}
@@ -186,6 +202,64 @@ def record_payment(session: Session, order_id: int, *, payment_id: int, amount: 
         session.refresh(order)
         _kinds[order.kind].on_paid(session, order)
         return True
+    _late_payment(session, order_id, payment_id=payment_id, amount=amount)
+    return False
+
+
+def _pay_statement() -> Any:
+    orders = table(Order)
+    c = orders.c
+    return (
+        update(orders)
+        .where(
+            c.id == bindparam("b_order"),
+            c.status == "pending_payment",
+            c.expires_at > bindparam("b_now"),
+        )
+        .values(
+            status="paid",
+            paid_amount=c.paid_amount + bindparam("b_amount"),
+            paid_at=bindparam("b_now"),
+        )
+        .returning(c.id, c.kind, c.user_id, c.campaign_id, c.team_id, c.quantity, c.is_opener)
+    )
+
+
+_PAY = _pay_statement()  # built once: the hot path of every confirmation
+
+
+def record_payments(session: Session, paid: list[tuple[int, int, int]]) -> dict[int, bool]:
+    """:func:`record_payment` for many ``(order_id, payment_id, amount)`` at once (a batch of
+    gateway confirmations). Returns, per payment id, whether it paid its order; a payment
+    that found its order closed is refunded as a late payment, as one by one."""
+    now = clock.now()
+    outcome: dict[int, bool] = {}
+    fresh: list[PaidOrder] = []
+    late: list[tuple[int, int, int]] = []
+    for order_id, payment_id, amount in paid:
+        row = session.execute(_PAY, {"b_order": order_id, "b_amount": amount, "b_now": now}).first()
+        if row is None:
+            late.append((order_id, payment_id, amount))
+            continue
+        outcome[payment_id] = True
+        fresh.append(PaidOrder(*row))
+    by_kind: dict[str, list[PaidOrder]] = {}
+    for order in fresh:
+        by_kind.setdefault(order.kind, []).append(order)
+    for kind, kind_orders in by_kind.items():
+        hooks = _kinds[kind]
+        if hooks.on_paid_many is not None:
+            hooks.on_paid_many(session, kind_orders)
+            continue
+        for loaded in get_many(session, [o.id for o in kind_orders]):
+            hooks.on_paid(session, loaded)
+    for order_id, payment_id, amount in late:
+        outcome[payment_id] = False
+        _late_payment(session, order_id, payment_id=payment_id, amount=amount)
+    return outcome
+
+
+def _late_payment(session: Session, order_id: int, *, payment_id: int, amount: int) -> None:
     session.execute(
         update(Order).where(Order.id == order_id).values(paid_amount=Order.paid_amount + amount)
     )
@@ -200,7 +274,6 @@ def record_payment(session: Session, order_id: int, *, payment_id: int, amount: 
         payment_id=payment_id,
         note="payment arrived after the order was closed",
     )
-    return False
 
 
 def release_unpaid(session: Session, order: Order, *, reason: str) -> bool:

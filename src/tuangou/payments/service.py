@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, ids, outbox, secret
 from tuangou.core.config import get_settings
-from tuangou.core.db import is_sqlite, read, run_in_transaction
+from tuangou.core.db import is_sqlite, read, run_in_transaction, table
 from tuangou.ledger import service as ledger
 from tuangou.orders import service as orders
 from tuangou.payments import errors
@@ -152,55 +152,128 @@ def sandbox_charge(session: Session, ref: str) -> SandboxCharge | None:
 
 
 def deliver_sandbox_callbacks(limit: int = 200) -> int:
-    """The sandbox gateway sends its due callbacks; each lands in its own transaction."""
+    """The sandbox gateway sends its due callbacks, landing them in batches.
+
+    A batch is one write transaction that takes one callback off each due charge and
+    confirms the successful payments set-wise (:func:`confirm_succeeded`). If anything in
+    it fails, it is rolled back and its callbacks land one by one, each in a savepoint, so
+    one bad callback does not hold up the others.
+    """
     if get_settings().gateway != "sandbox":
         return 0
 
-    def due(session: Session) -> list[tuple[str, int]]:
+    def due(session: Session) -> list[str]:
         query = (
-            select(SandboxCharge.ref, SandboxCharge.callbacks_due)
+            select(SandboxCharge.ref)
             .where(SandboxCharge.callbacks_due > 0, SandboxCharge.callback_at <= clock.now())
             .order_by(SandboxCharge.callback_at)
             .limit(limit)
         )
-        return [(r, n) for r, n in session.execute(query)]
+        return list(session.scalars(query))
 
-    def deliver(session: Session, ref: str) -> bool:
-        charge = session.get(SandboxCharge, ref)
-        if charge is None or charge.callbacks_due <= 0:
-            return False
-        taken = session.execute(
-            update(SandboxCharge)
-            .where(SandboxCharge.ref == ref, SandboxCharge.callbacks_due == charge.callbacks_due)
-            .values(callbacks_due=SandboxCharge.callbacks_due - 1)
-        ).rowcount  # type: ignore[attr-defined]
-        if not taken:
-            return False
-        apply_outcome(session, ref, charge.status)
-        return True
-
-    def deliver_batch(session: Session, refs: list[str]) -> int:
-        done = 0
-        for ref in refs:
-            try:
-                with session.begin_nested():  # one bad callback does not undo the others
-                    done += deliver(session, ref)
-            except Exception:
-                log.exception("sandbox callback for %s failed; it will be retried", ref)
-        return done
-
-    # Callbacks land in batches: one write transaction (a savepoint each) for many, so
-    # that confirmations keep up with payments under load.
-    refs = [ref for ref, _ in read(due)]
+    refs = read(due)
     delivered = 0
     for start in range(0, len(refs), CALLBACK_BATCH):
         batch = refs[start : start + CALLBACK_BATCH]
 
         def land(session: Session, batch: list[str] = batch) -> int:
-            return deliver_batch(session, batch)
+            return _land_batch(session, batch)
 
-        delivered += run_in_transaction(land)
+        def one_by_one(session: Session, batch: list[str] = batch) -> int:
+            return _land_one_by_one(session, batch)
+
+        try:
+            delivered += run_in_transaction(land)
+        except Exception:
+            log.exception("a batch of sandbox callbacks failed; landing them one by one")
+            delivered += run_in_transaction(one_by_one)
     return delivered
+
+
+def _take_callbacks(session: Session, refs: list[str]) -> list[tuple[str, str]]:
+    """Take one due callback off each charge; returns (ref, status) of those taken."""
+    if not is_sqlite():
+        # Claim the rows in one order, skipping those another worker is landing now.
+        refs = list(
+            session.scalars(
+                select(SandboxCharge.ref)
+                .where(SandboxCharge.ref.in_(refs), SandboxCharge.callbacks_due > 0)
+                .order_by(SandboxCharge.ref)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not refs:
+            return []
+    rows = session.execute(_TAKE_CALLBACK, {"refs": refs, "now": clock.now()})
+    return [(ref, status) for ref, status in rows]
+
+
+_charges = table(SandboxCharge)
+_TAKE_CALLBACK = (
+    update(_charges)
+    .where(
+        _charges.c.ref.in_(bindparam("refs", expanding=True)),
+        _charges.c.callbacks_due > 0,
+        _charges.c.callback_at <= bindparam("now"),
+    )
+    .values(callbacks_due=_charges.c.callbacks_due - 1)
+    .returning(_charges.c.ref, _charges.c.status)
+)
+
+
+def _land_batch(session: Session, refs: list[str]) -> int:
+    taken = _take_callbacks(session, refs)
+    succeeded = [ref for ref, status in taken if status == "succeeded"]
+    if succeeded:
+        confirm_succeeded(session, succeeded)
+    for ref, status in taken:
+        if status != "succeeded":
+            apply_outcome(session, ref, status)
+    return len(taken)
+
+
+def _land_one_by_one(session: Session, refs: list[str]) -> int:
+    done = 0
+    for ref in refs:
+        try:
+            with session.begin_nested():
+                for ref_taken, status in _take_callbacks(session, [ref]):
+                    apply_outcome(session, ref_taken, status)
+                    done += 1
+        except Exception:
+            log.exception("sandbox callback for %s failed; it will be retried", ref)
+    return done
+
+
+_payments = table(Payment)
+_SUCCEED = (
+    update(_payments)
+    .where(
+        _payments.c.gateway_ref.in_(bindparam("refs", expanding=True)),
+        _payments.c.status != "succeeded",
+    )
+    .values(status="succeeded", updated_at=bindparam("now"))
+    .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount, _payments.c.gateway_ref)
+)
+
+
+def confirm_succeeded(session: Session, refs: list[str]) -> dict[str, str]:
+    """:func:`apply_outcome` with ``succeeded`` for many references at once: each payment
+    moves to ``succeeded`` once, its money is journaled once, and its order is paid (or, if
+    the order was closed meanwhile, the money refunded as a late payment). Returns, per
+    reference, ``paid``, ``late`` or ``duplicate``."""
+    if not is_sqlite():
+        refs = sorted(refs)  # lock the payments' rows in one order
+    moved = [tuple(row) for row in session.execute(_SUCCEED, {"refs": refs, "now": clock.now()})]
+    for payment_id, order_id, amount, _ in moved:
+        ledger.record_payment(session, payment_id=payment_id, order_id=order_id, amount=amount)
+    paid = orders.record_payments(
+        session, [(order_id, payment_id, amount) for payment_id, order_id, amount, _ in moved]
+    )
+    result = dict.fromkeys(refs, "duplicate")
+    for payment_id, _, _, ref in moved:
+        result[ref] = "paid" if paid[payment_id] else "late"
+    return result
 
 
 def reconcile_stale(limit: int = 100) -> int:

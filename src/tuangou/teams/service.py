@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -424,6 +424,89 @@ def on_order_paid(session: Session, order: Order) -> None:
         settle_team(session, team.id)
 
 
+def on_orders_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
+    """:func:`on_order_paid` for a batch of confirmations: one stock update per campaign,
+    one seat update for all, one counter update per team; then each team that moved is
+    opened, formed or settled exactly as one by one."""
+    now = clock.now()
+    per_campaign: dict[int, int] = {}
+    per_team: dict[int, int] = {}
+    for order in paid:
+        assert order.team_id is not None
+        per_campaign[order.campaign_id] = per_campaign.get(order.campaign_id, 0) + order.quantity
+        per_team[order.team_id] = per_team.get(order.team_id, 0) + 1
+    for campaign_id in sorted(per_campaign):  # one fixed order of the hot rows
+        session.execute(
+            _STOCK_SOLD, {"b_campaign": campaign_id, "b_quantity": per_campaign[campaign_id]}
+        )
+    session.execute(_SEATS_PAID, {"b_orders": [o.id for o in paid], "b_now": now})
+    windows: dict[int, int] = {}
+    for team_id in sorted(per_team):
+        row = session.execute(_COUNT_PAID, {"b_team": team_id, "b_k": per_team[team_id]}).one()
+        status, paid_count, min_size, max_size, campaign_id = row
+        if status == "pending":
+            if campaign_id not in windows:
+                windows[campaign_id] = get_campaign(session, campaign_id).window_hours
+            opened = session.execute(
+                update(table(Team))
+                .where(Team.id == team_id, Team.status == "pending")
+                .values(
+                    status="open",
+                    opened_at=now,
+                    deadline=now + timedelta(hours=windows[campaign_id]),
+                )
+            ).rowcount  # type: ignore[attr-defined]
+            if opened:
+                status = "open"
+        if status == "open" and paid_count >= min_size:
+            _form(session, team_id, now)
+        if paid_count >= max_size:
+            settle_team(session, team_id)
+
+
+def _form(session: Session, team_id: int, now: datetime) -> None:
+    formed = session.execute(
+        update(table(Team))
+        .where(Team.id == team_id, Team.status == "open")
+        .values(status="formed", formed_at=now)
+        .returning(Team.campaign_id, Team.paid_count)
+    ).first()
+    if formed is None:
+        return
+    campaign_id, paid_count = formed
+    outbox.emit(
+        session,
+        "team.formed",
+        {
+            "user_ids": [s.user_id for s in _members(session, team_id)],
+            "team_id": team_id,
+            "campaign_id": campaign_id,
+            "paid_count": paid_count,
+        },
+    )
+
+
+_STOCK_SOLD = (
+    update(table(TeamCampaign))
+    .where(TeamCampaign.id == bindparam("b_campaign"))
+    .values(
+        held=TeamCampaign.held - bindparam("b_quantity"),
+        sold=TeamCampaign.sold + bindparam("b_quantity"),
+    )
+)
+_SEATS_PAID = (
+    update(table(TeamSeat))
+    .where(TeamSeat.order_id.in_(bindparam("b_orders", expanding=True)), TeamSeat.status == "held")
+    .values(status="paid", paid_at=bindparam("b_now"))
+)
+_COUNT_PAID = (
+    update(table(Team))
+    .where(Team.id == bindparam("b_team"))
+    .values(paid_count=Team.paid_count + bindparam("b_k"))
+    .returning(Team.status, Team.paid_count, Team.min_size, Team.max_size, Team.campaign_id)
+)
+
+
 def on_order_released(session: Session, order: Order) -> None:
     """An unpaid order was released: give back its stock and its seat."""
     assert order.team_id is not None
@@ -447,7 +530,12 @@ def on_order_released(session: Session, order: Order) -> None:
         _close(session, team, reason="opener_unpaid")
 
 
-orders.register_kind("team", orders.KindHooks(on_paid=on_order_paid, on_released=on_order_released))
+orders.register_kind(
+    "team",
+    orders.KindHooks(
+        on_paid=on_order_paid, on_released=on_order_released, on_paid_many=on_orders_paid
+    ),
+)
 
 
 def _close(session: Session, team: Team, *, reason: str) -> None:
@@ -775,3 +863,60 @@ def teams_of_campaign(
 
 def seat_of(session: Session, order_id: int) -> TeamSeat | None:
     return session.scalar(select(TeamSeat).where(TeamSeat.order_id == order_id))
+
+
+# ---------------------------------------------------------------- reads for the member pages
+
+
+def seat_in_team(session: Session, team_id: int, user_id: int) -> TeamSeat | None:
+    """The member's seat in the team: the live one (held or paid) if any, else their latest
+    (left or released), else None."""
+    seats = list(
+        session.scalars(
+            select(TeamSeat)
+            .where(TeamSeat.team_id == team_id, TeamSeat.user_id == user_id)
+            .order_by(TeamSeat.id.desc())
+        )
+    )
+    live = [s for s in seats if s.status in ("held", "paid")]
+    return (live or seats or [None])[0]
+
+
+def live_teams_of_member(session: Session, user_id: int, *, limit: int = 20) -> list[Team]:
+    """Teams still under way (waiting for payment, open or formed) in which the member has a
+    live seat, newest first."""
+    return list(
+        session.scalars(
+            select(Team)
+            .join(TeamSeat, TeamSeat.team_id == Team.id)
+            .where(
+                TeamSeat.user_id == user_id,
+                TeamSeat.status.in_(("held", "paid")),
+                Team.status.in_(("pending", "open", "formed")),
+            )
+            .order_by(Team.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def joinable_counts(session: Session, campaign_ids: list[int]) -> dict[int, int]:
+    """How many teams of each campaign one can join now (open or formed, before the deadline,
+    with a seat left)."""
+    from sqlalchemy import func  # (kept here: this block only appends to the module)
+
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        select(Team.campaign_id, func.count())
+        .where(
+            Team.campaign_id.in_(campaign_ids),
+            Team.status.in_(tuple(rules.JOINABLE)),
+            Team.deadline > clock.now(),
+            Team.seats_taken < Team.max_size,
+        )
+        .group_by(Team.campaign_id)
+    )
+    counts = dict.fromkeys(campaign_ids, 0)
+    counts.update({campaign_id: int(n) for campaign_id, n in rows})
+    return counts
