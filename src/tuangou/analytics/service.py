@@ -279,3 +279,48 @@ def refunds_by_reason(session: Session, since: datetime) -> list[ReasonTotal]:
     ).all()
     totals = [ReasonTotal(str(reason), int(n), int(amount or 0)) for reason, n, amount in rows]
     return sorted(totals, key=lambda t: (-t.amount, t.reason))
+
+
+# ---------------------------------------------------------------- the operator's order desk
+
+
+def find_orders(
+    session: Session,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[int]:
+    """Ids of orders, newest first, by status and kind (team, wave)."""
+    o = orders.order_table().c
+    query = select(o.id).order_by(o.id.desc()).limit(limit).offset(offset)
+    if status:
+        query = query.where(o.status == status)
+    if kind:
+        query = query.where(o.kind == kind)
+    return [int(i) for i in session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg of a ledger transfer about an order."""
+
+    transfer_id: str
+    kind: str
+    created_at: datetime
+    account: str
+    amount: int
+
+
+def ledger_of_order(session: Session, order_id: int) -> list[Leg]:
+    """The journal's legs about one order, in the order they were written."""
+    t = _table("ledger_transfers").c
+    e = _table("ledger_entries").c
+    rows = session.execute(
+        select(t.id, t.kind, t.created_at, e.account, e.amount)
+        .join_from(_table("ledger_entries"), _table("ledger_transfers"), t.id == e.transfer_id)
+        .where(e.order_id == order_id)
+        .order_by(e.id)
+    ).all()
+    return [Leg(str(a), str(b), c, str(d), int(amount)) for a, b, c, d, amount in rows]
