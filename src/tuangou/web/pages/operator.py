@@ -118,6 +118,11 @@ def _ctx(request: Request, **values: Any) -> dict[str, Any]:
     }
 
 
+def _refused(exc: DomainError) -> int:
+    """A form's refusal: 409 for a conflict with the current state, else 400."""
+    return 409 if exc.status == 409 else 400
+
+
 def _done(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
@@ -273,7 +278,7 @@ def approve_application(
     except DomainError as exc:
         state = FormState.of(form)
         state.refuse(request, exc)
-        return _applications_page(request, form=state, failed=application_id, status=exc.status)
+        return _applications_page(request, form=state, failed=application_id, status=_refused(exc))
     return _done("/ops/applications")
 
 
@@ -564,7 +569,7 @@ def create_campaign(request: Request, form: Form, who: PageOperator) -> Response
         run_in_transaction(lambda s: teams.create_campaign(s, data))
     except DomainError as exc:
         state.refuse(request, exc, "sku_id")
-        return _campaigns_page(request, state, status=exc.status if exc.status < 500 else 400)
+        return _campaigns_page(request, state, status=_refused(exc))
     return _done("/ops/campaigns")
 
 
@@ -690,7 +695,7 @@ def refund(order_id: int, request: Request, form: Form, who: PageOperator) -> Re
     except DomainError as exc:
         state.refuse(request, exc, "amount")
         state.values["key"] = ""  # a corrected form is a new decision
-        return _order_page(request, order_id, state, status=exc.status)
+        return _order_page(request, order_id, state, status=_refused(exc))
     if outcome.status_code >= 400:  # the same submit, refused the first time
         title = str(outcome.body.get("title", "")) if isinstance(outcome.body, dict) else ""
         state.add(request, "_form", title or "The request is not valid")
