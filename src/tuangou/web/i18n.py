@@ -71,22 +71,29 @@ def lazy(message: str) -> str:
 # ---------------------------------------------------------------- checking the catalogs
 
 PYTHON_KEYWORDS = {"_": None, "gettext": (2,), "lazy": None, "add": (3,), "translate": (2,)}
+TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def extract() -> list[tuple[str, int, str]]:
     """Every message the pages can show: (file, line, message id), from templates and code."""
     from babel.messages.extract import extract_from_dir
 
-    here = Path(__file__).parent
+    here = str(Path(__file__).parent)
     found: list[tuple[str, int, str]] = []
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(here),
-        method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
-        options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
-        keywords=PYTHON_KEYWORDS,
-    ):
-        ids = message if isinstance(message, tuple) else (message,)
-        found.extend((filename, lineno, m) for m in ids if m)
+    passes = (
+        ("templates/**.html", "jinja2", TEMPLATE_KEYWORDS),
+        ("templates/**.svg", "jinja2", TEMPLATE_KEYWORDS),
+        ("**.py", "python", PYTHON_KEYWORDS),
+    )
+    for pattern, method, keywords in passes:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            here,
+            method_map=[(pattern, method)],
+            options_map={pattern: {"extensions": "jinja2.ext.i18n"}} if method == "jinja2" else {},
+            keywords=keywords,
+        ):
+            ids = message if isinstance(message, tuple) else (message,)
+            found.extend((filename, lineno, m) for m in ids if m)
     return found
 
 
