@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -732,3 +732,54 @@ def require_operator_or_supplier(role: str, supplier_id: int | None) -> int | No
     if role == "supplier" and supplier_id is not None:
         return supplier_id
     raise Forbidden("this is for the wave's supplier and operators")
+
+
+# ---------------------------------------------------------------- the leader's counter (reads)
+
+
+@dataclass(frozen=True)
+class ArrivalDue:
+    """Goods the supplier sent to one of a leader's pickup points, not yet received there."""
+
+    wave_id: int
+    wave_title: str
+    delivery_date: date
+    pickup_point_id: int
+    pickup_point: str
+    shipped_at: datetime
+    orders: int  # orders waiting for these goods
+
+
+def arrivals_to_confirm(session: Session, *, user_id: int) -> list[ArrivalDue]:
+    """The shipments on their way to the caller's pickup points, for 确认收货 (oldest first)."""
+    leader = communities.get_leader_by_user(session, user_id)
+    points = {p.id: p for p in communities.pickup_points_of(session, leader.id)}
+    if not points:
+        return []
+    found = session.scalars(
+        select(Shipment)
+        .where(
+            Shipment.pickup_point_id.in_(list(points)),
+            Shipment.shipped_at.is_not(None),
+            Shipment.received_at.is_(None),
+            Shipment.refunded_at.is_(None),
+        )
+        .order_by(Shipment.shipped_at, Shipment.id)
+    )
+    due: list[ArrivalDue] = []
+    for shipment in found:
+        assert shipment.shipped_at is not None
+        wave = pools.get_wave(session, shipment.wave_id)
+        waiting = _orders_at(session, wave.id, shipment.pickup_point_id, rules.IN_TRANSIT)
+        due.append(
+            ArrivalDue(
+                wave_id=wave.id,
+                wave_title=wave.title,
+                delivery_date=wave.delivery_date,
+                pickup_point_id=shipment.pickup_point_id,
+                pickup_point=points[shipment.pickup_point_id].name,
+                shipped_at=shipment.shipped_at,
+                orders=len(waiting),
+            )
+        )
+    return due

@@ -974,3 +974,61 @@ def pickup_shipments(session: Session, leader_id: int, *, since: datetime) -> li
         )
         for wave_id, point_id, day, arrived, first, undelivered in rows
     ]
+
+
+# ---------------------------------------------------------------- the leader console (reads)
+
+
+@dataclass(frozen=True)
+class SkuChoice:
+    """A SKU a leader may put in a wave of their own, with its supplier."""
+
+    sku_id: int
+    title: str
+    supplier: str
+    price: int  # the SKU's single price, fen
+    available: int  # stock not yet allocated to a campaign or wave
+
+
+def sku_choices(session: Session) -> list[SkuChoice]:
+    """Every SKU of every supplier, grouped by supplier, for the leader's publish form."""
+    found: list[SkuChoice] = []
+    for supplier in catalog.list_suppliers(session):
+        for product in catalog.list_products(session, supplier_id=supplier.id):
+            for sku in catalog.skus_of(session, product.id):
+                found.append(
+                    SkuChoice(
+                        sku_id=sku.id,
+                        title=f"{product.title} {sku.name}".strip(),
+                        supplier=supplier.name,
+                        price=sku.price,
+                        available=sku.stock - sku.allocated,
+                    )
+                )
+    return found
+
+
+@dataclass(frozen=True)
+class OrderLabel:
+    """Where an order comes from, as its leader knows it: the wave and the 跟团号."""
+
+    order_id: int
+    wave_id: int
+    wave_title: str
+    listing_id: int
+    seq: int | None
+
+
+def order_labels(session: Session, order_ids: list[int]) -> dict[int, OrderLabel]:
+    """The wave and chain number of each wave order (commission lines trace to them)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(WaveOrderInfo, Wave.title)
+        .join(Wave, Wave.id == WaveOrderInfo.wave_id)
+        .where(WaveOrderInfo.order_id.in_(set(order_ids)))
+    ).all()
+    return {
+        info.order_id: OrderLabel(info.order_id, info.wave_id, title, info.listing_id, info.seq)
+        for info, title in rows
+    }

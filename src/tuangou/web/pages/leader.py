@@ -1,7 +1,807 @@
-"""The leader pages."""
+"""The leader console (团长工作台), phone first: today, the pickup counter, communities, waves,
+commission and credit. Every page is for an approved leader only; anyone else gets a page
+that says so, with the way to apply.
+
+Pages are thin: they call the same service functions as the API (``communities``, ``pools``,
+``fulfilment``), which make the ownership checks; forms that create something carry a one-time
+key run through :func:`tuangou.core.idempotency.run`, so a double submit does it once.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-router = APIRouter()
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from tuangou.accounts.service import Principal
+from tuangou.communities import credit, credit_rules
+from tuangou.communities import service as communities
+from tuangou.communities.models import Leader
+from tuangou.core import clock, idempotency
+from tuangou.core.config import get_settings
+from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.errors import DomainError, InvalidInput
+from tuangou.fulfilment import errors as fulfilment_errors
+from tuangou.fulfilment import service as fulfilment
+from tuangou.pools import commission, export
+from tuangou.pools import errors as pool_errors
+from tuangou.pools import service as pools
+from tuangou.web import errors, session
+from tuangou.web.forms import FormState
+from tuangou.web.session import Form
+from tuangou.web.templating import fmt_money, language, render, translate
+
+router = APIRouter(prefix="/leader")
+
+ITEM_ROWS = 3  # item rows on the publish form (empty rows are ignored)
+FLASH = "leader_flash"
+PICKUP_RESULT = "leader_pickup_result"
+
+
+# ---------------------------------------------------------------- who may use the console
+
+
+@dataclass(frozen=True)
+class Me:
+    who: Principal
+    leader: Leader
+
+
+def _me(request: Request) -> Me | Response:
+    """The logged-in leader, or the page telling a non-leader how to become one."""
+    who = session.require(request)
+    with unit_of_work(readonly=True) as db:
+        leader = communities.find_leader_by_user(db, who.user_id)
+    if leader is None:
+        return render(request, "leader/not_leader.html", status_code=403)
+    return Me(who, leader)
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    flash = request.session.pop(FLASH, None)
+    if flash and "flash" not in context:
+        context = {**context, "flash": flash[1], "flash_kind": flash[0]}
+    return render(request, template, context, status_code=status)
+
+
+def _flash(request: Request, message: str, kind: str = "ok") -> None:
+    request.session[FLASH] = [kind, message]
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _once() -> str:
+    """A one-time key rendered into a form: a double submit of it does its work once."""
+    return secrets.token_urlsafe(16)
+
+
+def _run_once(
+    request: Request, me: Me, state: FormState, work: Any, *, body: dict[str, Any]
+) -> idempotency.Outcome:
+    key = state.text("once") or None
+    return idempotency.run(
+        scope=f"user:{me.who.user_id}",
+        key=key,
+        request_hash=idempotency.fingerprint("POST", request.url.path, body),
+        work=work,
+        instance=request.url.path,
+    )
+
+
+def _replayed_refusal(request: Request, state: FormState, outcome: idempotency.Outcome) -> bool:
+    """A double submit whose first run was refused: show that refusal above the form."""
+    if outcome.status_code < 400:
+        return False
+    title = str(outcome.body.get("title") or "")
+    state.errors.setdefault("_form", translate(request, title) if title else "")
+    return True
+
+
+# ---------------------------------------------------------------- today
+
+
+@router.get("")
+def today(request: Request) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    now = clock.now()
+    with unit_of_work(readonly=True) as db:
+        open_waves: list[dict[str, Any]] = []
+        recent: list[dict[str, Any]] = []
+        names: dict[int, str] = {}
+        for listing, wave in pools.listings_of_leader(db, me.leader.id):
+            if listing.community_id not in names:
+                names[listing.community_id] = communities.get_community(
+                    db, listing.community_id
+                ).name
+            entry: dict[str, Any] = {
+                "listing": listing,
+                "wave": wave,
+                "community": names[listing.community_id],
+            }
+            if wave.status == "open" and wave.cutoff_at > now:
+                entry["items"] = [pools.progress(i) for i in pools.items_of(db, wave.id)]
+                open_waves.append(entry)
+            elif len(recent) < 10:
+                recent.append(entry)
+        open_waves.sort(key=lambda e: e["wave"].cutoff_at)
+        arrivals = fulfilment.arrivals_to_confirm(db, user_id=me.who.user_id)
+        counters = [
+            fulfilment.pickup_list(db, user_id=me.who.user_id, pickup_point_id=p.id)
+            for p in communities.pickup_points_of(db, me.leader.id, active_only=True)
+        ]
+    return _page(
+        request,
+        "leader/today.html",
+        {
+            "leader": me.leader,
+            "open_waves": open_waves,
+            "recent": recent,
+            "arrivals": arrivals,
+            "counters": counters,
+            "once": _once(),
+        },
+    )
+
+
+@router.post("/arrivals")
+def confirm_arrival(request: Request, form: Form) -> Response:
+    """确认收货: the goods of a wave arrived at the leader's pickup point."""
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    state = FormState.of(form)
+    wave_id = state.integer(request, "wave_id", low=1)
+    point_id = state.integer(request, "pickup_point_id", low=1)
+    if wave_id is None or point_id is None:
+        raise InvalidInput()
+    try:
+        received = run_in_transaction(
+            lambda db: fulfilment.receive(
+                db, user_id=me.who.user_id, wave_id=wave_id, pickup_point_id=point_id
+            )
+        )
+        _flash(
+            request,
+            translate(
+                request,
+                "Received. %(n)s members were sent their pickup code.",
+                n=len(received.pickups),
+            ),
+        )
+    except fulfilment_errors.AlreadyReceived:  # a double tap: it is done already
+        _flash(request, translate(request, "These goods were already received."))
+    return _redirect(f"/leader/pickup?point={point_id}")
+
+
+# ---------------------------------------------------------------- the pickup counter
+
+
+def _points(db: Session, me: Me) -> list[Any]:
+    return communities.pickup_points_of(db, me.leader.id, active_only=True) or (
+        communities.pickup_points_of(db, me.leader.id)
+    )
+
+
+@router.get("/pickup")
+def pickup_counter(request: Request, point: int | None = None) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    with unit_of_work(readonly=True) as db:
+        points = _points(db, me)
+        if point is not None:
+            chosen = communities.require_own_pickup_point(db, me.leader.id, point)
+        elif points:
+            chosen = points[0]
+        else:
+            raise InvalidInput()
+        today_list = fulfilment.pickup_list(db, user_id=me.who.user_id, pickup_point_id=chosen.id)
+        result = request.session.pop(PICKUP_RESULT, None)
+        choices = []
+        if result and result.get("choices"):
+            choices = [pools.get_wave(db, wid) for wid in result["choices"]]
+        titles = {
+            wid: pools.get_wave(db, wid).title
+            for wid in {r["wave_id"] for r in today_list["uncollected"] + today_list["collected"]}
+        }
+    return _page(
+        request,
+        "leader/pickup.html",
+        {
+            "points": points,
+            "point": chosen,
+            "pickups": today_list,
+            "titles": titles,
+            "result": result,
+            "choices": choices,
+            "form": FormState(),
+            "once": _once(),
+        },
+    )
+
+
+def _items_text(items: list[dict[str, Any]]) -> str:
+    return "、".join(f"{i['title']}×{i['quantity']}" for i in items)
+
+
+def pickup_result(request: Request, code: str, status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """What the counter shows for a verification's outcome (a success or a problem)."""
+    if status < 400:
+        items = _items_text(list(body.get("items") or []))
+        seq = body.get("seq")
+        return {
+            "ok": True,
+            "code": code,
+            "text": f"✓ {body.get('name', '')} · {items}",
+            "detail": translate(request, "Chain No. %(seq)s", seq=seq) if seq else "",
+        }
+    kind = body.get("code")
+    detail = ""
+    choices: list[int] = []
+    if kind == "pickup_code_used":
+        text = translate(request, "Already picked up (%(time)s)", time=body.get("picked_up_local"))
+        if body.get("name"):
+            detail = str(body["name"])
+    elif kind == "wrong_pickup_point":
+        text = translate(request, "Not an order of this pickup point")
+        other = body.get("pickup_point") or {}
+        if other.get("name"):
+            detail = translate(request, "Collected at: %(point)s", point=other["name"])
+    elif kind == "pickup_code_unknown":
+        text = translate(request, "No order has this pickup code")
+    elif kind == "pickup_code_refunded":
+        text = translate(request, "This order was refunded: hand nothing over")
+    elif kind == "pickup_code_ambiguous":
+        text = translate(request, "This code waits in two waves here: choose the wave")
+        choices = [int(w) for w in body.get("wave_ids") or []]
+    else:
+        text = translate(request, str(body.get("title") or "Request refused"))
+    return {"ok": False, "code": code, "text": text, "detail": detail, "choices": choices}
+
+
+@router.post("/pickup")
+def verify_code(request: Request, form: Form) -> Response:
+    """核销: verify a code exactly as the API does; the result is shown once, after a redirect."""
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    state = FormState.of(form)
+    point_id = state.integer(request, "pickup_point_id", low=1)
+    if point_id is None:
+        raise InvalidInput()
+    code = state.text("code")[:20]
+    wave_id = state.integer(request, "wave_id", low=1) if state.text("wave_id") else None
+    if not code:
+        request.session[PICKUP_RESULT] = {
+            "ok": False,
+            "code": "",
+            "text": translate(request, "Type or scan the pickup code"),
+            "detail": "",
+        }
+        return _redirect(f"/leader/pickup?point={point_id}")
+
+    def work(db: Session) -> dict[str, Any]:
+        v = fulfilment.verify(
+            db, user_id=me.who.user_id, pickup_point_id=point_id, code=code, wave_id=wave_id
+        )
+        return {
+            "result": "valid",
+            "name": v.name,
+            "items": [{"title": i["title"], "quantity": i["quantity"]} for i in v.items],
+            "seq": v.seq,
+            "order_id": v.order.id,
+            "wave_id": v.pickup.wave_id,
+        }
+
+    body = {"pickup_point_id": point_id, "code": code, "wave_id": wave_id}
+    try:
+        outcome = _run_once(request, me, state, work, body=body)
+        status, answer = outcome.status_code, dict(outcome.body)
+    except (
+        fulfilment_errors.PickupCodeUnknown,
+        fulfilment_errors.PickupCodeUsed,
+        fulfilment_errors.WrongPickupPoint,
+        fulfilment_errors.PickupCodeRefunded,
+        fulfilment_errors.PickupCodeAmbiguous,
+    ) as refusal:
+        status, answer = refusal.status, refusal.to_problem()
+    request.session[PICKUP_RESULT] = pickup_result(request, code, status, answer)
+    return _redirect(f"/leader/pickup?point={point_id}")
+
+
+# ---------------------------------------------------------------- communities
+
+
+@router.get("/communities")
+def my_communities(request: Request) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    with unit_of_work(readonly=True) as db:
+        profile = communities.leader_profile(db, me.who.user_id)
+    return _page(request, "leader/communities.html", {"profile": profile})
+
+
+@router.get("/communities/{community_id}")
+def community_page(request: Request, community_id: int) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    with unit_of_work(readonly=True) as db:
+        rows = communities.members(db, me.who.user_id, community_id)  # leader or admin only
+        community = communities.get_community(db, community_id)
+        waves = pools.listings_of_community(db, community_id)[:20]
+    invite = str(request.base_url).rstrip("/") + f"/c/{community.invite_code}"
+    return _page(
+        request,
+        "leader/community.html",
+        {
+            "community": community,
+            "members": rows,
+            "admins": [(m, p) for m, p in rows if m.role == "admin"],
+            "invite": invite,
+            "waves": waves,
+            "is_leader": community.leader_id == me.leader.id,
+        },
+    )
+
+
+@router.post("/communities/{community_id}/admins")
+def set_admin(request: Request, community_id: int, form: Form) -> Response:
+    """Name a member an admin, or take the role back (the community's leader only)."""
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    state = FormState.of(form)
+    member_id = state.integer(request, "user_id", low=1)
+    if member_id is None:
+        raise InvalidInput()
+    admin = state.get("admin") == "1"
+    run_in_transaction(
+        lambda db: communities.set_admin(db, me.who.user_id, community_id, member_id, admin=admin)
+    )
+    _flash(request, translate(request, "Saved."))
+    return _redirect(f"/leader/communities/{community_id}")
+
+
+# ---------------------------------------------------------------- publishing a wave
+
+
+def _choices(db: Session, me: Me) -> dict[str, Any]:
+    led = communities.communities_led_by(db, me.leader.id)
+    points = communities.pickup_points_of(db, me.leader.id, active_only=True)
+    return {
+        "communities": led,
+        "points": points,
+        "community_options": [(c.id, c.name) for c in led],
+        "point_options": [(p.id, p.name) for p in points],
+        "sku_options": [
+            (s.sku_id, f"{s.title} · {fmt_money(s.price)} · {s.supplier}")
+            for s in pools.sku_choices(db)
+        ],
+    }
+
+
+def _publish_defaults() -> dict[str, Any]:
+    tz = ZoneInfo(get_settings().timezone)
+    local_now = clock.as_utc(clock.now()).astimezone(tz)
+    cutoff = local_now.replace(hour=23, minute=0, second=0, microsecond=0)
+    if cutoff <= local_now + timedelta(minutes=30):
+        cutoff += timedelta(days=1)
+    values: dict[str, Any] = {
+        "cutoff_at": cutoff.strftime("%Y-%m-%dT%H:%M"),
+        "delivery_date": (cutoff.date() + timedelta(days=1)).isoformat(),
+    }
+    for i in range(ITEM_ROWS):
+        values[f"items[{i}].per_member_limit"] = "5"
+        values[f"items[{i}].stock"] = "100"
+    return values
+
+
+def _publish_page(request: Request, me: Me, state: FormState, status: int = 200) -> Response:
+    with unit_of_work(readonly=True) as db:
+        choices = _choices(db, me)
+    context = {"form": state, "rows": range(ITEM_ROWS), "once": _once(), **choices}
+    return _page(request, "leader/publish.html", context, status=status)
+
+
+@router.get("/waves/new")
+def publish_form(request: Request) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    return _publish_page(request, me, FormState.of(None, **_publish_defaults()))
+
+
+_YUAN = re.compile(r"^\d+(\.\d{1,2})?$")
+_ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(.+)$")
+PUBLISH_FIELDS = {"title", "cutoff_at", "delivery_date", "community_id", "pickup_point_id"}
+ITEM_FIELDS = ("sku_id", "title", "price", "moq", "stock", "per_member_limit", "tiers")
+
+
+def _yuan_to_fen(text: str) -> int | None:
+    text = text.strip().lstrip("¥")
+    if not _YUAN.match(text):
+        return None
+    whole, _, frac = text.partition(".")
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+def parse_tiers(text: str) -> list[tuple[int, int]] | None:
+    """``30:23.90, 60:21.90`` (from a total of 30, ¥23.90 each); None if it cannot be read."""
+    tiers: list[tuple[int, int]] = []
+    for part in re.split(r"[,，;；\s]+", text.strip()):
+        if not part:
+            continue
+        qty, sep, price = part.replace("：", ":").partition(":")
+        fen = _yuan_to_fen(price) if sep else None
+        if not qty.isdigit() or fen is None:
+            return None
+        tiers.append((int(qty), fen))
+    return tiers
+
+
+def _local_datetime(text: str) -> datetime | None:
+    """A ``datetime-local`` value in the deployment's time zone, as a stored (naive UTC) time."""
+    try:
+        local = datetime.strptime(text.strip()[:16], "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return None
+    aware = local.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return clock.as_utc(aware).replace(tzinfo=None)
+
+
+def _read_wave(request: Request, state: FormState) -> tuple[pools.WaveInput | None, list[int]]:
+    """The wave typed on the form (None with field errors), and the form row of each item."""
+    state.required(request, "title")
+    cutoff = _local_datetime(state.text("cutoff_at"))
+    if cutoff is None:
+        state.add(request, "cutoff_at", "Choose a date and time")
+    try:
+        delivery: date | None = date.fromisoformat(state.text("delivery_date"))
+    except ValueError:
+        delivery = None
+        state.add(request, "delivery_date", "Choose a date")
+    items: list[pools.ItemInput] = []
+    rows: list[int] = []
+    for i in range(ITEM_ROWS):
+        name = f"items[{i}]."
+        if not any(state.text(name + f) for f in ("sku_id", "price", "moq", "tiers", "title")):
+            continue
+        sku = None
+        if state.text(name + "sku_id"):
+            sku = state.integer(request, name + "sku_id", low=1)
+        else:
+            state.add(request, name + "sku_id", "Choose a product")
+        price = state.fen(request, name + "price")
+        moq = state.integer(request, name + "moq", low=1)
+        stock = state.integer(request, name + "stock", low=1)
+        limit = state.integer(request, name + "per_member_limit", low=1)
+        tiers = parse_tiers(state.text(name + "tiers"))
+        if tiers is None:
+            state.add(request, name + "tiers", "Write tiers as quantity:price, like 30:23.90")
+        if None in (sku, price, moq, stock, limit, tiers):
+            continue
+        assert sku and price and moq and stock and limit and tiers is not None
+        items.append(
+            pools.ItemInput(
+                sku_id=sku,
+                price=price,
+                moq=moq,
+                stock=stock,
+                per_member_limit=limit,
+                tiers=tiers,
+                title=state.text(name + "title"),
+            )
+        )
+        rows.append(i)
+    if not items and state.ok:
+        state.add(request, "items", "Add at least one product")
+    if not state.ok or cutoff is None or delivery is None:
+        return None, rows
+    wave = pools.WaveInput(
+        title=state.text("title"),
+        description=state.text("description"),
+        cutoff_at=cutoff,
+        delivery_date=delivery,
+        items=items,
+    )
+    return wave, rows
+
+
+def _refuse_field(request: Request, state: FormState, exc: DomainError, rows: list[int]) -> None:
+    """A service's refusal next to its field; an item's index is mapped to its form row."""
+    field = str(exc.extra.get("field") or "_form")
+    found = _ITEM_FIELD.match(field)
+    if found and int(found.group(1)) < len(rows):
+        field = f"items[{rows[int(found.group(1))]}].{found.group(2)}"
+        if found.group(2) not in ITEM_FIELDS:
+            field = "items"
+    elif field not in PUBLISH_FIELDS and field != "items":
+        field = "_form"
+    state.errors.setdefault(field, errors.message(request, exc))
+
+
+@router.post("/waves/new")
+def publish(request: Request, form: Form) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    state = FormState.of(form)
+    community_id = state.integer(request, "community_id", low=1)
+    point_id = state.integer(request, "pickup_point_id", low=1)
+    wave, rows = _read_wave(request, state)
+    if wave is None or community_id is None or point_id is None:
+        return _publish_page(request, me, state, status=400)
+    data = wave
+
+    def work(db: Session) -> dict[str, Any]:
+        _, listing = pools.publish_wave(
+            db,
+            user_id=me.who.user_id,
+            community_id=community_id,
+            pickup_point_id=point_id,
+            data=data,
+        )
+        return {"listing_id": listing.id}
+
+    body = {k: v for k, v in state.values.items() if k != "once"}
+    try:
+        outcome = _run_once(request, me, state, work, body=body)
+    except DomainError as exc:
+        _refuse_field(request, state, exc, rows)
+        return _publish_page(request, me, state, status=exc.status if exc.status < 500 else 400)
+    if _replayed_refusal(request, state, outcome):
+        return _publish_page(request, me, state, status=outcome.status_code)
+    _flash(request, translate(request, "Published. Share the wave in your community."))
+    return _redirect(f"/leader/waves/{outcome.body['listing_id']}")
+
+
+# ---------------------------------------------------------------- the catalogue (帮卖)
+
+
+def _catalogue_page(
+    request: Request, me: Me, refusals: dict[int, str] | None = None, status: int = 200
+) -> Response:
+    with unit_of_work(readonly=True) as db:
+        waves = [
+            {"wave": w, "items": [pools.progress(i) for i in pools.items_of(db, w.id)]}
+            for w in pools.catalogue(db)
+        ]
+        mine = {
+            (listing.wave_id, listing.community_id)
+            for listing, _ in pools.listings_of_leader(db, me.leader.id)
+        }
+        led = communities.communities_led_by(db, me.leader.id)
+        points = communities.pickup_points_of(db, me.leader.id, active_only=True)
+    context = {
+        "waves": waves,
+        "adopted": mine,
+        "communities": led,
+        "points": points,
+        "refusals": refusals or {},
+    }
+    return _page(request, "leader/catalogue.html", context, status=status)
+
+
+@router.get("/catalogue")
+def catalogue(request: Request) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    return _catalogue_page(request, me)
+
+
+@router.post("/catalogue/{wave_id}/adopt")
+def adopt(request: Request, wave_id: int, form: Form) -> Response:
+    """帮卖: resell a supplier's wave in one of the leader's communities (once per community:
+    the service refuses a second adoption, so a double submit changes nothing)."""
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    state = FormState.of(form)
+    community_id = state.integer(request, "community_id", low=1)
+    point_id = state.integer(request, "pickup_point_id", low=1)
+    if community_id is None or point_id is None:
+        return _catalogue_page(
+            request, me, {wave_id: translate(request, "Choose a community")}, status=400
+        )
+    try:
+        listing = run_in_transaction(
+            lambda db: pools.adopt_wave(
+                db,
+                user_id=me.who.user_id,
+                wave_id=wave_id,
+                community_id=community_id,
+                pickup_point_id=point_id,
+            )
+        )
+    except pool_errors.AlreadyAdopted as exc:
+        return _catalogue_page(request, me, {wave_id: errors.message(request, exc)}, status=409)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _catalogue_page(request, me, {wave_id: errors.message(request, exc)}, exc.status)
+    _flash(request, translate(request, "Adopted. Share the wave in your community."))
+    return _redirect(f"/leader/waves/{listing.id}")
+
+
+# ---------------------------------------------------------------- one wave in one community
+
+
+@router.get("/waves/{listing_id}")
+def wave_page(request: Request, listing_id: int) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    with unit_of_work(readonly=True) as db:
+        # The export's read is the leader's own orders of the listing: its check refuses
+        # anyone but the listing's leader before anything is shown.
+        rows = export.listing_order_rows(db, user_id=me.who.user_id, listing_id=listing_id)
+        listing = pools.get_listing(db, listing_id)
+        wave = pools.get_wave(db, listing.wave_id)
+        community = communities.get_community(db, listing.community_id)
+        point = communities.get_pickup_point(db, listing.pickup_point_id)
+        items = [pools.progress(i) for i in pools.items_of(db, wave.id)]
+    lang = "en" if language(request) == "en" else "zh"
+    return _page(
+        request,
+        "leader/wave.html",
+        {
+            "listing": listing,
+            "wave": wave,
+            "community": community,
+            "point": point,
+            "items": items,
+            "rows": rows,
+            "is_open": wave.status == "open" and wave.cutoff_at > clock.now(),
+            "status_label": lambda s: export.status_label(s, lang),
+            "items_text": lambda r: export.items_text(r.items, lang),
+            "last4": export.phone_last4,
+            "lang": lang,
+        },
+    )
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",  # personal data: never kept by a proxy
+        },
+    )
+
+
+@router.get("/waves/{listing_id}/orders.csv")
+def wave_orders_csv(request: Request, listing_id: int, lang: str = "zh") -> Response:
+    """The same CSV as the API's export, for the logged-in leader of the listing."""
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    with unit_of_work(readonly=True) as db:
+        rows = export.listing_order_rows(db, user_id=me.who.user_id, listing_id=listing_id)
+    body = export.orders_csv(rows, export.zone(), export.lang_of(lang))
+    return _download(body, export.CSV_MEDIA, f"listing-{listing_id}-orders.csv")
+
+
+@router.get("/waves/{listing_id}/orders.xlsx")
+def wave_orders_xlsx(request: Request, listing_id: int, lang: str = "zh") -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    with unit_of_work(readonly=True) as db:
+        rows = export.listing_order_rows(db, user_id=me.who.user_id, listing_id=listing_id)
+    body = export.orders_xlsx(rows, export.zone(), export.lang_of(lang))
+    return _download(body, export.XLSX_MEDIA, f"listing-{listing_id}-orders.xlsx")
+
+
+# ---------------------------------------------------------------- money
+
+
+def _money_page(request: Request, me: Me, state: FormState, status: int = 200) -> Response:
+    with unit_of_work() as db:  # the wallet row is created on first sight
+        wallet = commission.wallet(db, me.leader.id)
+        history = commission.history(db, me.leader.id)
+        labels = pools.order_labels(db, [c.order_id for c in history])
+        withdrawals = commission.withdrawals(db, leader_id=me.leader.id)
+    return _page(
+        request,
+        "leader/money.html",
+        {
+            "wallet": wallet,
+            "history": history,
+            "labels": labels,
+            "withdrawals": list(reversed(withdrawals)),
+            "form": state,
+            "once": _once(),
+        },
+        status=status,
+    )
+
+
+@router.get("/money")
+def money(request: Request) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    return _money_page(request, me, FormState())
+
+
+@router.post("/money/withdraw")
+def withdraw(request: Request, form: Form) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    state = FormState.of(form)
+    amount = state.fen(request, "amount")
+    if amount is not None and amount <= 0:
+        state.add(request, "amount", "Enter an amount above zero")
+    note = state.text("account_note")
+    if len(note) > 200:
+        state.add(request, "account_note", "At most 200 characters")
+    if not state.ok or amount is None:
+        return _money_page(request, me, state, status=400)
+    leader_id = me.leader.id
+    fen = amount
+
+    def work(db: Session) -> dict[str, Any]:
+        row = commission.request_withdrawal(db, leader_id=leader_id, amount=fen, account_note=note)
+        return {"withdrawal_id": row.id}
+
+    try:
+        outcome = _run_once(request, me, state, work, body={"amount": fen, "note": note})
+    except DomainError as exc:
+        state.refuse(request, exc, "amount")
+        return _money_page(request, me, state, status=exc.status)
+    if _replayed_refusal(request, state, outcome):
+        return _money_page(request, me, state, status=outcome.status_code)
+    _flash(request, translate(request, "Withdrawal requested. An operator will review it."))
+    return _redirect("/leader/money")
+
+
+# ---------------------------------------------------------------- credit
+
+
+@router.get("/credit")
+def credit_page(request: Request) -> Response:
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    with unit_of_work(readonly=True) as db:
+        score = credit.leader_credit(db, me.leader.id)
+    en = language(request) == "en"
+    parts = [
+        {
+            "name": p.name,
+            "label": credit_rules.LABELS[p.name][1 if en else 0],
+            "weight": p.weight,
+            "points": p.points,
+            "observed": None if p.observed is None else float(p.observed),
+            "sample": p.sample,
+            "percent": round(100 * p.points / p.weight) if p.weight else 0,
+        }
+        for p in score.parts
+    ]
+    return _page(
+        request,
+        "leader/credit.html",
+        {
+            "score": score,
+            "parts": parts,
+            "leader": me.leader,
+            "window_days": credit_rules.WINDOW_DAYS,
+        },
+    )
