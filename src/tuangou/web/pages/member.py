@@ -1,7 +1,584 @@
-"""The member pages."""
+"""The member pages: a wave (接龙) to order in, my orders with their timeline and pickup code,
+after-sales with photos, the inbox, my communities and joining one, and 我的.
+
+Each handler parses the form, calls the domain's service (as its ``router.py`` does) inside
+one transaction, and renders; refusals come back next to the field they concern. Forms that
+create an order, a payment or an after-sale case carry a one-time key (``idem``) and run
+through :func:`tuangou.core.idempotency.run`, so a double submit creates nothing twice.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from tuangou.accounts import service as accounts
+from tuangou.accounts.service import Principal
+from tuangou.aftersales import rules as aftersale_rules
+from tuangou.aftersales import service as aftersales
+from tuangou.communities import service as communities
+from tuangou.core import idempotency
+from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.errors import DomainError, InvalidInput
+from tuangou.notifications import service as notifications
+from tuangou.orders import service as orders
+from tuangou.payments import service as payments
+from tuangou.pools import errors as pool_errors
+from tuangou.pools import service as pools
+from tuangou.web import errors as page_errors
+from tuangou.web import session, views
+from tuangou.web.forms import FormState
+from tuangou.web.session import Form, PageUser
+from tuangou.web.templating import language, render
 
 router = APIRouter()
+
+
+def _key() -> str:
+    """A one-time key rendered into a form: the same submit twice is one change."""
+    return secrets.token_urlsafe(16)
+
+
+def _run_once(
+    request: Request, who: Principal, form_key: str, body: Any, work: Any
+) -> dict[str, Any]:
+    """Run ``work`` once per form key (a refusal is replayed as the same refusal)."""
+    outcome = idempotency.run(
+        scope=f"user:{who.user_id}",
+        key=form_key or None,
+        request_hash=idempotency.fingerprint(request.method, request.url.path, body),
+        work=work,
+        instance=request.url.path,
+    )
+    if outcome.status_code >= 400:  # a replayed refusal
+        raise _replayed(outcome.body)
+    return dict(outcome.body)
+
+
+def _replayed(problem: dict[str, Any]) -> DomainError:
+    """A refusal stored under a form key, raised again with the stored words."""
+    kind = type(
+        "ReplayedRefusal",
+        (DomainError,),
+        {
+            "code": str(problem.get("code", "error")),
+            "status": int(problem.get("status", 409)),
+            "title": str(problem.get("title", "")),
+        },
+    )
+    extra = {"field": problem["field"]} if problem.get("field") else {}
+    return kind(str(problem.get("detail") or problem.get("title") or ""), **extra)
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ---------------------------------------------------------------- the wave (接龙)
+
+
+def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
+    who = session.current(request)
+    with unit_of_work(readonly=True) as db:
+        page = views.wave_page(db, listing_id, who.user_id if who else None)
+    return {"page": page, "key": _key()}
+
+
+def _item_for(page: views.WavePage, exc: DomainError) -> str:
+    """Which item a refusal names (the service says it in its detail), else the form."""
+    if isinstance(exc, pool_errors.AboveLimit | pool_errors.SoldOut):
+        for item in sorted(page.items, key=lambda i: -len(i.title)):
+            if item.title and item.title in exc.detail:
+                return f"qty_{item.id}"
+    if isinstance(exc, pool_errors.BelowLimit):
+        return "_items"
+    if isinstance(exc, InvalidInput) and exc.extra.get("field") == "remark":
+        return "remark"
+    return "_form"
+
+
+@router.get("/w/{listing_id}")
+def wave(request: Request, listing_id: int) -> Response:
+    context = _wave_context(request, listing_id)
+    context["form"] = FormState()
+    return render(request, "member/wave.html", context)
+
+
+@router.post("/w/{listing_id}")
+def place_order(request: Request, listing_id: int, form: Form) -> Response:
+    who = session.require(request)
+    state = FormState.of(form)
+    context = _wave_context(request, listing_id)
+    page: views.WavePage = context["page"]
+    quantities: dict[int, int] = {}
+    for item in page.items:
+        name = f"qty_{item.id}"
+        if state.text(name) in ("", "0"):
+            continue
+        value = state.integer(request, name, low=0, high=9999)
+        if value:
+            quantities[item.id] = value
+    if state.ok and not quantities:
+        state.add(request, "_items", "Choose at least one item with +")
+    if len(state.text("remark")) > 200:
+        state.add(request, "remark", "At most 200 characters")
+    if state.ok:
+        remark = state.text("remark")
+        body = {"items": {str(k): v for k, v in sorted(quantities.items())}, "remark": remark}
+
+        def work(db: Session) -> dict[str, Any]:
+            placed = pools.place_order(
+                db,
+                user_id=who.user_id,
+                listing_id=listing_id,
+                quantities=quantities,
+                remark=remark,
+            )
+            return {"order_id": placed.order.id, "payment_id": placed.started.payment.id}
+
+        try:
+            done = _run_once(request, who, state.get("idem"), body, work)
+            return _redirect(f"/pay/{done['payment_id']}")
+        except DomainError as exc:
+            state.refuse(request, exc, _item_for(page, exc))
+            if (
+                isinstance(exc, pool_errors.NotCommunityMember)
+                or exc.code == "not_community_member"
+            ):
+                context["not_member"] = True
+            context = {**context, **_wave_context(request, listing_id)}
+    context["form"] = state
+    status = 403 if context.get("not_member") else 409 if "_form" in state.errors else 400
+    return render(request, "member/wave.html", context, status_code=status)
+
+
+# ---------------------------------------------------------------- orders
+
+
+@router.get("/orders")
+def my_orders(request: Request, who: PageUser) -> Response:
+    with unit_of_work(readonly=True) as db:
+        cards = views.order_cards(db, who.user_id)
+    return render(request, "member/orders.html", {"cards": cards})
+
+
+def _order_context(request: Request, order_id: int, who: Principal) -> dict[str, Any]:
+    with unit_of_work(readonly=True) as db:
+        page = views.order_page(db, order_id, who.user_id)
+    return {
+        "page": page,
+        "key": _key(),
+        "done": request.query_params.get("done", ""),
+        "reasons": views.REFUND_REASONS,
+        "case_kinds": views.CASE_KINDS,
+        "case_status": views.CASE_STATUS,
+    }
+
+
+@router.get("/orders/{order_id}")
+def order_detail(request: Request, order_id: int, who: PageUser) -> Response:
+    context = _order_context(request, order_id, who)
+    context["rate_form"] = FormState(values={"stars": "5"})
+    return render(request, "member/order.html", context)
+
+
+def _order_action_failed(
+    request: Request, order_id: int, who: Principal, exc: DomainError, status: int = 409
+) -> Response:
+    context = _order_context(request, order_id, who)
+    context["action_error"] = page_errors.message(request, exc)
+    context["rate_form"] = FormState(values={"stars": "5"})
+    return render(request, "member/order.html", context, status_code=status)
+
+
+@router.post("/orders/{order_id}/pay")
+def pay_order(request: Request, order_id: int, form: Form) -> Response:
+    """A new payment attempt for an unpaid order (after a decline, say); then the pay page."""
+    who = session.require(request)
+    with unit_of_work(readonly=True) as db:
+        views.order_page(db, order_id, who.user_id)  # the owner's order, or "no such order"
+
+    def work(db: Session) -> dict[str, Any]:
+        started = payments.start_for_user(db, user_id=who.user_id, order_id=order_id)
+        return {"payment_id": started.payment.id}
+
+    try:
+        done = _run_once(request, who, str(form.get("idem") or ""), None, work)
+    except DomainError as exc:
+        return _order_action_failed(request, order_id, who, exc)
+    return _redirect(f"/pay/{done['payment_id']}")
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel_order(request: Request, order_id: int, form: Form) -> Response:
+    who = session.require(request)
+    try:
+        with unit_of_work() as db:
+            views.order_page(db, order_id, who.user_id)
+            orders.cancel(db, user_id=who.user_id, order_id=order_id)
+    except orders.errors.OrderNotFound:
+        raise
+    except DomainError as exc:
+        return _order_action_failed(request, order_id, who, exc)
+    return _redirect(f"/orders/{order_id}?done=cancelled")
+
+
+@router.post("/orders/{order_id}/confirm")
+def confirm_receipt(request: Request, order_id: int, form: Form) -> Response:
+    who = session.require(request)
+    try:
+        with unit_of_work() as db:
+            views.order_page(db, order_id, who.user_id)
+            orders.confirm_receipt(db, user_id=who.user_id, order_id=order_id)
+    except orders.errors.OrderNotFound:
+        raise
+    except DomainError as exc:
+        return _order_action_failed(request, order_id, who, exc)
+    return _redirect(f"/orders/{order_id}?done=received")
+
+
+@router.post("/orders/{order_id}/rate")
+def rate_pickup(request: Request, order_id: int, form: Form) -> Response:
+    who = session.require(request)
+    state = FormState.of(form)
+    stars = state.integer(request, "stars", low=1, high=5)
+    if len(state.text("comment")) > aftersale_rules.COMMENT_MAX:
+        state.add(request, "comment", "At most 300 characters")
+    if state.ok and stars is not None:
+        try:
+            with unit_of_work() as db:
+                views.order_page(db, order_id, who.user_id)
+                aftersales.rate_pickup(
+                    db,
+                    user_id=who.user_id,
+                    order_id=order_id,
+                    stars=stars,
+                    comment=state.text("comment"),
+                )
+            return _redirect(f"/orders/{order_id}?done=rated")
+        except orders.errors.OrderNotFound:
+            raise
+        except DomainError as exc:
+            state.refuse(request, exc, "stars")
+    context = _order_context(request, order_id, who)
+    context["rate_form"] = state
+    return render(request, "member/order.html", context, status_code=400)
+
+
+# ---------------------------------------------------------------- after-sales
+
+
+def _aftersale_context(request: Request, order_id: int, who: Principal) -> dict[str, Any]:
+    context = _order_context(request, order_id, who)
+    context["kinds"] = views.CASE_KINDS
+    context["max_photos"] = aftersale_rules.MAX_PHOTOS
+    return context
+
+
+@router.get("/orders/{order_id}/aftersale")
+def aftersale_page(request: Request, order_id: int, who: PageUser) -> Response:
+    context = _aftersale_context(request, order_id, who)
+    context["form"] = FormState(values={"kind": "missing"})
+    return render(request, "member/aftersale.html", context)
+
+
+async def _photos(form: Any) -> list[tuple[str, bytes]]:
+    found = []
+    for item in form.getlist("photos"):
+        if isinstance(item, UploadFile) and item.filename:
+            data = await item.read(aftersale_rules.MAX_PHOTO_BYTES + 1)
+            found.append((item.content_type or "", data))
+    return found
+
+
+@router.post("/orders/{order_id}/aftersale")
+async def report_aftersale(request: Request, order_id: int, form: Form) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    photos = await _photos(form)
+    return await run_in_threadpool(_report, request, order_id, form, photos)
+
+
+def _report(
+    request: Request, order_id: int, form: Any, photos: list[tuple[str, bytes]]
+) -> Response:
+    who = session.require(request)
+    context = _aftersale_context(request, order_id, who)
+    page: views.OrderPage = context["page"]
+    state = FormState.of(form)
+    state.required(request, "description")
+    if state.get("kind") not in aftersale_rules.KINDS:
+        state.add(request, "kind", "Choose what went wrong")
+    lines: dict[int | None, int] = {}
+    for n, line in enumerate(page.lines):
+        name = f"line_{n}"
+        if state.text(name) in ("", "0"):
+            continue
+        value = state.integer(request, name, low=0, high=line.quantity)
+        if value:
+            lines[line.item_id] = value
+    if state.ok and not lines:
+        state.add(request, "_lines", "Say how many units of which item")
+    if not aftersale_rules.MIN_PHOTOS <= len(photos) <= aftersale_rules.MAX_PHOTOS:
+        state.add(request, "photos", "Attach 1 to 6 photos")
+    for _, data in photos:
+        if len(data) > aftersale_rules.MAX_PHOTO_BYTES:
+            state.add(request, "photos", "A photo may be at most 5 MB")
+    if state.ok:
+        kind, description = state.get("kind"), state.text("description")
+        body = {
+            "kind": kind,
+            "description": description,
+            "lines": {str(k): v for k, v in lines.items()},
+            "photos": [hashlib.sha256(data).hexdigest() for _, data in photos],
+        }
+
+        def work(db: Session) -> dict[str, Any]:
+            ids = [
+                aftersales.upload_photo(
+                    db, user_id=who.user_id, content_type=content_type, data=data
+                ).id
+                for content_type, data in photos
+            ]
+            case = aftersales.report(
+                db,
+                user_id=who.user_id,
+                order_id=order_id,
+                kind=kind,
+                description=description,
+                lines=lines,
+                photo_ids=ids,
+            )
+            return {"case_id": case.id}
+
+        try:
+            _run_once(request, who, state.get("idem"), body, work)
+            return _redirect(f"/orders/{order_id}/aftersale?done=reported")
+        except orders.errors.OrderNotFound:
+            raise
+        except DomainError as exc:
+            field = str(exc.extra.get("field") or "")
+            target = {
+                "lines": "_lines",
+                "photo": "photos",
+                "photo_ids": "photos",
+                "content_type": "photos",
+                "description": "description",
+                "kind": "kind",
+            }.get(field, "_form")
+            state.refuse(request, exc, target)
+            if target != "_form" and target not in state.errors:
+                state.errors[target] = page_errors.message(request, exc)
+    context["form"] = state
+    return render(request, "member/aftersale.html", context, status_code=400)
+
+
+@router.get("/orders/{order_id}/aftersale/{case_id}/photos/{n}")
+def aftersale_photo(
+    request: Request, order_id: int, case_id: int, n: int, who: PageUser
+) -> Response:
+    """A photo of the member's own case (the API's is for bearer tokens)."""
+    viewer = aftersales.Viewer(user_id=who.user_id, role=who.role)
+    with unit_of_work(readonly=True) as db:
+        case = aftersales.get_case(db, case_id)
+        if case.order_id != order_id:
+            raise aftersales.errors.CaseNotFound()
+        data, content_type = aftersales.photo(db, viewer, case_id, n)
+    return Response(
+        content=data,
+        media_type=content_type,
+        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# ---------------------------------------------------------------- inbox
+
+
+@router.get("/inbox")
+def inbox(request: Request, who: PageUser) -> Response:
+    lang = language(request)
+    with unit_of_work(readonly=True) as db:
+        rows = notifications.inbox(db, who.user_id, limit=100)
+        unread = notifications.unread_count(db, who.user_id)
+    items = []
+    for n in rows:
+        title, body = notifications.render(n.kind, n.data, lang)
+        order_id = n.data.get("order_id") if isinstance(n.data, dict) else None
+        items.append({"n": n, "title": title, "body": body, "order_id": order_id})
+    return render(request, "member/inbox.html", {"items": items, "unread": unread})
+
+
+@router.post("/inbox/read")
+def read_all(request: Request, form: Form) -> Response:
+    who = session.require(request)
+    with unit_of_work() as db:
+        notifications.mark_read(db, who.user_id)
+    return _redirect("/inbox")
+
+
+@router.post("/inbox/{notification_id}/read")
+def read_one(request: Request, notification_id: int, form: Form) -> Response:
+    who = session.require(request)
+    with unit_of_work() as db:
+        notifications.mark_read(db, who.user_id, notification_id)
+    target = session.safe_next(str(form.get("next") or ""), "/inbox")
+    return _redirect(target)
+
+
+# ---------------------------------------------------------------- communities
+
+
+@router.get("/communities")
+def my_communities(request: Request, who: PageUser) -> Response:
+    with unit_of_work(readonly=True) as db:
+        rows = []
+        for community, role, count in communities.my_communities(db, who.user_id):
+            leader = communities.get_leader(db, community.leader_id)
+            rows.append(
+                {
+                    "community": community,
+                    "role": role,
+                    "members": count,
+                    "leader": communities.people(db, [leader.user_id])[leader.user_id],
+                    "points": communities.pickup_points_of(db, leader.id, active_only=True),
+                    "waves": pools.listings_of_community(db, community.id, open_only=True),
+                }
+            )
+    return render(request, "member/communities.html", {"rows": rows})
+
+
+def _join_context(request: Request, code: str) -> dict[str, Any]:
+    who = session.current(request)
+    with unit_of_work(readonly=True) as db:
+        invite = communities.invite_page(db, code)
+        leader = communities.get_leader(db, invite.community.leader_id)
+        points = communities.pickup_points_of(db, leader.id, active_only=True)
+        member = who is not None and communities.is_member(db, invite.community.id, who.user_id)
+    return {"invite": invite, "points": points, "member": member, "code": code}
+
+
+@router.get("/join/{code}")
+def join_page(request: Request, code: str) -> Response:
+    return render(request, "member/join.html", _join_context(request, code))
+
+
+@router.post("/join/{code}")
+def join(request: Request, code: str, form: Form) -> Response:
+    who = session.require(request)
+    run_in_transaction(lambda db: communities.join_by_invite(db, code, who.user_id))
+    return _redirect("/communities")
+
+
+# ---------------------------------------------------------------- 我的
+
+
+def _me_context(request: Request, who: Principal) -> dict[str, Any]:
+    with unit_of_work(readonly=True) as db:
+        user = accounts.get_user(db, who.user_id)
+        leader = communities.find_leader_by_user(db, who.user_id)
+        applications = communities.applications_of(db, who.user_id)
+        unread = notifications.unread_count(db, who.user_id)
+    return {
+        "me": user,
+        "leader": leader,
+        "application": applications[0] if applications else None,
+        "unread": unread,
+        "done": request.query_params.get("done", ""),
+    }
+
+
+def _profile_form(user: Any) -> FormState:
+    address = user.address or {}
+    return FormState(
+        values={
+            "nickname": user.nickname,
+            "address_name": address.get("name", ""),
+            "address_phone": address.get("phone", ""),
+            "address_line": address.get("line", ""),
+        }
+    )
+
+
+@router.get("/me")
+def me(request: Request, who: PageUser) -> Response:
+    context = _me_context(request, who)
+    context["form"] = _profile_form(context["me"])
+    return render(request, "member/me.html", context)
+
+
+@router.post("/me")
+def update_me(request: Request, form: Form) -> Response:
+    who = session.require(request)
+    state = FormState.of(form)
+    state.required(request, "nickname")
+    parts = [state.text(n) for n in ("address_name", "address_phone", "address_line")]
+    address = None
+    if any(parts):
+        address = {"name": parts[0], "phone": parts[1], "line": parts[2]}
+    if state.ok:
+        try:
+            run_in_transaction(
+                lambda db: accounts.update_profile(
+                    db, who.user_id, nickname=state.text("nickname"), address=address
+                )
+            )
+            return _redirect("/me?done=saved")
+        except DomainError as exc:
+            field = {"address": "address_line", "address.phone": "address_phone"}.get(
+                str(exc.extra.get("field") or ""), str(exc.extra.get("field") or "nickname")
+            )
+            state.refuse(request, exc, field)
+            if field not in state.errors:
+                state.errors[field] = page_errors.message(request, exc)
+    context = _me_context(request, who)
+    context["form"] = state
+    return render(request, "member/me.html", context, status_code=400)
+
+
+@router.get("/me/apply")
+def apply_page(request: Request, who: PageUser) -> Response:
+    context = _me_context(request, who)
+    context["form"] = FormState(values={"opening_hours": "08:00-21:00"})
+    return render(request, "member/apply.html", context)
+
+
+def _coordinate(request: Request, state: FormState, name: str) -> float | None:
+    raw = state.text(name)
+    try:
+        return float(raw)
+    except ValueError:
+        state.add(request, name, "Enter a number, like 30.27")
+        return None
+
+
+@router.post("/me/apply")
+def apply(request: Request, form: Form) -> Response:
+    who = session.require(request)
+    state = FormState.of(form)
+    state.required(request, "name", "address", "latitude", "longitude")
+    lat = _coordinate(request, state, "latitude") if state.text("latitude") else None
+    lon = _coordinate(request, state, "longitude") if state.text("longitude") else None
+    if state.ok and lat is not None and lon is not None:
+        point = communities.PickupPointInput(
+            name=state.text("name"),
+            address=state.text("address"),
+            latitude=lat,
+            longitude=lon,
+            opening_hours=state.text("opening_hours"),
+        )
+        try:
+            run_in_transaction(
+                lambda db: communities.apply(db, who.user_id, point, note=state.text("note"))
+            )
+            return _redirect("/me?done=applied")
+        except DomainError as exc:
+            state.refuse(request, exc, "_form")
+    context = _me_context(request, who)
+    context["form"] = state
+    return render(request, "member/apply.html", context, status_code=400)
