@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -16,7 +16,9 @@ from tuangou.core import idempotency
 from tuangou.core.errors import Forbidden, Unauthenticated
 
 
-def principal(request: Request) -> Principal:
+# The checks below are async on purpose: a signature check is quick, and a sync dependency
+# would cost each request a hop to a worker thread and back.
+async def principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -24,8 +26,8 @@ def principal(request: Request) -> Principal:
     return accounts.principal_from_token(token.strip())
 
 
-def role(*allowed: str) -> Callable[..., Principal]:
-    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+def role(*allowed: str) -> Callable[..., Awaitable[Principal]]:
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in allowed:
             raise Forbidden(f"this needs the {' or '.join(allowed)} role")
         return who

@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import MetaData, Table, create_engine, event
+from sqlalchemy import MetaData, Table, create_engine, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from tuangou.core.config import get_settings
 
@@ -51,6 +52,45 @@ _factory: sessionmaker[Session] | None = None
 def table(model: type[Base]) -> Table:
     """A model's Core table: a plain UPDATE on it skips the ORM's bookkeeping (hot rows)."""
     return cast(Table, model.__table__)
+
+
+_inserts: dict[Table, ReturningInsert[Any]] = {}
+
+B = TypeVar("B", bound=Base)
+
+
+def insert_loaded(session: Session, obj: B) -> B:
+    """INSERT a new object with one plain statement and attach it to the session as if it had
+    just been loaded: what ``session.add(obj); session.flush()`` does, without the unit of
+    work's bookkeeping (the hot paths: an order and its payment per join).
+
+    Every column the object leaves unset takes its scalar default (or NULL), so that no
+    attribute is left expired: reading one later emits no SQL. (No table here has a server
+    default, which this would not see.)
+    """
+    tbl = table(type(obj))
+    (pk,) = tbl.primary_key.columns
+    values: dict[str, Any] = {}
+    state = obj.__dict__
+    for column in tbl.columns:
+        if column.key in state:
+            value = state[column.key]
+        elif column is pk:
+            continue
+        else:
+            default = column.default
+            value = default.arg if default is not None and default.is_scalar else None  # type: ignore[attr-defined]
+            setattr(obj, column.key, value)
+        if value is not None:  # None is left out: SQL NULL, also for a JSON column
+            values[column.key] = value
+    stmt = _inserts.get(tbl)
+    if stmt is None:
+        stmt = _inserts[tbl] = insert(tbl).returning(pk)
+    new_id = session.execute(stmt, values).scalar_one()
+    setattr(obj, pk.key, new_id)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 def upsert_insert(session: Session) -> Any:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
-from tuangou.core.db import run_in_transaction, unit_of_work, upsert_insert
+from tuangou.core.db import run_in_transaction, table, unit_of_work, upsert_insert
 from tuangou.core.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from tuangou.core.models import IdempotencyRecord
 
@@ -39,6 +39,7 @@ def fingerprint(method: str, path: str, body: Any) -> str:
 
 
 _insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
+_RECORD = insert(table(IdempotencyRecord))  # a plain INSERT: no ORM object is needed
 
 
 def _stored(scope: str, key: str, request_hash: str) -> Outcome | None:
@@ -79,17 +80,17 @@ def run(
         # The key's row goes in with the change, in the same transaction. A retry of a
         # committed request, or a concurrent twin, fails on the unique index here, rolls
         # its own work back, and replays the stored outcome below.
-        session.add(
-            IdempotencyRecord(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                status_code=status_code,
-                response=orjson.dumps(body).decode(),
-                created_at=clock.now(),
-            )
+        session.execute(
+            _RECORD,
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": request_hash,
+                "status_code": status_code,
+                "response": orjson.dumps(body).decode(),
+                "created_at": clock.now(),
+            },
         )
-        session.flush()
         return body
 
     try:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
-from tuangou.core.db import is_sqlite, table, upsert_insert
+from tuangou.core.db import insert_loaded, is_sqlite, table, upsert_insert
 from tuangou.core.errors import InvalidInput
 from tuangou.ledger import service as ledger
 from tuangou.orders import errors, rules
@@ -73,16 +73,34 @@ def reserve_quantity(
     """Count ``quantity`` against the member's limit in a campaign, or raise LimitReached."""
     if quantity > limit:
         raise errors.LimitReached(f"at most {limit} per member in this campaign")
-    ins = _insert(session)(table(CampaignUsage)).values(
-        campaign_id=campaign_id, user_id=user_id, quantity=quantity
-    )
-    stmt = ins.on_conflict_do_update(
-        index_elements=["campaign_id", "user_id"],
-        set_={"quantity": CampaignUsage.quantity + quantity},
-        where=CampaignUsage.quantity + quantity <= limit,
-    )
-    if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    stmt = _reserve.get(dialect)
+    if stmt is None:
+        usage = table(CampaignUsage)
+        stmt = _reserve[dialect] = (
+            _insert(session)(usage)
+            .values(
+                campaign_id=bindparam("b_campaign"),
+                user_id=bindparam("b_user"),
+                quantity=bindparam("b_quantity"),
+            )
+            .on_conflict_do_update(
+                index_elements=["campaign_id", "user_id"],
+                set_={"quantity": usage.c.quantity + bindparam("b_quantity")},
+                where=usage.c.quantity + bindparam("b_quantity") <= bindparam("b_limit"),
+            )
+        )
+    params = {
+        "b_campaign": campaign_id,
+        "b_user": user_id,
+        "b_quantity": quantity,
+        "b_limit": limit,
+    }
+    if session.execute(stmt, params).rowcount == 0:  # type: ignore[attr-defined]
         raise errors.LimitReached(f"at most {limit} per member in this campaign")
+
+
+_reserve: dict[str, Any] = {}  # the statement of reserve_quantity, built once per dialect
 
 
 def release_quantity(session: Session, *, campaign_id: int, user_id: int, quantity: int) -> None:
@@ -148,9 +166,7 @@ def create_order(
         created_at=now,
         expires_at=expires,
     )
-    session.add(order)
-    session.flush()
-    return order
+    return insert_loaded(session, order)
 
 
 def get(session: Session, order_id: int, *, lock: bool = False) -> Order:

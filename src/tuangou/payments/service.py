@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock, ids, outbox, secret
 from tuangou.core.config import get_settings
-from tuangou.core.db import is_sqlite, read, run_in_transaction, table
+from tuangou.core.db import insert_loaded, is_sqlite, read, run_in_transaction, table
 from tuangou.ledger import service as ledger
 from tuangou.orders import service as orders
 from tuangou.payments import errors
@@ -52,8 +52,7 @@ def start(session: Session, order: Order) -> Started:
         created_at=now,
         updated_at=now,
     )
-    session.add(payment)
-    session.flush()
+    insert_loaded(session, payment)
     return Started(payment, gateway.pay_url(payment.gateway_ref, payment.amount))
 
 

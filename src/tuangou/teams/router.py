@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tuangou.api.deps import IdemKey, Member, Operator, idempotent
 from tuangou.catalog import service as catalog
@@ -37,8 +38,8 @@ def _team(session: Session, team: Team) -> dict[str, Any]:
 
 
 def _seat_reply(session: Session, seat: teams.Seat) -> dict[str, Any]:
-    # A light team summary: the full view with its chain list is one GET away.
-    session.refresh(seat.team)
+    # A light team summary: the full view with its chain list is one GET away. The service
+    # leaves the team's counters as its own writes left them, so nothing is read again.
     return {
         "team": schemas.team_summary(seat.team),
         "order": order_view(seat.order),
@@ -68,7 +69,7 @@ def campaign(campaign_id: int) -> dict[str, Any]:
 
 
 @router.post("/campaigns/{campaign_id}/teams", status_code=201)
-def open_team(
+async def open_team(
     campaign_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
     """Open a team: creates the opener's order and its payment; the team opens once paid."""
@@ -83,7 +84,10 @@ def open_team(
         )
         return _seat_reply(session, seat)
 
-    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
+    # One hop to a worker thread for the whole request (the checks above ran on the loop).
+    return await run_in_threadpool(
+        idempotent, request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
+    )
 
 
 @router.get("/teams/{team_id}")
@@ -94,7 +98,7 @@ def team(team_id: int) -> dict[str, Any]:
 
 
 @router.post("/teams/{team_id}/join", status_code=201)
-def join_team(
+async def join_team(
     team_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
     """Join a team through its share link: creates the order and its payment."""
@@ -109,7 +113,9 @@ def join_team(
         )
         return _seat_reply(session, seat)
 
-    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
+    return await run_in_threadpool(
+        idempotent, request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
+    )
 
 
 @router.post("/teams/{team_id}/leave")

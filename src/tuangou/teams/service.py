@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.core import clock, outbox
-from tuangou.core.db import is_sqlite, read, run_in_transaction, table
+from tuangou.core.db import insert_loaded, is_sqlite, read, run_in_transaction, table
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.teams import errors, rules
@@ -179,14 +180,37 @@ def _check_quantity(campaign: TeamCampaign, quantity: int) -> None:
         )
 
 
+# The hot statements of a join, built once (a plain Core UPDATE skips the ORM's bookkeeping).
+_TAKE_STOCK = (
+    update(table(TeamCampaign))
+    .where(
+        TeamCampaign.id == bindparam("b_campaign"),
+        TeamCampaign.sold + TeamCampaign.held + bindparam("b_quantity") <= TeamCampaign.stock,
+    )
+    .values(held=TeamCampaign.held + bindparam("b_quantity"))
+)
+_TAKE_SEAT = (
+    update(table(Team))
+    .where(
+        Team.id == bindparam("b_team"),
+        Team.status.in_(tuple(rules.JOINABLE)),
+        Team.seats_taken < Team.max_size,
+        Team.deadline > bindparam("b_now"),
+    )
+    .values(seats_taken=Team.seats_taken + 1)
+    .returning(Team.status, Team.seats_taken, Team.paid_count, Team.deadline)
+)
+_SEAT_COLUMNS = ("status", "seats_taken", "paid_count", "deadline")
+_TEAM_AND_CAMPAIGN = (
+    select(Team, TeamCampaign)
+    .join(TeamCampaign, TeamCampaign.id == Team.campaign_id)
+    .where(Team.id == bindparam("b_team"))
+)
+
+
 def _take_stock(session: Session, campaign: TeamCampaign, quantity: int) -> None:
     taken = session.execute(
-        update(table(TeamCampaign))  # a plain Core UPDATE: the hot row of a campaign
-        .where(
-            TeamCampaign.id == campaign.id,
-            TeamCampaign.sold + TeamCampaign.held + quantity <= TeamCampaign.stock,
-        )
-        .values(held=TeamCampaign.held + quantity)
+        _TAKE_STOCK, {"b_campaign": campaign.id, "b_quantity": quantity}
     ).rowcount  # type: ignore[attr-defined]
     if not taken:
         raise errors.SoldOut()
@@ -267,8 +291,7 @@ def open_team(
         paid_count=0,
         created_at=clock.now(),
     )
-    session.add(team)
-    session.flush()
+    insert_loaded(session, team)
     return _place_order(
         session,
         campaign=campaign,
@@ -301,8 +324,11 @@ def join_team(
     quantity: int = 1,
     address: dict[str, Any] | None = None,
 ) -> Seat:
-    team = get_team(session, team_id)
-    campaign = get_campaign(session, team.campaign_id)
+    # The team and its campaign in one query.
+    row = session.execute(_TEAM_AND_CAMPAIGN, {"b_team": team_id}).first()
+    if row is None:
+        raise errors.TeamNotFound()
+    team, campaign = row
     now = clock.now()
     if team.opener_id == user_id:
         raise errors.OwnTeam()
@@ -323,17 +349,8 @@ def join_team(
         limit=campaign.per_member_limit,
     )
     _take_stock(session, campaign, quantity)
-    seated = session.execute(
-        update(table(Team))
-        .where(
-            Team.id == team_id,
-            Team.status.in_(tuple(rules.JOINABLE)),
-            Team.seats_taken < Team.max_size,
-            Team.deadline > now,
-        )
-        .values(seats_taken=Team.seats_taken + 1)
-    ).rowcount  # type: ignore[attr-defined]
-    if not seated:
+    seated = session.execute(_TAKE_SEAT, {"b_team": team_id, "b_now": now}).first()
+    if seated is None:
         session.refresh(team)
         # Only now (the seat update failed) is it worth asking whether they are already in.
         mine = session.scalar(
@@ -346,6 +363,9 @@ def join_team(
         if mine is not None:
             raise errors.AlreadyInTeam()
         raise _why_not_joinable(team, now)
+    # The team as this transaction left it, without reading it again.
+    for name, value in zip(_SEAT_COLUMNS, seated, strict=True):
+        set_committed_value(team, name, value)
     return _place_order(
         session,
         campaign=campaign,
@@ -879,7 +899,9 @@ def seat_in_team(session: Session, team_id: int, user_id: int) -> TeamSeat | Non
         )
     )
     live = [s for s in seats if s.status in ("held", "paid")]
-    return (live or seats or [None])[0]
+    if live:
+        return live[0]
+    return seats[0] if seats else None
 
 
 def live_teams_of_member(session: Session, user_id: int, *, limit: int = 20) -> list[Team]:
