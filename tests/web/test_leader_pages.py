@@ -219,7 +219,7 @@ def shared_wave_arrived(*, receive: tuple[str, ...] = (LEADER, SUB_LEADER)) -> S
 
 
 @pytest.fixture
-def site(client: TestClient) -> TestClient:
+def web(client: TestClient) -> TestClient:
     """The demo's data on this backend, and a client for its pages."""
     assert demo.load()["loaded"] is True
     return client
@@ -228,12 +228,12 @@ def site(client: TestClient) -> TestClient:
 # ---------------------------------------------------------------- each page for its leader
 
 
-def test_every_page_of_the_console_shows_the_leaders_own_data(site: TestClient) -> None:
+def test_every_page_of_the_console_shows_the_leaders_own_data(web: TestClient) -> None:
     me = leader_ids(LEADER)
     arrived = listing_of(LEADER, demo.WAVE_ARRIVED)
-    log_in(site, LEADER)
+    log_in(web, LEADER)
 
-    today = site.get("/leader")
+    today = web.get("/leader")
     assert today.status_code == 200
     assert 'class="leader"' in today.text and 'class="subnav"' in today.text
     assert 'class="tabbar"' in today.text  # the member's bottom navigation stays
@@ -242,44 +242,44 @@ def test_every_page_of_the_console_shows_the_leaders_own_data(site: TestClient) 
     assert re.search(r"已团 \d+/20", today.text)  # the apples' total against their MOQ
     assert "待提货" in today.text and len(waiting_codes(me["point"])) == 4
 
-    counter = site.get("/leader/pickup")
+    counter = web.get("/leader/pickup")
     assert counter.status_code == 200
     assert 'inputmode="numeric"' in counter.text and "autofocus" in counter.text
     assert counter.text.count("手机尾号") == 4  # the four orders still to collect
 
-    communities = site.get("/leader/communities")
+    communities = web.get("/leader/communities")
     assert demo.LEADERS[0][4] in communities.text and "7 位成员" in communities.text
-    community = site.get(f"/leader/communities/{me['community']}")
+    community = web.get(f"/leader/communities/{me['community']}")
     invite = scalar("SELECT invite_code FROM communities WHERE id = :c", c=me["community"])
     assert f"/c/{invite}" in community.text
     assert '<svg role="img"' in community.text  # the invite's QR code, inline
     assert "138****0002" in community.text and "13800000002" not in community.text
     assert "管理员" in community.text  # 李阿姨 was named admin by the demo
 
-    wave = site.get(f"/leader/waves/{arrived}")
+    wave = web.get(f"/leader/waves/{arrived}")
     assert wave.status_code == 200
     assert "放门卫室, 谢谢" in wave.text  # a member's remark, for the leader
     assert f"/leader/waves/{arrived}/orders.xlsx" in wave.text
 
-    csv = site.get(f"/leader/waves/{arrived}/orders.csv")
+    csv = web.get(f"/leader/waves/{arrived}/orders.csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert csv.content.startswith("\ufeff".encode()) and "跟团号" in csv.content.decode()
     assert csv.content.decode().count("\n") == 5  # a header and the four orders
-    xlsx = site.get(f"/leader/waves/{arrived}/orders.xlsx")
+    xlsx = web.get(f"/leader/waves/{arrived}/orders.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
-    assert "烟台红富士苹果 3斤 3斤装" in site.get("/leader/waves/new").text  # SKUs to choose from
-    money = site.get("/leader/money")
+    assert "烟台红富士苹果 3斤 3斤装" in web.get("/leader/waves/new").text  # SKUs to choose from
+    money = web.get("/leader/money")
     assert money.status_code == 200 and "可提现" in money.text
-    credit = site.get("/leader/credit")
+    credit = web.get("/leader/credit")
     assert credit.status_code == 200
     assert all(part in credit.text for part in ("按时收货", "提货完成率", "售后率", "投诉率"))
     assert "60" in credit.text
 
 
-def test_the_sub_leaders_money_traces_each_commission_to_its_order(site: TestClient) -> None:
-    log_in(site, SUB_LEADER)
-    page = site.get("/leader/money")
+def test_the_sub_leaders_money_traces_each_commission_to_its_order(web: TestClient) -> None:
+    log_in(web, SUB_LEADER)
+    page = web.get("/leader/money")
     assert page.status_code == 200
     orders = rows(
         "SELECT c.order_id, c.amount FROM commissions c JOIN leaders l ON l.id = c.leader_id"
@@ -307,92 +307,92 @@ PAGES = [
 ]
 
 
-def test_the_console_needs_a_login_and_a_leader(site: TestClient) -> None:
+def test_the_console_needs_a_login_and_a_leader(web: TestClient) -> None:
     for path in PAGES:
-        reply = site.get(path, follow_redirects=False)
+        reply = web.get(path, follow_redirects=False)
         assert reply.status_code == 303 and reply.headers["location"].startswith("/login?next=")
-    log_in(site, MEMBER)
+    log_in(web, MEMBER)
     for path in PAGES:
-        reply = site.get(path)
+        reply = web.get(path)
         assert reply.status_code == 403, path
         assert 'href="/me/apply"' in reply.text, path
-    member_form = site.post(
+    member_form = web.post(
         "/leader/money/withdraw",
-        data={"csrf_token": csrf(site), "amount": "1"},
+        data={"csrf_token": csrf(web), "amount": "1"},
         follow_redirects=False,
     )
     assert member_form.status_code == 403 and 'href="/me/apply"' in member_form.text
 
 
-def test_another_leaders_community_and_wave_are_refused(site: TestClient) -> None:
+def test_another_leaders_community_and_wave_are_refused(web: TestClient) -> None:
     first = leader_ids(LEADER)
     arrived = listing_of(LEADER, demo.WAVE_ARRIVED)
-    log_in(site, THIRD_LEADER)
-    assert site.get(f"/leader/communities/{first['community']}").status_code == 403
+    log_in(web, THIRD_LEADER)
+    assert web.get(f"/leader/communities/{first['community']}").status_code == 403
     for path in ("", "/orders.csv", "/orders.xlsx"):
-        reply = site.get(f"/leader/waves/{arrived}{path}")
+        reply = web.get(f"/leader/waves/{arrived}{path}")
         assert reply.status_code == 403, path
         assert "放门卫室" not in reply.text
-    assert site.get(f"/leader/pickup?point={first['point']}").status_code == 403
-    assert site.get("/leader/waves/999999").status_code == 404
+    assert web.get(f"/leader/pickup?point={first['point']}").status_code == 403
+    assert web.get("/leader/waves/999999").status_code == 404
 
 
 # ---------------------------------------------------------------- the pickup counter
 
 
-def test_a_code_is_valid_once_then_shown_as_used(site: TestClient) -> None:
+def test_a_code_is_valid_once_then_shown_as_used(web: TestClient) -> None:
     point = leader_ids(LEADER)["point"]
     code, nickname = waiting_codes(point)[0]
-    log_in(site, LEADER)
-    kind, words = verify(site, code, point)
+    log_in(web, LEADER)
+    kind, words = verify(web, code, point)
     assert kind == "ok"
     masked = nickname[0] + "*" + nickname[-1]
     assert words.startswith(f"✓ {masked} · 砀山酥梨 5斤×1")
     assert scalar("SELECT status FROM pickups WHERE code = :c", c=code) == "picked_up"
-    again, words = verify(site, code, point)
+    again, words = verify(web, code, point)
     assert again == "bad"
     assert re.search(r"已提货 \(\d\d:\d\d\)", words), words
-    counter = site.get(f"/leader/pickup?point={point}").text
+    counter = web.get(f"/leader/pickup?point={point}").text
     assert "pickup-result" not in counter  # the result is shown once, not kept on the page
     assert counter.count("手机尾号") == 3
 
 
-def test_a_double_submit_of_one_code_shows_the_same_green_result(site: TestClient) -> None:
+def test_a_double_submit_of_one_code_shows_the_same_green_result(web: TestClient) -> None:
     point = leader_ids(LEADER)["point"]
     code, _ = waiting_codes(point)[0]
-    log_in(site, LEADER)
-    page = site.get(f"/leader/pickup?point={point}").text
+    log_in(web, LEADER)
+    page = web.get(f"/leader/pickup?point={point}").text
     once = _ONCE.search(page)
     token = _CSRF.search(page)
     assert once and token
     body = {"csrf_token": token.group(1), "once": once.group(1), "code": code}
     for _ in range(2):
-        reply = site.post(
+        reply = web.post(
             "/leader/pickup", data={**body, "pickup_point_id": point}, follow_redirects=False
         )
-        assert pickup_result(site.get(reply.headers["location"]).text)[0] == "ok"
+        assert pickup_result(web.get(reply.headers["location"]).text)[0] == "ok"
 
 
-def test_unknown_and_malformed_codes_are_red(site: TestClient) -> None:
+def test_unknown_and_malformed_codes_are_red(web: TestClient) -> None:
     point = leader_ids(LEADER)["point"]
     taken = {code for code, _ in waiting_codes(point)}
     unknown = next(f"{n:06d}" for n in range(100000, 100100) if f"{n:06d}" not in taken)
-    log_in(site, LEADER)
-    assert verify(site, unknown, point) == ("bad", f"✗ 没有订单使用这个提货码 提货码 {unknown}")
-    assert verify(site, "12ab", point)[0] == "bad"
+    log_in(web, LEADER)
+    assert verify(web, unknown, point) == ("bad", f"✗ 没有订单使用这个提货码 提货码 {unknown}")
+    assert verify(web, "12ab", point)[0] == "bad"
     assert scalar("SELECT COUNT(*) FROM pickups WHERE status = 'waiting'") == 4
 
 
 def test_a_code_of_another_pickup_point_is_refused_and_arrivals_are_confirmed(
-    site: TestClient,
+    web: TestClient,
 ) -> None:
     shared = shared_wave_arrived(receive=(SUB_LEADER,))
     point = shared.points[LEADER]
-    log_in(site, LEADER)
-    today = site.get("/leader").text
+    log_in(web, LEADER)
+    today = web.get("/leader").text
     assert "待确认收货" in today and "山核桃尝鲜团" in today
     confirm = post(
-        site,
+        web,
         "/leader/arrivals",
         {"wave_id": shared.wave_id, "pickup_point_id": point},
         "/leader",
@@ -406,9 +406,9 @@ def test_a_code_of_another_pickup_point_is_refused_and_arrivals_are_confirmed(
         )
         == 1
     )
-    assert "待确认收货" not in site.get("/leader").text
+    assert "待确认收货" not in web.get("/leader").text
     twice = post(
-        site,
+        web,
         "/leader/arrivals",
         {"wave_id": shared.wave_id, "pickup_point_id": point},
         "/leader/money",
@@ -416,7 +416,7 @@ def test_a_code_of_another_pickup_point_is_refused_and_arrivals_are_confirmed(
     assert twice.status_code == 303  # a double tap: already received, nothing more happens
 
     elsewhere = shared.codes[SUB_LEADER]
-    kind, words = verify(site, elsewhere, point)
+    kind, words = verify(web, elsewhere, point)
     assert kind == "bad" and "不是本提货点的订单" in words
     assert demo.LEADERS[1][2] in words  # where the member should go
     assert (
@@ -432,38 +432,38 @@ def test_a_code_of_another_pickup_point_is_refused_and_arrivals_are_confirmed(
 # ---------------------------------------------------------------- forms
 
 
-def test_withdrawal_field_errors_change_nothing(site: TestClient) -> None:
-    log_in(site, SUB_LEADER)
-    empty = post(site, "/leader/money/withdraw", {"amount": ""}, "/leader/money")
+def test_withdrawal_field_errors_change_nothing(web: TestClient) -> None:
+    log_in(web, SUB_LEADER)
+    empty = post(web, "/leader/money/withdraw", {"amount": ""}, "/leader/money")
     assert empty.status_code == 400 and field_errors(empty.text) == {"amount": "请填写此项"}
-    bad = post(site, "/leader/money/withdraw", {"amount": "1.234"}, "/leader/money")
+    bad = post(web, "/leader/money/withdraw", {"amount": "1.234"}, "/leader/money")
     assert bad.status_code == 400 and "元" in field_errors(bad.text)["amount"]
     assert 'value="1.234"' in bad.text  # what was typed stays
-    zero = post(site, "/leader/money/withdraw", {"amount": "0"}, "/leader/money")
+    zero = post(web, "/leader/money/withdraw", {"amount": "0"}, "/leader/money")
     assert zero.status_code == 400 and "amount" in field_errors(zero.text)
     # Everything earned is still frozen: nothing is available to withdraw.
-    above = post(site, "/leader/money/withdraw", {"amount": "1.00"}, "/leader/money")
+    above = post(web, "/leader/money/withdraw", {"amount": "1.00"}, "/leader/money")
     assert above.status_code == 409
     assert field_errors(above.text)["amount"] == "提现金额超过可提现佣金"
     assert scalar("SELECT COUNT(*) FROM withdrawals") == 0
 
 
-def test_a_withdrawal_is_requested_once_on_a_double_submit(site: TestClient) -> None:
+def test_a_withdrawal_is_requested_once_on_a_double_submit(web: TestClient) -> None:
     from tuangou.pools import commission
 
     clock.set_offset(timedelta(days=8))  # past the after-sale window
     assert commission.unfreeze_due() > 0
-    log_in(site, SUB_LEADER)
-    page = site.get("/leader/money").text
+    log_in(web, SUB_LEADER)
+    page = web.get("/leader/money").text
     once = _ONCE.search(page)
     token = _CSRF.search(page)
     assert once and token
     body = {"csrf_token": token.group(1), "once": once.group(1), "amount": "0.50"}
     for _ in range(2):
-        reply = site.post("/leader/money/withdraw", data=body, follow_redirects=False)
+        reply = web.post("/leader/money/withdraw", data=body, follow_redirects=False)
         assert reply.status_code == 303
     assert rows("SELECT amount, status FROM withdrawals") == [(50, "requested")]
-    assert "审核中" in site.get("/leader/money").text
+    assert "审核中" in web.get("/leader/money").text
 
 
 def _wave_form(**changes: Any) -> dict[str, Any]:
@@ -487,24 +487,24 @@ def _wave_form(**changes: Any) -> dict[str, Any]:
 
 
 def test_publish_shows_each_error_next_to_its_field_and_keeps_the_values(
-    site: TestClient,
+    web: TestClient,
 ) -> None:
     before = scalar("SELECT COUNT(*) FROM waves")
-    log_in(site, LEADER)
+    log_in(web, LEADER)
     past = clock.to_local(clock.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    reply = post(site, "/leader/waves/new", _wave_form(cutoff_at=past), "/leader/waves/new")
+    reply = post(web, "/leader/waves/new", _wave_form(cutoff_at=past), "/leader/waves/new")
     assert reply.status_code == 422
     assert field_errors(reply.text) == {"cutoff_at": "截单时间必须晚于现在"}
     assert 'value="明晚到 · 烟台苹果"' in reply.text
 
     reply = post(
-        site, "/leader/waves/new", _wave_form(**{"items[0].stock": "5"}), "/leader/waves/new"
+        web, "/leader/waves/new", _wave_form(**{"items[0].stock": "5"}), "/leader/waves/new"
     )
     assert reply.status_code == 422
     assert field_errors(reply.text) == {"items[0].stock": "库存须不少于成团数量"}
 
     reply = post(
-        site,
+        web,
         "/leader/waves/new",
         _wave_form(**{"items[0].tiers": "20:29.90", "items[0].price": "abc", "title": ""}),
         "/leader/waves/new",
@@ -513,30 +513,30 @@ def test_publish_shows_each_error_next_to_its_field_and_keeps_the_values(
     assert set(field_errors(reply.text)) == {"title", "items[0].price"}
 
     reply = post(
-        site, "/leader/waves/new", _wave_form(**{"items[0].tiers": "20:29.90"}), "/leader/waves/new"
+        web, "/leader/waves/new", _wave_form(**{"items[0].tiers": "20:29.90"}), "/leader/waves/new"
     )
     assert field_errors(reply.text) == {"items[0].tiers": "每一档价格须低于上一档"}
     reply = post(
-        site, "/leader/waves/new", _wave_form(**{"items[0].tiers": "二十"}), "/leader/waves/new"
+        web, "/leader/waves/new", _wave_form(**{"items[0].tiers": "二十"}), "/leader/waves/new"
     )
     assert reply.status_code == 400 and set(field_errors(reply.text)) == {"items[0].tiers"}
     assert scalar("SELECT COUNT(*) FROM waves") == before
 
 
-def test_publish_creates_one_wave_on_a_double_submit(site: TestClient) -> None:
+def test_publish_creates_one_wave_on_a_double_submit(web: TestClient) -> None:
     before = scalar("SELECT COUNT(*) FROM waves")
-    log_in(site, LEADER)
-    page = site.get("/leader/waves/new").text
+    log_in(web, LEADER)
+    page = web.get("/leader/waves/new").text
     once = _ONCE.search(page)
     token = _CSRF.search(page)
     assert once and token
     body = {"csrf_token": token.group(1), "once": once.group(1), **_wave_form()}
-    first = site.post("/leader/waves/new", data=body, follow_redirects=False)
-    second = site.post("/leader/waves/new", data=body, follow_redirects=False)
+    first = web.post("/leader/waves/new", data=body, follow_redirects=False)
+    second = web.post("/leader/waves/new", data=body, follow_redirects=False)
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
     assert scalar("SELECT COUNT(*) FROM waves") == before + 1
-    page = site.get(first.headers["location"]).text
+    page = web.get(first.headers["location"]).text
     assert "明晚到 · 烟台苹果" in page and "已团 0/10" in page
 
 
@@ -567,23 +567,23 @@ def _catalogue_wave(title: str = "山核桃尝鲜团") -> int:
     return run_in_transaction(build)
 
 
-def test_adopting_a_catalogue_wave_once_per_community(site: TestClient) -> None:
+def test_adopting_a_catalogue_wave_once_per_community(web: TestClient) -> None:
     wave_id = _catalogue_wave()
     third = leader_ids(THIRD_LEADER)
-    log_in(site, THIRD_LEADER)
-    page = site.get("/leader/catalogue").text
+    log_in(web, THIRD_LEADER)
+    page = web.get("/leader/catalogue").text
     assert "山核桃尝鲜团" in page and "佣金 15%" in page
     choice = {"community_id": third["community"], "pickup_point_id": third["point"]}
-    first = post(site, f"/leader/catalogue/{wave_id}/adopt", choice, "/leader/catalogue")
+    first = post(web, f"/leader/catalogue/{wave_id}/adopt", choice, "/leader/catalogue")
     assert first.status_code == 303 and first.headers["location"].startswith("/leader/waves/")
-    again = post(site, f"/leader/catalogue/{wave_id}/adopt", choice, "/leader/money")
+    again = post(web, f"/leader/catalogue/{wave_id}/adopt", choice, "/leader/money")
     assert again.status_code == 409
     assert "该接龙已在这个社群发布" in again.text
     assert scalar("SELECT COUNT(*) FROM wave_listings WHERE wave_id = :w", w=wave_id) == 1
     # Another leader's community is not theirs to adopt into.
     other = leader_ids(LEADER)
     refused = post(
-        site,
+        web,
         f"/leader/catalogue/{wave_id}/adopt",
         {"community_id": other["community"], "pickup_point_id": third["point"]},
         "/leader/money",
