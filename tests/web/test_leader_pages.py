@@ -463,6 +463,12 @@ def test_a_withdrawal_is_requested_once_on_a_double_submit(web: TestClient) -> N
         reply = web.post("/leader/money/withdraw", data=body, follow_redirects=False)
         assert reply.status_code == 303
     assert rows("SELECT amount, status FROM withdrawals") == [(50, "requested")]
+    # The same page sent again with another amount (after going back) is a new request.
+    other = web.post(
+        "/leader/money/withdraw", data={**body, "amount": "0.20"}, follow_redirects=False
+    )
+    assert other.status_code == 303
+    assert sorted(rows("SELECT amount FROM withdrawals")) == [(20,), (50,)]
     assert "审核中" in web.get("/leader/money").text
 
 

@@ -87,11 +87,15 @@ def _once() -> str:
 def _run_once(
     request: Request, me: Me, state: FormState, work: Any, *, body: dict[str, Any]
 ) -> idempotency.Outcome:
-    key = state.text("once") or None
+    # The form's key with what was sent: a double submit is done once, while the same page
+    # sent again with other values (after going back) is a request of its own.
+    request_hash = idempotency.fingerprint("POST", request.url.path, body)
+    once = state.text("once")[:64]
+    key = f"{once}:{request_hash[:32]}" if once else None
     return idempotency.run(
         scope=f"user:{me.who.user_id}",
         key=key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
+        request_hash=request_hash,
         work=work,
         instance=request.url.path,
     )
