@@ -251,7 +251,8 @@ def test_every_page_of_the_console_shows_the_leaders_own_data(web: TestClient) -
     assert demo.LEADERS[0][4] in communities.text and "7 位成员" in communities.text
     community = web.get(f"/leader/communities/{me['community']}")
     invite = scalar("SELECT invite_code FROM communities WHERE id = :c", c=me["community"])
-    assert f"/c/{invite}" in community.text
+    assert f"/join/{invite}" in community.text
+    assert web.get(f"/join/{invite}").status_code == 200  # the link leads to the invite page
     assert '<svg role="img"' in community.text  # the invite's QR code, inline
     assert "138****0002" in community.text and "13800000002" not in community.text
     assert "管理员" in community.text  # 李阿姨 was named admin by the demo

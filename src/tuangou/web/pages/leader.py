@@ -346,7 +346,7 @@ def community_page(request: Request, community_id: int) -> Response:
         rows = communities.members(db, me.who.user_id, community_id)  # leader or admin only
         community = communities.get_community(db, community_id)
         waves = pools.listings_of_community(db, community_id)[:20]
-    invite = str(request.base_url).rstrip("/") + f"/c/{community.invite_code}"
+    invite = str(request.base_url).rstrip("/") + f"/join/{community.invite_code}"
     return _page(
         request,
         "leader/community.html",
