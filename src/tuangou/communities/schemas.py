@@ -145,7 +145,7 @@ def community_view(c: Community, *, member_count: int | None = None) -> dict[str
         "name": c.name,
         "rules": c.rules,
         "invite_code": c.invite_code,
-        "invite_path": f"/c/{c.invite_code}",
+        "invite_path": f"/join/{c.invite_code}",
         "created_at": clock.iso(c.created_at),
     }
     if member_count is not None:
