@@ -1,0 +1,46 @@
+"""Pages stay light and self-contained: no asset from another host, assets cached."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tuangou.web import app as web_app
+
+WEB = Path(web_app.__file__).parent
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+CSS_IMPORT = re.compile(r"""@import|url\(\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def test_no_template_or_asset_loads_anything_from_another_host() -> None:
+    offenders = []
+    for path in [*WEB.glob("templates/**/*"), *WEB.glob("static/**/*")]:
+        if path.is_dir() or path.suffix not in {".html", ".svg", ".css", ".js"}:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if EXTERNAL.search(text) or (path.suffix == ".css" and CSS_IMPORT.search(text)):
+            offenders.append(str(path.relative_to(WEB)))
+    assert not offenders, f"assets from elsewhere: {offenders}"
+
+
+def test_static_assets_and_the_chart_library_are_served_with_a_cache_lifetime(
+    client: TestClient,
+) -> None:
+    css = client.get("/static/app.css")
+    assert css.status_code == 200 and "max-age=86400" in css.headers["cache-control"]
+    charts = client.get("/static/vendor/plotly.min.js", headers={"accept-encoding": "gzip"})
+    assert charts.status_code == 200
+    assert charts.headers["content-encoding"] == "gzip"
+    assert "max-age=86400" in charts.headers["cache-control"]
+    assert len(charts.content) > 1_000_000  # the whole library, from the installed package
+
+
+def test_the_log_in_page_is_one_small_html_document(client: TestClient) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert len(page.content) < 20_000
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
+    assert assets and all(a.startswith("/static/app.") for a in assets)
+    assert "<script src" not in page.text.replace('<script src="/static/app.js?v=1" defer>', "")
