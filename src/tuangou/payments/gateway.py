@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock, secret
 from tuangou.core.config import get_settings
-from tuangou.core.db import upsert_insert
+from tuangou.core.db import table, upsert_insert
 from tuangou.core.errors import DomainError, NotFound
 from tuangou.payments.models import SandboxCharge, SandboxRefund
 
@@ -75,6 +75,7 @@ def _faults() -> dict[str, float]:
 
 
 _insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
+_charges = table(SandboxCharge)
 
 
 class SandboxGateway:
@@ -108,19 +109,31 @@ class SandboxGateway:
                 roll -= rate
         if outcome not in OUTCOMES:
             raise DomainError(f"outcome must be one of {', '.join(OUTCOMES)}")
-        charge = session.get(SandboxCharge, ref, with_for_update=True)
-        if charge is not None and charge.status != "created":
+        now = clock.now()
+        charge = SandboxCharge(
+            ref=ref,
+            amount=amount,
+            status="declined" if outcome == "decline" else "succeeded",
+            refunded=0,
+            callbacks_due={"approve": 1, "decline": 1, "timeout": 0, "duplicate": 3}[outcome],
+            callback_at=now + timedelta(milliseconds=get_settings().sandbox_callback_delay_ms),
+            created_at=now,
+        )
+        # One statement: a new charge, or one still waiting for its payer; a charge that was
+        # already paid or declined is left alone (a row count of 0).
+        values = {c.key: getattr(charge, c.key) for c in _charges.columns}
+        ins = _insert(session)(_charges).values(values)
+        stmt = ins.on_conflict_do_update(
+            index_elements=["ref"],
+            set_={
+                "status": ins.excluded.status,
+                "callbacks_due": ins.excluded.callbacks_due,
+                "callback_at": ins.excluded.callback_at,
+            },
+            where=_charges.c.status == "created",
+        )
+        if not session.execute(stmt).rowcount:  # type: ignore[attr-defined]
             raise ChargeClosed()
-        status = "declined" if outcome == "decline" else "succeeded"
-        callbacks = {"approve": 1, "decline": 1, "timeout": 0, "duplicate": 3}[outcome]
-        delay = timedelta(milliseconds=get_settings().sandbox_callback_delay_ms)
-        if charge is None:
-            charge = SandboxCharge(ref=ref, amount=amount, created_at=clock.now())
-            session.add(charge)
-        charge.status = status
-        charge.callbacks_due = callbacks
-        charge.callback_at = clock.now() + delay
-        session.flush()
         return charge
 
     def query(self, session: Session, ref: str) -> GatewayStatus:
