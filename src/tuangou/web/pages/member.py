@@ -147,15 +147,12 @@ def place_order(request: Request, listing_id: int, form: Form) -> Response:
             return _redirect(f"/pay/{done['payment_id']}")
         except DomainError as exc:
             state.refuse(request, exc, _item_for(page, exc))
-            if (
-                isinstance(exc, pool_errors.NotCommunityMember)
-                or exc.code == "not_community_member"
-            ):
-                context["not_member"] = True
-            context = {**context, **_wave_context(request, listing_id)}
+            context = _wave_context(request, listing_id)  # fresh counts and a new form key
+            context["not_member"] = exc.code == pool_errors.NotCommunityMember.code
+            context["form"] = state
+            return render(request, "member/wave.html", context, status_code=exc.status)
     context["form"] = state
-    status = 403 if context.get("not_member") else 409 if "_form" in state.errors else 400
-    return render(request, "member/wave.html", context, status_code=status)
+    return render(request, "member/wave.html", context, status_code=400)
 
 
 # ---------------------------------------------------------------- orders

@@ -1,0 +1,531 @@
+"""The member pages over HTTP, on both backends, on the demo's data: the wave (接龙) and its
+refusals next to the item, my orders with their timeline, money and pickup code, actions on
+an order, after-sales with photos, the inbox, invite links, and 我的 with the leader
+application. Each page for its owner, refused to others, forms' field errors and double
+submits."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import text
+
+from tests.conftest import run_worker
+from tuangou import demo
+from tuangou.core import clock
+
+LEADER = demo.LEADERS[0][0]  # 李团长: leads 幸福里邻里团
+AUNTIE = demo.MEMBERS[0][0]  # 李阿姨: in that community, an order waiting for pickup
+XIAOHONG = demo.MEMBERS[2][0]  # 张小红: in that community, nothing in the open wave yet
+LIU = demo.MEMBERS[4][0]  # 刘婷: picked up an order of the completed wave
+OUTSIDER = demo.NEIGHBOURS[0][0]  # 孙奶奶: not in 幸福里邻里团
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_IDEM = re.compile(r'name="idem" value="([^"]+)"')
+_ALERT = re.compile(r'<p class="error[^"]*" id="e-([^"]+)" role="alert">([^<]*)<')
+_BANNER = re.compile(r'<p class="error banner" role="alert">([^<]*)<')
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    from tuangou.core.db import unit_of_work
+
+    with unit_of_work(readonly=True) as session:
+        return [tuple(r) for r in session.execute(text(sql), params)]
+
+
+def scalar(sql: str, **params: Any) -> Any:
+    found = rows(sql, **params)
+    return found[0][0] if found else None
+
+
+def log_in(client: TestClient, phone: str) -> None:
+    client.cookies.clear()
+    token = _CSRF.search(client.get("/login").text)
+    assert token
+    reply = client.post(
+        "/login",
+        data={"csrf_token": token.group(1), "phone": phone, "password": demo.PASSWORD},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text[:300]
+
+
+def form_of(client: TestClient, page: str) -> dict[str, str]:
+    """The hidden fields a browser would send from ``page``: CSRF token and one-time key."""
+    html = client.get(page).text
+    token = _CSRF.search(html)
+    assert token, f"no form on {page}"
+    body = {"csrf_token": token.group(1)}
+    idem = _IDEM.search(html)
+    if idem:
+        body["idem"] = idem.group(1)
+    return body
+
+
+def post(client: TestClient, path: str, data: dict[str, Any], page: str | None = None) -> Response:
+    body: dict[str, Any] = {**form_of(client, page or path), **data}
+    return client.post(path, data=body, follow_redirects=False)
+
+
+def errors(html: str) -> dict[str, str]:
+    found = dict(_ALERT.findall(html))
+    banners = _BANNER.findall(html)
+    if banners:
+        found["_form"] = banners[0]
+    return found
+
+
+def user_id(phone: str) -> int:
+    return int(scalar("SELECT id FROM users WHERE phone = :p", p=phone))
+
+
+def open_listing(leader_phone: str = LEADER) -> int:
+    return int(
+        scalar(
+            "SELECT wl.id FROM wave_listings wl JOIN waves w ON w.id = wl.wave_id"
+            " JOIN leaders l ON l.id = wl.leader_id JOIN users u ON u.id = l.user_id"
+            " WHERE u.phone = :phone AND w.title = :title",
+            phone=leader_phone,
+            title=demo.WAVE_OPEN,
+        )
+    )
+
+
+def items_of(listing_id: int) -> dict[str, int]:
+    """The open wave's items by their title's first word: {"烟台红富士": id, "农家土鸡蛋": id}."""
+    return {
+        str(title).split()[0]: int(item_id)
+        for item_id, title in rows(
+            "SELECT i.id, i.title FROM wave_items i JOIN wave_listings wl"
+            " ON wl.wave_id = i.wave_id WHERE wl.id = :l ORDER BY i.id",
+            l=listing_id,
+        )
+    }
+
+
+def orders_of(phone: str) -> list[tuple[int, str, int]]:
+    return [
+        (int(i), str(s), int(a))
+        for i, s, a in rows(
+            "SELECT o.id, o.status, o.amount FROM orders o JOIN users u ON u.id = o.user_id"
+            " WHERE u.phone = :p ORDER BY o.id",
+            p=phone,
+        )
+    ]
+
+
+def wave_order_of(phone: str, title: str) -> int:
+    return int(
+        scalar(
+            "SELECT o.id FROM orders o JOIN users u ON u.id = o.user_id JOIN wave_orders i"
+            " ON i.order_id = o.id JOIN waves w ON w.id = i.wave_id"
+            " WHERE u.phone = :p AND w.title = :t",
+            p=phone,
+            t=title,
+        )
+    )
+
+
+@pytest.fixture
+def site(client: TestClient) -> TestClient:
+    demo.load()
+    return client
+
+
+# ---------------------------------------------------------------- who sees what
+
+
+def test_member_pages_send_a_visitor_to_log_in_and_back(site: TestClient) -> None:
+    for path in ("/orders", "/orders/1", "/inbox", "/communities", "/me", "/me/apply"):
+        reply = site.get(path, follow_redirects=False)
+        assert reply.status_code == 303, path
+        assert reply.headers["location"] == "/login?next=" + path.replace("/", "%2F"), path
+    # A wave link from a group chat opens for anyone; ordering needs a log-in.
+    listing = open_listing()
+    page = site.get(f"/w/{listing}")
+    assert page.status_code == 200
+    assert "李团长" in page.text and "幸福里自提点" in page.text
+    assert f'href="/login?next=/w/{listing}"' in page.text
+    assert 'type="submit" class="primary">跟团' not in page.text
+
+
+def test_an_order_is_shown_to_its_owner_only(site: TestClient) -> None:
+    order_id = wave_order_of(AUNTIE, demo.WAVE_ARRIVED)
+    log_in(site, XIAOHONG)
+    for path in (f"/orders/{order_id}", f"/orders/{order_id}/aftersale"):
+        reply = site.get(path)
+        assert reply.status_code == 404, path
+        assert "提货码" not in reply.text
+    before = orders_of(AUNTIE)
+    reply = post(site, f"/orders/{order_id}/cancel", {}, "/me")
+    assert reply.status_code == 404
+    reply = site.post(
+        f"/orders/{order_id}/aftersale",
+        data={**form_of(site, "/me"), "kind": "missing", "description": "x", "line_0": "1"},
+        files={"photos": ("a.png", PNG, "image/png")},
+    )
+    assert reply.status_code == 404
+    assert orders_of(AUNTIE) == before
+    assert scalar("SELECT COUNT(*) FROM aftersale_cases") == 0
+    # Their own list does not show it either.
+    assert f'href="/orders/{order_id}"' not in site.get("/orders").text
+
+
+# ---------------------------------------------------------------- the wave
+
+
+def test_a_member_orders_in_a_wave_once_however_often_the_form_is_sent(
+    site: TestClient,
+) -> None:
+    listing = open_listing()
+    items = items_of(listing)
+    log_in(site, XIAOHONG)
+    page = site.get(f"/w/{listing}").text
+    assert "距截单" in page and "明日到货" in page
+    assert re.search(r"已团 \d+/20 份", page)  # the apples' MOQ progress
+    assert re.search(r"<strong>1\.</strong> 李\*姨", page)  # the chain, masked
+    assert 'data-total-of="wave-form"' in page and "data-stepper" in page
+
+    body = {
+        **form_of(site, f"/w/{listing}"),
+        f"qty_{items['烟台红富士']}": "2",
+        f"qty_{items['农家土鸡蛋']}": "1",
+        "remark": "晚上来拿",
+    }
+    first = site.post(f"/w/{listing}", data=body, follow_redirects=False)
+    assert first.status_code == 303, errors(first.text)
+    assert first.headers["location"].startswith("/pay/")
+    again = site.post(f"/w/{listing}", data=body, follow_redirects=False)
+    assert again.headers["location"] == first.headers["location"]
+    placed = orders_of(XIAOHONG)
+    wave_orders = [o for o in placed if o[1] == "pending_payment"]
+    assert len(wave_orders) == 1
+    order_id, _, amount = wave_orders[0]
+    assert amount == 2 * 2590 + 2290
+    payment_id = int(first.headers["location"].rsplit("/", 1)[1])
+    assert scalar("SELECT order_id FROM payments WHERE id = :p", p=payment_id) == order_id
+
+    listed = site.get("/orders").text
+    assert f'href="/orders/{order_id}"' in listed and "待支付" in listed
+    detail = site.get(f"/orders/{order_id}").text
+    assert f'href="/pay/{payment_id}"' in detail
+    assert "¥74.70" in detail  # 2 × ¥25.90 + ¥22.90
+    assert "晚上来拿" in detail
+
+
+def test_wave_refusals_show_next_to_the_item_and_change_nothing(site: TestClient) -> None:
+    listing = open_listing()
+    items = items_of(listing)
+    apples, eggs = f"qty_{items['烟台红富士']}", f"qty_{items['农家土鸡蛋']}"
+    log_in(site, XIAOHONG)
+
+    reply = post(site, f"/w/{listing}", {})
+    assert reply.status_code == 400
+    assert errors(reply.text)["_items"] == "请用 + 选择至少一件商品"
+
+    reply = post(site, f"/w/{listing}", {apples: "两", "remark": "留着"})
+    assert reply.status_code == 400
+    assert apples in errors(reply.text)
+    assert 'value="留着"' in reply.text  # what was typed is kept
+
+    reply = post(site, f"/w/{listing}", {apples: "1", eggs: "4"})  # eggs: 3 per member
+    assert reply.status_code == 409, errors(reply.text)
+    assert eggs in errors(reply.text) and apples not in errors(reply.text)
+    assert 'value="4"' in reply.text
+
+    with_stock = "UPDATE wave_items SET stock = sold + held WHERE id = :i"
+    from tuangou.core.db import unit_of_work
+
+    with unit_of_work() as session:
+        session.execute(text(with_stock), {"i": items["烟台红富士"]})
+    page = site.get(f"/w/{listing}").text
+    assert "已售罄" in page
+    reply = post(site, f"/w/{listing}", {apples: "1"})
+    assert reply.status_code == 409
+    assert errors(reply.text)[apples] == "已售罄"
+    assert not [o for o in orders_of(XIAOHONG) if o[1] == "pending_payment"]
+
+
+def test_a_non_member_is_told_to_join_and_shown_the_invite(site: TestClient) -> None:
+    listing = open_listing()
+    items = items_of(listing)
+    code = scalar(
+        "SELECT c.invite_code FROM communities c JOIN wave_listings wl"
+        " ON wl.community_id = c.id WHERE wl.id = :l",
+        l=listing,
+    )
+    log_in(site, OUTSIDER)
+    before = orders_of(OUTSIDER)
+    assert f'href="/join/{code}"' in site.get(f"/w/{listing}").text
+    reply = post(site, f"/w/{listing}", {f"qty_{items['烟台红富士']}": "1"})
+    assert reply.status_code == 403
+    assert errors(reply.text)["_form"] == "请先通过邀请链接加入社群"
+    assert f'href="/join/{code}"' in reply.text
+    assert orders_of(OUTSIDER) == before
+
+
+def test_a_closed_wave_says_so_and_takes_no_order(site: TestClient) -> None:
+    listing = open_listing()
+    items = items_of(listing)
+    log_in(site, XIAOHONG)
+    body = {**form_of(site, f"/w/{listing}"), f"qty_{items['烟台红富士']}": "1"}
+    clock.set_offset(timedelta(days=1))
+    page = site.get(f"/w/{listing}").text
+    assert "已截单" in page and "data-stepper" not in page
+    reply = site.post(f"/w/{listing}", data=body, follow_redirects=False)
+    assert reply.status_code == 409
+    assert errors(reply.text)["_form"] == "该接龙已截单"
+    assert not [o for o in orders_of(XIAOHONG) if o[1] == "pending_payment"]
+
+
+# ---------------------------------------------------------------- orders
+
+
+def test_a_pickup_order_shows_its_code_qr_point_timeline_and_money(site: TestClient) -> None:
+    order_id = wave_order_of(AUNTIE, demo.WAVE_ARRIVED)
+    code = scalar("SELECT code FROM pickups WHERE order_id = :o", o=order_id)
+    paid, refunded = rows(
+        "SELECT paid_amount, refunded_amount FROM orders WHERE id = :o", o=order_id
+    )[0]
+    log_in(site, AUNTIE)
+    page = site.get(f"/orders/{order_id}").text
+    assert f'<p class="code-big" id="pickup-code">{code}</p>' in page
+    assert "<svg" in page and "提货码二维码" in page
+    assert "幸福里小区 3 栋 1 楼" in page and "08:00-21:00" in page
+    assert 'href="geo:30.27,120.15' in page
+    for step in ("已支付", "已成团", "已发货", "已到货"):
+        assert f'<li class="done">\n      <strong>{step}</strong>' in page, step
+    assert '<li class="">\n      <strong>已提货</strong>' in page  # still to come
+    assert "在平台托管中, 提货后结算给团长" in page
+    # Price protection: the greens reached their cheaper tier; what came back and why.
+    assert refunded > 0
+    assert "价格保护" in page
+    assert f"−¥{refunded // 100}.{refunded % 100:02d}" in page
+    kept = paid - refunded
+    assert f"<strong>¥{kept // 100}.{kept % 100:02d}</strong>" in page
+
+
+def test_an_unpaid_order_can_be_cancelled_once(site: TestClient) -> None:
+    listing = open_listing()
+    items = items_of(listing)
+    log_in(site, XIAOHONG)
+    placed = post(site, f"/w/{listing}", {f"qty_{items['农家土鸡蛋']}": "1"})
+    assert placed.status_code == 303
+    (order_id, _, _) = next(o for o in orders_of(XIAOHONG) if o[1] == "pending_payment")
+    page = f"/orders/{order_id}"
+    reply = post(site, f"{page}/cancel", {}, page)
+    assert reply.status_code == 303
+    assert "订单已取消" in site.get(reply.headers["location"]).text
+    assert dict((i, s) for i, s, _ in orders_of(XIAOHONG))[order_id] == "cancelled"
+    again = post(site, f"{page}/cancel", {}, "/me")
+    assert again.status_code == 409
+    assert "只有未支付的订单可以取消" in again.text
+
+
+def test_a_shipped_team_order_is_confirmed_received(site: TestClient) -> None:
+    from tuangou.core.db import run_in_transaction
+    from tuangou.orders import service as orders
+
+    order_id = int(
+        scalar(
+            "SELECT o.id FROM orders o JOIN users u ON u.id = o.user_id"
+            " WHERE u.phone = :p AND o.kind = 'team' AND o.is_opener",
+            p=AUNTIE,
+        )
+    )
+    clock.set_offset(timedelta(hours=25))  # past the team's deadline: it settles
+    run_worker()
+    supplier_id = scalar("SELECT supplier_id FROM orders WHERE id = :o", o=order_id)
+    run_in_transaction(
+        lambda s: orders.ship(
+            s, supplier_id=supplier_id, order_id=order_id, carrier="顺丰", tracking_no="SF1"
+        )
+    )
+    log_in(site, AUNTIE)
+    page = site.get(f"/orders/{order_id}").text
+    assert "确认收货" in page and "已发货" in page and "顺丰" in page
+    log_in(site, XIAOHONG)
+    assert post(site, f"/orders/{order_id}/confirm", {}, "/me").status_code == 404
+    log_in(site, AUNTIE)
+    reply = post(site, f"/orders/{order_id}/confirm", {}, f"/orders/{order_id}")
+    assert reply.status_code == 303
+    assert scalar("SELECT status FROM orders WHERE id = :o", o=order_id) == "completed"
+    assert "已确认收货" in site.get(reply.headers["location"]).text
+
+
+def test_a_picked_up_order_is_rated_once(site: TestClient) -> None:
+    order_id = wave_order_of(LIU, demo.WAVE_COMPLETED)
+    page = f"/orders/{order_id}"
+    log_in(site, LIU)
+    assert "评价提货" in site.get(page).text
+    reply = post(site, f"{page}/rate", {"stars": "9"}, page)
+    assert reply.status_code == 400 and "stars" in errors(reply.text)
+    assert scalar("SELECT COUNT(*) FROM pickup_ratings") == 0
+    reply = post(site, f"{page}/rate", {"stars": "4", "comment": "很方便"}, page)
+    assert reply.status_code == 303
+    shown = site.get(page).text
+    assert "★★★★ 很方便" in shown and "评价提货</h2>" not in shown
+    assert scalar("SELECT stars FROM pickup_ratings WHERE order_id = :o", o=order_id) == 4
+
+
+# ---------------------------------------------------------------- after-sales
+
+
+def test_after_sale_with_photos_is_reported_once_and_shown_with_its_photos(
+    site: TestClient,
+) -> None:
+    order_id = wave_order_of(AUNTIE, demo.WAVE_ARRIVED)
+    path = f"/orders/{order_id}/aftersale"
+    log_in(site, AUNTIE)
+    assert 'enctype="multipart/form-data"' in site.get(path).text
+
+    def send(data: dict[str, str], photos: int, hidden: dict[str, str] | None = None) -> Response:
+        files = [("photos", (f"p{n}.png", PNG, "image/png")) for n in range(photos)]
+        body = {**(hidden or form_of(site, path)), **data}
+        return site.post(path, data=body, files=files or None, follow_redirects=False)
+
+    good = {"kind": "damaged", "description": "两个梨摔坏了", "line_0": "1"}
+    reply = send({**good, "description": ""}, 2)
+    assert reply.status_code == 400 and "description" in errors(reply.text)
+    reply = send(good, 0)
+    assert errors(reply.text)["photos"] == "请上传 1 至 6 张照片"
+    reply = send(good, 7)
+    assert errors(reply.text)["photos"] == "请上传 1 至 6 张照片"
+    reply = send({**good, "line_0": "0"}, 1)
+    assert "_lines" in errors(reply.text)
+    assert "两个梨摔坏了" in reply.text  # what was typed is kept
+    assert scalar("SELECT COUNT(*) FROM aftersale_cases") == 0
+
+    hidden = form_of(site, path)
+    first = send(good, 2, hidden)
+    assert first.status_code == 303, errors(first.text)
+    second = send(good, 2, hidden)  # the same form sent twice
+    assert second.status_code == 303
+    assert scalar("SELECT COUNT(*) FROM aftersale_cases") == 1
+    case_id = scalar("SELECT id FROM aftersale_cases")
+    assert scalar("SELECT COUNT(*) FROM aftersale_photos WHERE case_id = :c", c=case_id) == 2
+
+    page = site.get(first.headers["location"]).text
+    assert "两个梨摔坏了" in page and "待处理" in page and "破损" in page
+    photo = site.get(f"{path}/{case_id}/photos/2")
+    assert photo.status_code == 200 and photo.content == PNG
+    log_in(site, XIAOHONG)
+    assert site.get(f"{path}/{case_id}/photos/2").status_code in (403, 404)
+
+
+# ---------------------------------------------------------------- inbox, communities, 我的
+
+
+def test_the_inbox_lists_notifications_and_me_shows_the_unread_count(site: TestClient) -> None:
+    run_worker()  # the demo's events reach the inboxes
+    unread = scalar(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = :u AND read_at IS NULL",
+        u=user_id(AUNTIE),
+    )
+    assert unread > 0
+    log_in(site, AUNTIE)
+    me = site.get("/me").text
+    assert f'id="unread-count" aria-label="{unread} 条未读">{unread}</span>' in me
+    inbox = site.get("/inbox").text
+    assert "已到货" in inbox and f"{unread} 条未读" in inbox
+    log_in(site, XIAOHONG)
+    assert post(site, "/inbox/read", {}, "/inbox").status_code == 303
+    log_in(site, AUNTIE)  # someone else marking their inbox read changed nothing here
+    assert f">{unread}</span>" in site.get("/me").text
+    assert post(site, "/inbox/read", {}, "/inbox").status_code == 303
+    assert "没有未读消息" in site.get("/me").text
+
+
+def test_communities_list_their_open_waves(site: TestClient) -> None:
+    log_in(site, AUNTIE)
+    page = site.get("/communities").text
+    assert "幸福里邻里团" in page and "李团长" in page
+    assert f'href="/w/{open_listing()}"' in page
+    assert demo.WAVE_ARRIVED not in page  # closed waves are not listed as open
+
+
+def test_joining_a_community_from_an_invite_link(site: TestClient) -> None:
+    code = scalar("SELECT invite_code FROM communities WHERE name = '幸福里邻里团'")
+    bad = site.get("/join/nosuchcode1")
+    assert bad.status_code == 404 and "邀请链接" in bad.text
+    visitor = site.get(f"/join/{code}").text
+    assert "幸福里邻里团" in visitor and "幸福里自提点" in visitor and "李*长" in visitor
+    assert f'href="/login?next=/join/{code}"' in visitor
+    log_in(site, OUTSIDER)
+    assert (
+        '<button type="submit" class="primary wide">加入</button>' in site.get(f"/join/{code}").text
+    )
+    reply = post(site, f"/join/{code}", {}, f"/join/{code}")
+    assert reply.status_code == 303 and reply.headers["location"] == "/communities"
+    assert "幸福里邻里团" in site.get("/communities").text
+    assert "您已经是本社群成员" in site.get(f"/join/{code}").text
+    assert post(site, f"/join/{code}", {}, "/me").status_code == 303  # no-op
+    assert (
+        scalar(
+            "SELECT COUNT(*) FROM community_members m JOIN communities c"
+            " ON c.id = m.community_id WHERE c.invite_code = :c AND m.user_id = :u",
+            c=code,
+            u=user_id(OUTSIDER),
+        )
+        == 1
+    )
+
+
+def test_me_edits_the_profile_with_field_errors(site: TestClient) -> None:
+    log_in(site, XIAOHONG)
+    page = site.get("/me").text
+    assert 'value="张小红"' in page and 'href="/me/apply"' in page and 'href="/leader"' not in page
+    assert 'action="/logout"' in page
+    reply = post(site, "/me", {"nickname": "", "address_line": "新地址"})
+    assert reply.status_code == 400
+    assert errors(reply.text)["nickname"] == "请填写此项"
+    assert 'value="新地址"' in reply.text
+    reply = post(
+        site,
+        "/me",
+        {"nickname": "小红", "address_name": "小红", "address_phone": "123", "address_line": "x"},
+    )
+    assert reply.status_code == 400 and "address_phone" in errors(reply.text)
+    assert scalar("SELECT nickname FROM users WHERE phone = :p", p=XIAOHONG) == "张小红"
+    reply = post(
+        site,
+        "/me",
+        {
+            "nickname": "小红",
+            "address_name": "小红",
+            "address_phone": XIAOHONG,
+            "address_line": "幸福里 2 栋",
+        },
+    )
+    assert reply.status_code == 303
+    assert scalar("SELECT nickname FROM users WHERE phone = :p", p=XIAOHONG) == "小红"
+    log_in(site, LEADER)
+    assert 'href="/leader"' in site.get("/me").text
+    log_in(site, demo.OPERATOR_PHONE)
+    assert 'href="/ops"' in site.get("/me").text
+
+
+def test_applying_to_be_a_leader(site: TestClient) -> None:
+    log_in(site, XIAOHONG)
+    base = {"name": "2栋自提点", "address": "幸福里 2 栋", "opening_hours": "9:00-20:00"}
+    reply = post(site, "/me/apply", {**base, "latitude": "", "longitude": "120.1"})
+    assert reply.status_code == 400 and "latitude" in errors(reply.text)
+    assert 'value="2栋自提点"' in reply.text
+    reply = post(site, "/me/apply", {**base, "latitude": "95", "longitude": "120.1"})
+    assert reply.status_code == 400 and "latitude" in errors(reply.text)
+    assert scalar("SELECT COUNT(*) FROM leader_applications WHERE name = '2栋自提点'") == 0
+    reply = post(site, "/me/apply", {**base, "latitude": "30.2", "longitude": "120.1"})
+    assert reply.status_code == 303
+    assert "审核中" in site.get("/me").text
+    reply = post(site, "/me/apply", {**base, "latitude": "30.2", "longitude": "120.1"})
+    assert reply.status_code == 400 and "_form" in errors(reply.text)
+    assert scalar("SELECT COUNT(*) FROM leader_applications WHERE name = '2栋自提点'") == 1
