@@ -23,6 +23,7 @@ from sqlalchemy import MetaData, Table, create_engine, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 
 from tuangou.core.config import get_settings
@@ -52,6 +53,14 @@ _factory: sessionmaker[Session] | None = None
 def table(model: type[Base]) -> Table:
     """A model's Core table: a plain UPDATE on it skips the ORM's bookkeeping (hot rows)."""
     return cast(Table, model.__table__)
+
+
+def execute(session: Session, statement: Executable, params: dict[str, Any] | None = None) -> Any:
+    """Run a plain Core statement on the session's connection, past the ORM's execute layer
+    (for the hot statements of a join or a confirmation: on tables, not mapped classes).
+    Pending ORM changes are flushed first, as ``session.execute`` would."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 _inserts: dict[Table, ReturningInsert[Any]] = {}
@@ -86,7 +95,7 @@ def insert_loaded(session: Session, obj: B) -> B:
     stmt = _inserts.get(tbl)
     if stmt is None:
         stmt = _inserts[tbl] = insert(tbl).returning(pk)
-    new_id = session.execute(stmt, values).scalar_one()
+    new_id = execute(session, stmt, values).scalar_one()
     setattr(obj, pk.key, new_id)
     make_transient_to_detached(obj)
     session.add(obj)

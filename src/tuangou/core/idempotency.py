@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
-from tuangou.core.db import run_in_transaction, table, unit_of_work, upsert_insert
+from tuangou.core.db import execute, run_in_transaction, table, unit_of_work, upsert_insert
 from tuangou.core.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from tuangou.core.models import IdempotencyRecord
 
@@ -80,7 +80,8 @@ def run(
         # The key's row goes in with the change, in the same transaction. A retry of a
         # committed request, or a concurrent twin, fails on the unique index here, rolls
         # its own work back, and replays the stored outcome below.
-        session.execute(
+        execute(
+            session,
             _RECORD,
             {
                 "scope": scope,

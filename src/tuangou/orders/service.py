@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
-from tuangou.core.db import insert_loaded, is_sqlite, table, upsert_insert
+from tuangou.core.db import execute, insert_loaded, is_sqlite, table, upsert_insert
 from tuangou.core.errors import InvalidInput
 from tuangou.ledger import service as ledger
 from tuangou.orders import errors, rules
@@ -96,7 +96,7 @@ def reserve_quantity(
         "b_quantity": quantity,
         "b_limit": limit,
     }
-    if session.execute(stmt, params).rowcount == 0:  # type: ignore[attr-defined]
+    if execute(session, stmt, params).rowcount == 0:
         raise errors.LimitReached(f"at most {limit} per member in this campaign")
 
 
@@ -253,7 +253,8 @@ def record_payments(session: Session, paid: list[tuple[int, int, int]]) -> dict[
     fresh: list[PaidOrder] = []
     late: list[tuple[int, int, int]] = []
     for order_id, payment_id, amount in paid:
-        row = session.execute(_PAY, {"b_order": order_id, "b_amount": amount, "b_now": now}).first()
+        params = {"b_order": order_id, "b_amount": amount, "b_now": now}
+        row = execute(session, _PAY, params).first()
         if row is None:
             late.append((order_id, payment_id, amount))
             continue

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock, ids, outbox, secret
 from tuangou.core.config import get_settings
-from tuangou.core.db import insert_loaded, is_sqlite, read, run_in_transaction, table
+from tuangou.core.db import execute, insert_loaded, is_sqlite, read, run_in_transaction, table
 from tuangou.ledger import service as ledger
 from tuangou.orders import service as orders
 from tuangou.payments import errors
@@ -203,7 +203,7 @@ def _take_callbacks(session: Session, refs: list[str]) -> list[tuple[str, str]]:
         )
         if not refs:
             return []
-    rows = session.execute(_TAKE_CALLBACK, {"refs": refs, "now": clock.now()})
+    rows = execute(session, _TAKE_CALLBACK, {"refs": refs, "now": clock.now()})
     return [(ref, status) for ref, status in rows]
 
 
@@ -263,7 +263,7 @@ def confirm_succeeded(session: Session, refs: list[str]) -> dict[str, str]:
     reference, ``paid``, ``late`` or ``duplicate``."""
     if not is_sqlite():
         refs = sorted(refs)  # lock the payments' rows in one order
-    moved = [tuple(row) for row in session.execute(_SUCCEED, {"refs": refs, "now": clock.now()})]
+    moved = [tuple(row) for row in execute(session, _SUCCEED, {"refs": refs, "now": clock.now()})]
     for payment_id, order_id, amount, _ in moved:
         ledger.record_payment(session, payment_id=payment_id, order_id=order_id, amount=amount)
     paid = orders.record_payments(

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.core import clock, outbox
-from tuangou.core.db import insert_loaded, is_sqlite, read, run_in_transaction, table
+from tuangou.core.db import execute, insert_loaded, is_sqlite, read, run_in_transaction, table
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.teams import errors, rules
@@ -180,26 +180,30 @@ def _check_quantity(campaign: TeamCampaign, quantity: int) -> None:
         )
 
 
-# The hot statements of a join, built once (a plain Core UPDATE skips the ORM's bookkeeping).
+# The hot statements of a join, built once on the tables (plain Core: no ORM bookkeeping).
+_campaigns = table(TeamCampaign)
+_teams = table(Team)
+_seats = table(TeamSeat)
 _TAKE_STOCK = (
-    update(table(TeamCampaign))
+    update(_campaigns)
     .where(
-        TeamCampaign.id == bindparam("b_campaign"),
-        TeamCampaign.sold + TeamCampaign.held + bindparam("b_quantity") <= TeamCampaign.stock,
+        _campaigns.c.id == bindparam("b_campaign"),
+        _campaigns.c.sold + _campaigns.c.held + bindparam("b_quantity") <= _campaigns.c.stock,
     )
-    .values(held=TeamCampaign.held + bindparam("b_quantity"))
+    .values(held=_campaigns.c.held + bindparam("b_quantity"))
 )
 _TAKE_SEAT = (
-    update(table(Team))
+    update(_teams)
     .where(
-        Team.id == bindparam("b_team"),
-        Team.status.in_(tuple(rules.JOINABLE)),
-        Team.seats_taken < Team.max_size,
-        Team.deadline > bindparam("b_now"),
+        _teams.c.id == bindparam("b_team"),
+        _teams.c.status.in_(tuple(rules.JOINABLE)),
+        _teams.c.seats_taken < _teams.c.max_size,
+        _teams.c.deadline > bindparam("b_now"),
     )
-    .values(seats_taken=Team.seats_taken + 1)
-    .returning(Team.status, Team.seats_taken, Team.paid_count, Team.deadline)
+    .values(seats_taken=_teams.c.seats_taken + 1)
+    .returning(_teams.c.status, _teams.c.seats_taken, _teams.c.paid_count, _teams.c.deadline)
 )
+_ADD_SEAT = insert(_seats)
 _SEAT_COLUMNS = ("status", "seats_taken", "paid_count", "deadline")
 _TEAM_AND_CAMPAIGN = (
     select(Team, TeamCampaign)
@@ -209,9 +213,9 @@ _TEAM_AND_CAMPAIGN = (
 
 
 def _take_stock(session: Session, campaign: TeamCampaign, quantity: int) -> None:
-    taken = session.execute(
-        _TAKE_STOCK, {"b_campaign": campaign.id, "b_quantity": quantity}
-    ).rowcount  # type: ignore[attr-defined]
+    taken = execute(
+        session, _TAKE_STOCK, {"b_campaign": campaign.id, "b_quantity": quantity}
+    ).rowcount
     if not taken:
         raise errors.SoldOut()
 
@@ -245,15 +249,18 @@ def _place_order(
         is_opener=is_opener,
     )
     try:  # the whole unit of work rolls back on a refusal, so no savepoint is needed
-        session.execute(
-            insert(TeamSeat).values(
-                team_id=team.id,
-                user_id=user_id,
-                order_id=order.id,
-                status="held",
-                is_opener=is_opener,
-                joined_at=clock.now(),
-            )
+        execute(
+            session,
+            _ADD_SEAT,
+            {
+                "team_id": team.id,
+                "user_id": user_id,
+                "order_id": order.id,
+                "status": "held",
+                "is_opener": is_opener,
+                "joined_at": clock.now(),
+                "paid_at": None,
+            },
         )
     except IntegrityError as exc:
         raise errors.AlreadyInTeam() from exc
@@ -349,7 +356,7 @@ def join_team(
         limit=campaign.per_member_limit,
     )
     _take_stock(session, campaign, quantity)
-    seated = session.execute(_TAKE_SEAT, {"b_team": team_id, "b_now": now}).first()
+    seated = execute(session, _TAKE_SEAT, {"b_team": team_id, "b_now": now}).first()
     if seated is None:
         session.refresh(team)
         # Only now (the seat update failed) is it worth asking whether they are already in.
@@ -456,13 +463,15 @@ def on_orders_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
         per_campaign[order.campaign_id] = per_campaign.get(order.campaign_id, 0) + order.quantity
         per_team[order.team_id] = per_team.get(order.team_id, 0) + 1
     for campaign_id in sorted(per_campaign):  # one fixed order of the hot rows
-        session.execute(
-            _STOCK_SOLD, {"b_campaign": campaign_id, "b_quantity": per_campaign[campaign_id]}
+        execute(
+            session,
+            _STOCK_SOLD,
+            {"b_campaign": campaign_id, "b_quantity": per_campaign[campaign_id]},
         )
-    session.execute(_SEATS_PAID, {"b_orders": [o.id for o in paid], "b_now": now})
+    execute(session, _SEATS_PAID, {"b_orders": [o.id for o in paid], "b_now": now})
     windows: dict[int, int] = {}
     for team_id in sorted(per_team):
-        row = session.execute(_COUNT_PAID, {"b_team": team_id, "b_k": per_team[team_id]}).one()
+        row = execute(session, _COUNT_PAID, {"b_team": team_id, "b_k": per_team[team_id]}).one()
         status, paid_count, min_size, max_size, campaign_id = row
         if status == "pending":
             if campaign_id not in windows:
@@ -507,23 +516,29 @@ def _form(session: Session, team_id: int, now: datetime) -> None:
 
 
 _STOCK_SOLD = (
-    update(table(TeamCampaign))
-    .where(TeamCampaign.id == bindparam("b_campaign"))
+    update(_campaigns)
+    .where(_campaigns.c.id == bindparam("b_campaign"))
     .values(
-        held=TeamCampaign.held - bindparam("b_quantity"),
-        sold=TeamCampaign.sold + bindparam("b_quantity"),
+        held=_campaigns.c.held - bindparam("b_quantity"),
+        sold=_campaigns.c.sold + bindparam("b_quantity"),
     )
 )
 _SEATS_PAID = (
-    update(table(TeamSeat))
-    .where(TeamSeat.order_id.in_(bindparam("b_orders", expanding=True)), TeamSeat.status == "held")
+    update(_seats)
+    .where(_seats.c.order_id.in_(bindparam("b_orders", expanding=True)), _seats.c.status == "held")
     .values(status="paid", paid_at=bindparam("b_now"))
 )
 _COUNT_PAID = (
-    update(table(Team))
-    .where(Team.id == bindparam("b_team"))
-    .values(paid_count=Team.paid_count + bindparam("b_k"))
-    .returning(Team.status, Team.paid_count, Team.min_size, Team.max_size, Team.campaign_id)
+    update(_teams)
+    .where(_teams.c.id == bindparam("b_team"))
+    .values(paid_count=_teams.c.paid_count + bindparam("b_k"))
+    .returning(
+        _teams.c.status,
+        _teams.c.paid_count,
+        _teams.c.min_size,
+        _teams.c.max_size,
+        _teams.c.campaign_id,
+    )
 )
 
 
