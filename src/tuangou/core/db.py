@@ -55,7 +55,11 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def execute(session: Session, statement: Executable, params: dict[str, Any] | None = None) -> Any:
+def execute(
+    session: Session,
+    statement: Executable,
+    params: dict[str, Any] | list[dict[str, Any]] | None = None,
+) -> Any:
     """Run a plain Core statement on the session's connection, past the ORM's execute layer
     (for the hot statements of a join or a confirmation: on tables, not mapped classes).
     Pending ORM changes are flushed first, as ``session.execute`` would."""

@@ -8,12 +8,13 @@ A transfer id is chosen by the caller from what the movement is about (``pay:17`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
-from tuangou.core.db import upsert_insert
+from tuangou.core.db import execute, table, upsert_insert
 from tuangou.ledger import rules
 from tuangou.ledger.models import LedgerEntry, LedgerTransfer
 
@@ -46,22 +47,29 @@ def transfer(
     if not legs:
         return False
     rules.check_legs(legs)
-    ins = upsert_insert(session)
-    stmt = (
-        ins(LedgerTransfer)
-        .values(id=transfer_id, kind=kind, order_id=order_id, memo=memo, created_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    if session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
+    # Plain statements on the tables, built once: every payment, refund and release writes here.
+    dialect = session.get_bind().dialect.name
+    stmt = _new_transfer.get(dialect)
+    if stmt is None:
+        stmt = _new_transfer[dialect] = upsert_insert(session)(
+            table(LedgerTransfer)
+        ).on_conflict_do_nothing(index_elements=["id"])
+    row = {"id": transfer_id, "kind": kind, "order_id": order_id, "memo": memo}
+    if execute(session, stmt, {**row, "created_at": clock.now()}).rowcount == 0:
         return False
-    session.execute(
-        insert(LedgerEntry),
+    execute(
+        session,
+        _NEW_ENTRY,
         [
             {"transfer_id": transfer_id, "account": account, "order_id": order_id, "amount": amount}
             for account, amount in legs
         ],
     )
     return True
+
+
+_new_transfer: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT DO NOTHING
+_NEW_ENTRY = insert(table(LedgerEntry))
 
 
 def balance(session: Session, account: str, *, order_id: int | None = None) -> int:
