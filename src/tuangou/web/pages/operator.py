@@ -98,12 +98,48 @@ ITEM_STATUSES = {
     "cancelled": i18n.lazy("Below the minimum quantity"),
 }
 
+LINE_STATUSES = {
+    "open": i18n.lazy("Ordered"),
+    "confirmed": i18n.lazy("Confirmed"),
+    "refunded": i18n.lazy("Refunded"),
+    "cancelled": i18n.lazy("Refunded"),
+}
+PAYMENT_STATUSES = {
+    "pending": i18n.lazy("Waiting for the payer"),
+    "succeeded": i18n.lazy("Succeeded"),
+    "failed": i18n.lazy("Declined"),
+    "expired": i18n.lazy("Expired"),
+}
+REFUND_STATUSES = {
+    "pending": i18n.lazy("Being sent back"),
+    "succeeded": i18n.lazy("Sent back"),
+}
+GATEWAYS = {"sandbox": i18n.lazy("Sandbox gateway")}
+# The journal's accounts; those of one supplier or leader end in ":<id>".
+LEDGER_ACCOUNTS = {
+    "gateway": i18n.lazy("Payment gateway"),
+    "escrow": i18n.lazy("Escrow"),
+    "refunds": i18n.lazy("Refunds owed to members"),
+    "subsidy": i18n.lazy("Platform subsidy"),
+    "platform_revenue": i18n.lazy("Platform revenue"),
+    "supplier_payable": i18n.lazy("Owed to supplier"),
+    "leader_frozen": i18n.lazy("Leader commission, frozen"),
+    "leader_available": i18n.lazy("Leader commission, available"),
+    "leader_withdrawing": i18n.lazy("Leader commission, being withdrawn"),
+}
+
 CAMPAIGN_STATUSES = {"active": i18n.lazy("Active"), "paused": i18n.lazy("Paused")}
 OPENER_PERKS = {
     "none": i18n.lazy("None"),
     "price": i18n.lazy("Opener price"),
     "free": i18n.lazy("Opener free"),
 }
+
+
+def _account_name(account: str) -> tuple[str, str]:
+    """A journal account as (message id of its kind, the id of its owner or "")."""
+    kind, _, owner = account.partition(":")
+    return LEDGER_ACCOUNTS.get(kind, account), owner
 
 
 def _ctx(request: Request, **values: Any) -> dict[str, Any]:
@@ -114,6 +150,11 @@ def _ctx(request: Request, **values: Any) -> dict[str, Any]:
         "refund_reasons": REFUND_REASONS,
         "wave_statuses": WAVE_STATUSES,
         "item_statuses": ITEM_STATUSES,
+        "line_statuses": LINE_STATUSES,
+        "payment_statuses": PAYMENT_STATUSES,
+        "refund_statuses": REFUND_STATUSES,
+        "gateways": GATEWAYS,
+        "account_name": _account_name,
         **values,
     }
 
