@@ -10,6 +10,7 @@ it is rendered). Downloads must come with their content type.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -220,7 +221,7 @@ def internal(base: str, href: str) -> str | None:
     if parts.netloc not in ("", "testserver"):
         return None
     path = parts.path or "/"
-    if not href.startswith("/") and not href.startswith("?"):
+    if not href.startswith(("/", "?", "http://testserver/")):
         return None
     if path.startswith(SKIPPED_PREFIXES):
         return None
@@ -327,4 +328,24 @@ def test_the_checks_see_what_they_are_meant_to_see() -> None:
         "/ops/orders?status=paid"
     )
     assert internal("http://testserver/ops", "https://elsewhere.example/") is None
+    assert internal("http://testserver/ops", "http://testserver/join/abc") == "/join/abc"
     assert internal("http://testserver/ops", "/static/app.css") is None
+
+
+def test_the_dashboard_charts_name_days_the_same_way_in_both_languages(
+    client: TestClient, db_url: str
+) -> None:
+    """The x axis of the day charts carries "10-25" labels, not Plotly's English dates."""
+    demo.load()
+    log_in(client, demo.OPERATOR_PHONE, demo.PASSWORD)
+    for lang in ("zh-CN", "en"):
+        client.cookies.set("lang", lang)
+        page = client.get("/ops").text
+        for chart in ("gmv", "rates"):
+            found = re.search(rf'id="chart-{chart}">(.*?)</script>', page, re.S)
+            assert found, chart
+            figure = json.loads(found.group(1))
+            assert figure["layout"]["xaxis"]["type"] == "category"
+            days = figure["data"][0]["x"]
+            assert len(days) >= 7 and len(set(days)) == len(days)
+            assert all(re.fullmatch(r"\d\d-\d\d", d) for d in days), days

@@ -206,11 +206,19 @@ def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
 
 def _charts(request: Request, d: analytics.Dashboard) -> dict[str, Markup]:
     t = lambda m: translate(request, m)  # noqa: E731
-    days = [x.isoformat() for x in d.days]
+    # Days as "10-25" categories: Plotly's own date ticks ("Oct 25 2026") are English only.
+    days = [x.strftime("%m-%d") for x in d.days]
+    by_day = {"type": "category", "tickangle": 0, "automargin": True}
     gmv = go.Figure(
-        go.Bar(x=days, y=[f / 100 for f in d.gmv], name=t("GMV"), marker_color="#e02e24")
+        go.Bar(
+            x=days,
+            y=[f / 100 for f in d.gmv],
+            name=t("GMV"),
+            marker_color="#e02e24",
+            hovertemplate="%{x} · ¥%{y:,.2f}<extra></extra>",
+        )
     )
-    _layout(gmv, t("GMV per day (¥)"), yaxis={"tickformat": ",.2f"})
+    _layout(gmv, t("GMV per day (¥)"), xaxis=by_day, yaxis={"tickformat": ",.2f"})
 
     rates = go.Figure()
     for rows, name, colour in (
@@ -225,9 +233,10 @@ def _charts(request: Request, d: analytics.Dashboard) -> dict[str, Markup]:
                 mode="lines+markers",
                 connectgaps=False,
                 line={"color": colour},
+                hovertemplate="%{x} · %{y}%",
             )
         )
-    _layout(rates, t("Success rates per day, in percent"), yaxis={"range": [0, 105]})
+    _layout(rates, t("Success rates per day, in percent"), xaxis=by_day, yaxis={"range": [0, 105]})
 
     def ranking(rows: list[analytics.Ranked], title: str, colour: str) -> go.Figure:
         names = [r.name for r in reversed(rows)]
