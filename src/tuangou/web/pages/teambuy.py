@@ -1,7 +1,540 @@
-"""The member's home and team-buy pages."""
+"""The member's home and team-buy pages: campaigns, teams (the share link), the share page
+with its poster, and paying on the sandbox gateway.
+
+Opening and joining a team go through the same services as the API (``teams.open_team`` /
+``teams.join_team``) and, like the API's ``Idempotency-Key``, each form carries a one-time key
+run through :func:`tuangou.core.idempotency.run`: a double submit replays the first answer
+(the same order and payment) instead of creating a second one.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote, urlparse
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from tuangou.accounts.service import Principal
+from tuangou.catalog import service as catalog
+from tuangou.communities import service as communities
+from tuangou.core import idempotency
+from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.errors import DomainError, NotFound
+from tuangou.orders import service as orders
+from tuangou.payments import service as payments
+from tuangou.pools import service as pools
+from tuangou.teams import schemas as team_schemas
+from tuangou.teams import service as teams
+from tuangou.teams.models import Team, TeamCampaign
+from tuangou.web import i18n, qr, session
+from tuangou.web.app import STATIC_DIR
+from tuangou.web.forms import FormState
+from tuangou.web.session import Form, PageUser
+from tuangou.web.templating import environment, language, render
 
 router = APIRouter()
+
+PLACEHOLDER = "/static/demo/placeholder.svg"
+PAY_OUTCOMES = {"approve", "decline"}
+REFRESH_SECONDS = 2
+_MIME = {".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+# ---------------------------------------------------------------- small reads
+
+
+def _product(db: Session, campaign: TeamCampaign) -> dict[str, Any]:
+    sku = catalog.get_sku(db, campaign.sku_id)
+    product = catalog.get_product(db, sku.product_id)
+    return {
+        "title": product.title,
+        "description": product.description,
+        "image": product.image_url or PLACEHOLDER,
+        "sku_name": sku.name,
+    }
+
+
+def _campaign(db: Session, campaign: TeamCampaign) -> dict[str, Any]:
+    view = team_schemas.campaign_view(campaign, product=_product(db, campaign))
+    view["sold_out"] = view["available"] <= 0
+    view["model"] = campaign
+    return view
+
+
+def _absolute(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + path
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@dataclass
+class Viewer:
+    """The logged-in member's relation to a team: their seat, its order and payment."""
+
+    seat: Any = None
+    order: Any = None
+    payment: Any = None
+    gateway_status: str | None = None  # the sandbox's word on the latest payment
+    refunds: list[Any] | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.seat is not None and self.seat.status in ("held", "paid")
+
+    @property
+    def paid(self) -> bool:
+        return self.seat is not None and self.seat.status == "paid"
+
+    @property
+    def confirming(self) -> bool:
+        """Paid at the gateway, waiting for its confirmation callback (支付确认中)."""
+        return (
+            self.seat is not None
+            and self.seat.status == "held"
+            and self.payment is not None
+            and self.payment.status == "pending"
+            and self.gateway_status == "succeeded"
+        )
+
+    @property
+    def declined(self) -> bool:
+        return (
+            self.seat is not None
+            and self.seat.status == "held"
+            and self.payment is not None
+            and (self.payment.status == "failed" or self.gateway_status == "declined")
+        )
+
+
+def _viewer(db: Session, team_id: int, who: Principal | None) -> Viewer:
+    if who is None:
+        return Viewer()
+    seat = teams.seat_in_team(db, team_id, who.user_id)
+    if seat is None:
+        return Viewer()
+    order = orders.get(db, seat.order_id)
+    tried = payments.payments_of(db, order.id)
+    payment = tried[-1] if tried else None
+    charge = payments.sandbox_charge(db, payment.gateway_ref) if payment else None
+    return Viewer(
+        seat=seat,
+        order=order,
+        payment=payment,
+        gateway_status=charge.status if charge else None,
+        refunds=orders.refunds_of(db, order.id),
+    )
+
+
+def _team_context(db: Session, team: Team, who: Principal | None) -> dict[str, Any]:
+    campaign = teams.get_campaign(db, team.campaign_id)
+    chain = teams.chain_list(db, team.id)
+    view = team_schemas.team_view(team, campaign, chain)
+    opener = next((row["name"] for row in chain if row["is_opener"]), None)
+    slots = max(team.min_size if team.formed_at is None else team.max_size, len(chain))
+    if slots > 12:  # a long ladder: show the seats taken and a few free ones
+        slots = max(len(chain) + 3, team.min_size)
+    slots = min(slots, team.max_size)
+    me = _viewer(db, team.id, who)
+    return {
+        "team": team,
+        "view": view,
+        "campaign": _campaign(db, campaign),
+        "chain": chain,
+        "opener": opener,
+        "slots": slots,
+        "me": me,
+        "share_path": f"/t/{team.id}",
+        "key": _new_key(),
+        "waiting": me.confirming,
+        "refund_reasons": REFUND_REASONS,
+    }
+
+
+def _refused(exc: DomainError | dict[str, Any]) -> DomainError:
+    """A refusal, also one replayed from an idempotency record (stored as problem details)."""
+    if isinstance(exc, DomainError):
+        return exc
+    cls = type(
+        "Replayed",
+        (DomainError,),
+        {"code": exc.get("code", "error"), "status": exc.get("status", 409), "title": exc["title"]},
+    )
+    return cls(exc.get("detail"))
+
+
+def _seat_once(request: Request, who: Principal, key: str, body: dict[str, Any], work: Any) -> Any:
+    """Run ``work`` once per one-time form key: a double submit replays the first answer."""
+    outcome = idempotency.run(
+        scope=f"web:user:{who.user_id}",
+        key=key or None,
+        request_hash=idempotency.fingerprint("POST", request.url.path, body),
+        work=work,
+        status_code=201,
+        instance=request.url.path,
+    )
+    if outcome.status_code >= 400:
+        raise _refused(outcome.body)
+    return outcome.body
+
+
+def _quantity(request: Request, state: FormState, campaign: dict[str, Any]) -> int | None:
+    if not state.text("quantity"):
+        return 1
+    return state.integer(request, "quantity", low=1, high=campaign["max_quantity_per_order"])
+
+
+def _seat_reply(seat: teams.Seat) -> dict[str, Any]:
+    return {"team_id": seat.team.id, "payment_id": seat.started.payment.id}
+
+
+# ---------------------------------------------------------------- home
+
+
+@router.get("/")
+def home(request: Request, who: PageUser) -> Response:
+    with unit_of_work(readonly=True) as db:
+        waves: list[dict[str, Any]] = []
+        for community in communities.communities_of(db, who.user_id):
+            for listing, wave in pools.listings_of_community(db, community.id, open_only=True):
+                items = pools.items_of(db, wave.id)
+                image = PLACEHOLDER
+                if items:
+                    sku = catalog.get_sku(db, items[0].sku_id)
+                    image = catalog.get_product(db, sku.product_id).image_url or PLACEHOLDER
+                waves.append(
+                    {
+                        "listing_id": listing.id,
+                        "title": wave.title,
+                        "community": community.name,
+                        "cutoff_at": wave.cutoff_at,
+                        "delivery_date": wave.delivery_date,
+                        "image": image,
+                        "from_price": min((i.price for i in items), default=None),
+                        "items": len(items),
+                    }
+                )
+        live = teams.list_campaigns(db)
+        counts = teams.joinable_counts(db, [c.id for c in live])
+        campaigns = [{**_campaign(db, c), "open_teams": counts.get(c.id, 0)} for c in live]
+        mine = []
+        for team in teams.live_teams_of_member(db, who.user_id):
+            campaign = teams.get_campaign(db, team.campaign_id)
+            mine.append(
+                {
+                    "view": team_schemas.team_view(team, campaign, []),
+                    "team": team,
+                    "product": _product(db, campaign),
+                }
+            )
+    waves.sort(key=lambda w: w["cutoff_at"])
+    return render(
+        request, "member/home.html", {"waves": waves, "campaigns": campaigns, "mine": mine}
+    )
+
+
+# ---------------------------------------------------------------- campaign
+
+
+def _campaign_page(
+    request: Request, campaign_id: int, state: FormState | None = None, *, status_code: int = 200
+) -> Response:
+    with unit_of_work(readonly=True) as db:
+        c = teams.get_campaign(db, campaign_id)
+        campaign = _campaign(db, c)
+        open_teams = []
+        for team in teams.teams_of_campaign(db, c.id):
+            if team.seats_taken >= team.max_size:
+                continue
+            chain = teams.chain_list(db, team.id)
+            open_teams.append(
+                {
+                    "team": team,
+                    "view": team_schemas.team_view(team, c, chain),
+                    "opener": next((r["name"] for r in chain if r["is_opener"]), "*"),
+                }
+            )
+        who = session.current(request)
+    context = {
+        "campaign": campaign,
+        "open_teams": open_teams[:10],
+        "form": state or FormState.of(quantity="1"),
+        "key": _new_key(),
+        "live": campaign["live"],
+        "logged_in": who is not None,
+    }
+    return render(request, "member/campaign.html", context, status_code=status_code)
+
+
+@router.get("/c/{campaign_id}")
+def campaign_page(request: Request, campaign_id: int) -> Response:
+    session.require(request)
+    return _campaign_page(request, campaign_id)
+
+
+@router.post("/c/{campaign_id}/open")
+def open_team(request: Request, campaign_id: int, form: Form) -> Response:
+    who = session.require(request)
+    state = FormState.of(form)
+    with unit_of_work(readonly=True) as db:
+        campaign = _campaign(db, teams.get_campaign(db, campaign_id))
+    quantity = _quantity(request, state, campaign)
+    if state.ok and quantity is not None:
+
+        def work(db: Session) -> dict[str, Any]:
+            seat = teams.open_team(
+                db, user_id=who.user_id, campaign_id=campaign_id, quantity=quantity
+            )
+            return _seat_reply(seat)
+
+        try:
+            done = _seat_once(request, who, state.get("key"), {"quantity": quantity}, work)
+            return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
+        except DomainError as exc:
+            state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
+            status = exc.status
+    else:
+        status = 400
+    return _campaign_page(request, campaign_id, state, status_code=status)
+
+
+# ---------------------------------------------------------------- team (the share link)
+
+
+def _team_page(
+    request: Request, team_id: int, state: FormState | None = None, *, status_code: int = 200
+) -> Response:
+    who = session.current(request)
+    with unit_of_work(readonly=True) as db:
+        context = _team_context(db, teams.get_team(db, team_id), who)
+    context["form"] = state or FormState.of(quantity="1")
+    context["login_next"] = "/login?next=" + quote(f"/t/{team_id}", safe="")
+    return render(request, "member/team.html", context, status_code=status_code)
+
+
+@router.get("/t/{team_id}")
+def team_page(request: Request, team_id: int) -> Response:
+    return _team_page(request, team_id)
+
+
+@router.post("/t/{team_id}/join")
+def join_team(request: Request, team_id: int, form: Form) -> Response:
+    who = session.require(request)
+    state = FormState.of(form)
+    with unit_of_work(readonly=True) as db:
+        team = teams.get_team(db, team_id)
+        campaign = _campaign(db, teams.get_campaign(db, team.campaign_id))
+    quantity = _quantity(request, state, campaign)
+    if state.ok and quantity is not None:
+
+        def work(db: Session) -> dict[str, Any]:
+            seat = teams.join_team(db, user_id=who.user_id, team_id=team_id, quantity=quantity)
+            return _seat_reply(seat)
+
+        try:
+            done = _seat_once(request, who, state.get("key"), {"quantity": quantity}, work)
+            return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
+        except DomainError as exc:
+            state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
+            status = exc.status
+    else:
+        status = 400
+    return _team_page(request, team_id, state, status_code=status)
+
+
+@router.post("/t/{team_id}/leave")
+def leave_team(request: Request, team_id: int, form: Form) -> Response:
+    """Leave before the team forms: a paid seat is refunded in full (as the API's leave)."""
+    who = session.require(request)
+    try:
+        run_in_transaction(lambda db: teams.leave_team(db, user_id=who.user_id, team_id=team_id))
+    except DomainError as exc:
+        state = FormState()
+        state.refuse(request, exc)
+        return _team_page(request, team_id, state, status_code=exc.status)
+    return RedirectResponse(f"/t/{team_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- share and poster
+
+
+@router.get("/t/{team_id}/share")
+def share_page(request: Request, team_id: int) -> Response:
+    who = session.current(request)
+    with unit_of_work(readonly=True) as db:
+        context = _team_context(db, teams.get_team(db, team_id), who)
+    context["share_url"] = _absolute(request, f"/t/{team_id}")
+    return render(request, "member/share.html", context)
+
+
+def _embedded(image: str) -> str:
+    """The product picture as a data URI (an SVG shown by <img> loads nothing else)."""
+    if image.startswith("/static/"):
+        path = (STATIC_DIR / image.removeprefix("/static/").split("?")[0]).resolve()
+        mime = _MIME.get(path.suffix.lower())
+        if mime and path.is_relative_to(STATIC_DIR.resolve()) and path.is_file():
+            return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+    return _embedded(PLACEHOLDER) if image != PLACEHOLDER else ""
+
+
+def _qr_group(data: str, size: int) -> Markup:
+    """The QR code as a nested <svg> of ``size`` px (for the poster)."""
+    text = str(qr.svg(data, scale=4))
+    head, _, rest = text.partition(">")
+    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
+    return Markup(f'{head} width="{size}" height="{size}">{rest}')
+
+
+@router.get("/t/{team_id}/poster.svg")
+def poster(request: Request, team_id: int) -> Response:
+    with unit_of_work(readonly=True) as db:
+        context = _team_context(db, teams.get_team(db, team_id), None)
+    share_url = _absolute(request, f"/t/{team_id}")
+    context.update(
+        share_url=share_url,
+        picture=_embedded(context["campaign"]["product"]["image"]),
+        qr_code=_qr_group(share_url, 170),
+    )
+    body = environment(language(request)).get_template("member/poster.svg").render(context)
+    return Response(
+        body,
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "no-cache", "Content-Language": language(request)},
+    )
+
+
+# ---------------------------------------------------------------- paying (sandbox gateway)
+
+
+def _pay_context(db: Session, who: Principal, payment_id: int) -> dict[str, Any]:
+    payment = payments.get_for_user(db, user_id=who.user_id, payment_id=payment_id)
+    order = orders.get_for_user(db, payment.order_id, who.user_id)
+    charge = payments.sandbox_charge(db, payment.gateway_ref)
+    product = None
+    if order.kind == "team":
+        product = _product(db, teams.get_campaign(db, order.campaign_id))
+    return {
+        "payment": payment,
+        "order": order,
+        "gateway_status": charge.status if charge else None,
+        "product": product,
+        "next_url": _after_paying(order),
+        "key": _new_key(),
+    }
+
+
+def _after_paying(order: Any) -> str:
+    return (
+        f"/t/{order.team_id}" if order.kind == "team" and order.team_id else f"/orders/{order.id}"
+    )
+
+
+@router.get("/pay/{payment_id}")
+def pay_page(request: Request, payment_id: int, who: PageUser) -> Response:
+    with unit_of_work(readonly=True) as db:
+        context = _pay_context(db, who, payment_id)
+    return render(request, "member/pay.html", context)
+
+
+@router.post("/pay/{payment_id}")
+def pay(request: Request, payment_id: int, form: Form) -> Response:
+    """The payer's choice on the sandbox page: approve or decline. As on the API's sandbox
+    page, the gateway answers at once and our order learns the outcome from its callback."""
+    who = session.require(request)
+    outcome = str(form.get("outcome") or "")
+    state = FormState.of(form)
+
+    def work(db: Session) -> str:
+        if outcome not in PAY_OUTCOMES:
+            raise _BadOutcome()
+        payment = payments.get_for_user(db, user_id=who.user_id, payment_id=payment_id)
+        order = orders.get_for_user(db, payment.order_id, who.user_id)
+        # A double submit: the gateway holds one charge per payment, so it is not charged twice.
+        charge = payments.sandbox_charge(db, payment.gateway_ref)
+        if payment.status == "succeeded" or (charge and charge.status == "succeeded"):
+            return _after_paying(order)
+        if payment.status == "failed" or (charge and charge.status == "declined"):
+            return f"/pay/{payment_id}"
+        if payment.status != "pending":
+            raise _PaymentClosed()
+        orders.assert_payable(order)
+        query = parse_qs(urlparse(payments.pay_url(payment)).query)
+        payments.sandbox_authorize(
+            db, ref=payment.gateway_ref, amount=payment.amount, sig=query["sig"][0], outcome=outcome
+        )
+        return _after_paying(order) if outcome == "approve" else f"/pay/{payment_id}"
+
+    try:
+        return RedirectResponse(run_in_transaction(work), status_code=303)
+    except (NotFound, orders.errors.NotYourOrder):
+        raise
+    except DomainError as exc:
+        state.refuse(request, exc)
+        with unit_of_work(readonly=True) as db:
+            context = _pay_context(db, who, payment_id)
+        context["form"] = state
+        return render(request, "member/pay.html", context, status_code=exc.status)
+
+
+@router.post("/pay/{payment_id}/retry")
+def pay_again(request: Request, payment_id: int, form: Form) -> Response:
+    """A new payment attempt for the same unpaid order (after a decline)."""
+    who = session.require(request)
+    state = FormState.of(form)
+
+    def work(db: Session) -> dict[str, Any]:
+        old = payments.get_for_user(db, user_id=who.user_id, payment_id=payment_id)
+        started = payments.start_for_user(db, user_id=who.user_id, order_id=old.order_id)
+        return {"payment_id": started.payment.id}
+
+    try:
+        done = _seat_once(request, who, state.get("key"), {"payment": payment_id}, work)
+        return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
+    except (NotFound, orders.errors.NotYourOrder):
+        raise
+    except DomainError as exc:
+        state.refuse(request, exc)
+        with unit_of_work(readonly=True) as db:
+            context = _pay_context(db, who, payment_id)
+        context["form"] = state
+        return render(request, "member/pay.html", context, status_code=exc.status)
+
+
+class _BadOutcome(DomainError):
+    code = "invalid_input"
+    status = 400
+    title = "Choose to pay or to decline"
+
+
+class _PaymentClosed(DomainError):
+    code = "payment_closed"
+    status = 409
+    title = "This payment is already settled; nothing was charged again"
+
+
+# Messages shown by the templates through variables (kept here so they are extracted).
+STATUS_TEXT = {
+    "pending": i18n.lazy("Waiting for the opener to pay"),
+    "open": i18n.lazy("Open"),
+    "formed": i18n.lazy("Formed"),
+    "settled": i18n.lazy("Formed"),
+    "failed": i18n.lazy("Did not form"),
+    "closed": i18n.lazy("Closed"),
+}
+REFUND_REASONS = {
+    "price_protection": i18n.lazy("Price protection: the team reached a cheaper tier"),
+    "team_failed": i18n.lazy("The team did not form in time: full refund"),
+    "left_team": i18n.lazy("You left the team before it formed: full refund"),
+    "opener_free": i18n.lazy("Opener free: your payment is refunded"),
+    "late_payment": i18n.lazy("The payment arrived after the hold expired: full refund"),
+    "not_shipped": i18n.lazy("The supplier did not ship in time: full refund"),
+    "manual": i18n.lazy("Refunded by the platform"),
+}
