@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import MetaData, Table, create_engine, event, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.sql import Executable
@@ -180,6 +180,8 @@ def get_engine() -> Engine:
 def set_engine(engine: Engine | None) -> None:
     """Point the process at another database (tests, CLI options)."""
     global _engine, _factory
+    with _sqlite_write_lock:
+        _drop_writer()
     if _engine is not None and _engine is not engine:
         _engine.dispose()
     _engine = engine
@@ -212,12 +214,40 @@ def unit_of_work(*, readonly: bool = False) -> Iterator[Session]:
             conn.info.pop("begin_mode", None)
             conn.close()
         return
+    if is_sqlite():
+        # SQLite has one writer at a time. Threads of this process queue on a lock instead
+        # of SQLite's busy handler, which sleeps and polls (other processes still meet
+        # busy_timeout), and write on one connection, whose page cache and prepared
+        # statements stay warm from one transaction to the next.
+        with _sqlite_write_lock:
+            if _writing.depth:  # a write inside a write: on a connection of its own
+                with _plain_unit_of_work() as session:
+                    yield session
+                return
+            conn = _writer_connection()
+            session = Session(bind=conn, expire_on_commit=False)
+            _writing.depth += 1
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                try:
+                    session.rollback()
+                finally:
+                    if conn.invalidated or conn.closed or conn.in_transaction():
+                        _drop_writer()  # never reuse a connection left in doubt
+                raise
+            finally:
+                session.close()
+                _writing.depth -= 1
+        return
+    with _plain_unit_of_work() as session:
+        yield session
+
+
+@contextmanager
+def _plain_unit_of_work() -> Iterator[Session]:
     session = new_session()
-    # SQLite has one writer at a time. Threads of this process queue on a lock instead of
-    # SQLite's busy handler, which sleeps and polls; other processes still meet busy_timeout.
-    lock = _sqlite_write_lock if is_sqlite() else None
-    if lock is not None:
-        lock.acquire()
     try:
         yield session
         session.commit()
@@ -226,8 +256,34 @@ def unit_of_work(*, readonly: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
-        if lock is not None:
-            lock.release()
+
+
+class _Depth(threading.local):
+    depth = 0
+
+
+_writing = _Depth()
+_writer: Connection | None = None
+
+
+def _writer_connection() -> Connection:
+    """This process's SQLite write connection (used under ``_sqlite_write_lock`` only)."""
+    global _writer
+    engine = get_engine()
+    if _writer is None or _writer.closed or _writer.invalidated or _writer.engine is not engine:
+        _drop_writer()
+        _writer = engine.connect()
+    return _writer
+
+
+def _drop_writer() -> None:
+    global _writer
+    if _writer is not None:
+        try:
+            _writer.close()
+        except Exception:  # a broken connection is dropped all the same
+            log.debug("closing the SQLite write connection failed", exc_info=True)
+        _writer = None
 
 
 def is_retryable(exc: BaseException) -> bool:
