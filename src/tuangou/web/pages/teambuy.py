@@ -389,8 +389,10 @@ def _qr_group(data: str, size: int) -> Markup:
     """The QR code as a nested <svg> of ``size`` px (for the poster)."""
     text = str(qr.svg(data, scale=4))
     head, _, rest = text.partition(">")
-    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
-    return Markup(f'{head} width="{size}" height="{size}">{rest}')
+    natural = dict(re.findall(r'\s(width|height)="([\d.]+)"', head))
+    head = re.sub(r'\s(width|height|viewBox)="[^"]*"', "", head)
+    box = f'viewBox="0 0 {natural.get("width", size)} {natural.get("height", size)}"'
+    return Markup(f'{head} width="{size}" height="{size}" {box}>{rest}')
 
 
 @router.get("/t/{team_id}/poster.svg")
