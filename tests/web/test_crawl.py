@@ -269,6 +269,39 @@ def crawl(client: TestClient, start: list[str], chinese: bool, sentences: list[s
     return problems
 
 
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of a page's forms (CSRF token, one-time key), as a browser sends them."""
+    return dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def fill_the_queues(client: TestClient) -> None:
+    """Through the pages, give the operator's queues something to show: a leader application
+    and an after-sale case with a photo (the demo's queues are empty)."""
+    log_in(client, demo.MEMBERS[2][0], demo.PASSWORD)
+    apply = {"name": "2栋自提点", "address": "幸福里 2 栋", "latitude": "30.2"}
+    apply["longitude"] = "120.1"
+    body = {**hidden_fields(client.get("/me/apply").text), **apply}
+    reply = client.post("/me/apply", data=body, follow_redirects=False)
+    assert reply.status_code == 303, reply.text[:300]
+    log_in(client, ROLES["member"][0] or "", demo.PASSWORD)
+    orders = re.findall(r'href="/orders/(\d+)"', client.get("/orders").text)
+    path = next(
+        f"/orders/{o}/aftersale"
+        for o in orders
+        if f'href="/orders/{o}/aftersale"' in client.get(f"/orders/{o}").text
+    )
+    body = {
+        **hidden_fields(client.get(path).text),
+        "kind": "damaged",
+        "description": "两个梨摔坏了",
+        "line_0": "1",
+    }
+    photo = ("photos", ("p.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"))
+    reply = client.post(path, data=body, files=[photo], follow_redirects=False)
+    assert reply.status_code == 303, reply.text[:300]
+    client.cookies.clear()
+
+
 def crawl_as(client: TestClient, role: str, lang: str, sentences: list[str]) -> list[str]:
     phone, start = ROLES[role]
     client.cookies.clear()
@@ -284,6 +317,7 @@ def test_every_page_each_person_can_reach_is_sound(
     client: TestClient, db_url: str, lang: str
 ) -> None:
     demo.load()
+    fill_the_queues(client)
     sentences = english_sentences()
     assert "Not picked up in time" in sentences  # the catalogs were read
     problems: list[str] = []
@@ -349,3 +383,20 @@ def test_the_dashboard_charts_name_days_the_same_way_in_both_languages(
             days = figure["data"][0]["x"]
             assert len(days) >= 7 and len(set(days)) == len(days)
             assert all(re.fullmatch(r"\d\d-\d\d", d) for d in days), days
+
+
+def test_the_operator_sees_the_photos_of_an_after_sale_case(
+    client: TestClient, db_url: str
+) -> None:
+    demo.load()
+    fill_the_queues(client)
+    log_in(client, demo.OPERATOR_PHONE, demo.PASSWORD)
+    page = client.get("/ops/aftersales").text
+    thumb = r'<img class="thumb" src="(/ops/aftersales/\d+/photos/1)" alt="([^"]+)"'
+    found = re.search(thumb, page)
+    assert found and "两个梨摔坏了" in page, page[-2000:]
+    photo = client.get(found.group(1))
+    assert photo.status_code == 200 and photo.content.startswith(b"\x89PNG")
+    assert client.get(found.group(1)[:-1] + "2").status_code == 404  # only one was sent
+    log_in(client, demo.MEMBERS[1][0], demo.PASSWORD)  # another member: not theirs
+    assert client.get(found.group(1), follow_redirects=False).status_code == 403

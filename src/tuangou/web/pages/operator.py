@@ -900,7 +900,12 @@ def _aftersales_page(
         cases = aftersales.queue(session, status="open")
         who = communities.people(session, [c.user_id for c in cases])
         return [
-            {"c": c, "member": who[c.user_id], "age": int((now - c.created_at).total_seconds())}
+            {
+                "c": c,
+                "member": who[c.user_id],
+                "age": int((now - c.created_at).total_seconds()),
+                "photos": len(aftersales.photos_of(session, c.id)),
+            }
             for c in cases
         ]
 
@@ -928,6 +933,19 @@ def _aftersales_page(
 @router.get("/aftersales")
 def aftersale_queue(request: Request, who: PageOperator) -> Response:
     return _aftersales_page(request)
+
+
+@router.get("/aftersales/{case_id}/photos/{n}")
+def aftersale_photo(case_id: int, n: int, request: Request, who: PageOperator) -> Response:
+    """A photo the member sent with their case, to decide on it."""
+    viewer = aftersales.Viewer(user_id=who.user_id, role=who.role)
+    with unit_of_work(readonly=True) as session:
+        data, content_type = aftersales.photo(session, viewer, case_id, n)
+    return Response(
+        content=data,
+        media_type=content_type,
+        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.post("/aftersales/{case_id}/accept")
