@@ -41,3 +41,21 @@ def test_the_language_comes_from_the_cookie_or_the_browser() -> None:
     assert i18n.pick("fr-FR") == "zh-CN"
     assert i18n.gettext("zh-CN", "Sold out") == "已售罄"
     assert i18n.gettext("en", "Sold out") == "Sold out"
+
+
+def test_the_catalogs_never_translate_one_message_two_ways() -> None:
+    """Catalogs are merged, so two areas giving one English id two meanings would make one of
+    them wrong: an id with two meanings needs two ids."""
+    from babel.messages.pofile import read_po
+
+    meanings: dict[str, dict[str, str]] = {}
+    for path in i18n.po_files("zh-CN"):
+        with path.open("rb") as f:
+            for message in read_po(f):
+                if message.id and message.string:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    text = message.string if isinstance(message.string, str) else message.string[0]
+                    meanings.setdefault(key, {})[text] = path.name
+    assert len(meanings) > 300
+    clashes = {k: v for k, v in meanings.items() if len(v) > 1}
+    assert not clashes, f"one id, two translations: {clashes}"

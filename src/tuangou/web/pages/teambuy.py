@@ -529,7 +529,7 @@ STATUS_TEXT = {
     "formed": i18n.lazy("Formed"),
     "settled": i18n.lazy("Formed"),
     "failed": i18n.lazy("Did not form"),
-    "closed": i18n.lazy("Closed"),
+    "closed": i18n.lazy("Team closed"),
 }
 REFUND_REASONS = {
     "price_protection": i18n.lazy("Price protection: the team reached a cheaper tier"),
