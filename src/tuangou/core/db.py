@@ -241,8 +241,24 @@ def unit_of_work(*, readonly: bool = False) -> Iterator[Session]:
                 session.close()
                 _writing.depth -= 1
         return
-    with _plain_unit_of_work() as session:
-        yield session
+    if _writing.depth:  # inside another unit of work of this thread: it holds a permit
+        with _plain_unit_of_work() as session:
+            yield session
+        return
+    # PostgreSQL: at most a few transactions of this process run at once. More would not
+    # commit sooner: they would queue on the hot rows' locks while their threads fight for
+    # the interpreter lock, slowing the very transaction everyone waits for.
+    with _pg_transactions:
+        _writing.depth += 1
+        try:
+            with _plain_unit_of_work() as session:
+                yield session
+        finally:
+            _writing.depth -= 1
+
+
+PG_CONCURRENT_TRANSACTIONS = 4
+_pg_transactions = threading.BoundedSemaphore(PG_CONCURRENT_TRANSACTIONS)
 
 
 @contextmanager
