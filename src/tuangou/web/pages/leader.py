@@ -4,13 +4,12 @@ that says so, with the way to apply.
 
 Pages are thin: they call the same service functions as the API (``communities``, ``pools``,
 ``fulfilment``), which make the ownership checks; forms that create something carry a one-time
-key run through :func:`tuangou.core.idempotency.run`, so a double submit does it once.
+key run through :mod:`tuangou.web.once`, so a double submit does it once.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from tuangou.accounts.service import Principal
 from tuangou.communities import credit, credit_rules
 from tuangou.communities import service as communities
 from tuangou.communities.models import Leader
-from tuangou.core import clock, idempotency
+from tuangou.core import clock
 from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, InvalidInput
@@ -33,7 +32,7 @@ from tuangou.fulfilment import service as fulfilment
 from tuangou.pools import commission, export
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import service as pools
-from tuangou.web import errors, session
+from tuangou.web import errors, once, responses, session
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form
 from tuangou.web.templating import fmt_money, language, render, translate
@@ -79,37 +78,6 @@ def _redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _once() -> str:
-    """A one-time key rendered into a form: a double submit of it does its work once."""
-    return secrets.token_urlsafe(16)
-
-
-def _run_once(
-    request: Request, me: Me, state: FormState, work: Any, *, body: dict[str, Any]
-) -> idempotency.Outcome:
-    # The form's key with what was sent: a double submit is done once, while the same page
-    # sent again with other values (after going back) is a request of its own.
-    request_hash = idempotency.fingerprint("POST", request.url.path, body)
-    once = state.text("once")[:64]
-    key = f"{once}:{request_hash[:32]}" if once else None
-    return idempotency.run(
-        scope=f"user:{me.who.user_id}",
-        key=key,
-        request_hash=request_hash,
-        work=work,
-        instance=request.url.path,
-    )
-
-
-def _replayed_refusal(request: Request, state: FormState, outcome: idempotency.Outcome) -> bool:
-    """A double submit whose first run was refused: show that refusal above the form."""
-    if outcome.status_code < 400:
-        return False
-    title = str(outcome.body.get("title") or "")
-    state.errors.setdefault("_form", translate(request, title) if title else "")
-    return True
-
-
 # ---------------------------------------------------------------- today
 
 
@@ -153,7 +121,7 @@ def today(request: Request) -> Response:
             "recent": recent,
             "arrivals": arrivals,
             "counters": counters,
-            "once": _once(),
+            "once": once.new_key(),
         },
     )
 
@@ -230,7 +198,7 @@ def pickup_counter(request: Request, point: int | None = None) -> Response:
             "result": result,
             "choices": choices,
             "form": FormState(),
-            "once": _once(),
+            "once": once.new_key(),
         },
     )
 
@@ -310,7 +278,7 @@ def verify_code(request: Request, form: Form) -> Response:
 
     body = {"pickup_point_id": point_id, "code": code, "wave_id": wave_id}
     try:
-        outcome = _run_once(request, me, state, work, body=body)
+        outcome = once.run(request, me.who, state.text("once"), body, work, per_values=True)
         status, answer = outcome.status_code, dict(outcome.body)
     except (
         fulfilment_errors.PickupCodeUnknown,
@@ -416,7 +384,7 @@ def _publish_defaults() -> dict[str, Any]:
 def _publish_page(request: Request, me: Me, state: FormState, status: int = 200) -> Response:
     with unit_of_work(readonly=True) as db:
         choices = _choices(db, me)
-    context = {"form": state, "rows": range(ITEM_ROWS), "once": _once(), **choices}
+    context = {"form": state, "rows": range(ITEM_ROWS), "once": once.new_key(), **choices}
     return _page(request, "leader/publish.html", context, status=status)
 
 
@@ -562,11 +530,11 @@ def publish(request: Request, form: Form) -> Response:
 
     body = {k: v for k, v in state.values.items() if k != "once"}
     try:
-        outcome = _run_once(request, me, state, work, body=body)
+        outcome = once.run(request, me.who, state.text("once"), body, work, per_values=True)
     except DomainError as exc:
         _refuse_field(request, state, exc, rows)
         return _publish_page(request, me, state, status=exc.status if exc.status < 500 else 400)
-    if _replayed_refusal(request, state, outcome):
+    if once.replayed_refusal(request, state, outcome):
         return _publish_page(request, me, state, status=outcome.status_code)
     _flash(request, translate(request, "Published. Share the wave in your community."))
     return _redirect(f"/leader/waves/{outcome.body['listing_id']}")
@@ -678,38 +646,30 @@ def wave_page(request: Request, listing_id: int) -> Response:
     )
 
 
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",  # personal data: never kept by a proxy
-        },
+def _export(request: Request, listing_id: int, lang: str, kind: str) -> Response:
+    """The same file as the API's export, for the logged-in leader of the listing."""
+    me = _me(request)
+    if isinstance(me, Response):
+        return me
+    with unit_of_work(readonly=True) as db:
+        rows = export.listing_order_rows(db, user_id=me.who.user_id, listing_id=listing_id)
+    write, media = (
+        (export.orders_csv, export.CSV_MEDIA)
+        if kind == "csv"
+        else (export.orders_xlsx, export.XLSX_MEDIA)
     )
+    body = write(rows, export.zone(), export.lang_of(lang))
+    return responses.download(body, media, f"listing-{listing_id}-orders.{kind}")
 
 
 @router.get("/waves/{listing_id}/orders.csv")
 def wave_orders_csv(request: Request, listing_id: int, lang: str = "zh") -> Response:
-    """The same CSV as the API's export, for the logged-in leader of the listing."""
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
-    with unit_of_work(readonly=True) as db:
-        rows = export.listing_order_rows(db, user_id=me.who.user_id, listing_id=listing_id)
-    body = export.orders_csv(rows, export.zone(), export.lang_of(lang))
-    return _download(body, export.CSV_MEDIA, f"listing-{listing_id}-orders.csv")
+    return _export(request, listing_id, lang, "csv")
 
 
 @router.get("/waves/{listing_id}/orders.xlsx")
 def wave_orders_xlsx(request: Request, listing_id: int, lang: str = "zh") -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
-    with unit_of_work(readonly=True) as db:
-        rows = export.listing_order_rows(db, user_id=me.who.user_id, listing_id=listing_id)
-    body = export.orders_xlsx(rows, export.zone(), export.lang_of(lang))
-    return _download(body, export.XLSX_MEDIA, f"listing-{listing_id}-orders.xlsx")
+    return _export(request, listing_id, lang, "xlsx")
 
 
 # ---------------------------------------------------------------- money
@@ -730,7 +690,7 @@ def _money_page(request: Request, me: Me, state: FormState, status: int = 200) -
             "labels": labels,
             "withdrawals": list(reversed(withdrawals)),
             "form": state,
-            "once": _once(),
+            "once": once.new_key(),
         },
         status=status,
     )
@@ -766,11 +726,12 @@ def withdraw(request: Request, form: Form) -> Response:
         return {"withdrawal_id": row.id}
 
     try:
-        outcome = _run_once(request, me, state, work, body={"amount": fen, "note": note})
+        body = {"amount": fen, "note": note}
+        outcome = once.run(request, me.who, state.text("once"), body, work, per_values=True)
     except DomainError as exc:
         state.refuse(request, exc, "amount")
         return _money_page(request, me, state, status=exc.status)
-    if _replayed_refusal(request, state, outcome):
+    if once.replayed_refusal(request, state, outcome):
         return _money_page(request, me, state, status=outcome.status_code)
     _flash(request, translate(request, "Withdrawal requested. An operator will review it."))
     return _redirect("/leader/money")

@@ -4,13 +4,13 @@ after-sales with photos, the inbox, my communities and joining one, and 我的.
 Each handler parses the form, calls the domain's service (as its ``router.py`` does) inside
 one transaction, and renders; refusals come back next to the field they concern. Forms that
 create an order, a payment or an after-sale case carry a one-time key (``idem``) and run
-through :func:`tuangou.core.idempotency.run`, so a double submit creates nothing twice.
+through :mod:`tuangou.web.once`, so a double submit creates nothing twice.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +23,6 @@ from tuangou.accounts.service import Principal
 from tuangou.aftersales import rules as aftersale_rules
 from tuangou.aftersales import service as aftersales
 from tuangou.communities import service as communities
-from tuangou.core import idempotency
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, InvalidInput
 from tuangou.notifications import service as notifications
@@ -32,48 +31,12 @@ from tuangou.payments import service as payments
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import service as pools
 from tuangou.web import errors as page_errors
-from tuangou.web import session, views
+from tuangou.web import once, responses, session, views
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageUser
 from tuangou.web.templating import language, render
 
 router = APIRouter()
-
-
-def _key() -> str:
-    """A one-time key rendered into a form: the same submit twice is one change."""
-    return secrets.token_urlsafe(16)
-
-
-def _run_once(
-    request: Request, who: Principal, form_key: str, body: Any, work: Any
-) -> dict[str, Any]:
-    """Run ``work`` once per form key (a refusal is replayed as the same refusal)."""
-    outcome = idempotency.run(
-        scope=f"user:{who.user_id}",
-        key=form_key or None,
-        request_hash=idempotency.fingerprint(request.method, request.url.path, body),
-        work=work,
-        instance=request.url.path,
-    )
-    if outcome.status_code >= 400:  # a replayed refusal
-        raise _replayed(outcome.body)
-    return dict(outcome.body)
-
-
-def _replayed(problem: dict[str, Any]) -> DomainError:
-    """A refusal stored under a form key, raised again with the stored words."""
-    kind = type(
-        "ReplayedRefusal",
-        (DomainError,),
-        {
-            "code": str(problem.get("code", "error")),
-            "status": int(problem.get("status", 409)),
-            "title": str(problem.get("title", "")),
-        },
-    )
-    extra = {"field": problem["field"]} if problem.get("field") else {}
-    return kind(str(problem.get("detail") or problem.get("title") or ""), **extra)
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -87,7 +50,7 @@ def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
     who = session.current(request)
     with unit_of_work(readonly=True) as db:
         page = views.wave_page(db, listing_id, who.user_id if who else None)
-    return {"page": page, "key": _key()}
+    return {"page": page, "key": once.new_key()}
 
 
 def _item_for(page: views.WavePage, exc: DomainError) -> str:
@@ -143,7 +106,7 @@ def place_order(request: Request, listing_id: int, form: Form) -> Response:
             return {"order_id": placed.order.id, "payment_id": placed.started.payment.id}
 
         try:
-            done = _run_once(request, who, state.get("idem"), body, work)
+            done = once.do(request, who, state.get("idem"), body, work)
             return _redirect(f"/pay/{done['payment_id']}")
         except DomainError as exc:
             state.refuse(request, exc, _item_for(page, exc))
@@ -170,7 +133,7 @@ def _order_context(request: Request, order_id: int, who: Principal) -> dict[str,
         page = views.order_page(db, order_id, who.user_id)
     return {
         "page": page,
-        "key": _key(),
+        "key": once.new_key(),
         "done": request.query_params.get("done", ""),
         "reasons": views.REFUND_REASONS,
         "case_kinds": views.CASE_KINDS,
@@ -206,38 +169,36 @@ def pay_order(request: Request, order_id: int, form: Form) -> Response:
         return {"payment_id": started.payment.id}
 
     try:
-        done = _run_once(request, who, str(form.get("idem") or ""), None, work)
+        done = once.do(request, who, str(form.get("idem") or ""), None, work)
     except DomainError as exc:
         return _order_action_failed(request, order_id, who, exc)
     return _redirect(f"/pay/{done['payment_id']}")
 
 
-@router.post("/orders/{order_id}/cancel")
-def cancel_order(request: Request, order_id: int, form: Form) -> Response:
+def _order_action(
+    request: Request, order_id: int, action: Callable[..., Any], done: str
+) -> Response:
+    """One of the member's buttons on their order (``action`` is the service's function)."""
     who = session.require(request)
     try:
         with unit_of_work() as db:
-            views.order_page(db, order_id, who.user_id)
-            orders.cancel(db, user_id=who.user_id, order_id=order_id)
+            views.order_page(db, order_id, who.user_id)  # the owner's order, or "no such order"
+            action(db, user_id=who.user_id, order_id=order_id)
     except orders.errors.OrderNotFound:
         raise
     except DomainError as exc:
         return _order_action_failed(request, order_id, who, exc)
-    return _redirect(f"/orders/{order_id}?done=cancelled")
+    return _redirect(f"/orders/{order_id}?done={done}")
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel_order(request: Request, order_id: int, form: Form) -> Response:
+    return _order_action(request, order_id, orders.cancel, "cancelled")
 
 
 @router.post("/orders/{order_id}/confirm")
 def confirm_receipt(request: Request, order_id: int, form: Form) -> Response:
-    who = session.require(request)
-    try:
-        with unit_of_work() as db:
-            views.order_page(db, order_id, who.user_id)
-            orders.confirm_receipt(db, user_id=who.user_id, order_id=order_id)
-    except orders.errors.OrderNotFound:
-        raise
-    except DomainError as exc:
-        return _order_action_failed(request, order_id, who, exc)
-    return _redirect(f"/orders/{order_id}?done=received")
+    return _order_action(request, order_id, orders.confirm_receipt, "received")
 
 
 @router.post("/orders/{order_id}/rate")
@@ -355,7 +316,7 @@ def _report(
             return {"case_id": case.id}
 
         try:
-            _run_once(request, who, state.get("idem"), body, work)
+            once.do(request, who, state.get("idem"), body, work)
             return _redirect(f"/orders/{order_id}/aftersale?done=reported")
         except orders.errors.OrderNotFound:
             raise
@@ -387,11 +348,7 @@ def aftersale_photo(
         if case.order_id != order_id:
             raise aftersales.errors.CaseNotFound()
         data, content_type = aftersales.photo(db, viewer, case_id, n)
-    return Response(
-        content=data,
-        media_type=content_type,
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-    )
+    return responses.private_image(data, content_type)
 
 
 # ---------------------------------------------------------------- inbox

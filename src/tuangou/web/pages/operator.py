@@ -8,7 +8,6 @@ the same services as the API's operator endpoints, with the same arguments.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from tuangou.analytics import rules as analytics_rules
 from tuangou.analytics import service as analytics
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
-from tuangou.core import clock, idempotency
+from tuangou.core import clock
 from tuangou.core.config import get_settings
 from tuangou.core.db import read, run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError
@@ -35,7 +34,7 @@ from tuangou.payments import service as payments
 from tuangou.pools import commission, export
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
-from tuangou.web import i18n
+from tuangou.web import i18n, once, responses
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageOperator
 from tuangou.web.templating import fmt_money, language, render, translate
@@ -166,6 +165,19 @@ def _refused(exc: DomainError) -> int:
 
 def _done(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
+
+
+def _save(
+    request: Request, state: FormState, action: Callable[[Session], Any], done: str, field: str
+) -> Response | None:
+    """A form's change in one transaction: the way to ``done``, or None with the refusal
+    next to ``field`` in ``state``."""
+    try:
+        run_in_transaction(action)
+    except DomainError as exc:
+        state.refuse(request, exc, field)
+        return None
+    return _done(done)
 
 
 def age_text(request: Request, seconds: int | None) -> str:
@@ -339,15 +351,17 @@ def reject_application(
     state = FormState.of(form)
     state.required(request, "reason")
     if state.ok:
-        try:
-            run_in_transaction(
-                lambda s: communities.reject_application(
-                    s, application_id, operator_id=who.user_id, reason=state.text("reason")
-                )
-            )
-            return _done("/ops/applications")
-        except DomainError as exc:
-            state.refuse(request, exc, "reason")
+        saved = _save(
+            request,
+            state,
+            lambda s: communities.reject_application(
+                s, application_id, operator_id=who.user_id, reason=state.text("reason")
+            ),
+            "/ops/applications",
+            "reason",
+        )
+        if saved:
+            return saved
     return _applications_page(request, form=state, failed=application_id, status=400)
 
 
@@ -376,15 +390,17 @@ def create_supplier(request: Request, form: Form, who: PageOperator) -> Response
     if len(state.text("name")) > 128:
         state.add(request, "name", "This is too long")
     if state.ok:
-        try:
-            run_in_transaction(
-                lambda s: catalog.create_supplier(
-                    s, name=state.text("name"), contact=state.text("contact")[:128]
-                )
-            )
-            return _done("/ops/suppliers")
-        except DomainError as exc:
-            state.refuse(request, exc, "name")
+        saved = _save(
+            request,
+            state,
+            lambda s: catalog.create_supplier(
+                s, name=state.text("name"), contact=state.text("contact")[:128]
+            ),
+            "/ops/suppliers",
+            "name",
+        )
+        if saved:
+            return saved
     return _suppliers_page(request, state, status=400)
 
 
@@ -437,19 +453,21 @@ def create_product(request: Request, form: Form, who: PageOperator) -> Response:
     if image and not (image.startswith("https://") or image.startswith("/")):
         state.add(request, "image_url", "Enter a link starting with https:// or /")
     if state.ok and supplier_id is not None:
-        try:
-            run_in_transaction(
-                lambda s: catalog.create_product(
-                    s,
-                    supplier_id=supplier_id,
-                    title=state.text("title"),
-                    description=state.text("description"),
-                    image_url=image,
-                )
-            )
-            return _done("/ops/products")
-        except DomainError as exc:
-            state.refuse(request, exc, "supplier_id")
+        saved = _save(
+            request,
+            state,
+            lambda s: catalog.create_product(
+                s,
+                supplier_id=supplier_id,
+                title=state.text("title"),
+                description=state.text("description"),
+                image_url=image,
+            ),
+            "/ops/products",
+            "supplier_id",
+        )
+        if saved:
+            return saved
     return _products_page(request, form=state, status=400)
 
 
@@ -463,15 +481,17 @@ def create_sku(product_id: int, request: Request, form: Form, who: PageOperator)
         state.add(request, "price", "The price must be more than zero")
     stock = state.integer(request, "stock", low=0)
     if state.ok and price is not None and stock is not None:
-        try:
-            run_in_transaction(
-                lambda s: catalog.create_sku(
-                    s, product_id=product_id, name=state.text("sku_name"), price=price, stock=stock
-                )
-            )
-            return _done("/ops/products")
-        except DomainError as exc:
-            state.refuse(request, exc, "price")
+        saved = _save(
+            request,
+            state,
+            lambda s: catalog.create_sku(
+                s, product_id=product_id, name=state.text("sku_name"), price=price, stock=stock
+            ),
+            "/ops/products",
+            "price",
+        )
+        if saved:
+            return saved
     return _products_page(request, sku_form=state, sku_product=product_id, status=400)
 
 
@@ -700,7 +720,7 @@ def _order_page(
     if form is None:
         form = FormState()
     if not form.get("key"):
-        form.values["key"] = secrets.token_urlsafe(16)
+        form.values["key"] = once.new_key()
     return render(
         request, "operator/order.html", _ctx(request, **data, form=form), status_code=status
     )
@@ -732,23 +752,13 @@ def refund(order_id: int, request: Request, form: Form, who: PageOperator) -> Re
         row = orders.manual_refund(session, order_id=order_id, amount=amount, note=note)
         return {"refund_id": row.id}
 
-    path = f"/ops/orders/{order_id}/refund"
     try:
-        outcome = idempotency.run(
-            scope=f"user:{who.user_id}",
-            key=f"ops-refund:{key}",
-            request_hash=idempotency.fingerprint("POST", path, {"amount": amount, "note": note}),
-            work=work,
-            status_code=201,
-            instance=path,
-        )
+        outcome = once.run(request, who, key, {"amount": amount, "note": note}, work)
     except DomainError as exc:
         state.refuse(request, exc, "amount")
         state.values["key"] = ""  # a corrected form is a new decision
         return _order_page(request, order_id, state, status=_refused(exc))
-    if outcome.status_code >= 400:  # the same submit, refused the first time
-        title = str(outcome.body.get("title", "")) if isinstance(outcome.body, dict) else ""
-        state.add(request, "_form", title or "The request is not valid")
+    if once.replayed_refusal(request, state, outcome):  # the same submit, refused the first time
         state.values["key"] = ""
         return _order_page(request, order_id, state, status=outcome.status_code)
     return _done(f"/ops/orders/{order_id}")
@@ -782,14 +792,7 @@ def purchase_order(wave_id: int, request: Request, who: PageOperator) -> Respons
 def purchase_order_csv(wave_id: int, request: Request, who: PageOperator) -> Response:
     po = read(lambda s: pools.purchase_order(s, wave_id))
     body = export.purchase_order_csv(po, "zh" if language(request) == "zh-CN" else "en")
-    return Response(
-        body,
-        media_type=export.CSV_MEDIA,
-        headers={
-            "Content-Disposition": f'attachment; filename="wave-{wave_id}-purchase-order.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return responses.download(body, export.CSV_MEDIA, f"wave-{wave_id}-purchase-order.csv")
 
 
 # ---------------------------------------------------------------- withdrawals
@@ -941,11 +944,7 @@ def aftersale_photo(case_id: int, n: int, request: Request, who: PageOperator) -
     viewer = aftersales.Viewer(user_id=who.user_id, role=who.role)
     with unit_of_work(readonly=True) as session:
         data, content_type = aftersales.photo(session, viewer, case_id, n)
-    return Response(
-        content=data,
-        media_type=content_type,
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-    )
+    return responses.private_image(data, content_type)
 
 
 @router.post("/aftersales/{case_id}/accept")

@@ -3,7 +3,7 @@ with its poster, and paying on the sandbox gateway.
 
 Opening and joining a team go through the same services as the API (``teams.open_team`` /
 ``teams.join_team``) and, like the API's ``Idempotency-Key``, each form carries a one-time key
-run through :func:`tuangou.core.idempotency.run`: a double submit replays the first answer
+run through :mod:`tuangou.web.once`: a double submit replays the first answer
 (the same order and payment) instead of creating a second one.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from tuangou.accounts.service import Principal
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
-from tuangou.core import idempotency
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, NotFound
 from tuangou.orders import service as orders
@@ -33,7 +32,7 @@ from tuangou.pools import service as pools
 from tuangou.teams import schemas as team_schemas
 from tuangou.teams import service as teams
 from tuangou.teams.models import Team, TeamCampaign
-from tuangou.web import i18n, qr, session
+from tuangou.web import i18n, once, qr, session
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageUser
@@ -70,10 +69,6 @@ def _campaign(db: Session, campaign: TeamCampaign) -> dict[str, Any]:
 
 def _absolute(request: Request, path: str) -> str:
     return str(request.base_url).rstrip("/") + path
-
-
-def _new_key() -> str:
-    return secrets.token_urlsafe(16)
 
 
 @dataclass
@@ -153,37 +148,10 @@ def _team_context(db: Session, team: Team, who: Principal | None) -> dict[str, A
         "slots": slots,
         "me": me,
         "share_path": f"/t/{team.id}",
-        "key": _new_key(),
+        "key": once.new_key(),
         "waiting": me.confirming,
         "refund_reasons": REFUND_REASONS,
     }
-
-
-def _refused(exc: DomainError | dict[str, Any]) -> DomainError:
-    """A refusal, also one replayed from an idempotency record (stored as problem details)."""
-    if isinstance(exc, DomainError):
-        return exc
-    cls = type(
-        "Replayed",
-        (DomainError,),
-        {"code": exc.get("code", "error"), "status": exc.get("status", 409), "title": exc["title"]},
-    )
-    return cls(exc.get("detail"))
-
-
-def _seat_once(request: Request, who: Principal, key: str, body: dict[str, Any], work: Any) -> Any:
-    """Run ``work`` once per one-time form key: a double submit replays the first answer."""
-    outcome = idempotency.run(
-        scope=f"web:user:{who.user_id}",
-        key=key or None,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        work=work,
-        status_code=201,
-        instance=request.url.path,
-    )
-    if outcome.status_code >= 400:
-        raise _refused(outcome.body)
-    return outcome.body
 
 
 def _quantity(request: Request, state: FormState, campaign: dict[str, Any]) -> int | None:
@@ -192,8 +160,29 @@ def _quantity(request: Request, state: FormState, campaign: dict[str, Any]) -> i
     return state.integer(request, "quantity", low=1, high=campaign["max_quantity_per_order"])
 
 
-def _seat_reply(seat: teams.Seat) -> dict[str, Any]:
-    return {"team_id": seat.team.id, "payment_id": seat.started.payment.id}
+def _take_seat(
+    request: Request,
+    who: Principal,
+    state: FormState,
+    campaign: dict[str, Any],
+    take: Callable[[Session, int], teams.Seat],
+) -> Response | int:
+    """Open or join a team with the form's quantity, once per form key: the way to the pay
+    page, or the status to show the form again with (its errors are in ``state``)."""
+    quantity = _quantity(request, state, campaign)
+    if not state.ok or quantity is None:
+        return 400
+
+    def work(db: Session) -> dict[str, Any]:
+        seat = take(db, quantity)
+        return {"team_id": seat.team.id, "payment_id": seat.started.payment.id}
+
+    try:
+        done = once.do(request, who, state.get("key"), {"quantity": quantity}, work)
+    except DomainError as exc:
+        state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
+        return exc.status
+    return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
 
 
 # ---------------------------------------------------------------- home
@@ -267,7 +256,7 @@ def _campaign_page(
         "campaign": campaign,
         "open_teams": open_teams[:10],
         "form": state or FormState.of(quantity="1"),
-        "key": _new_key(),
+        "key": once.new_key(),
         "live": campaign["live"],
         "logged_in": who is not None,
     }
@@ -286,24 +275,18 @@ def open_team(request: Request, campaign_id: int, form: Form) -> Response:
     state = FormState.of(form)
     with unit_of_work(readonly=True) as db:
         campaign = _campaign(db, teams.get_campaign(db, campaign_id))
-    quantity = _quantity(request, state, campaign)
-    if state.ok and quantity is not None:
-
-        def work(db: Session) -> dict[str, Any]:
-            seat = teams.open_team(
-                db, user_id=who.user_id, campaign_id=campaign_id, quantity=quantity
-            )
-            return _seat_reply(seat)
-
-        try:
-            done = _seat_once(request, who, state.get("key"), {"quantity": quantity}, work)
-            return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
-        except DomainError as exc:
-            state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
-            status = exc.status
-    else:
-        status = 400
-    return _campaign_page(request, campaign_id, state, status_code=status)
+    taken = _take_seat(
+        request,
+        who,
+        state,
+        campaign,
+        lambda db, quantity: teams.open_team(
+            db, user_id=who.user_id, campaign_id=campaign_id, quantity=quantity
+        ),
+    )
+    if isinstance(taken, Response):
+        return taken
+    return _campaign_page(request, campaign_id, state, status_code=taken)
 
 
 # ---------------------------------------------------------------- team (the share link)
@@ -332,22 +315,18 @@ def join_team(request: Request, team_id: int, form: Form) -> Response:
     with unit_of_work(readonly=True) as db:
         team = teams.get_team(db, team_id)
         campaign = _campaign(db, teams.get_campaign(db, team.campaign_id))
-    quantity = _quantity(request, state, campaign)
-    if state.ok and quantity is not None:
-
-        def work(db: Session) -> dict[str, Any]:
-            seat = teams.join_team(db, user_id=who.user_id, team_id=team_id, quantity=quantity)
-            return _seat_reply(seat)
-
-        try:
-            done = _seat_once(request, who, state.get("key"), {"quantity": quantity}, work)
-            return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
-        except DomainError as exc:
-            state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
-            status = exc.status
-    else:
-        status = 400
-    return _team_page(request, team_id, state, status_code=status)
+    taken = _take_seat(
+        request,
+        who,
+        state,
+        campaign,
+        lambda db, quantity: teams.join_team(
+            db, user_id=who.user_id, team_id=team_id, quantity=quantity
+        ),
+    )
+    if isinstance(taken, Response):
+        return taken
+    return _team_page(request, team_id, state, status_code=taken)
 
 
 @router.post("/t/{team_id}/leave")
@@ -429,7 +408,7 @@ def _pay_context(db: Session, who: Principal, payment_id: int) -> dict[str, Any]
         "gateway_status": charge.status if charge else None,
         "product": product,
         "next_url": _after_paying(order),
-        "key": _new_key(),
+        "key": once.new_key(),
     }
 
 
@@ -437,6 +416,16 @@ def _after_paying(order: Any) -> str:
     return (
         f"/t/{order.team_id}" if order.kind == "team" and order.team_id else f"/orders/{order.id}"
     )
+
+
+def _pay_refused(
+    request: Request, who: Principal, payment_id: int, state: FormState, exc: DomainError
+) -> Response:
+    state.refuse(request, exc)
+    with unit_of_work(readonly=True) as db:
+        context = _pay_context(db, who, payment_id)
+    context["form"] = state
+    return render(request, "member/pay.html", context, status_code=exc.status)
 
 
 @router.get("/pay/{payment_id}")
@@ -479,11 +468,7 @@ def pay(request: Request, payment_id: int, form: Form) -> Response:
     except (NotFound, orders.errors.NotYourOrder):
         raise
     except DomainError as exc:
-        state.refuse(request, exc)
-        with unit_of_work(readonly=True) as db:
-            context = _pay_context(db, who, payment_id)
-        context["form"] = state
-        return render(request, "member/pay.html", context, status_code=exc.status)
+        return _pay_refused(request, who, payment_id, state, exc)
 
 
 @router.post("/pay/{payment_id}/retry")
@@ -498,16 +483,12 @@ def pay_again(request: Request, payment_id: int, form: Form) -> Response:
         return {"payment_id": started.payment.id}
 
     try:
-        done = _seat_once(request, who, state.get("key"), {"payment": payment_id}, work)
+        done = once.do(request, who, state.get("key"), {"payment": payment_id}, work)
         return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
     except (NotFound, orders.errors.NotYourOrder):
         raise
     except DomainError as exc:
-        state.refuse(request, exc)
-        with unit_of_work(readonly=True) as db:
-            context = _pay_context(db, who, payment_id)
-        context["form"] = state
-        return render(request, "member/pay.html", context, status_code=exc.status)
+        return _pay_refused(request, who, payment_id, state, exc)
 
 
 class _BadOutcome(DomainError):
