@@ -206,10 +206,10 @@ class Line:
         return LINE_STATUS.get(self.status, self.status)
 
 
-@dataclass
-class OrderCard:
+class _OrderStatus:
+    """An order's status in words, and the colour of its badge."""
+
     order: Any
-    title: str
 
     @property
     def status_label(self) -> str:
@@ -221,7 +221,13 @@ class OrderCard:
 
 
 @dataclass
-class OrderPage:
+class OrderCard(_OrderStatus):
+    order: Any
+    title: str
+
+
+@dataclass
+class OrderPage(_OrderStatus):
     order: Any
     title: str
     lines: list[Line]
@@ -240,14 +246,6 @@ class OrderPage:
     can_report: bool = False
     can_rate: bool = False
     can_confirm: bool = False
-
-    @property
-    def status_label(self) -> str:
-        return STATUS.get(self.order.status, self.order.status)
-
-    @property
-    def badge(self) -> str:
-        return STATUS_BADGE.get(self.order.status, "")
 
     @property
     def kept(self) -> int:

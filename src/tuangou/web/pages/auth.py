@@ -29,9 +29,20 @@ def _logged_in(request: Request, user: Any, target: str | None) -> RedirectRespo
     return RedirectResponse(_landing(user, target), status_code=303)
 
 
+def _blank(next: str) -> dict[str, Any]:
+    """An empty form, and where to go after it (a local path only)."""
+    return {"form": FormState(), "next": safe_next(next, "")}
+
+
+def _form_again(request: Request, template: str, state: FormState) -> Response:
+    """The form again with its errors and values, but never the password typed."""
+    state.values.pop("password", None)
+    return render(request, template, {"form": state, "next": state.get("next")}, status_code=400)
+
+
 @router.get("/login")
 def login_page(request: Request, next: str = "") -> Response:
-    return render(request, "auth/login.html", {"form": FormState(), "next": safe_next(next, "")})
+    return render(request, "auth/login.html", _blank(next))
 
 
 @router.post("/login")
@@ -45,19 +56,12 @@ def login(request: Request, form: Form) -> Response:
             return _logged_in(request, user, state.get("next"))
         except DomainError as exc:
             state.refuse(request, exc, "password")
-    state.values.pop("password", None)
-    return render(
-        request, "auth/login.html", {"form": state, "next": state.get("next")}, status_code=400
-    )
+    return _form_again(request, "auth/login.html", state)
 
 
 @router.get("/login/code")
 def code_page(request: Request, next: str = "") -> Response:
-    return render(
-        request,
-        "auth/code.html",
-        {"form": FormState(), "sent": False, "next": safe_next(next, "")},
-    )
+    return render(request, "auth/code.html", {**_blank(next), "sent": False})
 
 
 @router.post("/login/code")
@@ -94,7 +98,7 @@ def code_login(request: Request, form: Form) -> Response:
 
 @router.get("/signup")
 def signup_page(request: Request, next: str = "") -> Response:
-    return render(request, "auth/signup.html", {"form": FormState(), "next": safe_next(next, "")})
+    return render(request, "auth/signup.html", _blank(next))
 
 
 @router.post("/signup")
@@ -128,10 +132,7 @@ def signup(request: Request, form: Form) -> Response:
             return _logged_in(request, user, state.get("next"))
         except DomainError as exc:
             state.refuse(request, exc, "phone")
-    state.values.pop("password", None)
-    return render(
-        request, "auth/signup.html", {"form": state, "next": state.get("next")}, status_code=400
-    )
+    return _form_again(request, "auth/signup.html", state)
 
 
 @router.post("/logout")
