@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.pages import alerts, csrf, log_in, member, post
+from tests.web.pages import account, alerts, csrf, log_in, member, post
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
@@ -43,8 +43,7 @@ def test_log_in_sets_a_signed_http_only_session_and_log_out_ends_it(client: Test
 
 
 def test_wrong_password_is_shown_next_to_the_field_in_chinese(client: TestClient) -> None:
-    member(client, "13911112224")
-    client.cookies.clear()
+    account(client, "13911112224")
     reply = post(client, "/login", {"phone": "13911112224", "password": "wrong-one"})
     assert reply.status_code == 400
     assert alerts(reply.text) == ["手机号或密码错误"]
@@ -52,8 +51,7 @@ def test_wrong_password_is_shown_next_to_the_field_in_chinese(client: TestClient
 
 
 def test_sign_up_refuses_a_taken_phone_and_keeps_the_form(client: TestClient) -> None:
-    member(client, "13911112225")
-    client.cookies.clear()
+    account(client, "13911112225")
     reply = post(
         client,
         "/signup",
@@ -65,8 +63,7 @@ def test_sign_up_refuses_a_taken_phone_and_keeps_the_form(client: TestClient) ->
 
 
 def test_log_in_follows_only_local_next_paths(client: TestClient) -> None:
-    member(client, "13911112226")
-    client.cookies.clear()
+    account(client, "13911112226")
     evil = post(
         client,
         "/login",

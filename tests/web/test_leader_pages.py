@@ -12,16 +12,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import text
 
+from tests.web.pages import csrf, form_of, rows, scalar
+from tests.web.pages import demo_log_in as log_in
 from tuangou import demo
 from tuangou.core import clock
 
 LEADER, SUB_LEADER, THIRD_LEADER = (phone for phone, *_ in demo.LEADERS)
 MEMBER = demo.MEMBERS[0][0]  # 李阿姨: a member of the first leader's community, not a leader
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_ONCE = re.compile(r'name="once" value="([^"]+)"')
 _ALERT = re.compile(r'<p class="error[^"]*" id="e-([^"]+)" role="alert">([^<]*)<')
 _RESULT = re.compile(r'<div id="pickup-result" class="result (ok|bad)".*?</div>', re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -30,45 +29,10 @@ _TAG = re.compile(r"<[^>]+>")
 # ---------------------------------------------------------------- helpers
 
 
-def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    from tuangou.core.db import unit_of_work
-
-    with unit_of_work(readonly=True) as session:
-        return [tuple(r) for r in session.execute(text(sql), params)]
-
-
-def scalar(sql: str, **params: Any) -> Any:
-    found = rows(sql, **params)
-    return found[0][0] if found else None
-
-
-def csrf(client: TestClient, path: str = "/login") -> str:
-    found = _CSRF.search(client.get(path).text)
-    assert found, f"no form on {path}"
-    return found.group(1)
-
-
-def log_in(client: TestClient, phone: str) -> None:
-    client.cookies.clear()
-    reply = client.post(
-        "/login",
-        data={"csrf_token": csrf(client), "phone": phone, "password": demo.PASSWORD},
-        follow_redirects=False,
-    )
-    assert reply.status_code == 303, reply.text[:300]
-
-
 def post(client: TestClient, path: str, data: dict[str, Any], form_page: str) -> Response:
     """POST a form as the browser does: with the session's CSRF token and the page's
     one-time key (unless the test gives its own)."""
-    page = client.get(form_page).text
-    found = _CSRF.search(page)
-    assert found, f"no form on {form_page}"
-    body: dict[str, Any] = {"csrf_token": found.group(1)}
-    once = _ONCE.search(page)
-    if once:
-        body["once"] = once.group(1)
-    body.update(data)
+    body = {**form_of(client, form_page, "once"), **data}
     return client.post(path, data=body, follow_redirects=False)
 
 
@@ -362,11 +326,7 @@ def test_a_double_submit_of_one_code_shows_the_same_green_result(web: TestClient
     point = leader_ids(LEADER)["point"]
     code, _ = waiting_codes(point)[0]
     log_in(web, LEADER)
-    page = web.get(f"/leader/pickup?point={point}").text
-    once = _ONCE.search(page)
-    token = _CSRF.search(page)
-    assert once and token
-    body = {"csrf_token": token.group(1), "once": once.group(1), "code": code}
+    body = {**form_of(web, f"/leader/pickup?point={point}", "once", need_key=True), "code": code}
     for _ in range(2):
         reply = web.post(
             "/leader/pickup", data={**body, "pickup_point_id": point}, follow_redirects=False
@@ -455,11 +415,7 @@ def test_a_withdrawal_is_requested_once_on_a_double_submit(web: TestClient) -> N
     clock.set_offset(timedelta(days=8))  # past the after-sale window
     assert commission.unfreeze_due() > 0
     log_in(web, SUB_LEADER)
-    page = web.get("/leader/money").text
-    once = _ONCE.search(page)
-    token = _CSRF.search(page)
-    assert once and token
-    body = {"csrf_token": token.group(1), "once": once.group(1), "amount": "0.50"}
+    body = {**form_of(web, "/leader/money", "once", need_key=True), "amount": "0.50"}
     for _ in range(2):
         reply = web.post("/leader/money/withdraw", data=body, follow_redirects=False)
         assert reply.status_code == 303
@@ -533,11 +489,7 @@ def test_publish_shows_each_error_next_to_its_field_and_keeps_the_values(
 def test_publish_creates_one_wave_on_a_double_submit(web: TestClient) -> None:
     before = scalar("SELECT COUNT(*) FROM waves")
     log_in(web, LEADER)
-    page = web.get("/leader/waves/new").text
-    once = _ONCE.search(page)
-    token = _CSRF.search(page)
-    assert once and token
-    body = {"csrf_token": token.group(1), "once": once.group(1), **_wave_form()}
+    body = {**form_of(web, "/leader/waves/new", "once", need_key=True), **_wave_form()}
     first = web.post("/leader/waves/new", data=body, follow_redirects=False)
     second = web.post("/leader/waves/new", data=body, follow_redirects=False)
     assert first.status_code == second.status_code == 303

@@ -16,6 +16,8 @@ from httpx import Response
 from sqlalchemy import text
 
 from tests.conftest import run_worker
+from tests.web.pages import demo_log_in as log_in
+from tests.web.pages import form_of, rows, scalar
 from tuangou import demo
 from tuangou.core import clock
 
@@ -25,8 +27,6 @@ XIAOHONG = demo.MEMBERS[2][0]  # 张小红: in that community, nothing in the op
 LIU = demo.MEMBERS[4][0]  # 刘婷: picked up an order of the completed wave
 OUTSIDER = demo.NEIGHBOURS[0][0]  # 孙奶奶: not in 幸福里邻里团
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_IDEM = re.compile(r'name="idem" value="([^"]+)"')
 _ALERT = re.compile(r'<p class="error[^"]*" id="e-([^"]+)" role="alert">([^<]*)<')
 _BANNER = re.compile(r'<p class="error banner" role="alert">([^<]*)<')
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -35,44 +35,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 # ---------------------------------------------------------------- helpers
 
 
-def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    from tuangou.core.db import unit_of_work
-
-    with unit_of_work(readonly=True) as session:
-        return [tuple(r) for r in session.execute(text(sql), params)]
-
-
-def scalar(sql: str, **params: Any) -> Any:
-    found = rows(sql, **params)
-    return found[0][0] if found else None
-
-
-def log_in(client: TestClient, phone: str) -> None:
-    client.cookies.clear()
-    token = _CSRF.search(client.get("/login").text)
-    assert token
-    reply = client.post(
-        "/login",
-        data={"csrf_token": token.group(1), "phone": phone, "password": demo.PASSWORD},
-        follow_redirects=False,
-    )
-    assert reply.status_code == 303, reply.text[:300]
-
-
-def form_of(client: TestClient, page: str) -> dict[str, str]:
-    """The hidden fields a browser would send from ``page``: CSRF token and one-time key."""
-    html = client.get(page).text
-    token = _CSRF.search(html)
-    assert token, f"no form on {page}"
-    body = {"csrf_token": token.group(1)}
-    idem = _IDEM.search(html)
-    if idem:
-        body["idem"] = idem.group(1)
-    return body
-
-
 def post(client: TestClient, path: str, data: dict[str, Any], page: str | None = None) -> Response:
-    body: dict[str, Any] = {**form_of(client, page or path), **data}
+    body: dict[str, Any] = {**form_of(client, page or path, "idem"), **data}
     return client.post(path, data=body, follow_redirects=False)
 
 
@@ -170,7 +134,7 @@ def test_an_order_is_shown_to_its_owner_only(site: TestClient) -> None:
     assert reply.status_code == 404
     reply = site.post(
         f"/orders/{order_id}/aftersale",
-        data={**form_of(site, "/me"), "kind": "missing", "description": "x", "line_0": "1"},
+        data={**form_of(site, "/me", "idem"), "kind": "missing", "description": "x", "line_0": "1"},
         files={"photos": ("a.png", PNG, "image/png")},
     )
     assert reply.status_code == 404
@@ -196,7 +160,7 @@ def test_a_member_orders_in_a_wave_once_however_often_the_form_is_sent(
     assert 'data-total-of="wave-form"' in page and "data-stepper" in page
 
     body = {
-        **form_of(site, f"/w/{listing}"),
+        **form_of(site, f"/w/{listing}", "idem"),
         f"qty_{items['烟台红富士']}": "2",
         f"qty_{items['农家土鸡蛋']}": "1",
         "remark": "晚上来拿",
@@ -277,7 +241,7 @@ def test_a_closed_wave_says_so_and_takes_no_order(site: TestClient) -> None:
     listing = open_listing()
     items = items_of(listing)
     log_in(site, XIAOHONG)
-    body = {**form_of(site, f"/w/{listing}"), f"qty_{items['烟台红富士']}": "1"}
+    body = {**form_of(site, f"/w/{listing}", "idem"), f"qty_{items['烟台红富士']}": "1"}
     clock.set_offset(timedelta(days=1))
     page = site.get(f"/w/{listing}").text
     assert "已截单" in page and "data-stepper" not in page
@@ -390,7 +354,7 @@ def test_after_sale_with_photos_is_reported_once_and_shown_with_its_photos(
 
     def send(data: dict[str, str], photos: int, hidden: dict[str, str] | None = None) -> Response:
         files = [("photos", (f"p{n}.png", PNG, "image/png")) for n in range(photos)]
-        body = {**(hidden or form_of(site, path)), **data}
+        body = {**(hidden or form_of(site, path, "idem")), **data}
         return site.post(path, data=body, files=files or None, follow_redirects=False)
 
     good = {"kind": "damaged", "description": "两个梨摔坏了", "line_0": "1"}
@@ -405,7 +369,7 @@ def test_after_sale_with_photos_is_reported_once_and_shown_with_its_photos(
     assert "两个梨摔坏了" in reply.text  # what was typed is kept
     assert scalar("SELECT COUNT(*) FROM aftersale_cases") == 0
 
-    hidden = form_of(site, path)
+    hidden = form_of(site, path, "idem")
     first = send(good, 2, hidden)
     assert first.status_code == 303, errors(first.text)
     second = send(good, 2, hidden)  # the same form sent twice

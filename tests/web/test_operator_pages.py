@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Api
 from tests.pools.support import Item, seed_leader, seed_sku, seed_wave
+from tests.web import pages
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
@@ -20,20 +21,14 @@ PASSWORD = "secret123"
 
 
 def csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    found = pages.hidden(page, "csrf_token")
     assert found, "no CSRF token on the page"
-    return found.group(1)
+    return found
 
 
 def log_in(client: TestClient, phone: str) -> None:
     """Log in through the log-in page."""
-    r = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"csrf_token": csrf(r.text), "phone": phone, "password": PASSWORD},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
+    pages.log_in(client, phone, PASSWORD)
 
 
 def make_user(phone: str, role: str = "member", nickname: str = "用户") -> int:

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Api, run_worker
+from tests.web.pages import form_of, hidden, log_in
 from tuangou.accounts import service as accounts
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction, unit_of_work
@@ -20,15 +21,15 @@ PASSWORD = "secret123"
 
 
 def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    found = hidden(html, "csrf_token")
     assert found, "the page has no form"
-    return found.group(1)
+    return found
 
 
 def _key(html: str) -> str:
-    found = re.search(r'name="key" value="([^"]+)"', html)
+    found = hidden(html, "key")
     assert found, "the form has no one-time key"
-    return found.group(1)
+    return found
 
 
 class Member:
@@ -43,23 +44,14 @@ class Member:
             return int(user.id)
 
         self.user_id = run_in_transaction(make)
-        page = self.c.get("/login")
-        r = self.c.post(
-            "/login",
-            data={"csrf_token": _csrf(page.text), "phone": phone, "password": PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303, r.text
+        log_in(self.c, phone, PASSWORD)
 
     def get(self, path: str) -> Any:
         return self.c.get(path, follow_redirects=False)
 
     def submit(self, page_path: str, action: str, **fields: str) -> Any:
         """Post the form of ``page_path`` (its CSRF token and one-time key) to ``action``."""
-        page = self.c.get(page_path)
-        data = {"csrf_token": _csrf(page.text), **fields}
-        if 'name="key"' in page.text and "key" not in fields:
-            data["key"] = _key(page.text)
+        data = {**form_of(self.c, page_path, "key"), **fields}
         return self.c.post(action, data=data, follow_redirects=False)
 
     def pay(self, pay_path: str, outcome: str = "approve") -> Any:
