@@ -48,7 +48,14 @@ def test_a_member_opens_a_team_and_a_friend_joins_through_the_share_link_until_i
         expect(opener.locator("svg.qr")).to_be_visible()
         poster = opener.get_by_role("img", name=re.compile("分享海报"))
         expect(poster).to_be_visible()
-        assert poster.evaluate("img => img.complete && img.naturalWidth > 0")
+        # The poster is its own request: wait until the browser has drawn it (a broken image
+        # never gets a natural width, so this fails on a poster the browser cannot show).
+        poster.evaluate(
+            """img => img.complete && img.naturalWidth > 0 ? true
+                : new Promise((ok, fail) => { img.onload = () => ok(true);
+                                             img.onerror = () => fail("poster failed"); })"""
+        )
+        assert poster.evaluate("img => img.naturalWidth") > 0
         check_page(opener, "member-share")
         share_url = link.input_value()
 
