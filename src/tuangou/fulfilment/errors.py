@@ -44,7 +44,7 @@ class PickupCodeUsed(Conflict):
 
 class WrongPickupPoint(Conflict):
     code = "wrong_pickup_point"
-    title = "不是本提货点的订单 (this order is collected at another pickup point)"
+    title = "This order is collected at another pickup point"
 
 
 class PickupCodeRefunded(Conflict):
