@@ -59,3 +59,22 @@ def test_the_catalogs_never_translate_one_message_two_ways() -> None:
     assert len(meanings) > 300
     clashes = {k: v for k, v in meanings.items() if len(v) > 1}
     assert not clashes, f"one id, two translations: {clashes}"
+
+
+def test_every_rule_violation_a_form_can_show_has_a_chinese_message() -> None:
+    """The refusals of the rules and services name the field and say what is wrong; a page
+    shows that text next to the field, so it needs a translation too."""
+    import re
+    from pathlib import Path
+
+    import tuangou
+
+    raised = re.compile(
+        r'(?:RuleViolation\(\s*"[a-z_.]+",\s*|(?:Invalid\w*|_invalid)\(\s*)"([^"{}]+)"'
+    )
+    found: set[str] = set()
+    for path in Path(tuangou.__file__).parent.rglob("*.py"):
+        found.update(raised.findall(path.read_text(encoding="utf-8")))
+    assert "a team needs at least 2 members" in found
+    missing = i18n.untranslated("zh-CN", sorted(found))
+    assert not missing, f"refusal texts without a translation (add to errors.po): {missing}"
