@@ -62,5 +62,6 @@ def install(app: FastAPI) -> None:
         return Response(raw, media_type="text/javascript", headers=headers)
 
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(leader.NotALeader, leader.not_a_leader)
     for module in (auth, teambuy, member, leader, operator):
         app.include_router(module.router, include_in_schema=False)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -53,14 +53,25 @@ class Me:
     leader: Leader
 
 
-def _me(request: Request) -> Me | Response:
-    """The logged-in leader, or the page telling a non-leader how to become one."""
+class NotALeader(Exception):
+    """A logged-in user who is not a leader opened the console (see :func:`not_a_leader`)."""
+
+
+def _me(request: Request) -> Me:
+    """The logged-in leader (a non-leader gets the page telling them how to become one)."""
     who = session.require(request)
     with unit_of_work(readonly=True) as db:
         leader = communities.find_leader_by_user(db, who.user_id)
     if leader is None:
-        return render(request, "leader/not_leader.html", status_code=403)
+        raise NotALeader()
     return Me(who, leader)
+
+
+PageLeader = Annotated[Me, Depends(_me)]
+
+
+def not_a_leader(request: Request, exc: Exception) -> Response:
+    return render(request, "leader/not_leader.html", status_code=403)
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -82,10 +93,7 @@ def _redirect(path: str) -> RedirectResponse:
 
 
 @router.get("")
-def today(request: Request) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def today(request: Request, me: PageLeader) -> Response:
     now = clock.now()
     with unit_of_work(readonly=True) as db:
         open_waves: list[dict[str, Any]] = []
@@ -127,11 +135,8 @@ def today(request: Request) -> Response:
 
 
 @router.post("/arrivals")
-def confirm_arrival(request: Request, form: Form) -> Response:
+def confirm_arrival(request: Request, form: Form, me: PageLeader) -> Response:
     """确认收货: the goods of a wave arrived at the leader's pickup point."""
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
     state = FormState.of(form)
     wave_id = state.integer(request, "wave_id", low=1)
     point_id = state.integer(request, "pickup_point_id", low=1)
@@ -166,10 +171,7 @@ def _points(db: Session, me: Me) -> list[Any]:
 
 
 @router.get("/pickup")
-def pickup_counter(request: Request, point: int | None = None) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def pickup_counter(request: Request, me: PageLeader, point: int | None = None) -> Response:
     with unit_of_work(readonly=True) as db:
         points = _points(db, me)
         if point is not None:
@@ -243,11 +245,8 @@ def pickup_result(request: Request, code: str, status: int, body: dict[str, Any]
 
 
 @router.post("/pickup")
-def verify_code(request: Request, form: Form) -> Response:
+def verify_code(request: Request, form: Form, me: PageLeader) -> Response:
     """核销: verify a code exactly as the API does; the result is shown once, after a redirect."""
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
     state = FormState.of(form)
     point_id = state.integer(request, "pickup_point_id", low=1)
     if point_id is None:
@@ -296,20 +295,14 @@ def verify_code(request: Request, form: Form) -> Response:
 
 
 @router.get("/communities")
-def my_communities(request: Request) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def my_communities(request: Request, me: PageLeader) -> Response:
     with unit_of_work(readonly=True) as db:
         profile = communities.leader_profile(db, me.who.user_id)
     return _page(request, "leader/communities.html", {"profile": profile})
 
 
 @router.get("/communities/{community_id}")
-def community_page(request: Request, community_id: int) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def community_page(request: Request, community_id: int, me: PageLeader) -> Response:
     with unit_of_work(readonly=True) as db:
         rows = communities.members(db, me.who.user_id, community_id)  # leader or admin only
         community = communities.get_community(db, community_id)
@@ -330,11 +323,8 @@ def community_page(request: Request, community_id: int) -> Response:
 
 
 @router.post("/communities/{community_id}/admins")
-def set_admin(request: Request, community_id: int, form: Form) -> Response:
+def set_admin(request: Request, community_id: int, form: Form, me: PageLeader) -> Response:
     """Name a member an admin, or take the role back (the community's leader only)."""
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
     state = FormState.of(form)
     member_id = state.integer(request, "user_id", low=1)
     if member_id is None:
@@ -389,10 +379,7 @@ def _publish_page(request: Request, me: Me, state: FormState, status: int = 200)
 
 
 @router.get("/waves/new")
-def publish_form(request: Request) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def publish_form(request: Request, me: PageLeader) -> Response:
     return _publish_page(request, me, FormState.of(None, **_publish_defaults()))
 
 
@@ -506,10 +493,7 @@ def _refuse_field(request: Request, state: FormState, exc: DomainError, rows: li
 
 
 @router.post("/waves/new")
-def publish(request: Request, form: Form) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def publish(request: Request, form: Form, me: PageLeader) -> Response:
     state = FormState.of(form)
     community_id = state.integer(request, "community_id", low=1)
     point_id = state.integer(request, "pickup_point_id", low=1)
@@ -568,20 +552,14 @@ def _catalogue_page(
 
 
 @router.get("/catalogue")
-def catalogue(request: Request) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def catalogue(request: Request, me: PageLeader) -> Response:
     return _catalogue_page(request, me)
 
 
 @router.post("/catalogue/{wave_id}/adopt")
-def adopt(request: Request, wave_id: int, form: Form) -> Response:
+def adopt(request: Request, wave_id: int, form: Form, me: PageLeader) -> Response:
     """帮卖: resell a supplier's wave in one of the leader's communities (once per community:
     the service refuses a second adoption, so a double submit changes nothing)."""
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
     state = FormState.of(form)
     community_id = state.integer(request, "community_id", low=1)
     point_id = state.integer(request, "pickup_point_id", low=1)
@@ -613,10 +591,7 @@ def adopt(request: Request, wave_id: int, form: Form) -> Response:
 
 
 @router.get("/waves/{listing_id}")
-def wave_page(request: Request, listing_id: int) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def wave_page(request: Request, listing_id: int, me: PageLeader) -> Response:
     with unit_of_work(readonly=True) as db:
         # The export's read is the leader's own orders of the listing: its check refuses
         # anyone but the listing's leader before anything is shown.
@@ -646,11 +621,8 @@ def wave_page(request: Request, listing_id: int) -> Response:
     )
 
 
-def _export(request: Request, listing_id: int, lang: str, kind: str) -> Response:
+def _export(me: Me, listing_id: int, lang: str, kind: str) -> Response:
     """The same file as the API's export, for the logged-in leader of the listing."""
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
     with unit_of_work(readonly=True) as db:
         rows = export.listing_order_rows(db, user_id=me.who.user_id, listing_id=listing_id)
     write, media = (
@@ -663,13 +635,13 @@ def _export(request: Request, listing_id: int, lang: str, kind: str) -> Response
 
 
 @router.get("/waves/{listing_id}/orders.csv")
-def wave_orders_csv(request: Request, listing_id: int, lang: str = "zh") -> Response:
-    return _export(request, listing_id, lang, "csv")
+def wave_orders_csv(me: PageLeader, listing_id: int, lang: str = "zh") -> Response:
+    return _export(me, listing_id, lang, "csv")
 
 
 @router.get("/waves/{listing_id}/orders.xlsx")
-def wave_orders_xlsx(request: Request, listing_id: int, lang: str = "zh") -> Response:
-    return _export(request, listing_id, lang, "xlsx")
+def wave_orders_xlsx(me: PageLeader, listing_id: int, lang: str = "zh") -> Response:
+    return _export(me, listing_id, lang, "xlsx")
 
 
 # ---------------------------------------------------------------- money
@@ -697,18 +669,12 @@ def _money_page(request: Request, me: Me, state: FormState, status: int = 200) -
 
 
 @router.get("/money")
-def money(request: Request) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def money(request: Request, me: PageLeader) -> Response:
     return _money_page(request, me, FormState())
 
 
 @router.post("/money/withdraw")
-def withdraw(request: Request, form: Form) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def withdraw(request: Request, form: Form, me: PageLeader) -> Response:
     state = FormState.of(form)
     amount = state.fen(request, "amount")
     if amount is not None and amount <= 0:
@@ -741,10 +707,7 @@ def withdraw(request: Request, form: Form) -> Response:
 
 
 @router.get("/credit")
-def credit_page(request: Request) -> Response:
-    me = _me(request)
-    if isinstance(me, Response):
-        return me
+def credit_page(request: Request, me: PageLeader) -> Response:
     with unit_of_work(readonly=True) as db:
         score = credit.leader_credit(db, me.leader.id)
     en = language(request) == "en"
