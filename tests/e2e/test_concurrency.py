@@ -160,7 +160,9 @@ async def hot_client(
 
 async def hot_traffic(base: str, campaign_id: int, members: list[Member]) -> Traffic:
     out = Traffic()
-    connector = aiohttp.TCPConnector(limit=0)
+    # Idle connections are dropped well before the server's 5 s keep-alive ends, so a request is
+    # never written on a connection the server is closing (a reset no real reply stands for).
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=2)
     async with aiohttp.ClientSession(connector=connector, timeout=TIMEOUT) as http:
         await asyncio.gather(
             *(hot_client(http, base, campaign_id, i, m, out) for i, m in enumerate(members))
