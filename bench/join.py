@@ -253,7 +253,9 @@ async def noop_phase(base: str, clients: int, seconds: float) -> Phase:
     return phase
 
 
-async def join_phase(base: str, world: World, clients: int, seconds: float) -> Phase:
+async def join_phase(
+    base: str, world: World, clients: int, seconds: float, *, pay: bool = True
+) -> Phase:
     phase = Phase()
     joinable = list(world.teams)
     connector = aiohttp.TCPConnector(limit=0)
@@ -291,14 +293,16 @@ async def join_phase(base: str, world: World, clients: int, seconds: float) -> P
                 phase.ok += 1
                 phase.latencies.append(elapsed)
                 mine.add(body["team"]["id"])
-                q = {k: v[0] for k, v in parse_qs(urlparse(body["pay_url"]).query).items()}
-                pay = {"ref": q["ref"], "amount": int(q["amount"]), "sig": q["sig"]}
-                async with http.post(f"{base}/api/sandbox/pay", json=pay) as r:
-                    await r.read()
-                    phase.pays += r.status == 200
                 if opening:
                     phase.opened += 1
                     joinable.append(body["team"]["id"])
+                if not pay:
+                    continue
+                q = {k: v[0] for k, v in parse_qs(urlparse(body["pay_url"]).query).items()}
+                pay_in = {"ref": q["ref"], "amount": int(q["amount"]), "sig": q["sig"]}
+                async with http.post(f"{base}/api/sandbox/pay", json=pay_in) as r:
+                    await r.read()
+                    phase.pays += r.status == 200
 
         stop = time.monotonic() + seconds
         await asyncio.gather(*(client(i, stop) for i in range(clients)))
@@ -362,6 +366,12 @@ def main() -> None:
         default=0,
         help="standalone `tuangou worker` processes beside the server's in-process worker",
     )
+    parser.add_argument(
+        "--no-pay",
+        action="store_true",
+        help="joins only: the clients never pay (their payments stay pending until released);"
+        " the cost of the join request alone",
+    )
     args = parser.parse_args()
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients and --seconds must be positive")
@@ -395,7 +405,7 @@ def main() -> None:
         watch = PaymentWatch()
         watch.start()
         t0 = time.monotonic()
-        joins, cpu = drive(join_phase(base, world, args.clients, args.seconds))
+        joins, cpu = drive(join_phase(base, world, args.clients, args.seconds, pay=not args.no_pay))
         elapsed = time.monotonic() - t0
         watch.halt.set()
         watch.join()

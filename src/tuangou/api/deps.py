@@ -51,15 +51,45 @@ def idempotent(
     work: Callable[[Session], Any],
     status_code: int = 200,
 ) -> JSONResponse:
-    scope = f"user:{who.user_id}" if who else "anon"
-    outcome = idempotency.run(
-        scope=scope,
-        key=key,
-        request_hash=idempotency.fingerprint(request.method, request.url.path, body),
-        work=work,
-        status_code=status_code,
-        instance=request.url.path,
-    )
+    """Run ``work`` in a unit of work, once per ``Idempotency-Key`` (on the calling thread)."""
+    return _reply(idempotency.run(**_once(request, who, key, body, work, status_code)))
+
+
+async def idempotent_grouped(
+    request: Request,
+    *,
+    who: Principal | None,
+    key: str | None,
+    body: Any,
+    work: Callable[[Session], Any],
+    status_code: int = 200,
+) -> JSONResponse:
+    """:func:`idempotent` for the hot writes (joins, openings): awaited on the event loop,
+    the work committed together with other requests' by group commit."""
+    outcome = await idempotency.run_grouped(**_once(request, who, key, body, work, status_code))
+    return _reply(outcome)
+
+
+def _once(
+    request: Request,
+    who: Principal | None,
+    key: str | None,
+    body: Any,
+    work: Callable[[Session], Any],
+    status_code: int,
+) -> dict[str, Any]:
+    """The arguments of :func:`idempotency.run` for this request."""
+    return {
+        "scope": f"user:{who.user_id}" if who else "anon",
+        "key": key,
+        "request_hash": idempotency.fingerprint(request.method, request.url.path, body),
+        "work": work,
+        "status_code": status_code,
+        "instance": request.url.path,
+    }
+
+
+def _reply(outcome: idempotency.Outcome) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     media = "application/problem+json" if outcome.status_code >= 400 else "application/json"
     return FastJSONResponse(

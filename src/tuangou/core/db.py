@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import MetaData, Table, create_engine, event, insert
@@ -202,15 +202,10 @@ def unit_of_work(*, readonly: bool = False) -> Iterator[Session]:
         engine = get_engine()
         conn = engine.connect()
         conn.info["begin_mode"] = "DEFERRED"
-        session = Session(bind=conn, expire_on_commit=False)
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            with committing(Session(bind=conn, expire_on_commit=False)) as session:
+                yield session
         finally:
-            session.close()
             conn.info.pop("begin_mode", None)
             conn.close()
         return
@@ -262,8 +257,8 @@ _pg_transactions = threading.BoundedSemaphore(PG_CONCURRENT_TRANSACTIONS)
 
 
 @contextmanager
-def _plain_unit_of_work() -> Iterator[Session]:
-    session = new_session()
+def committing(session: Session) -> Iterator[Session]:
+    """Commit ``session`` when the block ends, roll it back if it raises; close it either way."""
     try:
         yield session
         session.commit()
@@ -272,6 +267,10 @@ def _plain_unit_of_work() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _plain_unit_of_work() -> AbstractContextManager[Session]:
+    return committing(new_session())
 
 
 class _Depth(threading.local):

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from tuangou.core import money, secret
+from tuangou.core import group_commit, money, secret
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.payments import schemas
 from tuangou.payments import service as payments
@@ -47,7 +47,7 @@ def sandbox_page(ref: str, amount: int, sig: str) -> HTMLResponse:
 
 
 @router.post("/sandbox/pay", tags=["sandbox gateway"])
-def sandbox_pay(
+async def sandbox_pay(
     body: schemas.SandboxPayIn,
     ref: str | None = None,
     amount: int | None = None,
@@ -66,7 +66,7 @@ def sandbox_pay(
         )
         return {"ref": charge.ref, "gateway_status": charge.status, "amount": charge.amount}
 
-    return run_in_transaction(work)
+    return await group_commit.run(work)
 
 
 @router.get("/sandbox/charges/{ref}", tags=["sandbox gateway"])

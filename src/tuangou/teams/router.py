@@ -5,9 +5,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from tuangou.api.deps import IdemKey, Member, Operator, idempotent
+from tuangou.api.deps import IdemKey, Member, Operator, idempotent, idempotent_grouped
 from tuangou.catalog import service as catalog
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
@@ -84,9 +83,9 @@ async def open_team(
         )
         return _seat_reply(session, seat)
 
-    # One hop to a worker thread for the whole request (the checks above ran on the loop).
-    return await run_in_threadpool(
-        idempotent, request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
+    # The checks above ran on the event loop; the work is committed by group commit.
+    return await idempotent_grouped(
+        request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
     )
 
 
@@ -113,8 +112,8 @@ async def join_team(
         )
         return _seat_reply(session, seat)
 
-    return await run_in_threadpool(
-        idempotent, request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
+    return await idempotent_grouped(
+        request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
     )
 
 

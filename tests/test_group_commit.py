@@ -1,0 +1,194 @@
+"""Group commit (tuangou.core.group_commit): many units in one transaction, each in its own
+savepoint; every caller hears back only after the COMMIT, and a failing unit fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from tuangou.core import clock, group_commit
+from tuangou.core.db import table, unit_of_work
+from tuangou.core.errors import DomainError
+from tuangou.core.models import IdempotencyRecord
+
+records = table(IdempotencyRecord)
+
+
+def _add(session: Session, key: str) -> None:
+    session.execute(
+        insert(records).values(
+            scope="test",
+            key=key,
+            request_hash="h",
+            status_code=200,
+            response="{}",
+            created_at=clock.now(),
+        )
+    )
+
+
+def _keys() -> set[str]:
+    with unit_of_work(readonly=True) as session:
+        return set(session.scalars(select(records.c.key).where(records.c.scope == "test")))
+
+
+class Refused(DomainError):
+    code = "refused_for_the_test"
+
+
+async def _hold_the_writer(waiting_for: int) -> asyncio.Future[str]:
+    """Queue a unit that keeps the writer busy until ``waiting_for`` more units are queued
+    (so that those are taken as one batch); returns once the writer has taken it."""
+    taken = threading.Event()
+
+    def unit(session: Session) -> str:
+        taken.set()
+        deadline = time.monotonic() + 10
+        while group_commit._writer._queue.qsize() < waiting_for:
+            assert time.monotonic() < deadline, "the other units were never queued"
+            time.sleep(0.001)
+        _add(session, "first")
+        return "first"
+
+    first = asyncio.ensure_future(group_commit.run(unit))
+    assert await asyncio.to_thread(taken.wait, 10)
+    return first
+
+
+def test_a_batch_commits_together_and_a_refused_unit_fails_alone(db: str) -> None:
+    transactions: dict[int, int] = {}
+
+    def unit(n: int) -> Any:
+        def run(session: Session) -> int:
+            transactions[n] = id(session.connection().get_transaction())
+            _add(session, f"k{n}")
+            if n % 3 == 0:
+                raise Refused(f"unit {n} is refused")
+            return n * 10
+
+        return run
+
+    async def main() -> list[Any]:
+        first = await _hold_the_writer(12)
+        rest = [group_commit.run(unit(n)) for n in range(1, 13)]
+        results = await asyncio.gather(*rest, return_exceptions=True)
+        return [await first, *results]
+
+    results = asyncio.run(main())
+    assert results[0] == "first"
+    for n, result in enumerate(results[1:], start=1):
+        if n % 3 == 0:
+            assert isinstance(result, Refused) and str(n) in str(result)
+        else:
+            assert result == n * 10
+    # The twelve queued units ran in one transaction, each refused one rolled back alone.
+    assert len(set(transactions.values())) == 1
+    assert _keys() == {"first"} | {f"k{n}" for n in range(1, 13) if n % 3}
+
+
+def test_nobody_hears_back_before_the_commit(db: str) -> None:
+    from sqlalchemy import event
+
+    from tuangou.core.db import get_engine
+
+    order: list[str] = []
+
+    def committed(conn: Any) -> None:
+        order.append("commit")
+
+    def unit(session: Session) -> str:
+        _add(session, "answered-after-commit")
+        order.append("unit done")
+        return "done"
+
+    async def main() -> None:
+        assert await group_commit.run(unit) == "done"
+        order.append("answered")
+        # At the moment the caller got its answer, another connection sees the row.
+        assert "answered-after-commit" in _keys()
+
+    engine = get_engine()
+    event.listen(engine, "commit", committed)
+    try:
+        asyncio.run(main())
+    finally:
+        event.remove(engine, "commit", committed)
+    # (the reading of the keys commits too, after the answer)
+    assert order[:3] == ["unit done", "commit", "answered"]
+
+
+def test_a_unit_that_ends_the_transaction_cannot_report_the_others_done(db: str) -> None:
+    """If the transaction ends under a unit (here the unit rolls it back itself, as SQLite
+    does on some errors), the units before it must not be told "done" for rolled-back work:
+    the batch is run again, each unit in a transaction of its own."""
+    calls: dict[str, int] = {"good": 0, "bad": 0}
+
+    def good(session: Session) -> str:
+        calls["good"] += 1
+        _add(session, f"good{calls['good']}")
+        return "good"
+
+    def bad(session: Session) -> str:
+        calls["bad"] += 1
+        session.connection().exec_driver_sql("ROLLBACK")
+        return "bad"
+
+    async def main() -> list[Any]:
+        first = await _hold_the_writer(2)
+        results = await asyncio.gather(
+            group_commit.run(good), group_commit.run(bad), return_exceptions=True
+        )
+        return [await first, *results]
+
+    first, good_result, bad_result = asyncio.run(main())
+    assert first == "first" and good_result == "good"
+    assert isinstance(bad_result, Exception)  # alone, its transaction cannot commit either
+    assert calls == {"good": 2, "bad": 2}
+    # Only the second run of the good unit committed; its first run was rolled back.
+    assert _keys() == {"first", "good2"}
+
+
+def test_a_retryable_failure_is_run_again_alone(db: str) -> None:
+    attempts: list[int] = []
+
+    def flaky(session: Session) -> str:
+        attempts.append(1)
+        _add(session, f"try{len(attempts)}")
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE x", {}, Exception("database is locked"))
+        return "landed"
+
+    assert asyncio.run(group_commit.run(flaky)) == "landed"
+    assert len(attempts) == 2
+    assert _keys() == {"try2"}
+
+
+@pytest.mark.parametrize("n", [200])
+def test_many_concurrent_units_all_commit_exactly_once(db: str, n: int) -> None:
+    async def main() -> list[int]:
+        return await asyncio.gather(*(group_commit.run(_numbered(i)) for i in range(n)))
+
+    assert sorted(asyncio.run(main())) == list(range(n))
+    with unit_of_work(readonly=True) as session:
+        count = session.scalar(
+            select(func.count()).select_from(records).where(records.c.scope == "test")
+        )
+        distinct = session.execute(
+            text("SELECT COUNT(DISTINCT key) FROM idempotency_records WHERE scope = 'test'")
+        ).scalar()
+    assert count == distinct == n
+
+
+def _numbered(i: int) -> Any:
+    def unit(session: Session) -> int:
+        _add(session, f"n{i}")
+        return i
+
+    return unit
