@@ -76,12 +76,15 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
             session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    # Routes are matched in order, one by one: the hot paths (joining, paying) come first.
+    # (No two API routes match the same method and path but the communities' invite and
+    # waves pair, which keep their order.)
     for router in (
+        teams_router,
+        payments_router,
         accounts_router,
         catalog_router,
-        teams_router,
         orders_router,
-        payments_router,
         notifications_router,
         communities_router,
         pools_router,

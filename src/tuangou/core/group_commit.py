@@ -6,28 +6,32 @@ per request and the cost per request is a BEGIN, a COMMIT, a hop to a worker thr
 and, while the write lock is held, every other thread taking turns on the interpreter lock.
 
 Here a request handler on the event loop queues its unit of work with :func:`run` and awaits
-it. One writer thread per process takes whatever is queued (up to :data:`MAX_BATCH` units),
-runs the units one after the other in **one** transaction, each in a SAVEPOINT of its own,
-and commits once. Then it answers every caller. So:
+it. On SQLite, where the writes of a process take turns anyway, one writer thread per process
+takes whatever is queued (up to :data:`MAX_BATCH` units), runs the units one after the other
+in **one** transaction, each in a SAVEPOINT of its own, and commits once. Then it answers
+every caller. So:
 
 * a unit that raises is rolled back alone (to its savepoint), and its exception reaches its
   caller; the others are not affected;
 * nobody hears back before the COMMIT: a success reply always matches a committed change
   (invariant 9), and a crash before the COMMIT loses the whole batch, answered to nobody;
 * if the COMMIT itself fails (or the connection breaks, or the transaction ends under a unit),
-  every unit of the batch is run again,
-  each in a transaction of its own (:func:`tuangou.core.db.run_in_transaction`), so one bad
-  unit cannot sink the others. A unit must therefore be safe to run again after a rollback,
-  as every unit of work already is (ENGINEERING.md rule 2);
-* a unit that meets a deadlock or a serialization failure (PostgreSQL) is run again alone
-  after its batch, like :func:`~tuangou.core.db.run_in_transaction` would.
+  every unit of the batch is run again, each in a transaction of its own
+  (:func:`tuangou.core.db.run_in_transaction`), so one bad unit cannot sink the others. A
+  unit must therefore be safe to run again after a rollback, as every unit of work already
+  is (ENGINEERING.md rule 2);
+* a unit that meets a failure worth retrying (another process kept the database locked past
+  the busy timeout) is run again alone after its batch, as
+  :func:`~tuangou.core.db.run_in_transaction` would retry it.
 
 A unit is a function of a :class:`~sqlalchemy.orm.Session`, as in a unit of work: a session of
 its own, in a savepoint of the batch's transaction, released when the unit returns and rolled
 back to when it raises. A unit may also call ``session.rollback()`` to drop what it did so far
 and go on (its next statement opens a new savepoint): a refused request can so still write
-down its refusal. The transaction is an ordinary :func:`~tuangou.core.db.unit_of_work`: on
-SQLite it takes the process's write lock, like every other writer of the process.
+down its refusal. The transaction is an ordinary :func:`~tuangou.core.db.unit_of_work`: it takes the
+process's SQLite write lock, like every other writer of the process.
+
+On PostgreSQL a unit runs in a transaction of its own on a worker thread (see :func:`run`).
 """
 
 from __future__ import annotations
@@ -43,8 +47,15 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from tuangou.core.db import committing, is_retryable, run_in_transaction, unit_of_work
+from tuangou.core.db import (
+    committing,
+    is_retryable,
+    is_sqlite,
+    run_in_transaction,
+    unit_of_work,
+)
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +165,8 @@ class _Writer:
 
     @staticmethod
     def _run_alone(unit: _Unit) -> None:
-        def once(session: Session) -> Any:
-            return _in_savepoint(unit.fn, session.connection())
-
         try:
-            unit.value, unit.ok = run_in_transaction(once), True
+            unit.value, unit.ok = run_in_transaction(unit.fn), True
         except Exception as exc:
             unit.value, unit.ok = exc, False
 
@@ -168,7 +176,15 @@ _writer = _Writer()
 
 async def run(fn: Callable[[Session], T]) -> T:
     """Run ``fn(session)`` in the writer's next transaction; returns its result once
-    committed, or raises what ``fn`` raised (nothing of it committed)."""
+    committed, or raises what ``fn`` raised (nothing of it committed).
+
+    On PostgreSQL ``fn`` runs in a transaction of its own on a worker thread instead: there a
+    transaction keeps its row locks to the end, so a batch would hold the hot rows (a
+    campaign's stock) for all its units, where a transaction of its own takes them last and
+    holds them for a moment; and transactions of several threads overlap their round trips to
+    the server."""
+    if not is_sqlite():
+        return await run_in_threadpool(run_in_transaction, fn)
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
     _writer.submit(_Unit(fn, loop, future))
