@@ -1,0 +1,208 @@
+"""The HTTP floor under the join benchmark: how fast would a join be if its database work
+cost nothing?
+
+    python bench/floor.py [--clients 64] [--seconds 10]
+
+Serves tuangou's own app (the same middleware, routes, dependencies and JSON responses) with
+two extra routes matched first, shaped like a join and a sandbox payment but doing no database
+work at all:
+
+* ``POST /api/floor/teams/{team_id}/join`` takes the body, bearer token and
+  ``Idempotency-Key`` of the real join, checks the token and fingerprints the request as the
+  real one does, and answers 201 with the body of a real join's reply;
+* ``POST /api/floor/sandbox/pay`` takes the real payment's body, checks its signature, and
+  answers with the body of a real payment's reply.
+
+(The replies are captured from one real join and one real payment at the start.) It then
+measures, with ``--clients`` concurrent clients, the same server's no-op, the join-shaped
+request alone, and the cycle of ``bench/join.py`` (a join, then its payment). Their rates
+over the no-op's are upper bounds of what ``bench/join.py`` can report on this machine with
+this stack, whatever the database work costs. The last line is ``floor join/noop ratio: X``.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations, which
+# name classes imported inside make_app.
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import aiohttp
+
+from join import drive, free_port, noop_phase, point_at, seed, stop_server
+
+HERE = Path(__file__).resolve().parent
+REPLIES = "TUANGOU_FLOOR_REPLIES"  # where the server finds the captured replies
+
+
+def make_app() -> Any:
+    """tuangou's app, plus the two database-free routes, matched before any other."""
+    from fastapi import APIRouter, Request
+    from fastapi.responses import JSONResponse
+
+    from tuangou.api.app import create_app
+    from tuangou.api.deps import IdemKey, Member
+    from tuangou.api.responses import FastJSONResponse
+    from tuangou.core import idempotency
+    from tuangou.payments.gateway import sandbox
+    from tuangou.payments.schemas import SandboxPayIn
+    from tuangou.teams.schemas import SeatIn
+
+    replies: dict[str, Any] = {}
+
+    def reply(name: str) -> Any:
+        if not replies:
+            replies.update(json.loads(Path(os.environ[REPLIES]).read_text()))
+        return replies[name]
+
+    app = create_app()
+    floor = APIRouter(prefix="/api/floor")
+
+    @floor.post("/teams/{team_id}/join", status_code=201)
+    async def join(
+        team_id: int, body: SeatIn, request: Request, who: Member, key: IdemKey = None
+    ) -> JSONResponse:
+        idempotency.fingerprint(request.method, request.url.path, body.model_dump())
+        return FastJSONResponse(reply("join"), status_code=201)
+
+    @floor.post("/sandbox/pay")
+    async def pay(body: SandboxPayIn) -> JSONResponse:
+        sandbox().check(body.ref or "", body.amount or 0, body.sig or "")
+        return FastJSONResponse(reply("pay"))
+
+    app.include_router(floor)
+    app.router.routes.insert(0, app.router.routes.pop())  # matched first, like the no-op
+    return app
+
+
+def start(url: str, port: int, replies: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url, REPLIES: str(replies), "PYTHONUNBUFFERED": "1"}
+    env.pop("TUANGOU_CLOCK_OFFSET_SECONDS", None)
+    args = [sys.executable, "-m", "uvicorn", "floor:make_app", "--factory"]
+    args += ["--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--log-level", "warning", "--no-access-log"]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited on start; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                return proc
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    stop_server(proc)
+    raise SystemExit(f"the server did not answer /api/health; see {log}")
+
+
+def post(url: str, body: Any, headers: dict[str, str]) -> Any:
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **headers},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def pay_body(join_reply: dict[str, Any]) -> dict[str, Any]:
+    q = {k: v[0] for k, v in parse_qs(urlparse(join_reply["pay_url"]).query).items()}
+    return {"ref": q["ref"], "amount": int(q["amount"]), "sig": q["sig"]}
+
+
+async def floor_phase(
+    base: str, tokens: list[str], team_id: int, pay: dict[str, Any] | None, seconds: float
+) -> int:
+    """Join-shaped requests (each followed by a payment-shaped one if ``pay``); returns
+    the number of join-shaped 201s."""
+    done = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def client(i: int, stop: float) -> None:
+            nonlocal done
+            n = 0
+            auth = {"Authorization": f"Bearer {tokens[i]}"}
+            while time.monotonic() < stop:
+                n += 1
+                headers = {**auth, "Idempotency-Key": f"floor-{i}-{n}"}
+                path = f"{base}/api/floor/teams/{team_id}/join"
+                async with http.post(path, json={"quantity": 1}, headers=headers) as r:
+                    await r.read()
+                    done += r.status == 201
+                if pay is not None:
+                    async with http.post(f"{base}/api/floor/sandbox/pay", json=pay) as r:
+                        await r.read()
+
+        stop = time.monotonic() + seconds
+        await asyncio.gather(*(client(i, stop) for i in range(len(tokens))))
+    return done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    args = parser.parse_args()
+    if args.clients < 1 or args.seconds <= 0:
+        parser.error("--clients and --seconds must be positive")
+
+    tmp = Path(tempfile.mkdtemp(prefix="tuangou-floor-"))
+    url = f"sqlite:///{tmp / 'floor.db'}"
+    point_at(url)
+    world = seed(args.clients, teams=4)
+    port = free_port()
+    replies = tmp / "replies.json"
+    server = start(url, port, replies, tmp / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # One real join and its real payment: the floor routes answer with these bodies.
+        auth = {"Authorization": f"Bearer {world.tokens[0]}", "Idempotency-Key": "floor-real"}
+        joined = post(f"{base}/api/teams/{world.teams[0]}/join", {"quantity": 1}, auth)
+        pay = pay_body(joined)
+        paid = post(f"{base}/api/sandbox/pay", pay, {})
+        replies.write_text(json.dumps({"join": joined, "pay": paid}))
+
+        print("tuangou HTTP floor: tuangou's app, join- and payment-shaped routes, no database")
+        print(
+            f"server: 1 process on {base}; {args.clients} clients; {args.seconds:g} s per"
+            f" phase; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        )
+        noop, cpu = drive(noop_phase(base, args.clients, args.seconds))
+        noop_rate = noop.ok / args.seconds
+        print(
+            f"noop         GET /api/noop          {noop_rate:9.1f} req/s"
+            f"  (the client used {cpu / (args.seconds + 1):.2f} CPU)"
+        )
+        team = world.teams[1]
+        joins, cpu = drive(floor_phase(base, world.tokens, team, None, args.seconds))
+        join_rate = joins / args.seconds
+        print(
+            f"join floor   POST, no database      {join_rate:9.1f} req/s"
+            f"  (ratio {join_rate / noop_rate:.2f}; the client used {cpu / args.seconds:.2f} CPU)"
+        )
+        cycles, cpu = drive(floor_phase(base, world.tokens, team, pay, args.seconds))
+        cycle_rate = cycles / args.seconds
+        print(
+            f"cycle floor  join + pay, no database {cycle_rate:9.1f} joins/s"
+            f"  (ratio {cycle_rate / noop_rate:.2f}: the ceiling of bench/join.py's ratio)"
+        )
+    finally:
+        stop_server(server)
+    print(f"floor join/noop ratio: {join_rate / noop_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
