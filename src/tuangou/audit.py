@@ -99,6 +99,24 @@ def check_stock(session: Session) -> Check:
     for sid, stock, allocated in _rows(session, "SELECT id, stock, allocated FROM skus"):
         if allocated > stock or allocated < 0:
             c.violations.append(f"sku {sid}: allocated {allocated} > stock {stock}")
+    # A SKU has set aside exactly the stock of its team campaigns still running and of its
+    # items in waves not settled yet (an ended campaign or a settled wave gave its allocation
+    # back: the units sold left the SKU's stock, the rest are free).
+    for sid, allocated, campaigns, waves in _rows(
+        session,
+        """SELECT s.id, s.allocated,
+                  (SELECT COALESCE(SUM(c.stock), 0) FROM team_campaigns c
+                    WHERE c.sku_id = s.id AND c.status <> 'ended'),
+                  (SELECT COALESCE(SUM(i.stock), 0) FROM wave_items i
+                     JOIN waves w ON w.id = i.wave_id
+                    WHERE i.sku_id = s.id AND w.status <> 'settled')
+           FROM skus s""",
+    ):
+        if allocated != campaigns + waves:
+            c.violations.append(
+                f"sku {sid}: allocated {allocated}, but its running campaigns hold {campaigns}"
+                f" and its open wave items {waves}"
+            )
     return c
 
 

@@ -28,6 +28,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("sandbox callbacks", payments.deliver_sandbox_callbacks),
     ("release unpaid holds", order_tasks.release_expired),
     ("settle due teams", teams.settle_due),
+    ("end finished campaigns", teams.close_ended),
     ("settle waves at cut-off", pools.settle_due),
     ("deliver outbox", outbox.deliver_pending),
     ("reconcile payments", payments.reconcile_stale),

@@ -73,6 +73,12 @@ def test_a_wave_settles_exactly_once_however_often_the_worker_runs(waves: Waves)
     assert confirmed == Counter({ids[0]: 1, ids[1]: 1})
     wave = waves.c.get(f"/api/listings/{listing}").json()["wave"]
     assert wave["status"] == "settled" and not wave["open"]
+    # The SKUs' books: the 4 apples sold left the apples' stock; both allotments are free.
+    skus = {
+        sku: (stock, allocated)
+        for sku, stock, allocated in rows("SELECT id, stock, allocated FROM skus")
+    }
+    assert skus[apples] == (10_000 - 4, 0) and skus[pears] == (10_000, 0)
     assert audit_violations() == []
 
 

@@ -246,3 +246,29 @@ def test_a_manual_refund_submitted_twice_refunds_once(
     manual = [x for x in read(lambda s: orders.refunds_of(s, order_id)) if x.reason == "manual"]
     assert [(x.amount, x.note) for x in manual] == [(500, "坏果")]
     assert "¥5.00" in client.get(f"/ops/orders/{order_id}").text
+
+
+def test_an_ended_campaign_shows_what_went_back_and_cannot_be_resumed(
+    client: TestClient, api: Api, operator: dict[str, Any]
+) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import run_worker
+    from tuangou.core import clock
+
+    op = api.operator()
+    sid, _ = api.supplier(op)
+    c = api.campaign(op, sid, stock=12)
+    clock.advance(timedelta(days=2, minutes=1))  # past its end, nothing in play
+    run_worker()
+    page = client.get("/ops/campaigns").text
+    row = page[page.index(f'id="campaign-{c["id"]}"') :].split("</tr>")[0]
+    assert "已结束" in row and "未售出的 12 件已退回 SKU 库存" in row
+    assert "/status" not in row  # no pause or resume button
+    r = client.post(
+        f"/ops/campaigns/{c['id']}/status",
+        data={"csrf_token": operator["csrf"], "status": "active"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 409 and "活动已结束" in r.text
+    assert api.c.get(f"/api/campaigns/{c['id']}").json()["status"] == "ended"

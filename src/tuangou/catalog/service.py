@@ -152,3 +152,17 @@ def allocate(session: Session, *, sku_id: int, quantity: int) -> None:
     ).rowcount  # type: ignore[attr-defined]
     if not moved:
         raise InsufficientStock()
+
+
+def settle_allocation(session: Session, *, sku_id: int, allocated: int, sold: int) -> None:
+    """A campaign that had set aside ``allocated`` units ended having sold ``sold`` of them:
+    the sold units leave the SKU's stock, the rest are free to allocate again."""
+    if not 0 <= sold <= allocated:
+        raise ValueError(f"sold {sold} must be within the allocation {allocated}")
+    moved = session.execute(
+        update(Sku)
+        .where(Sku.id == sku_id, Sku.allocated >= allocated, Sku.stock >= sold)
+        .values(allocated=Sku.allocated - allocated, stock=Sku.stock - sold)
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:  # the books disagree: never settle blind (the caller's transaction rolls back)
+        raise RuntimeError(f"SKU {sku_id} does not hold an allocation of {allocated}")

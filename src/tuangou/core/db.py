@@ -78,8 +78,8 @@ def insert_loaded(session: Session, obj: B) -> B:
     work's bookkeeping (the hot paths: an order and its payment per join).
 
     Every column the object leaves unset takes its scalar default (or NULL), so that no
-    attribute is left expired: reading one later emits no SQL. (No table here has a server
-    default, which this would not see.)
+    attribute is left expired: reading one later emits no SQL. (This would not see a server
+    default: a column here that has one has the same scalar default too.)
     """
     tbl = table(type(obj))
     (pk,) = tbl.primary_key.columns

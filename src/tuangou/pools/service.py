@@ -576,7 +576,15 @@ def settle_wave(wave_id: int) -> str | None:
             .where(Wave.id == wave_id, Wave.status == "settling")
             .values(status="settled", settled_at=clock.now())
         ).rowcount  # type: ignore[attr-defined]
-        return "settled" if moved else None
+        if not moved:
+            return None
+        # The wave's books with its SKUs, once (with the move above): the units sold leave
+        # each SKU's stock, and the rest of its allotment is free for the next wave.
+        for item in items_of(session, wave_id):
+            catalog.settle_allocation(
+                session, sku_id=item.sku_id, allocated=item.stock, sold=item.sold
+            )
+        return "settled"
 
     return run_in_transaction(finish)
 

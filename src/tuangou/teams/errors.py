@@ -16,6 +16,11 @@ class CampaignNotLive(Conflict):
     title = "This campaign is not running"
 
 
+class CampaignEnded(Conflict):
+    code = "campaign_ended"
+    title = "This campaign has ended and its stock went back to the SKU"
+
+
 class TeamClosed(Conflict):
     code = "team_closed"
     title = "This team is no longer open"

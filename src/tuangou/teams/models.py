@@ -49,8 +49,11 @@ class TeamCampaign(Base):
     new_member_only: Mapped[bool] = mapped_column(Boolean, default=False)
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
     ship_within_hours: Mapped[int] = mapped_column(Integer, default=72)
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active|paused
+    # active | paused | ended (past its end with nothing in play: its stock is settled with the SKU)
+    status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     __table_args__ = (
         CheckConstraint("sold >= 0 AND held >= 0 AND sold + held <= stock", name="no_oversell"),

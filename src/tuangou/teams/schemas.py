@@ -85,6 +85,8 @@ def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> 
         "stock": c.stock,
         "available": c.stock - c.sold - c.held,
         "sold": c.sold,
+        "returned": c.returned,
+        "ended_at": clock.iso(c.ended_at) if c.ended_at else None,
         "per_member_limit": c.per_member_limit,
         "max_quantity_per_order": c.max_quantity_per_order,
         "completion_enabled": c.completion_enabled,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -132,6 +133,7 @@ def get_campaign(session: Session, campaign_id: int) -> TeamCampaign:
 
 
 def is_live(campaign: TeamCampaign, now: datetime | None = None) -> bool:
+    """Open for new teams: active and within its time (an ended campaign is never active)."""
     now = now or clock.now()
     return campaign.status == "active" and campaign.starts_at <= now < campaign.ends_at
 
@@ -152,9 +154,83 @@ def set_campaign_status(session: Session, campaign_id: int, status: str) -> Team
     if status not in ("active", "paused"):
         raise errors.InvalidCampaign("status must be active or paused", field="status")
     campaign = get_campaign(session, campaign_id)
-    campaign.status = status
-    session.flush()
+    moved = session.execute(
+        update(TeamCampaign)
+        .where(TeamCampaign.id == campaign_id, TeamCampaign.status != "ended")
+        .values(status=status)
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        raise errors.CampaignEnded()
+    session.refresh(campaign)
     return campaign
+
+
+# ---------------------------------------------------------------- a campaign's end
+
+_UNSETTLED = tuple(rules.UNSETTLED)
+
+
+def close_campaign(session: Session, campaign_id: int) -> int | None:
+    """End a campaign whose time is over and that has nothing left in play: no unit held by
+    an unpaid order and no team still pending, open or formed (whose failure would give units
+    back). Its books with the SKU are then settled, once: the units sold leave the SKU's stock,
+    the unsold go back to the SKU, and the campaign's stock becomes what it sold.
+
+    Returns the units given back, or None if the campaign cannot end yet (or already ended).
+    One guarded UPDATE decides, so two workers never settle a campaign twice."""
+    now = clock.now()
+    live_team = (
+        select(Team.id)
+        .where(Team.campaign_id == TeamCampaign.id, Team.status.in_(_UNSETTLED))
+        .exists()
+    )
+    ended = session.execute(
+        update(TeamCampaign)
+        .where(
+            TeamCampaign.id == campaign_id,
+            TeamCampaign.status != "ended",
+            TeamCampaign.ends_at <= now,
+            TeamCampaign.held == 0,
+            ~live_team,
+        )
+        .values(
+            status="ended",
+            ended_at=now,
+            returned=TeamCampaign.stock - TeamCampaign.sold,  # (SET reads the old row)
+            stock=TeamCampaign.sold,
+        )
+        .returning(TeamCampaign.sku_id, TeamCampaign.sold, TeamCampaign.returned)
+    ).first()
+    if ended is None:
+        return None
+    sku_id, sold, returned = ended
+    catalog.settle_allocation(session, sku_id=sku_id, allocated=sold + returned, sold=sold)
+    return int(returned)
+
+
+def close_ended(limit: int = 50) -> int:
+    """Worker job: end the campaigns whose time is over and that have nothing left in play."""
+    now = clock.now()
+
+    def due(session: Session) -> list[int]:
+        return list(
+            session.scalars(
+                select(TeamCampaign.id)
+                .where(
+                    TeamCampaign.status != "ended",
+                    TeamCampaign.ends_at <= now,
+                    TeamCampaign.held == 0,
+                )
+                .order_by(TeamCampaign.ends_at)
+                .limit(limit)
+            )
+        )
+
+    closed = 0
+    for campaign_id in read(due):
+        if run_in_transaction(partial(close_campaign, campaign_id=campaign_id)) is not None:
+            closed += 1
+    return closed
 
 
 def tiers_of(campaign: TeamCampaign) -> list[rules.Tier]:

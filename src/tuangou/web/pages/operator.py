@@ -127,7 +127,11 @@ LEDGER_ACCOUNTS = {
     "leader_withdrawing": i18n.lazy("Leader commission, being withdrawn"),
 }
 
-CAMPAIGN_STATUSES = {"active": i18n.lazy("Active"), "paused": i18n.lazy("Paused")}
+CAMPAIGN_STATUSES = {
+    "active": i18n.lazy("Active"),
+    "paused": i18n.lazy("Paused"),
+    "ended": i18n.lazy("Ended"),
+}
 OPENER_PERKS = {
     "none": i18n.lazy("None"),
     "price": i18n.lazy("Opener price"),
