@@ -53,3 +53,44 @@ def test_upgrading_a_database_with_orders_keeps_them(tmp_path: Path) -> None:
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()
     engine.dispose()
+
+
+def test_upgrading_gives_settled_waves_allotments_back_to_their_skus(tmp_path: Path) -> None:
+    """Before revision 0006 a settled wave kept its allotment; the upgrade settles it as a
+    settlement now does: sold units leave the SKU's stock, the rest is free. An open wave
+    keeps its allotment."""
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    cfg = migrate.config()
+    with engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+    db = sqlite3.connect(path)
+    wave = """INSERT INTO waves (id, supplier_id, source, created_by, title, description,
+        cutoff_at, delivery_date, status, commission_bps, unpicked_policy, unpicked_days,
+        arrival_grace_days, auto_refund_undelivered, hold_minutes, created_at)
+        VALUES ({id}, 1, 'leader', 1, 'w', '', '2026-01-01', '2026-01-02', '{status}', 0,
+                'refund', 3, 2, 1, 15, '2026-01-01');"""
+    item = """INSERT INTO wave_items (id, wave_id, sku_id, title, price, tiers, moq, stock, sold,
+        held, per_member_limit, status) VALUES ({id}, {id}, 1, 'i', 100, '[]', 1, {stock}, {sold},
+        0, 5, 'open');"""
+    db.executescript(
+        """
+        INSERT INTO suppliers (id, name, contact, created_at) VALUES (1, 's', '', '2026-01-01');
+        INSERT INTO products (id, supplier_id, title, description, image_url, created_at)
+            VALUES (1, 1, 't', '', '', '2026-01-01');
+        INSERT INTO skus (id, product_id, name, price, stock, allocated, created_at)
+            VALUES (1, 1, 'a', 100, 100, 15, '2026-01-01');
+        """
+        + wave.format(id=1, status="settled")
+        + item.format(id=1, stock=10, sold=4)
+        + wave.format(id=2, status="open")
+        + item.format(id=2, stock=5, sold=2)
+    )
+    db.commit()
+    db.close()
+    migrate.upgrade(engine)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT stock, allocated FROM skus").fetchall() == [(96, 5)]
+    db.close()
+    engine.dispose()

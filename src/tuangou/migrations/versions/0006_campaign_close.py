@@ -1,5 +1,8 @@
 """a campaign's end: unsold stock returned to its SKU
 
+Waves settled before this revision never gave their allotments back to their SKUs; they do
+here, as a settlement now does: the units sold leave the SKU's stock, the rest is free.
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-22 10:30:00
@@ -20,6 +23,14 @@ def upgrade() -> None:
     with op.batch_alter_table("team_campaigns") as batch:
         batch.add_column(sa.Column("returned", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("ended_at", sa.DateTime(), nullable=True))
+    settled = """FROM wave_items i JOIN waves w ON w.id = i.wave_id
+                 WHERE i.sku_id = skus.id AND w.status = 'settled'"""
+    op.execute(
+        f"""UPDATE skus
+               SET allocated = allocated - (SELECT COALESCE(SUM(i.stock), 0) {settled}),
+                   stock = stock - (SELECT COALESCE(SUM(i.sold), 0) {settled})
+             WHERE allocated >= (SELECT COALESCE(SUM(i.stock), 0) {settled})"""
+    )
 
 
 def downgrade() -> None:
