@@ -224,3 +224,27 @@ def test_commission_rates_are_zero_to_fifty_percent(bps) -> None:
         with pytest.raises(rules.RuleViolation) as exc:
             rules.validate_commission(bps)
         assert exc.value.field == "commission_bps"
+
+
+def test_the_largest_rates_allowed_never_exceed_the_whole_amount() -> None:
+    """The operator's fee setting is capped so that, with the largest commission a wave may
+    give and the upline's override, a release always splits (a split that refused would leave
+    the money stuck in escrow)."""
+    from pydantic import ValidationError
+
+    from tuangou.core.config import MAX_OPERATOR_FEE_BPS, Settings
+
+    assert MAX_OPERATOR_FEE_BPS + rules.MAX_COMMISSION_BPS + rules.DEFAULT_OVERRIDE_BPS <= 10000
+    for amount in (0, 1, 99, 1990, 123_457):
+        parts = rules.split(
+            amount,
+            commission_bps=rules.MAX_COMMISSION_BPS,
+            override_bps=rules.DEFAULT_OVERRIDE_BPS,
+            fee_bps=MAX_OPERATOR_FEE_BPS,
+        )
+        shares = (parts.supplier, parts.leader, parts.upline, parts.fee)
+        assert sum(shares) == amount and min(shares) >= 0
+    assert Settings(operator_fee_bps=MAX_OPERATOR_FEE_BPS).operator_fee_bps == 4800
+    for wrong in (-1, MAX_OPERATOR_FEE_BPS + 1):
+        with pytest.raises(ValidationError, match="operator_fee_bps"):
+            Settings(operator_fee_bps=wrong)

@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_OPERATOR_FEE_BPS = 4800
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TUANGOU_", extra="ignore")
@@ -22,7 +24,10 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_interval: float = 0.5
     # Money and fulfilment defaults (DOMAIN.md).
-    operator_fee_bps: int = 0  # basis points of the kept amount, 0 by default
+    # The operator's fee, in basis points of the kept amount (0 by default). At most 48%: with
+    # a leader's commission (at most 50%) and their upline's override (2%) on a wave order,
+    # the rates then never add up to more than the whole amount.
+    operator_fee_bps: int = Field(default=0, ge=0, le=MAX_OPERATOR_FEE_BPS)
     auto_confirm_days: int = 7
     payment_reconcile_seconds: int = 30
     # Payment gateway: "sandbox" is the built-in one.
