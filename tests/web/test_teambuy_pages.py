@@ -268,3 +268,27 @@ def test_share_page_and_poster(shop: dict[str, Any], people: list[Member]) -> No
     assert "李*姨" in poster.text and "¥19.90" in poster.text
     assert len(doc.getElementsByTagName("svg")) == 2  # the poster and its QR code
     assert a.get("/t/999999").status_code == 404
+
+
+def test_share_links_use_the_public_url_when_one_is_set(
+    shop: dict[str, Any], people: list[Member], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a proxy the request's own address is not the one members can reach."""
+    from pydantic import ValidationError
+
+    from tuangou.core.config import Settings, reset_settings
+
+    a = people[0]
+    team = _open_and_pay(a, shop["ladder"])
+    monkeypatch.setenv("TUANGOU_PUBLIC_URL", "https://tuan.example.org/")
+    reset_settings()
+    try:
+        page = a.get(f"{team}/share")
+        assert f'value="https://tuan.example.org{team}"' in page.text
+        assert "testserver" not in page.text
+    finally:
+        monkeypatch.delenv("TUANGOU_PUBLIC_URL")
+        reset_settings()
+    assert f'value="http://testserver{team}"' in a.get(f"{team}/share").text
+    with pytest.raises(ValidationError, match="public_url"):
+        Settings(public_url="tuan.example.org")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_OPERATOR_FEE_BPS = 4800
@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     db_pool_size: int = 20
     # After-sale photos; empty: "uploads" next to a SQLite database file, else ./uploads.
     upload_dir: str = ""
+    # Where members reach this server (e.g. "https://tuan.example.org" behind a proxy): the
+    # base of share links, invite links and their QR codes. Empty: the address of the request.
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must start with http:// or https://")
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from tuangou.core import clock, money
+from tuangou.core.config import get_settings
 from tuangou.web import i18n, qr, session
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -95,3 +96,11 @@ def render(
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["Content-Language"] = lang
     return response
+
+
+def absolute_url(request: Request, path: str) -> str:
+    """A link to be shared outside the app (a team's share link, a community's invite, their
+    QR codes): on ``TUANGOU_PUBLIC_URL`` when it is set (a server behind a proxy), else on the
+    address the request came to."""
+    base = get_settings().public_url or str(request.base_url)
+    return base.rstrip("/") + path

@@ -35,7 +35,7 @@ from tuangou.pools import service as pools
 from tuangou.web import errors, once, responses, session
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form
-from tuangou.web.templating import fmt_money, language, render, translate
+from tuangou.web.templating import absolute_url, fmt_money, language, render, translate
 
 router = APIRouter(prefix="/leader")
 
@@ -307,7 +307,7 @@ def community_page(request: Request, community_id: int, me: PageLeader) -> Respo
         rows = communities.members(db, me.who.user_id, community_id)  # leader or admin only
         community = communities.get_community(db, community_id)
         waves = pools.listings_of_community(db, community_id)[:20]
-    invite = str(request.base_url).rstrip("/") + f"/join/{community.invite_code}"
+    invite = absolute_url(request, f"/join/{community.invite_code}")
     return _page(
         request,
         "leader/community.html",

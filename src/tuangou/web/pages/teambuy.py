@@ -36,7 +36,7 @@ from tuangou.web import i18n, once, qr, session
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageUser
-from tuangou.web.templating import environment, language, render
+from tuangou.web.templating import absolute_url, environment, language, render
 
 router = APIRouter()
 
@@ -65,10 +65,6 @@ def _campaign(db: Session, campaign: TeamCampaign) -> dict[str, Any]:
     view["sold_out"] = view["available"] <= 0
     view["model"] = campaign
     return view
-
-
-def _absolute(request: Request, path: str) -> str:
-    return str(request.base_url).rstrip("/") + path
 
 
 @dataclass
@@ -350,7 +346,7 @@ def share_page(request: Request, team_id: int) -> Response:
     who = session.current(request)
     with unit_of_work(readonly=True) as db:
         context = _team_context(db, teams.get_team(db, team_id), who)
-    context["share_url"] = _absolute(request, f"/t/{team_id}")
+    context["share_url"] = absolute_url(request, f"/t/{team_id}")
     return render(request, "member/share.html", context)
 
 
@@ -378,7 +374,7 @@ def _qr_group(data: str, size: int) -> Markup:
 def poster(request: Request, team_id: int) -> Response:
     with unit_of_work(readonly=True) as db:
         context = _team_context(db, teams.get_team(db, team_id), None)
-    share_url = _absolute(request, f"/t/{team_id}")
+    share_url = absolute_url(request, f"/t/{team_id}")
     context.update(
         share_url=share_url,
         picture=_embedded(context["campaign"]["product"]["image"]),
