@@ -249,3 +249,52 @@ def test_token_expires(client: TestClient) -> None:
     r = client.get("/api/me", headers=_bearer(token))
     assert r.status_code == 401
     assert r.json()["code"] == "unauthenticated"
+
+
+def test_logging_out_everywhere_stops_every_token_issued_before(client: TestClient) -> None:
+    phone_token = _signup(client).json()["token"]
+    login = {"phone": PHONE, "password": "secret123"}
+    laptop_token = client.post("/api/auth/login", json=login).json()["token"]
+    for token in (phone_token, laptop_token):
+        assert client.get("/api/me", headers=_bearer(token)).status_code == 200
+
+    r = client.post("/api/auth/logout-everywhere", headers=_bearer(laptop_token))
+    assert r.status_code == 200 and r.json() == {"logged_out": True}
+    for token in (phone_token, laptop_token):
+        r = client.get("/api/me", headers=_bearer(token))
+        assert r.status_code == 401 and r.json()["code"] == "unauthenticated"
+        assert "every device" in r.json()["detail"]
+    # A new log-in works, and logging out everywhere needs a valid token.
+    fresh = client.post("/api/auth/login", json=login).json()["token"]
+    assert client.get("/api/me", headers=_bearer(fresh)).status_code == 200
+    r = client.post("/api/auth/logout-everywhere", headers=_bearer(phone_token))
+    assert r.status_code == 401
+    assert client.get("/api/me", headers=_bearer(fresh)).status_code == 200
+
+
+def test_a_token_issued_before_token_versions_still_works(client: TestClient) -> None:
+    """Tokens signed before they carried a version are version 0 (until a log-out everywhere)."""
+    from tuangou.accounts import service as accounts
+
+    body = _signup(client).json()
+    old = accounts._serializer().dumps([body["user"]["id"], "member", None])
+    assert client.get("/api/me", headers=_bearer(old)).status_code == 200
+    client.post("/api/auth/logout-everywhere", headers=_bearer(old))
+    assert client.get("/api/me", headers=_bearer(old)).status_code == 401
+
+
+def test_another_process_sees_a_log_out_everywhere_within_seconds(client: TestClient) -> None:
+    """Another server process caches a user's token version for a few seconds at most."""
+    from tuangou.accounts import service as accounts
+    from tuangou.core.db import get_engine, run_in_transaction
+
+    body = _signup(client).json()
+    token, user_id = body["token"], body["user"]["id"]
+    assert client.get("/api/me", headers=_bearer(token)).status_code == 200  # now cached
+    # As another process would: the version moves in the database, not in this cache.
+    run_in_transaction(lambda s: accounts.log_out_everywhere(s, user_id))
+    assert client.get("/api/me", headers=_bearer(token)).status_code == 200  # still cached
+    cache = accounts._versions[get_engine()]
+    version, seen = cache[user_id]
+    cache[user_id] = (version, seen - accounts.TOKEN_VERSION_SECONDS)  # the seconds pass
+    assert client.get("/api/me", headers=_bearer(token)).status_code == 401

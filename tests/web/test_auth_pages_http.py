@@ -94,3 +94,29 @@ def test_one_time_code_log_in_signs_up_a_new_phone(
     assert wrong.status_code == 400 and "验证码错误或已过期" in alerts(wrong.text)
     ok = post(client, "/login/code", {"phone": "13911112227", "code": code, "step": "verify"})
     assert ok.status_code == 303 and ok.headers["location"] == "/"
+
+
+def test_log_out_on_every_device_ends_the_other_sessions_and_the_apps_tokens(
+    client: TestClient,
+) -> None:
+    from fastapi.testclient import TestClient as Client
+
+    member(client, "13911112226")
+    login = {"phone": "13911112226", "password": "secret123"}
+    app_token = client.post("/api/auth/login", json=login).json()["token"]
+    with Client(client.app) as other_phone:  # the same member, logged in on another phone
+        log_in(other_phone, "13911112226")
+        assert other_phone.get("/orders", follow_redirects=False).status_code == 200
+        page = client.get("/me").text
+        assert 'action="/logout/everywhere"' in page and "在所有设备上退出" in page
+        reply = client.post(
+            "/logout/everywhere", data={"csrf_token": csrf(client, "/me")}, follow_redirects=False
+        )
+        assert reply.status_code == 303 and reply.headers["location"] == "/login"
+        for device in (client, other_phone):
+            after = device.get("/orders", follow_redirects=False)
+            assert after.status_code == 303 and after.headers["location"].startswith("/login")
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {app_token}"})
+    assert me.status_code == 401
+    log_in(client, "13911112226")  # a new log-in works
+    assert client.get("/orders", follow_redirects=False).status_code == 200

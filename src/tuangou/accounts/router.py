@@ -39,6 +39,15 @@ def login(body: schemas.LoginIn) -> dict[str, Any]:
         return _session_reply(accounts.login(session, phone=body.phone, password=body.password))
 
 
+@router.post("/auth/logout-everywhere")
+def log_out_everywhere(who: Caller) -> dict[str, Any]:
+    """Log out on every device (a lost phone): every token issued so far, this one included,
+    stops working; log in again for a new one."""
+    run_in_transaction(lambda session: accounts.log_out_everywhere(session, who.user_id))
+    accounts.forget_token_version(who.user_id)
+    return {"logged_out": True}
+
+
 @router.post("/auth/code", status_code=202)
 def request_code(body: schemas.CodeIn) -> dict[str, Any]:
     """Send a one-time login code by SMS (the default sender writes it to the server log)."""

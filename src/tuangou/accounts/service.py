@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +22,7 @@ from tuangou.accounts.models import OneTimeCode, User
 from tuangou.accounts.sms import get_sender
 from tuangou.core import clock, secret
 from tuangou.core.config import get_settings
+from tuangou.core.db import get_engine, read
 from tuangou.core.errors import (
     Conflict,
     DomainError,
@@ -142,16 +146,57 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(user: User) -> str:
-    return _serializer().dumps([user.id, user.role, user.supplier_id])
+    """A signed token naming the user, their role and their token version: logging out on
+    every device bumps the version, and every token issued before stops working."""
+    return _serializer().dumps([user.id, user.role, user.supplier_id, user.token_version or 0])
 
 
 def principal_from_token(token: str) -> Principal:
     max_age = get_settings().token_ttl_days * 86400
     try:
-        user_id, role, supplier_id = _serializer().loads(token, max_age=max_age)
+        user_id, role, supplier_id, *rest = _serializer().loads(token, max_age=max_age)
+        version = int(rest[0]) if rest else 0  # a token issued before versions: version 0
+        user_id = int(user_id)
     except (BadSignature, SignatureExpired, ValueError, TypeError) as exc:
         raise Unauthenticated("the session has expired; log in again") from exc
-    return Principal(int(user_id), str(role), supplier_id)
+    if version != _token_version(user_id):
+        raise Unauthenticated("you were logged out on every device; log in again")
+    return Principal(user_id, str(role), supplier_id)
+
+
+# The users' token versions, read at most every few seconds per process: a token revoked by
+# another process stops working within that time, one revoked by this process at once. The
+# cache belongs to its engine (and goes with it), so it never mixes two databases.
+TOKEN_VERSION_SECONDS = 5.0
+_versions: weakref.WeakKeyDictionary[Engine, dict[int, tuple[int, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _token_version(user_id: int) -> int:
+    cache = _versions.setdefault(get_engine(), {})
+    now = time.monotonic()
+    known = cache.get(user_id)
+    if known is not None and now - known[1] < TOKEN_VERSION_SECONDS:
+        return known[0]
+    version = read(lambda s: s.scalar(select(User.token_version).where(User.id == user_id)))
+    if version is None:
+        raise Unauthenticated("this account no longer exists")
+    cache[user_id] = (int(version), now)
+    return int(version)
+
+
+def log_out_everywhere(session: Session, user_id: int) -> None:
+    """Every token of the user issued so far stops working (call :func:`forget_token_version`
+    once this has committed)."""
+    session.execute(
+        update(User).where(User.id == user_id).values(token_version=User.token_version + 1)
+    )
+
+
+def forget_token_version(user_id: int) -> None:
+    """Drop this process's cached token version of a user (after it changed)."""
+    _versions.get(get_engine(), {}).pop(user_id, None)
 
 
 def login(session: Session, *, phone: str, password: str) -> User:

@@ -141,6 +141,17 @@ def logout(request: Request, form: Form) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+@router.post("/logout/everywhere")
+def logout_everywhere(request: Request, form: Form) -> Response:
+    """Log out here and on every other device (every token issued so far stops working)."""
+    who = session.current(request)
+    if who is not None:
+        run_in_transaction(lambda db: accounts.log_out_everywhere(db, who.user_id))
+        accounts.forget_token_version(who.user_id)
+    session.log_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
 @router.get("/lang")
 def switch_language(request: Request, to: str, next: str = "/") -> Response:
     """Switch the page language (a cookie kept for a year), then go back where the user was."""
