@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -179,20 +179,9 @@ def close_campaign(session: Session, campaign_id: int) -> int | None:
     Returns the units given back, or None if the campaign cannot end yet (or already ended).
     One guarded UPDATE decides, so two workers never settle a campaign twice."""
     now = clock.now()
-    live_team = (
-        select(Team.id)
-        .where(Team.campaign_id == TeamCampaign.id, Team.status.in_(_UNSETTLED))
-        .exists()
-    )
     ended = session.execute(
         update(TeamCampaign)
-        .where(
-            TeamCampaign.id == campaign_id,
-            TeamCampaign.status != "ended",
-            TeamCampaign.ends_at <= now,
-            TeamCampaign.held == 0,
-            ~live_team,
-        )
+        .where(TeamCampaign.id == campaign_id, *_can_end(now))
         .values(
             status="ended",
             ended_at=now,
@@ -208,23 +197,28 @@ def close_campaign(session: Session, campaign_id: int) -> int | None:
     return int(returned)
 
 
+def _can_end(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """A campaign past its end with nothing left in play (the worker's pick and the guard of
+    the UPDATE that ends it: a campaign still waiting on a team costs no write)."""
+    live_team = (
+        select(Team.id)
+        .where(Team.campaign_id == TeamCampaign.id, Team.status.in_(_UNSETTLED))
+        .exists()
+    )
+    return (
+        TeamCampaign.status != "ended",
+        TeamCampaign.ends_at <= now,
+        TeamCampaign.held == 0,
+        ~live_team,
+    )
+
+
 def close_ended(limit: int = 50) -> int:
     """Worker job: end the campaigns whose time is over and that have nothing left in play."""
-    now = clock.now()
 
     def due(session: Session) -> list[int]:
-        return list(
-            session.scalars(
-                select(TeamCampaign.id)
-                .where(
-                    TeamCampaign.status != "ended",
-                    TeamCampaign.ends_at <= now,
-                    TeamCampaign.held == 0,
-                )
-                .order_by(TeamCampaign.ends_at)
-                .limit(limit)
-            )
-        )
+        query = select(TeamCampaign.id).where(*_can_end(clock.now()))
+        return list(session.scalars(query.order_by(TeamCampaign.ends_at).limit(limit)))
 
     closed = 0
     for campaign_id in read(due):
