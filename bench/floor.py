@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -38,7 +37,7 @@ from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 
-from join import drive, free_port, noop_phase, point_at, seed, stop_server
+from join import drive, free_port, launch, noop_phase, point_at, seed, stop_server
 
 HERE = Path(__file__).resolve().parent
 REPLIES = "TUANGOU_FLOOR_REPLIES"  # where the server finds the captured replies
@@ -85,26 +84,10 @@ def make_app() -> Any:
 
 
 def start(url: str, port: int, replies: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, REPLIES: str(replies), "PYTHONUNBUFFERED": "1"}
-    env.pop("TUANGOU_CLOCK_OFFSET_SECONDS", None)
-    args = [sys.executable, "-m", "uvicorn", "floor:make_app", "--factory"]
-    args += ["--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--log-level", "warning", "--no-access-log"]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited on start; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
-                return proc
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    stop_server(proc)
-    raise SystemExit(f"the server did not answer /api/health; see {log}")
+    args = ["-m", "uvicorn", "floor:make_app", "--factory", "--app-dir", str(HERE)]
+    args += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    args += ["--no-access-log"]
+    return launch(args, {"DATABASE_URL": url, REPLIES: str(replies)}, port, log)
 
 
 def post(url: str, body: Any, headers: dict[str, str]) -> Any:

@@ -57,20 +57,23 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "TUANGOU_RUN_WORKER": "true",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.pop("TUANGOU_CLOCK_OFFSET_SECONDS", None)
-    args = [sys.executable, "-m", "tuangou.cli", "serve", "--host", "127.0.0.1"]
+    args = ["-m", "tuangou.cli", "serve", "--host", "127.0.0.1"]
     args += ["--port", str(port), "--workers", str(workers)]
+    return launch(args, {"DATABASE_URL": url, "TUANGOU_RUN_WORKER": "true"}, port, log)
+
+
+def launch(args: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """Start ``python args`` (a server on 127.0.0.1:``port``) with ``env`` added to this
+    process's environment, and return once it answers ``/api/health``."""
+    env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    env.pop("TUANGOU_CLOCK_OFFSET_SECONDS", None)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            [sys.executable, *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
