@@ -103,6 +103,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     secret.reset()
 
 
+def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """What the database holds now, read directly (a witness independent of the API)."""
+    from tuangou.core.db import unit_of_work
+
+    with unit_of_work(readonly=True) as session:
+        return [tuple(r) for r in session.execute(text(sql), params)]
+
+
+def scalar(sql: str, **params: Any) -> Any:
+    """The first column of the first row, or None."""
+    found = rows(sql, **params)
+    return found[0][0] if found else None
+
+
 @pytest.fixture
 def db(db_url: str) -> str:
     return db_url

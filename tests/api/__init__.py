@@ -12,18 +12,8 @@ from typing import Any
 from sqlalchemy import text
 
 from tests.conftest import Api
-
-
-def rows(query: str, **params: Any) -> list[tuple[Any, ...]]:
-    from tuangou.core.db import unit_of_work
-
-    with unit_of_work(readonly=True) as session:
-        return [tuple(r) for r in session.execute(text(query), params)]
-
-
-def scalar(query: str, **params: Any) -> Any:
-    found = rows(query, **params)
-    return found[0][0] if found else None
+from tests.conftest import rows as rows
+from tests.conftest import scalar as scalar
 
 
 def execute(query: str, **params: Any) -> int:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
-from tests.conftest import Api
+from tests.conftest import Api, rows
 
 POINT = {
     "name": "幸福里 3 栋便利店",
@@ -29,13 +27,6 @@ TABLES = {
     "community_members": "id, community_id, user_id, role",
     "outbox_events": "id, topic",
 }
-
-
-def rows(query: str, **params: Any) -> list[tuple[Any, ...]]:
-    from tuangou.core.db import unit_of_work
-
-    with unit_of_work(readonly=True) as session:
-        return [tuple(r) for r in session.execute(text(query), params)]
 
 
 def count(table: str, where: str = "1 = 1", **params: Any) -> int:

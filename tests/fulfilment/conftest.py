@@ -13,27 +13,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from tests.conftest import Api, run_worker
+from tests.conftest import rows as rows  # re-exported for this area's tests
+from tests.conftest import scalar as scalar
 from tuangou.core import clock
 
 
 def auth(who: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": who["Authorization"]}
-
-
-def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Read the database behind the API directly, as an independent witness."""
-    from tuangou.core.db import unit_of_work
-
-    with unit_of_work(readonly=True) as session:
-        return [tuple(r) for r in session.execute(text(sql), params)]
-
-
-def scalar(sql: str, **params: Any) -> Any:
-    found = rows(sql, **params)
-    return found[0][0] if found else None
 
 
 def balance(account: str, order_id: int | None = None) -> int:

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from tests.conftest import rows as rows  # re-exported for this area's tests
+from tests.conftest import scalar as scalar
 from tuangou.core import clock
 
 # ---------------------------------------------------------------- reading the database
@@ -29,18 +31,6 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
 def changed_tables(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> list[str]:
     names = before.keys() | after.keys()
     return sorted(name for name in names if before.get(name) != after.get(name))
-
-
-def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    from tuangou.core.db import unit_of_work
-
-    with unit_of_work(readonly=True) as session:
-        return [tuple(r) for r in session.execute(text(sql), params)]
-
-
-def scalar(sql: str, **params: Any) -> Any:
-    found = rows(sql, **params)
-    return found[0][0] if found else None
 
 
 def execute(sql: str, **params: Any) -> int:

@@ -6,21 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
-
-from tests.conftest import Api, _auth, audit_violations, run_worker
+from tests.conftest import Api, _auth, audit_violations, rows, run_worker
 from tuangou.core import clock
-from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.db import run_in_transaction
 from tuangou.teams import service as teams
 
 PAST_END = timedelta(days=2, minutes=1)  # the helper's campaigns end in two days
 
 
 def _sku(sku_id: int) -> tuple[int, int]:
-    with unit_of_work(readonly=True) as s:
-        row = s.execute(text("SELECT stock, allocated FROM skus WHERE id = :i"), {"i": sku_id})
-        stock, allocated = row.one()
-        return int(stock), int(allocated)
+    ((stock, allocated),) = rows("SELECT stock, allocated FROM skus WHERE id = :i", i=sku_id)
+    return int(stock), int(allocated)
 
 
 def _campaign(api: Api, campaign_id: int) -> dict[str, Any]:

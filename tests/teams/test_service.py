@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import text
 
 from tests.conftest import Api, _auth, audit_violations, run_worker
+from tests.conftest import rows as _rows
+from tests.conftest import scalar as _scalar
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.ledger import rules as ledger_rules
@@ -65,15 +66,6 @@ def _sandbox_pay(api: Api, pay_url: str, outcome: str = "approve") -> dict[str, 
     )
     assert r.status_code == 200, r.text
     return dict(r.json())
-
-
-def _rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    with unit_of_work(readonly=True) as s:
-        return [tuple(r) for r in s.execute(text(sql), params)]
-
-
-def _scalar(sql: str, **params: Any) -> Any:
-    return _rows(sql, **params)[0][0]
 
 
 TABLES = (

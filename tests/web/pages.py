@@ -9,8 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import text
 
+from tests.conftest import rows as rows  # re-exported for this area's tests
+from tests.conftest import scalar as scalar
 from tuangou import demo
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -95,16 +96,3 @@ def alerts(html: str) -> list[str]:
 
 def log_out(client: TestClient) -> None:
     client.cookies.clear()
-
-
-def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    """What the database holds now (a read of its own)."""
-    from tuangou.core.db import unit_of_work
-
-    with unit_of_work(readonly=True) as session:
-        return [tuple(r) for r in session.execute(text(sql), params)]
-
-
-def scalar(sql: str, **params: Any) -> Any:
-    found = rows(sql, **params)
-    return found[0][0] if found else None

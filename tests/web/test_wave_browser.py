@@ -10,20 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import text
 
+from tests.conftest import rows
 from tests.web.browser import Site, check_page, person
 from tuangou import demo
 
 MEMBER = demo.MEMBERS[2][0]  # 张小红: in 幸福里邻里团, nothing in the open wave yet
 LEADER = demo.LEADERS[0][0]  # 李团长 leads 幸福里邻里团
-
-
-def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    from tuangou.core.db import unit_of_work
-
-    with unit_of_work(readonly=True) as session:
-        return [tuple(r) for r in session.execute(text(sql), params)]
 
 
 def top_up(wave_id: int) -> None:
