@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -123,6 +125,20 @@ def get_sku(session: Session, sku_id: int) -> Sku:
     if sku is None:
         raise SkuNotFound()
     return sku
+
+
+def sku_summary(session: Session, sku_id: int) -> dict[str, Any]:
+    """What a shopper sees of a SKU: its product's id, title, description and picture, and
+    the SKU's name."""
+    sku = get_sku(session, sku_id)
+    product = get_product(session, sku.product_id)
+    return {
+        "id": product.id,
+        "title": product.title,
+        "description": product.description,
+        "image_url": product.image_url,
+        "sku_name": sku.name,
+    }
 
 
 def skus_of(session: Session, product_id: int) -> list[Sku]:

@@ -20,15 +20,7 @@ router = APIRouter(tags=["team buys"])
 
 
 def _product(session: Session, campaign: TeamCampaign) -> dict[str, Any]:
-    sku = catalog.get_sku(session, campaign.sku_id)
-    product = catalog.get_product(session, sku.product_id)
-    return {
-        "id": product.id,
-        "title": product.title,
-        "description": product.description,
-        "image_url": product.image_url,
-        "sku_name": sku.name,
-    }
+    return catalog.sku_summary(session, campaign.sku_id)
 
 
 def _team(session: Session, team: Team) -> dict[str, Any]:

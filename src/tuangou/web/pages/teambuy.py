@@ -50,14 +50,8 @@ _MIME = {".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", "
 
 
 def _product(db: Session, campaign: TeamCampaign) -> dict[str, Any]:
-    sku = catalog.get_sku(db, campaign.sku_id)
-    product = catalog.get_product(db, sku.product_id)
-    return {
-        "title": product.title,
-        "description": product.description,
-        "image": product.image_url or PLACEHOLDER,
-        "sku_name": sku.name,
-    }
+    product = catalog.sku_summary(db, campaign.sku_id)
+    return {**product, "image": product["image_url"] or PLACEHOLDER}
 
 
 def _campaign(db: Session, campaign: TeamCampaign) -> dict[str, Any]:
