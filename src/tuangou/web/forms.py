@@ -54,6 +54,11 @@ class FormState:
             if not self.text(name):
                 self.add(request, name, "Fill this in")
 
+    def at_most(self, request: Request, name: str, length: int) -> None:
+        """An error on the field if its text is longer than ``length`` characters."""
+        if len(self.text(name)) > length:
+            self.add(request, name, "This is too long")
+
     def integer(
         self, request: Request, name: str, *, low: int | None = None, high: int | None = None
     ) -> int | None:

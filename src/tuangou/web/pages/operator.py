@@ -391,8 +391,7 @@ def suppliers(request: Request, who: PageOperator) -> Response:
 def create_supplier(request: Request, form: Form, who: PageOperator) -> Response:
     state = FormState.of(form)
     state.required(request, "name")
-    if len(state.text("name")) > 128:
-        state.add(request, "name", "This is too long")
+    state.at_most(request, "name", 128)
     if state.ok:
         saved = _save(
             request,
@@ -451,8 +450,7 @@ def create_product(request: Request, form: Form, who: PageOperator) -> Response:
     state = FormState.of(form)
     state.required(request, "supplier_id", "title")
     supplier_id = state.integer(request, "supplier_id", low=1) if state.ok else None
-    if len(state.text("title")) > 200:
-        state.add(request, "title", "This is too long")
+    state.at_most(request, "title", 200)
     image = state.text("image_url")
     if image and not (image.startswith("https://") or image.startswith("/")):
         state.add(request, "image_url", "Enter a link starting with https:// or /")
@@ -478,8 +476,7 @@ def create_product(request: Request, form: Form, who: PageOperator) -> Response:
 @router.post("/products/{product_id}/skus")
 def create_sku(product_id: int, request: Request, form: Form, who: PageOperator) -> Response:
     state = FormState.of(form)
-    if len(state.text("sku_name")) > 128:
-        state.add(request, "sku_name", "This is too long")
+    state.at_most(request, "sku_name", 128)
     price = state.fen(request, "price")
     if price is not None and price <= 0:
         state.add(request, "price", "The price must be more than zero")
