@@ -87,13 +87,9 @@ class _BatchBroken(Exception):
 
 
 def _intact(conn: Connection) -> bool:
-    """Is the batch's transaction still open and usable?"""
+    """Is the batch's transaction still open? (The writer runs on SQLite only.)"""
     raw: Any = conn.connection.dbapi_connection
-    if conn.dialect.name == "sqlite":
-        return bool(raw.in_transaction)
-    from psycopg.pq import TransactionStatus
-
-    return bool(raw.info.transaction_status == TransactionStatus.INTRANS)
+    return bool(raw.in_transaction)
 
 
 def _answer(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
