@@ -123,8 +123,7 @@ def point_at(url: str) -> None:
     from tuangou.core.config import reset_settings
     from tuangou.core.db import make_engine, set_engine
 
-    wiring.load()
-    wiring.load_models()
+    wiring.compose()
     os.environ["DATABASE_URL"] = url
     reset_settings()
     engine = make_engine(url)

@@ -65,8 +65,7 @@ def point_at(url: str) -> None:
     from tuangou.core.config import reset_settings
     from tuangou.core.db import make_engine, set_engine
 
-    wiring.load()
-    wiring.load_models()
+    wiring.compose()
     os.environ["DATABASE_URL"] = url
     os.environ["TUANGOU_SANDBOX_CALLBACK_DELAY_MS"] = "0"
     reset_settings()

@@ -23,11 +23,13 @@ from tuangou.core import clock, secret
 from tuangou.core.config import reset_settings
 from tuangou.core.db import Base, make_engine, normalise_url, set_engine
 
-wiring.load()
-wiring.load_models()
+wiring.compose()
 
 os.environ.setdefault("TUANGOU_SANDBOX_CALLBACK_DELAY_MS", "0")
 os.environ.setdefault("TUANGOU_RUN_WORKER", "false")
+# Every write path that declares its row locks is checked against the one lock order
+# (tuangou.core.locks); the servers the tests start inherit it.
+os.environ.setdefault("TUANGOU_CHECK_LOCK_ORDER", "true")
 PG_URL = os.environ.get("TUANGOU_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("TUANGOU_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]

@@ -13,7 +13,7 @@ from tuangou.core.db import Base, get_engine
 
 
 def _differences() -> list[object]:
-    wiring.load_models()
+    wiring.compose()
     with get_engine().connect() as conn:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "compare_server_default": False}
@@ -27,7 +27,7 @@ def test_upgrade_head_matches_the_models(db_url: str) -> None:
 
 
 def test_every_model_table_exists(db_url: str) -> None:
-    wiring.load_models()
+    wiring.compose()
     tables = set(inspect(get_engine()).get_table_names())
     assert set(Base.metadata.tables) <= tables
 

@@ -156,7 +156,8 @@ def check_settlement(session: Session) -> Check:
         c.violations.append(f"team {tid}: past its deadline but not settled")
     for tid, oid, status in _rows(
         session,
-        """SELECT t.id, o.id, o.status FROM teams t JOIN orders o ON o.team_id = t.id
+        """SELECT t.id, o.id, o.status FROM teams t JOIN team_seats s ON s.team_id = t.id
+           JOIN orders o ON o.id = s.order_id
            WHERE o.paid_at IS NOT NULL AND (
              (t.status = 'settled' AND o.status NOT IN ('confirmed', 'shipped', 'completed',
                                                         'refunded', 'cancelled'))

@@ -26,6 +26,10 @@ DbOption = Annotated[
 
 
 def _setup(database_url: str | None) -> None:
+    """What every command does first: its database, its logs, and the whole composition."""
+    from tuangou import wiring
+
+    wiring.compose()
     if database_url:
         os.environ["DATABASE_URL"] = database_url
         reset_settings()

@@ -1,16 +1,34 @@
-"""The composition root: import every module that registers outbox handlers or order kinds."""
+"""The composition root: the one place where the domains are put together.
+
+Every entry point (the app, the worker, each CLI command, the migrations, the tests and the
+benchmarks) calls :func:`compose` before it touches the database, so each of them sees the
+same whole: every table in the metadata (so that foreign keys across domains resolve), every
+kind of order with its hooks, every outbox handler. Nothing registers itself as a side effect
+of being imported.
+"""
 
 from __future__ import annotations
 
+import threading
 
-def load() -> None:
-    import tuangou.notifications.service
-    import tuangou.payments.tasks
-    import tuangou.pools.service
-    import tuangou.teams.service  # noqa: F401  (order kind "team")
+_composed = False
+_lock = threading.Lock()
 
 
-def load_models() -> None:
+def compose() -> None:
+    """Import every model, register the kinds of order and the outbox handlers. Idempotent."""
+    global _composed
+    if _composed:
+        return
+    with _lock:
+        if _composed:
+            return
+        _load_models()
+        _register()
+        _composed = True
+
+
+def _load_models() -> None:
     """Every table, so that the metadata (and Alembic) sees the whole schema."""
     import tuangou.accounts.models
     import tuangou.aftersales.models
@@ -24,3 +42,21 @@ def load_models() -> None:
     import tuangou.payments.models
     import tuangou.pools.models
     import tuangou.teams.models  # noqa: F401
+
+
+def _register() -> None:
+    from tuangou.core import outbox
+    from tuangou.notifications import service as notifications
+    from tuangou.orders import service as orders
+    from tuangou.payments import tasks as payment_tasks
+    from tuangou.pools import service as pools
+    from tuangou.teams import service as teams
+
+    # Kinds of order (DOMAIN.md §1, §2): what a payment, a release or a delivery does.
+    orders.register_kind("team", teams.KIND)
+    orders.register_kind("wave", pools.KIND)
+
+    # Outbox handlers (invariant 7): each receives its topics' events at least once.
+    outbox.register(notifications.TOPICS, notifications.deliver)
+    outbox.register(["refund.created"], payment_tasks.send_refund)
+    outbox.register(["order.cancelled"], payment_tasks.expire_payments)

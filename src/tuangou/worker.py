@@ -19,7 +19,7 @@ from tuangou.orders import tasks as order_tasks
 from tuangou.payments import service as payments
 from tuangou.pools import commission
 from tuangou.pools import service as pools
-from tuangou.teams import service as teams
+from tuangou.teams import tasks as team_tasks
 
 log = logging.getLogger(__name__)
 BUSY_PAUSE = 0.02  # seconds between rounds while there is work
@@ -27,8 +27,8 @@ BUSY_PAUSE = 0.02  # seconds between rounds while there is work
 JOBS: list[tuple[str, Callable[[], int]]] = [
     ("sandbox callbacks", payments.deliver_sandbox_callbacks),
     ("release unpaid holds", order_tasks.release_expired),
-    ("settle due teams", teams.settle_due),
-    ("end finished campaigns", teams.close_ended),
+    ("settle due teams", team_tasks.settle_due),
+    ("end finished campaigns", team_tasks.close_ended),
     ("settle waves at cut-off", pools.settle_due),
     ("deliver outbox", outbox.deliver_pending),
     ("reconcile payments", payments.reconcile_stale),
@@ -40,11 +40,10 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("refund undelivered waves", fulfilment_tasks.refund_undelivered),
 ]
 
-wiring.load()
-
 
 def run_once(jobs: Sequence[tuple[str, Callable[[], int]]] | None = None) -> dict[str, int]:
     """Run every job (or the given ones) once; returns how much each did."""
+    wiring.compose()
     done: dict[str, int] = {}
     for name, job in JOBS if jobs is None else jobs:
         try:

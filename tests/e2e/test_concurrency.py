@@ -298,7 +298,11 @@ def test_twenty_members_race_for_one_seat(db_url: str, tmp_path: Any) -> None:
         t=team_id,
     )
     assert sorted(u for (u,) in seated) == sorted([opener.user_id, winner.user_id])
-    orders = rows("SELECT user_id, status FROM orders WHERE team_id = :t", t=team_id)
+    orders = rows(
+        "SELECT o.user_id, o.status FROM orders o JOIN team_seats s ON s.order_id = o.id"
+        " WHERE s.team_id = :t",
+        t=team_id,
+    )
     assert sorted(orders) == sorted([(opener.user_id, "confirmed"), (winner.user_id, "confirmed")])
     assert scalar("SELECT status FROM teams WHERE id = :t", t=team_id) == "settled"
     assert rows("SELECT sold, held FROM team_campaigns WHERE id = :c", c=campaign_id) == [(2, 0)]

@@ -272,7 +272,9 @@ def test_platform_completion_succeeds_without_inventing_members(api: Api) -> Non
     with unit_of_work(readonly=True) as s:
         assert ledger.balance(s, ledger_rules.SUBSIDY) == -gap
     for order_id, user_id in _rows(
-        "SELECT id, user_id FROM orders WHERE team_id = :t ORDER BY id", t=team_id
+        "SELECT o.id, o.user_id FROM orders o JOIN team_seats s ON s.order_id = o.id"
+        " WHERE s.team_id = :t ORDER BY o.id",
+        t=team_id,
     ):
         m = next(x for x in members if x["user_id"] == str(user_id))
         order = api.order(m, order_id)

@@ -10,7 +10,7 @@ from tuangou.web import i18n
 def _error_classes() -> list[type[DomainError]]:
     import tuangou.api.app  # noqa: F401  (imports every router, hence every error class)
 
-    wiring.load()
+    wiring.compose()
     found: list[type[DomainError]] = []
     todo: list[type[DomainError]] = [DomainError]
     while todo:

@@ -302,7 +302,7 @@ def test_a_shipped_team_order_is_confirmed_received(site: TestClient) -> None:
     order_id = int(
         scalar(
             "SELECT o.id FROM orders o JOIN users u ON u.id = o.user_id"
-            " WHERE u.phone = :p AND o.kind = 'team' AND o.is_opener",
+            " JOIN team_seats s ON s.order_id = o.id WHERE u.phone = :p AND s.is_opener",
             p=AUNTIE,
         )
     )

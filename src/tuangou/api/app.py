@@ -28,7 +28,7 @@ API_PREFIX = "/api"
 
 
 def create_app(*, run_worker: bool | None = None) -> FastAPI:
-    wiring.load()
+    wiring.compose()
     settings = get_settings()
     start_worker = settings.run_worker if run_worker is None else run_worker
 

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Web sessions: mark the cookie Secure (turn on when served over HTTPS).
     cookie_secure: bool = False
     db_pool_size: int = 20
+    # Check the one lock order (tuangou.core.locks) on every write path that declares its
+    # locks, and fail loudly when a path breaks it. On in the tests; off, it costs nothing.
+    check_lock_order: bool = False
     # After-sale photos; empty: "uploads" next to a SQLite database file, else ./uploads.
     upload_dir: str = ""
     # Where members reach this server (e.g. "https://tuan.example.org" behind a proxy): the

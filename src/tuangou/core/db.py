@@ -301,6 +301,26 @@ def _drop_writer() -> None:
         _writer = None
 
 
+_retries: dict[str, int] = {}
+_retries_lock = threading.Lock()
+
+
+def count_retry(exc: BaseException) -> None:
+    """Count a transaction run again after ``exc`` (by SQLSTATE, or ``locked`` for SQLite)."""
+    orig = getattr(exc, "orig", None)
+    kind = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "locked"
+    with _retries_lock:
+        _retries[kind] = _retries.get(kind, 0) + 1
+
+
+def retry_count(kind: str | None = None) -> int:
+    """Transactions of this process run again after a deadlock (``40P01``), a serialization
+    failure (``40001``) or a locked SQLite database (``locked``); all of them by default.
+    The one lock order (:mod:`tuangou.core.locks`) exists so that this stays zero."""
+    with _retries_lock:
+        return sum(n for k, n in _retries.items() if kind is None or k == kind)
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Deadlocks, serialization failures and a locked SQLite database are safe to retry."""
     if isinstance(exc, DBAPIError):
@@ -328,6 +348,7 @@ def run_in_transaction(fn: Callable[[Session], T], *, attempts: int = 5) -> T:
         except DBAPIError as exc:
             if attempt == attempts or not is_retryable(exc):
                 raise
+            count_retry(exc)
             log.info("retrying transaction after %s", type(exc.orig).__name__)
             time.sleep(random.uniform(0.005, 0.05) * attempt)
     raise AssertionError("unreachable")

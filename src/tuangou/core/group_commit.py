@@ -51,6 +51,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tuangou.core.db import (
     committing,
+    count_retry,
     is_retryable,
     is_sqlite,
     run_in_transaction,
@@ -141,6 +142,7 @@ class _Writer:
                         unit.value, unit.ok = _in_savepoint(unit.fn, conn), True
                     except DBAPIError as exc:
                         if is_retryable(exc):
+                            count_retry(exc)
                             unit.alone = True
                         unit.value, unit.ok = exc, False
                     except Exception as exc:

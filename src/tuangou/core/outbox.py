@@ -2,15 +2,15 @@
 
 A service calls :func:`emit` inside its unit of work, so the event commits or rolls back with
 the change. The worker's :func:`deliver_pending` hands committed events to the handlers
-registered for their topic, at least once; a handler must be idempotent (receivers drop
-duplicates by event id).
+registered for their topic (:func:`register`), at least once; a handler must be idempotent
+(receivers drop duplicates by event id).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -26,14 +26,12 @@ Handler = Callable[[Session, OutboxEvent], None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 
 
-def handles(*topics: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for topic in topics:
-            if fn not in _handlers[topic]:
-                _handlers[topic].append(fn)
-        return fn
-
-    return register
+def register(topics: Iterable[str], handler: Handler) -> None:
+    """Hand ``topics``' events to ``handler`` (called once per handler, from the composition
+    root, ``tuangou.wiring``)."""
+    for topic in topics:
+        if handler not in _handlers[topic]:
+            _handlers[topic].append(handler)
 
 
 def emit(session: Session, topic: str, payload: dict[str, Any]) -> str:

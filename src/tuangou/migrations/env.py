@@ -7,7 +7,7 @@ from alembic import context
 from tuangou import wiring
 from tuangou.core.db import Base, get_engine
 
-wiring.load_models()
+wiring.compose()
 target_metadata = Base.metadata
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tuangou.core import clock, money, outbox
+from tuangou.core import clock, money
 from tuangou.core.db import upsert_insert
 from tuangou.core.models import OutboxEvent
 from tuangou.notifications.models import Notification
@@ -173,7 +173,9 @@ REASONS_ZH = {
 _insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 
 
-@outbox.handles(*TEXTS)
+TOPICS = tuple(TEXTS)  # the events that reach the inbox
+
+
 def deliver(session: Session, event: OutboxEvent) -> None:
     payload = dict(event.payload)
     user_ids = payload.pop("user_ids", [])

@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -33,14 +32,14 @@ class Order(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="team")
+    # The campaign of the order's kind (a team campaign, a wave); what else the kind knows
+    # of the order (its team and seat, its wave lines) is in the kind's own tables.
     campaign_id: Mapped[int] = mapped_column(Integer, index=True)
-    team_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
     sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"), default=None)  # one-SKU kinds
     quantity: Mapped[int] = mapped_column(Integer)  # all units (a wave order has lines)
     unit_price: Mapped[int] = mapped_column(Integer)  # charged per unit (0 for multi-line)
     amount: Mapped[int] = mapped_column(Integer)  # to pay: unit_price × quantity
     status: Mapped[str] = mapped_column(String(20), default="pending_payment")
-    is_opener: Mapped[bool] = mapped_column(Boolean, default=False)
     paid_amount: Mapped[int] = mapped_column(Integer, default=0)
     refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
     subsidy_amount: Mapped[int] = mapped_column(Integer, default=0)

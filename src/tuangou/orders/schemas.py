@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -48,6 +49,7 @@ def timeline(o: Order) -> list[dict[str, Any]]:
 def order_view(
     o: Order,
     *,
+    facts: Mapping[str, Any] | None = None,
     refunds: list[Refund] | None = None,
     payments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -59,7 +61,7 @@ def order_view(
         "user_id": o.user_id,
         "supplier_id": o.supplier_id,
         "campaign_id": o.campaign_id,
-        "team_id": o.team_id,
+        "team_id": (facts or {}).get("team_id"),
         "sku_id": o.sku_id,
         "quantity": o.quantity,
         "unit_price": o.unit_price,
@@ -71,7 +73,7 @@ def order_view(
         "in_escrow": rules.in_escrow(
             o.paid_amount, o.subsidy_amount, o.refunded_amount, o.released_amount
         ),
-        "is_opener": o.is_opener,
+        "is_opener": bool((facts or {}).get("is_opener", False)),
         "address": o.address,
         "carrier": o.carrier,
         "tracking_no": o.tracking_no,

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from tuangou.core import clock, outbox
+from tuangou.core import clock, locks, outbox
 from tuangou.core.config import get_settings
 from tuangou.core.db import execute, insert_loaded, is_sqlite, table, upsert_insert
 from tuangou.core.errors import InvalidInput
+from tuangou.core.locks import Rank
 from tuangou.ledger import service as ledger
 from tuangou.orders import errors, rules
 from tuangou.orders.models import CampaignUsage, Order, Refund
@@ -27,18 +28,33 @@ Legs = list[tuple[str, int]]
 
 @dataclass(frozen=True)
 class KindHooks:
-    """What a kind of order (team, wave…) does when one of its orders is paid or released,
-    and who is paid when its escrow is released (default: the supplier, minus the fee)."""
+    """What a kind of order (team, wave…) does at the moments of an order's life that the
+    order domain owns. Kinds are registered in the composition root (``tuangou.wiring``).
 
-    on_paid: Callable[[Session, Order], None]
+    * ``on_paid``: orders of the kind that payments have just paid (a batch; one payment is a
+      batch of one), as :class:`PaidOrder` rows: stock moves from held to sold, seats are
+      paid, teams open, form and settle.
+    * ``on_released``: an unpaid order was closed: its stock, seat and limit come back.
+    * ``lock``: given the ids of orders of any kind about to change, lock the rows of the
+      kind's own that rank above an order (:mod:`tuangou.core.locks`: a team), so that the
+      orders are locked after them.
+    * ``payees``: who is paid when the escrow is released (default: the supplier, minus the
+      operator's fee).
+    * ``campaign_limit``: whether the kind counts its orders in ``campaign_usage`` (the team
+      buy does; a wave keeps its own per-item limits).
+    * ``shipped``: the supplier ships the goods to the member's address (a team buy); else
+      they are picked up (a wave).
+    * ``facts``: what a reply about orders of the kind says beyond the order itself (a team
+      order: its team and whether the member opened it).
+    """
+
+    on_paid: Callable[[Session, list[PaidOrder]], None]
     on_released: Callable[[Session, Order], None]
+    lock: Callable[[Session, list[int]], None] | None = None
     payees: Callable[[Session, Order, int], Legs] | None = None
-    # Whether the kind counts its orders in ``campaign_usage`` (the team buy does; a wave
-    # keeps its own per-item limits, and its ids are not team campaigns' ids).
     campaign_limit: bool = True
-    # Optional: the same as ``on_paid`` for many orders at once, from their rows (no ORM
-    # objects): confirmations landing in a batch. Without it each order gets ``on_paid``.
-    on_paid_many: Callable[[Session, list[PaidOrder]], None] | None = None
+    shipped: bool = False
+    facts: Callable[[Session, list[int]], dict[int, dict[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,9 +65,7 @@ class PaidOrder:
     kind: str
     user_id: int
     campaign_id: int
-    team_id: int | None
     quantity: int
-    is_opener: bool
 
 
 _kinds: dict[str, KindHooks] = {}
@@ -59,6 +73,40 @@ _kinds: dict[str, KindHooks] = {}
 
 def register_kind(kind: str, hooks: KindHooks) -> None:
     _kinds[kind] = hooks
+
+
+def _shipped_kinds() -> tuple[str, ...]:
+    return tuple(kind for kind, hooks in _kinds.items() if hooks.shipped)
+
+
+def facts(session: Session, order_list: list[Order]) -> dict[int, dict[str, Any]]:
+    """What each order's kind adds to a reply about it (see :class:`KindHooks`)."""
+    found: dict[int, dict[str, Any]] = {o.id: {} for o in order_list}
+    by_kind: dict[str, list[int]] = {}
+    for o in order_list:
+        by_kind.setdefault(o.kind, []).append(o.id)
+    for kind, ids in by_kind.items():
+        hook = _kinds[kind].facts
+        if hook is not None:
+            for order_id, extra in hook(session, ids).items():
+                found[order_id].update(extra)
+    return found
+
+
+def _lock_kinds(session: Session, order_ids: list[int]) -> None:
+    """Before orders change: the rows their kinds rank above an order (their teams)."""
+    for hooks in _kinds.values():
+        if hooks.lock is not None:
+            hooks.lock(session, order_ids)
+
+
+def lock_orders(
+    session: Session, order_ids: list[int], *, under: locks.Lock | None = None
+) -> list[Order]:
+    """Lock orders up front (in ascending id), for a path that will change several of them;
+    ``under``: the lock that guards them, which the caller holds (see :mod:`core.locks`)."""
+    locks.lock(session, Rank.ORDER, Order.id, order_ids, under=under)
+    return get_many(session, order_ids)
 
 
 _insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
@@ -96,6 +144,7 @@ def reserve_quantity(
         "b_quantity": quantity,
         "b_limit": limit,
     }
+    locks.note(session, Rank.LIMIT, user_id)
     if execute(session, stmt, params).rowcount == 0:
         raise errors.LimitReached(f"at most {limit} per member in this campaign")
 
@@ -104,10 +153,22 @@ _reserve: dict[str, Any] = {}  # the statement of reserve_quantity, built once p
 
 
 def release_quantity(session: Session, *, campaign_id: int, user_id: int, quantity: int) -> None:
+    locks.note(session, Rank.LIMIT, user_id)
     session.execute(
         update(CampaignUsage)
         .where(CampaignUsage.campaign_id == campaign_id, CampaignUsage.user_id == user_id)
         .values(quantity=CampaignUsage.quantity - quantity)
+    )
+
+
+def lock_usage(session: Session, *, campaign_id: int, user_ids: list[int]) -> None:
+    """Lock members' counters in a campaign up front (a path that releases several)."""
+    locks.lock(
+        session,
+        Rank.LIMIT,
+        CampaignUsage.user_id,
+        user_ids,
+        CampaignUsage.campaign_id == campaign_id,
     )
 
 
@@ -130,13 +191,11 @@ def create_order(
     supplier_id: int,
     kind: str,
     campaign_id: int,
-    team_id: int | None,
     sku_id: int | None,
     quantity: int,
     unit_price: int,
     address: dict[str, Any],
     hold_minutes: int,
-    is_opener: bool = False,
     amount: int | None = None,
     hold_until: datetime | None = None,
 ) -> Order:
@@ -151,13 +210,11 @@ def create_order(
         supplier_id=supplier_id,
         kind=kind,
         campaign_id=campaign_id,
-        team_id=team_id,
         sku_id=sku_id,
         quantity=quantity,
         unit_price=unit_price,
         amount=unit_price * quantity if amount is None else amount,
         status="pending_payment",
-        is_opener=is_opener,
         paid_amount=0,
         refunded_amount=0,
         subsidy_amount=0,
@@ -170,6 +227,10 @@ def create_order(
 
 
 def get(session: Session, order_id: int, *, lock: bool = False) -> Order:
+    """The order; ``lock``: locked for a change (an order whose team has settled: before that,
+    :func:`release_unpaid` and the team's own paths lock the team first)."""
+    if lock:
+        locks.note(session, Rank.ORDER, order_id)
     query = select(Order).where(Order.id == order_id)
     if lock and not is_sqlite():
         query = query.with_for_update()
@@ -180,7 +241,9 @@ def get(session: Session, order_id: int, *, lock: bool = False) -> Order:
 
 
 def get_many(session: Session, order_ids: list[int]) -> list[Order]:
-    return list(session.scalars(select(Order).where(Order.id.in_(order_ids))))
+    if not order_ids:
+        return []
+    return list(session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)))
 
 
 def order_table() -> Table:
@@ -200,28 +263,6 @@ def assert_payable(order: Order) -> None:
         raise errors.OrderNotPayable()
 
 
-def record_payment(session: Session, order_id: int, *, payment_id: int, amount: int) -> bool:
-    """Money for the order arrived. Returns True if it paid the order, False if the order was
-    no longer waiting for it (then the payment is refunded in full as a late payment)."""
-    now = clock.now()
-    paid = session.execute(
-        update(Order)
-        .where(
-            Order.id == order_id,
-            Order.status == "pending_payment",
-            Order.expires_at > now,  # a hold that has run out is not revived by a payment
-        )
-        .values(status="paid", paid_amount=Order.paid_amount + amount, paid_at=now)
-    ).rowcount  # type: ignore[attr-defined]
-    if paid:
-        order = get(session, order_id)
-        session.refresh(order)
-        _kinds[order.kind].on_paid(session, order)
-        return True
-    _late_payment(session, order_id, payment_id=payment_id, amount=amount)
-    return False
-
-
 def _pay_statement() -> Any:
     orders = table(Order)
     c = orders.c
@@ -230,14 +271,14 @@ def _pay_statement() -> Any:
         .where(
             c.id == bindparam("b_order"),
             c.status == "pending_payment",
-            c.expires_at > bindparam("b_now"),
+            c.expires_at > bindparam("b_now"),  # a hold that has run out is not revived
         )
         .values(
             status="paid",
             paid_amount=c.paid_amount + bindparam("b_amount"),
             paid_at=bindparam("b_now"),
         )
-        .returning(c.id, c.kind, c.user_id, c.campaign_id, c.team_id, c.quantity, c.is_opener)
+        .returning(c.id, c.kind, c.user_id, c.campaign_id, c.quantity)
     )
 
 
@@ -245,14 +286,21 @@ _PAY = _pay_statement()  # built once: the hot path of every confirmation
 
 
 def record_payments(session: Session, paid: list[tuple[int, int, int]]) -> dict[int, bool]:
-    """:func:`record_payment` for many ``(order_id, payment_id, amount)`` at once (a batch of
-    gateway confirmations). Returns, per payment id, whether it paid its order; a payment
-    that found its order closed is refunded as a late payment, as one by one."""
+    """Money arrived for orders: ``(order_id, payment_id, amount)`` each (one payment is a
+    batch of one). Returns, per payment id, whether it paid its order. A payment that found
+    its order no longer waiting for it (closed, or its hold run out) is refunded in full as a
+    late payment.
+
+    Locks: the kinds' rows above the orders (their teams), then the orders in ascending id;
+    then each kind's ``on_paid`` for its orders of the batch."""
     now = clock.now()
     outcome: dict[int, bool] = {}
     fresh: list[PaidOrder] = []
     late: list[tuple[int, int, int]] = []
-    for order_id, payment_id, amount in paid:
+    order_ids = sorted({order_id for order_id, _, _ in paid})
+    _lock_kinds(session, order_ids)
+    locks.note(session, Rank.ORDER, order_ids)
+    for order_id, payment_id, amount in sorted(paid):
         params = {"b_order": order_id, "b_amount": amount, "b_now": now}
         row = execute(session, _PAY, params).first()
         if row is None:
@@ -263,13 +311,8 @@ def record_payments(session: Session, paid: list[tuple[int, int, int]]) -> dict[
     by_kind: dict[str, list[PaidOrder]] = {}
     for order in fresh:
         by_kind.setdefault(order.kind, []).append(order)
-    for kind, kind_orders in by_kind.items():
-        hooks = _kinds[kind]
-        if hooks.on_paid_many is not None:
-            hooks.on_paid_many(session, kind_orders)
-            continue
-        for loaded in get_many(session, [o.id for o in kind_orders]):
-            hooks.on_paid(session, loaded)
+    for kind in sorted(by_kind):
+        _kinds[kind].on_paid(session, by_kind[kind])
     for order_id, payment_id, amount in late:
         outcome[payment_id] = False
         _late_payment(session, order_id, payment_id=payment_id, amount=amount)
@@ -294,7 +337,12 @@ def _late_payment(session: Session, order_id: int, *, payment_id: int, amount: i
 
 
 def release_unpaid(session: Session, order: Order, *, reason: str) -> bool:
-    """Close an unpaid order and give back its seat, stock and limit. Idempotent."""
+    """Close an unpaid order and give back its seat, stock and limit. Idempotent.
+
+    Locks: the kind's rows above the order (its team), the order, the member's limit, then
+    whatever the kind gives back (its seat, its stock)."""
+    _lock_kinds(session, [order.id])
+    locks.note(session, Rank.ORDER, order.id)
     closed = session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status == "pending_payment")
@@ -542,7 +590,7 @@ def ship(
         raise errors.NotYourOrder("this order belongs to another supplier")
     moved = session.execute(
         update(Order)
-        .where(Order.id == order_id, Order.status == "confirmed", Order.kind == "team")
+        .where(Order.id == order_id, Order.status == "confirmed", Order.kind.in_(_shipped_kinds()))
         .values(status="shipped", carrier=carrier, tracking_no=tracking_no, shipped_at=clock.now())
     ).rowcount  # type: ignore[attr-defined]
     if not moved:
@@ -613,7 +661,11 @@ def due_auto_complete(session: Session, limit: int) -> list[int]:
     return list(
         session.scalars(
             select(Order.id)
-            .where(Order.kind == "team", Order.status == "shipped", Order.shipped_at <= cutoff)
+            .where(
+                Order.kind.in_(_shipped_kinds()),
+                Order.status == "shipped",
+                Order.shipped_at <= cutoff,
+            )
             .limit(limit)
         )
     )
@@ -623,7 +675,11 @@ def due_unshipped(session: Session, limit: int) -> list[int]:
     return list(
         session.scalars(
             select(Order.id)
-            .where(Order.kind == "team", Order.status == "confirmed", Order.ship_by <= clock.now())
+            .where(
+                Order.kind.in_(_shipped_kinds()),
+                Order.status == "confirmed",
+                Order.ship_by <= clock.now(),
+            )
             .limit(limit)
         )
     )
@@ -701,7 +757,7 @@ def list_all(
     status: str | None = None,
     supplier_id: int | None = None,
     campaign_id: int | None = None,
-    team_id: int | None = None,
+    order_ids: list[int] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[Order]:
@@ -712,13 +768,6 @@ def list_all(
         query = query.where(Order.supplier_id == supplier_id)
     if campaign_id is not None:
         query = query.where(Order.campaign_id == campaign_id)
-    if team_id is not None:
-        query = query.where(Order.team_id == team_id)
-    return list(session.scalars(query))
-
-
-def orders_of_team(session: Session, team_id: int, *, lock: bool = False) -> list[Order]:
-    query = select(Order).where(Order.team_id == team_id).order_by(Order.id)
-    if lock and not is_sqlite():
-        query = query.with_for_update()
+    if order_ids is not None:
+        query = query.where(Order.id.in_(order_ids))
     return list(session.scalars(query))

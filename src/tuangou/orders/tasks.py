@@ -13,7 +13,7 @@ def release_expired(limit: int = 200) -> int:
     for order_id in read(lambda s: orders.due_unpaid(s, limit)):
 
         def release(session: Session, order_id: int = order_id) -> bool:
-            order = orders.get(session, order_id, lock=True)
+            order = orders.get(session, order_id)  # release_unpaid locks, in the one order
             return orders.release_unpaid(session, order, reason="payment_timeout")
 
         done += bool(run_in_transaction(release))

@@ -90,6 +90,6 @@ def sandbox_webhook(body: schemas.WebhookIn) -> dict[str, Any]:
         truth = sandbox().query(session, body.ref)
         if truth.status != body.status:
             raise BadSignature("the callback disagrees with the gateway's own record")
-        return {"result": payments.apply_outcome(session, body.ref, body.status)}
+        return {"result": payments.apply_outcomes(session, [(body.ref, body.status)])[body.ref]}
 
     return run_in_transaction(work)

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from tuangou.core import clock, ids, outbox, secret
+from tuangou.core import clock, ids, locks, outbox, secret
 from tuangou.core.config import get_settings
 from tuangou.core.db import execute, insert_loaded, is_sqlite, read, run_in_transaction, table
+from tuangou.core.locks import Rank
 from tuangou.ledger import service as ledger
 from tuangou.orders import service as orders
 from tuangou.payments import errors
@@ -65,43 +66,74 @@ def pay_url(payment: Payment) -> str:
     return get_gateway().pay_url(payment.gateway_ref, payment.amount)
 
 
-def apply_outcome(session: Session, ref: str, status: str) -> str:
-    """Record what the gateway says about ``ref``. Returns what happened, for logs and tests:
-    ``paid``, ``late`` (refunded), ``declined``, or ``duplicate``."""
-    payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))
-    if payment is None:
-        raise errors.PaymentNotFound(f"unknown payment reference {ref}")
+_payments = table(Payment)
+_SUCCEED = (
+    update(_payments)
+    .where(
+        _payments.c.id.in_(bindparam("b_ids", expanding=True)),
+        _payments.c.status != "succeeded",
+    )
+    .values(status="succeeded", updated_at=bindparam("b_now"))
+    .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount)
+)
+_DECLINE = (
+    update(_payments)
+    .where(
+        _payments.c.id.in_(bindparam("b_ids", expanding=True)),
+        _payments.c.status == "pending",
+    )
+    .values(status="failed", failure_reason="declined", updated_at=bindparam("b_now"))
+    .returning(_payments.c.id, _payments.c.order_id, _payments.c.user_id)
+)
+
+
+def apply_outcomes(session: Session, outcomes: list[tuple[str, str]]) -> dict[str, str]:
+    """Record what the gateway says about payments: ``(ref, status)`` pairs, from a batch of
+    callbacks, a webhook, a lookup (one payment is a batch of one). Returns, per reference,
+    what happened: ``paid``, ``late`` (the order had closed: refunded), ``declined``, or
+    ``duplicate`` (already known; nothing changed).
+
+    Each payment moves once (compare-and-set), its money is journaled once (``pay:<id>``),
+    and its order is paid through :func:`orders.record_payments`. Locks: the payments in
+    ascending id, then what the orders need (:mod:`tuangou.core.locks`)."""
+    refs = sorted({ref for ref, _ in outcomes})
+    found = {
+        ref: payment_id
+        for payment_id, ref in session.execute(
+            select(Payment.id, Payment.gateway_ref).where(Payment.gateway_ref.in_(refs))
+        )
+    }
+    missing = [ref for ref in refs if ref not in found]
+    if missing:
+        raise errors.PaymentNotFound(f"unknown payment reference {missing[0]}")
+    locks.lock(session, Rank.PAYMENT, Payment.id, found.values())
+    result = dict.fromkeys(refs, "duplicate")
+    by_id = {payment_id: ref for ref, payment_id in found.items()}
     now = clock.now()
-    if status == "succeeded":
-        moved = session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id, Payment.status != "succeeded")
-            .values(status="succeeded", updated_at=now)
-        ).rowcount  # type: ignore[attr-defined]
-        if not moved:
-            return "duplicate"
-        ledger.record_payment(
-            session, payment_id=payment.id, order_id=payment.order_id, amount=payment.amount
+    succeeded = sorted({found[ref] for ref, status in outcomes if status == "succeeded"})
+    declined = sorted(
+        {found[ref] for ref, status in outcomes if status == "declined"} - set(succeeded)
+    )
+    if succeeded:
+        moved = execute(session, _SUCCEED, {"b_ids": succeeded, "b_now": now}).all()
+        for payment_id, order_id, amount in moved:
+            ledger.record_payment(session, payment_id=payment_id, order_id=order_id, amount=amount)
+        paid = orders.record_payments(
+            session, [(order_id, payment_id, amount) for payment_id, order_id, amount in moved]
         )
-        paid = orders.record_payment(
-            session, payment.order_id, payment_id=payment.id, amount=payment.amount
-        )
-        return "paid" if paid else "late"
-    if status == "declined":
-        moved = session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id, Payment.status == "pending")
-            .values(status="failed", failure_reason="declined", updated_at=now)
-        ).rowcount  # type: ignore[attr-defined]
-        if not moved:
-            return "duplicate"
-        outbox.emit(
-            session,
-            "payment.declined",
-            {"user_ids": [payment.user_id], "order_id": payment.order_id, "payment_id": payment.id},
-        )
-        return "declined"
-    return "duplicate"
+        for payment_id, _, _ in moved:
+            result[by_id[payment_id]] = "paid" if paid[payment_id] else "late"
+    if declined:
+        for payment_id, order_id, user_id in execute(
+            session, _DECLINE, {"b_ids": declined, "b_now": now}
+        ).all():
+            result[by_id[payment_id]] = "declined"
+            outbox.emit(
+                session,
+                "payment.declined",
+                {"user_ids": [user_id], "order_id": order_id, "payment_id": payment_id},
+            )
+    return result
 
 
 def expire_for_order(session: Session, order_id: int) -> None:
@@ -143,7 +175,7 @@ def sandbox_pay_now(session: Session, payment: Payment) -> str:
     charge = gateway.authorize(
         session, ref=payment.gateway_ref, amount=payment.amount, sig=sig, outcome="approve"
     )
-    return apply_outcome(session, payment.gateway_ref, charge.status)
+    return apply_outcomes(session, [(payment.gateway_ref, charge.status)])[payment.gateway_ref]
 
 
 def sandbox_charge(session: Session, ref: str) -> SandboxCharge | None:
@@ -154,9 +186,9 @@ def deliver_sandbox_callbacks(limit: int = 200) -> int:
     """The sandbox gateway sends its due callbacks, landing them in batches.
 
     A batch is one write transaction that takes one callback off each due charge and
-    confirms the successful payments set-wise (:func:`confirm_succeeded`). If anything in
-    it fails, it is rolled back and its callbacks land one by one, each in a savepoint, so
-    one bad callback does not hold up the others.
+    lands them together (:func:`apply_outcomes`). If anything in it fails, it is rolled back
+    and its callbacks land one by one, each in a savepoint, so one bad callback does not hold
+    up the others.
     """
     if get_settings().gateway != "sandbox":
         return 0
@@ -222,12 +254,8 @@ _TAKE_CALLBACK = (
 
 def _land_batch(session: Session, refs: list[str]) -> int:
     taken = _take_callbacks(session, refs)
-    succeeded = [ref for ref, status in taken if status == "succeeded"]
-    if succeeded:
-        confirm_succeeded(session, succeeded)
-    for ref, status in taken:
-        if status != "succeeded":
-            apply_outcome(session, ref, status)
+    if taken:
+        apply_outcomes(session, taken)
     return len(taken)
 
 
@@ -236,43 +264,10 @@ def _land_one_by_one(session: Session, refs: list[str]) -> int:
     for ref in refs:
         try:
             with session.begin_nested():
-                for ref_taken, status in _take_callbacks(session, [ref]):
-                    apply_outcome(session, ref_taken, status)
-                    done += 1
+                done += _land_batch(session, [ref])
         except Exception:
             log.exception("sandbox callback for %s failed; it will be retried", ref)
     return done
-
-
-_payments = table(Payment)
-_SUCCEED = (
-    update(_payments)
-    .where(
-        _payments.c.gateway_ref.in_(bindparam("refs", expanding=True)),
-        _payments.c.status != "succeeded",
-    )
-    .values(status="succeeded", updated_at=bindparam("now"))
-    .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount, _payments.c.gateway_ref)
-)
-
-
-def confirm_succeeded(session: Session, refs: list[str]) -> dict[str, str]:
-    """:func:`apply_outcome` with ``succeeded`` for many references at once: each payment
-    moves to ``succeeded`` once, its money is journaled once, and its order is paid (or, if
-    the order was closed meanwhile, the money refunded as a late payment). Returns, per
-    reference, ``paid``, ``late`` or ``duplicate``."""
-    if not is_sqlite():
-        refs = sorted(refs)  # lock the payments' rows in one order
-    moved = [tuple(row) for row in execute(session, _SUCCEED, {"refs": refs, "now": clock.now()})]
-    for payment_id, order_id, amount, _ in moved:
-        ledger.record_payment(session, payment_id=payment_id, order_id=order_id, amount=amount)
-    paid = orders.record_payments(
-        session, [(order_id, payment_id, amount) for payment_id, order_id, amount, _ in moved]
-    )
-    result = dict.fromkeys(refs, "duplicate")
-    for payment_id, _, _, ref in moved:
-        result[ref] = "paid" if paid[payment_id] else "late"
-    return result
 
 
 def reconcile_stale(limit: int = 100) -> int:
@@ -296,7 +291,7 @@ def reconcile_stale(limit: int = 100) -> int:
         def check(session: Session, ref: str = ref) -> bool:
             truth = get_gateway().query(session, ref)
             if truth.status in ("succeeded", "declined"):
-                return apply_outcome(session, ref, truth.status) != "duplicate"
+                return apply_outcomes(session, [(ref, truth.status)])[ref] != "duplicate"
             # Still nothing: look again later, and stop looking once the order is closed
             # and the gateway has no charge at all.
             payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))

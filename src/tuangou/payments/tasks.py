@@ -1,18 +1,18 @@
-"""Sending refunds to the gateway, driven by the outbox (at least once, keyed by refund id)."""
+"""Outbox handlers of payments: sending refunds to the gateway (at least once, keyed by
+refund id), and giving up on the pending payments of an order that was closed unpaid."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tuangou.core import outbox
 from tuangou.core.models import OutboxEvent
 from tuangou.orders import service as orders
+from tuangou.payments import service as payments
 from tuangou.payments.gateway import get_gateway
 from tuangou.payments.models import Payment
 
 
-@outbox.handles("refund.created")
 def send_refund(session: Session, event: OutboxEvent) -> None:
     refund_id = int(event.payload["refund_id"])
     order_id = int(event.payload["order_id"])
@@ -30,3 +30,9 @@ def send_refund(session: Session, event: OutboxEvent) -> None:
         amount=int(event.payload["amount"]),
     )
     orders.mark_refund_sent(session, refund_id)
+
+
+def expire_payments(session: Session, event: OutboxEvent) -> None:
+    """An order was closed unpaid: its pending payments will not be waited for (a late
+    callback still lands, and is refunded as a late payment)."""
+    payments.expire_for_order(session, int(event.payload["order_id"]))

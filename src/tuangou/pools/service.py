@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
-from tuangou.core import clock, outbox
+from tuangou.core import clock, locks, outbox
 from tuangou.core.db import is_sqlite, read, run_in_transaction, table, upsert_insert
 from tuangou.core.errors import Forbidden, InvalidInput
+from tuangou.core.locks import Rank
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.pools import errors, rules
@@ -345,6 +346,7 @@ class Placed:
 
 
 def _reserve(session: Session, item: WaveItem, user_id: int, quantity: int) -> None:
+    """Count ``quantity`` against the member's limit for the item (a guarded upsert)."""
     if quantity > item.per_member_limit:
         raise errors.AboveLimit(f"at most {item.per_member_limit} of {item.title} per member")
     stmt = (
@@ -356,8 +358,14 @@ def _reserve(session: Session, item: WaveItem, user_id: int, quantity: int) -> N
             where=WaveUsage.quantity + quantity <= item.per_member_limit,
         )
     )
+    locks.note(session, Rank.LIMIT, item.id)
     if not session.execute(stmt).rowcount:  # type: ignore[attr-defined]
         raise errors.AboveLimit(f"at most {item.per_member_limit} of {item.title} per member")
+
+
+def _hold(session: Session, item: WaveItem, quantity: int) -> None:
+    """Hold the item's units (a guarded update), or refuse: sold out."""
+    locks.note(session, Rank.ITEM, item.id)
     taken = session.execute(
         update(table(WaveItem))
         .where(
@@ -399,8 +407,12 @@ def place_order(
     unknown = set(wanted) - set(items)
     if unknown:
         raise InvalidInput(f"items {sorted(unknown)} are not in this wave", field="items")
-    for item_id in sorted(wanted):  # one fixed order of row locks
+    # The one lock order (core.locks): the member's limits, then the items' units, each in
+    # ascending item id.
+    for item_id in sorted(wanted):
         _reserve(session, items[item_id], user_id, wanted[item_id])
+    for item_id in sorted(wanted):
+        _hold(session, items[item_id], wanted[item_id])
     point = communities.get_pickup_point(session, listing.pickup_point_id)
     amount = sum(items[i].price * q for i, q in wanted.items())
     order = orders.create_order(
@@ -409,7 +421,6 @@ def place_order(
         supplier_id=wave.supplier_id,
         kind="wave",
         campaign_id=wave.id,
-        team_id=None,
         sku_id=None,
         quantity=sum(wanted.values()),
         unit_price=0,
@@ -465,36 +476,46 @@ def info_of(session: Session, order_id: int) -> WaveOrderInfo:
     return info
 
 
-def on_order_paid(session: Session, order: Order) -> None:
-    """Units move from held to sold, and the order takes its number in the chain."""
-    for line in lines_of(session, order.id):
-        session.execute(
-            update(table(WaveItem))
-            .where(WaveItem.id == line.item_id)
-            .values(held=WaveItem.held - line.quantity, sold=WaveItem.sold + line.quantity)
-        )
-    info = info_of(session, order.id)
-    seq = session.execute(
-        update(table(WaveListing))
-        .where(WaveListing.id == info.listing_id)
-        .values(next_seq=WaveListing.next_seq + 1)
-        .returning(WaveListing.next_seq)
-    ).scalar_one()
-    info.seq = seq
+def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
+    """Wave orders were paid: their units move from held to sold, and each order takes its
+    number in the chain."""
+    for order in paid:
+        lines = lines_of(session, order.id)
+        locks.note(session, Rank.ITEM, [line.item_id for line in lines])
+        for line in lines:
+            session.execute(
+                update(table(WaveItem))
+                .where(WaveItem.id == line.item_id)
+                .values(held=WaveItem.held - line.quantity, sold=WaveItem.sold + line.quantity)
+            )
+        info = info_of(session, order.id)
+        locks.note(session, Rank.COUNTER, info.listing_id)
+        info.seq = session.execute(
+            update(table(WaveListing))
+            .where(WaveListing.id == info.listing_id)
+            .values(next_seq=WaveListing.next_seq + 1)
+            .returning(WaveListing.next_seq)
+        ).scalar_one()
     session.flush()
 
 
 def on_order_released(session: Session, order: Order) -> None:
-    for line in lines_of(session, order.id):
+    """An unpaid wave order was closed: the member's per-item limits, then the items' held
+    units come back."""
+    lines = lines_of(session, order.id)
+    for line in lines:
+        _release_usage(session, line.item_id, order.user_id, line.quantity)
+    locks.note(session, Rank.ITEM, [line.item_id for line in lines])
+    for line in lines:
         session.execute(
             update(table(WaveItem))
             .where(WaveItem.id == line.item_id)
             .values(held=WaveItem.held - line.quantity)
         )
-        _release_usage(session, line.item_id, order.user_id, line.quantity)
 
 
 def _release_usage(session: Session, item_id: int, user_id: int, quantity: int) -> None:
+    locks.note(session, Rank.LIMIT, item_id)
     session.execute(
         update(table(WaveUsage))
         .where(WaveUsage.item_id == item_id, WaveUsage.user_id == user_id)
@@ -512,14 +533,11 @@ def payees(session: Session, order: Order, amount: int) -> orders.Legs:
     return commission.accrue(session, order=order, listing=listing, amount=amount)
 
 
-orders.register_kind(
-    "wave",
-    orders.KindHooks(
-        on_paid=on_order_paid,
-        on_released=on_order_released,
-        payees=payees,
-        campaign_limit=False,  # per-item limits: wave_usage
-    ),
+KIND = orders.KindHooks(
+    on_paid=on_paid,
+    on_released=on_order_released,
+    payees=payees,
+    campaign_limit=False,  # per-item limits: wave_usage
 )
 
 

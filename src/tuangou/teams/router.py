@@ -10,6 +10,7 @@ from tuangou.api.deps import IdemKey, Member, Operator, idempotent, idempotent_g
 from tuangou.catalog import service as catalog
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
+from tuangou.orders import service as orders
 from tuangou.orders.schemas import order_view
 from tuangou.payments.schemas import payment_view
 from tuangou.teams import schemas
@@ -33,7 +34,10 @@ def _seat_reply(session: Session, seat: teams.Seat) -> dict[str, Any]:
     # leaves the team's counters as its own writes left them, so nothing is read again.
     return {
         "team": schemas.team_summary(seat.team),
-        "order": order_view(seat.order),
+        "order": order_view(
+            seat.order,
+            facts={"team_id": seat.team.id, "is_opener": seat.team.opener_id == seat.order.user_id},
+        ),
         "payment": payment_view(seat.started.payment),
         "pay_url": seat.started.pay_url,
     }
@@ -116,7 +120,7 @@ def leave_team(team_id: int, request: Request, who: Member, key: IdemKey = None)
     def work(session: Session) -> dict[str, Any]:
         order = teams.leave_team(session, user_id=who.user_id, team_id=team_id)
         return {
-            "order": order_view(order),
+            "order": order_view(order, facts=orders.facts(session, [order])[order.id]),
             "team": _team(session, teams.get_team(session, team_id)),
         }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from itertools import pairwise
 
 Tier = tuple[int, int]
@@ -185,6 +186,117 @@ def successor(seats: Sequence[tuple[int, int]]) -> int | None:
     return min(seats)[1]
 
 
-JOINABLE = frozenset({"open", "formed"})
-LEAVABLE = frozenset({"open"})
-UNSETTLED = frozenset({"pending", "open", "formed"})
+# ---------------------------------------------------------------- the team's life
+#
+#   pending ──opener pays──▶ open ──min paid──▶ formed ──max paid, or deadline──▶ settled
+#      │                      │  └──deadline, below min (no completion)──▶ failed
+#      └─opener's hold expires┴─everyone left──▶ closed
+#
+# Each transition is a pure function of the team's state and the event; the service applies
+# the answer with one compare-and-set statement (``WHERE status = <from>``).
+
+
+class TeamStatus(StrEnum):
+    PENDING = "pending"  # opened, the opener has not paid yet
+    OPEN = "open"  # the opener paid; others may join until the deadline
+    FORMED = "formed"  # at least the min size paid (已成团); still joinable up to the max
+    SETTLED = "settled"  # succeeded (at the tier reached, or completed by the platform)
+    FAILED = "failed"  # the deadline passed below the min size: everyone refunded
+    CLOSED = "closed"  # the opener never paid, or everyone left
+
+
+class SeatStatus(StrEnum):
+    HELD = "held"  # taken, awaiting payment
+    PAID = "paid"
+    LEFT = "left"  # the member left before the team formed (refunded)
+    RELEASED = "released"  # never paid: the hold ran out, or the order was cancelled
+
+
+LIVE_SEATS = (SeatStatus.HELD, SeatStatus.PAID)
+
+
+class CampaignStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"  # past its end with nothing in play: its stock is settled with the SKU
+
+
+JOINABLE = (TeamStatus.OPEN, TeamStatus.FORMED)
+LEAVABLE = (TeamStatus.OPEN,)
+UNSETTLED = (TeamStatus.PENDING, TeamStatus.OPEN, TeamStatus.FORMED)
+SETTLEABLE = (TeamStatus.OPEN, TeamStatus.FORMED)
+
+
+def is_formed(paid: int, min_size: int) -> bool:
+    """A team is formed (已成团) the moment its paid members reach the min size."""
+    return paid >= min_size
+
+
+def is_full(paid: int, max_size: int) -> bool:
+    """A full team settles at once, without waiting for its deadline."""
+    return paid >= max_size
+
+
+@dataclass(frozen=True)
+class AfterPayment:
+    """What payments landing on a team do to it."""
+
+    opened: bool  # pending → open: the opener paid; the team's window starts now
+    formed: bool  # → formed: the paid members reached the min size
+    settle_now: bool  # the team is full: it settles without waiting for its deadline
+
+    def status(self, before: TeamStatus) -> TeamStatus:
+        if self.formed:
+            return TeamStatus.FORMED
+        if self.opened:
+            return TeamStatus.OPEN
+        return before
+
+
+def after_payment(status: str, paid: int, *, min_size: int, max_size: int) -> AfterPayment:
+    """``paid`` members have paid now (the payments just landed included). A payment lands
+    only on a live team: its order was still payable, so the team was pending, open or
+    formed."""
+    state = TeamStatus(status)
+    if state not in UNSETTLED:
+        raise ValueError(f"a payment cannot land on a {state} team")
+    opened = state is TeamStatus.PENDING
+    live = TeamStatus.OPEN if opened else state
+    formed = live is TeamStatus.OPEN and is_formed(paid, min_size)
+    return AfterPayment(opened=opened, formed=formed, settle_now=is_full(paid, max_size))
+
+
+def settlement_due(status: str, paid: int, *, max_size: int, deadline_passed: bool) -> bool:
+    """A team settles once, when it is full or its deadline has passed."""
+    return TeamStatus(status) in SETTLEABLE and (is_full(paid, max_size) or deadline_passed)
+
+
+def settled_status(outcome: Outcome) -> TeamStatus:
+    return TeamStatus.FAILED if not outcome.succeeded else TeamStatus.SETTLED
+
+
+def may_leave(status: str, *, is_opener: bool, seat_paid: bool) -> bool:
+    """A member may leave before the team forms; the opener may also walk away from a team
+    they have not paid for yet (it then closes)."""
+    state = TeamStatus(status)
+    if state in LEAVABLE:
+        return True
+    return state is TeamStatus.PENDING and is_opener and not seat_paid
+
+
+@dataclass(frozen=True)
+class AfterLeaving:
+    close: bool  # nobody paid is left: the team closes
+    hand_over: bool  # the opener left: the earliest remaining member becomes the opener
+
+
+def after_leaving(*, was_opener: bool, paid_left: int) -> AfterLeaving:
+    """A paid member left an open team; ``paid_left`` paid members remain."""
+    if not was_opener:
+        return AfterLeaving(close=False, hand_over=False)
+    return AfterLeaving(close=paid_left == 0, hand_over=paid_left > 0)
+
+
+def closes_on_release(status: str, *, was_opener: bool) -> bool:
+    """An unpaid seat was released: a team whose opener never paid closes."""
+    return TeamStatus(status) is TeamStatus.PENDING and was_opener

@@ -369,10 +369,11 @@ def order_page(session: Session, order_id: int, user_id: int) -> OrderPage:
                 order.status,
             )
         ]
-        page.team_id = order.team_id
-        if order.team_id is not None:
+        seat = teams.seat_of(session, order.id)
+        page.team_id = seat.team_id if seat is not None else None
+        if page.team_id is not None:
             try:
-                team = teams.get_team(session, order.team_id)
+                team = teams.get_team(session, page.team_id)
                 formed_at = team.formed_at if order.paid_at is not None else None
             except DomainError:
                 formed_at = None

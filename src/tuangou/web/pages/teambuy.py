@@ -397,15 +397,15 @@ def _pay_context(db: Session, who: Principal, payment_id: int) -> dict[str, Any]
         "order": order,
         "gateway_status": charge.status if charge else None,
         "product": product,
-        "next_url": _after_paying(order),
+        "next_url": _after_paying(db, order),
         "key": once.new_key(),
     }
 
 
-def _after_paying(order: Any) -> str:
-    return (
-        f"/t/{order.team_id}" if order.kind == "team" and order.team_id else f"/orders/{order.id}"
-    )
+def _after_paying(db: Session, order: Any) -> str:
+    """Where the payer goes back to: the team's page for a team order, else the order."""
+    seat = teams.seat_of(db, order.id) if order.kind == "team" else None
+    return f"/t/{seat.team_id}" if seat is not None else f"/orders/{order.id}"
 
 
 def _pay_refused(
@@ -441,7 +441,7 @@ def pay(request: Request, payment_id: int, form: Form) -> Response:
         # A double submit: the gateway holds one charge per payment, so it is not charged twice.
         charge = payments.sandbox_charge(db, payment.gateway_ref)
         if payment.status == "succeeded" or (charge and charge.status == "succeeded"):
-            return _after_paying(order)
+            return _after_paying(db, order)
         if payment.status == "failed" or (charge and charge.status == "declined"):
             return f"/pay/{payment_id}"
         if payment.status != "pending":
@@ -451,7 +451,7 @@ def pay(request: Request, payment_id: int, form: Form) -> Response:
         payments.sandbox_authorize(
             db, ref=payment.gateway_ref, amount=payment.amount, sig=query["sig"][0], outcome=outcome
         )
-        return _after_paying(order) if outcome == "approve" else f"/pay/{payment_id}"
+        return _after_paying(db, order) if outcome == "approve" else f"/pay/{payment_id}"
 
     try:
         return RedirectResponse(run_in_transaction(work), status_code=303)
