@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlalchemy import create_engine, text
 from tuangou import wiring
 from tuangou.core import clock, secret
 from tuangou.core.config import reset_settings
-from tuangou.core.db import Base, make_engine, normalise_url, set_engine
+from tuangou.core.db import Base, make_engine, normalise_url, retry_count, set_engine
 
 wiring.compose()
 
@@ -92,6 +93,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         url = request.getfixturevalue("pg_database")
         _truncate_pg(url)
+    retries, deadlocks = retry_count(), _deadlocks(url)
     os.environ["DATABASE_URL"] = url
     reset_settings()
     secret.reset()
@@ -103,6 +105,43 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     clock.set_offset(timedelta(0))
     set_engine(None)
     secret.reset()
+    # The one lock order (tuangou.core.locks) is there so that nothing waits in a cycle: no
+    # transaction of this process was retried, and on PostgreSQL the server saw no deadlock
+    # from any process (the servers and workers a test started included).
+    assert retry_count() == retries, "a transaction was retried (a deadlock or a lock timeout)"
+    assert _deadlocks(url) == deadlocks, "PostgreSQL detected a deadlock during this test"
+
+
+def _deadlocks(url: str) -> int | None:
+    """Deadlocks PostgreSQL counted on this database so far (None on SQLite), once every
+    other connection to it has gone: a session's statistics reach the server when it ends."""
+    if not url.startswith("postgresql"):
+        return None
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            for _ in range(100):
+                conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+                others = conn.scalar(
+                    text(
+                        "SELECT COUNT(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                if not others:
+                    break
+                time.sleep(0.1)
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            return int(
+                conn.scalar(
+                    text(
+                        "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+                    )
+                )
+                or 0
+            )
+    finally:
+        engine.dispose()
 
 
 def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:

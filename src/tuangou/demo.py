@@ -19,7 +19,7 @@ from tuangou.accounts import service as accounts
 from tuangou.accounts.models import User
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
-from tuangou.core import clock
+from tuangou.core import clock, locks
 from tuangou.core.db import run_in_transaction
 from tuangou.payments import service as payments
 from tuangou.pools import service as pools
@@ -50,6 +50,7 @@ def load() -> dict[str, object]:
     def build(session: Session) -> dict[str, object]:
         if already_loaded(session):
             return {"loaded": False}
+        locks.setup(session)  # many use cases, one transaction: the whole demo or nothing
         now = clock.now()
         operator = accounts.create_user(
             session, phone=OPERATOR_PHONE, password=PASSWORD, nickname="平台运营", role="operator"

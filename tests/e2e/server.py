@@ -168,18 +168,21 @@ class Process:
 
 
 class Server:
-    """``tuangou serve`` on a free 127.0.0.1 port, with the worker running in-process."""
+    """``tuangou serve`` (or ``demo``) on a free 127.0.0.1 port, with the worker running
+    in-process."""
 
     def __init__(
         self,
         database_url: str,
         *,
+        command: str = "serve",
         env: dict[str, str] | None = None,
         workers: int = 1,
         port: int | None = None,
         log_dir: Path | None = None,
     ) -> None:
         self.database_url = database_url
+        self.command = command
         self.env = env or {}
         self.workers = workers
         self.port = port
@@ -197,9 +200,9 @@ class Server:
         assert self.process is None or not self.process.alive(), "already running"
         self.port = self.port or free_port()
         self.starts += 1
-        args = cli_command(
-            "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)
-        )
+        args = cli_command(self.command, "--host", "127.0.0.1", "--port", str(self.port))
+        if self.command == "serve":
+            args += ["--workers", str(self.workers)]
         self.process = Process(
             args,
             cli_env(self.database_url, self.env),

@@ -316,3 +316,130 @@ def test_each_broken_setting_is_refused(name: str, settings: dict[str, Any]) -> 
     with pytest.raises(rules.RuleViolation) as err:
         rules.validate_campaign(**breaks(settings))
     assert err.value.field in fields
+
+
+# ---------------------------------------------------------------- the team's state machine
+
+T = rules.TeamStatus
+EDGES = {
+    (T.PENDING, T.OPEN),
+    (T.PENDING, T.CLOSED),
+    (T.OPEN, T.FORMED),
+    (T.OPEN, T.SETTLED),
+    (T.OPEN, T.FAILED),
+    (T.OPEN, T.CLOSED),
+    (T.FORMED, T.SETTLED),
+    (T.FORMED, T.FAILED),
+}  # the diagram of docs/ARCHITECTURE.md "The team's life"
+
+
+def test_the_first_payment_opens_the_team() -> None:
+    move = rules.after_payment("pending", 1, min_size=2, max_size=3)
+    assert (move.opened, move.formed, move.settle_now) == (True, False, False)
+    assert move.status(T.PENDING) is T.OPEN
+
+
+def test_reaching_the_min_size_forms_and_the_max_settles() -> None:
+    assert rules.after_payment("open", 2, min_size=2, max_size=3).status(T.OPEN) is T.FORMED
+    full = rules.after_payment("formed", 3, min_size=2, max_size=3)
+    assert (full.formed, full.settle_now) == (False, True)
+
+
+@given(st.sampled_from(["settled", "failed", "closed"]), st.integers(1, 50))
+def test_no_payment_lands_on_a_finished_team(status: str, paid: int) -> None:
+    with pytest.raises(ValueError):
+        rules.after_payment(status, paid, min_size=2, max_size=50)
+
+
+@given(st.integers(2, 10), st.integers(0, 10), st.booleans())
+def test_leaving_is_allowed_only_before_the_team_forms(
+    min_size: int, extra: int, is_opener: bool
+) -> None:
+    assert rules.may_leave("open", is_opener=is_opener, seat_paid=True)
+    assert rules.may_leave("open", is_opener=is_opener, seat_paid=False)
+    for status in ("formed", "settled", "failed", "closed"):
+        assert not rules.may_leave(status, is_opener=is_opener, seat_paid=True)
+    # A pending team: only its opener, who has not paid, may walk away.
+    assert rules.may_leave("pending", is_opener=True, seat_paid=False)
+    assert not rules.may_leave("pending", is_opener=False, seat_paid=False)
+
+
+@given(
+    min_size=st.integers(2, 6),
+    extra=st.integers(0, 6),
+    events=st.lists(
+        st.one_of(
+            st.tuples(st.just("pay"), st.integers(1, 3)),
+            st.tuples(st.just("leave"), st.booleans()),
+            st.tuples(st.just("release_opener"), st.just(True)),
+            st.tuples(st.just("deadline"), st.booleans()),
+        ),
+        max_size=30,
+    ),
+)
+def test_every_sequence_of_events_follows_the_diagram(
+    min_size: int, extra: int, events: list[tuple[str, Any]]
+) -> None:
+    """Drive a team with arbitrary events through the pure transitions, as the service
+    applies them: the status only moves along the diagram's edges, a formed team always has
+    its min size paid, a full team settles at once, and a finished team never moves again."""
+    max_size = min_size + extra
+    status, paid, opener_paid = T.PENDING, 0, False
+    for event, arg in events:
+        before = status
+        if status in (T.SETTLED, T.FAILED, T.CLOSED):
+            break
+        if event == "pay":
+            if status is T.PENDING and opener_paid:
+                continue
+            k = 1 if status is T.PENDING else min(arg, max_size - paid)
+            if k <= 0:
+                continue
+            paid += k
+            opener_paid = True
+            move = rules.after_payment(status, paid, min_size=min_size, max_size=max_size)
+            status = move.status(status)
+            assert move.settle_now == (paid >= max_size)
+            if move.settle_now:
+                outcome = rules.settlement_outcome(
+                    paid, min_size, completion_enabled=False, completion_percent=80
+                )
+                assert rules.settlement_due(status, paid, max_size=max_size, deadline_passed=False)
+                status = rules.settled_status(outcome)
+                assert status is T.SETTLED
+        elif event == "leave":
+            was_opener = arg
+            if not rules.may_leave(status, is_opener=was_opener, seat_paid=status is not T.PENDING):
+                assert status is not T.OPEN
+                continue
+            if status is T.PENDING:
+                status = T.CLOSED  # the opener walks away before paying: released, closed
+                continue
+            paid -= 1
+            after = rules.after_leaving(was_opener=was_opener, paid_left=paid)
+            assert after.close == (was_opener and paid == 0)
+            if paid == 0:
+                status = T.CLOSED
+        elif event == "release_opener":
+            if rules.closes_on_release(status, was_opener=True):
+                assert status is T.PENDING
+                status = T.CLOSED
+        elif event == "deadline":
+            due = rules.settlement_due(status, paid, max_size=max_size, deadline_passed=True)
+            assert due == (status in (T.OPEN, T.FORMED))
+            if due:
+                completion = arg
+                outcome = rules.settlement_outcome(
+                    paid, min_size, completion_enabled=completion, completion_percent=50
+                )
+                status = rules.settled_status(outcome)
+                assert (status is T.SETTLED) == (
+                    paid >= min_size
+                    or rules.completion_allowed(paid, min_size, enabled=completion, percent=50)
+                )
+        if status is not before:
+            assert (before, status) in EDGES, (before, status)
+        if status is T.FORMED:
+            assert paid >= min_size
+        if status is T.OPEN:
+            assert 0 < paid < min_size or paid == 0

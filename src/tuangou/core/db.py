@@ -106,6 +106,14 @@ def insert_loaded(session: Session, obj: B) -> B:
     return obj
 
 
+def expire_loaded(session: Session, *models: type[Base]) -> None:
+    """Expire every instance of ``models`` the session holds: after plain Core statements
+    changed their rows (which the ORM does not see), the next read loads them afresh."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, models):
+            session.expire(obj)
+
+
 def upsert_insert(session: Session) -> Any:
     """The dialect's ``insert`` (with ``on_conflict_do_nothing`` / ``on_conflict_do_update``)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert

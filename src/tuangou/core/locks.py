@@ -71,6 +71,7 @@ class LockOrderViolation(AssertionError):
 
 
 _HELD = "tuangou.locks.held"
+_SETUP = "tuangou.locks.setup"
 _TOP = "tuangou.locks.top"
 Lock = tuple[Rank, int]
 
@@ -87,7 +88,7 @@ def note(
     ``under`` names a lock the caller already holds that guards these rows: every path that
     locks them takes it first (the orders of a live team, under the team). Such rows may be
     taken in any order while it is held."""
-    if not get_settings().check_lock_order:
+    if not get_settings().check_lock_order or session.info.get(_SETUP):
         return
     wanted = sorted({keys} if isinstance(keys, int) else set(keys))
     held: set[tuple[int, int]] = session.info.setdefault(_HELD, set())
@@ -142,6 +143,13 @@ def lock(
         .with_for_update()
         .execution_options(synchronize_session=False)
     ).all()
+
+
+def setup(session: Session) -> None:
+    """Say that this transaction is set-up work doing many use cases one after the other
+    (the demo data, a test's fixtures), not one use case: the order binds each use case,
+    so it is not checked here. Never for a request or a job."""
+    session.info[_SETUP] = True
 
 
 def reset(session: Session) -> None:

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock, locks, outbox
 from tuangou.core.config import get_settings
-from tuangou.core.db import execute, insert_loaded, is_sqlite, table, upsert_insert
+from tuangou.core.db import (
+    execute,
+    expire_loaded,
+    insert_loaded,
+    is_sqlite,
+    table,
+    upsert_insert,
+)
 from tuangou.core.errors import InvalidInput
 from tuangou.core.locks import Rank
 from tuangou.ledger import service as ledger
@@ -308,6 +315,7 @@ def record_payments(session: Session, paid: list[tuple[int, int, int]]) -> dict[
             continue
         outcome[payment_id] = True
         fresh.append(PaidOrder(*row))
+    expire_loaded(session, Order)  # the plain statements above changed them
     by_kind: dict[str, list[PaidOrder]] = {}
     for order in fresh:
         by_kind.setdefault(order.kind, []).append(order)

@@ -137,11 +137,14 @@ def apply_outcomes(session: Session, outcomes: list[tuple[str, str]]) -> dict[st
 
 
 def expire_for_order(session: Session, order_id: int) -> None:
-    """The order was released unpaid: its pending payments will not be waited for."""
+    """The order was released unpaid: its pending payments will not be waited for. Their
+    ``updated_at`` stays that of the last word from the gateway, so a payment whose callback
+    was lost is still looked up on time (:func:`reconcile_stale`), and refunded if it went
+    through."""
     session.execute(
         update(Payment)
         .where(Payment.order_id == order_id, Payment.status == "pending")
-        .values(status="expired", updated_at=clock.now())
+        .values(status="expired")
     )
 
 
@@ -168,8 +171,10 @@ def sandbox_authorize(
 
 
 def sandbox_pay_now(session: Session, payment: Payment) -> str:
-    """Pay on the sandbox and take its answer at once (demo data and tests); the callback
-    that the sandbox still sends later is a harmless duplicate."""
+    """Pay on the sandbox and take its answer at once, for set-up work (the demo data, tests)
+    that places and pays orders one after the other in one transaction; the callback that
+    the sandbox still sends later is a harmless duplicate."""
+    locks.setup(session)
     gateway = sandbox()
     sig = secret.sign(f"{payment.gateway_ref}|{payment.amount}", "sandbox-pay")
     charge = gateway.authorize(

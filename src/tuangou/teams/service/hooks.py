@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, locks, outbox
-from tuangou.core.db import execute, table
+from tuangou.core.db import execute, expire_loaded, table
 from tuangou.core.locks import Rank
 from tuangou.orders import service as orders
 from tuangou.teams import rules
@@ -96,6 +96,8 @@ def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
             _STOCK_SOLD,
             {"b_campaign": campaign_id, "b_quantity": per_campaign[campaign_id]},
         )
+    # The statements above are plain Core: what the session had loaded of them is stale.
+    expire_loaded(session, Team, TeamCampaign, TeamSeat)
     # A full team settles at once, in this transaction: its other orders are paid and its
     # campaign's row is held already, so nothing new is locked out of order.
     for team_id in full:
