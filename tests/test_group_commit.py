@@ -215,6 +215,7 @@ def test_a_unit_that_ends_the_transaction_cannot_report_the_others_done(db: str)
     assert _keys() == {"first", "good2"}
 
 
+@pytest.mark.retries(1)
 def test_a_retryable_failure_is_run_again_alone(db: str) -> None:
     attempts: list[int] = []
 
