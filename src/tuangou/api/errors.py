@@ -43,8 +43,12 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if _is_page(request):
             return pages.for_domain_error(request, exc)
+        retry = exc.extra.get("retry_after")
         return FastJSONResponse(
-            exc.to_problem(request.url.path), status_code=exc.status, media_type=PROBLEM
+            exc.to_problem(request.url.path),
+            status_code=exc.status,
+            media_type=PROBLEM,
+            headers={"Retry-After": str(retry)} if retry is not None else None,
         )
 
     @app.exception_handler(RequestValidationError)
