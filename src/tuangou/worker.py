@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable, Sequence
 
 from tuangou import wiring
-from tuangou.communities import credit
+from tuangou.commission import tasks as commission_tasks
 from tuangou.core import outbox
+from tuangou.credit import tasks as credit_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import service as payments
-from tuangou.pools import commission
-from tuangou.pools import service as pools
+from tuangou.pools import tasks as pool_tasks
 from tuangou.teams import tasks as team_tasks
 
 log = logging.getLogger(__name__)
@@ -29,13 +29,13 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("release unpaid holds", order_tasks.release_expired),
     ("settle due teams", team_tasks.settle_due),
     ("end finished campaigns", team_tasks.close_ended),
-    ("settle waves at cut-off", pools.settle_due),
+    ("settle waves at cut-off", pool_tasks.settle_due),
     ("deliver outbox", outbox.deliver_pending),
     ("reconcile payments", payments.reconcile_stale),
     ("auto-confirm receipt", order_tasks.auto_complete),
     ("refund unshipped", order_tasks.refund_unshipped),
-    ("commission available", commission.unfreeze_due),
-    ("leader credit (daily)", credit.recompute_daily),
+    ("commission available", commission_tasks.unfreeze_due),
+    ("leader credit (daily)", credit_tasks.recompute_daily),
     ("close unpicked pickups", fulfilment_tasks.close_unpicked),
     ("refund undelivered waves", fulfilment_tasks.refund_undelivered),
 ]

@@ -20,17 +20,19 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from tuangou.accounts.service import Principal
-from tuangou.communities import credit, credit_rules
+from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.communities.models import Leader
 from tuangou.core import clock
 from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, InvalidInput
+from tuangou.credit import rules as credit_rules
+from tuangou.credit import service as credit
 from tuangou.fulfilment import errors as fulfilment_errors
 from tuangou.fulfilment import service as fulfilment
-from tuangou.pools import commission, export
 from tuangou.pools import errors as pool_errors
+from tuangou.pools import export
 from tuangou.pools import service as pools
 from tuangou.web import errors, once, responses, session
 from tuangou.web.forms import FormState

@@ -24,6 +24,7 @@ from tuangou.aftersales import service as aftersales
 from tuangou.analytics import rules as analytics_rules
 from tuangou.analytics import service as analytics
 from tuangou.catalog import service as catalog
+from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.config import get_settings
@@ -31,7 +32,7 @@ from tuangou.core.db import read, run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
-from tuangou.pools import commission, export
+from tuangou.pools import export
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
 from tuangou.web import i18n, once, responses
