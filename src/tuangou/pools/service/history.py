@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
@@ -18,7 +19,7 @@ from tuangou.pools.models import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from tuangou.orders.models import Order
 
 
 @dataclass(frozen=True)
@@ -30,20 +31,30 @@ class LeaderOrderStats:
     unpicked: int  # closed as not picked up (by the wave's policy)
 
 
-def leader_order_stats(session: Session, leader_id: int, *, since: datetime) -> LeaderOrderStats:
-    o = orders.order_table().c
-    row = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((o.status == "completed", 1), else_=0)), 0),
-            func.coalesce(func.sum(case((o.close_reason == "not_picked_up", 1), else_=0)), 0),
+def _leader_orders(
+    session: Session, leader_id: int, since: datetime
+) -> list[tuple[WaveOrderInfo, Order]]:
+    """The leader's wave orders settled since ``since``, with their pool's side."""
+    settled = orders.ids_query(kind="wave", settled_since=since)
+    infos = list(
+        session.scalars(
+            select(WaveOrderInfo)
+            .join(WaveListing, WaveListing.id == WaveOrderInfo.listing_id)
+            .where(WaveListing.leader_id == leader_id, WaveOrderInfo.order_id.in_(settled))
+            .order_by(WaveOrderInfo.order_id)
         )
-        .select_from(WaveOrderInfo)
-        .join(WaveListing, WaveListing.id == WaveOrderInfo.listing_id)
-        .join(orders.order_table(), o.id == WaveOrderInfo.order_id)
-        .where(WaveListing.leader_id == leader_id, o.settled_at >= since)
-    ).one()
-    return LeaderOrderStats(int(row[0]), int(row[1]), int(row[2]))
+    )
+    of = {o.id: o for o in orders.get_many(session, [i.order_id for i in infos])}
+    return [(i, of[i.order_id]) for i in infos]
+
+
+def leader_order_stats(session: Session, leader_id: int, *, since: datetime) -> LeaderOrderStats:
+    settled = [order for _, order in _leader_orders(session, leader_id, since)]
+    return LeaderOrderStats(
+        len(settled),
+        sum(o.status == "completed" for o in settled),
+        sum(o.close_reason == "not_picked_up" for o in settled),
+    )
 
 
 @dataclass(frozen=True)
@@ -60,34 +71,30 @@ class PickupShipment:
 
 
 def pickup_shipments(session: Session, leader_id: int, *, since: datetime) -> list[PickupShipment]:
-    o = orders.order_table().c
-    reached = o.status.in_(("arrived", "completed")) | (o.close_reason == "not_picked_up")
-    rows = session.execute(
-        select(
-            WaveOrderInfo.wave_id,
-            WaveOrderInfo.pickup_point_id,
-            Wave.delivery_date,
-            func.max(case((reached, 1), else_=0)),
-            func.min(o.completed_at),
-            func.max(case((o.close_reason == "not_delivered", 1), else_=0)),
+    by_point: dict[tuple[int, int], list[Order]] = defaultdict(list)
+    for info, order in _leader_orders(session, leader_id, since):
+        by_point[(info.wave_id, info.pickup_point_id)].append(order)
+    days = dict(
+        session.execute(
+            select(Wave.id, Wave.delivery_date).where(Wave.id.in_({w for w, _ in by_point}))
+        ).all()
+    )
+    shipments = []
+    for (wave_id, point_id), its in sorted(by_point.items()):
+        day = days[wave_id]
+        pickups = [o.completed_at for o in its if o.completed_at is not None]
+        shipments.append(
+            PickupShipment(
+                wave_id=wave_id,
+                pickup_point_id=point_id,
+                delivery_date=day,
+                due_at=clock.local_midnight(day + timedelta(days=1)),
+                arrived=any(
+                    o.status in ("arrived", "completed") or o.close_reason == "not_picked_up"
+                    for o in its
+                ),
+                first_pickup_at=min(pickups, default=None),
+                undelivered=any(o.close_reason == "not_delivered" for o in its),
+            )
         )
-        .select_from(WaveOrderInfo)
-        .join(WaveListing, WaveListing.id == WaveOrderInfo.listing_id)
-        .join(Wave, Wave.id == WaveOrderInfo.wave_id)
-        .join(orders.order_table(), o.id == WaveOrderInfo.order_id)
-        .where(WaveListing.leader_id == leader_id, o.settled_at >= since)
-        .group_by(WaveOrderInfo.wave_id, WaveOrderInfo.pickup_point_id, Wave.delivery_date)
-        .order_by(WaveOrderInfo.wave_id, WaveOrderInfo.pickup_point_id)
-    ).all()
-    return [
-        PickupShipment(
-            wave_id=wave_id,
-            pickup_point_id=point_id,
-            delivery_date=day,
-            due_at=clock.local_midnight(day + timedelta(days=1)),
-            arrived=bool(arrived),
-            first_pickup_at=first,
-            undelivered=bool(undelivered),
-        )
-        for wave_id, point_id, day, arrived, first, undelivered in rows
-    ]
+    return shipments

@@ -57,21 +57,13 @@ def progress(item: WaveItem) -> dict[str, Any]:
 def chain(session: Session, listing_id: int, *, limit: int = 500) -> list[dict[str, Any]]:
     """The chain list (接龙) of one community: ``1. 李*姨 苹果×2 · 3分钟前``."""
     rows = session.execute(
-        select(
-            WaveOrderInfo.order_id,
-            WaveOrderInfo.seq,
-            orders.order_table().c.user_id,
-            orders.order_table().c.paid_at,
-            orders.order_table().c.status,
-        )
-        .join_from(
-            WaveOrderInfo, orders.order_table(), orders.order_table().c.id == WaveOrderInfo.order_id
-        )
+        select(WaveOrderInfo.order_id, WaveOrderInfo.seq)
         .where(WaveOrderInfo.listing_id == listing_id, WaveOrderInfo.seq.is_not(None))
         .order_by(WaveOrderInfo.seq)
         .limit(limit)
     ).all()
-    names = accounts.masked_names(session, [r.user_id for r in rows])
+    of = {o.id: o for o in orders.get_many(session, [r.order_id for r in rows])}
+    names = accounts.masked_names(session, [of[r.order_id].user_id for r in rows])
     titles: dict[int, str] = {}
     lines_by_order: dict[int, list[WaveOrderLine]] = defaultdict(list)
     if rows:
@@ -88,13 +80,13 @@ def chain(session: Session, listing_id: int, *, limit: int = 500) -> list[dict[s
     return [
         {
             "seq": r.seq,
-            "name": names.get(r.user_id, "*"),
+            "name": names.get(of[r.order_id].user_id, "*"),
             "items": [
                 {"title": titles.get(line.item_id, ""), "quantity": line.quantity}
                 for line in sorted(lines_by_order[r.order_id], key=lambda x: x.id)
             ],
-            "paid_at": r.paid_at,
-            "refunded": r.status == "refunded",
+            "paid_at": of[r.order_id].paid_at,
+            "refunded": of[r.order_id].status == "refunded",
         }
         for r in rows
     ]
@@ -104,7 +96,9 @@ def purchase_order(session: Session, wave_id: int) -> dict[str, Any]:
     """The supplier's purchase order: confirmed quantities per SKU, split per pickup point."""
     wave = get_wave(session, wave_id)
     items = items_of(session, wave_id)
-    o = orders.order_table().c
+    confirmed = orders.ids_query(
+        kind="wave", campaign_id=wave_id, statuses=("confirmed", "shipped", "arrived", "completed")
+    )
     rows = session.execute(
         select(
             WaveOrderInfo.pickup_point_id,
@@ -113,11 +107,10 @@ def purchase_order(session: Session, wave_id: int) -> dict[str, Any]:
             func.count(func.distinct(WaveOrderLine.order_id)),
         )
         .join_from(WaveOrderLine, WaveOrderInfo, WaveOrderInfo.order_id == WaveOrderLine.order_id)
-        .join(orders.order_table(), o.id == WaveOrderLine.order_id)
         .where(
             WaveOrderInfo.wave_id == wave_id,
             WaveOrderLine.status == "confirmed",
-            o.status.in_(("confirmed", "shipped", "arrived", "completed")),
+            WaveOrderLine.order_id.in_(confirmed),
         )
         .group_by(WaveOrderInfo.pickup_point_id, WaveOrderLine.item_id)
     ).all()
@@ -169,11 +162,10 @@ def wave_orders(
     listing_id: int | None = None,
 ) -> list[tuple[WaveOrderInfo, Order, list[WaveOrderLine]]]:
     """Orders of a wave that were paid (manifests and exports), in chain order."""
-    o = orders.order_table().c
+    paid = orders.ids_query(kind="wave", campaign_id=wave_id, paid=True)
     query = (
         select(WaveOrderInfo.order_id)
-        .join_from(WaveOrderInfo, orders.order_table(), o.id == WaveOrderInfo.order_id)
-        .where(WaveOrderInfo.wave_id == wave_id, o.paid_at.is_not(None))
+        .where(WaveOrderInfo.wave_id == wave_id, WaveOrderInfo.order_id.in_(paid))
         .order_by(WaveOrderInfo.listing_id, WaveOrderInfo.seq)
     )
     if pickup_point_id is not None:

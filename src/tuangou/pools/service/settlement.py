@@ -21,7 +21,6 @@ from tuangou.pools import rules
 from tuangou.pools.models import (
     Wave,
     WaveItem,
-    WaveOrderInfo,
     WaveOrderLine,
     WaveUsage,
 )
@@ -50,14 +49,8 @@ def settle_wave(wave_id: int) -> str | None:
         if not moved:
             return False
         # Unpaid orders are released first, so the totals are final.
-        o = orders.order_table().c
-        unpaid = session.scalars(
-            select(WaveOrderInfo.order_id)
-            .join_from(WaveOrderInfo, orders.order_table(), o.id == WaveOrderInfo.order_id)
-            .where(WaveOrderInfo.wave_id == wave_id, o.status == "pending_payment")
-            .order_by(WaveOrderInfo.order_id)
-        ).all()
-        for order in orders.get_many(session, list(unpaid)) if unpaid else []:
+        unpaid = orders.ids_query(kind="wave", campaign_id=wave_id, statuses=("pending_payment",))
+        for order in orders.get_many(session, unpaid):
             orders.release_unpaid(session, order, reason="wave_cutoff")
         for item in items_of(session, wave_id):
             session.refresh(item)
@@ -104,14 +97,8 @@ def _settle_chunk(session: Session, wave_id: int) -> int:
     items going back (one UPDATE per item) and the members' limits (one executemany). The
     money (refunds, through the ledger) and each order's compare-and-set stay per order.
     """
-    o = orders.order_table().c
-    query = (
-        select(WaveOrderInfo.order_id)
-        .join_from(WaveOrderInfo, orders.order_table(), o.id == WaveOrderInfo.order_id)
-        .where(WaveOrderInfo.wave_id == wave_id, o.status == "paid")
-        .order_by(WaveOrderInfo.order_id)
-        .limit(SETTLE_CHUNK)
-    )
+    query = orders.ids_query(kind="wave", campaign_id=wave_id, statuses=("paid",))
+    query = query.limit(SETTLE_CHUNK)
     if not is_sqlite():
         query = query.with_for_update(skip_locked=True)
     order_ids = list(session.scalars(query))
