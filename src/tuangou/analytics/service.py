@@ -4,8 +4,8 @@ Nothing here writes. This domain is the platform's one **read model**: the figur
 plain reads of the other domains' tables, looked up by name in the shared metadata (which
 ``wiring.compose`` fills), never through their models, because they are sums over many rows
 that no use case of those domains needs. Its import-linter contract says so: it imports no
-domain's models, and no domain imports it (only the pages do). Money is in fen; days are calendar days
-in the deployment's time zone (:func:`tuangou.core.clock.local_date`).
+domain's models, and no domain imports it (only the pages do). Money is in fen; days are
+calendar days in the deployment's time zone (:func:`tuangou.core.clock.local_date`).
 
 Definitions (also shown to the operator):
 
