@@ -1,7 +1,10 @@
 """Background work, with no external cron: run inside the server process by default, and as
-``tuangou worker`` processes. Every job is safe to run in several processes at once: due
-rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers),
-and every state move is a compare-and-set, so nothing is done twice.
+``tuangou worker`` processes. Each job lives in its domain's ``tasks`` module (the payments'
+in their service, the outbox's in the core). Every job is safe to run in several processes
+at once: every state move is a compare-and-set, so nothing is done twice; the jobs whose rows
+are long or contended work (settling teams and waves, callbacks, reconciliation, the outbox)
+also claim them with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers).
+See "What the worker does" in docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
