@@ -1,6 +1,6 @@
 """Background work, with no external cron: run inside the server process by default, and as
-``tuangou worker`` processes. Each job lives in its domain's ``tasks`` module (the payments'
-in their service, the outbox's in the core). Every job is safe to run in several processes
+``tuangou worker`` processes. Each job lives in its domain's ``tasks`` module (the outbox's
+in the core). Every job is safe to run in several processes
 at once: every state move is a compare-and-set, so nothing is done twice; the jobs whose rows
 are long or contended work (settling teams and waves, callbacks, reconciliation, the outbox)
 also claim them with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers).
@@ -20,7 +20,7 @@ from tuangou.core import outbox
 from tuangou.credit import tasks as credit_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
-from tuangou.payments import service as payments
+from tuangou.payments import tasks as payment_tasks
 from tuangou.pools import tasks as pool_tasks
 from tuangou.teams import tasks as team_tasks
 
@@ -28,13 +28,13 @@ log = logging.getLogger(__name__)
 BUSY_PAUSE = 0.02  # seconds between rounds while there is work
 
 JOBS: list[tuple[str, Callable[[], int]]] = [
-    ("sandbox callbacks", payments.deliver_sandbox_callbacks),
+    ("sandbox callbacks", payment_tasks.deliver_sandbox_callbacks),
     ("release unpaid holds", order_tasks.release_expired),
     ("settle due teams", team_tasks.settle_due),
     ("end finished campaigns", team_tasks.close_ended),
     ("settle waves at cut-off", pool_tasks.settle_due),
     ("deliver outbox", outbox.deliver_pending),
-    ("reconcile payments", payments.reconcile_stale),
+    ("reconcile payments", payment_tasks.reconcile_stale),
     ("auto-confirm receipt", order_tasks.auto_complete),
     ("refund unshipped", order_tasks.refund_unshipped),
     ("commission available", commission_tasks.unfreeze_due),
