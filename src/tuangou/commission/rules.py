@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tuangou.core.money import apply_bps
+
 DEFAULT_OVERRIDE_BPS = 200  # a leader's override on their sub-leaders' sales
 
 
@@ -20,10 +22,6 @@ class Split:
     fee: int
 
 
-def _bps(amount: int, bps: int) -> int:
-    return (amount * bps + 5000) // 10000
-
-
 def split(amount: int, *, commission_bps: int, override_bps: int, fee_bps: int) -> Split:
     """The leader's commission, their upline's override and the operator's fee are rates of
     what the member actually paid; the supplier gets the rest."""
@@ -34,7 +32,7 @@ def split(amount: int, *, commission_bps: int, override_bps: int, fee_bps: int) 
     # Each part is its rate rounded half up; when the rates take (nearly) the whole amount,
     # the roundings could add up to more than it: the part is then capped at what is left,
     # so that the supplier's part never goes negative.
-    leader = min(_bps(amount, commission_bps), amount)
-    upline = min(_bps(amount, override_bps), amount - leader)
-    fee = min(_bps(amount, fee_bps), amount - leader - upline)
+    leader = min(apply_bps(amount, commission_bps), amount)
+    upline = min(apply_bps(amount, override_bps), amount - leader)
+    fee = min(apply_bps(amount, fee_bps), amount - leader - upline)
     return Split(amount - leader - upline - fee, leader, upline, fee)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
-Tier = tuple[int, int]  # (total quantity reached, unit price in fen)
+from tuangou.core import ladder
+
+Tier = ladder.Step  # (total quantity reached, unit price in fen)
 
 UNPICKED_POLICIES = ("refund", "keep")
 MAX_COMMISSION_BPS = 5000
@@ -37,29 +38,18 @@ def validate_item(
         raise RuleViolation("stock", "stock must cover the minimum quantity")
     if per_member_limit < 1:
         raise RuleViolation("per_member_limit", "the per-member limit must be at least 1")
-    previous_qty, previous_price = 0, price
-    for qty, unit in tiers:
-        if qty <= previous_qty:
-            raise RuleViolation("tiers", "tier quantities must strictly grow")
-        if unit >= previous_price or unit <= 0:
-            raise RuleViolation("tiers", "each tier must be strictly cheaper than the one before")
-        previous_qty, previous_price = qty, unit
+    try:
+        ladder.check(tiers, counts="quantities", above=price)
+    except ladder.LadderError as e:
+        raise RuleViolation("tiers", str(e)) from None
 
 
 def unit_price_at(price: int, tiers: Sequence[Tier], total: int) -> int:
     """The unit price for a wave total: the cheapest tier reached, else the base price."""
-    unit = price
-    for qty, tier_unit in tiers:
-        if total >= qty:
-            unit = tier_unit
-    return unit
+    return ladder.price_at(tiers, total, below=price)
 
 
-def next_tier(tiers: Sequence[Tier], total: int) -> Tier | None:
-    for qty, unit in tiers:
-        if total < qty:
-            return (qty, unit)
-    return None
+next_tier = ladder.next_step  # the first tier the wave total has not reached yet
 
 
 @dataclass(frozen=True)
@@ -87,8 +77,10 @@ def validate_commission(bps: int) -> None:
 
 
 def ordered_pairs(tiers: Sequence[Sequence[int]]) -> list[Tier]:
-    pairs = [(int(q), int(p)) for q, p in tiers]
-    for (q1, _), (q2, _) in pairwise(pairs):
-        if q2 <= q1:
-            raise RuleViolation("tiers", "tier quantities must strictly grow")
+    """Tiers as (quantity, unit price) pairs, refused unless their quantities strictly grow."""
+    pairs = ladder.normalise(tiers)
+    try:
+        ladder.check_thresholds(pairs, counts="quantities")
+    except ladder.LadderError as e:
+        raise RuleViolation("tiers", str(e)) from None
     return pairs
