@@ -33,6 +33,7 @@ def _load_models() -> None:
     import tuangou.accounts.models
     import tuangou.aftersales.models
     import tuangou.catalog.models
+    import tuangou.commission.models
     import tuangou.communities.models
     import tuangou.core.models
     import tuangou.fulfilment.models
@@ -46,6 +47,7 @@ def _load_models() -> None:
 
 def _register() -> None:
     from tuangou.core import outbox
+    from tuangou.credit import service as credit
     from tuangou.notifications import service as notifications
     from tuangou.orders import service as orders
     from tuangou.payments import tasks as payment_tasks
@@ -55,6 +57,9 @@ def _register() -> None:
     # Kinds of order (DOMAIN.md §1, §2): what a payment, a release or a delivery does.
     orders.register_kind("team", teams.KIND)
     orders.register_kind("wave", pools.KIND)
+
+    # Conditions across domains: a leader below the credit threshold publishes no wave.
+    pools.register_leader_check("credit", credit.require_good_standing)
 
     # Outbox handlers (invariant 7): each receives its topics' events at least once.
     outbox.register(notifications.TOPICS, notifications.deliver)

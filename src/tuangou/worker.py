@@ -1,7 +1,10 @@
 """Background work, with no external cron: run inside the server process by default, and as
-``tuangou worker`` processes. Every job is safe to run in several processes at once: due
-rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers),
-and every state move is a compare-and-set, so nothing is done twice.
+``tuangou worker`` processes. Each job lives in its domain's ``tasks`` module (the outbox's
+in the core). Every job is safe to run in several processes
+at once: every state move is a compare-and-set, so nothing is done twice; the jobs whose rows
+are long or contended work (settling teams and waves, callbacks, reconciliation, the outbox)
+also claim them with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers).
+See "What the worker does" in docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 
 from tuangou import wiring
-from tuangou.communities import credit
+from tuangou.commission import tasks as commission_tasks
 from tuangou.core import limits, outbox
+from tuangou.credit import tasks as credit_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
-from tuangou.pools import commission
-from tuangou.pools import service as pools
+from tuangou.pools import tasks as pool_tasks
 from tuangou.teams import tasks as team_tasks
 
 log = logging.getLogger(__name__)
@@ -29,13 +32,13 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("release unpaid holds", order_tasks.release_expired),
     ("settle due teams", team_tasks.settle_due),
     ("end finished campaigns", team_tasks.close_ended),
-    ("settle waves at cut-off", pools.settle_due),
+    ("settle waves at cut-off", pool_tasks.settle_due),
     ("deliver outbox", outbox.deliver_pending),
     ("reconcile payments", payment_tasks.reconcile_stale),
     ("auto-confirm receipt", order_tasks.auto_complete),
     ("refund unshipped", order_tasks.refund_unshipped),
-    ("commission available", commission.unfreeze_due),
-    ("leader credit (daily)", credit.recompute_daily),
+    ("commission available", commission_tasks.unfreeze_due),
+    ("leader credit (daily)", credit_tasks.recompute_daily),
     ("close unpicked pickups", fulfilment_tasks.close_unpicked),
     ("refund undelivered waves", fulfilment_tasks.refund_undelivered),
     ("forget old attempt counts", limits.forget_old),

@@ -16,8 +16,8 @@ from tests.aftersales.conftest import Flow, arrive, pick_up
 from tests.conftest import Api, _auth, audit_violations, run_worker
 from tests.pools.conftest import Waves
 from tests.pools.support import changed_tables, problem, snapshot
-from tuangou.communities.credit_rules import THRESHOLD, WEIGHTS, CreditFacts, score
 from tuangou.core import clock
+from tuangou.credit.rules import THRESHOLD, WEIGHTS, CreditFacts, score
 
 # ---------------------------------------------------------------- the pure score
 

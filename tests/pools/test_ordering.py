@@ -149,7 +149,7 @@ def test_moq_progress_counts_paid_units_and_shows_the_next_tier(waves: Waves) ->
 def test_an_order_that_the_cutoff_overtakes_is_refused_as_closed(waves: Waves, monkeypatch) -> None:
     """The cut-off passes while the order is being made (after the first check): refused
     as ``wave_closed``, and nothing of it remains."""
-    from tuangou.pools import service as pools
+    from tuangou.orders import service as orders
 
     apples = waves.sku()
     leader = waves.leader()
@@ -159,13 +159,13 @@ def test_an_order_that_the_cutoff_overtakes_is_refused_as_closed(waves: Waves, m
         cutoff_at=(clock.now() + timedelta(minutes=5)).isoformat() + "Z",
     )
     member = waves.member(leader)
-    create_order = pools.orders.create_order
+    create_order = orders.create_order
 
     def slow_create_order(session: Any, **kw: Any) -> Any:
         order = create_order(session, **kw)
         clock.advance(timedelta(minutes=5))  # the cut-off instant passes right here
         return order
 
-    monkeypatch.setattr(pools.orders, "create_order", slow_create_order)
+    monkeypatch.setattr(orders, "create_order", slow_create_order)
     refused(waves, member, page["listing"]["id"], {page["items"][0]["item_id"]: 1}, 409,
             "wave_closed")  # fmt: skip

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from tuangou.commission.rules import DEFAULT_OVERRIDE_BPS, split
 from tuangou.pools import rules
 
 
@@ -161,7 +162,7 @@ rates = st.integers(0, rules.MAX_COMMISSION_BPS)
 def test_split_parts_sum_to_the_amount_and_each_is_its_rounded_rate(
     amount, commission, override, fee
 ) -> None:
-    parts = rules.split(amount, commission_bps=commission, override_bps=override, fee_bps=fee)
+    parts = split(amount, commission_bps=commission, override_bps=override, fee_bps=fee)
     assert parts.supplier + parts.leader + parts.upline + parts.fee == amount
     assert parts.leader == _rounded(amount, commission)
     assert parts.upline == _rounded(amount, override)
@@ -175,8 +176,8 @@ def test_split_parts_sum_to_the_amount_and_each_is_its_rounded_rate(
 def test_split_never_pays_a_leader_more_than_a_higher_rate_would(
     amount, commission, override, fee
 ) -> None:
-    lower = rules.split(amount, commission_bps=commission, override_bps=override, fee_bps=fee)
-    higher = rules.split(amount, commission_bps=commission + 1, override_bps=override, fee_bps=fee)
+    lower = split(amount, commission_bps=commission, override_bps=override, fee_bps=fee)
+    higher = split(amount, commission_bps=commission + 1, override_bps=override, fee_bps=fee)
     assert lower.leader <= higher.leader
     assert lower.supplier >= higher.supplier
 
@@ -195,7 +196,7 @@ def test_split_never_takes_more_than_the_amount_even_when_the_rates_take_it_all(
     amount, triple
 ) -> None:
     commission, override, fee = triple
-    parts = rules.split(amount, commission_bps=commission, override_bps=override, fee_bps=fee)
+    parts = split(amount, commission_bps=commission, override_bps=override, fee_bps=fee)
     assert parts.supplier + parts.leader + parts.upline + parts.fee == amount
     assert min(parts.supplier, parts.leader, parts.upline, parts.fee) >= 0
     # Each part is its rounded rate, or what is left when the roundings would overshoot.
@@ -205,15 +206,15 @@ def test_split_never_takes_more_than_the_amount_even_when_the_rates_take_it_all(
 
 
 def test_split_of_one_fen_between_two_half_rates_leaves_the_supplier_at_zero() -> None:
-    parts = rules.split(1, commission_bps=5000, override_bps=0, fee_bps=5000)
+    parts = split(1, commission_bps=5000, override_bps=0, fee_bps=5000)
     assert (parts.supplier, parts.leader, parts.fee) == (0, 1, 0)
 
 
 def test_split_refuses_negative_amounts_and_rates_above_the_whole() -> None:
     with pytest.raises(ValueError):
-        rules.split(-1, commission_bps=1000, override_bps=0, fee_bps=0)
+        split(-1, commission_bps=1000, override_bps=0, fee_bps=0)
     with pytest.raises(ValueError):
-        rules.split(100, commission_bps=5000, override_bps=4000, fee_bps=1001)
+        split(100, commission_bps=5000, override_bps=4000, fee_bps=1001)
 
 
 @given(st.integers(-10_000, 20_000))
@@ -234,12 +235,12 @@ def test_the_largest_rates_allowed_never_exceed_the_whole_amount() -> None:
 
     from tuangou.core.config import MAX_OPERATOR_FEE_BPS, Settings
 
-    assert MAX_OPERATOR_FEE_BPS + rules.MAX_COMMISSION_BPS + rules.DEFAULT_OVERRIDE_BPS <= 10000
+    assert MAX_OPERATOR_FEE_BPS + rules.MAX_COMMISSION_BPS + DEFAULT_OVERRIDE_BPS <= 10000
     for amount in (0, 1, 99, 1990, 123_457):
-        parts = rules.split(
+        parts = split(
             amount,
             commission_bps=rules.MAX_COMMISSION_BPS,
-            override_bps=rules.DEFAULT_OVERRIDE_BPS,
+            override_bps=DEFAULT_OVERRIDE_BPS,
             fee_bps=MAX_OPERATOR_FEE_BPS,
         )
         shares = (parts.supplier, parts.leader, parts.upline, parts.fee)

@@ -12,6 +12,7 @@ from tests.pools.conftest import Waves
 from tests.pools.support import changed_tables, problem, rows, scalar, snapshot
 from tuangou.core import clock
 from tuangou.pools import service as pools
+from tuangou.pools import tasks as pool_tasks
 
 
 def order_view(waves: Waves, order_id: int) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def test_a_wave_settles_exactly_once_however_often_the_worker_runs(waves: Waves)
     # Again: the worker, settle_wave itself, and the due list have nothing left to do.
     assert run_worker()["settle waves at cut-off"] == 0
     assert pools.settle_wave(wave_id) is None
-    assert pools.settle_due() == 0
+    assert pool_tasks.settle_due() == 0
     assert changed_tables(after_first, snapshot()) == []
 
     assert [order_view(waves, i)["order"]["status"] for i in ids] == [

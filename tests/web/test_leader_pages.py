@@ -410,10 +410,10 @@ def test_withdrawal_field_errors_change_nothing(web: TestClient) -> None:
 
 
 def test_a_withdrawal_is_requested_once_on_a_double_submit(web: TestClient) -> None:
-    from tuangou.pools import commission
+    from tuangou.commission import tasks as commission_tasks
 
     clock.set_offset(timedelta(days=8))  # past the after-sale window
-    assert commission.unfreeze_due() > 0
+    assert commission_tasks.unfreeze_due() > 0
     log_in(web, SUB_LEADER)
     body = {**form_of(web, "/leader/money", "once", need_key=True), "amount": "0.50"}
     for _ in range(2):

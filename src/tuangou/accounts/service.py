@@ -358,6 +358,11 @@ def shipping_address(
     return user.address
 
 
+def masked(user: User) -> tuple[str, str]:
+    """A user's nickname and phone as other members see them: (masked name, masked phone)."""
+    return rules.mask_name(user.nickname), rules.mask_phone(user.phone)
+
+
 def masked_names(session: Session, user_ids: list[int]) -> dict[int, str]:
     if not user_ids:
         return {}

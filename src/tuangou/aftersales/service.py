@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 from tuangou.aftersales import errors, rules
 from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePhoto, PickupRating
 from tuangou.aftersales.storage import get_storage
+from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
 from tuangou.core.db import upsert_insert
 from tuangou.core.errors import InvalidInput, RateLimited
 from tuangou.orders import errors as order_errors
 from tuangou.orders import service as orders
-from tuangou.pools import commission
 from tuangou.pools import service as pools
 
 KIND_ZH = {"missing": "少件", "damaged": "破损", "wrong": "错发"}

@@ -1,9 +1,11 @@
 """The operator's dashboard: read-only figures over what the other domains wrote.
 
-Nothing here writes. The figures come from plain reads of the other domains' tables (looked
-up by name in the shared metadata, never through their models), because they are sums over
-many rows that no use case of those domains needs. Money is in fen; days are calendar days
-in the deployment's time zone (:func:`tuangou.core.clock.local_date`).
+Nothing here writes. This domain is the platform's one **read model**: the figures come from
+plain reads of the other domains' tables, looked up by name in the shared metadata (which
+``wiring.compose`` fills), never through their models, because they are sums over many rows
+that no use case of those domains needs. Its import-linter contract says so: it imports no
+domain's models, and no domain imports it (only the pages do). Money is in fen; days are
+calendar days in the deployment's time zone (:func:`tuangou.core.clock.local_date`).
 
 Definitions (also shown to the operator):
 
@@ -29,14 +31,10 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
-from tuangou.aftersales import service as aftersales  # noqa: F401  (registers its tables)
 from tuangou.analytics import rules
 from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.db import Base
-from tuangou.orders import service as orders
-from tuangou.pools import service as pools  # noqa: F401  (registers its tables)
-from tuangou.teams import service as teams  # noqa: F401  (registers its tables)
 
 WINDOW_DAYS = 30
 TOP_N = 5
@@ -176,14 +174,14 @@ def dashboard(
 def _money_per_day(
     session: Session, span: list[date], since: datetime
 ) -> tuple[list[int], list[int]]:
-    o = orders.order_table().c
+    o = _table("orders").c
     r = _table("refunds").c
     paid_rows = session.execute(
         select(o.paid_at, o.paid_amount).where(o.paid_at.is_not(None), o.paid_at >= since)
     ).all()
     refund_rows = session.execute(
         select(r.created_at, r.amount)
-        .join_from(_table("refunds"), orders.order_table(), o.id == r.order_id)
+        .join_from(_table("refunds"), _table("orders"), o.id == r.order_id)
         .where(r.created_at >= since, o.paid_at.is_not(None))
     ).all()
     paid = rules.per_day(span, ((clock.local_date(at), int(a)) for at, a in paid_rows))
@@ -235,12 +233,12 @@ def _wave_outcomes(session: Session, span: list[date], since: datetime) -> list[
 
 def _wave_sales(session: Session, since: datetime, key: Any) -> dict[int, tuple[int, int]]:
     """Net amount and count of the wave orders paid since ``since``, per listing column."""
-    o = orders.order_table().c
+    o = _table("orders").c
     info = _table("wave_orders").c
     listing = _table("wave_listings").c
     rows = session.execute(
         select(key, func.sum(o.paid_amount - o.refunded_amount), func.count())
-        .join_from(_table("wave_orders"), orders.order_table(), o.id == info.order_id)
+        .join_from(_table("wave_orders"), _table("orders"), o.id == info.order_id)
         .join(_table("wave_listings"), listing.id == info.listing_id)
         .where(o.paid_at.is_not(None), o.paid_at >= since)
         .group_by(key)
@@ -293,7 +291,7 @@ def find_orders(
     offset: int = 0,
 ) -> list[int]:
     """Ids of orders, newest first, by status and kind (team, wave)."""
-    o = orders.order_table().c
+    o = _table("orders").c
     query = select(o.id).order_by(o.id.desc()).limit(limit).offset(offset)
     if status:
         query = query.where(o.status == status)

@@ -13,9 +13,9 @@ from tuangou.aftersales.router import router as aftersales_router
 from tuangou.api import errors, security
 from tuangou.api.responses import FastJSONResponse
 from tuangou.catalog.router import router as catalog_router
-from tuangou.communities.credit_router import router as credit_router
 from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
+from tuangou.credit.router import router as credit_router
 from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router

@@ -21,7 +21,6 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tuangou.accounts import rules as account_rules
 from tuangou.accounts import service as accounts
 from tuangou.communities import errors, rules
 from tuangou.communities.models import (
@@ -73,11 +72,12 @@ def people(session: Session, user_ids: list[int]) -> dict[int, Person]:
     found: dict[int, Person] = {}
     for uid in dict.fromkeys(user_ids):
         user = accounts.get_user(session, uid)
+        masked_name, masked_phone = accounts.masked(user)
         found[uid] = Person(
             user_id=uid,
             nickname=user.nickname,
-            masked_name=account_rules.mask_name(user.nickname),
-            masked_phone=account_rules.mask_phone(user.phone),
+            masked_name=masked_name,
+            masked_phone=masked_phone,
         )
     return found
 

@@ -694,15 +694,7 @@ def refund_undelivered(
 def undelivered_due(session: Session) -> list[tuple[int, int]]:
     """(wave, pickup point) pairs whose goods are overdue and whose wave refunds them
     automatically, with orders still on their way."""
-    o = orders.order_table().c
-    wave_ids = list(
-        session.scalars(
-            select(o.campaign_id)
-            .where(o.kind == "wave", o.status.in_(rules.IN_TRANSIT))
-            .distinct()
-            .order_by(o.campaign_id)
-        )
-    )
+    wave_ids = orders.campaign_ids(session, kind="wave", statuses=rules.IN_TRANSIT)
     now = clock.now()
     due: list[tuple[int, int]] = []
     for wave_id in wave_ids:

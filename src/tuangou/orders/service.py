@@ -6,12 +6,12 @@ happens to its seat and stock when an order is paid or released.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, locks, outbox
@@ -247,15 +247,48 @@ def get(session: Session, order_id: int, *, lock: bool = False) -> Order:
     return order
 
 
-def get_many(session: Session, order_ids: list[int]) -> list[Order]:
-    if not order_ids:
+def get_many(session: Session, order_ids: list[int] | Select[int]) -> list[Order]:
+    """The orders of a list of ids, or of a query of ids (:func:`ids_query`), by id."""
+    if isinstance(order_ids, list) and not order_ids:
         return []
     return list(session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)))
 
 
-def order_table() -> Table:
-    """The orders table, for other domains' read-only joins (reports, manifests)."""
-    return table(Order)
+def ids_query(
+    *,
+    kind: str,
+    campaign_id: int | None = None,
+    statuses: Collection[str] | None = None,
+    paid: bool | None = None,
+    settled_since: datetime | None = None,
+) -> Select[int]:
+    """A query of the ids of the orders of ``kind`` that match, by id: of one campaign (or
+    wave), in one of ``statuses``, ever paid (or never), settled since an instant.
+
+    Other domains read orders through this and :func:`get_many`: they filter their own rows
+    with ``.in_(ids_query(...))`` or run it, and never join the orders table themselves."""
+    query = select(Order.id).where(Order.kind == kind)
+    if campaign_id is not None:
+        query = query.where(Order.campaign_id == campaign_id)
+    if statuses is not None:
+        query = query.where(Order.status.in_(statuses))
+    if paid is not None:
+        query = query.where(Order.paid_at.is_not(None) if paid else Order.paid_at.is_(None))
+    if settled_since is not None:
+        query = query.where(Order.settled_at >= settled_since)
+    return query.order_by(Order.id)
+
+
+def campaign_ids(session: Session, *, kind: str, statuses: Collection[str]) -> list[int]:
+    """The campaigns (or waves) that have orders of ``kind`` in one of ``statuses``."""
+    return list(
+        session.scalars(
+            select(Order.campaign_id)
+            .where(Order.kind == kind, Order.status.in_(statuses))
+            .distinct()
+            .order_by(Order.campaign_id)
+        )
+    )
 
 
 def get_for_user(session: Session, order_id: int, user_id: int) -> Order:

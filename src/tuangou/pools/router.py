@@ -7,13 +7,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from tuangou.api.deps import Caller, IdemKey, Member, Operator, SupplierStaff, idempotent
+from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
 from tuangou.core.errors import Forbidden
 from tuangou.orders.schemas import order_view
 from tuangou.payments.schemas import payment_view
-from tuangou.pools import commission, schemas
+from tuangou.pools import schemas
 from tuangou.pools import service as pools
 
 router = APIRouter(tags=["community waves"])

@@ -1,21 +1,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, model_validator
 
 from tuangou.core import clock
 from tuangou.pools import rules
 from tuangou.pools.models import (
-    Commission,
     Wave,
     WaveListing,
     WaveOrderInfo,
     WaveOrderLine,
-    Withdrawal,
 )
 from tuangou.pools.service import ItemInput, WaveInput
+
+if TYPE_CHECKING:
+    from tuangou.commission.models import Commission, Withdrawal
 
 
 class ItemIn(BaseModel):

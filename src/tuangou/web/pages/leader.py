@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
@@ -20,22 +20,26 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from tuangou.accounts.service import Principal
-from tuangou.communities import credit, credit_rules
+from tuangou.commission import service as commission
 from tuangou.communities import service as communities
-from tuangou.communities.models import Leader
 from tuangou.core import clock
 from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, InvalidInput
+from tuangou.credit import rules as credit_rules
+from tuangou.credit import service as credit
 from tuangou.fulfilment import errors as fulfilment_errors
 from tuangou.fulfilment import service as fulfilment
-from tuangou.pools import commission, export
 from tuangou.pools import errors as pool_errors
+from tuangou.pools import export
 from tuangou.pools import service as pools
 from tuangou.web import errors, once, responses, session
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form
 from tuangou.web.templating import absolute_url, fmt_money, language, render, translate
+
+if TYPE_CHECKING:
+    from tuangou.communities.models import Leader
 
 router = APIRouter(prefix="/leader")
 

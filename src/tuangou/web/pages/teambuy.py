@@ -13,7 +13,7 @@ import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlparse
 
 from fastapi import APIRouter, Request
@@ -31,12 +31,14 @@ from tuangou.payments import service as payments
 from tuangou.pools import service as pools
 from tuangou.teams import schemas as team_schemas
 from tuangou.teams import service as teams
-from tuangou.teams.models import Team, TeamCampaign
 from tuangou.web import i18n, once, qr, session
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageUser
 from tuangou.web.templating import absolute_url, environment, language, render
+
+if TYPE_CHECKING:
+    from tuangou.teams.models import Team, TeamCampaign
 
 router = APIRouter()
 

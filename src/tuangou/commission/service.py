@@ -11,19 +11,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from tuangou.commission import rules
+from tuangou.commission.models import Commission, CommissionWallet, Withdrawal
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
-from tuangou.core.db import run_in_transaction, table
+from tuangou.core.db import table, upsert_insert
 from tuangou.core.errors import Conflict, InvalidInput, NotFound
 from tuangou.core.money import apply_bps
 from tuangou.ledger import service as ledger
-from tuangou.pools import rules
-from tuangou.pools.models import Commission, CommissionWallet, WaveListing, Withdrawal
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -62,25 +60,25 @@ PAYOUTS = "payouts"  # money paid out to leaders' bank accounts
 
 
 def _wallet(session: Session, leader_id: int) -> None:
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        ins(table(CommissionWallet))
+        upsert_insert(session)(table(CommissionWallet))
         .values(leader_id=leader_id, frozen=0, available=0, withdrawing=0, withdrawn=0)
         .on_conflict_do_nothing(index_elements=["leader_id"])
     )
 
 
 def accrue(
-    session: Session, *, order: Order, listing: WaveListing, amount: int
+    session: Session, *, order: Order, leader_id: int, commission_bps: int, amount: int
 ) -> list[tuple[str, int]]:
-    """The payees of an order's escrow at pickup; records the commissions, frozen."""
+    """The payees of an order's escrow at pickup, for the leader who sold it at
+    ``commission_bps``; records the commissions, frozen."""
     override_bps = 0
-    upline = communities.upline(session, listing.leader_id)
+    upline = communities.upline(session, leader_id)
     if upline:
         override_bps = rules.DEFAULT_OVERRIDE_BPS
     parts = rules.split(
         amount,
-        commission_bps=listing.commission_bps,
+        commission_bps=commission_bps,
         override_bps=override_bps,
         fee_bps=get_settings().operator_fee_bps,
     )
@@ -90,17 +88,17 @@ def accrue(
         (ledger.supplier_account(order.supplier_id), parts.supplier),
         (ledger.PLATFORM_REVENUE, parts.fee),
     ]
-    for leader_id, kind, value, bps in (
-        (listing.leader_id, "direct", parts.leader, listing.commission_bps),
+    for payee, kind, value, bps in (
+        (leader_id, "direct", parts.leader, commission_bps),
         (upline[0] if upline else None, "override", parts.upline, override_bps),
     ):
-        if leader_id is None or value <= 0:
+        if payee is None or value <= 0:
             continue
-        _wallet(session, leader_id)
+        _wallet(session, payee)
         session.add(
             Commission(
                 order_id=order.id,
-                leader_id=leader_id,
+                leader_id=payee,
                 kind=kind,
                 base_amount=amount,
                 rate_bps=bps,
@@ -113,10 +111,10 @@ def accrue(
         )
         session.execute(
             update(table(CommissionWallet))
-            .where(CommissionWallet.leader_id == leader_id)
+            .where(CommissionWallet.leader_id == payee)
             .values(frozen=CommissionWallet.frozen + value)
         )
-        legs.append((frozen_account(leader_id), value))
+        legs.append((frozen_account(payee), value))
     session.flush()
     return legs
 
@@ -165,69 +163,6 @@ def reversal_legs(session: Session, order: Order, amount: int) -> list[tuple[str
     legs.append((ledger.supplier_account(order.supplier_id), amount - taken))
     session.flush()
     return legs
-
-
-def unfreeze_due(limit: int = 500) -> int:
-    """Commissions past the after-sale window become withdrawable."""
-
-    def due(session: Session) -> list[int]:
-        return list(
-            session.scalars(
-                select(Commission.id)
-                .where(Commission.status == "frozen", Commission.available_at <= clock.now())
-                .limit(limit)
-            )
-        )
-
-    done = 0
-    for commission_id in run_in_transaction(due):
-
-        def release(session: Session, commission_id: int = commission_id) -> bool:
-            moved = session.execute(
-                update(table(Commission))
-                .where(Commission.id == commission_id, Commission.status == "frozen")
-                .values(status="available")
-            ).rowcount  # type: ignore[attr-defined]
-            if not moved:
-                return False
-            c = session.get(Commission, commission_id)
-            assert c is not None
-            session.refresh(c)
-            value = c.amount - c.reversed_amount
-            if value > 0:
-                session.execute(
-                    update(table(CommissionWallet))
-                    .where(CommissionWallet.leader_id == c.leader_id)
-                    .values(
-                        frozen=CommissionWallet.frozen - value,
-                        available=CommissionWallet.available + value,
-                    )
-                )
-                ledger.transfer(
-                    session,
-                    f"commission-available:{c.id}",
-                    "commission_available",
-                    [
-                        (frozen_account(c.leader_id), -value),
-                        (available_account(c.leader_id), value),
-                    ],
-                    order_id=c.order_id,
-                )
-                leader = communities.get_leader(session, c.leader_id)
-                outbox.emit(
-                    session,
-                    "commission.available",
-                    {
-                        "user_ids": [leader.user_id],
-                        "commission_id": c.id,
-                        "order_id": c.order_id,
-                        "amount": value,
-                    },
-                )
-            return True
-
-        done += bool(run_in_transaction(release))
-    return done
 
 
 def wallet(session: Session, leader_id: int) -> CommissionWallet:

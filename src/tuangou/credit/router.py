@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from tuangou.api.deps import Caller, Operator
-from tuangou.communities import credit, credit_rules
 from tuangou.communities import service as communities
 from tuangou.core.db import unit_of_work
+from tuangou.credit import rules as credit_rules
+from tuangou.credit import service as credit
 
 router = APIRouter(tags=["leaders"])
 

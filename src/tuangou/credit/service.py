@@ -1,16 +1,18 @@
-"""Leader credit (团长信用): the score of :mod:`tuangou.communities.credit_rules`, from the
+"""Leader credit (团长信用): the score of :mod:`tuangou.credit.rules`, from the
 leader's history, and what it decides.
 
 * :func:`leader_credit` computes the score live from the last ``WINDOW_DAYS`` of history:
   the leader's wave orders and pickup-point shipments (through the pools service), their
   after-sale cases and the members' pickup ratings (through the after-sales service).
 * :func:`require_good_standing` refuses a leader below the threshold with
-  ``credit_below_threshold`` (403): ``pools.service`` calls it before a wave is published or
-  adopted. (A leader the daily job has paused is refused earlier with ``leader_paused``.)
-* :func:`recompute_daily` is the worker's job: once per local day (a compare-and-set on an
-  instance setting, so several workers run it once) it pauses every active leader below the
-  threshold, with a reason that marks the pause as the credit's, and resumes the leaders
-  paused by the credit who have recovered. A pause an operator made is never lifted here.
+  ``credit_below_threshold`` (403): the composition root (``wiring.compose``) registers it
+  as a leader check of the pools, run before a wave is published or adopted. (A leader the
+  daily job has paused is refused earlier with ``leader_paused``.)
+* ``credit.tasks.recompute_daily`` is the worker's job: once per local day (a
+  compare-and-set on an instance setting, so several workers run it once) it pauses every
+  active leader below the threshold, with a reason that marks the pause as the credit's, and
+  resumes the leaders paused by the credit who have recovered. A pause an operator made is
+  never lifted here.
 
 How a shipment's receipt is judged comes from a :data:`FulfilmentFacts` source. The default
 reads the orders alone: a shipment counts as received on time when its first pickup was
@@ -22,29 +24,22 @@ receipt can register a precise source with :func:`set_fulfilment_source`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from tuangou.aftersales import service as aftersales
-from tuangou.communities import credit_rules as rules
 from tuangou.communities import service as communities
 from tuangou.core import clock
-from tuangou.core.db import run_in_transaction, upsert_insert
 from tuangou.core.errors import DomainError
-from tuangou.core.models import InstanceSetting
+from tuangou.credit import rules
 from tuangou.pools import service as pools
-
-log = logging.getLogger(__name__)
 
 # The reason of a pause made by the credit job starts with this; only such pauses are
 # lifted by the job when the score recovers.
 PAUSE_MARK = "信用分低于门槛 (credit below threshold)"
-LAST_RUN = "credit_last_run"  # instance setting: the local date of the last daily run
 
 
 class CreditBelowThreshold(DomainError):
@@ -127,26 +122,6 @@ def require_good_standing(session: Session, leader_id: int) -> rules.Credit:
     return credit
 
 
-# ---------------------------------------------------------------- the daily job
-
-
-def _claim_today(session: Session) -> bool:
-    """Compare-and-set the day of the last run: True for the one worker that runs today."""
-    today = clock.local_date(clock.now()).isoformat()
-    ins = upsert_insert(session)
-    session.execute(
-        ins(InstanceSetting)
-        .values(name=LAST_RUN, value="")
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
-    moved = session.execute(
-        update(InstanceSetting)
-        .where(InstanceSetting.name == LAST_RUN, InstanceSetting.value < today)
-        .values(value=today)
-    ).rowcount  # type: ignore[attr-defined]
-    return bool(moved)
-
-
 def apply_credit(session: Session, leader_id: int) -> str | None:
     """Pause the leader if below the threshold, or resume a pause the credit made if they
     recovered. Returns "paused", "resumed" or None."""
@@ -165,22 +140,3 @@ def apply_credit(session: Session, leader_id: int) -> str | None:
         communities.set_leader_status(session, leader_id, "active", "")
         return "resumed"
     return None
-
-
-def recompute_daily() -> int:
-    """The worker's daily job: returns how many leaders it looked at (0 if not due today)."""
-    if not run_in_transaction(_claim_today):
-        return 0
-    leader_ids = run_in_transaction(
-        lambda s: [leader.id for leader in communities.list_leaders(s, limit=1_000_000)]
-    )
-    for leader_id in leader_ids:
-
-        def apply(session: Session, leader_id: int = leader_id) -> str | None:
-            return apply_credit(session, leader_id)
-
-        try:
-            run_in_transaction(apply)
-        except Exception:  # one leader's failure must not stop the others
-            log.exception("credit recompute failed for leader %s", leader_id)
-    return len(leader_ids)

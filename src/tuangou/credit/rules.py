@@ -1,6 +1,6 @@
 """The leader credit score (团长信用): a pure function of counts, with its parts.
 
-No database and no framework here (ENGINEERING.md rule 3); ``communities.credit`` gathers
+No database and no framework here (ENGINEERING.md rule 3); ``credit.service`` gathers
 the counts and applies the result.
 
 The score is 0–100, the sum of five parts, each ``weight × value`` rounded to whole points,

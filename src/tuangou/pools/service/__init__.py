@@ -1,0 +1,112 @@
+"""Community pre-sale waves (社区团购 团期 / 接龙): the use cases other domains, entry points
+and jobs call.
+
+One module per part of a wave's life; this package re-exports their public functions, so a
+caller writes ``from tuangou.pools import service as pools``:
+
+* ``publishing``: a leader's own wave, a supplier's catalogue wave, a leader adopting one
+  (帮卖), and the reads of waves, items and listings;
+* ``ordering``: ordering from a listing (接龙), and the wave as a kind of order (``KIND``);
+* ``settlement``: settling a wave at its cut-off, exactly once, in chunks;
+* ``queries``: reads for the API, the pages and the exports;
+* ``history``: a leader's history of waves, as the leader credit reads it.
+
+Guarded writes as everywhere: an item's stock (``sold + held + q <= stock``), a member's
+limit per item (an upsert guarded by the limit), the chain number per listing (a counter
+row), and the wave's status (compare-and-set), so each wave settles exactly once. The pure
+rules (tiers, outcomes at cut-off) are in ``pools.rules``; the worker's job in ``pools.tasks``.
+"""
+
+from tuangou.pools.service.history import (
+    LeaderOrderStats,
+    PickupShipment,
+    leader_order_stats,
+    pickup_shipments,
+)
+from tuangou.pools.service.ordering import (
+    KIND,
+    Placed,
+    info_of,
+    lines_of,
+    on_order_released,
+    on_paid,
+    payees,
+    place_order,
+)
+from tuangou.pools.service.publishing import (
+    ItemInput,
+    LeaderCheck,
+    WaveInput,
+    adopt_wave,
+    all_waves,
+    catalogue,
+    create_catalogue_wave,
+    get_listing,
+    get_wave,
+    items_of,
+    listings_of_community,
+    listings_of_leader,
+    listings_of_wave,
+    publish_wave,
+    register_leader_check,
+    waves_of_supplier,
+)
+from tuangou.pools.service.queries import (
+    OrderLabel,
+    SkuChoice,
+    chain,
+    delivery_deadline,
+    order_labels,
+    progress,
+    purchase_order,
+    sku_choices,
+    wave_orders,
+)
+from tuangou.pools.service.settlement import (
+    SETTLE_CHUNK,
+    due_waves,
+    settle_wave,
+)
+
+__all__ = [
+    "KIND",
+    "SETTLE_CHUNK",
+    "ItemInput",
+    "LeaderCheck",
+    "LeaderOrderStats",
+    "OrderLabel",
+    "PickupShipment",
+    "Placed",
+    "SkuChoice",
+    "WaveInput",
+    "adopt_wave",
+    "all_waves",
+    "catalogue",
+    "chain",
+    "create_catalogue_wave",
+    "delivery_deadline",
+    "due_waves",
+    "get_listing",
+    "get_wave",
+    "info_of",
+    "items_of",
+    "leader_order_stats",
+    "lines_of",
+    "listings_of_community",
+    "listings_of_leader",
+    "listings_of_wave",
+    "on_order_released",
+    "on_paid",
+    "order_labels",
+    "payees",
+    "pickup_shipments",
+    "place_order",
+    "progress",
+    "publish_wave",
+    "purchase_order",
+    "register_leader_check",
+    "settle_wave",
+    "sku_choices",
+    "wave_orders",
+    "waves_of_supplier",
+]

@@ -1,0 +1,323 @@
+"""Publishing a wave: a leader's own, a supplier's catalogue wave, a leader adopting one
+(帮卖); and the reads of waves, items and listings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tuangou.catalog import service as catalog
+from tuangou.communities import service as communities
+from tuangou.core import clock
+from tuangou.core.errors import Forbidden
+from tuangou.pools import errors, rules
+from tuangou.pools.models import (
+    Wave,
+    WaveItem,
+    WaveListing,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass
+class ItemInput:
+    sku_id: int
+    price: int
+    moq: int
+    stock: int
+    per_member_limit: int = 10
+    tiers: list[tuple[int, int]] = field(default_factory=list)
+    title: str = ""
+    commission_bps: int | None = None
+
+
+@dataclass
+class WaveInput:
+    title: str
+    cutoff_at: datetime
+    delivery_date: date
+    items: list[ItemInput]
+    description: str = ""
+    commission_bps: int = rules.DEFAULT_COMMISSION_BPS
+    unpicked_policy: str = "refund"
+    unpicked_days: int = 3
+    arrival_grace_days: int = 2
+    auto_refund_undelivered: bool = True
+    hold_minutes: int = 15
+
+
+def _invalid(exc: rules.RuleViolation, index: int | None = None) -> errors.InvalidWave:
+    where = exc.field if index is None else f"items[{index}].{exc.field}"
+    return errors.InvalidWave(exc.message, field=where)
+
+
+def _create_wave(session: Session, data: WaveInput, *, source: str, created_by: int) -> Wave:
+    now = clock.now()
+    if not data.title.strip():
+        raise errors.InvalidWave("a wave needs a title", field="title")
+    if data.cutoff_at <= now:
+        raise errors.InvalidWave("the cut-off must be in the future", field="cutoff_at")
+    if data.delivery_date < clock.local_date(data.cutoff_at):
+        raise errors.InvalidWave("delivery cannot be before the cut-off", field="delivery_date")
+    if not data.items:
+        raise errors.InvalidWave("a wave needs at least one item", field="items")
+    if data.unpicked_policy not in rules.UNPICKED_POLICIES:
+        raise errors.InvalidWave("the policy must be refund or keep", field="unpicked_policy")
+    if not 1 <= data.unpicked_days <= 30 or not 0 <= data.arrival_grace_days <= 14:
+        raise errors.InvalidWave("unpicked days 1–30, arrival grace 0–14", field="unpicked_days")
+    if not 1 <= data.hold_minutes <= 120:
+        raise errors.InvalidWave("hold minutes must be 1 to 120", field="hold_minutes")
+    try:
+        rules.validate_commission(data.commission_bps)
+    except rules.RuleViolation as exc:
+        raise _invalid(exc) from exc
+    supplier_ids = set()
+    skus = []
+    for i, item in enumerate(data.items):
+        sku = catalog.get_sku(session, item.sku_id)
+        product = catalog.get_product(session, sku.product_id)
+        supplier_ids.add(product.supplier_id)
+        try:
+            rules.validate_item(
+                price=item.price,
+                tiers=rules.ordered_pairs(item.tiers),
+                moq=item.moq,
+                stock=item.stock,
+                per_member_limit=item.per_member_limit,
+            )
+            if item.commission_bps is not None:
+                rules.validate_commission(item.commission_bps)
+        except rules.RuleViolation as exc:
+            raise _invalid(exc, i) from exc
+        skus.append((item, sku, product))
+    if len(supplier_ids) != 1:
+        raise errors.InvalidWave("all items of a wave come from one supplier", field="items")
+    if len({item.sku_id for item in data.items}) != len(data.items):
+        raise errors.InvalidWave("each SKU appears once in a wave", field="items")
+    wave = Wave(
+        supplier_id=supplier_ids.pop(),
+        source=source,
+        created_by=created_by,
+        title=data.title.strip(),
+        description=data.description,
+        cutoff_at=data.cutoff_at,
+        delivery_date=data.delivery_date,
+        status="open",
+        commission_bps=data.commission_bps,
+        unpicked_policy=data.unpicked_policy,
+        unpicked_days=data.unpicked_days,
+        arrival_grace_days=data.arrival_grace_days,
+        auto_refund_undelivered=data.auto_refund_undelivered,
+        hold_minutes=data.hold_minutes,
+        created_at=now,
+    )
+    session.add(wave)
+    session.flush()
+    for item, sku, product in skus:
+        catalog.allocate(session, sku_id=sku.id, quantity=item.stock)
+        session.add(
+            WaveItem(
+                wave_id=wave.id,
+                sku_id=sku.id,
+                title=item.title.strip() or f"{product.title} {sku.name}".strip(),
+                price=item.price,
+                tiers=[list(t) for t in rules.ordered_pairs(item.tiers)],
+                moq=item.moq,
+                stock=item.stock,
+                sold=0,
+                held=0,
+                per_member_limit=item.per_member_limit,
+                commission_bps=item.commission_bps,
+                status="open",
+            )
+        )
+    session.flush()
+    return wave
+
+
+def _listing(
+    session: Session,
+    wave: Wave,
+    *,
+    leader_user_id: int,
+    community_id: int,
+    pickup_point_id: int,
+) -> WaveListing:
+    leader = communities.require_publishing_leader(session, leader_user_id)
+    community = communities.assert_can_manage(session, leader_user_id, community_id)
+    if community.leader_id != leader.id:
+        raise Forbidden("only the community's own leader publishes waves to it")
+    communities.require_own_pickup_point(session, leader.id, pickup_point_id)
+    exists = session.scalar(
+        select(WaveListing.id).where(
+            WaveListing.wave_id == wave.id, WaveListing.community_id == community_id
+        )
+    )
+    if exists is not None:
+        raise errors.AlreadyAdopted()
+    listing = WaveListing(
+        wave_id=wave.id,
+        community_id=community_id,
+        leader_id=leader.id,
+        pickup_point_id=pickup_point_id,
+        commission_bps=wave.commission_bps,
+        next_seq=0,
+        created_at=clock.now(),
+    )
+    session.add(listing)
+    session.flush()
+    return listing
+
+
+LeaderCheck = Callable[[Session, int], object]
+_leader_checks: dict[str, LeaderCheck] = {}
+
+
+def register_leader_check(name: str, check: LeaderCheck) -> None:
+    """Another domain's condition on a leader who publishes or adopts a wave: ``check``
+    receives the leader's id and raises to refuse. The composition root registers the
+    leader credit's threshold here (the credit reads this domain's history, so this domain
+    does not import it)."""
+    _leader_checks[name] = check
+
+
+def _require_standing(session: Session, user_id: int) -> None:
+    """A paused leader (``leader_paused``) or one a registered check refuses (the leader
+    credit's ``credit_below_threshold``) may not publish or adopt a wave."""
+    leader = communities.require_publishing_leader(session, user_id)
+    for check in _leader_checks.values():
+        check(session, leader.id)
+
+
+def publish_wave(
+    session: Session,
+    *,
+    user_id: int,
+    community_id: int,
+    pickup_point_id: int,
+    data: WaveInput,
+) -> tuple[Wave, WaveListing]:
+    """A leader publishes their own wave to one of their communities."""
+    _require_standing(session, user_id)
+    wave = _create_wave(session, data, source="leader", created_by=user_id)
+    listing = _listing(
+        session,
+        wave,
+        leader_user_id=user_id,
+        community_id=community_id,
+        pickup_point_id=pickup_point_id,
+    )
+    return wave, listing
+
+
+def create_catalogue_wave(
+    session: Session, *, user_id: int, supplier_id: int, data: WaveInput
+) -> Wave:
+    """A supplier offers a wave to leaders (帮卖), with the commission rate it pays them."""
+    wave = _create_wave(session, data, source="catalogue", created_by=user_id)
+    if wave.supplier_id != supplier_id:
+        raise Forbidden("a supplier offers only its own products")
+    return wave
+
+
+def adopt_wave(
+    session: Session, *, user_id: int, wave_id: int, community_id: int, pickup_point_id: int
+) -> WaveListing:
+    """A leader resells a supplier's catalogue wave in their community (帮卖)."""
+    _require_standing(session, user_id)
+    wave = get_wave(session, wave_id)
+    if wave.source != "catalogue":
+        raise errors.NotCatalogue()
+    if wave.status != "open" or wave.cutoff_at <= clock.now():
+        raise errors.WaveClosed()
+    return _listing(
+        session,
+        wave,
+        leader_user_id=user_id,
+        community_id=community_id,
+        pickup_point_id=pickup_point_id,
+    )
+
+
+def get_wave(session: Session, wave_id: int) -> Wave:
+    wave = session.get(Wave, wave_id)
+    if wave is None:
+        raise errors.WaveNotFound()
+    return wave
+
+
+def get_listing(session: Session, listing_id: int) -> WaveListing:
+    listing = session.get(WaveListing, listing_id)
+    if listing is None:
+        raise errors.ListingNotFound()
+    return listing
+
+
+def items_of(session: Session, wave_id: int) -> list[WaveItem]:
+    return list(
+        session.scalars(select(WaveItem).where(WaveItem.wave_id == wave_id).order_by(WaveItem.id))
+    )
+
+
+def listings_of_wave(session: Session, wave_id: int) -> list[WaveListing]:
+    return list(
+        session.scalars(
+            select(WaveListing).where(WaveListing.wave_id == wave_id).order_by(WaveListing.id)
+        )
+    )
+
+
+def listings_of_community(
+    session: Session, community_id: int, *, open_only: bool = False
+) -> list[tuple[WaveListing, Wave]]:
+    query = (
+        select(WaveListing, Wave)
+        .join(Wave, Wave.id == WaveListing.wave_id)
+        .where(WaveListing.community_id == community_id)
+        .order_by(Wave.cutoff_at.desc())
+    )
+    if open_only:
+        query = query.where(Wave.status == "open", Wave.cutoff_at > clock.now())
+    return [(listing, wave) for listing, wave in session.execute(query)]
+
+
+def listings_of_leader(session: Session, leader_id: int) -> list[tuple[WaveListing, Wave]]:
+    query = (
+        select(WaveListing, Wave)
+        .join(Wave, Wave.id == WaveListing.wave_id)
+        .where(WaveListing.leader_id == leader_id)
+        .order_by(Wave.cutoff_at.desc())
+        .limit(200)
+    )
+    return [(listing, wave) for listing, wave in session.execute(query)]
+
+
+def catalogue(session: Session) -> list[Wave]:
+    """Catalogue waves still open, for leaders to adopt."""
+    return list(
+        session.scalars(
+            select(Wave)
+            .where(Wave.source == "catalogue", Wave.status == "open", Wave.cutoff_at > clock.now())
+            .order_by(Wave.cutoff_at)
+        )
+    )
+
+
+def all_waves(session: Session, *, limit: int = 200) -> list[Wave]:
+    return list(session.scalars(select(Wave).order_by(Wave.id.desc()).limit(limit)))
+
+
+def waves_of_supplier(session: Session, supplier_id: int) -> list[Wave]:
+    return list(
+        session.scalars(
+            select(Wave).where(Wave.supplier_id == supplier_id).order_by(Wave.id.desc()).limit(200)
+        )
+    )

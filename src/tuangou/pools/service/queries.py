@@ -1,0 +1,252 @@
+"""Reads for the API, the pages and the exports: an item's progress, a listing's chain, a
+wave's purchase order and orders, and the leader console's choices.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tuangou.accounts import service as accounts
+from tuangou.catalog import service as catalog
+from tuangou.communities import service as communities
+from tuangou.core import clock
+from tuangou.orders import service as orders
+from tuangou.pools import rules
+from tuangou.pools.models import (
+    Wave,
+    WaveItem,
+    WaveOrderInfo,
+    WaveOrderLine,
+)
+from tuangou.pools.service.publishing import get_wave, items_of
+
+if TYPE_CHECKING:
+    from tuangou.orders.models import Order
+
+
+def progress(item: WaveItem) -> dict[str, Any]:
+    tiers = rules.ordered_pairs(item.tiers)
+    nxt = rules.next_tier(tiers, item.sold)
+    return {
+        "item_id": item.id,
+        "title": item.title,
+        "sku_id": item.sku_id,
+        "price": item.price,
+        "tiers": [{"quantity": q, "unit_price": p} for q, p in tiers],
+        "current_unit_price": rules.unit_price_at(item.price, tiers, item.sold),
+        "next_tier": {"quantity": nxt[0], "unit_price": nxt[1], "more_needed": nxt[0] - item.sold}
+        if nxt
+        else None,
+        "moq": item.moq,
+        "ordered": item.sold,
+        "held": item.held,
+        "reached_moq": item.sold >= item.moq,
+        "available": item.stock - item.sold - item.held,
+        "per_member_limit": item.per_member_limit,
+        "status": item.status,
+        "final_unit_price": item.final_unit_price,
+    }
+
+
+def chain(session: Session, listing_id: int, *, limit: int = 500) -> list[dict[str, Any]]:
+    """The chain list (接龙) of one community: ``1. 李*姨 苹果×2 · 3分钟前``."""
+    rows = session.execute(
+        select(WaveOrderInfo.order_id, WaveOrderInfo.seq)
+        .where(WaveOrderInfo.listing_id == listing_id, WaveOrderInfo.seq.is_not(None))
+        .order_by(WaveOrderInfo.seq)
+        .limit(limit)
+    ).all()
+    of = {o.id: o for o in orders.get_many(session, [r.order_id for r in rows])}
+    names = accounts.masked_names(session, [of[r.order_id].user_id for r in rows])
+    titles: dict[int, str] = {}
+    lines_by_order: dict[int, list[WaveOrderLine]] = defaultdict(list)
+    if rows:
+        for line in session.scalars(
+            select(WaveOrderLine).where(WaveOrderLine.order_id.in_([r.order_id for r in rows]))
+        ):
+            lines_by_order[line.order_id].append(line)
+        item_ids = {line.item_id for ls in lines_by_order.values() for line in ls}
+        titles = dict(
+            session.execute(
+                select(WaveItem.id, WaveItem.title).where(WaveItem.id.in_(item_ids))
+            ).all()
+        )
+    return [
+        {
+            "seq": r.seq,
+            "name": names.get(of[r.order_id].user_id, "*"),
+            "items": [
+                {"title": titles.get(line.item_id, ""), "quantity": line.quantity}
+                for line in sorted(lines_by_order[r.order_id], key=lambda x: x.id)
+            ],
+            "paid_at": of[r.order_id].paid_at,
+            "refunded": of[r.order_id].status == "refunded",
+        }
+        for r in rows
+    ]
+
+
+def purchase_order(session: Session, wave_id: int) -> dict[str, Any]:
+    """The supplier's purchase order: confirmed quantities per SKU, split per pickup point."""
+    wave = get_wave(session, wave_id)
+    items = items_of(session, wave_id)
+    confirmed = orders.ids_query(
+        kind="wave", campaign_id=wave_id, statuses=("confirmed", "shipped", "arrived", "completed")
+    )
+    rows = session.execute(
+        select(
+            WaveOrderInfo.pickup_point_id,
+            WaveOrderLine.item_id,
+            func.sum(WaveOrderLine.quantity),
+            func.count(func.distinct(WaveOrderLine.order_id)),
+        )
+        .join_from(WaveOrderLine, WaveOrderInfo, WaveOrderInfo.order_id == WaveOrderLine.order_id)
+        .where(
+            WaveOrderInfo.wave_id == wave_id,
+            WaveOrderLine.status == "confirmed",
+            WaveOrderLine.order_id.in_(confirmed),
+        )
+        .group_by(WaveOrderInfo.pickup_point_id, WaveOrderLine.item_id)
+    ).all()
+    per_point: dict[int, dict[int, int]] = defaultdict(dict)
+    orders_per_point: dict[int, int] = defaultdict(int)
+    totals: dict[int, int] = defaultdict(int)
+    for point_id, item_id, qty, n in rows:
+        per_point[point_id][item_id] = int(qty)
+        totals[item_id] += int(qty)
+        orders_per_point[point_id] = max(orders_per_point[point_id], int(n))
+    points = {pid: communities.get_pickup_point(session, pid) for pid in per_point}
+    return {
+        "wave_id": wave.id,
+        "title": wave.title,
+        "supplier_id": wave.supplier_id,
+        "status": wave.status,
+        "cutoff_at": wave.cutoff_at,
+        "delivery_date": wave.delivery_date.isoformat(),
+        "items": [
+            {
+                "item_id": i.id,
+                "sku_id": i.sku_id,
+                "title": i.title,
+                "status": i.status,
+                "unit_price": i.final_unit_price,
+                "quantity": totals.get(i.id, 0),
+            }
+            for i in items
+        ],
+        "pickup_points": [
+            {
+                "pickup_point_id": pid,
+                "name": points[pid].name if pid in points else "",
+                "address": points[pid].address if pid in points else "",
+                "items": [
+                    {"item_id": iid, "quantity": q} for iid, q in sorted(per_point[pid].items())
+                ],
+            }
+            for pid in sorted(per_point)
+        ],
+    }
+
+
+def wave_orders(
+    session: Session,
+    wave_id: int,
+    *,
+    pickup_point_id: int | None = None,
+    listing_id: int | None = None,
+) -> list[tuple[WaveOrderInfo, Order, list[WaveOrderLine]]]:
+    """Orders of a wave that were paid (manifests and exports), in chain order."""
+    paid = orders.ids_query(kind="wave", campaign_id=wave_id, paid=True)
+    query = (
+        select(WaveOrderInfo.order_id)
+        .where(WaveOrderInfo.wave_id == wave_id, WaveOrderInfo.order_id.in_(paid))
+        .order_by(WaveOrderInfo.listing_id, WaveOrderInfo.seq)
+    )
+    if pickup_point_id is not None:
+        query = query.where(WaveOrderInfo.pickup_point_id == pickup_point_id)
+    if listing_id is not None:
+        query = query.where(WaveOrderInfo.listing_id == listing_id)
+    ids = list(session.scalars(query))
+    if not ids:
+        return []
+    infos = {
+        i.order_id: i
+        for i in session.scalars(select(WaveOrderInfo).where(WaveOrderInfo.order_id.in_(ids)))
+    }
+    found = {x.id: x for x in orders.get_many(session, ids)}
+    lines: dict[int, list[WaveOrderLine]] = defaultdict(list)
+    for line in session.scalars(
+        select(WaveOrderLine).where(WaveOrderLine.order_id.in_(ids)).order_by(WaveOrderLine.id)
+    ):
+        lines[line.order_id].append(line)
+    return [(infos[i], found[i], lines[i]) for i in ids]
+
+
+def delivery_deadline(wave: Wave) -> datetime:
+    """After this instant, goods not received at a pickup point may be refunded: the end of
+    the delivery day plus the grace days, in the deployment's time zone."""
+    return clock.local_midnight(wave.delivery_date + timedelta(days=1 + wave.arrival_grace_days))
+
+
+# ---------------------------------------------------------------- the leader console (reads)
+
+
+@dataclass(frozen=True)
+class SkuChoice:
+    """A SKU a leader may put in a wave of their own, with its supplier."""
+
+    sku_id: int
+    title: str
+    supplier: str
+    price: int  # the SKU's single price, fen
+    available: int  # stock not yet allocated to a campaign or wave
+
+
+def sku_choices(session: Session) -> list[SkuChoice]:
+    """Every SKU of every supplier, grouped by supplier, for the leader's publish form."""
+    found: list[SkuChoice] = []
+    for supplier in catalog.list_suppliers(session):
+        for product in catalog.list_products(session, supplier_id=supplier.id):
+            for sku in catalog.skus_of(session, product.id):
+                found.append(
+                    SkuChoice(
+                        sku_id=sku.id,
+                        title=f"{product.title} {sku.name}".strip(),
+                        supplier=supplier.name,
+                        price=sku.price,
+                        available=sku.stock - sku.allocated,
+                    )
+                )
+    return found
+
+
+@dataclass(frozen=True)
+class OrderLabel:
+    """Where an order comes from, as its leader knows it: the wave and the 跟团号."""
+
+    order_id: int
+    wave_id: int
+    wave_title: str
+    listing_id: int
+    seq: int | None
+
+
+def order_labels(session: Session, order_ids: list[int]) -> dict[int, OrderLabel]:
+    """The wave and chain number of each wave order (commission lines trace to them)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(WaveOrderInfo, Wave.title)
+        .join(Wave, Wave.id == WaveOrderInfo.wave_id)
+        .where(WaveOrderInfo.order_id.in_(set(order_ids)))
+    ).all()
+    return {
+        info.order_id: OrderLabel(info.order_id, info.wave_id, title, info.listing_id, info.seq)
+        for info, title in rows
+    }

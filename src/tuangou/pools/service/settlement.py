@@ -1,0 +1,221 @@
+"""Settling a wave at its cut-off, exactly once, in chunks.
+
+The first transaction fixes every item's outcome and moves the wave to ``settling``; each
+later one settles a chunk of orders (compare-and-set on each order), and the last marks the
+wave ``settled``; a crash in between is finished by the next round.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from tuangou.catalog import service as catalog
+from tuangou.core import clock, outbox
+from tuangou.core.db import is_sqlite, run_in_transaction, table
+from tuangou.orders import service as orders
+from tuangou.pools import rules
+from tuangou.pools.models import (
+    Wave,
+    WaveItem,
+    WaveOrderLine,
+    WaveUsage,
+)
+from tuangou.pools.service.publishing import get_wave, items_of
+
+if TYPE_CHECKING:
+    from tuangou.orders.models import Order
+
+SETTLE_CHUNK = 500
+
+
+def settle_wave(wave_id: int) -> str | None:
+    """Settle a wave past its cut-off, exactly once, in chunks. Returns the final status."""
+
+    def start(session: Session) -> bool:
+        wave = get_wave(session, wave_id)
+        if wave.status == "settling":
+            return True
+        if wave.status != "open" or wave.cutoff_at > clock.now():
+            return False
+        moved = session.execute(
+            update(table(Wave))
+            .where(Wave.id == wave_id, Wave.status == "open")
+            .values(status="settling")
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            return False
+        # Unpaid orders are released first, so the totals are final.
+        unpaid = orders.ids_query(kind="wave", campaign_id=wave_id, statuses=("pending_payment",))
+        for order in orders.get_many(session, unpaid):
+            orders.release_unpaid(session, order, reason="wave_cutoff")
+        for item in items_of(session, wave_id):
+            session.refresh(item)
+            outcome = rules.settle_item(
+                price=item.price,
+                tiers=rules.ordered_pairs(item.tiers),
+                moq=item.moq,
+                total=item.sold,
+            )
+            item.status = "confirmed" if outcome.confirmed else "cancelled"
+            item.final_unit_price = outcome.final_unit_price
+        session.flush()
+        return True
+
+    if not run_in_transaction(start):
+        return None
+    while run_in_transaction(lambda s: _settle_chunk(s, wave_id)):
+        pass
+
+    def finish(session: Session) -> str | None:
+        moved = session.execute(
+            update(table(Wave))
+            .where(Wave.id == wave_id, Wave.status == "settling")
+            .values(status="settled", settled_at=clock.now())
+        ).rowcount  # type: ignore[attr-defined]
+        if not moved:
+            return None
+        # The wave's books with its SKUs, once (with the move above): the units sold leave
+        # each SKU's stock, and the rest of its allotment is free for the next wave.
+        for item in items_of(session, wave_id):
+            catalog.settle_allocation(
+                session, sku_id=item.sku_id, allocated=item.stock, sold=item.sold
+            )
+        return "settled"
+
+    return run_in_transaction(finish)
+
+
+def _settle_chunk(session: Session, wave_id: int) -> int:
+    """Settle up to SETTLE_CHUNK paid orders (claimed with SKIP LOCKED on PostgreSQL).
+
+    Reads are batched (the chunk's orders and lines in two queries) and so are the writes
+    that do not move money: the lines' outcomes (one UPDATE per item), the units of cancelled
+    items going back (one UPDATE per item) and the members' limits (one executemany). The
+    money (refunds, through the ledger) and each order's compare-and-set stay per order.
+    """
+    query = orders.ids_query(kind="wave", campaign_id=wave_id, statuses=("paid",))
+    query = query.limit(SETTLE_CHUNK)
+    if not is_sqlite():
+        query = query.with_for_update(skip_locked=True)
+    order_ids = list(session.scalars(query))
+    if not order_ids:
+        return 0
+    items = {i.id: i for i in items_of(session, wave_id)}
+    wave = get_wave(session, wave_id)
+    found = {x.id: x for x in orders.get_many(session, order_ids)}
+    due = [found[i] for i in order_ids if found[i].status == "paid"]
+    if not due:
+        return len(order_ids)
+    due_ids = [x.id for x in due]
+    lines: dict[int, list[WaveOrderLine]] = defaultdict(list)
+    for line in session.scalars(
+        select(WaveOrderLine).where(WaveOrderLine.order_id.in_(due_ids)).order_by(WaveOrderLine.id)
+    ):
+        lines[line.order_id].append(line)
+    # The lines take their item's outcome; the units of cancelled items go back.
+    back: dict[int, int] = defaultdict(int)
+    usage: dict[tuple[int, int], int] = defaultdict(int)
+    for order in due:
+        for line in lines[order.id]:
+            if items[line.item_id].status != "confirmed":
+                back[line.item_id] += line.quantity
+                usage[(line.item_id, order.user_id)] += line.quantity
+    for item in items.values():
+        confirmed = item.status == "confirmed"
+        session.execute(
+            update(table(WaveOrderLine))
+            .where(
+                WaveOrderLine.order_id.in_(due_ids),
+                WaveOrderLine.item_id == item.id,
+                WaveOrderLine.status == "open",
+            )
+            .values(
+                status="confirmed" if confirmed else "refunded",
+                final_unit_price=item.final_unit_price if confirmed else None,
+            )
+        )
+    for item_id, quantity in sorted(back.items()):
+        session.execute(
+            update(table(WaveItem))
+            .where(WaveItem.id == item_id)
+            .values(sold=WaveItem.sold - quantity)
+        )
+    if usage:
+        session.execute(
+            update(table(WaveUsage))
+            .where(
+                WaveUsage.item_id == bindparam("b_item"),
+                WaveUsage.user_id == bindparam("b_user"),
+            )
+            .values(quantity=WaveUsage.quantity - bindparam("b_quantity")),
+            [
+                {"b_item": item_id, "b_user": user_id, "b_quantity": quantity}
+                for (item_id, user_id), quantity in sorted(usage.items())
+            ],
+        )
+    for order in due:
+        _settle_order(session, wave, items, order, lines[order.id])
+    return len(order_ids)
+
+
+def _settle_order(
+    session: Session,
+    wave: Wave,
+    items: dict[int, WaveItem],
+    order: Order,
+    lines: list[WaveOrderLine],
+) -> None:
+    """The money of one order at cut-off (its lines were marked by the chunk)."""
+    protection = 0
+    cancelled = 0
+    confirmed: list[tuple[str, int]] = []
+    for line in lines:
+        item = items[line.item_id]
+        if item.status == "confirmed":
+            assert item.final_unit_price is not None
+            protection += rules.protection_refund(
+                line.unit_price, item.final_unit_price, line.quantity
+            )
+            confirmed.append((item.title, line.quantity))
+        else:
+            cancelled += line.unit_price * line.quantity
+    if not confirmed:
+        orders.refund_in_full(session, order, reason="moq_not_met", note="未达成团门槛, 全额退款")
+        return
+    if cancelled:
+        orders.refund(session, order, amount=cancelled, reason="moq_not_met", note="部分商品未成团")
+    if protection:
+        orders.refund(
+            session, order, amount=protection, reason="price_protection", note="阶梯价退差价"
+        )
+    orders.move(session, order.id, "paid", "confirmed", settled_at=clock.now())
+    outbox.emit(
+        session,
+        "wave.confirmed",
+        {
+            "user_ids": [order.user_id],
+            "order_id": order.id,
+            "wave_id": wave.id,
+            "delivery_date": wave.delivery_date.isoformat(),
+            "items": confirmed,
+            "refund": protection + cancelled,
+        },
+    )
+
+
+def due_waves(session: Session, limit: int = 20) -> list[int]:
+    return list(
+        session.scalars(
+            select(Wave.id)
+            .where(
+                (Wave.status == "settling")
+                | ((Wave.status == "open") & (Wave.cutoff_at <= clock.now()))
+            )
+            .order_by(Wave.cutoff_at)
+            .limit(limit)
+        )
+    )
