@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tuangou.core.money import apply_bps
+
 # Statuses in which an order still counts against the campaign's per-member limit.
 LIVE = frozenset({"pending_payment", "paid", "confirmed", "shipped", "arrived", "completed"})
 # Statuses in which the money sits in escrow waiting for the goods.
@@ -44,5 +46,5 @@ def refundable(paid: int, subsidy: int, refunded: int, released: int) -> int:
 
 def fee_split(kept: int, fee_bps: int) -> tuple[int, int]:
     """(supplier amount, operator fee) of an amount leaving escrow; fee rounded half up."""
-    fee = (kept * fee_bps + 5000) // 10000
+    fee = apply_bps(kept, fee_bps)
     return kept - fee, fee
