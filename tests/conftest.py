@@ -31,6 +31,10 @@ os.environ.setdefault("TUANGOU_RUN_WORKER", "false")
 # Every write path that declares its row locks is checked against the one lock order
 # (tuangou.core.locks); the servers the tests start inherit it.
 os.environ.setdefault("TUANGOU_CHECK_LOCK_ORDER", "true")
+# The tests sign up and log in many people from one address; the tests of the limits lower
+# these again (tests/accounts/test_limits.py).
+for name in ("WRONG_PASSWORDS_PER_IP", "CODES_PER_IP", "SIGNUPS_PER_IP"):
+    os.environ.setdefault(f"TUANGOU_{name}", "1000000")
 PG_URL = os.environ.get("TUANGOU_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("TUANGOU_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]

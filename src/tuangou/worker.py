@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from tuangou import wiring
 from tuangou.communities import credit
-from tuangou.core import outbox
+from tuangou.core import limits, outbox
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
@@ -38,6 +38,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("leader credit (daily)", credit.recompute_daily),
     ("close unpicked pickups", fulfilment_tasks.close_unpicked),
     ("refund undelivered waves", fulfilment_tasks.refund_undelivered),
+    ("forget old attempt counts", limits.forget_old),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.aftersales.conftest import Flow, arrive, pick_up, png
-from tests.conftest import _auth, audit_violations, run_worker
+from tests.conftest import _auth, audit_violations, rows, run_worker
 from tests.pools.support import changed_tables, problem, scalar, snapshot
 from tuangou.core import clock
 
@@ -328,3 +328,43 @@ def test_a_member_rates_their_pickup_once(flow: Flow) -> None:
     problem(flow.c.post(url, json={"stars": 1}, headers=_auth(member)), 409, "already_rated")
     assert flow.c.get(url, headers=_auth(leader)).json()["comment"] == "团长很热情"
     problem(flow.c.get(url, headers=_auth(other)), 403, "not_your_order")
+
+
+def test_a_leader_never_decides_their_own_claim(flow: Flow) -> None:
+    """A leader who bought in their own wave, picked up and filed a claim cannot accept it
+    (and refund themselves out of the supplier's share): it goes to the operators."""
+    leader = flow.leader()
+    wave = flow.wave(leader)
+    placed = flow.waves.order(leader, wave["listing"], {wave["apple"]: 4})
+    order_id = int(placed["order"]["id"])
+    flow.settle()
+    arrive(order_id)
+    pick_up(order_id)
+    r = flow.report(leader, order_id, [{"item_id": wave["apple"], "quantity": 4}])
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert case["can_decide"] is False
+    refunds = scalar("SELECT COUNT(*) FROM refunds")
+    for verb in ("accept", "reject"):
+        body = {"reason": "不是我的问题"} if verb == "reject" else {}
+        problem(
+            flow.c.post(f"/api/aftersales/{case['id']}/{verb}", json=body, headers=_auth(leader)),
+            403,
+            "own_case",
+        )
+    assert scalar("SELECT COUNT(*) FROM refunds") == refunds
+    assert scalar("SELECT status FROM aftersale_cases WHERE id = :i", i=case["id"]) == "open"
+    # Not in the leader's queue; in the operators', where it is decided.
+    mine = flow.c.get("/api/leader/aftersales", headers=_auth(leader)).json()
+    assert case["id"] not in [c["id"] for c in mine]
+    theirs = flow.c.get("/api/admin/aftersales", headers=_auth(flow.op)).json()
+    assert case["id"] in [c["id"] for c in theirs]
+    r = flow.c.post(f"/api/aftersales/{case['id']}/accept", json={}, headers=_auth(flow.op))
+    assert r.status_code == 200, r.text
+    [(role, claimant)] = rows(
+        "SELECT u.role, c.user_id FROM aftersale_cases c JOIN users u ON u.id = c.decided_by"
+        " WHERE c.id = :i",
+        i=case["id"],
+    )
+    assert role == "operator" and claimant == int(leader["user_id"])
+    assert audit_violations() == []

@@ -661,3 +661,24 @@ def test_application_age_grows_with_time(api: Api) -> None:
     clock.advance(timedelta(hours=5))
     later = api.c.get("/api/admin/leader-applications", headers=op).json()[0]["age_seconds"]
     assert later - first >= 5 * 3600
+
+
+def test_an_operator_never_decides_their_own_application(api: Api) -> None:
+    op, other_op = api.operator(), api.operator()
+    application = apply(api, op)
+    for verb, body in (("approve", None), ("reject", {"reason": "自己批自己"})):
+        refused(
+            api.c.post(
+                f"/api/admin/leader-applications/{application['id']}/{verb}",
+                json=body,
+                headers=auth(op),
+            ),
+            403,
+            "own_application",
+        )
+    pending = api.c.get("/api/admin/leader-applications", headers=auth(other_op)).json()
+    assert [a["status"] for a in pending if a["id"] == application["id"]] == ["pending"]
+    approved = api.c.post(
+        f"/api/admin/leader-applications/{application['id']}/approve", headers=auth(other_op)
+    )
+    assert approved.status_code == 200, approved.text

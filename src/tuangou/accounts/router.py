@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from tuangou.accounts import schemas
 from tuangou.accounts import service as accounts
-from tuangou.api.deps import Caller
+from tuangou.api.deps import Caller, client_ip
 from tuangou.core.db import run_in_transaction, unit_of_work
 
 router = APIRouter(tags=["accounts"])
@@ -17,26 +17,30 @@ def _session_reply(user: Any) -> schemas.SessionOut:
 
 
 @router.post("/auth/signup", status_code=201)
-def signup(body: schemas.SignupIn) -> schemas.SessionOut:
-    """Create a member account with a phone number and password."""
+def signup(body: schemas.SignupIn, request: Request) -> schemas.SessionOut:
+    """Create a member account with a phone number and password (a few per IP an hour)."""
 
     def work(session: Any) -> schemas.SessionOut:
-        user = accounts.create_user(
-            session, phone=body.phone, password=body.password, nickname=body.nickname
+        user = accounts.sign_up(
+            session,
+            phone=body.phone,
+            password=body.password,
+            nickname=body.nickname,
+            address=body.address.model_dump() if body.address else None,
+            ip=client_ip(request),
         )
-        if body.address:
-            accounts.update_profile(
-                session, user.id, nickname=None, address=body.address.model_dump()
-            )
         return _session_reply(user)
 
     return run_in_transaction(work)
 
 
 @router.post("/auth/login")
-def login(body: schemas.LoginIn) -> schemas.SessionOut:
+def login(body: schemas.LoginIn, request: Request) -> schemas.SessionOut:
+    """Log in with a password; too many wrong ones (per phone, per IP) answer 429 for a while."""
     with unit_of_work(readonly=True) as session:
-        return _session_reply(accounts.login(session, phone=body.phone, password=body.password))
+        ip = client_ip(request)
+        user = accounts.login(session, phone=body.phone, password=body.password, ip=ip)
+        return _session_reply(user)
 
 
 @router.post("/auth/logout-everywhere")
@@ -49,10 +53,11 @@ def log_out_everywhere(who: Caller) -> schemas.LoggedOutOut:
 
 
 @router.post("/auth/code", status_code=202)
-def request_code(body: schemas.CodeIn) -> schemas.CodeSentOut:
-    """Send a one-time login code by SMS (the default sender writes it to the server log)."""
+def request_code(body: schemas.CodeIn, request: Request) -> schemas.CodeSentOut:
+    """Send a one-time login code by SMS (the default sender writes it to the server log):
+    one a minute per phone, a few an hour per IP."""
     with unit_of_work() as session:
-        accounts.request_code(session, phone=body.phone)
+        accounts.request_code(session, phone=body.phone, ip=client_ip(request))
     return schemas.CodeSentOut(sent=True)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import rules
 from tuangou.accounts.models import OneTimeCode, User
 from tuangou.accounts.sms import get_sender
-from tuangou.core import clock, secret
+from tuangou.core import clock, limits, secret
 from tuangou.core.config import get_settings
 from tuangou.core.db import get_engine, read
 from tuangou.core.errors import (
@@ -81,12 +81,18 @@ def _hash_password(password: str, salt: bytes | None = None) -> str:
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
+# Checked against when there is no password to check (an unknown phone, an account that
+# logs in by SMS code only), so that a refusal takes as long as a wrong password does and
+# does not tell which phone numbers have accounts.
+_NO_PASSWORD = "scrypt$" + "00" * 16 + "$" + "00" * 64
+
+
 def _check_password(password: str, stored: str | None) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
-        return False
-    _, salt_hex, digest_hex = stored.split("$")
+    usable = stored is not None and stored.startswith("scrypt$")
+    checked = stored if stored is not None and usable else _NO_PASSWORD
+    _, salt_hex, digest_hex = checked.split("$")
     candidate = _hash_password(password, bytes.fromhex(salt_hex)).split("$")[2]
-    return hmac.compare_digest(candidate, digest_hex)
+    return hmac.compare_digest(candidate, digest_hex) and usable
 
 
 def _check_phone(phone: str) -> str:
@@ -199,21 +205,69 @@ def forget_token_version(user_id: int) -> None:
     _versions.get(get_engine(), {}).pop(user_id, None)
 
 
-def login(session: Session, *, phone: str, password: str) -> User:
-    user = session.scalar(select(User).where(User.phone == phone.strip()))
-    if user is None or not _check_password(password, user.password_hash):
+# Wrong passwords allowed per phone number and per IP address, and SMS codes and sign-ups per
+# IP address (SMS pumping, mass sign-ups), before the caller must wait for the window to end.
+# The numbers are settings (TUANGOU_WRONG_PASSWORDS_PER_PHONE and so on).
+WRONG_PASSWORDS_PER_PHONE = limits.Limit(
+    "login_phone", "wrong_passwords_per_phone", timedelta(minutes=15), "too many wrong passwords"
+)
+WRONG_PASSWORDS_PER_IP = limits.Limit(
+    "login_ip",
+    "wrong_passwords_per_ip",
+    timedelta(minutes=15),
+    "too many wrong passwords from this address",
+)
+CODES_PER_IP = limits.Limit(
+    "code_ip", "codes_per_ip", timedelta(hours=1), "too many codes from this address"
+)
+SIGNUPS_PER_IP = limits.Limit(
+    "signup_ip", "signups_per_ip", timedelta(hours=1), "too many sign-ups from this address"
+)
+
+
+def login(session: Session, *, phone: str, password: str, ip: str | None = None) -> User:
+    """Log in with a password. After too many wrong passwords for a phone number, or from an
+    IP address, it is refused (``rate_limited``, with ``retry_after``) until the window ends,
+    even with the right one."""
+    phone = phone.strip()
+    limits.check(WRONG_PASSWORDS_PER_PHONE, phone)
+    limits.check(WRONG_PASSWORDS_PER_IP, ip)
+    user = session.scalar(select(User).where(User.phone == phone))
+    if not _check_password(password, user.password_hash if user else None) or user is None:
+        limits.count(WRONG_PASSWORDS_PER_PHONE, phone)
+        limits.count(WRONG_PASSWORDS_PER_IP, ip)
         raise BadCredentials()
     return user
 
 
-def request_code(session: Session, *, phone: str) -> None:
+def sign_up(
+    session: Session,
+    *,
+    phone: str,
+    password: str,
+    nickname: str,
+    address: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> User:
+    """A member signs up (the API's and the page's sign-up), limited per IP address."""
+    limits.take(session, SIGNUPS_PER_IP, ip)
+    user = create_user(session, phone=phone, password=password, nickname=nickname)
+    if address:
+        update_profile(session, user.id, nickname=None, address=address)
+    return user
+
+
+def request_code(session: Session, *, phone: str, ip: str | None = None) -> None:
+    """Send a one-time code: at most one a minute per phone, and a few an hour per IP."""
     phone = _check_phone(phone)
     now = clock.now()
     recent = session.scalar(
         select(func.max(OneTimeCode.created_at)).where(OneTimeCode.phone == phone)
     )
     if recent is not None and recent > now - CODE_RESEND:
-        raise RateLimited("a code was sent less than a minute ago")
+        wait = int((recent + CODE_RESEND - now).total_seconds()) + 1
+        raise RateLimited("a code was sent less than a minute ago", retry_after=wait)
+    limits.take(session, CODES_PER_IP, ip)
     code = f"{secrets.randbelow(10**6):06d}"
     session.add(
         OneTimeCode(

@@ -18,6 +18,12 @@ class NotCaseDecider(DomainError):
     title = "Only the leader of the order's community or an operator decides this case"
 
 
+class OwnCase(DomainError):
+    code = "own_case"
+    status = 403
+    title = "Nobody decides a case they filed: an operator decides it"
+
+
 class NotEligible(Conflict):
     code = "aftersale_not_eligible"
     title = "After-sales open once the goods have arrived (at the pickup point or your door)"

@@ -314,8 +314,16 @@ def _leader_id(session: Session, user_id: int) -> int | None:
 
 
 def can_decide(session: Session, case: AfterSaleCase, viewer: Viewer) -> bool:
+    """An operator, or the leader of the order's community; never the one who filed it (a
+    leader's claim on an order of their own wave goes to the operators)."""
+    if viewer.user_id == case.user_id:
+        return False
     if viewer.operator:
         return True
+    return _leads(session, case, viewer)
+
+
+def _leads(session: Session, case: AfterSaleCase, viewer: Viewer) -> bool:
     return case.leader_id is not None and _leader_id(session, viewer.user_id) == case.leader_id
 
 
@@ -343,12 +351,13 @@ def _check_status(status: str | None) -> None:
 def cases_of_leader(
     session: Session, user_id: int, *, status: str | None = "open", limit: int = 200
 ) -> list[AfterSaleCase]:
-    """The cases of the caller's communities, oldest first (the caller must be a leader)."""
+    """The cases of the caller's communities, oldest first (the caller must be a leader),
+    but their own: those go to the operators."""
     _check_status(status)
     leader = communities.get_leader_by_user(session, user_id)
     query = (
         select(AfterSaleCase)
-        .where(AfterSaleCase.leader_id == leader.id)
+        .where(AfterSaleCase.leader_id == leader.id, AfterSaleCase.user_id != user_id)
         .order_by(AfterSaleCase.created_at, AfterSaleCase.id)
         .limit(limit)
     )
@@ -392,6 +401,8 @@ def _authorise(session: Session, case: AfterSaleCase, viewer: Viewer) -> None:
     if can_decide(session, case, viewer):
         return
     if viewer.user_id == case.user_id:
+        if viewer.operator or _leads(session, case, viewer):
+            raise errors.OwnCase()
         raise errors.NotCaseDecider()
     raise errors.NotYourCase()
 

@@ -42,6 +42,12 @@ SupplierStaff = Annotated[Principal, Depends(role("supplier"))]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
+def client_ip(request: Request) -> str | None:
+    """The caller's IP address (behind a proxy, the server takes it from the proxy's
+    ``X-Forwarded-For`` when the proxy is trusted: ``--forwarded-allow-ips``)."""
+    return request.client.host if request.client else None
+
+
 def idempotent(
     request: Request,
     *,

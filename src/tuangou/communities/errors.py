@@ -21,6 +21,12 @@ class ApplicationDecided(Conflict):
     title = "This application was already decided"
 
 
+class OwnApplication(DomainError):
+    code = "own_application"
+    status = 403
+    title = "Nobody decides their own application: another operator decides it"
+
+
 class NotALeader(DomainError):
     code = "not_a_leader"
     status = 403

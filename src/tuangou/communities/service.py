@@ -179,7 +179,9 @@ def get_application(session: Session, application_id: int) -> LeaderApplication:
 def _decide(
     session: Session, application: LeaderApplication, status: str, operator_id: int, **values: Any
 ) -> None:
-    """Compare-and-set pending → ``status``: exactly one decision wins."""
+    """Compare-and-set pending → ``status``: exactly one decision wins, never the applicant's."""
+    if application.user_id == operator_id:
+        raise errors.OwnApplication()
     if application.status != "pending":
         raise errors.ApplicationDecided(status=application.status)
     moved = _rowcount(

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     # SMS: "log" writes one-time codes to the server log.
     sms_sender: str = "log"
     token_ttl_days: int = 30
+    # Attempt limits (tuangou.core.limits): wrong passwords per phone and per IP address in
+    # 15 minutes, SMS codes and sign-ups per IP address in an hour.
+    wrong_passwords_per_phone: int = Field(default=5, ge=1)
+    wrong_passwords_per_ip: int = Field(default=30, ge=1)
+    codes_per_ip: int = Field(default=5, ge=1)
+    signups_per_ip: int = Field(default=10, ge=1)
     # Web sessions: mark the cookie Secure (turn on when served over HTTPS).
     cookie_secure: bool = False
     db_pool_size: int = 20

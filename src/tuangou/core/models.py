@@ -1,4 +1,4 @@
-"""Tables the core owns: the outbox, idempotency records and instance settings."""
+"""Tables the core owns: the outbox, idempotency records, instance settings and attempt counts."""
 
 from __future__ import annotations
 
@@ -48,3 +48,16 @@ class InstanceSetting(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class AttemptCount(Base):
+    """How many times a subject (a phone number, an IP address) did something limited
+    (``scope``) in one window of time, which starts at ``window_start``."""
+
+    __tablename__ = "attempt_counts"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    ends_at: Mapped[datetime] = mapped_column(DateTime, index=True)

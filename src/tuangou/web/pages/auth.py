@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tuangou.accounts import service as accounts
+from tuangou.api.deps import client_ip
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError
 from tuangou.web import i18n, session
@@ -52,7 +53,9 @@ def login(request: Request, form: Form) -> Response:
     if state.ok:
         try:
             with unit_of_work(readonly=True) as db:
-                user = accounts.login(db, phone=state.text("phone"), password=state.get("password"))
+                phone, password = state.text("phone"), state.get("password")
+                ip = client_ip(request)
+                user = accounts.login(db, phone=phone, password=password, ip=ip)
             return _logged_in(request, user, state.get("next"))
         except DomainError as exc:
             state.refuse(request, exc, "password")
@@ -72,7 +75,10 @@ def code_login(request: Request, form: Form) -> Response:
     sent = bool(state.text("code")) or state.get("step") == "verify"
     if state.ok and not sent:
         try:
-            run_in_transaction(lambda db: accounts.request_code(db, phone=state.text("phone")))
+            ip = client_ip(request)
+            run_in_transaction(
+                lambda db: accounts.request_code(db, phone=state.text("phone"), ip=ip)
+            )
             sent = True
         except DomainError as exc:
             state.refuse(request, exc, "phone")
@@ -117,15 +123,14 @@ def signup(request: Request, form: Form) -> Response:
     if state.ok:
 
         def work(db: Any) -> Any:
-            user = accounts.create_user(
+            return accounts.sign_up(
                 db,
                 phone=state.text("phone"),
                 password=state.get("password"),
                 nickname=state.text("nickname"),
+                address=address,
+                ip=client_ip(request),
             )
-            if address:
-                accounts.update_profile(db, user.id, nickname=None, address=address)
-            return user
 
         try:
             user = run_in_transaction(work)
