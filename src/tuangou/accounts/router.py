@@ -12,15 +12,15 @@ from tuangou.core.db import run_in_transaction, unit_of_work
 router = APIRouter(tags=["accounts"])
 
 
-def _session_reply(user: Any) -> dict[str, Any]:
-    return {"token": accounts.issue_token(user), "user": schemas.user_view(user)}
+def _session_reply(user: Any) -> schemas.SessionOut:
+    return schemas.SessionOut(token=accounts.issue_token(user), user=schemas.UserOut.of(user))
 
 
 @router.post("/auth/signup", status_code=201)
-def signup(body: schemas.SignupIn, request: Request) -> dict[str, Any]:
+def signup(body: schemas.SignupIn, request: Request) -> schemas.SessionOut:
     """Create a member account with a phone number and password (a few per IP an hour)."""
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Any) -> schemas.SessionOut:
         user = accounts.sign_up(
             session,
             phone=body.phone,
@@ -35,7 +35,7 @@ def signup(body: schemas.SignupIn, request: Request) -> dict[str, Any]:
 
 
 @router.post("/auth/login")
-def login(body: schemas.LoginIn, request: Request) -> dict[str, Any]:
+def login(body: schemas.LoginIn, request: Request) -> schemas.SessionOut:
     """Log in with a password; too many wrong ones (per phone, per IP) answer 429 for a while."""
     with unit_of_work(readonly=True) as session:
         ip = client_ip(request)
@@ -44,25 +44,25 @@ def login(body: schemas.LoginIn, request: Request) -> dict[str, Any]:
 
 
 @router.post("/auth/logout-everywhere")
-def log_out_everywhere(who: Caller) -> dict[str, Any]:
+def log_out_everywhere(who: Caller) -> schemas.LoggedOutOut:
     """Log out on every device (a lost phone): every token issued so far, this one included,
     stops working; log in again for a new one."""
     run_in_transaction(lambda session: accounts.log_out_everywhere(session, who.user_id))
     accounts.forget_token_version(who.user_id)
-    return {"logged_out": True}
+    return schemas.LoggedOutOut(logged_out=True)
 
 
 @router.post("/auth/code", status_code=202)
-def request_code(body: schemas.CodeIn, request: Request) -> dict[str, Any]:
+def request_code(body: schemas.CodeIn, request: Request) -> schemas.CodeSentOut:
     """Send a one-time login code by SMS (the default sender writes it to the server log):
     one a minute per phone, a few an hour per IP."""
     with unit_of_work() as session:
         accounts.request_code(session, phone=body.phone, ip=client_ip(request))
-    return {"sent": True}
+    return schemas.CodeSentOut(sent=True)
 
 
 @router.post("/auth/code/login")
-def login_with_code(body: schemas.CodeLoginIn) -> dict[str, Any]:
+def login_with_code(body: schemas.CodeLoginIn) -> schemas.SessionOut:
     try:
         with unit_of_work() as session:
             user = accounts.login_with_code(
@@ -76,13 +76,13 @@ def login_with_code(body: schemas.CodeLoginIn) -> dict[str, Any]:
 
 
 @router.get("/me")
-def me(who: Caller) -> dict[str, Any]:
+def me(who: Caller) -> schemas.UserOut:
     with unit_of_work(readonly=True) as session:
-        return schemas.user_view(accounts.get_user(session, who.user_id))
+        return schemas.UserOut.of(accounts.get_user(session, who.user_id))
 
 
 @router.patch("/me")
-def update_me(body: schemas.ProfileIn, who: Caller) -> dict[str, Any]:
+def update_me(body: schemas.ProfileIn, who: Caller) -> schemas.UserOut:
     with unit_of_work() as session:
         user = accounts.update_profile(
             session,
@@ -90,4 +90,4 @@ def update_me(body: schemas.ProfileIn, who: Caller) -> dict[str, Any]:
             nickname=body.nickname,
             address=body.address.model_dump() if body.address else None,
         )
-        return schemas.user_view(user)
+        return schemas.UserOut.of(user)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from tuangou.accounts.models import User
 from tuangou.accounts.rules import mask_phone
+from tuangou.core.schemas import Out
 
 
 class Address(BaseModel):
@@ -41,12 +42,36 @@ class ProfileIn(BaseModel):
     address: Address | None = None
 
 
-def user_view(user: User, *, full_phone: bool = True) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "phone": user.phone if full_phone else mask_phone(user.phone),
-        "nickname": user.nickname,
-        "role": user.role,
-        "supplier_id": user.supplier_id,
-        "address": user.address,
-    }
+class UserOut(Out):
+    id: int
+    phone: str = Field(description="in full, or masked where others see it")
+    nickname: str
+    role: str
+    supplier_id: int | None
+    address: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, user: User, *, full_phone: bool = True) -> UserOut:
+        return cls.model_construct(
+            id=user.id,
+            phone=user.phone if full_phone else mask_phone(user.phone),
+            nickname=user.nickname,
+            role=user.role,
+            supplier_id=user.supplier_id,
+            address=user.address,
+        )
+
+
+class SessionOut(Out):
+    """A bearer token, and whose it is."""
+
+    token: str
+    user: UserOut
+
+
+class LoggedOutOut(Out):
+    logged_out: bool
+
+
+class CodeSentOut(Out):
+    sent: bool

@@ -21,6 +21,7 @@ from tuangou.aftersales.models import AfterSaleCase
 from tuangou.api.deps import Caller, IdemKey, Member, Operator, idempotent
 from tuangou.communities import service as communities
 from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.schemas import file_responses
 from tuangou.pools import service as pools
 
 router = APIRouter(tags=["after-sales"])
@@ -34,23 +35,27 @@ def _viewer(who: Any) -> aftersales.Viewer:
     return aftersales.Viewer(user_id=who.user_id, role=who.role)
 
 
-def _detail(session: Session, case: AfterSaleCase, viewer: aftersales.Viewer) -> dict[str, Any]:
+def _detail(session: Session, case: AfterSaleCase, viewer: aftersales.Viewer) -> schemas.CaseReply:
     titles: dict[int, str] = {}
     if case.order_kind == "wave":
         info = pools.info_of(session, case.order_id)
         titles = {i.id: i.title for i in pools.items_of(session, info.wave_id)}
     deciding = aftersales.can_decide(session, case, viewer)
-    member = None
-    if deciding:
-        person = communities.people(session, [case.user_id])[case.user_id]
-        member = {"nickname": person.nickname, "phone": person.masked_phone}
-    return schemas.case_view(
+    detail = schemas.CaseDetailOut.detail(
         case,
         lines=aftersales.lines_of(session, case.id),
         photos=aftersales.photos_of(session, case.id),
         titles=titles,
-        member=member,
         can_decide=deciding,
+    )
+    if not deciding:
+        return detail
+    person = communities.people(session, [case.user_id])[case.user_id]
+    return schemas.DecidingCaseDetailOut.model_construct(
+        **dict(detail),
+        member=schemas.ReporterOut.model_construct(
+            nickname=person.nickname, phone=person.masked_phone
+        ),
     )
 
 
@@ -58,7 +63,7 @@ def _detail(session: Session, case: AfterSaleCase, viewer: aftersales.Viewer) ->
 
 
 @router.post("/uploads", status_code=201)
-async def upload(request: Request, who: Member) -> dict[str, Any]:
+async def upload(request: Request, who: Member) -> schemas.PhotoOut:
     """Upload one photo (raw body; JPEG, PNG or WebP, ≤ 5 MB); attach it by id to a report."""
     declared = request.headers.get("content-type", "")
     length = request.headers.get("content-length")
@@ -70,17 +75,17 @@ async def upload(request: Request, who: Member) -> dict[str, Any]:
         if len(data) > rules.MAX_PHOTO_BYTES:
             raise errors.PhotoInvalid("a photo may be at most 5 MB", field="photo")
 
-    def work(session: Session) -> dict[str, Any]:
+    def work(session: Session) -> schemas.PhotoOut:
         photo = aftersales.upload_photo(
             session, user_id=who.user_id, content_type=declared, data=bytes(data)
         )
-        return schemas.photo_view(photo)
+        return schemas.PhotoOut.of(photo)
 
-    result: dict[str, Any] = await run_in_threadpool(run_in_transaction, work)
+    result: schemas.PhotoOut = await run_in_threadpool(run_in_transaction, work)
     return result
 
 
-@router.post("/aftersales", status_code=201)
+@router.post("/aftersales", status_code=201, response_model=schemas.CaseReply)
 def report(
     body: schemas.CaseIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
@@ -98,7 +103,7 @@ def report(
             photo_ids=body.photo_ids,
             amount=body.amount,
         )
-        return _detail(session, case, viewer)
+        return _detail(session, case, viewer).model_dump()
 
     return idempotent(
         request, who=who, key=key, body=body.model_dump(mode="json"), work=work, status_code=201
@@ -106,14 +111,14 @@ def report(
 
 
 @router.get("/aftersales")
-def my_cases(who: Caller) -> list[dict[str, Any]]:
+def my_cases(who: Caller) -> list[schemas.CaseOut]:
     """Your after-sale cases, newest first."""
     with unit_of_work(readonly=True) as session:
-        return [schemas.case_view(c) for c in aftersales.cases_of_member(session, who.user_id)]
+        return [schemas.CaseOut.of(c) for c in aftersales.cases_of_member(session, who.user_id)]
 
 
 @router.get("/aftersales/{case_id}")
-def case_detail(case_id: int, who: Caller) -> dict[str, Any]:
+def case_detail(case_id: int, who: Caller) -> schemas.CaseReply:
     """A case with its lines and photos: for the member, the community's leader, operators."""
     viewer = _viewer(who)
     with unit_of_work(readonly=True) as session:
@@ -125,7 +130,7 @@ def case_detail(case_id: int, who: Caller) -> dict[str, Any]:
 @router.get(
     "/aftersales/{case_id}/photos/{n}",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
+    responses=file_responses("image/jpeg", "image/png", "image/webp", description="The photo"),
 )
 def case_photo(case_id: int, n: int, who: Caller) -> Response:
     """The n-th photo (1–6) of a case: for the member, the community's leader, operators."""
@@ -143,21 +148,21 @@ def case_photo(case_id: int, n: int, who: Caller) -> Response:
 
 
 @router.post("/wave-orders/{order_id}/rating", status_code=201)
-def rate(order_id: int, body: schemas.RatingIn, who: Member) -> dict[str, Any]:
+def rate(order_id: int, body: schemas.RatingIn, who: Member) -> schemas.RatingOut:
     """Rate the pickup of your completed wave order, 1–5 stars (once)."""
 
-    def work(session: Session) -> dict[str, Any]:
+    def work(session: Session) -> schemas.RatingOut:
         rating = aftersales.rate_pickup(
             session, user_id=who.user_id, order_id=order_id, stars=body.stars, comment=body.comment
         )
-        return schemas.rating_view(rating)
+        return schemas.RatingOut.of(rating)
 
-    result: dict[str, Any] = run_in_transaction(work)
+    result: schemas.RatingOut = run_in_transaction(work)
     return result
 
 
 @router.get("/wave-orders/{order_id}/rating")
-def rating(order_id: int, who: Caller) -> dict[str, Any] | None:
+def rating(order_id: int, who: Caller) -> schemas.RatingOut | None:
     """The member's rating of the pickup (for the member, the order's leader, operators)."""
     from tuangou.orders import service as orders
 
@@ -169,13 +174,13 @@ def rating(order_id: int, who: Caller) -> dict[str, Any] | None:
             if leader is None or leader.id != listing.leader_id:
                 raise orders.errors.NotYourOrder()
         found = aftersales.rating_of(session, order_id)
-        return schemas.rating_view(found) if found is not None else None
+        return schemas.RatingOut.of(found) if found is not None else None
 
 
 # ---------------------------------------------------------------- deciding
 
 
-@router.post("/aftersales/{case_id}/accept")
+@router.post("/aftersales/{case_id}/accept", response_model=schemas.CaseReply)
 def accept(
     case_id: int,
     request: Request,
@@ -189,12 +194,12 @@ def accept(
 
     def work(session: Session) -> dict[str, Any]:
         case = aftersales.accept(session, case_id=case_id, viewer=viewer, amount=body.amount)
-        return _detail(session, case, viewer)
+        return _detail(session, case, viewer).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
 
 
-@router.post("/aftersales/{case_id}/reject")
+@router.post("/aftersales/{case_id}/reject", response_model=schemas.CaseReply)
 def reject(
     case_id: int, body: schemas.RejectIn, request: Request, who: Caller, key: IdemKey = None
 ) -> JSONResponse:
@@ -203,28 +208,28 @@ def reject(
 
     def work(session: Session) -> dict[str, Any]:
         case = aftersales.reject(session, case_id=case_id, viewer=viewer, reason=body.reason)
-        return _detail(session, case, viewer)
+        return _detail(session, case, viewer).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
 
 
 @router.get("/leader/aftersales", tags=["leaders"])
-def leader_cases(who: Caller, status: str = "open") -> list[dict[str, Any]]:
+def leader_cases(who: Caller, status: str = "open") -> list[schemas.CaseOut]:
     """The after-sale cases of your communities, oldest first (``status``: open, accepted,
     rejected or all)."""
     with unit_of_work(readonly=True) as session:
         return [
-            schemas.case_view(c, can_decide=True)
+            schemas.CaseOut.of(c, can_decide=True)
             for c in aftersales.cases_of_leader(session, who.user_id, status=_status(status))
         ]
 
 
 @router.get("/admin/aftersales", tags=["operator: after-sales"])
-def queue(who: Operator, status: str = "open") -> list[dict[str, Any]]:
+def queue(who: Operator, status: str = "open") -> list[schemas.CaseOut]:
     """The after-sale queue, oldest first, each case with its age (``status``: open,
     accepted, rejected or all)."""
     with unit_of_work(readonly=True) as session:
         return [
-            schemas.case_view(c, can_decide=True)
+            schemas.CaseOut.of(c, can_decide=True)
             for c in aftersales.queue(session, status=_status(status))
         ]

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from tuangou.aftersales import rules
 from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePhoto, PickupRating
 from tuangou.core import clock
+from tuangou.core.schemas import Iso, Out
 
 
 class LineIn(BaseModel):
@@ -50,70 +49,148 @@ class RatingIn(BaseModel):
     comment: str = Field(default="", max_length=rules.COMMENT_MAX)
 
 
-def photo_view(p: AfterSalePhoto) -> dict[str, Any]:
-    return {"id": p.id, "content_type": p.content_type, "size": p.size}
+# ---------------------------------------------------------------- replies
 
 
-def case_view(
-    c: AfterSaleCase,
-    *,
-    lines: list[AfterSaleLine] | None = None,
-    photos: list[AfterSalePhoto] | None = None,
-    titles: dict[int, str] | None = None,
-    member: dict[str, str] | None = None,
-    can_decide: bool = False,
-) -> dict[str, Any]:
-    now = clock.now()
-    view: dict[str, Any] = {
-        "id": c.id,
-        "order_id": c.order_id,
-        "order_kind": c.order_kind,
-        "kind": c.kind,
-        "description": c.description,
-        "status": c.status,
-        "amount_requested": c.amount_requested,
-        "amount_refunded": c.amount_refunded,
-        "refund_mode": c.refund_mode,
-        "reject_reason": c.reject_reason,
-        "leader_id": c.leader_id,
-        "community_id": c.community_id,
-        "pickup_point_id": c.pickup_point_id,
-        "created_at": clock.iso(c.created_at),
-        "decided_at": clock.iso(c.decided_at),
-        "age_seconds": max(0, int(((c.decided_at or now) - c.created_at).total_seconds())),
-        "can_decide": can_decide and c.status == "open",
-    }
-    if lines is not None:
-        view["lines"] = [
-            {
-                "item_id": line.item_id,
-                "title": (titles or {}).get(line.item_id or 0, ""),
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "amount": line.unit_price * line.quantity,
-            }
-            for line in lines
-        ]
-    if photos is not None:
-        view["photos"] = [
-            {
-                "n": p.position,
-                "url": f"/api/aftersales/{c.id}/photos/{p.position}",
-                "content_type": p.content_type,
-            }
-            for p in photos
-        ]
-    if member is not None:
-        view["member"] = member
-    return view
+class PhotoOut(Out):
+    """An uploaded photo, to attach by id to a report."""
+
+    id: str
+    content_type: str
+    size: int
+
+    @classmethod
+    def of(cls, p: AfterSalePhoto) -> PhotoOut:
+        return cls.model_construct(id=p.id, content_type=p.content_type, size=p.size)
 
 
-def rating_view(r: PickupRating) -> dict[str, Any]:
-    return {
-        "order_id": r.order_id,
-        "leader_id": r.leader_id,
-        "pickup_point_id": r.pickup_point_id,
-        "stars": r.stars,
-        "comment": r.comment,
-        "created_at": clock.iso(r.created_at),
-    }
+class CaseOut(Out):
+    """An after-sale case, as the lists show it."""
+
+    id: int
+    order_id: int
+    order_kind: str
+    kind: str
+    description: str
+    status: str
+    amount_requested: int
+    amount_refunded: int
+    refund_mode: str | None
+    reject_reason: str | None
+    leader_id: int | None
+    community_id: int | None
+    pickup_point_id: int | None
+    created_at: Iso
+    decided_at: Iso | None
+    age_seconds: int
+    can_decide: bool
+
+    @classmethod
+    def of(cls, c: AfterSaleCase, *, can_decide: bool = False) -> CaseOut:
+        now = clock.now()
+        return cls.model_construct(
+            id=c.id,
+            order_id=c.order_id,
+            order_kind=c.order_kind,
+            kind=c.kind,
+            description=c.description,
+            status=c.status,
+            amount_requested=c.amount_requested,
+            amount_refunded=c.amount_refunded,
+            refund_mode=c.refund_mode,
+            reject_reason=c.reject_reason,
+            leader_id=c.leader_id,
+            community_id=c.community_id,
+            pickup_point_id=c.pickup_point_id,
+            created_at=clock.iso(c.created_at),
+            decided_at=clock.iso(c.decided_at),
+            age_seconds=max(0, int(((c.decided_at or now) - c.created_at).total_seconds())),
+            can_decide=can_decide and c.status == "open",
+        )
+
+
+class CaseLineOut(Out):
+    item_id: int | None
+    title: str
+    quantity: int
+    unit_price: int
+    amount: int
+
+
+class CasePhotoOut(Out):
+    n: int | None
+    url: str
+    content_type: str
+
+
+class CaseDetailOut(CaseOut):
+    """A case with its lines and photos."""
+
+    lines: list[CaseLineOut]
+    photos: list[CasePhotoOut]
+
+    @classmethod
+    def detail(
+        cls,
+        c: AfterSaleCase,
+        *,
+        lines: list[AfterSaleLine],
+        photos: list[AfterSalePhoto],
+        titles: dict[int, str],
+        can_decide: bool,
+    ) -> CaseDetailOut:
+        return cls.model_construct(
+            **dict(CaseOut.of(c, can_decide=can_decide)),
+            lines=[
+                CaseLineOut.model_construct(
+                    item_id=line.item_id,
+                    title=titles.get(line.item_id or 0, ""),
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    amount=line.unit_price * line.quantity,
+                )
+                for line in lines
+            ],
+            photos=[
+                CasePhotoOut.model_construct(
+                    n=p.position,
+                    url=f"/api/aftersales/{c.id}/photos/{p.position}",
+                    content_type=p.content_type,
+                )
+                for p in photos
+            ],
+        )
+
+
+class ReporterOut(Out):
+    nickname: str
+    phone: str
+
+
+class DecidingCaseDetailOut(CaseDetailOut):
+    """A case as one who may decide it sees it: with who reported it (phone masked)."""
+
+    member: ReporterOut
+
+
+CaseReply = CaseDetailOut | DecidingCaseDetailOut
+
+
+class RatingOut(Out):
+    order_id: int
+    leader_id: int
+    pickup_point_id: int
+    stars: int
+    comment: str
+    created_at: Iso
+
+    @classmethod
+    def of(cls, r: PickupRating) -> RatingOut:
+        return cls.model_construct(
+            order_id=r.order_id,
+            leader_id=r.leader_id,
+            pickup_point_id=r.pickup_point_id,
+            stars=r.stars,
+            comment=r.comment,
+            created_at=clock.iso(r.created_at),
+        )

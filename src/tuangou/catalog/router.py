@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tuangou.accounts import service as accounts
 from tuangou.api.deps import Operator
 from tuangou.catalog import service as catalog
-from tuangou.catalog.models import Product, Sku, Supplier
+from tuangou.catalog.schemas import ProductOut, SkuOut, SupplierOut, SupplierUserOut
 from tuangou.core.db import unit_of_work
 
 router = APIRouter(prefix="/admin", tags=["operator: catalog"])
@@ -42,46 +40,22 @@ class StockIn(BaseModel):
     stock: int = Field(ge=0)
 
 
-def supplier_view(s: Supplier) -> dict[str, Any]:
-    return {"id": s.id, "name": s.name, "contact": s.contact}
-
-
-def product_view(p: Product, skus: list[Sku]) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "supplier_id": p.supplier_id,
-        "title": p.title,
-        "description": p.description,
-        "image_url": p.image_url,
-        "skus": [sku_view(s) for s in skus],
-    }
-
-
-def sku_view(s: Sku) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "product_id": s.product_id,
-        "name": s.name,
-        "price": s.price,
-        "stock": s.stock,
-        "allocated": s.allocated,
-    }
-
-
 @router.post("/suppliers", status_code=201)
-def create_supplier(body: SupplierIn, who: Operator) -> dict[str, Any]:
+def create_supplier(body: SupplierIn, who: Operator) -> SupplierOut:
     with unit_of_work() as session:
-        return supplier_view(catalog.create_supplier(session, name=body.name, contact=body.contact))
+        return SupplierOut.of(
+            catalog.create_supplier(session, name=body.name, contact=body.contact)
+        )
 
 
 @router.get("/suppliers")
-def list_suppliers(who: Operator) -> list[dict[str, Any]]:
+def list_suppliers(who: Operator) -> list[SupplierOut]:
     with unit_of_work(readonly=True) as session:
-        return [supplier_view(s) for s in catalog.list_suppliers(session)]
+        return [SupplierOut.of(s) for s in catalog.list_suppliers(session)]
 
 
 @router.post("/suppliers/{supplier_id}/users", status_code=201)
-def create_supplier_user(supplier_id: int, body: SupplierUserIn, who: Operator) -> dict[str, Any]:
+def create_supplier_user(supplier_id: int, body: SupplierUserIn, who: Operator) -> SupplierUserOut:
     """Give a supplier's staff a log-in (role ``supplier``)."""
     with unit_of_work() as session:
         catalog.get_supplier(session, supplier_id)
@@ -93,11 +67,13 @@ def create_supplier_user(supplier_id: int, body: SupplierUserIn, who: Operator) 
             role="supplier",
             supplier_id=supplier_id,
         )
-        return {"id": user.id, "phone": user.phone, "role": user.role, "supplier_id": supplier_id}
+        return SupplierUserOut(
+            id=user.id, phone=user.phone, role=user.role, supplier_id=supplier_id
+        )
 
 
 @router.post("/products", status_code=201)
-def create_product(body: ProductIn, who: Operator) -> dict[str, Any]:
+def create_product(body: ProductIn, who: Operator) -> ProductOut:
     with unit_of_work() as session:
         product = catalog.create_product(
             session,
@@ -106,22 +82,22 @@ def create_product(body: ProductIn, who: Operator) -> dict[str, Any]:
             description=body.description,
             image_url=body.image_url,
         )
-        return product_view(product, [])
+        return ProductOut.of(product, [])
 
 
 @router.get("/products")
-def list_products(who: Operator, supplier_id: int | None = None) -> list[dict[str, Any]]:
+def list_products(who: Operator, supplier_id: int | None = None) -> list[ProductOut]:
     with unit_of_work(readonly=True) as session:
         return [
-            product_view(p, catalog.skus_of(session, p.id))
+            ProductOut.of(p, catalog.skus_of(session, p.id))
             for p in catalog.list_products(session, supplier_id=supplier_id)
         ]
 
 
 @router.post("/products/{product_id}/skus", status_code=201)
-def create_sku(product_id: int, body: SkuIn, who: Operator) -> dict[str, Any]:
+def create_sku(product_id: int, body: SkuIn, who: Operator) -> SkuOut:
     with unit_of_work() as session:
-        return sku_view(
+        return SkuOut.of(
             catalog.create_sku(
                 session, product_id=product_id, name=body.name, price=body.price, stock=body.stock
             )
@@ -129,6 +105,6 @@ def create_sku(product_id: int, body: SkuIn, who: Operator) -> dict[str, Any]:
 
 
 @router.put("/skus/{sku_id}/stock")
-def set_stock(sku_id: int, body: StockIn, who: Operator) -> dict[str, Any]:
+def set_stock(sku_id: int, body: StockIn, who: Operator) -> SkuOut:
     with unit_of_work() as session:
-        return sku_view(catalog.set_stock(session, sku_id=sku_id, stock=body.stock))
+        return SkuOut.of(catalog.set_stock(session, sku_id=sku_id, stock=body.stock))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from tuangou.communities import rules
@@ -20,6 +18,7 @@ from tuangou.communities.service import (
     QueuedApplication,
 )
 from tuangou.core import clock
+from tuangou.core.schemas import Iso, Out
 
 # ---------------------------------------------------------------- input
 
@@ -81,115 +80,297 @@ class SubLeaderIn(BaseModel):
 # ---------------------------------------------------------------- views
 
 
-def application_view(a: LeaderApplication) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "user_id": a.user_id,
-        "status": a.status,
-        "pickup_point": {
-            "name": a.name,
-            "address": a.address,
-            "latitude": a.latitude,
-            "longitude": a.longitude,
-            "opening_hours": a.opening_hours,
-        },
-        "note": a.note,
-        "reject_reason": a.reject_reason,
-        "created_at": clock.iso(a.created_at),
-        "decided_at": clock.iso(a.decided_at),
-        "decided_by": a.decided_by,
-    }
+# ---------------------------------------------------------------- replies
 
 
-def person_view(p: Person) -> dict[str, Any]:
-    return {"user_id": p.user_id, "nickname": p.nickname, "phone": p.masked_phone}
+class ProposedPointOut(Out):
+    """The pickup point an application proposes."""
+
+    name: str
+    address: str
+    latitude: float
+    longitude: float
+    opening_hours: str
 
 
-def queued_view(q: QueuedApplication) -> dict[str, Any]:
-    return {
-        **application_view(q.application),
-        "applicant": person_view(q.applicant),
-        "age_seconds": q.age_seconds,
-    }
+class ApplicationOut(Out):
+    """A leader application, with the decision and any reason."""
+
+    id: int
+    user_id: int
+    status: str
+    pickup_point: ProposedPointOut
+    note: str
+    reject_reason: str | None
+    created_at: Iso
+    decided_at: Iso | None
+    decided_by: int | None
+
+    @classmethod
+    def of(cls, a: LeaderApplication) -> ApplicationOut:
+        return cls.model_construct(
+            id=a.id,
+            user_id=a.user_id,
+            status=a.status,
+            pickup_point=ProposedPointOut.model_construct(
+                name=a.name,
+                address=a.address,
+                latitude=a.latitude,
+                longitude=a.longitude,
+                opening_hours=a.opening_hours,
+            ),
+            note=a.note,
+            reject_reason=a.reject_reason,
+            created_at=clock.iso(a.created_at),
+            decided_at=clock.iso(a.decided_at),
+            decided_by=a.decided_by,
+        )
 
 
-def pickup_point_view(p: PickupPoint) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "leader_id": p.leader_id,
-        "name": p.name,
-        "address": p.address,
-        "latitude": p.latitude,
-        "longitude": p.longitude,
-        "opening_hours": p.opening_hours,
-        "active": p.active,
-    }
+class PersonOut(Out):
+    """Someone as others see them: the phone number masked."""
+
+    user_id: int
+    nickname: str
+    phone: str
+
+    @classmethod
+    def of(cls, p: Person) -> PersonOut:
+        return cls.model_construct(user_id=p.user_id, nickname=p.nickname, phone=p.masked_phone)
 
 
-def leader_view(leader: Leader) -> dict[str, Any]:
-    return {
-        "id": leader.id,
-        "user_id": leader.user_id,
-        "status": leader.status,
-        "paused_reason": leader.paused_reason,
-        "paused_at": clock.iso(leader.paused_at),
-        "parent_leader_id": leader.parent_leader_id,
-        "created_at": clock.iso(leader.created_at),
-    }
+class QueuedApplicationOut(ApplicationOut):
+    """An application in the operator's queue, with who applied and how long ago."""
+
+    applicant: PersonOut
+    age_seconds: int
+
+    @classmethod
+    def queued(cls, q: QueuedApplication) -> QueuedApplicationOut:
+        return cls.model_construct(
+            **dict(ApplicationOut.of(q.application)),
+            applicant=PersonOut.of(q.applicant),
+            age_seconds=q.age_seconds,
+        )
 
 
-def community_view(c: Community, *, member_count: int | None = None) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "id": c.id,
-        "leader_id": c.leader_id,
-        "name": c.name,
-        "rules": c.rules,
-        "invite_code": c.invite_code,
-        "invite_path": f"/join/{c.invite_code}",
-        "created_at": clock.iso(c.created_at),
-    }
-    if member_count is not None:
-        view["member_count"] = member_count
-    return view
+class PickupPointOut(Out):
+    id: int
+    leader_id: int
+    name: str
+    address: str
+    latitude: float
+    longitude: float
+    opening_hours: str
+    active: bool
+
+    @classmethod
+    def of(cls, p: PickupPoint) -> PickupPointOut:
+        return cls.model_construct(
+            id=p.id,
+            leader_id=p.leader_id,
+            name=p.name,
+            address=p.address,
+            latitude=p.latitude,
+            longitude=p.longitude,
+            opening_hours=p.opening_hours,
+            active=p.active,
+        )
 
 
-def membership_view(m: CommunityMember) -> dict[str, Any]:
-    return {
-        "community_id": m.community_id,
-        "user_id": m.user_id,
-        "role": m.role,
-        "joined_at": clock.iso(m.joined_at),
-    }
+class LeaderOut(Out):
+    id: int
+    user_id: int
+    status: str
+    paused_reason: str | None
+    paused_at: Iso | None
+    parent_leader_id: int | None
+    created_at: Iso
+
+    @classmethod
+    def of(cls, leader: Leader) -> LeaderOut:
+        return cls.model_construct(
+            id=leader.id,
+            user_id=leader.user_id,
+            status=leader.status,
+            paused_reason=leader.paused_reason,
+            paused_at=clock.iso(leader.paused_at),
+            parent_leader_id=leader.parent_leader_id,
+            created_at=clock.iso(leader.created_at),
+        )
 
 
-def member_view(m: CommunityMember, p: Person) -> dict[str, Any]:
-    return {**person_view(p), "role": m.role, "joined_at": clock.iso(m.joined_at)}
+class CommunityOut(Out):
+    id: int
+    leader_id: int
+    name: str
+    rules: str
+    invite_code: str
+    invite_path: str
+    created_at: Iso
+
+    @classmethod
+    def of(cls, c: Community) -> CommunityOut:
+        return cls.model_construct(
+            id=c.id,
+            leader_id=c.leader_id,
+            name=c.name,
+            rules=c.rules,
+            invite_code=c.invite_code,
+            invite_path=f"/join/{c.invite_code}",
+            created_at=clock.iso(c.created_at),
+        )
 
 
-def invite_view(page: InvitePage) -> dict[str, Any]:
-    c = page.community
-    return {
-        "community_id": c.id,
-        "name": c.name,
-        "leader_name": page.leader_name,
-        "member_count": page.member_count,
-        "rules": c.rules,
-    }
+class CountedCommunityOut(CommunityOut):
+    member_count: int
+
+    @classmethod
+    def counted(cls, c: Community, member_count: int) -> CountedCommunityOut:
+        return cls.model_construct(**dict(CommunityOut.of(c)), member_count=member_count)
 
 
-def profile_view(p: LeaderProfile) -> dict[str, Any]:
-    return {
-        **leader_view(p.leader),
-        "nickname": p.person.nickname,
-        "parent": {"leader_id": p.parent[0].id, "name": p.parent[1].masked_name}
-        if p.parent
-        else None,
-        "pickup_points": [pickup_point_view(x) for x in p.pickup_points],
-        "communities": [
-            community_view(c, member_count=p.member_counts.get(c.id, 0)) for c in p.communities
-        ],
-        "sub_leaders": [
-            {"leader_id": s.id, "name": who.masked_name, "status": s.status}
-            for s, who in p.sub_leaders
-        ],
-    }
+class MyCommunityOut(CountedCommunityOut):
+    """A community you belong to, with your role in it."""
+
+    role: str
+
+    @classmethod
+    def mine(cls, c: Community, role: str, member_count: int) -> MyCommunityOut:
+        return cls.model_construct(**dict(CommunityOut.of(c)), member_count=member_count, role=role)
+
+
+class MembershipOut(Out):
+    community_id: int
+    user_id: int
+    role: str
+    joined_at: Iso
+
+    @classmethod
+    def of(cls, m: CommunityMember) -> MembershipOut:
+        return cls.model_construct(
+            community_id=m.community_id,
+            user_id=m.user_id,
+            role=m.role,
+            joined_at=clock.iso(m.joined_at),
+        )
+
+
+class JoinedOut(MembershipOut):
+    new: bool = Field(description="false when you were a member already")
+
+    @classmethod
+    def joined(cls, m: CommunityMember, new: bool) -> JoinedOut:
+        return cls.model_construct(**dict(MembershipOut.of(m)), new=new)
+
+
+class LeftCommunityOut(Out):
+    left: bool
+    community_id: int
+
+
+class MemberOut(PersonOut):
+    """A member of a community, as its leader and admins see them."""
+
+    role: str
+    joined_at: Iso
+
+    @classmethod
+    def member(cls, m: CommunityMember, p: Person) -> MemberOut:
+        return cls.model_construct(
+            **dict(PersonOut.of(p)), role=m.role, joined_at=clock.iso(m.joined_at)
+        )
+
+
+class InviteOut(Out):
+    """What an invite link shows to anyone: name, the leader's masked name, members, rules."""
+
+    community_id: int
+    name: str
+    leader_name: str
+    member_count: int
+    rules: str
+
+    @classmethod
+    def of(cls, page: InvitePage) -> InviteOut:
+        c = page.community
+        return cls.model_construct(
+            community_id=c.id,
+            name=c.name,
+            leader_name=page.leader_name,
+            member_count=page.member_count,
+            rules=c.rules,
+        )
+
+
+class ParentLeaderOut(Out):
+    leader_id: int
+    name: str
+
+
+class SubLeaderOut(ParentLeaderOut):
+    status: str
+
+
+class LeaderProfileOut(LeaderOut):
+    """Your leader profile: pickup points, communities with member counts, sub-leaders."""
+
+    nickname: str
+    parent: ParentLeaderOut | None
+    pickup_points: list[PickupPointOut]
+    communities: list[CountedCommunityOut]
+    sub_leaders: list[SubLeaderOut]
+
+    @classmethod
+    def profile(cls, p: LeaderProfile) -> LeaderProfileOut:
+        return cls.model_construct(
+            **dict(LeaderOut.of(p.leader)),
+            nickname=p.person.nickname,
+            parent=ParentLeaderOut.model_construct(
+                leader_id=p.parent[0].id, name=p.parent[1].masked_name
+            )
+            if p.parent
+            else None,
+            pickup_points=[PickupPointOut.of(x) for x in p.pickup_points],
+            communities=[
+                CountedCommunityOut.counted(c, p.member_counts.get(c.id, 0)) for c in p.communities
+            ],
+            sub_leaders=[
+                SubLeaderOut.model_construct(leader_id=s.id, name=who.masked_name, status=s.status)
+                for s, who in p.sub_leaders
+            ],
+        )
+
+
+class ApprovalOut(Out):
+    """An approved application, the leader it made and their first pickup point."""
+
+    application: ApplicationOut
+    leader: LeaderOut
+    pickup_point: PickupPointOut
+
+
+class CreditPartOut(Out):
+    """One part of a leader's credit score."""
+
+    name: str
+    label: str
+    label_en: str
+    weight: int
+    value: float
+    observed: float | None
+    sample: int
+    points: int
+
+
+class CreditOut(Out):
+    """A leader's credit score (团长信用) and its parts."""
+
+    leader_id: int
+    score: int
+    threshold: int
+    below_threshold: bool
+    leader_status: str
+    paused_reason: str | None
+    window_days: int
+    parts: list[CreditPartOut]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime, time, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 _offset = timedelta(seconds=float(os.environ.get("TUANGOU_CLOCK_OFFSET_SECONDS", "0") or 0))
@@ -33,6 +34,10 @@ def offset() -> timedelta:
     return _offset
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: datetime | None) -> str | None: ...
 def iso(value: datetime | None) -> str | None:
     """A stored time as ISO 8601 with its UTC offset (API output); None stays None."""
     return as_utc(value).isoformat() if value else None

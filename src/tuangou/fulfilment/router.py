@@ -10,7 +10,7 @@ from tuangou.api.deps import Caller, IdemKey, Operator, SupplierStaff, idempoten
 from tuangou.core.db import unit_of_work
 from tuangou.fulfilment import schemas
 from tuangou.fulfilment import service as fulfilment
-from tuangou.orders.schemas import order_view
+from tuangou.orders.schemas import OrderOut
 
 router = APIRouter(tags=["wave fulfilment"])
 
@@ -18,7 +18,9 @@ router = APIRouter(tags=["wave fulfilment"])
 # ---------------------------------------------------------------- suppliers
 
 
-@router.post("/supplier/waves/{wave_id}/shipments", tags=["supplier"])
+@router.post(
+    "/supplier/waves/{wave_id}/shipments", tags=["supplier"], response_model=schemas.ShipmentsOut
+)
 def ship(
     wave_id: int, body: schemas.ShipIn, request: Request, who: SupplierStaff, key: IdemKey = None
 ) -> JSONResponse:
@@ -34,12 +36,18 @@ def ship(
             user_id=who.user_id,
             pickup_point_ids=body.pickup_point_ids,
         )
-        return {"wave_id": wave_id, "shipments": [schemas.shipped_view(s) for s in done]}
+        return schemas.ShipmentsOut.model_construct(
+            wave_id=wave_id, shipments=[schemas.ShippedOut.of(s) for s in done]
+        ).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
 
 
-@router.get("/supplier/waves/{wave_id}/shipments", tags=["supplier"])
+@router.get(
+    "/supplier/waves/{wave_id}/shipments",
+    tags=["supplier"],
+    response_model=list[schemas.ShipmentOut],
+)
 def shipments(wave_id: int, who: Caller) -> list[dict[str, Any]]:
     """Where the wave's goods are, per pickup point: shipped, received, or refunded."""
     limit = fulfilment.require_operator_or_supplier(who.role, who.supplier_id)
@@ -47,7 +55,11 @@ def shipments(wave_id: int, who: Caller) -> list[dict[str, Any]]:
         return fulfilment.shipments(session, wave_id=wave_id, supplier_id=limit)
 
 
-@router.get("/supplier/waves/{wave_id}/manifests/{pickup_point_id}", tags=["supplier"])
+@router.get(
+    "/supplier/waves/{wave_id}/manifests/{pickup_point_id}",
+    tags=["supplier"],
+    response_model=schemas.ManifestOut,
+)
 def manifest(wave_id: int, pickup_point_id: int, who: Caller) -> dict[str, Any]:
     """The delivery manifest of one pickup point: each order's 跟团号, masked name, items and
     remark, and the totals to unload there."""
@@ -61,30 +73,34 @@ def manifest(wave_id: int, pickup_point_id: int, who: Caller) -> dict[str, Any]:
 # ---------------------------------------------------------------- leaders
 
 
-@router.post("/leader/waves/{wave_id}/pickup-points/{pickup_point_id}/receive", tags=["leaders"])
+@router.post(
+    "/leader/waves/{wave_id}/pickup-points/{pickup_point_id}/receive",
+    tags=["leaders"],
+    response_model=schemas.ReceivedOut,
+)
 def receive(
     wave_id: int, pickup_point_id: int, request: Request, who: Caller, key: IdemKey = None
 ) -> JSONResponse:
     """Confirm the wave's goods arrived at your pickup point: each member gets a pickup code."""
 
     def work(session: Session) -> dict[str, Any]:
-        return schemas.received_view(
+        return schemas.ReceivedOut.of(
             fulfilment.receive(
                 session, user_id=who.user_id, wave_id=wave_id, pickup_point_id=pickup_point_id
             )
-        )
+        ).model_dump()
 
     return idempotent(request, who=who, key=key, body=None, work=work)
 
 
-@router.post("/leader/pickups/verify", tags=["leaders"])
+@router.post("/leader/pickups/verify", tags=["leaders"], response_model=schemas.VerifiedOut)
 def verify(body: schemas.VerifyIn, request: Request, who: Caller, key: IdemKey = None) -> Any:
     """Verify a member's pickup code at the counter (核销): 200 ``valid`` completes the order;
     409 ``pickup_code_used`` (with when), 409 ``wrong_pickup_point``, 404 ``pickup_code_unknown``.
     """
 
     def work(session: Session) -> dict[str, Any]:
-        return schemas.verified_view(
+        return schemas.VerifiedOut.of(
             fulfilment.verify(
                 session,
                 user_id=who.user_id,
@@ -92,12 +108,16 @@ def verify(body: schemas.VerifyIn, request: Request, who: Caller, key: IdemKey =
                 code=body.code,
                 wave_id=body.wave_id,
             )
-        )
+        ).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
 
 
-@router.get("/leader/pickup-points/{pickup_point_id}/pickups", tags=["leaders"])
+@router.get(
+    "/leader/pickup-points/{pickup_point_id}/pickups",
+    tags=["leaders"],
+    response_model=schemas.PickupListOut,
+)
 def pickup_list(pickup_point_id: int, who: Caller, wave_id: int | None = None) -> dict[str, Any]:
     """The counter's list: collected and still uncollected (masked names, last 4 phone digits)."""
     with unit_of_work(readonly=True) as session:
@@ -109,7 +129,7 @@ def pickup_list(pickup_point_id: int, who: Caller, wave_id: int | None = None) -
 # ---------------------------------------------------------------- members
 
 
-@router.get("/wave-orders/{order_id}/pickup")
+@router.get("/wave-orders/{order_id}/pickup", response_model=schemas.MemberPickupOut)
 def my_pickup(order_id: int, who: Caller) -> dict[str, Any]:
     """Your pickup code, and where and when to collect (your own order only)."""
     with unit_of_work(readonly=True) as session:
@@ -122,6 +142,7 @@ def my_pickup(order_id: int, who: Caller) -> dict[str, Any]:
 @router.post(
     "/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/refund-undelivered",
     tags=["operator: waves"],
+    response_model=schemas.RefundedUndeliveredOut,
 )
 def refund_undelivered(
     wave_id: int, pickup_point_id: int, request: Request, who: Operator, key: IdemKey = None
@@ -133,10 +154,10 @@ def refund_undelivered(
         refunded = fulfilment.refund_undelivered(
             session, wave_id=wave_id, pickup_point_id=pickup_point_id, operator_id=who.user_id
         )
-        return {
-            "wave_id": wave_id,
-            "pickup_point_id": pickup_point_id,
-            "refunded": [order_view(o) for o in refunded],
-        }
+        return schemas.RefundedUndeliveredOut.model_construct(
+            wave_id=wave_id,
+            pickup_point_id=pickup_point_id,
+            refunded=[OrderOut.of(o) for o in refunded],
+        ).model_dump()
 
     return idempotent(request, who=who, key=key, body=None, work=work)

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from tuangou.api.deps import Caller
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
 from tuangou.notifications import service as notifications
+from tuangou.notifications.schemas import InboxOut, MarkedOut, NotificationOut
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -18,7 +17,7 @@ def _lang(request: Request) -> str:
 
 
 @router.get("")
-def inbox(request: Request, who: Caller, unread_only: bool = False) -> dict[str, Any]:
+def inbox(request: Request, who: Caller, unread_only: bool = False) -> InboxOut:
     lang = _lang(request)
     with unit_of_work(readonly=True) as session:
         rows = notifications.inbox(session, who.user_id, unread_only=unread_only)
@@ -26,26 +25,28 @@ def inbox(request: Request, who: Caller, unread_only: bool = False) -> dict[str,
         for n in rows:
             title, body = notifications.render(n.kind, n.data, lang)
             items.append(
-                {
-                    "id": n.id,
-                    "kind": n.kind,
-                    "title": title,
-                    "body": body,
-                    "data": n.data,
-                    "created_at": clock.as_utc(n.created_at).isoformat(),
-                    "read": n.read_at is not None,
-                }
+                NotificationOut.model_construct(
+                    id=n.id,
+                    kind=n.kind,
+                    title=title,
+                    body=body,
+                    data=n.data,
+                    created_at=clock.as_utc(n.created_at).isoformat(),
+                    read=n.read_at is not None,
+                )
             )
-        return {"unread": notifications.unread_count(session, who.user_id), "items": items}
+        return InboxOut.model_construct(
+            unread=notifications.unread_count(session, who.user_id), items=items
+        )
 
 
 @router.post("/read")
-def read_all(who: Caller) -> dict[str, int]:
+def read_all(who: Caller) -> MarkedOut:
     with unit_of_work() as session:
-        return {"marked": notifications.mark_read(session, who.user_id)}
+        return MarkedOut(marked=notifications.mark_read(session, who.user_id))
 
 
 @router.post("/{notification_id}/read")
-def read_one(notification_id: int, who: Caller) -> dict[str, int]:
+def read_one(notification_id: int, who: Caller) -> MarkedOut:
     with unit_of_work() as session:
-        return {"marked": notifications.mark_read(session, who.user_id, notification_id)}
+        return MarkedOut(marked=notifications.mark_read(session, who.user_id, notification_id))

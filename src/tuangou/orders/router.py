@@ -10,34 +10,35 @@ from tuangou.api.deps import IdemKey, Member, Operator, SupplierStaff, idempoten
 from tuangou.core.db import unit_of_work
 from tuangou.orders import schemas
 from tuangou.orders import service as orders
+from tuangou.orders.schemas import OrderOut
 from tuangou.payments import service as payments
-from tuangou.payments.schemas import payment_view
+from tuangou.payments.schemas import PaymentOut, StartedPaymentOut
 from tuangou.teams import service as teams
 
 router = APIRouter(tags=["orders"])
 
 
-def full_view(session: Session, order: Any) -> dict[str, Any]:
-    return schemas.order_view(
+def full_view(session: Session, order: Any) -> OrderOut:
+    return OrderOut.of(
         order,
         facts=orders.facts(session, [order])[order.id],
         refunds=orders.refunds_of(session, order.id),
-        payments=[payment_view(p) for p in payments.payments_of(session, order.id)],
+        payments=[PaymentOut.of(p) for p in payments.payments_of(session, order.id)],
     )
 
 
-def view(session: Session, order: Any) -> dict[str, Any]:
+def view(session: Session, order: Any) -> OrderOut:
     return views(session, [order])[0]
 
 
-def views(session: Session, found: list[Any]) -> list[dict[str, Any]]:
+def views(session: Session, found: list[Any]) -> list[OrderOut]:
     """Orders as replies, with what their kinds add (a team order's team)."""
     facts = orders.facts(session, found)
-    return [schemas.order_view(o, facts=facts[o.id]) for o in found]
+    return [OrderOut.of(o, facts=facts[o.id]) for o in found]
 
 
 @router.get("/orders")
-def my_orders(who: Member, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+def my_orders(who: Member, limit: int = 50, offset: int = 0) -> list[OrderOut]:
     with unit_of_work(readonly=True) as session:
         return views(
             session,
@@ -46,7 +47,7 @@ def my_orders(who: Member, limit: int = 50, offset: int = 0) -> list[dict[str, A
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: int, who: Member) -> dict[str, Any]:
+def get_order(order_id: int, who: Member) -> OrderOut:
     with unit_of_work(readonly=True) as session:
         order = orders.get(session, order_id)
         if who.role == "operator":
@@ -59,25 +60,27 @@ def get_order(order_id: int, who: Member) -> dict[str, Any]:
         return full_view(session, order)
 
 
-@router.post("/orders/{order_id}/payments", status_code=201)
+@router.post("/orders/{order_id}/payments", status_code=201, response_model=StartedPaymentOut)
 def pay_again(order_id: int, request: Request, who: Member, key: IdemKey = None) -> JSONResponse:
     """A new payment attempt for an unpaid order (after a decline, say)."""
 
     def work(session: Session) -> dict[str, Any]:
         started = payments.start_for_user(session, user_id=who.user_id, order_id=order_id)
-        return {"payment": payment_view(started.payment), "pay_url": started.pay_url}
+        return StartedPaymentOut.model_construct(
+            payment=PaymentOut.of(started.payment), pay_url=started.pay_url
+        ).model_dump()
 
     return idempotent(request, who=who, key=key, body=None, work=work, status_code=201)
 
 
 @router.post("/orders/{order_id}/cancel")
-def cancel(order_id: int, who: Member) -> dict[str, Any]:
+def cancel(order_id: int, who: Member) -> OrderOut:
     with unit_of_work() as session:
         return view(session, orders.cancel(session, user_id=who.user_id, order_id=order_id))
 
 
 @router.post("/orders/{order_id}/confirm-receipt")
-def confirm_receipt(order_id: int, who: Member) -> dict[str, Any]:
+def confirm_receipt(order_id: int, who: Member) -> OrderOut:
     """The member got the goods: the money leaves escrow for the supplier."""
     with unit_of_work() as session:
         return view(
@@ -88,7 +91,7 @@ def confirm_receipt(order_id: int, who: Member) -> dict[str, Any]:
 @router.get("/supplier/orders", tags=["supplier"])
 def supplier_orders(
     who: SupplierStaff, status: str | None = None, limit: int = 50, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[OrderOut]:
     assert who.supplier_id is not None
     with unit_of_work(readonly=True) as session:
         return views(
@@ -104,7 +107,7 @@ def supplier_orders(
 
 
 @router.post("/supplier/orders/{order_id}/ship", tags=["supplier"])
-def ship(order_id: int, body: schemas.ShipIn, who: SupplierStaff) -> dict[str, Any]:
+def ship(order_id: int, body: schemas.ShipIn, who: SupplierStaff) -> OrderOut:
     assert who.supplier_id is not None
     with unit_of_work() as session:
         return view(
@@ -127,7 +130,7 @@ def all_orders(
     team_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[OrderOut]:
     with unit_of_work(readonly=True) as session:
         order_ids = None if team_id is None else teams.order_ids_of_team(session, team_id)
         return views(
@@ -143,15 +146,20 @@ def all_orders(
         )
 
 
-@router.post("/admin/orders/{order_id}/refund", tags=["operator: orders"], status_code=201)
+@router.post(
+    "/admin/orders/{order_id}/refund",
+    tags=["operator: orders"],
+    status_code=201,
+    response_model=schemas.RefundedOrderOut,
+)
 def refund(
     order_id: int, body: schemas.RefundIn, request: Request, who: Operator, key: IdemKey = None
 ) -> JSONResponse:
     def work(session: Session) -> dict[str, Any]:
         row = orders.manual_refund(session, order_id=order_id, amount=body.amount, note=body.note)
-        return {
-            "refund": schemas.refund_view(row),
-            "order": full_view(session, orders.get(session, order_id)),
-        }
+        return schemas.RefundedOrderOut.model_construct(
+            refund=schemas.RefundOut.of(row),
+            order=full_view(session, orders.get(session, order_id)),
+        ).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)

@@ -6,8 +6,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tuangou.core import clock
+from tuangou.core.schemas import Iso, Out
 from tuangou.orders import rules
 from tuangou.orders.models import Order, Refund
+from tuangou.payments.schemas import PaymentOut
 
 
 class ShipIn(BaseModel):
@@ -20,19 +22,42 @@ class RefundIn(BaseModel):
     note: str = Field(min_length=1, max_length=500, description="why the order is refunded")
 
 
-def refund_view(r: Refund) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "amount": r.amount,
-        "reason": r.reason,
-        "note": r.note,
-        "status": r.status,
-        "funded_by": r.funded_by,
-        "created_at": clock.iso(r.created_at),
-    }
+class RefundOut(Out):
+    id: int
+    amount: int
+    reason: str
+    note: str
+    status: str
+    funded_by: str
+    created_at: Iso
+
+    @classmethod
+    def of(cls, r: Refund) -> RefundOut:
+        return cls.model_construct(
+            id=r.id,
+            amount=r.amount,
+            reason=r.reason,
+            note=r.note,
+            status=r.status,
+            funded_by=r.funded_by,
+            created_at=clock.iso(r.created_at),
+        )
 
 
-def timeline(o: Order) -> list[dict[str, Any]]:
+class Step(Out):
+    """A step the order took, and when."""
+
+    step: str
+    at: Iso | None
+
+
+class ClosingStep(Step):
+    """The step that closed the order (refunded or cancelled), with why."""
+
+    reason: str | None
+
+
+def timeline(o: Order) -> list[Step | ClosingStep]:
     steps = [
         ("created", o.created_at),
         ("paid", o.paid_at),
@@ -40,46 +65,89 @@ def timeline(o: Order) -> list[dict[str, Any]]:
         ("shipped", o.shipped_at),
         ("completed", o.completed_at),
     ]
-    rows = [{"step": name, "at": clock.iso(at)} for name, at in steps if at is not None]
+    rows: list[Step | ClosingStep] = [
+        Step.model_construct(step=name, at=clock.iso(at)) for name, at in steps if at is not None
+    ]
     if o.status in ("refunded", "cancelled"):
-        rows.append({"step": o.status, "at": clock.iso(o.closed_at), "reason": o.close_reason})
+        rows.append(
+            ClosingStep.model_construct(
+                step=o.status, at=clock.iso(o.closed_at), reason=o.close_reason
+            )
+        )
     return rows
 
 
-def order_view(
-    o: Order,
-    *,
-    facts: Mapping[str, Any] | None = None,
-    refunds: list[Refund] | None = None,
-    payments: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    kept = o.paid_amount - o.refunded_amount
-    return {
-        "id": o.id,
-        "kind": o.kind,
-        "status": o.status,
-        "user_id": o.user_id,
-        "supplier_id": o.supplier_id,
-        "campaign_id": o.campaign_id,
-        "team_id": (facts or {}).get("team_id"),
-        "sku_id": o.sku_id,
-        "quantity": o.quantity,
-        "unit_price": o.unit_price,
-        "amount": o.amount,
-        "final_unit_price": o.final_unit_price,
-        "paid_amount": o.paid_amount,
-        "refunded_amount": o.refunded_amount,
-        "kept_amount": kept,
-        "in_escrow": rules.in_escrow(
-            o.paid_amount, o.subsidy_amount, o.refunded_amount, o.released_amount
-        ),
-        "is_opener": bool((facts or {}).get("is_opener", False)),
-        "address": o.address,
-        "carrier": o.carrier,
-        "tracking_no": o.tracking_no,
-        "expires_at": clock.iso(o.expires_at) if o.status == "pending_payment" else None,
-        "ship_by": clock.iso(o.ship_by),
-        "timeline": timeline(o),
-        "refunds": [refund_view(r) for r in refunds or []],
-        "payments": payments or [],
-    }
+class OrderOut(Out):
+    """An order: its money in fen, its timeline, its refunds and payments (where asked for)."""
+
+    id: int
+    kind: str
+    status: str
+    user_id: int
+    supplier_id: int
+    campaign_id: int
+    team_id: int | None
+    sku_id: int | None
+    quantity: int
+    unit_price: int
+    amount: int
+    final_unit_price: int | None
+    paid_amount: int
+    refunded_amount: int
+    kept_amount: int
+    in_escrow: int
+    is_opener: bool
+    address: dict[str, Any]
+    carrier: str | None
+    tracking_no: str | None
+    expires_at: Iso | None
+    ship_by: Iso | None
+    timeline: list[Step | ClosingStep]
+    refunds: list[RefundOut]
+    payments: list[PaymentOut]
+
+    @classmethod
+    def of(
+        cls,
+        o: Order,
+        *,
+        facts: Mapping[str, Any] | None = None,
+        refunds: list[Refund] | None = None,
+        payments: list[PaymentOut] | None = None,
+    ) -> OrderOut:
+        return cls.model_construct(
+            id=o.id,
+            kind=o.kind,
+            status=o.status,
+            user_id=o.user_id,
+            supplier_id=o.supplier_id,
+            campaign_id=o.campaign_id,
+            team_id=(facts or {}).get("team_id"),
+            sku_id=o.sku_id,
+            quantity=o.quantity,
+            unit_price=o.unit_price,
+            amount=o.amount,
+            final_unit_price=o.final_unit_price,
+            paid_amount=o.paid_amount,
+            refunded_amount=o.refunded_amount,
+            kept_amount=o.paid_amount - o.refunded_amount,
+            in_escrow=rules.in_escrow(
+                o.paid_amount, o.subsidy_amount, o.refunded_amount, o.released_amount
+            ),
+            is_opener=bool((facts or {}).get("is_opener", False)),
+            address=o.address,
+            carrier=o.carrier,
+            tracking_no=o.tracking_no,
+            expires_at=clock.iso(o.expires_at) if o.status == "pending_payment" else None,
+            ship_by=clock.iso(o.ship_by),
+            timeline=timeline(o),
+            refunds=[RefundOut.of(r) for r in refunds or []],
+            payments=payments or [],
+        )
+
+
+class RefundedOrderOut(Out):
+    """A refund made by hand, and the order after it."""
+
+    refund: RefundOut
+    order: OrderOut

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from tuangou.core import group_commit, money, secret
 from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.schemas import file_responses
 from tuangou.payments import schemas
 from tuangou.payments import service as payments
 from tuangou.payments.gateway import BadSignature, sandbox
@@ -29,7 +30,12 @@ body:JSON.stringify({{ref:{ref_js},amount:{amount_raw},sig:{sig_js},outcome:b.da
 document.getElementById("r").textContent=JSON.stringify(await r.json());}}</script></body></html>"""
 
 
-@router.get("/sandbox/pay", response_class=HTMLResponse, tags=["sandbox gateway"])
+@router.get(
+    "/sandbox/pay",
+    response_class=HTMLResponse,
+    tags=["sandbox gateway"],
+    responses=file_responses("text/html", description="The payment page"),
+)
 def sandbox_page(ref: str, amount: int, sig: str) -> HTMLResponse:
     """The sandbox gateway's payment page (where a pay_url leads)."""
     sandbox().check(ref, amount, sig)
@@ -46,7 +52,13 @@ def sandbox_page(ref: str, amount: int, sig: str) -> HTMLResponse:
     )
 
 
-@router.post("/sandbox/pay", tags=["sandbox gateway"])
+# Paying is a hot path: the model documents the reply, the route sends its dict as it is.
+@router.post(
+    "/sandbox/pay",
+    tags=["sandbox gateway"],
+    response_model=None,
+    responses={200: {"model": schemas.SandboxPayOut}},
+)
 async def sandbox_pay(
     body: schemas.SandboxPayIn,
     ref: str | None = None,
@@ -70,17 +82,19 @@ async def sandbox_pay(
 
 
 @router.get("/sandbox/charges/{ref}", tags=["sandbox gateway"])
-def sandbox_charge(ref: str) -> dict[str, Any]:
+def sandbox_charge(ref: str) -> schemas.SandboxChargeOut:
     with unit_of_work(readonly=True) as session:
         status = sandbox().query(session, ref)
-        return {"ref": ref, "status": status.status, "amount": status.amount}
+        return schemas.SandboxChargeOut(ref=ref, status=status.status, amount=status.amount)
 
 
 def callback_signature(ref: str, status: str) -> str:
     return secret.sign(f"{ref}|{status}", "sandbox-callback")
 
 
-@router.post("/payments/webhooks/sandbox", tags=["sandbox gateway"])
+@router.post(
+    "/payments/webhooks/sandbox", tags=["sandbox gateway"], response_model=schemas.WebhookOut
+)
 def sandbox_webhook(body: schemas.WebhookIn) -> dict[str, Any]:
     """The gateway's confirmation callback. Safe to receive any number of times."""
     if not secret.verify(f"{body.ref}|{body.status}", body.sig, "sandbox-callback"):

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from tuangou.core import clock
+from tuangou.core.schemas import Iso, Out
 from tuangou.payments.models import Payment
 
 
@@ -27,14 +26,50 @@ class WebhookIn(BaseModel):
     sig: str
 
 
-def payment_view(p: Payment) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "order_id": p.order_id,
-        "amount": p.amount,
-        "gateway": p.gateway,
-        "ref": p.gateway_ref,
-        "status": p.status,
-        "failure_reason": p.failure_reason,
-        "created_at": clock.as_utc(p.created_at).isoformat(),
-    }
+class PaymentOut(Out):
+    """A payment attempt of an order, at its gateway."""
+
+    id: int
+    order_id: int
+    amount: int
+    gateway: str
+    ref: str
+    status: str
+    failure_reason: str | None
+    created_at: Iso
+
+    @classmethod
+    def of(cls, p: Payment) -> PaymentOut:
+        return cls.model_construct(
+            id=p.id,
+            order_id=p.order_id,
+            amount=p.amount,
+            gateway=p.gateway,
+            ref=p.gateway_ref,
+            status=p.status,
+            failure_reason=p.failure_reason,
+            created_at=clock.as_utc(p.created_at).isoformat(),
+        )
+
+
+class StartedPaymentOut(Out):
+    """A new payment attempt, and where the payer pays it."""
+
+    payment: PaymentOut
+    pay_url: str
+
+
+class SandboxPayOut(Out):
+    ref: str
+    gateway_status: str
+    amount: int
+
+
+class SandboxChargeOut(Out):
+    ref: str
+    status: str
+    amount: int | None
+
+
+class WebhookOut(Out):
+    result: str

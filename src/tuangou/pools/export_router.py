@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from tuangou.api.deps import Caller
 from tuangou.core.db import unit_of_work
+from tuangou.core.schemas import file_responses
 from tuangou.pools import export
 
 router = APIRouter(tags=["exports"])
@@ -22,7 +23,12 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-@router.get("/leader/listings/{listing_id}/orders.csv", tags=["leaders"])
+@router.get(
+    "/leader/listings/{listing_id}/orders.csv",
+    tags=["leaders"],
+    response_class=Response,
+    responses=file_responses(export.CSV_MEDIA, description="UTF-8 CSV"),
+)
 def listing_orders_csv(listing_id: int, who: Caller, lang: str = "zh") -> Response:
     """Your community's orders of a wave, for the pickup counter (UTF-8 CSV for Excel)."""
     with unit_of_work(readonly=True) as session:
@@ -31,7 +37,12 @@ def listing_orders_csv(listing_id: int, who: Caller, lang: str = "zh") -> Respon
     return _download(body, export.CSV_MEDIA, f"listing-{listing_id}-orders.csv")
 
 
-@router.get("/leader/listings/{listing_id}/orders.xlsx", tags=["leaders"])
+@router.get(
+    "/leader/listings/{listing_id}/orders.xlsx",
+    tags=["leaders"],
+    response_class=Response,
+    responses=file_responses(export.XLSX_MEDIA, description="An Excel workbook"),
+)
 def listing_orders_xlsx(listing_id: int, who: Caller, lang: str = "zh") -> Response:
     """The same orders as an Excel workbook (amounts as numbers that add up)."""
     with unit_of_work(readonly=True) as session:
@@ -40,7 +51,12 @@ def listing_orders_xlsx(listing_id: int, who: Caller, lang: str = "zh") -> Respo
     return _download(body, export.XLSX_MEDIA, f"listing-{listing_id}-orders.xlsx")
 
 
-@router.get("/supplier/waves/{wave_id}/purchase-order.csv", tags=["supplier"])
+@router.get(
+    "/supplier/waves/{wave_id}/purchase-order.csv",
+    tags=["supplier"],
+    response_class=Response,
+    responses=file_responses(export.CSV_MEDIA, description="UTF-8 CSV"),
+)
 def purchase_order_csv(wave_id: int, who: Caller, lang: str = "zh") -> Response:
     """The wave's purchase order: one row per pickup point × SKU, then the totals."""
     with unit_of_work(readonly=True) as session:

@@ -12,51 +12,61 @@ from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
 from tuangou.core.errors import Forbidden
-from tuangou.orders.schemas import order_view
-from tuangou.payments.schemas import payment_view
+from tuangou.orders.schemas import OrderOut
+from tuangou.payments.schemas import PaymentOut
 from tuangou.pools import schemas
 from tuangou.pools import service as pools
 
 router = APIRouter(tags=["community waves"])
 
 
-def _wave_page(session: Session, listing_id: int) -> dict[str, Any]:
+def _items(session: Session, wave_id: int) -> list[schemas.ItemProgressOut]:
+    return [
+        schemas.ItemProgressOut.model_validate(pools.progress(i))
+        for i in pools.items_of(session, wave_id)
+    ]
+
+
+def _wave_page(session: Session, listing_id: int) -> schemas.WavePageOut:
     listing = pools.get_listing(session, listing_id)
     wave = pools.get_wave(session, listing.wave_id)
     leader = communities.get_leader(session, listing.leader_id)
     point = communities.get_pickup_point(session, listing.pickup_point_id)
     names = communities.people(session, [leader.user_id])
-    return {
-        "listing": schemas.listing_view(listing),
-        "wave": schemas.wave_view(wave),
-        "leader": {
-            "id": leader.id,
-            "name": names[leader.user_id].nickname,
-        },
-        "pickup_point": {
-            "id": point.id,
-            "name": point.name,
-            "address": point.address,
-            "opening_hours": point.opening_hours,
-            "latitude": point.latitude,
-            "longitude": point.longitude,
-        },
-        "items": [pools.progress(i) for i in pools.items_of(session, wave.id)],
-        "chain": schemas.chain_view(pools.chain(session, listing.id)),
-    }
+    return schemas.WavePageOut.model_construct(
+        listing=schemas.ListingOut.of(listing),
+        wave=schemas.WaveOut.of(wave),
+        leader=schemas.WaveLeaderOut.model_construct(
+            id=leader.id, name=names[leader.user_id].nickname
+        ),
+        pickup_point=schemas.WavePickupPointOut.model_construct(
+            id=point.id,
+            name=point.name,
+            address=point.address,
+            opening_hours=point.opening_hours,
+            latitude=point.latitude,
+            longitude=point.longitude,
+        ),
+        items=_items(session, wave.id),
+        chain=[schemas.ChainEntryOut.of(row) for row in pools.chain(session, listing.id)],
+    )
 
 
 # ---------------------------------------------------------------- members
 
 
 @router.get("/communities/{community_id}/waves")
-def community_waves(community_id: int, who: Caller, all: bool = False) -> list[dict[str, Any]]:
+def community_waves(
+    community_id: int, who: Caller, all: bool = False
+) -> list[schemas.ListedWaveOut]:
     """The waves published in a community (open ones by default), for its members."""
     with unit_of_work(readonly=True) as session:
         if not communities.is_member(session, community_id, who.user_id):
             communities.assert_can_manage(session, who.user_id, community_id)
         return [
-            {"listing": schemas.listing_view(listing), "wave": schemas.wave_view(wave)}
+            schemas.ListedWaveOut.model_construct(
+                listing=schemas.ListingOut.of(listing), wave=schemas.WaveOut.of(wave)
+            )
             for listing, wave in pools.listings_of_community(
                 session, community_id, open_only=not all
             )
@@ -64,13 +74,13 @@ def community_waves(community_id: int, who: Caller, all: bool = False) -> list[d
 
 
 @router.get("/listings/{listing_id}")
-def wave_page(listing_id: int) -> dict[str, Any]:
+def wave_page(listing_id: int) -> schemas.WavePageOut:
     """A wave as a community sees it: leader, pickup point, cut-off, MOQ progress, chain."""
     with unit_of_work(readonly=True) as session:
         return _wave_page(session, listing_id)
 
 
-@router.post("/listings/{listing_id}/orders", status_code=201)
+@router.post("/listings/{listing_id}/orders", status_code=201, response_model=schemas.PlacedOut)
 def place_order(
     listing_id: int, body: schemas.OrderIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
@@ -84,13 +94,13 @@ def place_order(
             quantities=body.items,
             remark=body.remark,
         )
-        return {
-            "order": order_view(placed.order),
-            "wave_order": schemas.info_view(placed.info),
-            "lines": [schemas.line_view(line) for line in placed.lines],
-            "payment": payment_view(placed.started.payment),
-            "pay_url": placed.started.pay_url,
-        }
+        return schemas.PlacedOut.model_construct(
+            order=OrderOut.of(placed.order),
+            wave_order=schemas.WaveOrderInfoOut.of(placed.info),
+            lines=[schemas.LineOut.of(line) for line in placed.lines],
+            payment=PaymentOut.of(placed.started.payment),
+            pay_url=placed.started.pay_url,
+        ).model_dump()
 
     return idempotent(
         request, who=who, key=key, body=body.model_dump(mode="json"), work=work, status_code=201
@@ -98,7 +108,7 @@ def place_order(
 
 
 @router.get("/wave-orders/{order_id}")
-def wave_order(order_id: int, who: Caller) -> dict[str, Any]:
+def wave_order(order_id: int, who: Caller) -> schemas.WaveOrderOut:
     """A member's wave order with its lines and chain number."""
     from tuangou.orders import service as orders
 
@@ -111,21 +121,21 @@ def wave_order(order_id: int, who: Caller) -> dict[str, Any]:
             if leader is None or leader.id != listing.leader_id:
                 raise orders.errors.NotYourOrder()
         titles = {i.id: i.title for i in pools.items_of(session, info.wave_id)}
-        return {
-            "order": order_view(order, refunds=orders.refunds_of(session, order.id)),
-            "wave_order": schemas.info_view(info),
-            "lines": [
-                schemas.line_view(line, titles.get(line.item_id, ""))
+        return schemas.WaveOrderOut.model_construct(
+            order=OrderOut.of(order, refunds=orders.refunds_of(session, order.id)),
+            wave_order=schemas.WaveOrderInfoOut.of(info),
+            lines=[
+                schemas.LineOut.of(line, titles.get(line.item_id, ""))
                 for line in pools.lines_of(session, order_id)
             ],
-        }
+        )
 
 
 # ---------------------------------------------------------------- leaders
 
 
 @router.post("/leader/waves", status_code=201, tags=["leaders"])
-def publish(body: schemas.PublishIn, who: Caller) -> dict[str, Any]:
+def publish(body: schemas.PublishIn, who: Caller) -> schemas.WavePageOut:
     """Publish tomorrow's wave to one of your communities."""
     with unit_of_work() as session:
         _, listing = pools.publish_wave(
@@ -139,36 +149,37 @@ def publish(body: schemas.PublishIn, who: Caller) -> dict[str, Any]:
 
 
 @router.get("/leader/waves", tags=["leaders"])
-def my_waves(who: Caller) -> list[dict[str, Any]]:
+def my_waves(who: Caller) -> list[schemas.LeaderWaveOut]:
     """Today: your waves with live totals per item against the MOQ."""
     with unit_of_work(readonly=True) as session:
         leader = communities.get_leader_by_user(session, who.user_id)
         return [
-            {
-                "listing": schemas.listing_view(listing),
-                "wave": schemas.wave_view(wave),
-                "items": [pools.progress(i) for i in pools.items_of(session, wave.id)],
-            }
+            schemas.LeaderWaveOut.model_construct(
+                listing=schemas.ListingOut.of(listing),
+                wave=schemas.WaveOut.of(wave),
+                items=_items(session, wave.id),
+            )
             for listing, wave in pools.listings_of_leader(session, leader.id)
         ]
 
 
 @router.get("/catalogue", tags=["leaders"])
-def catalogue(who: Caller) -> list[dict[str, Any]]:
+def catalogue(who: Caller) -> list[schemas.WaveWithItemsOut]:
     """Suppliers' waves that leaders may resell in their communities (帮卖)."""
     with unit_of_work(readonly=True) as session:
         communities.get_leader_by_user(session, who.user_id)
         return [
-            {
-                **schemas.wave_view(w),
-                "items": [pools.progress(i) for i in pools.items_of(session, w.id)],
-            }
+            schemas.WaveWithItemsOut.with_items(w, _items(session, w.id))
             for w in pools.catalogue(session)
         ]
 
 
-@router.post("/leader/waves/{wave_id}/adopt", status_code=201, tags=["leaders"])
-def adopt(wave_id: int, body: schemas.AdoptIn, who: Caller) -> dict[str, Any]:
+@router.post(
+    "/leader/waves/{wave_id}/adopt",
+    status_code=201,
+    tags=["leaders"],
+)
+def adopt(wave_id: int, body: schemas.AdoptIn, who: Caller) -> schemas.WavePageOut:
     with unit_of_work() as session:
         listing = pools.adopt_wave(
             session,
@@ -181,25 +192,27 @@ def adopt(wave_id: int, body: schemas.AdoptIn, who: Caller) -> dict[str, Any]:
 
 
 @router.get("/leader/commission", tags=["leaders"])
-def my_commission(who: Caller) -> dict[str, Any]:
+def my_commission(who: Caller) -> schemas.WalletOut:
     """Commission frozen, available and withdrawn, each line traceable to its order."""
     with unit_of_work() as session:
         leader = communities.get_leader_by_user(session, who.user_id)
         wallet = commission.wallet(session, leader.id)
-        return {
-            "frozen": wallet.frozen,
-            "available": wallet.available,
-            "withdrawing": wallet.withdrawing,
-            "withdrawn": wallet.withdrawn,
-            "history": [schemas.commission_view(c) for c in commission.history(session, leader.id)],
-            "withdrawals": [
-                schemas.withdrawal_view(w)
+        return schemas.WalletOut.model_construct(
+            frozen=wallet.frozen,
+            available=wallet.available,
+            withdrawing=wallet.withdrawing,
+            withdrawn=wallet.withdrawn,
+            history=[schemas.CommissionOut.of(c) for c in commission.history(session, leader.id)],
+            withdrawals=[
+                schemas.WithdrawalOut.of(w)
                 for w in commission.withdrawals(session, leader_id=leader.id)
             ],
-        }
+        )
 
 
-@router.post("/leader/withdrawals", status_code=201, tags=["leaders"])
+@router.post(
+    "/leader/withdrawals", status_code=201, tags=["leaders"], response_model=schemas.WithdrawalOut
+)
 def withdraw(
     body: schemas.WithdrawalIn, request: Request, who: Caller, key: IdemKey = None
 ) -> JSONResponse:
@@ -208,7 +221,7 @@ def withdraw(
         row = commission.request_withdrawal(
             session, leader_id=leader.id, amount=body.amount, account_note=body.account_note
         )
-        return schemas.withdrawal_view(row)
+        return schemas.WithdrawalOut.of(row).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
 
@@ -217,24 +230,21 @@ def withdraw(
 
 
 @router.post("/supplier/waves", status_code=201, tags=["supplier"])
-def offer(body: schemas.WaveIn, who: SupplierStaff) -> dict[str, Any]:
+def offer(body: schemas.WaveIn, who: SupplierStaff) -> schemas.WaveWithItemsOut:
     """Offer a catalogue wave to leaders, with the commission rate you pay them."""
     assert who.supplier_id is not None
     with unit_of_work() as session:
         wave = pools.create_catalogue_wave(
             session, user_id=who.user_id, supplier_id=who.supplier_id, data=body.data()
         )
-        return {
-            **schemas.wave_view(wave),
-            "items": [pools.progress(i) for i in pools.items_of(session, wave.id)],
-        }
+        return schemas.WaveWithItemsOut.with_items(wave, _items(session, wave.id))
 
 
 @router.get("/supplier/waves", tags=["supplier"])
-def supplier_waves(who: SupplierStaff) -> list[dict[str, Any]]:
+def supplier_waves(who: SupplierStaff) -> list[schemas.WaveOut]:
     assert who.supplier_id is not None
     with unit_of_work(readonly=True) as session:
-        return [schemas.wave_view(w) for w in pools.waves_of_supplier(session, who.supplier_id)]
+        return [schemas.WaveOut.of(w) for w in pools.waves_of_supplier(session, who.supplier_id)]
 
 
 def _purchase_order(session: Session, wave_id: int, who: Any) -> dict[str, Any]:
@@ -247,44 +257,53 @@ def _purchase_order(session: Session, wave_id: int, who: Any) -> dict[str, Any]:
 
 
 @router.get("/supplier/waves/{wave_id}/purchase-order", tags=["supplier"])
-def purchase_order(wave_id: int, who: Caller) -> dict[str, Any]:
+def purchase_order(wave_id: int, who: Caller) -> schemas.PurchaseOrderOut:
     """One purchase order per wave: quantity per SKU, split per pickup point."""
     with unit_of_work(readonly=True) as session:
         po = _purchase_order(session, wave_id, who)
-        po["cutoff_at"] = clock.iso(po["cutoff_at"])
-        return po
+        return schemas.PurchaseOrderOut.model_validate(
+            {**po, "cutoff_at": clock.iso(po["cutoff_at"])}
+        )
 
 
 @router.get("/admin/waves", tags=["operator: waves"])
-def all_waves(who: Operator, supplier_id: int | None = None) -> list[dict[str, Any]]:
+def all_waves(who: Operator, supplier_id: int | None = None) -> list[schemas.WaveOut]:
     with unit_of_work(readonly=True) as session:
         if supplier_id is not None:
-            return [schemas.wave_view(w) for w in pools.waves_of_supplier(session, supplier_id)]
-        return [schemas.wave_view(w) for w in pools.all_waves(session)]
+            return [schemas.WaveOut.of(w) for w in pools.waves_of_supplier(session, supplier_id)]
+        return [schemas.WaveOut.of(w) for w in pools.all_waves(session)]
 
 
 @router.get("/admin/withdrawals", tags=["operator: waves"])
-def pending_withdrawals(who: Operator, status: str | None = "requested") -> list[dict[str, Any]]:
+def pending_withdrawals(
+    who: Operator, status: str | None = "requested"
+) -> list[schemas.WithdrawalOut]:
     with unit_of_work(readonly=True) as session:
-        return [schemas.withdrawal_view(w) for w in commission.withdrawals(session, status=status)]
+        return [schemas.WithdrawalOut.of(w) for w in commission.withdrawals(session, status=status)]
 
 
-@router.post("/admin/withdrawals/{withdrawal_id}/approve", tags=["operator: waves"])
-def approve_withdrawal(withdrawal_id: int, who: Operator) -> dict[str, Any]:
+@router.post(
+    "/admin/withdrawals/{withdrawal_id}/approve",
+    tags=["operator: waves"],
+)
+def approve_withdrawal(withdrawal_id: int, who: Operator) -> schemas.WithdrawalOut:
     with unit_of_work() as session:
-        return schemas.withdrawal_view(
+        return schemas.WithdrawalOut.of(
             commission.decide_withdrawal(
                 session, withdrawal_id=withdrawal_id, operator_id=who.user_id, approve=True
             )
         )
 
 
-@router.post("/admin/withdrawals/{withdrawal_id}/reject", tags=["operator: waves"])
+@router.post(
+    "/admin/withdrawals/{withdrawal_id}/reject",
+    tags=["operator: waves"],
+)
 def reject_withdrawal(
     withdrawal_id: int, body: schemas.DecisionIn, who: Operator
-) -> dict[str, Any]:
+) -> schemas.WithdrawalOut:
     with unit_of_work() as session:
-        return schemas.withdrawal_view(
+        return schemas.WithdrawalOut.of(
             commission.decide_withdrawal(
                 session,
                 withdrawal_id=withdrawal_id,

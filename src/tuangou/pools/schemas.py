@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, model_validator
 
 from tuangou.core import clock
+from tuangou.core.schemas import Iso, Out
+from tuangou.orders.schemas import OrderOut
+from tuangou.payments.schemas import PaymentOut
 from tuangou.pools import rules
 from tuangou.pools.models import (
     Wave,
@@ -95,87 +98,312 @@ class DecisionIn(BaseModel):
     reason: str = Field(default="", max_length=200)
 
 
-def wave_view(wave: Wave) -> dict[str, Any]:
-    now = clock.now()
-    return {
-        "id": wave.id,
-        "title": wave.title,
-        "description": wave.description,
-        "source": wave.source,
-        "supplier_id": wave.supplier_id,
-        "status": wave.status,
-        "open": wave.status == "open" and wave.cutoff_at > now,
-        "cutoff_at": clock.iso(wave.cutoff_at),
-        "seconds_to_cutoff": max(0, int((wave.cutoff_at - now).total_seconds())),
-        "delivery_date": wave.delivery_date.isoformat(),
-        "commission_bps": wave.commission_bps,
-        "unpicked_policy": wave.unpicked_policy,
-        "unpicked_days": wave.unpicked_days,
-        "arrival_grace_days": wave.arrival_grace_days,
-    }
+# ---------------------------------------------------------------- replies
 
 
-def listing_view(listing: WaveListing) -> dict[str, Any]:
-    return {
-        "id": listing.id,
-        "wave_id": listing.wave_id,
-        "community_id": listing.community_id,
-        "leader_id": listing.leader_id,
-        "pickup_point_id": listing.pickup_point_id,
-        "commission_bps": listing.commission_bps,
-        "orders": listing.next_seq,
-    }
+class WaveOut(Out):
+    """A wave: its cut-off, delivery date and terms."""
+
+    id: int
+    title: str
+    description: str
+    source: str
+    supplier_id: int
+    status: str
+    open: bool
+    cutoff_at: Iso
+    seconds_to_cutoff: int
+    delivery_date: str = Field(json_schema_extra={"format": "date"})
+    commission_bps: int
+    unpicked_policy: str
+    unpicked_days: int
+    arrival_grace_days: int
+
+    @classmethod
+    def of(cls, wave: Wave) -> WaveOut:
+        now = clock.now()
+        return cls.model_construct(
+            id=wave.id,
+            title=wave.title,
+            description=wave.description,
+            source=wave.source,
+            supplier_id=wave.supplier_id,
+            status=wave.status,
+            open=wave.status == "open" and wave.cutoff_at > now,
+            cutoff_at=clock.iso(wave.cutoff_at),
+            seconds_to_cutoff=max(0, int((wave.cutoff_at - now).total_seconds())),
+            delivery_date=wave.delivery_date.isoformat(),
+            commission_bps=wave.commission_bps,
+            unpicked_policy=wave.unpicked_policy,
+            unpicked_days=wave.unpicked_days,
+            arrival_grace_days=wave.arrival_grace_days,
+        )
 
 
-def line_view(line: WaveOrderLine, title: str = "") -> dict[str, Any]:
-    return {
-        "item_id": line.item_id,
-        "sku_id": line.sku_id,
-        "title": title,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "final_unit_price": line.final_unit_price,
-        "status": line.status,
-    }
+class ListingOut(Out):
+    """A wave published in one community."""
+
+    id: int
+    wave_id: int
+    community_id: int
+    leader_id: int
+    pickup_point_id: int
+    commission_bps: int
+    orders: int
+
+    @classmethod
+    def of(cls, listing: WaveListing) -> ListingOut:
+        return cls.model_construct(
+            id=listing.id,
+            wave_id=listing.wave_id,
+            community_id=listing.community_id,
+            leader_id=listing.leader_id,
+            pickup_point_id=listing.pickup_point_id,
+            commission_bps=listing.commission_bps,
+            orders=listing.next_seq,
+        )
 
 
-def chain_view(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**r, "paid_at": clock.iso(r["paid_at"])} for r in rows]
+class ItemTierOut(Out):
+    quantity: int
+    unit_price: int
 
 
-def info_view(info: WaveOrderInfo) -> dict[str, Any]:
-    return {
-        "wave_id": info.wave_id,
-        "listing_id": info.listing_id,
-        "pickup_point_id": info.pickup_point_id,
-        "seq": info.seq,
-        "remark": info.remark,
-    }
+class NextItemTierOut(ItemTierOut):
+    more_needed: int
 
 
-def commission_view(c: Commission) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "order_id": c.order_id,
-        "kind": c.kind,
-        "base_amount": c.base_amount,
-        "rate_bps": c.rate_bps,
-        "amount": c.amount,
-        "reversed_amount": c.reversed_amount,
-        "status": c.status,
-        "created_at": clock.iso(c.created_at),
-        "available_at": clock.iso(c.available_at),
-    }
+class ItemProgressOut(Out):
+    """An item of a wave against its MOQ (as ``pools.progress`` reports it)."""
+
+    item_id: int
+    title: str
+    sku_id: int
+    price: int
+    tiers: list[ItemTierOut]
+    current_unit_price: int
+    next_tier: NextItemTierOut | None
+    moq: int
+    ordered: int
+    held: int
+    reached_moq: bool
+    available: int
+    per_member_limit: int
+    status: str
+    final_unit_price: int | None
 
 
-def withdrawal_view(w: Withdrawal) -> dict[str, Any]:
-    return {
-        "id": w.id,
-        "leader_id": w.leader_id,
-        "amount": w.amount,
-        "status": w.status,
-        "account_note": w.account_note,
-        "reason": w.reason,
-        "created_at": clock.iso(w.created_at),
-        "decided_at": clock.iso(w.decided_at),
-    }
+class ChainItemOut(Out):
+    title: str
+    quantity: int
+
+
+class ChainEntryOut(Out):
+    """One order of the chain list (接龙), the name masked."""
+
+    seq: int
+    name: str
+    items: list[ChainItemOut]
+    paid_at: Iso | None
+    refunded: bool
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> ChainEntryOut:
+        """A row of ``pools.chain``, its time as ISO text."""
+        return cls.model_validate({**row, "paid_at": clock.iso(row["paid_at"])})
+
+
+class WaveLeaderOut(Out):
+    id: int
+    name: str
+
+
+class WavePickupPointOut(Out):
+    id: int
+    name: str
+    address: str
+    opening_hours: str
+    latitude: float
+    longitude: float
+
+
+class WavePageOut(Out):
+    """A wave as a community sees it: leader, pickup point, cut-off, MOQ progress, chain."""
+
+    listing: ListingOut
+    wave: WaveOut
+    leader: WaveLeaderOut
+    pickup_point: WavePickupPointOut
+    items: list[ItemProgressOut]
+    chain: list[ChainEntryOut]
+
+
+class ListedWaveOut(Out):
+    listing: ListingOut
+    wave: WaveOut
+
+
+class LeaderWaveOut(ListedWaveOut):
+    """One of your waves, with live totals per item against the MOQ."""
+
+    items: list[ItemProgressOut]
+
+
+class WaveWithItemsOut(WaveOut):
+    items: list[ItemProgressOut]
+
+    @classmethod
+    def with_items(cls, wave: Wave, items: list[ItemProgressOut]) -> WaveWithItemsOut:
+        return cls.model_construct(**dict(WaveOut.of(wave)), items=items)
+
+
+class WaveOrderInfoOut(Out):
+    wave_id: int
+    listing_id: int
+    pickup_point_id: int
+    seq: int | None
+    remark: str
+
+    @classmethod
+    def of(cls, info: WaveOrderInfo) -> WaveOrderInfoOut:
+        return cls.model_construct(
+            wave_id=info.wave_id,
+            listing_id=info.listing_id,
+            pickup_point_id=info.pickup_point_id,
+            seq=info.seq,
+            remark=info.remark,
+        )
+
+
+class LineOut(Out):
+    item_id: int
+    sku_id: int
+    title: str
+    quantity: int
+    unit_price: int
+    final_unit_price: int | None
+    status: str
+
+    @classmethod
+    def of(cls, line: WaveOrderLine, title: str = "") -> LineOut:
+        return cls.model_construct(
+            item_id=line.item_id,
+            sku_id=line.sku_id,
+            title=title,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            final_unit_price=line.final_unit_price,
+            status=line.status,
+        )
+
+
+class WaveOrderOut(Out):
+    """A member's wave order with its lines and chain number."""
+
+    order: OrderOut
+    wave_order: WaveOrderInfoOut
+    lines: list[LineOut]
+
+
+class PlacedOut(WaveOrderOut):
+    """An order placed in a wave, its payment and where to pay it."""
+
+    payment: PaymentOut
+    pay_url: str
+
+
+class CommissionOut(Out):
+    id: int
+    order_id: int
+    kind: str
+    base_amount: int
+    rate_bps: int
+    amount: int
+    reversed_amount: int
+    status: str
+    created_at: Iso
+    available_at: Iso
+
+    @classmethod
+    def of(cls, c: Commission) -> CommissionOut:
+        return cls.model_construct(
+            id=c.id,
+            order_id=c.order_id,
+            kind=c.kind,
+            base_amount=c.base_amount,
+            rate_bps=c.rate_bps,
+            amount=c.amount,
+            reversed_amount=c.reversed_amount,
+            status=c.status,
+            created_at=clock.iso(c.created_at),
+            available_at=clock.iso(c.available_at),
+        )
+
+
+class WithdrawalOut(Out):
+    id: int
+    leader_id: int
+    amount: int
+    status: str
+    account_note: str
+    reason: str | None
+    created_at: Iso
+    decided_at: Iso | None
+
+    @classmethod
+    def of(cls, w: Withdrawal) -> WithdrawalOut:
+        return cls.model_construct(
+            id=w.id,
+            leader_id=w.leader_id,
+            amount=w.amount,
+            status=w.status,
+            account_note=w.account_note,
+            reason=w.reason,
+            created_at=clock.iso(w.created_at),
+            decided_at=clock.iso(w.decided_at),
+        )
+
+
+class WalletOut(Out):
+    """Commission frozen, available and withdrawn, each line traceable to its order."""
+
+    frozen: int
+    available: int
+    withdrawing: int
+    withdrawn: int
+    history: list[CommissionOut]
+    withdrawals: list[WithdrawalOut]
+
+
+class PurchaseItemOut(Out):
+    item_id: int
+    sku_id: int
+    title: str
+    status: str
+    unit_price: int | None
+    quantity: int
+
+
+class PointItemOut(Out):
+    item_id: int
+    quantity: int
+
+
+class PurchasePointOut(Out):
+    pickup_point_id: int
+    name: str
+    address: str
+    items: list[PointItemOut]
+
+
+class PurchaseOrderOut(Out):
+    """One purchase order per wave: quantity per SKU, split per pickup point."""
+
+    wave_id: int
+    title: str
+    supplier_id: int
+    status: str
+    cutoff_at: Iso
+    delivery_date: str = Field(json_schema_extra={"format": "date"})
+    items: list[PurchaseItemOut]
+    pickup_points: list[PurchasePointOut]

@@ -11,8 +11,8 @@ from tuangou.catalog import service as catalog
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
 from tuangou.orders import service as orders
-from tuangou.orders.schemas import order_view
-from tuangou.payments.schemas import payment_view
+from tuangou.orders.schemas import OrderOut
+from tuangou.payments.schemas import PaymentOut
 from tuangou.teams import schemas
 from tuangou.teams import service as teams
 from tuangou.teams.models import Team, TeamCampaign
@@ -29,21 +29,21 @@ def _team(session: Session, team: Team) -> dict[str, Any]:
     return schemas.team_view(team, campaign, teams.chain_list(session, team.id))
 
 
-def _seat_reply(session: Session, seat: teams.Seat) -> dict[str, Any]:
+def _seat_reply(seat: teams.Seat) -> dict[str, Any]:
     # A light team summary: the full view with its chain list is one GET away. The service
     # leaves the team's counters as its own writes left them, so nothing is read again.
-    return {
-        "team": schemas.team_summary(seat.team),
-        "order": order_view(
+    return schemas.SeatOut.model_construct(
+        team=schemas.TeamSummaryOut.of(seat.team),
+        order=OrderOut.of(
             seat.order,
             facts={"team_id": seat.team.id, "is_opener": seat.team.opener_id == seat.order.user_id},
         ),
-        "payment": payment_view(seat.started.payment),
-        "pay_url": seat.started.pay_url,
-    }
+        payment=PaymentOut.of(seat.started.payment),
+        pay_url=seat.started.pay_url,
+    ).model_dump()
 
 
-@router.get("/campaigns")
+@router.get("/campaigns", response_model=list[schemas.CampaignOut])
 def live_campaigns() -> list[dict[str, Any]]:
     """Team-buy campaigns running now."""
     with unit_of_work(readonly=True) as session:
@@ -53,7 +53,7 @@ def live_campaigns() -> list[dict[str, Any]]:
         ]
 
 
-@router.get("/campaigns/{campaign_id}")
+@router.get("/campaigns/{campaign_id}", response_model=schemas.CampaignWithTeamsOut)
 def campaign(campaign_id: int) -> dict[str, Any]:
     """A campaign with the teams one can join now."""
     with unit_of_work(readonly=True) as session:
@@ -63,7 +63,7 @@ def campaign(campaign_id: int) -> dict[str, Any]:
         return view
 
 
-@router.post("/campaigns/{campaign_id}/teams", status_code=201)
+@router.post("/campaigns/{campaign_id}/teams", status_code=201, response_model=schemas.SeatOut)
 async def open_team(
     campaign_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
@@ -77,7 +77,7 @@ async def open_team(
             quantity=body.quantity,
             address=body.address.model_dump() if body.address else None,
         )
-        return _seat_reply(session, seat)
+        return _seat_reply(seat)
 
     # The checks above ran on the event loop; the work is committed by group commit.
     return await idempotent_grouped(
@@ -85,14 +85,14 @@ async def open_team(
     )
 
 
-@router.get("/teams/{team_id}")
+@router.get("/teams/{team_id}", response_model=schemas.TeamOut)
 def team(team_id: int) -> dict[str, Any]:
     """A team as its share link shows it: ladder, seats left, deadline, masked chain list."""
     with unit_of_work(readonly=True) as session:
         return _team(session, teams.get_team(session, team_id))
 
 
-@router.post("/teams/{team_id}/join", status_code=201)
+@router.post("/teams/{team_id}/join", status_code=201, response_model=schemas.SeatOut)
 async def join_team(
     team_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
@@ -106,28 +106,35 @@ async def join_team(
             quantity=body.quantity,
             address=body.address.model_dump() if body.address else None,
         )
-        return _seat_reply(session, seat)
+        return _seat_reply(seat)
 
     return await idempotent_grouped(
         request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
     )
 
 
-@router.post("/teams/{team_id}/leave")
+@router.post("/teams/{team_id}/leave", response_model=schemas.LeftTeamOut)
 def leave_team(team_id: int, request: Request, who: Member, key: IdemKey = None) -> JSONResponse:
     """Leave before the team forms: a paid seat is refunded in full."""
 
     def work(session: Session) -> dict[str, Any]:
         order = teams.leave_team(session, user_id=who.user_id, team_id=team_id)
         return {
-            "order": order_view(order, facts=orders.facts(session, [order])[order.id]),
+            "order": OrderOut.of(
+                order, facts=orders.facts(session, [order])[order.id]
+            ).model_dump(),
             "team": _team(session, teams.get_team(session, team_id)),
         }
 
     return idempotent(request, who=who, key=key, body=None, work=work)
 
 
-@router.post("/admin/campaigns", status_code=201, tags=["operator: campaigns"])
+@router.post(
+    "/admin/campaigns",
+    status_code=201,
+    tags=["operator: campaigns"],
+    response_model=schemas.CampaignOut,
+)
 def create_campaign(body: schemas.CampaignIn, who: Operator) -> dict[str, Any]:
     data = body.model_dump()
     data["starts_at"] = data["starts_at"] or clock.now()
@@ -136,7 +143,9 @@ def create_campaign(body: schemas.CampaignIn, who: Operator) -> dict[str, Any]:
         return schemas.campaign_view(c, product=_product(session, c))
 
 
-@router.get("/admin/campaigns", tags=["operator: campaigns"])
+@router.get(
+    "/admin/campaigns", tags=["operator: campaigns"], response_model=list[schemas.CampaignOut]
+)
 def all_campaigns(who: Operator) -> list[dict[str, Any]]:
     with unit_of_work(readonly=True) as session:
         return [
@@ -145,7 +154,11 @@ def all_campaigns(who: Operator) -> list[dict[str, Any]]:
         ]
 
 
-@router.patch("/admin/campaigns/{campaign_id}", tags=["operator: campaigns"])
+@router.patch(
+    "/admin/campaigns/{campaign_id}",
+    tags=["operator: campaigns"],
+    response_model=schemas.CampaignOut,
+)
 def set_status(campaign_id: int, body: schemas.CampaignStatusIn, who: Operator) -> dict[str, Any]:
     with unit_of_work() as session:
         c = teams.set_campaign_status(session, campaign_id, body.status)

@@ -7,6 +7,9 @@ from pydantic import BaseModel, Field, model_validator
 
 from tuangou.accounts.schemas import Address
 from tuangou.core import clock
+from tuangou.core.schemas import Iso, Out
+from tuangou.orders.schemas import OrderOut
+from tuangou.payments.schemas import PaymentOut
 from tuangou.teams import rules
 from tuangou.teams.models import Team, TeamCampaign
 
@@ -101,21 +104,6 @@ def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> 
     }
 
 
-def team_summary(team: Team) -> dict[str, Any]:
-    return {
-        "id": team.id,
-        "campaign_id": team.campaign_id,
-        "status": team.status,
-        "min_size": team.min_size,
-        "max_size": team.max_size,
-        "paid_members": team.paid_count,
-        "seats_taken": team.seats_taken,
-        "seats_left": team.max_size - team.seats_taken,
-        "deadline": clock.iso(team.deadline),
-        "share_path": f"/t/{team.id}",
-    }
-
-
 def team_view(team: Team, campaign: TeamCampaign, chain: list[dict[str, Any]]) -> dict[str, Any]:
     tiers = rules.normalise_tiers(campaign.tiers)
     nxt = rules.next_tier(tiers, team.paid_count)
@@ -161,3 +149,155 @@ def team_view(team: Team, campaign: TeamCampaign, chain: list[dict[str, Any]]) -
         "formed_at": clock.iso(team.formed_at),
         "settled_at": clock.iso(team.settled_at),
     }
+
+
+# ---------------------------------------------------------------- replies
+
+
+class SkuSummaryOut(Out):
+    """What a shopper sees of the SKU on sale (``catalog.sku_summary``)."""
+
+    id: int
+    title: str
+    description: str
+    image_url: str
+    sku_name: str
+
+
+class TierOut(Out):
+    members: int
+    unit_price: int
+
+
+class CampaignOut(Out):
+    """A team-buy campaign (``campaign_view``)."""
+
+    id: int
+    title: str
+    sku_id: int
+    supplier_id: int
+    product: SkuSummaryOut
+    starts_at: Iso
+    ends_at: Iso
+    live: bool
+    status: str
+    single_price: int
+    group_price: int
+    tiers: list[TierOut]
+    min_size: int
+    max_size: int
+    window_hours: int
+    stock: int
+    available: int
+    sold: int
+    returned: int
+    ended_at: Iso | None
+    per_member_limit: int
+    max_quantity_per_order: int
+    completion_enabled: bool
+    completion_percent: int
+    subsidy_budget: int
+    subsidy_used: int
+    opener_perk: str
+    opener_price: int | None
+    new_member_only: bool
+    hold_minutes: int
+    ship_within_hours: int
+
+
+class TeamSummaryOut(Out):
+    """A team's counters as a seat's reply gives them (``team_summary``)."""
+
+    id: int
+    campaign_id: int
+    status: str
+    min_size: int
+    max_size: int
+    paid_members: int
+    seats_taken: int
+    seats_left: int
+    deadline: Iso | None
+    share_path: str
+
+    @classmethod
+    def of(cls, team: Team) -> TeamSummaryOut:
+        return cls.model_construct(
+            id=team.id,
+            campaign_id=team.campaign_id,
+            status=team.status,
+            min_size=team.min_size,
+            max_size=team.max_size,
+            paid_members=team.paid_count,
+            seats_taken=team.seats_taken,
+            seats_left=team.max_size - team.seats_taken,
+            deadline=clock.iso(team.deadline),
+            share_path=f"/t/{team.id}",
+        )
+
+
+class NextTierOut(TierOut):
+    members_needed: int
+
+
+class LadderStepOut(TierOut):
+    reached: bool
+    current: bool
+
+
+class ChainRowOut(Out):
+    """One seat of the chain list, the name masked."""
+
+    position: int
+    name: str
+    quantity: int
+    paid: bool
+    is_opener: bool
+    joined_at: Iso
+
+
+class TeamOut(Out):
+    """A team as its share link shows it (``team_view``)."""
+
+    id: int
+    campaign_id: int
+    title: str
+    status: str
+    outcome: str | None
+    formed: bool
+    min_size: int
+    max_size: int
+    paid_members: int
+    seats_taken: int
+    seats_left: int
+    members_to_form: int
+    deadline: Iso | None
+    seconds_left: int | None
+    joinable: bool
+    single_price: int
+    current_unit_price: int
+    final_unit_price: int | None
+    next_tier: NextTierOut | None
+    ladder: list[LadderStepOut]
+    chain: list[ChainRowOut]
+    share_path: str
+    opened_at: Iso | None
+    formed_at: Iso | None
+    settled_at: Iso | None
+
+
+class CampaignWithTeamsOut(CampaignOut):
+    open_teams: list[TeamOut]
+
+
+class SeatOut(Out):
+    """A seat taken: the order, its payment and where to pay it, and the team's counters."""
+
+    team: TeamSummaryOut
+    order: OrderOut
+    payment: PaymentOut
+    pay_url: str
+
+
+class LeftTeamOut(Out):
+    order: OrderOut
+    team: TeamOut
