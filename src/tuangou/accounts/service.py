@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import rules
+from tuangou.accounts.errors import AccountErrorCode
 from tuangou.accounts.models import OneTimeCode, User
 from tuangou.accounts.sms import get_sender
 from tuangou.core import clock, secret
@@ -34,30 +35,30 @@ from tuangou.core.errors import (
 
 
 class PhoneTaken(Conflict):
-    code = "phone_taken"
+    code = AccountErrorCode.PHONE_TAKEN
     title = "An account with this phone number exists"
 
 
 class BadCredentials(DomainError):
-    code = "bad_credentials"
+    code = AccountErrorCode.BAD_CREDENTIALS
     status = 401
     title = "Wrong phone number or password"
 
 
 class BadCode(DomainError):
-    code = "bad_code"
+    code = AccountErrorCode.BAD_CODE
     status = 401
     title = "The code is wrong or has expired"
 
 
 class AddressRequired(DomainError):
-    code = "address_required"
+    code = AccountErrorCode.ADDRESS_REQUIRED
     status = 422
     title = "A shipping address is required"
 
 
 class UserNotFound(NotFound):
-    code = "user_not_found"
+    code = AccountErrorCode.USER_NOT_FOUND
     title = "No such user"
 
 

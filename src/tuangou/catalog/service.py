@@ -8,38 +8,39 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tuangou.catalog.errors import CatalogErrorCode
 from tuangou.catalog.models import Product, Sku, Supplier
 from tuangou.core import clock
 from tuangou.core.errors import Conflict, InvalidInput, NotFound
 
 
 class SupplierNotFound(NotFound):
-    code = "supplier_not_found"
+    code = CatalogErrorCode.SUPPLIER_NOT_FOUND
     title = "No such supplier"
 
 
 class ProductNotFound(NotFound):
-    code = "product_not_found"
+    code = CatalogErrorCode.PRODUCT_NOT_FOUND
     title = "No such product"
 
 
 class SkuNotFound(NotFound):
-    code = "sku_not_found"
+    code = CatalogErrorCode.SKU_NOT_FOUND
     title = "No such SKU"
 
 
 class DuplicateSupplier(Conflict):
-    code = "duplicate_supplier"
+    code = CatalogErrorCode.DUPLICATE_SUPPLIER
     title = "A supplier with this name exists"
 
 
 class StockBelowAllocated(Conflict):
-    code = "stock_below_allocated"
+    code = CatalogErrorCode.STOCK_BELOW_ALLOCATED
     title = "Stock cannot go below what campaigns already hold"
 
 
 class InsufficientStock(Conflict):
-    code = "insufficient_stock"
+    code = CatalogErrorCode.INSUFFICIENT_STOCK
     title = "The SKU does not have that much unallocated stock"
 
 

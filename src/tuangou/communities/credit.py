@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from tuangou.aftersales import service as aftersales
 from tuangou.communities import credit_rules as rules
 from tuangou.communities import service as communities
+from tuangou.communities.errors import CommunityErrorCode
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction, upsert_insert
 from tuangou.core.errors import DomainError
@@ -48,7 +49,7 @@ LAST_RUN = "credit_last_run"  # instance setting: the local date of the last dai
 
 
 class CreditBelowThreshold(DomainError):
-    code = "credit_below_threshold"
+    code = CommunityErrorCode.CREDIT_BELOW_THRESHOLD
     status = 403
     title = "Your leader credit is below the threshold; you cannot publish or adopt waves now"
 

@@ -25,19 +25,20 @@ from tuangou.core import clock, secret
 from tuangou.core.config import get_settings
 from tuangou.core.db import table, upsert_insert
 from tuangou.core.errors import DomainError, NotFound
+from tuangou.payments.errors import InvalidOutcome, PaymentErrorCode, RefundExceedsCharge
 from tuangou.payments.models import SandboxCharge, SandboxRefund
 
 OUTCOMES = ("approve", "decline", "timeout", "duplicate")
 
 
 class BadSignature(DomainError):
-    code = "bad_signature"
+    code = PaymentErrorCode.BAD_SIGNATURE
     status = 400
     title = "The gateway request's signature is not valid"
 
 
 class ChargeClosed(DomainError):
-    code = "charge_closed"
+    code = PaymentErrorCode.CHARGE_CLOSED
     status = 409
     title = "This payment was already made or declined"
 
@@ -108,7 +109,7 @@ class SandboxGateway:
                     break
                 roll -= rate
         if outcome not in OUTCOMES:
-            raise DomainError(f"outcome must be one of {', '.join(OUTCOMES)}")
+            raise InvalidOutcome(f"outcome must be one of {', '.join(OUTCOMES)}")
         now = clock.now()
         charge = SandboxCharge(
             ref=ref,
@@ -154,7 +155,7 @@ class SandboxGateway:
         )
         if session.execute(stmt).rowcount:  # type: ignore[attr-defined]
             if charge.refunded + amount > charge.amount:
-                raise DomainError("refund exceeds the charge")
+                raise RefundExceedsCharge()
             charge.refunded += amount
         return True
 

@@ -22,6 +22,7 @@ from tuangou.core.db import run_in_transaction, table
 from tuangou.core.errors import Conflict, InvalidInput, NotFound
 from tuangou.ledger import service as ledger
 from tuangou.pools import rules
+from tuangou.pools.errors import PoolErrorCode
 from tuangou.pools.models import Commission, CommissionWallet, WaveListing, Withdrawal
 
 if TYPE_CHECKING:
@@ -31,17 +32,17 @@ AFTER_SALE_DAYS = 7
 
 
 class WithdrawalTooLarge(Conflict):
-    code = "withdrawal_exceeds_available"
+    code = PoolErrorCode.WITHDRAWAL_EXCEEDS_AVAILABLE
     title = "The withdrawal is more than the available commission"
 
 
 class WithdrawalNotFound(NotFound):
-    code = "withdrawal_not_found"
+    code = PoolErrorCode.WITHDRAWAL_NOT_FOUND
     title = "No such withdrawal"
 
 
 class WithdrawalDecided(Conflict):
-    code = "withdrawal_decided"
+    code = PoolErrorCode.WITHDRAWAL_DECIDED
     title = "This withdrawal was already decided"
 
 

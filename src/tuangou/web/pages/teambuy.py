@@ -34,6 +34,7 @@ from tuangou.teams import service as teams
 from tuangou.teams.models import Team, TeamCampaign
 from tuangou.web import i18n, once, qr, session
 from tuangou.web.app import STATIC_DIR
+from tuangou.web.errors import WebErrorCode
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageUser
 from tuangou.web.templating import absolute_url, environment, language, render
@@ -481,14 +482,12 @@ def pay_again(request: Request, payment_id: int, form: Form) -> Response:
         return _pay_refused(request, who, payment_id, state, exc)
 
 
-class _BadOutcome(DomainError):
-    code = "invalid_input"
-    status = 400
+class _BadOutcome(payments.errors.InvalidOutcome):
     title = "Choose to pay or to decline"
 
 
 class _PaymentClosed(DomainError):
-    code = "payment_closed"
+    code = WebErrorCode.PAYMENT_CLOSED
     status = 409
     title = "This payment is already settled; nothing was charged again"
 
