@@ -23,7 +23,7 @@ from tuangou.accounts.models import OneTimeCode, User
 from tuangou.accounts.sms import get_sender
 from tuangou.core import clock, secret
 from tuangou.core.config import get_settings
-from tuangou.core.db import get_engine, read
+from tuangou.core.db import get_engine, get_or_404, read
 from tuangou.core.errors import (
     Conflict,
     DomainError,
@@ -263,10 +263,7 @@ def count_failed_code(session: Session, *, phone: str) -> None:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise UserNotFound()
-    return user
+    return get_or_404(session, User, user_id, UserNotFound)
 
 
 def update_profile(

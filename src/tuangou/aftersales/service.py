@@ -33,7 +33,7 @@ from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePho
 from tuangou.aftersales.storage import get_storage
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
-from tuangou.core.db import upsert_insert
+from tuangou.core.db import get_or_404, upsert_insert
 from tuangou.core.errors import InvalidInput, RateLimited
 from tuangou.orders import errors as order_errors
 from tuangou.orders import service as orders
@@ -294,10 +294,7 @@ def report(
 
 
 def get_case(session: Session, case_id: int) -> AfterSaleCase:
-    case = session.get(AfterSaleCase, case_id)
-    if case is None:
-        raise errors.CaseNotFound()
-    return case
+    return get_or_404(session, AfterSaleCase, case_id, errors.CaseNotFound)
 
 
 def lines_of(session: Session, case_id: int) -> list[AfterSaleLine]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tuangou.catalog.errors import CatalogErrorCode
 from tuangou.catalog.models import Product, Sku, Supplier
 from tuangou.core import clock
+from tuangou.core.db import get_or_404
 from tuangou.core.errors import Conflict, InvalidInput, NotFound
 
 
@@ -60,10 +61,7 @@ def create_supplier(session: Session, *, name: str, contact: str = "") -> Suppli
 
 
 def get_supplier(session: Session, supplier_id: int) -> Supplier:
-    supplier = session.get(Supplier, supplier_id)
-    if supplier is None:
-        raise SupplierNotFound()
-    return supplier
+    return get_or_404(session, Supplier, supplier_id, SupplierNotFound)
 
 
 def list_suppliers(session: Session) -> list[Supplier]:
@@ -89,10 +87,7 @@ def create_product(
 
 
 def get_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
-        raise ProductNotFound()
-    return product
+    return get_or_404(session, Product, product_id, ProductNotFound)
 
 
 def list_products(session: Session, *, supplier_id: int | None = None) -> list[Product]:
@@ -122,10 +117,7 @@ def create_sku(session: Session, *, product_id: int, name: str, price: int, stoc
 
 
 def get_sku(session: Session, sku_id: int) -> Sku:
-    sku = session.get(Sku, sku_id)
-    if sku is None:
-        raise SkuNotFound()
-    return sku
+    return get_or_404(session, Sku, sku_id, SkuNotFound)
 
 
 def sku_summary(session: Session, sku_id: int) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from tuangou.communities.models import (
     PickupPoint,
 )
 from tuangou.core import clock, outbox
-from tuangou.core.db import upsert_insert
+from tuangou.core.db import get_or_404, upsert_insert
 from tuangou.core.errors import InvalidInput
 
 # ---------------------------------------------------------------- helpers
@@ -170,10 +170,7 @@ def list_applications(
 
 
 def get_application(session: Session, application_id: int) -> LeaderApplication:
-    application = session.get(LeaderApplication, application_id)
-    if application is None:
-        raise errors.ApplicationNotFound()
-    return application
+    return get_or_404(session, LeaderApplication, application_id, errors.ApplicationNotFound)
 
 
 def _decide(
@@ -264,10 +261,7 @@ def reject_application(
 
 
 def get_leader(session: Session, leader_id: int) -> Leader:
-    leader = session.get(Leader, leader_id)
-    if leader is None:
-        raise errors.LeaderNotFound()
-    return leader
+    return get_or_404(session, Leader, leader_id, errors.LeaderNotFound)
 
 
 def get_leader_by_user(session: Session, user_id: int) -> Leader:
@@ -392,10 +386,7 @@ def recruit_sub_leader(session: Session, recruiter_user_id: int, recruit_leader_
 
 
 def get_pickup_point(session: Session, pickup_point_id: int) -> PickupPoint:
-    point = session.get(PickupPoint, pickup_point_id)
-    if point is None:
-        raise errors.PickupPointNotFound()
-    return point
+    return get_or_404(session, PickupPoint, pickup_point_id, errors.PickupPointNotFound)
 
 
 def require_own_pickup_point(session: Session, leader_id: int, pickup_point_id: int) -> PickupPoint:
@@ -473,10 +464,7 @@ def update_pickup_point(
 
 
 def get_community(session: Session, community_id: int) -> Community:
-    community = session.get(Community, community_id)
-    if community is None:
-        raise errors.CommunityNotFound()
-    return community
+    return get_or_404(session, Community, community_id, errors.CommunityNotFound)
 
 
 def community_by_invite(session: Session, code: str) -> Community:
