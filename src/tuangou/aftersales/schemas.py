@@ -81,7 +81,7 @@ def case_view(
         "created_at": clock.iso(c.created_at),
         "decided_at": clock.iso(c.decided_at),
         "age_seconds": max(0, int(((c.decided_at or now) - c.created_at).total_seconds())),
-        "can_decide": can_decide and c.status == "open",
+        "can_decide": can_decide and c.status == rules.CaseStatus.OPEN,
     }
     if lines is not None:
         view["lines"] = [

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.aftersales import errors, rules
 from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePhoto, PickupRating
+from tuangou.aftersales.rules import CaseStatus
 from tuangou.aftersales.storage import get_storage
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
@@ -184,7 +185,7 @@ def _claimable(session: Session, order: Any) -> dict[int | None, rules.Claimable
                 claimed=claimed.get(line.item_id, 0),
             )
             for line in pools.lines_of(session, order.id)
-            if line.status == "confirmed"
+            if line.status == pools.LineStatus.CONFIRMED
         }
     return {
         None: rules.Claimable(
@@ -199,7 +200,7 @@ def _open_amount(session: Session, order_id: int) -> int:
     return int(
         session.scalar(
             select(func.coalesce(func.sum(AfterSaleCase.amount_requested), 0)).where(
-                AfterSaleCase.order_id == order_id, AfterSaleCase.status == "open"
+                AfterSaleCase.order_id == order_id, AfterSaleCase.status == CaseStatus.OPEN
             )
         )
         or 0
@@ -254,7 +255,7 @@ def report(
         pickup_point_id=pickup_point_id,
         kind=kind,
         description=description,
-        status="open",
+        status=CaseStatus.OPEN,
         amount_requested=asked,
         amount_refunded=0,
         created_at=now,
@@ -338,7 +339,7 @@ def _check_status(status: str | None) -> None:
 
 
 def cases_of_leader(
-    session: Session, user_id: int, *, status: str | None = "open", limit: int = 200
+    session: Session, user_id: int, *, status: str | None = CaseStatus.OPEN, limit: int = 200
 ) -> list[AfterSaleCase]:
     """The cases of the caller's communities, oldest first (the caller must be a leader)."""
     _check_status(status)
@@ -355,7 +356,7 @@ def cases_of_leader(
 
 
 def queue(
-    session: Session, *, status: str | None = "open", limit: int = 200
+    session: Session, *, status: str | None = CaseStatus.OPEN, limit: int = 200
 ) -> list[AfterSaleCase]:
     """The operators' queue: oldest first."""
     _check_status(status)
@@ -369,13 +370,13 @@ def queue(
 
 
 def _decide(
-    session: Session, case: AfterSaleCase, viewer: Viewer, status: str, **values: Any
+    session: Session, case: AfterSaleCase, viewer: Viewer, status: CaseStatus, **values: Any
 ) -> None:
     """Compare-and-set ``open`` → ``status``: exactly one decision wins."""
     moved = _rowcount(
         session.execute(
             update(AfterSaleCase)
-            .where(AfterSaleCase.id == case.id, AfterSaleCase.status == "open")
+            .where(AfterSaleCase.id == case.id, AfterSaleCase.status == CaseStatus.OPEN)
             .values(status=status, decided_at=clock.now(), decided_by=viewer.user_id, **values)
             .execution_options(synchronize_session=False)
         )
@@ -402,7 +403,7 @@ def accept(
     # The order first, then the case: the same order of locks as a report.
     order = orders.get(session, case.order_id, lock=True)
     session.refresh(case)  # as it is now that the order is locked
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         raise errors.CaseDecided(status=case.status)
     amount = case.amount_requested if amount is None else amount
     if amount < 1:
@@ -437,12 +438,12 @@ def accept(
     else:
         raise order_errors.RefundTooLarge(f"the order is {order.status}: nothing to refund")
     if refund is None:  # the refund key is taken: this case was refunded already
-        raise errors.CaseDecided(status="accepted")
+        raise errors.CaseDecided(status=CaseStatus.ACCEPTED)
     _decide(
         session,
         case,
         viewer,
-        "accepted",
+        CaseStatus.ACCEPTED,
         amount_refunded=amount,
         refund_id=refund.id,
         refund_mode=mode,
@@ -466,9 +467,9 @@ def reject(session: Session, *, case_id: int, viewer: Viewer, reason: str) -> Af
     reason = reason.strip()
     if not reason or len(reason) > rules.REASON_MAX:
         raise InvalidInput("give the member a reason (up to 200 characters)", field="reason")
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         raise errors.CaseDecided(status=case.status)
-    _decide(session, case, viewer, "rejected", reject_reason=reason)
+    _decide(session, case, viewer, CaseStatus.REJECTED, reject_reason=reason)
     outbox.emit(
         session,
         "aftersale.rejected",
@@ -497,7 +498,7 @@ def rate_pickup(
     comment = comment.strip()
     if len(comment) > rules.COMMENT_MAX:
         raise InvalidInput("the comment may have at most 300 characters", field="comment")
-    if order.kind != "wave" or order.status != "completed":
+    if order.kind != "wave" or order.status != orders.OrderStatus.COMPLETED:
         raise errors.NotRateable()
     info = pools.info_of(session, order.id)
     listing = pools.get_listing(session, info.listing_id)
@@ -542,7 +543,9 @@ def leader_record(session: Session, leader_id: int, *, since: datetime) -> Leade
     cases, accepted = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(sql_case((AfterSaleCase.status == "accepted", 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(sql_case((AfterSaleCase.status == CaseStatus.ACCEPTED, 1), else_=0)), 0
+            ),
         ).where(AfterSaleCase.leader_id == leader_id, AfterSaleCase.created_at >= since)
     ).one()
     ratings, stars = session.execute(

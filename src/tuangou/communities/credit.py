@@ -34,6 +34,7 @@ from tuangou.aftersales import service as aftersales
 from tuangou.communities import credit_rules as rules
 from tuangou.communities import service as communities
 from tuangou.communities.errors import CommunityErrorCode
+from tuangou.communities.rules import LeaderStatus
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction, upsert_insert
 from tuangou.core.errors import DomainError
@@ -153,17 +154,17 @@ def apply_credit(session: Session, leader_id: int) -> str | None:
     recovered. Returns "paused", "resumed" or None."""
     leader = communities.get_leader(session, leader_id)
     credit = leader_credit(session, leader_id)
-    if credit.below_threshold and leader.status == "active":
+    if credit.below_threshold and leader.status == LeaderStatus.ACTIVE:
         communities.set_leader_status(
             session,
             leader_id,
-            "paused",
+            LeaderStatus.PAUSED,
             f"{PAUSE_MARK}: {credit.score} < {credit.threshold}",
         )
         return "paused"
     paused_by_credit = (leader.paused_reason or "").startswith(PAUSE_MARK)
-    if not credit.below_threshold and leader.status == "paused" and paused_by_credit:
-        communities.set_leader_status(session, leader_id, "active", "")
+    if not credit.below_threshold and leader.status == LeaderStatus.PAUSED and paused_by_credit:
+        communities.set_leader_status(session, leader_id, LeaderStatus.ACTIVE, "")
         return "resumed"
     return None
 

@@ -262,7 +262,9 @@ def pause(leader_id: int, body: schemas.ReasonIn, who: Operator) -> dict[str, An
 
     def work(session: Session) -> dict[str, Any]:
         return schemas.leader_view(
-            communities.set_leader_status(session, leader_id, "paused", body.reason)
+            communities.set_leader_status(
+                session, leader_id, communities.LeaderStatus.PAUSED, body.reason
+            )
         )
 
     return run_in_transaction(work)
@@ -276,7 +278,9 @@ def resume(
 
     def work(session: Session) -> dict[str, Any]:
         return schemas.leader_view(
-            communities.set_leader_status(session, leader_id, "active", reason)
+            communities.set_leader_status(
+                session, leader_id, communities.LeaderStatus.ACTIVE, reason
+            )
         )
 
     return run_in_transaction(work)

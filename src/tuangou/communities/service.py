@@ -31,6 +31,7 @@ from tuangou.communities.models import (
     LeaderApplication,
     PickupPoint,
 )
+from tuangou.communities.rules import ApplicationStatus, LeaderStatus
 from tuangou.core import clock, outbox
 from tuangou.core.db import get_or_404, upsert_insert
 from tuangou.core.errors import InvalidInput
@@ -117,7 +118,8 @@ def apply(
         raise errors.AlreadyLeader()
     pending = session.scalar(
         select(LeaderApplication.id).where(
-            LeaderApplication.user_id == user_id, LeaderApplication.status == "pending"
+            LeaderApplication.user_id == user_id,
+            LeaderApplication.status == ApplicationStatus.PENDING,
         )
     )
     if pending is not None:
@@ -125,7 +127,7 @@ def apply(
     point = _check_point(point)
     application = LeaderApplication(
         user_id=user_id,
-        status="pending",
+        status=ApplicationStatus.PENDING,
         name=point.name,
         address=point.address,
         latitude=point.latitude,
@@ -154,7 +156,7 @@ def applications_of(session: Session, user_id: int) -> list[LeaderApplication]:
 
 
 def list_applications(
-    session: Session, *, status: str | None = "pending", limit: int = 200
+    session: Session, *, status: str | None = ApplicationStatus.PENDING, limit: int = 200
 ) -> list[LeaderApplication]:
     """The operator's queue: oldest first."""
     if status is not None and status not in rules.APPLICATION_STATUSES:
@@ -174,15 +176,22 @@ def get_application(session: Session, application_id: int) -> LeaderApplication:
 
 
 def _decide(
-    session: Session, application: LeaderApplication, status: str, operator_id: int, **values: Any
+    session: Session,
+    application: LeaderApplication,
+    status: ApplicationStatus,
+    operator_id: int,
+    **values: Any,
 ) -> None:
     """Compare-and-set pending → ``status``: exactly one decision wins."""
-    if application.status != "pending":
+    if application.status != ApplicationStatus.PENDING:
         raise errors.ApplicationDecided(status=application.status)
     moved = _rowcount(
         session.execute(
             update(LeaderApplication)
-            .where(LeaderApplication.id == application.id, LeaderApplication.status == "pending")
+            .where(
+                LeaderApplication.id == application.id,
+                LeaderApplication.status == ApplicationStatus.PENDING,
+            )
             .values(status=status, decided_at=clock.now(), decided_by=operator_id, **values)
             .execution_options(synchronize_session=False)
         )
@@ -202,14 +211,14 @@ class Approval:
 def approve_application(session: Session, application_id: int, *, operator_id: int) -> Approval:
     """Approve: the leader and their first pickup point are created once, with the decision."""
     application = get_application(session, application_id)
-    _decide(session, application, "approved", operator_id)
+    _decide(session, application, ApplicationStatus.APPROVED, operator_id)
     if find_leader_by_user(session, application.user_id) is not None:
         raise errors.AlreadyLeader("the applicant is already a leader; reject this application")
     now = clock.now()
     leader = Leader(
         user_id=application.user_id,
         application_id=application.id,
-        status="active",
+        status=LeaderStatus.ACTIVE,
         created_at=now,
     )
     session.add(leader)
@@ -248,7 +257,7 @@ def reject_application(
 ) -> LeaderApplication:
     reason = _text(reason, field="reason", max_len=rules.REASON_MAX)
     application = get_application(session, application_id)
-    _decide(session, application, "rejected", operator_id, reject_reason=reason)
+    _decide(session, application, ApplicationStatus.REJECTED, operator_id, reject_reason=reason)
     outbox.emit(
         session,
         "leader.rejected",
@@ -275,7 +284,7 @@ def get_leader_by_user(session: Session, user_id: int) -> Leader:
 def require_publishing_leader(session: Session, user_id: int) -> Leader:
     """A leader who may publish now: not a leader → ``not_a_leader``; paused → ``leader_paused``."""
     leader = get_leader_by_user(session, user_id)
-    if leader.status == "paused":
+    if leader.status == LeaderStatus.PAUSED:
         raise errors.LeaderPaused(reason=leader.paused_reason)
     return leader
 
@@ -293,9 +302,11 @@ def set_leader_status(session: Session, leader_id: int, status: str, reason: str
     """Pause (reason required) or resume a leader; the leader is told. Same status: a no-op."""
     if status not in rules.LEADER_STATUSES:
         raise InvalidInput("a leader is active or paused", field="status")
-    reason = _text(reason, field="reason", max_len=rules.REASON_MAX, required=status == "paused")
+    reason = _text(
+        reason, field="reason", max_len=rules.REASON_MAX, required=status == LeaderStatus.PAUSED
+    )
     leader = get_leader(session, leader_id)
-    paused = status == "paused"
+    paused = status == LeaderStatus.PAUSED
     moved = _rowcount(
         session.execute(
             update(Leader)
@@ -736,7 +747,7 @@ class QueuedApplication:
 
 
 def application_queue(
-    session: Session, *, status: str | None = "pending", limit: int = 200
+    session: Session, *, status: str | None = ApplicationStatus.PENDING, limit: int = 200
 ) -> list[QueuedApplication]:
     """The operator's queue of applications, oldest first, each with its age."""
     apps = list_applications(session, status=status, limit=limit)

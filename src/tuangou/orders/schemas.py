@@ -35,13 +35,13 @@ def refund_view(r: Refund) -> dict[str, Any]:
 def timeline(o: Order) -> list[dict[str, Any]]:
     steps = [
         ("created", o.created_at),
-        ("paid", o.paid_at),
-        ("confirmed", o.settled_at),
-        ("shipped", o.shipped_at),
-        ("completed", o.completed_at),
+        (rules.OrderStatus.PAID, o.paid_at),
+        (rules.OrderStatus.CONFIRMED, o.settled_at),
+        (rules.OrderStatus.SHIPPED, o.shipped_at),
+        (rules.OrderStatus.COMPLETED, o.completed_at),
     ]
     rows = [{"step": name, "at": clock.iso(at)} for name, at in steps if at is not None]
-    if o.status in ("refunded", "cancelled"):
+    if o.status in rules.CLOSED:
         rows.append({"step": o.status, "at": clock.iso(o.closed_at), "reason": o.close_reason})
     return rows
 
@@ -77,7 +77,9 @@ def order_view(
         "address": o.address,
         "carrier": o.carrier,
         "tracking_no": o.tracking_no,
-        "expires_at": clock.iso(o.expires_at) if o.status == "pending_payment" else None,
+        "expires_at": clock.iso(o.expires_at)
+        if o.status == rules.OrderStatus.PENDING_PAYMENT
+        else None,
         "ship_by": clock.iso(o.ship_by),
         "timeline": timeline(o),
         "refunds": [refund_view(r) for r in refunds or []],

@@ -27,6 +27,7 @@ from tuangou.core.db import table, upsert_insert
 from tuangou.core.errors import DomainError, NotFound
 from tuangou.payments.errors import InvalidOutcome, PaymentErrorCode, RefundExceedsCharge
 from tuangou.payments.models import SandboxCharge, SandboxRefund
+from tuangou.payments.rules import ChargeStatus, GatewayState
 
 OUTCOMES = ("approve", "decline", "timeout", "duplicate")
 
@@ -46,7 +47,7 @@ class ChargeClosed(DomainError):
 @dataclass(frozen=True)
 class GatewayStatus:
     ref: str
-    status: str  # "pending" | "succeeded" | "declined" | "unknown"
+    status: GatewayState
     amount: int | None = None
 
 
@@ -114,7 +115,7 @@ class SandboxGateway:
         charge = SandboxCharge(
             ref=ref,
             amount=amount,
-            status="declined" if outcome == "decline" else "succeeded",
+            status=ChargeStatus.DECLINED if outcome == "decline" else ChargeStatus.SUCCEEDED,
             refunded=0,
             callbacks_due={"approve": 1, "decline": 1, "timeout": 0, "duplicate": 3}[outcome],
             callback_at=now + timedelta(milliseconds=get_settings().sandbox_callback_delay_ms),
@@ -131,7 +132,7 @@ class SandboxGateway:
                 "callbacks_due": ins.excluded.callbacks_due,
                 "callback_at": ins.excluded.callback_at,
             },
-            where=_charges.c.status == "created",
+            where=_charges.c.status == ChargeStatus.CREATED,
         )
         if not session.execute(stmt).rowcount:  # type: ignore[attr-defined]
             raise ChargeClosed()
@@ -140,13 +141,14 @@ class SandboxGateway:
     def query(self, session: Session, ref: str) -> GatewayStatus:
         charge = session.get(SandboxCharge, ref)
         if charge is None:
-            return GatewayStatus(ref, "unknown")
-        status = {"created": "pending"}.get(charge.status, charge.status)
-        return GatewayStatus(ref, status, charge.amount)
+            return GatewayStatus(ref, GatewayState.UNKNOWN)
+        if charge.status == ChargeStatus.CREATED:
+            return GatewayStatus(ref, GatewayState.PENDING, charge.amount)
+        return GatewayStatus(ref, GatewayState(charge.status), charge.amount)
 
     def refund(self, session: Session, *, ref: str, key: str, amount: int) -> bool:
         charge = session.get(SandboxCharge, ref, with_for_update=True)
-        if charge is None or charge.status != "succeeded":
+        if charge is None or charge.status != ChargeStatus.SUCCEEDED:
             raise NotFound(f"no successful sandbox charge {ref}")
         stmt = (
             _insert(session)(SandboxRefund)

@@ -23,6 +23,8 @@ from tuangou.orders import service as orders
 from tuangou.payments import errors
 from tuangou.payments.gateway import get_gateway, sandbox
 from tuangou.payments.models import Payment, SandboxCharge
+from tuangou.payments.rules import ChargeStatus as ChargeStatus
+from tuangou.payments.rules import GatewayState, PaymentStatus
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -49,7 +51,7 @@ def start(session: Session, order: Order) -> Started:
         amount=order.amount,
         gateway=gateway.name,
         gateway_ref=ids.gateway_ref("tg"),
-        status="pending",
+        status=PaymentStatus.PENDING,
         created_at=now,
         updated_at=now,
     )
@@ -71,18 +73,18 @@ _SUCCEED = (
     update(_payments)
     .where(
         _payments.c.id.in_(bindparam("b_ids", expanding=True)),
-        _payments.c.status != "succeeded",
+        _payments.c.status != PaymentStatus.SUCCEEDED,
     )
-    .values(status="succeeded", updated_at=bindparam("b_now"))
+    .values(status=PaymentStatus.SUCCEEDED, updated_at=bindparam("b_now"))
     .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount)
 )
 _DECLINE = (
     update(_payments)
     .where(
         _payments.c.id.in_(bindparam("b_ids", expanding=True)),
-        _payments.c.status == "pending",
+        _payments.c.status == PaymentStatus.PENDING,
     )
-    .values(status="failed", failure_reason="declined", updated_at=bindparam("b_now"))
+    .values(status=PaymentStatus.FAILED, failure_reason="declined", updated_at=bindparam("b_now"))
     .returning(_payments.c.id, _payments.c.order_id, _payments.c.user_id)
 )
 
@@ -110,9 +112,9 @@ def apply_outcomes(session: Session, outcomes: list[tuple[str, str]]) -> dict[st
     result = dict.fromkeys(refs, "duplicate")
     by_id = {payment_id: ref for ref, payment_id in found.items()}
     now = clock.now()
-    succeeded = sorted({found[ref] for ref, status in outcomes if status == "succeeded"})
+    succeeded = sorted({found[ref] for ref, status in outcomes if status == GatewayState.SUCCEEDED})
     declined = sorted(
-        {found[ref] for ref, status in outcomes if status == "declined"} - set(succeeded)
+        {found[ref] for ref, status in outcomes if status == GatewayState.DECLINED} - set(succeeded)
     )
     if succeeded:
         moved = execute(session, _SUCCEED, {"b_ids": succeeded, "b_now": now}).all()
@@ -143,8 +145,8 @@ def expire_for_order(session: Session, order_id: int) -> None:
     through."""
     session.execute(
         update(Payment)
-        .where(Payment.order_id == order_id, Payment.status == "pending")
-        .values(status="expired")
+        .where(Payment.order_id == order_id, Payment.status == PaymentStatus.PENDING)
+        .values(status=PaymentStatus.EXPIRED)
     )
 
 
@@ -282,7 +284,10 @@ def reconcile_stale(limit: int = 100) -> int:
     def stale(session: Session) -> list[str]:
         query = (
             select(Payment.gateway_ref)
-            .where(Payment.status.in_(("pending", "expired")), Payment.updated_at <= cutoff)
+            .where(
+                Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.EXPIRED)),
+                Payment.updated_at <= cutoff,
+            )
             .order_by(Payment.updated_at)
             .limit(limit)
         )
@@ -295,14 +300,14 @@ def reconcile_stale(limit: int = 100) -> int:
 
         def check(session: Session, ref: str = ref) -> bool:
             truth = get_gateway().query(session, ref)
-            if truth.status in ("succeeded", "declined"):
+            if truth.status in (GatewayState.SUCCEEDED, GatewayState.DECLINED):
                 return apply_outcomes(session, [(ref, truth.status)])[ref] != "duplicate"
             # Still nothing: look again later, and stop looking once the order is closed
             # and the gateway has no charge at all.
             payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))
             assert payment is not None
-            if payment.status == "expired" and truth.status == "unknown":
-                payment.status = "abandoned"
+            if payment.status == PaymentStatus.EXPIRED and truth.status == GatewayState.UNKNOWN:
+                payment.status = PaymentStatus.ABANDONED
             payment.updated_at = clock.now()
             return False
 

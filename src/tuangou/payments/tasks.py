@@ -11,13 +11,16 @@ from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.payments.gateway import get_gateway
 from tuangou.payments.models import Payment
+from tuangou.payments.rules import PaymentStatus
 
 
 def send_refund(session: Session, event: OutboxEvent) -> None:
     refund_id = int(event.payload["refund_id"])
     order_id = int(event.payload["order_id"])
     payment_id = event.payload.get("payment_id")
-    query = select(Payment).where(Payment.order_id == order_id, Payment.status == "succeeded")
+    query = select(Payment).where(
+        Payment.order_id == order_id, Payment.status == PaymentStatus.SUCCEEDED
+    )
     if payment_id is not None:
         query = query.where(Payment.id == int(payment_id))
     payment = session.scalars(query.order_by(Payment.id)).first()

@@ -24,6 +24,7 @@ from tuangou.ledger import service as ledger
 from tuangou.pools import rules
 from tuangou.pools.errors import PoolErrorCode
 from tuangou.pools.models import Commission, CommissionWallet, WaveListing, Withdrawal
+from tuangou.pools.rules import CommissionStatus, WithdrawalStatus
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -106,7 +107,7 @@ def accrue(
                 rate_bps=bps,
                 amount=value,
                 reversed_amount=0,
-                status="frozen",
+                status=CommissionStatus.FROZEN,
                 created_at=now,
                 available_at=available_at,
             )
@@ -140,9 +141,15 @@ def reversal_legs(session: Session, order: Order, amount: int) -> list[tuple[str
         if share <= 0:
             continue
         account = (
-            frozen_account(c.leader_id) if c.status == "frozen" else available_account(c.leader_id)
+            frozen_account(c.leader_id)
+            if c.status == CommissionStatus.FROZEN
+            else available_account(c.leader_id)
         )
-        column = CommissionWallet.frozen if c.status == "frozen" else CommissionWallet.available
+        column = (
+            CommissionWallet.frozen
+            if c.status == CommissionStatus.FROZEN
+            else CommissionWallet.available
+        )
         moved = session.execute(
             update(table(CommissionWallet))
             .where(CommissionWallet.leader_id == c.leader_id, column >= share)
@@ -152,7 +159,7 @@ def reversal_legs(session: Session, order: Order, amount: int) -> list[tuple[str
             continue  # already withdrawn: the supplier's share covers it
         c.reversed_amount += share
         if c.reversed_amount == c.amount:
-            c.status = "reversed"
+            c.status = CommissionStatus.REVERSED
         legs.append((account, share))
         taken += share
     fee = min(
@@ -174,7 +181,10 @@ def unfreeze_due(limit: int = 500) -> int:
         return list(
             session.scalars(
                 select(Commission.id)
-                .where(Commission.status == "frozen", Commission.available_at <= clock.now())
+                .where(
+                    Commission.status == CommissionStatus.FROZEN,
+                    Commission.available_at <= clock.now(),
+                )
                 .limit(limit)
             )
         )
@@ -185,8 +195,8 @@ def unfreeze_due(limit: int = 500) -> int:
         def release(session: Session, commission_id: int = commission_id) -> bool:
             moved = session.execute(
                 update(table(Commission))
-                .where(Commission.id == commission_id, Commission.status == "frozen")
-                .values(status="available")
+                .where(Commission.id == commission_id, Commission.status == CommissionStatus.FROZEN)
+                .values(status=CommissionStatus.AVAILABLE)
             ).rowcount  # type: ignore[attr-defined]
             if not moved:
                 return False
@@ -268,7 +278,7 @@ def request_withdrawal(
     row = Withdrawal(
         leader_id=leader_id,
         amount=amount,
-        status="requested",
+        status=WithdrawalStatus.REQUESTED,
         account_note=account_note.strip()[:200],
         created_at=clock.now(),
     )
@@ -291,10 +301,10 @@ def decide_withdrawal(
         raise WithdrawalNotFound()
     if not approve and not reason.strip():
         raise InvalidInput("give a reason for the rejection", field="reason")
-    status = "approved" if approve else "rejected"
+    status = WithdrawalStatus.APPROVED if approve else WithdrawalStatus.REJECTED
     moved = session.execute(
         update(table(Withdrawal))
-        .where(Withdrawal.id == withdrawal_id, Withdrawal.status == "requested")
+        .where(Withdrawal.id == withdrawal_id, Withdrawal.status == WithdrawalStatus.REQUESTED)
         .values(
             status=status,
             decided_at=clock.now(),

@@ -400,7 +400,11 @@ def listing_order_rows(session: Session, *, user_id: int, listing_id: int) -> li
                 remark=info.remark,
                 paid_at=order.paid_at,
                 items=tuple(
-                    (titles.get(line.item_id, ""), line.quantity, line.status == "refunded")
+                    (
+                        titles.get(line.item_id, ""),
+                        line.quantity,
+                        line.status == pools.LineStatus.REFUNDED,
+                    )
                     for line in lines
                 ),
                 amount=order.amount,

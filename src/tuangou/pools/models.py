@@ -18,6 +18,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
+from tuangou.pools.rules import (
+    CommissionStatus,
+    ItemStatus,
+    LineStatus,
+    WaveStatus,
+    WithdrawalStatus,
+)
 
 
 class Wave(Base):
@@ -38,7 +45,7 @@ class Wave(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     cutoff_at: Mapped[datetime] = mapped_column(DateTime)
     delivery_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=WaveStatus.OPEN)
     commission_bps: Mapped[int] = mapped_column(Integer)
     unpicked_policy: Mapped[str] = mapped_column(String(8), default="refund")
     unpicked_days: Mapped[int] = mapped_column(Integer, default=3)
@@ -68,7 +75,7 @@ class WaveItem(Base):
     held: Mapped[int] = mapped_column(Integer, default=0)
     per_member_limit: Mapped[int] = mapped_column(Integer)
     commission_bps: Mapped[int | None] = mapped_column(Integer, default=None)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|confirmed|cancelled
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.OPEN)
     final_unit_price: Mapped[int | None] = mapped_column(Integer, default=None)
 
     __table_args__ = (
@@ -135,7 +142,7 @@ class WaveOrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(Integer)
     final_unit_price: Mapped[int | None] = mapped_column(Integer, default=None)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=LineStatus.OPEN)
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
@@ -156,7 +163,7 @@ class Commission(Base):
     rate_bps: Mapped[int] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(Integer)
     reversed_amount: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="frozen")
+    status: Mapped[str] = mapped_column(String(16), default=CommissionStatus.FROZEN)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     available_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -195,7 +202,7 @@ class Withdrawal(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     leader_id: Mapped[int] = mapped_column(Integer, index=True)
     amount: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="requested")
+    status: Mapped[str] = mapped_column(String(16), default=WithdrawalStatus.REQUESTED)
     account_note: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -103,7 +103,7 @@ def wave_view(wave: Wave) -> dict[str, Any]:
         "source": wave.source,
         "supplier_id": wave.supplier_id,
         "status": wave.status,
-        "open": wave.status == "open" and wave.cutoff_at > now,
+        "open": wave.status == rules.WaveStatus.OPEN and wave.cutoff_at > now,
         "cutoff_at": clock.iso(wave.cutoff_at),
         "seconds_to_cutoff": max(0, int((wave.cutoff_at - now).total_seconds())),
         "delivery_date": wave.delivery_date.isoformat(),

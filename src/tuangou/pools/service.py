@@ -26,6 +26,7 @@ from tuangou.core.db import is_sqlite, read, run_in_transaction, table, upsert_i
 from tuangou.core.errors import Forbidden, InvalidInput
 from tuangou.core.locks import Rank
 from tuangou.orders import service as orders
+from tuangou.orders.service import OrderStatus
 from tuangou.payments import service as payments
 from tuangou.pools import errors, rules
 from tuangou.pools.models import (
@@ -36,6 +37,7 @@ from tuangou.pools.models import (
     WaveOrderLine,
     WaveUsage,
 )
+from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -132,7 +134,7 @@ def _create_wave(session: Session, data: WaveInput, *, source: str, created_by: 
         description=data.description,
         cutoff_at=data.cutoff_at,
         delivery_date=data.delivery_date,
-        status="open",
+        status=WaveStatus.OPEN,
         commission_bps=data.commission_bps,
         unpicked_policy=data.unpicked_policy,
         unpicked_days=data.unpicked_days,
@@ -158,7 +160,7 @@ def _create_wave(session: Session, data: WaveInput, *, source: str, created_by: 
                 held=0,
                 per_member_limit=item.per_member_limit,
                 commission_bps=item.commission_bps,
-                status="open",
+                status=ItemStatus.OPEN,
             )
         )
     session.flush()
@@ -247,7 +249,7 @@ def adopt_wave(
     wave = get_wave(session, wave_id)
     if wave.source != "catalogue":
         raise errors.NotCatalogue()
-    if wave.status != "open" or wave.cutoff_at <= clock.now():
+    if wave.status != WaveStatus.OPEN or wave.cutoff_at <= clock.now():
         raise errors.WaveClosed()
     return _listing(
         session,
@@ -296,7 +298,7 @@ def listings_of_community(
         .order_by(Wave.cutoff_at.desc())
     )
     if open_only:
-        query = query.where(Wave.status == "open", Wave.cutoff_at > clock.now())
+        query = query.where(Wave.status == WaveStatus.OPEN, Wave.cutoff_at > clock.now())
     return [(listing, wave) for listing, wave in session.execute(query)]
 
 
@@ -316,7 +318,11 @@ def catalogue(session: Session) -> list[Wave]:
     return list(
         session.scalars(
             select(Wave)
-            .where(Wave.source == "catalogue", Wave.status == "open", Wave.cutoff_at > clock.now())
+            .where(
+                Wave.source == "catalogue",
+                Wave.status == WaveStatus.OPEN,
+                Wave.cutoff_at > clock.now(),
+            )
             .order_by(Wave.cutoff_at)
         )
     )
@@ -370,7 +376,7 @@ def _hold(session: Session, item: WaveItem, quantity: int) -> None:
         update(table(WaveItem))
         .where(
             WaveItem.id == item.id,
-            WaveItem.status == "open",
+            WaveItem.status == ItemStatus.OPEN,
             WaveItem.sold + WaveItem.held + quantity <= WaveItem.stock,
         )
         .values(held=WaveItem.held + quantity)
@@ -391,7 +397,7 @@ def place_order(
     listing = get_listing(session, listing_id)
     wave = get_wave(session, listing.wave_id)
     now = clock.now()
-    if wave.status != "open" or wave.cutoff_at <= now:
+    if wave.status != WaveStatus.OPEN or wave.cutoff_at <= now:
         raise errors.WaveClosed()
     if not communities.is_member(session, listing.community_id, user_id):
         raise errors.NotCommunityMember()
@@ -445,7 +451,7 @@ def place_order(
             sku_id=items[i].sku_id,
             quantity=q,
             unit_price=items[i].price,
-            status="open",
+            status=LineStatus.OPEN,
         )
         for i, q in sorted(wanted.items())
     ]
@@ -549,14 +555,14 @@ def settle_wave(wave_id: int) -> str | None:
 
     def start(session: Session) -> bool:
         wave = get_wave(session, wave_id)
-        if wave.status == "settling":
+        if wave.status == WaveStatus.SETTLING:
             return True
-        if wave.status != "open" or wave.cutoff_at > clock.now():
+        if wave.status != WaveStatus.OPEN or wave.cutoff_at > clock.now():
             return False
         moved = session.execute(
             update(table(Wave))
-            .where(Wave.id == wave_id, Wave.status == "open")
-            .values(status="settling")
+            .where(Wave.id == wave_id, Wave.status == WaveStatus.OPEN)
+            .values(status=WaveStatus.SETTLING)
         ).rowcount  # type: ignore[attr-defined]
         if not moved:
             return False
@@ -565,7 +571,7 @@ def settle_wave(wave_id: int) -> str | None:
         unpaid = session.scalars(
             select(WaveOrderInfo.order_id)
             .join_from(WaveOrderInfo, orders.order_table(), o.id == WaveOrderInfo.order_id)
-            .where(WaveOrderInfo.wave_id == wave_id, o.status == "pending_payment")
+            .where(WaveOrderInfo.wave_id == wave_id, o.status == OrderStatus.PENDING_PAYMENT)
             .order_by(WaveOrderInfo.order_id)
         ).all()
         for order in orders.get_many(session, list(unpaid)) if unpaid else []:
@@ -578,7 +584,7 @@ def settle_wave(wave_id: int) -> str | None:
                 moq=item.moq,
                 total=item.sold,
             )
-            item.status = "confirmed" if outcome.confirmed else "cancelled"
+            item.status = ItemStatus.CONFIRMED if outcome.confirmed else ItemStatus.CANCELLED
             item.final_unit_price = outcome.final_unit_price
         session.flush()
         return True
@@ -591,8 +597,8 @@ def settle_wave(wave_id: int) -> str | None:
     def finish(session: Session) -> str | None:
         moved = session.execute(
             update(table(Wave))
-            .where(Wave.id == wave_id, Wave.status == "settling")
-            .values(status="settled", settled_at=clock.now())
+            .where(Wave.id == wave_id, Wave.status == WaveStatus.SETTLING)
+            .values(status=WaveStatus.SETTLED, settled_at=clock.now())
         ).rowcount  # type: ignore[attr-defined]
         if not moved:
             return None
@@ -619,7 +625,7 @@ def _settle_chunk(session: Session, wave_id: int) -> int:
     query = (
         select(WaveOrderInfo.order_id)
         .join_from(WaveOrderInfo, orders.order_table(), o.id == WaveOrderInfo.order_id)
-        .where(WaveOrderInfo.wave_id == wave_id, o.status == "paid")
+        .where(WaveOrderInfo.wave_id == wave_id, o.status == OrderStatus.PAID)
         .order_by(WaveOrderInfo.order_id)
         .limit(SETTLE_CHUNK)
     )
@@ -631,7 +637,7 @@ def _settle_chunk(session: Session, wave_id: int) -> int:
     items = {i.id: i for i in items_of(session, wave_id)}
     wave = get_wave(session, wave_id)
     found = {x.id: x for x in orders.get_many(session, order_ids)}
-    due = [found[i] for i in order_ids if found[i].status == "paid"]
+    due = [found[i] for i in order_ids if found[i].status == OrderStatus.PAID]
     if not due:
         return len(order_ids)
     due_ids = [x.id for x in due]
@@ -645,20 +651,20 @@ def _settle_chunk(session: Session, wave_id: int) -> int:
     usage: dict[tuple[int, int], int] = defaultdict(int)
     for order in due:
         for line in lines[order.id]:
-            if items[line.item_id].status != "confirmed":
+            if items[line.item_id].status != ItemStatus.CONFIRMED:
                 back[line.item_id] += line.quantity
                 usage[(line.item_id, order.user_id)] += line.quantity
     for item in items.values():
-        confirmed = item.status == "confirmed"
+        confirmed = item.status == ItemStatus.CONFIRMED
         session.execute(
             update(table(WaveOrderLine))
             .where(
                 WaveOrderLine.order_id.in_(due_ids),
                 WaveOrderLine.item_id == item.id,
-                WaveOrderLine.status == "open",
+                WaveOrderLine.status == LineStatus.OPEN,
             )
             .values(
-                status="confirmed" if confirmed else "refunded",
+                status=LineStatus.CONFIRMED if confirmed else LineStatus.REFUNDED,
                 final_unit_price=item.final_unit_price if confirmed else None,
             )
         )
@@ -699,7 +705,7 @@ def _settle_order(
     confirmed: list[tuple[str, int]] = []
     for line in lines:
         item = items[line.item_id]
-        if item.status == "confirmed":
+        if item.status == ItemStatus.CONFIRMED:
             assert item.final_unit_price is not None
             protection += rules.protection_refund(
                 line.unit_price, item.final_unit_price, line.quantity
@@ -716,7 +722,7 @@ def _settle_order(
         orders.refund(
             session, order, amount=protection, reason="price_protection", note="阶梯价退差价"
         )
-    orders.move(session, order.id, "paid", "confirmed", settled_at=clock.now())
+    orders.move(session, order.id, OrderStatus.PAID, OrderStatus.CONFIRMED, settled_at=clock.now())
     outbox.emit(
         session,
         "wave.confirmed",
@@ -736,8 +742,8 @@ def due_waves(session: Session, limit: int = 20) -> list[int]:
         session.scalars(
             select(Wave.id)
             .where(
-                (Wave.status == "settling")
-                | ((Wave.status == "open") & (Wave.cutoff_at <= clock.now()))
+                (Wave.status == WaveStatus.SETTLING)
+                | ((Wave.status == WaveStatus.OPEN) & (Wave.cutoff_at <= clock.now()))
             )
             .order_by(Wave.cutoff_at)
             .limit(limit)
@@ -819,7 +825,7 @@ def chain(session: Session, listing_id: int, *, limit: int = 500) -> list[dict[s
                 for line in sorted(lines_by_order[r.order_id], key=lambda x: x.id)
             ],
             "paid_at": r.paid_at,
-            "refunded": r.status == "refunded",
+            "refunded": r.status == OrderStatus.REFUNDED,
         }
         for r in rows
     ]
@@ -841,8 +847,8 @@ def purchase_order(session: Session, wave_id: int) -> dict[str, Any]:
         .join(orders.order_table(), o.id == WaveOrderLine.order_id)
         .where(
             WaveOrderInfo.wave_id == wave_id,
-            WaveOrderLine.status == "confirmed",
-            o.status.in_(("confirmed", "shipped", "arrived", "completed")),
+            WaveOrderLine.status == LineStatus.CONFIRMED,
+            o.status.in_(orders.CONFIRMED_OR_LATER),
         )
         .group_by(WaveOrderInfo.pickup_point_id, WaveOrderLine.item_id)
     ).all()
@@ -944,7 +950,7 @@ def leader_order_stats(session: Session, leader_id: int, *, since: datetime) -> 
     row = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(case((o.status == "completed", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((o.status == OrderStatus.COMPLETED, 1), else_=0)), 0),
             func.coalesce(func.sum(case((o.close_reason == "not_picked_up", 1), else_=0)), 0),
         )
         .select_from(WaveOrderInfo)
@@ -970,7 +976,9 @@ class PickupShipment:
 
 def pickup_shipments(session: Session, leader_id: int, *, since: datetime) -> list[PickupShipment]:
     o = orders.order_table().c
-    reached = o.status.in_(("arrived", "completed")) | (o.close_reason == "not_picked_up")
+    reached = o.status.in_((OrderStatus.ARRIVED, OrderStatus.COMPLETED)) | (
+        o.close_reason == "not_picked_up"
+    )
     rows = session.execute(
         select(
             WaveOrderInfo.wave_id,

@@ -8,20 +8,12 @@ field was wrong shows it next to that field instead (see :func:`message`).
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from tuangou.core.errors import DomainError
 from tuangou.web import i18n
 from tuangou.web.templating import language, render
-
-
-class WebErrorCode(StrEnum):
-    CSRF_FAILED = "csrf_failed"
-    PAYMENT_CLOSED = "payment_closed"
-
 
 _GENERIC = {
     400: i18n.lazy("The request is not valid"),

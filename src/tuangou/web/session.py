@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from tuangou.accounts import service as accounts
 from tuangou.accounts.service import Principal
 from tuangou.core.errors import DomainError, Forbidden, Unauthenticated
-from tuangou.web.errors import WebErrorCode
+from tuangou.web.codes import WebErrorCode
 
 CSRF_FIELD = "csrf_token"
 

@@ -50,7 +50,9 @@ def settle_team(session: Session, team_id: int) -> str | None:
     held = locking.lock_members(session, team, limits=gives_back)
     campaign = held.campaign
     team_orders = list(held.orders.values())
-    paid_orders = sorted((o for o in team_orders if o.status == "paid"), key=lambda o: o.id)
+    paid_orders = sorted(
+        (o for o in team_orders if o.status == orders.OrderStatus.PAID), key=lambda o: o.id
+    )
     tiers = campaigns.tiers_of(campaign)
     detail: dict[str, Any] = {"paid": team.paid_count}
     if outcome.kind == "completed":
