@@ -29,7 +29,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
-from tuangou.aftersales import service as aftersales  # noqa: F401  (registers its tables)
+from tuangou.aftersales import service as aftersales
 from tuangou.analytics import rules
 from tuangou.communities import service as communities
 from tuangou.core import clock
@@ -60,9 +60,9 @@ class Queue:
 
 
 _QUEUES = (
-    ("leader_applications", "leader_applications", "pending"),
-    ("aftersales", "aftersale_cases", "open"),
-    ("withdrawals", "withdrawals", "requested"),
+    ("leader_applications", "leader_applications", communities.ApplicationStatus.PENDING),
+    ("aftersales", "aftersale_cases", aftersales.CaseStatus.OPEN),
+    ("withdrawals", "withdrawals", pools.WithdrawalStatus.REQUESTED),
 )
 
 

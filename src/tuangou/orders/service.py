@@ -31,6 +31,7 @@ from tuangou.orders import errors, rules
 from tuangou.orders.models import CampaignUsage, Order, Refund
 from tuangou.orders.rules import CLOSED as CLOSED
 from tuangou.orders.rules import CONFIRMED_OR_LATER as CONFIRMED_OR_LATER
+from tuangou.orders.rules import MANUALLY_REFUNDABLE as MANUALLY_REFUNDABLE
 from tuangou.orders.rules import OrderStatus, RefundStatus
 
 Legs = list[tuple[str, int]]
@@ -538,7 +539,7 @@ def manual_refund(session: Session, *, order_id: int, amount: int | None, note: 
     order = get(session, order_id, lock=True)
     # Only once its team has settled: before that the member may leave the team, and a
     # refund under a paid seat would break the team's settlement (price protection).
-    if order.status not in rules.MANUALLY_REFUNDABLE:
+    if order.status not in MANUALLY_REFUNDABLE:
         raise errors.OrderNotRefundable()
     left = rules.refundable(
         order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount

@@ -38,6 +38,7 @@ from tuangou.pools.models import (
     WaveUsage,
 )
 from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
+from tuangou.pools.rules import WithdrawalStatus as WithdrawalStatus
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order

@@ -82,7 +82,7 @@ def settle_team(session: Session, team_id: int) -> str | None:
     if not moved:
         return None
     for order in sorted(team_orders, key=lambda o: o.id):
-        if order.status == "pending_payment":
+        if order.status == orders.OrderStatus.PENDING_PAYMENT:
             orders.release_unpaid(session, order, reason="team_settled")
     if outcome.succeeded:
         _succeed(session, campaign, team, paid_orders, completed=outcome.kind == "completed")

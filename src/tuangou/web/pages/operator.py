@@ -712,7 +712,7 @@ def _order_page(
             "refunds": orders.refunds_of(session, order.id),
             "legs": analytics.ledger_of_order(session, order.id),
             "lines": lines,
-            "refundable": order.status in ("confirmed", "shipped", "arrived"),
+            "refundable": order.status in orders.MANUALLY_REFUNDABLE,
             "left": order.paid_amount
             + order.subsidy_amount
             - order.refunded_amount
