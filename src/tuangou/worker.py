@@ -16,7 +16,7 @@ from tuangou.communities import credit
 from tuangou.core import outbox
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
-from tuangou.payments import service as payments
+from tuangou.payments import tasks as payment_tasks
 from tuangou.pools import commission
 from tuangou.pools import service as pools
 from tuangou.teams import tasks as team_tasks
@@ -25,13 +25,13 @@ log = logging.getLogger(__name__)
 BUSY_PAUSE = 0.02  # seconds between rounds while there is work
 
 JOBS: list[tuple[str, Callable[[], int]]] = [
-    ("sandbox callbacks", payments.deliver_sandbox_callbacks),
+    ("sandbox callbacks", payment_tasks.deliver_sandbox_callbacks),
     ("release unpaid holds", order_tasks.release_expired),
     ("settle due teams", team_tasks.settle_due),
     ("end finished campaigns", team_tasks.close_ended),
     ("settle waves at cut-off", pools.settle_due),
     ("deliver outbox", outbox.deliver_pending),
-    ("reconcile payments", payments.reconcile_stale),
+    ("reconcile payments", payment_tasks.reconcile_stale),
     ("auto-confirm receipt", order_tasks.auto_complete),
     ("refund unshipped", order_tasks.refund_unshipped),
     ("commission available", commission.unfreeze_due),

@@ -752,6 +752,40 @@ def test_declined_then_paid_again(api: Api) -> None:
     assert audit_violations() == []
 
 
+def test_a_refund_goes_back_to_the_payment_that_paid_the_order(api: Api) -> None:
+    """Two payments for one order land out of order: the second pays it, the first is refunded
+    to itself as late, and the order's refund when its team fails goes back to the second."""
+    _, _, _, c = _setup(api, tiers=[[3, 1990]], min_size=3, max_size=3)
+    a, b = api.signup("甲"), api.signup("乙")
+    team_id = api.open(a, c["id"])["team"]["id"]
+    joined = api.join(b, team_id, pay=False)
+    first = joined["payment"]
+    r = api.c.post(f"/api/orders/{joined['order']['id']}/payments", headers=_auth(b))
+    assert r.status_code == 201, r.text
+    second = r.json()["payment"]
+    assert second["id"] > first["id"]
+    # Both went through at the gateway; the second's callback arrives first.
+    _sandbox_pay(api, joined["pay_url"])
+    _sandbox_pay(api, r.json()["pay_url"])
+    assert _callback(api, second["ref"]) == {"result": "paid"}
+    assert _callback(api, first["ref"]) == {"result": "late"}
+    run_worker()
+    clock.advance(PAST_DEADLINE)
+    run_worker()
+    assert api.team(team_id)["status"] == "failed"
+    order = api.order(b, joined["order"]["id"])
+    assert _refunds(order) == [("late_payment", 1990), ("team_failed", 1990)]
+    # Each payment got its own money back, and every refund reached the gateway.
+    assert _rows(
+        "SELECT charge_ref, amount FROM sandbox_refunds WHERE charge_ref IN (:f, :s)"
+        " ORDER BY charge_ref",
+        f=first["ref"],
+        s=second["ref"],
+    ) == sorted([(first["ref"], 1990), (second["ref"], 1990)])
+    assert _scalar("SELECT COUNT(*) FROM refunds WHERE status <> 'succeeded'") == 0
+    assert audit_violations() == []
+
+
 def test_lost_callback_is_reconciled(api: Api) -> None:
     _, _, _, c = _setup(api, min_size=2, max_size=3)
     a, b = api.signup("甲"), api.signup("乙")

@@ -42,6 +42,7 @@ class Order(Base):
     amount: Mapped[int] = mapped_column(Integer)  # to pay: unit_price × quantity
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT)
     paid_amount: Mapped[int] = mapped_column(Integer, default=0)
+    payment_id: Mapped[int | None] = mapped_column(Integer, default=None)  # the one that paid
     refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
     subsidy_amount: Mapped[int] = mapped_column(Integer, default=0)
     released_amount: Mapped[int] = mapped_column(Integer, default=0)

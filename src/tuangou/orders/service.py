@@ -287,6 +287,7 @@ def _pay_statement() -> Any:
         .values(
             status=OrderStatus.PAID,
             paid_amount=c.paid_amount + bindparam("b_amount"),
+            payment_id=bindparam("b_payment"),
             paid_at=bindparam("b_now"),
         )
         .returning(c.id, c.kind, c.user_id, c.campaign_id, c.quantity)
@@ -312,7 +313,7 @@ def record_payments(session: Session, paid: list[tuple[int, int, int]]) -> dict[
     _lock_kinds(session, order_ids)
     locks.note(session, Rank.ORDER, order_ids)
     for order_id, payment_id, amount in sorted(paid):
-        params = {"b_order": order_id, "b_amount": amount, "b_now": now}
+        params = {"b_order": order_id, "b_payment": payment_id, "b_amount": amount, "b_now": now}
         row = execute(session, _PAY, params).first()
         if row is None:
             late.append((order_id, payment_id, amount))
@@ -463,7 +464,8 @@ def refund(
             "order_id": order.id,
             "amount": amount,
             "reason": reason,
-            "payment_id": payment_id,
+            # Back to the payment it names (a late one), else to the one that paid the order.
+            "payment_id": payment_id or order.payment_id,
         },
     )
     session.refresh(order)
