@@ -32,6 +32,7 @@ def load_application() -> None:
     """:func:`compose`, and import every module of the API and the pages (hence every router
     and every error class): for what walks them all, such as the table of error codes."""
     compose()
+    import tuangou.api.app  # noqa: F401
     from tuangou.web.pages import auth, leader, member, operator, teambuy  # noqa: F401
 
 

@@ -1,7 +1,7 @@
-"""The error codes of the pages' own refusals (web/errors.py renders every refusal).
+"""The error codes of the pages' own refusals; web/errors.py renders every refusal.
 
-Apart from web/errors.py, which imports the templates (and through them the session), so that
-the session's refusals can take their codes from here.
+A module of its own because web/errors.py imports the templates, which import the session,
+whose refusal takes its code from here.
 """
 
 from __future__ import annotations
