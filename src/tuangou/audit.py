@@ -16,21 +16,11 @@ from sqlalchemy.orm import Session
 
 from tuangou.aftersales.rules import CaseStatus
 from tuangou.core import clock
+from tuangou.ledger.rules import must_stay_non_negative
 from tuangou.orders import rules as order_rules
 from tuangou.orders.rules import OrderStatus
 
 SETTLE_GRACE = timedelta(minutes=5)
-# Accounts that never go negative: escrow, refunds owed, what suppliers, leaders and the
-# operator have earned.
-NON_NEGATIVE = (
-    "escrow",
-    "refunds",
-    "platform_revenue",
-    "supplier_payable",
-    "leader_frozen",
-    "leader_available",
-    "leader_withdrawing",
-)
 
 
 @dataclass
@@ -288,7 +278,7 @@ def check_journal(session: Session) -> Check:
         _rows(session, "SELECT account, SUM(amount) FROM ledger_entries GROUP BY account")
     )
     for account, amount in balances.items():
-        if account.startswith(NON_NEGATIVE) and amount < 0:
+        if must_stay_non_negative(account) and amount < 0:
             c.violations.append(f"account {account} is negative ({amount})")
     paid = session.execute(
         text("SELECT COALESCE(SUM(amount), 0) FROM payments WHERE status = 'succeeded'")

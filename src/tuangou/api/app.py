@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from tuangou import __version__, wiring
 from tuangou.accounts.router import router as accounts_router
 from tuangou.aftersales.router import router as aftersales_router
-from tuangou.api import errors
+from tuangou.api import errors, security
 from tuangou.api.responses import FastJSONResponse
 from tuangou.catalog.router import router as catalog_router
 from tuangou.communities.credit_router import router as credit_router
@@ -54,7 +54,8 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         description="Open, self-hosted social group-buying (社交团购). Money is in fen.",
         lifespan=lifespan,
         default_response_class=FastJSONResponse,
-        docs_url="/docs",
+        docs_url=None,  # served by tuangou.api.security, from installed files
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     errors.install(app)
@@ -99,4 +100,5 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
     from tuangou.web.app import install as install_web
 
     install_web(app)  # the pages, at /
+    security.install(app)  # the docs page; security headers around everything above
     return app

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tuangou.api.responses import FastJSONResponse
 from tuangou.core.errors import DomainError
@@ -73,14 +74,47 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        if _is_page(request):
-            return pages.for_status(request, 500)
-        return problem(
-            500,
-            "internal_error",
-            "Something went wrong on our side",
-            "Query the resource, or retry with the same Idempotency-Key, to learn the outcome.",
-        )
+    app.add_middleware(AnswerCrashes)
+
+
+async def _crashed(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    from tuangou.web import errors as pages
+
+    if _is_page(request):
+        return pages.for_status(request, 500)
+    return problem(
+        500,
+        "internal_error",
+        "Something went wrong on our side",
+        "Query the resource, or retry with the same Idempotency-Key, to learn the outcome.",
+    )
+
+
+class AnswerCrashes:
+    """An unexpected error is answered with a 500 problem (or page), and the connection stays
+    usable. (An exception handler for ``Exception`` is not enough: Starlette re-raises after
+    it, and the server then drops the keep-alive connection, failing the next request that
+    someone else's proxy sends on it.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise  # half a reply is out: only closing the connection can end it
+            response = await _crashed(Request(scope, receive), exc)
+            await response(scope, receive, send)

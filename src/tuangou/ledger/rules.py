@@ -16,9 +16,23 @@ REFUNDS = "refunds"  # owed back to members; emptied when the gateway confirms t
 SUBSIDY = "subsidy"
 PLATFORM_REVENUE = "platform_revenue"
 SUPPLIER_PREFIX = "supplier_payable:"
+# A leader's commission: frozen through the after-sale window, then available, then on its
+# way out while a withdrawal is paid.
+LEADER_FROZEN_PREFIX = "leader_frozen:"
+LEADER_AVAILABLE_PREFIX = "leader_available:"
+LEADER_WITHDRAWING_PREFIX = "leader_withdrawing:"
 
-# Accounts that must never be negative (invariant 5).
-NON_NEGATIVE_PREFIXES = (ESCROW, REFUNDS, PLATFORM_REVENUE, SUPPLIER_PREFIX)
+# The accounts that must never be negative (invariant 5): escrow, refunds owed, and what
+# suppliers, leaders and the operator have earned. The audit checks exactly these.
+NON_NEGATIVE_PREFIXES = (
+    ESCROW,
+    REFUNDS,
+    PLATFORM_REVENUE,
+    SUPPLIER_PREFIX,
+    LEADER_FROZEN_PREFIX,
+    LEADER_AVAILABLE_PREFIX,
+    LEADER_WITHDRAWING_PREFIX,
+)
 
 
 def supplier_account(supplier_id: int) -> str:

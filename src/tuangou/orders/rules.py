@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tuangou.core.money import apply_bps
+
 
 class OrderStatus(StrEnum):
     """pending_payment → paid → confirmed (its kind's campaign succeeded) → shipped or arrived
@@ -86,5 +88,5 @@ def refundable(paid: int, subsidy: int, refunded: int, released: int) -> int:
 
 def fee_split(kept: int, fee_bps: int) -> tuple[int, int]:
     """(supplier amount, operator fee) of an amount leaving escrow; fee rounded half up."""
-    fee = (kept * fee_bps + 5000) // 10000
+    fee = apply_bps(kept, fee_bps)
     return kept - fee, fee

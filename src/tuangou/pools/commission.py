@@ -20,6 +20,7 @@ from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, table
 from tuangou.core.errors import Conflict, InvalidInput, NotFound
+from tuangou.core.money import apply_bps
 from tuangou.ledger import service as ledger
 from tuangou.pools import rules
 from tuangou.pools.errors import PoolErrorCode
@@ -48,15 +49,15 @@ class WithdrawalDecided(Conflict):
 
 
 def frozen_account(leader_id: int) -> str:
-    return f"leader_frozen:{leader_id}"
+    return f"{ledger.LEADER_FROZEN_PREFIX}{leader_id}"
 
 
 def available_account(leader_id: int) -> str:
-    return f"leader_available:{leader_id}"
+    return f"{ledger.LEADER_AVAILABLE_PREFIX}{leader_id}"
 
 
 def withdrawing_account(leader_id: int) -> str:
-    return f"leader_withdrawing:{leader_id}"
+    return f"{ledger.LEADER_WITHDRAWING_PREFIX}{leader_id}"
 
 
 PAYOUTS = "payouts"  # money paid out to leaders' bank accounts
@@ -164,7 +165,7 @@ def reversal_legs(session: Session, order: Order, amount: int) -> list[tuple[str
         taken += share
     fee = min(
         ledger.balance(session, ledger.PLATFORM_REVENUE, order_id=order.id),
-        (amount * get_settings().operator_fee_bps) // 10000,
+        apply_bps(amount, get_settings().operator_fee_bps),
     )
     if fee > 0:
         legs.append((ledger.PLATFORM_REVENUE, fee))

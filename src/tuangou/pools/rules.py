@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import pairwise
 
-Tier = tuple[int, int]  # (total quantity reached, unit price in fen)
+from tuangou.core import ladder
+from tuangou.core.money import apply_bps
+
+Tier = ladder.Step  # (total quantity reached, unit price in fen)
 
 UNPICKED_POLICIES = ("refund", "keep")
 MAX_COMMISSION_BPS = 5000
@@ -80,29 +82,18 @@ def validate_item(
         raise RuleViolation("stock", "stock must cover the minimum quantity")
     if per_member_limit < 1:
         raise RuleViolation("per_member_limit", "the per-member limit must be at least 1")
-    previous_qty, previous_price = 0, price
-    for qty, unit in tiers:
-        if qty <= previous_qty:
-            raise RuleViolation("tiers", "tier quantities must strictly grow")
-        if unit >= previous_price or unit <= 0:
-            raise RuleViolation("tiers", "each tier must be strictly cheaper than the one before")
-        previous_qty, previous_price = qty, unit
+    try:
+        ladder.check(tiers, counts="quantities", above=price)
+    except ladder.LadderError as e:
+        raise RuleViolation("tiers", str(e)) from None
 
 
 def unit_price_at(price: int, tiers: Sequence[Tier], total: int) -> int:
     """The unit price for a wave total: the cheapest tier reached, else the base price."""
-    unit = price
-    for qty, tier_unit in tiers:
-        if total >= qty:
-            unit = tier_unit
-    return unit
+    return ladder.price_at(tiers, total, below=price)
 
 
-def next_tier(tiers: Sequence[Tier], total: int) -> Tier | None:
-    for qty, unit in tiers:
-        if total < qty:
-            return (qty, unit)
-    return None
+next_tier = ladder.next_step  # the first tier the wave total has not reached yet
 
 
 @dataclass(frozen=True)
@@ -134,10 +125,6 @@ class Split:
     fee: int
 
 
-def _bps(amount: int, bps: int) -> int:
-    return (amount * bps + 5000) // 10000
-
-
 def split(amount: int, *, commission_bps: int, override_bps: int, fee_bps: int) -> Split:
     """The leader's commission, their upline's override and the operator's fee are rates of
     what the member actually paid; the supplier gets the rest."""
@@ -148,9 +135,9 @@ def split(amount: int, *, commission_bps: int, override_bps: int, fee_bps: int) 
     # Each part is its rate rounded half up; when the rates take (nearly) the whole amount,
     # the roundings could add up to more than it: the part is then capped at what is left,
     # so that the supplier's part never goes negative.
-    leader = min(_bps(amount, commission_bps), amount)
-    upline = min(_bps(amount, override_bps), amount - leader)
-    fee = min(_bps(amount, fee_bps), amount - leader - upline)
+    leader = min(apply_bps(amount, commission_bps), amount)
+    upline = min(apply_bps(amount, override_bps), amount - leader)
+    fee = min(apply_bps(amount, fee_bps), amount - leader - upline)
     return Split(amount - leader - upline - fee, leader, upline, fee)
 
 
@@ -160,8 +147,10 @@ def validate_commission(bps: int) -> None:
 
 
 def ordered_pairs(tiers: Sequence[Sequence[int]]) -> list[Tier]:
-    pairs = [(int(q), int(p)) for q, p in tiers]
-    for (q1, _), (q2, _) in pairwise(pairs):
-        if q2 <= q1:
-            raise RuleViolation("tiers", "tier quantities must strictly grow")
+    """Tiers as (quantity, unit price) pairs, refused unless their quantities strictly grow."""
+    pairs = ladder.normalise(tiers)
+    try:
+        ladder.check_thresholds(pairs, counts="quantities")
+    except ladder.LadderError as e:
+        raise RuleViolation("tiers", str(e)) from None
     return pairs

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import pairwise
 
-Tier = tuple[int, int]
+from tuangou.core import ladder
+
+Tier = ladder.Step  # (paid members reached, unit price in fen)
 
 MIN_WINDOW_HOURS = 1
 MAX_WINDOW_HOURS = 72
@@ -26,8 +27,7 @@ class RuleViolation(ValueError):
         self.message = message
 
 
-def normalise_tiers(raw: Sequence[Sequence[int]]) -> list[Tier]:
-    return [(int(m), int(p)) for m, p in raw]
+normalise_tiers = ladder.normalise
 
 
 def validate_campaign(
@@ -77,40 +77,21 @@ def validate_ladder(tiers: Sequence[Tier], *, min_size: int, max_size: int) -> N
         raise RuleViolation("tiers", "the ladder needs at least one tier")
     if tiers[0][0] != min_size:
         raise RuleViolation("tiers", "the first tier must be at the team's min size")
-    for (m1, p1), (m2, p2) in pairwise(tiers):
-        if m2 <= m1:
-            raise RuleViolation("tiers", "tier sizes must strictly grow")
-        if p2 >= p1:
-            raise RuleViolation("tiers", "each tier must be strictly cheaper than the one before")
+    try:
+        ladder.check(tiers, counts="sizes")
+    except ladder.LadderError as e:
+        raise RuleViolation("tiers", str(e)) from None
     if tiers[-1][0] > max_size:
         raise RuleViolation("tiers", "no tier may need more members than the max size")
-    if any(p <= 0 for _, p in tiers):
-        raise RuleViolation("tiers", "tier prices must be positive")
 
 
 def tier_price(tiers: Sequence[Tier], members: int) -> int:
     """The unit price of the highest tier reached by ``members`` (the first tier below it)."""
-    price = tiers[0][1]
-    for size, unit in tiers:
-        if members >= size:
-            price = unit
-    return price
+    return ladder.price_at(tiers, members, below=tiers[0][1])
 
 
-def tier_index(tiers: Sequence[Tier], members: int) -> int:
-    """Index of the tier reached, or -1 when even the first is not reached."""
-    reached = -1
-    for i, (size, _) in enumerate(tiers):
-        if members >= size:
-            reached = i
-    return reached
-
-
-def next_tier(tiers: Sequence[Tier], members: int) -> Tier | None:
-    for size, unit in tiers:
-        if members < size:
-            return (size, unit)
-    return None
+tier_index = ladder.index_at  # the tier ``members`` reached, or -1 below the first
+next_tier = ladder.next_step  # the first tier not reached yet
 
 
 def join_price(
