@@ -14,8 +14,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tuangou.aftersales.rules import CaseStatus
 from tuangou.core import clock
 from tuangou.ledger.rules import must_stay_non_negative
+from tuangou.orders import rules as order_rules
+from tuangou.orders.rules import OrderStatus
 
 SETTLE_GRACE = timedelta(minutes=5)
 
@@ -233,7 +236,7 @@ def check_orders(session: Session) -> Check:
         kept = paid - refunded
         if kind == "wave":
             final, qty = wave_final.get(oid, 0), 1
-        if status in ("confirmed", "shipped", "arrived", "completed"):
+        if status in order_rules.CONFIRMED_OR_LATER:
             # What an operator refunded by hand (a damaged item, say) is not kept either.
             expected = (final or 0) * qty - free.get(oid, 0) - manual.get(oid, 0)
             if kept != expected:
@@ -242,9 +245,9 @@ def check_orders(session: Session) -> Check:
                     f" − opener-free {free.get(oid, 0)} − manual {manual.get(oid, 0)}"
                     f" = {expected}"
                 )
-        elif status in ("refunded", "cancelled") and kept != 0:
+        elif status in order_rules.CLOSED and kept != 0:
             c.violations.append(f"order {oid}: {status} ({reason}) but keeps {kept}")
-        elif status == "paid" and kept != amount:
+        elif status == OrderStatus.PAID and kept != amount:
             c.violations.append(f"order {oid}: paid, keeps {kept} instead of its amount {amount}")
     return c
 
@@ -363,7 +366,7 @@ def aftersale_violations(session: Session) -> list[str]:
     ):
         if cid is None:
             violations.append(f"refund {rid} (order {oid}): after-sale refund with no case")
-        elif status != "accepted" or refunded != amount or case_order != oid:
+        elif status != CaseStatus.ACCEPTED or refunded != amount or case_order != oid:
             violations.append(
                 f"case {cid}: {status}, refunded {refunded} on order {case_order},"
                 f" but refund {rid} gave {amount} on order {oid}"

@@ -431,7 +431,7 @@ def finish_communities() -> None:
 
         def deliver(session: Session, wave_id: int = wave_id) -> None:
             wave = pools.get_wave(session, wave_id)
-            if wave.status != "settled":
+            if wave.status != pools.WaveStatus.SETTLED:
                 return
             shipments = fulfilment.shipments_of(session, wave_id)
             points = fulfilment.points_of_wave(session, wave_id)
@@ -463,7 +463,7 @@ def finish_communities() -> None:
             }
             for info, _order, _lines in pools.wave_orders(session, wave_id):
                 pickup = fulfilment.pickup_of_order(session, info.order_id)
-                if pickup is None or pickup.status != "waiting":
+                if pickup is None or pickup.status != fulfilment.PickupStatus.WAITING:
                     continue
                 fulfilment.verify(
                     session,

@@ -28,6 +28,14 @@ def compose() -> None:
         _composed = True
 
 
+def load_application() -> None:
+    """:func:`compose`, and import every module of the API and the pages (hence every router
+    and every error class): for what walks them all, such as the table of error codes."""
+    compose()
+    import tuangou.api.app  # noqa: F401
+    from tuangou.web.pages import auth, leader, member, operator, teambuy  # noqa: F401
+
+
 def _load_models() -> None:
     """Every table, so that the metadata (and Alembic) sees the whole schema."""
     import tuangou.accounts.models

@@ -74,8 +74,8 @@ def test_normalise_drops_what_a_leader_may_type_between_digits() -> None:
 
 
 def test_unpicked_policy_outcomes() -> None:
-    assert rules.unpicked_outcome("refund") == rules.REFUNDED
-    assert rules.unpicked_outcome("keep") == rules.KEPT
+    assert rules.unpicked_outcome("refund") == rules.PickupStatus.REFUNDED
+    assert rules.unpicked_outcome("keep") == rules.PickupStatus.KEPT
     with pytest.raises(ValueError):
         rules.unpicked_outcome("ignore")
 

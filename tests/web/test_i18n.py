@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from tuangou import wiring
-from tuangou.core.errors import DomainError
+from tuangou.core.errors import DomainError, error_classes
 from tuangou.web import i18n
 
 
 def _error_classes() -> list[type[DomainError]]:
-    import tuangou.api.app  # noqa: F401  (imports every router, hence every error class)
-
-    wiring.compose()
-    found: list[type[DomainError]] = []
-    todo: list[type[DomainError]] = [DomainError]
-    while todo:
-        cls = todo.pop()
-        found.append(cls)
-        todo.extend(cls.__subclasses__())
-    return found
+    wiring.load_application()
+    return error_classes()
 
 
 def test_every_message_of_the_pages_has_a_chinese_translation() -> None:

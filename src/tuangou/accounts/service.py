@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import rules
+from tuangou.accounts.errors import AccountErrorCode
 from tuangou.accounts.models import OneTimeCode, User
 from tuangou.accounts.sms import get_sender
 from tuangou.core import clock, limits, secret
 from tuangou.core.config import get_settings
-from tuangou.core.db import get_engine, read
+from tuangou.core.db import get_engine, get_or_404, read
 from tuangou.core.errors import (
     Conflict,
     DomainError,
@@ -34,30 +35,30 @@ from tuangou.core.errors import (
 
 
 class PhoneTaken(Conflict):
-    code = "phone_taken"
+    code = AccountErrorCode.PHONE_TAKEN
     title = "An account with this phone number exists"
 
 
 class BadCredentials(DomainError):
-    code = "bad_credentials"
+    code = AccountErrorCode.BAD_CREDENTIALS
     status = 401
     title = "Wrong phone number or password"
 
 
 class BadCode(DomainError):
-    code = "bad_code"
+    code = AccountErrorCode.BAD_CODE
     status = 401
     title = "The code is wrong or has expired"
 
 
 class AddressRequired(DomainError):
-    code = "address_required"
+    code = AccountErrorCode.ADDRESS_REQUIRED
     status = 422
     title = "A shipping address is required"
 
 
 class UserNotFound(NotFound):
-    code = "user_not_found"
+    code = AccountErrorCode.USER_NOT_FOUND
     title = "No such user"
 
 
@@ -316,10 +317,7 @@ def count_failed_code(session: Session, *, phone: str) -> None:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise UserNotFound()
-    return user
+    return get_or_404(session, User, user_id, UserNotFound)
 
 
 def update_profile(

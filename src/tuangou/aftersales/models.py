@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tuangou.aftersales.rules import CaseStatus
 from tuangou.core.db import Base
 
 
@@ -37,7 +38,7 @@ class AfterSaleCase(Base):
     pickup_point_id: Mapped[int | None] = mapped_column(Integer, default=None)
     kind: Mapped[str] = mapped_column(String(16))  # missing | damaged | wrong
     description: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN)
     amount_requested: Mapped[int] = mapped_column(Integer)
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     refund_id: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -8,11 +8,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tuangou.orders.rules import OrderStatus
+
+
+class CaseStatus(StrEnum):
+    """open → accepted | rejected, decided once."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
 
 KINDS = ("missing", "damaged", "wrong")  # 少件 / 破损 / 错发
-STATUSES = ("open", "accepted", "rejected")
+STATUSES = tuple(CaseStatus)
 # Cases that hold the quantities they claim (a rejected case frees them for a new report).
-CLAIMING = ("open", "accepted")
+CLAIMING = (CaseStatus.OPEN, CaseStatus.ACCEPTED)
 
 # The after-sale window: a member reports within this many days of the pickup (or of the
 # delivery being confirmed, for a shipped team order). It matches the days a leader's
@@ -20,8 +32,8 @@ CLAIMING = ("open", "accepted")
 WINDOW_DAYS = 7
 # Order statuses in which a case may be opened: the goods reached the member's hands, or
 # at least the pickup point (a missing item is noticed at the counter).
-OPEN_BEFORE_RELEASE = frozenset({"arrived", "shipped"})
-OPEN_AFTER_RELEASE = frozenset({"completed"})
+OPEN_BEFORE_RELEASE = frozenset({OrderStatus.ARRIVED, OrderStatus.SHIPPED})
+OPEN_AFTER_RELEASE = frozenset({OrderStatus.COMPLETED})
 
 MIN_PHOTOS, MAX_PHOTOS = 1, 6
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -43,8 +55,8 @@ class RuleViolation(Exception):
 def reportable(order_kind: str, status: str) -> bool:
     """Whether an order in ``status`` is one a member may report on at all."""
     if order_kind == "wave":
-        return status in ("arrived", "completed")
-    return status in ("shipped", "completed")
+        return status in (OrderStatus.ARRIVED, OrderStatus.COMPLETED)
+    return status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED)
 
 
 def window_closes(completed_at: datetime | None) -> datetime | None:

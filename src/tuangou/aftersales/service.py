@@ -30,11 +30,12 @@ from sqlalchemy.orm import Session
 
 from tuangou.aftersales import errors, rules
 from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePhoto, PickupRating
+from tuangou.aftersales.rules import CaseStatus
 from tuangou.aftersales.storage import get_storage
 from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
-from tuangou.core.db import upsert_insert
+from tuangou.core.db import get_or_404, upsert_insert
 from tuangou.core.errors import InvalidInput, RateLimited
 from tuangou.orders import errors as order_errors
 from tuangou.orders import service as orders
@@ -184,7 +185,7 @@ def _claimable(session: Session, order: Any) -> dict[int | None, rules.Claimable
                 claimed=claimed.get(line.item_id, 0),
             )
             for line in pools.lines_of(session, order.id)
-            if line.status == "confirmed"
+            if line.status == pools.LineStatus.CONFIRMED
         }
     return {
         None: rules.Claimable(
@@ -199,7 +200,7 @@ def _open_amount(session: Session, order_id: int) -> int:
     return int(
         session.scalar(
             select(func.coalesce(func.sum(AfterSaleCase.amount_requested), 0)).where(
-                AfterSaleCase.order_id == order_id, AfterSaleCase.status == "open"
+                AfterSaleCase.order_id == order_id, AfterSaleCase.status == CaseStatus.OPEN
             )
         )
         or 0
@@ -254,7 +255,7 @@ def report(
         pickup_point_id=pickup_point_id,
         kind=kind,
         description=description,
-        status="open",
+        status=CaseStatus.OPEN,
         amount_requested=asked,
         amount_refunded=0,
         created_at=now,
@@ -294,10 +295,7 @@ def report(
 
 
 def get_case(session: Session, case_id: int) -> AfterSaleCase:
-    case = session.get(AfterSaleCase, case_id)
-    if case is None:
-        raise errors.CaseNotFound()
-    return case
+    return get_or_404(session, AfterSaleCase, case_id, errors.CaseNotFound)
 
 
 def lines_of(session: Session, case_id: int) -> list[AfterSaleLine]:
@@ -349,7 +347,7 @@ def _check_status(status: str | None) -> None:
 
 
 def cases_of_leader(
-    session: Session, user_id: int, *, status: str | None = "open", limit: int = 200
+    session: Session, user_id: int, *, status: str | None = CaseStatus.OPEN, limit: int = 200
 ) -> list[AfterSaleCase]:
     """The cases of the caller's communities, oldest first (the caller must be a leader),
     but their own: those go to the operators."""
@@ -367,7 +365,7 @@ def cases_of_leader(
 
 
 def queue(
-    session: Session, *, status: str | None = "open", limit: int = 200
+    session: Session, *, status: str | None = CaseStatus.OPEN, limit: int = 200
 ) -> list[AfterSaleCase]:
     """The operators' queue: oldest first."""
     _check_status(status)
@@ -381,13 +379,13 @@ def queue(
 
 
 def _decide(
-    session: Session, case: AfterSaleCase, viewer: Viewer, status: str, **values: Any
+    session: Session, case: AfterSaleCase, viewer: Viewer, status: CaseStatus, **values: Any
 ) -> None:
     """Compare-and-set ``open`` → ``status``: exactly one decision wins."""
     moved = _rowcount(
         session.execute(
             update(AfterSaleCase)
-            .where(AfterSaleCase.id == case.id, AfterSaleCase.status == "open")
+            .where(AfterSaleCase.id == case.id, AfterSaleCase.status == CaseStatus.OPEN)
             .values(status=status, decided_at=clock.now(), decided_by=viewer.user_id, **values)
             .execution_options(synchronize_session=False)
         )
@@ -416,7 +414,7 @@ def accept(
     # The order first, then the case: the same order of locks as a report.
     order = orders.get(session, case.order_id, lock=True)
     session.refresh(case)  # as it is now that the order is locked
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         raise errors.CaseDecided(status=case.status)
     amount = case.amount_requested if amount is None else amount
     if amount < 1:
@@ -451,12 +449,12 @@ def accept(
     else:
         raise order_errors.RefundTooLarge(f"the order is {order.status}: nothing to refund")
     if refund is None:  # the refund key is taken: this case was refunded already
-        raise errors.CaseDecided(status="accepted")
+        raise errors.CaseDecided(status=CaseStatus.ACCEPTED)
     _decide(
         session,
         case,
         viewer,
-        "accepted",
+        CaseStatus.ACCEPTED,
         amount_refunded=amount,
         refund_id=refund.id,
         refund_mode=mode,
@@ -480,9 +478,9 @@ def reject(session: Session, *, case_id: int, viewer: Viewer, reason: str) -> Af
     reason = reason.strip()
     if not reason or len(reason) > rules.REASON_MAX:
         raise InvalidInput("give the member a reason (up to 200 characters)", field="reason")
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         raise errors.CaseDecided(status=case.status)
-    _decide(session, case, viewer, "rejected", reject_reason=reason)
+    _decide(session, case, viewer, CaseStatus.REJECTED, reject_reason=reason)
     outbox.emit(
         session,
         "aftersale.rejected",
@@ -511,7 +509,7 @@ def rate_pickup(
     comment = comment.strip()
     if len(comment) > rules.COMMENT_MAX:
         raise InvalidInput("the comment may have at most 300 characters", field="comment")
-    if order.kind != "wave" or order.status != "completed":
+    if order.kind != "wave" or order.status != orders.OrderStatus.COMPLETED:
         raise errors.NotRateable()
     info = pools.info_of(session, order.id)
     listing = pools.get_listing(session, info.listing_id)
@@ -556,7 +554,9 @@ def leader_record(session: Session, leader_id: int, *, since: datetime) -> Leade
     cases, accepted = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(sql_case((AfterSaleCase.status == "accepted", 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(sql_case((AfterSaleCase.status == CaseStatus.ACCEPTED, 1), else_=0)), 0
+            ),
         ).where(AfterSaleCase.leader_id == leader_id, AfterSaleCase.created_at >= since)
     ).one()
     ratings, stars = session.execute(

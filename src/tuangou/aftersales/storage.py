@@ -18,6 +18,7 @@ from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
+from tuangou.aftersales.errors import AfterSaleErrorCode
 from tuangou.core.config import get_settings
 from tuangou.core.errors import NotFound
 
@@ -25,7 +26,7 @@ _KEY = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp)")
 
 
 class PhotoMissing(NotFound):
-    code = "photo_not_found"
+    code = AfterSaleErrorCode.PHOTO_NOT_FOUND
     title = "No such photo"
 
 

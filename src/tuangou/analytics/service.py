@@ -31,10 +31,14 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
+from tuangou.aftersales import service as aftersales
 from tuangou.analytics import rules
+from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.db import Base
+from tuangou.pools import service as pools
+from tuangou.teams import service as teams
 
 WINDOW_DAYS = 30
 TOP_N = 5
@@ -58,9 +62,9 @@ class Queue:
 
 
 _QUEUES = (
-    ("leader_applications", "leader_applications", "pending"),
-    ("aftersales", "aftersale_cases", "open"),
-    ("withdrawals", "withdrawals", "requested"),
+    ("leader_applications", "leader_applications", communities.ApplicationStatus.PENDING),
+    ("aftersales", "aftersale_cases", aftersales.CaseStatus.OPEN),
+    ("withdrawals", "withdrawals", commission.WithdrawalStatus.REQUESTED),
 )
 
 
@@ -201,10 +205,12 @@ def _team_outcomes(session: Session, span: list[date], since: datetime) -> list[
     t = _table("teams").c
     rows = session.execute(
         select(t.settled_at, t.status).where(
-            t.settled_at >= since, t.status.in_(("settled", "failed"))
+            t.settled_at >= since, t.status.in_((teams.TeamStatus.SETTLED, teams.TeamStatus.FAILED))
         )
     ).all()
-    return _outcomes(span, [(clock.local_date(at), status == "settled") for at, status in rows])
+    return _outcomes(
+        span, [(clock.local_date(at), status == teams.TeamStatus.SETTLED) for at, status in rows]
+    )
 
 
 def _wave_outcomes(session: Session, span: list[date], since: datetime) -> list[Outcomes]:
@@ -218,16 +224,16 @@ def _wave_outcomes(session: Session, span: list[date], since: datetime) -> list[
         )
         .join(_table("waves"), w.id == info.wave_id)
         .where(
-            w.status == "settled",
+            w.status == pools.WaveStatus.SETTLED,
             w.settled_at >= since,
-            line.status.in_(("confirmed", "refunded")),
+            line.status.in_((pools.LineStatus.CONFIRMED, pools.LineStatus.REFUNDED)),
         )
     ).all()
     settled_on: dict[int, date] = {}
     confirmed: dict[int, bool] = {}
     for at, order_id, status in rows:
         settled_on[order_id] = clock.local_date(at)
-        confirmed[order_id] = confirmed.get(order_id, False) or status == "confirmed"
+        confirmed[order_id] = confirmed.get(order_id, False) or status == pools.LineStatus.CONFIRMED
     return _outcomes(span, [(settled_on[oid], ok) for oid, ok in confirmed.items()])
 
 

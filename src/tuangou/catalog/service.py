@@ -8,38 +8,40 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tuangou.catalog.errors import CatalogErrorCode
 from tuangou.catalog.models import Product, Sku, Supplier
 from tuangou.core import clock
+from tuangou.core.db import get_or_404
 from tuangou.core.errors import Conflict, InvalidInput, NotFound
 
 
 class SupplierNotFound(NotFound):
-    code = "supplier_not_found"
+    code = CatalogErrorCode.SUPPLIER_NOT_FOUND
     title = "No such supplier"
 
 
 class ProductNotFound(NotFound):
-    code = "product_not_found"
+    code = CatalogErrorCode.PRODUCT_NOT_FOUND
     title = "No such product"
 
 
 class SkuNotFound(NotFound):
-    code = "sku_not_found"
+    code = CatalogErrorCode.SKU_NOT_FOUND
     title = "No such SKU"
 
 
 class DuplicateSupplier(Conflict):
-    code = "duplicate_supplier"
+    code = CatalogErrorCode.DUPLICATE_SUPPLIER
     title = "A supplier with this name exists"
 
 
 class StockBelowAllocated(Conflict):
-    code = "stock_below_allocated"
+    code = CatalogErrorCode.STOCK_BELOW_ALLOCATED
     title = "Stock cannot go below what campaigns already hold"
 
 
 class InsufficientStock(Conflict):
-    code = "insufficient_stock"
+    code = CatalogErrorCode.INSUFFICIENT_STOCK
     title = "The SKU does not have that much unallocated stock"
 
 
@@ -59,10 +61,7 @@ def create_supplier(session: Session, *, name: str, contact: str = "") -> Suppli
 
 
 def get_supplier(session: Session, supplier_id: int) -> Supplier:
-    supplier = session.get(Supplier, supplier_id)
-    if supplier is None:
-        raise SupplierNotFound()
-    return supplier
+    return get_or_404(session, Supplier, supplier_id, SupplierNotFound)
 
 
 def list_suppliers(session: Session) -> list[Supplier]:
@@ -88,10 +87,7 @@ def create_product(
 
 
 def get_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
-        raise ProductNotFound()
-    return product
+    return get_or_404(session, Product, product_id, ProductNotFound)
 
 
 def list_products(session: Session, *, supplier_id: int | None = None) -> list[Product]:
@@ -121,10 +117,7 @@ def create_sku(session: Session, *, product_id: int, name: str, price: int, stoc
 
 
 def get_sku(session: Session, sku_id: int) -> Sku:
-    sku = session.get(Sku, sku_id)
-    if sku is None:
-        raise SkuNotFound()
-    return sku
+    return get_or_404(session, Sku, sku_id, SkuNotFound)
 
 
 def sku_summary(session: Session, sku_id: int) -> dict[str, Any]:

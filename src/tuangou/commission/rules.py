@@ -6,10 +6,27 @@ their upline's override and the operator's fee. No database and no framework her
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tuangou.core.money import apply_bps
 
 DEFAULT_OVERRIDE_BPS = 200  # a leader's override on their sub-leaders' sales
+
+
+class CommissionStatus(StrEnum):
+    """frozen (through the after-sale window) → available; or reversed (after-sale)."""
+
+    FROZEN = "frozen"
+    AVAILABLE = "available"
+    REVERSED = "reversed"
+
+
+class WithdrawalStatus(StrEnum):
+    """requested → approved | rejected, decided once by an operator."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True)

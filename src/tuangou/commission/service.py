@@ -14,12 +14,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tuangou.commission import rules
+from tuangou.commission.errors import WithdrawalDecided, WithdrawalNotFound, WithdrawalTooLarge
 from tuangou.commission.models import Commission, CommissionWallet, Withdrawal
+from tuangou.commission.rules import CommissionStatus, WithdrawalStatus
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
 from tuangou.core.db import table, upsert_insert
-from tuangou.core.errors import Conflict, InvalidInput, NotFound
+from tuangou.core.errors import InvalidInput
 from tuangou.core.money import apply_bps
 from tuangou.ledger import service as ledger
 
@@ -27,21 +29,6 @@ if TYPE_CHECKING:
     from tuangou.orders.models import Order
 
 AFTER_SALE_DAYS = 7
-
-
-class WithdrawalTooLarge(Conflict):
-    code = "withdrawal_exceeds_available"
-    title = "The withdrawal is more than the available commission"
-
-
-class WithdrawalNotFound(NotFound):
-    code = "withdrawal_not_found"
-    title = "No such withdrawal"
-
-
-class WithdrawalDecided(Conflict):
-    code = "withdrawal_decided"
-    title = "This withdrawal was already decided"
 
 
 def frozen_account(leader_id: int) -> str:
@@ -104,7 +91,7 @@ def accrue(
                 rate_bps=bps,
                 amount=value,
                 reversed_amount=0,
-                status="frozen",
+                status=CommissionStatus.FROZEN,
                 created_at=now,
                 available_at=available_at,
             )
@@ -138,9 +125,15 @@ def reversal_legs(session: Session, order: Order, amount: int) -> list[tuple[str
         if share <= 0:
             continue
         account = (
-            frozen_account(c.leader_id) if c.status == "frozen" else available_account(c.leader_id)
+            frozen_account(c.leader_id)
+            if c.status == CommissionStatus.FROZEN
+            else available_account(c.leader_id)
         )
-        column = CommissionWallet.frozen if c.status == "frozen" else CommissionWallet.available
+        column = (
+            CommissionWallet.frozen
+            if c.status == CommissionStatus.FROZEN
+            else CommissionWallet.available
+        )
         moved = session.execute(
             update(table(CommissionWallet))
             .where(CommissionWallet.leader_id == c.leader_id, column >= share)
@@ -150,7 +143,7 @@ def reversal_legs(session: Session, order: Order, amount: int) -> list[tuple[str
             continue  # already withdrawn: the supplier's share covers it
         c.reversed_amount += share
         if c.reversed_amount == c.amount:
-            c.status = "reversed"
+            c.status = CommissionStatus.REVERSED
         legs.append((account, share))
         taken += share
     fee = min(
@@ -203,7 +196,7 @@ def request_withdrawal(
     row = Withdrawal(
         leader_id=leader_id,
         amount=amount,
-        status="requested",
+        status=WithdrawalStatus.REQUESTED,
         account_note=account_note.strip()[:200],
         created_at=clock.now(),
     )
@@ -226,10 +219,10 @@ def decide_withdrawal(
         raise WithdrawalNotFound()
     if not approve and not reason.strip():
         raise InvalidInput("give a reason for the rejection", field="reason")
-    status = "approved" if approve else "rejected"
+    status = WithdrawalStatus.APPROVED if approve else WithdrawalStatus.REJECTED
     moved = session.execute(
         update(table(Withdrawal))
-        .where(Withdrawal.id == withdrawal_id, Withdrawal.status == "requested")
+        .where(Withdrawal.id == withdrawal_id, Withdrawal.status == WithdrawalStatus.REQUESTED)
         .values(
             status=status,
             decided_at=clock.now(),

@@ -1,97 +1,121 @@
+from enum import StrEnum
+
 from tuangou.core.errors import Conflict, DomainError, NotFound
 
 
+class CommunityErrorCode(StrEnum):
+    ALREADY_LEADER = "already_leader"
+    APPLICATION_DECIDED = "application_decided"
+    APPLICATION_NOT_FOUND = "application_not_found"
+    APPLICATION_PENDING = "application_pending"
+    CANNOT_RECRUIT_SELF = "cannot_recruit_self"
+    COMMUNITY_NOT_FOUND = "community_not_found"
+    CREDIT_BELOW_THRESHOLD = "credit_below_threshold"
+    INVITE_NOT_FOUND = "invite_not_found"
+    LEADER_CANNOT_LEAVE = "leader_cannot_leave"
+    LEADER_NOT_FOUND = "leader_not_found"
+    LEADER_PAUSED = "leader_paused"
+    NOT_A_LEADER = "not_a_leader"
+    NOT_A_MEMBER = "not_a_member"
+    NOT_COMMUNITY_LEADER = "not_community_leader"
+    NOT_COMMUNITY_MANAGER = "not_community_manager"
+    NOT_YOUR_PICKUP_POINT = "not_your_pickup_point"
+    OWN_APPLICATION = "own_application"
+    PICKUP_POINT_NOT_FOUND = "pickup_point_not_found"
+    THIRD_LEVEL_REFUSED = "third_level_refused"
+
+
 class ApplicationPending(Conflict):
-    code = "application_pending"
+    code = CommunityErrorCode.APPLICATION_PENDING
     title = "You already have a leader application waiting for review"
 
 
 class AlreadyLeader(Conflict):
-    code = "already_leader"
+    code = CommunityErrorCode.ALREADY_LEADER
     title = "You are already a leader"
 
 
 class ApplicationNotFound(NotFound):
-    code = "application_not_found"
+    code = CommunityErrorCode.APPLICATION_NOT_FOUND
     title = "No such leader application"
 
 
 class ApplicationDecided(Conflict):
-    code = "application_decided"
+    code = CommunityErrorCode.APPLICATION_DECIDED
     title = "This application was already decided"
 
 
 class OwnApplication(DomainError):
-    code = "own_application"
+    code = CommunityErrorCode.OWN_APPLICATION
     status = 403
     title = "Nobody decides their own application: another operator decides it"
 
 
 class NotALeader(DomainError):
-    code = "not_a_leader"
+    code = CommunityErrorCode.NOT_A_LEADER
     status = 403
     title = "Only an approved leader may do this; apply to become a leader first"
 
 
 class LeaderPaused(DomainError):
-    code = "leader_paused"
+    code = CommunityErrorCode.LEADER_PAUSED
     status = 403
     title = "Your leader account is paused; you cannot publish until it is resumed"
 
 
 class LeaderNotFound(NotFound):
-    code = "leader_not_found"
+    code = CommunityErrorCode.LEADER_NOT_FOUND
     title = "No such leader"
 
 
 class ThirdLevelRefused(Conflict):
-    code = "third_level_refused"
+    code = CommunityErrorCode.THIRD_LEVEL_REFUSED
     title = "Sub-leaders go at most two levels deep; a third level is refused"
 
 
 class SelfRecruit(Conflict):
-    code = "cannot_recruit_self"
+    code = CommunityErrorCode.CANNOT_RECRUIT_SELF
     title = "A leader cannot be their own sub-leader"
 
 
 class PickupPointNotFound(NotFound):
-    code = "pickup_point_not_found"
+    code = CommunityErrorCode.PICKUP_POINT_NOT_FOUND
     title = "No such pickup point"
 
 
 class NotYourPickupPoint(DomainError):
-    code = "not_your_pickup_point"
+    code = CommunityErrorCode.NOT_YOUR_PICKUP_POINT
     status = 403
     title = "This pickup point belongs to another leader"
 
 
 class CommunityNotFound(NotFound):
-    code = "community_not_found"
+    code = CommunityErrorCode.COMMUNITY_NOT_FOUND
     title = "No such community"
 
 
 class InviteNotFound(NotFound):
-    code = "invite_not_found"
+    code = CommunityErrorCode.INVITE_NOT_FOUND
     title = "This invite link is not valid; ask the leader for a new one"
 
 
 class NotCommunityManager(DomainError):
-    code = "not_community_manager"
+    code = CommunityErrorCode.NOT_COMMUNITY_MANAGER
     status = 403
     title = "Only the community's leader or its admins may do this"
 
 
 class NotCommunityLeader(DomainError):
-    code = "not_community_leader"
+    code = CommunityErrorCode.NOT_COMMUNITY_LEADER
     status = 403
     title = "Only the community's leader may do this"
 
 
 class NotAMember(Conflict):
-    code = "not_a_member"
+    code = CommunityErrorCode.NOT_A_MEMBER
     title = "This person is not a member of the community"
 
 
 class LeaderCannotLeave(Conflict):
-    code = "leader_cannot_leave"
+    code = CommunityErrorCode.LEADER_CANNOT_LEAVE
     title = "The leader cannot leave their own community"

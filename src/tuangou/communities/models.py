@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tuangou.communities.rules import ApplicationStatus, LeaderStatus
 from tuangou.core.db import Base
 
 
@@ -30,7 +31,7 @@ class LeaderApplication(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.PENDING)
     name: Mapped[str] = mapped_column(String(64))  # the pickup point's
     address: Mapped[str] = mapped_column(String(200))
     latitude: Mapped[float] = mapped_column(Float)
@@ -66,7 +67,7 @@ class Leader(Base):
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("leader_applications.id"), unique=True, default=None
     )
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=LeaderStatus.ACTIVE)
     parent_leader_id: Mapped[int | None] = mapped_column(
         ForeignKey("leaders.id"), index=True, default=None
     )

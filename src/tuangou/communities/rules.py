@@ -9,9 +9,24 @@ import math
 import re
 import secrets
 from collections.abc import Mapping
+from enum import StrEnum
 
-APPLICATION_STATUSES = ("pending", "approved", "rejected")
-LEADER_STATUSES = ("active", "paused")
+
+class ApplicationStatus(StrEnum):
+    """A leader application: pending → approved | rejected, decided once by an operator."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class LeaderStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # by an operator, or by low credit: may not publish or adopt waves
+
+
+APPLICATION_STATUSES = tuple(ApplicationStatus)
+LEADER_STATUSES = tuple(LeaderStatus)
 # The leader is recorded as a member of their own community with the role "leader".
 MEMBER_ROLES = ("member", "admin", "leader")
 MANAGER_ROLES = ("admin", "leader")

@@ -30,8 +30,9 @@ from tuangou.communities.models import (
     LeaderApplication,
     PickupPoint,
 )
+from tuangou.communities.rules import ApplicationStatus, LeaderStatus
 from tuangou.core import clock, outbox
-from tuangou.core.db import upsert_insert
+from tuangou.core.db import get_or_404, upsert_insert
 from tuangou.core.errors import InvalidInput
 
 # ---------------------------------------------------------------- helpers
@@ -117,7 +118,8 @@ def apply(
         raise errors.AlreadyLeader()
     pending = session.scalar(
         select(LeaderApplication.id).where(
-            LeaderApplication.user_id == user_id, LeaderApplication.status == "pending"
+            LeaderApplication.user_id == user_id,
+            LeaderApplication.status == ApplicationStatus.PENDING,
         )
     )
     if pending is not None:
@@ -125,7 +127,7 @@ def apply(
     point = _check_point(point)
     application = LeaderApplication(
         user_id=user_id,
-        status="pending",
+        status=ApplicationStatus.PENDING,
         name=point.name,
         address=point.address,
         latitude=point.latitude,
@@ -154,7 +156,7 @@ def applications_of(session: Session, user_id: int) -> list[LeaderApplication]:
 
 
 def list_applications(
-    session: Session, *, status: str | None = "pending", limit: int = 200
+    session: Session, *, status: str | None = ApplicationStatus.PENDING, limit: int = 200
 ) -> list[LeaderApplication]:
     """The operator's queue: oldest first."""
     if status is not None and status not in rules.APPLICATION_STATUSES:
@@ -170,14 +172,15 @@ def list_applications(
 
 
 def get_application(session: Session, application_id: int) -> LeaderApplication:
-    application = session.get(LeaderApplication, application_id)
-    if application is None:
-        raise errors.ApplicationNotFound()
-    return application
+    return get_or_404(session, LeaderApplication, application_id, errors.ApplicationNotFound)
 
 
 def _decide(
-    session: Session, application: LeaderApplication, status: str, operator_id: int, **values: Any
+    session: Session,
+    application: LeaderApplication,
+    status: ApplicationStatus,
+    operator_id: int,
+    **values: Any,
 ) -> None:
     """Compare-and-set pending → ``status``: exactly one decision wins, never the applicant's."""
     if application.user_id == operator_id:
@@ -187,7 +190,10 @@ def _decide(
     moved = _rowcount(
         session.execute(
             update(LeaderApplication)
-            .where(LeaderApplication.id == application.id, LeaderApplication.status == "pending")
+            .where(
+                LeaderApplication.id == application.id,
+                LeaderApplication.status == ApplicationStatus.PENDING,
+            )
             .values(status=status, decided_at=clock.now(), decided_by=operator_id, **values)
             .execution_options(synchronize_session=False)
         )
@@ -207,14 +213,14 @@ class Approval:
 def approve_application(session: Session, application_id: int, *, operator_id: int) -> Approval:
     """Approve: the leader and their first pickup point are created once, with the decision."""
     application = get_application(session, application_id)
-    _decide(session, application, "approved", operator_id)
+    _decide(session, application, ApplicationStatus.APPROVED, operator_id)
     if find_leader_by_user(session, application.user_id) is not None:
         raise errors.AlreadyLeader("the applicant is already a leader; reject this application")
     now = clock.now()
     leader = Leader(
         user_id=application.user_id,
         application_id=application.id,
-        status="active",
+        status=LeaderStatus.ACTIVE,
         created_at=now,
     )
     session.add(leader)
@@ -253,7 +259,7 @@ def reject_application(
 ) -> LeaderApplication:
     reason = _text(reason, field="reason", max_len=rules.REASON_MAX)
     application = get_application(session, application_id)
-    _decide(session, application, "rejected", operator_id, reject_reason=reason)
+    _decide(session, application, ApplicationStatus.REJECTED, operator_id, reject_reason=reason)
     outbox.emit(
         session,
         "leader.rejected",
@@ -266,10 +272,7 @@ def reject_application(
 
 
 def get_leader(session: Session, leader_id: int) -> Leader:
-    leader = session.get(Leader, leader_id)
-    if leader is None:
-        raise errors.LeaderNotFound()
-    return leader
+    return get_or_404(session, Leader, leader_id, errors.LeaderNotFound)
 
 
 def get_leader_by_user(session: Session, user_id: int) -> Leader:
@@ -283,7 +286,7 @@ def get_leader_by_user(session: Session, user_id: int) -> Leader:
 def require_publishing_leader(session: Session, user_id: int) -> Leader:
     """A leader who may publish now: not a leader → ``not_a_leader``; paused → ``leader_paused``."""
     leader = get_leader_by_user(session, user_id)
-    if leader.status == "paused":
+    if leader.status == LeaderStatus.PAUSED:
         raise errors.LeaderPaused(reason=leader.paused_reason)
     return leader
 
@@ -301,9 +304,11 @@ def set_leader_status(session: Session, leader_id: int, status: str, reason: str
     """Pause (reason required) or resume a leader; the leader is told. Same status: a no-op."""
     if status not in rules.LEADER_STATUSES:
         raise InvalidInput("a leader is active or paused", field="status")
-    reason = _text(reason, field="reason", max_len=rules.REASON_MAX, required=status == "paused")
+    reason = _text(
+        reason, field="reason", max_len=rules.REASON_MAX, required=status == LeaderStatus.PAUSED
+    )
     leader = get_leader(session, leader_id)
-    paused = status == "paused"
+    paused = status == LeaderStatus.PAUSED
     moved = _rowcount(
         session.execute(
             update(Leader)
@@ -394,10 +399,7 @@ def recruit_sub_leader(session: Session, recruiter_user_id: int, recruit_leader_
 
 
 def get_pickup_point(session: Session, pickup_point_id: int) -> PickupPoint:
-    point = session.get(PickupPoint, pickup_point_id)
-    if point is None:
-        raise errors.PickupPointNotFound()
-    return point
+    return get_or_404(session, PickupPoint, pickup_point_id, errors.PickupPointNotFound)
 
 
 def require_own_pickup_point(session: Session, leader_id: int, pickup_point_id: int) -> PickupPoint:
@@ -475,10 +477,7 @@ def update_pickup_point(
 
 
 def get_community(session: Session, community_id: int) -> Community:
-    community = session.get(Community, community_id)
-    if community is None:
-        raise errors.CommunityNotFound()
-    return community
+    return get_or_404(session, Community, community_id, errors.CommunityNotFound)
 
 
 def community_by_invite(session: Session, code: str) -> Community:
@@ -750,7 +749,7 @@ class QueuedApplication:
 
 
 def application_queue(
-    session: Session, *, status: str | None = "pending", limit: int = 200
+    session: Session, *, status: str | None = ApplicationStatus.PENDING, limit: int = 200
 ) -> list[QueuedApplication]:
     """The operator's queue of applications, oldest first, each with its age."""
     apps = list_applications(session, status=status, limit=limit)

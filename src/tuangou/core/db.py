@@ -27,6 +27,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 
 from tuangou.core.config import get_settings
+from tuangou.core.errors import DomainError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,22 @@ def execute(
 _inserts: dict[Table, ReturningInsert[Any]] = {}
 
 B = TypeVar("B", bound=Base)
+
+
+def get_or_404(
+    session: Session,
+    model: type[B],
+    ident: Any,
+    error: type[DomainError] | DomainError = NotFound,
+    **options: Any,
+) -> B:
+    """The row of ``model`` with primary key ``ident``, or raise ``error`` (the domain's own
+    "not found": a class, or an instance that carries a message). ``options`` go to
+    :meth:`Session.get` (``populate_existing``, ``with_for_update``)."""
+    row = session.get(model, ident, **options)
+    if row is None:
+        raise error
+    return row
 
 
 def insert_loaded(session: Session, obj: B) -> B:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.aftersales import service as aftersales
 from tuangou.communities import service as communities
+from tuangou.communities.errors import CommunityErrorCode
 from tuangou.core import clock
 from tuangou.core.errors import DomainError
 from tuangou.credit import rules
@@ -43,7 +44,7 @@ PAUSE_MARK = "信用分低于门槛 (credit below threshold)"
 
 
 class CreditBelowThreshold(DomainError):
-    code = "credit_below_threshold"
+    code = CommunityErrorCode.CREDIT_BELOW_THRESHOLD
     status = 403
     title = "Your leader credit is below the threshold; you cannot publish or adopt waves now"
 
@@ -127,16 +128,17 @@ def apply_credit(session: Session, leader_id: int) -> str | None:
     recovered. Returns "paused", "resumed" or None."""
     leader = communities.get_leader(session, leader_id)
     credit = leader_credit(session, leader_id)
-    if credit.below_threshold and leader.status == "active":
+    if credit.below_threshold and leader.status == communities.LeaderStatus.ACTIVE:
         communities.set_leader_status(
             session,
             leader_id,
-            "paused",
+            communities.LeaderStatus.PAUSED,
             f"{PAUSE_MARK}: {credit.score} < {credit.threshold}",
         )
         return "paused"
     paused_by_credit = (leader.paused_reason or "").startswith(PAUSE_MARK)
-    if not credit.below_threshold and leader.status == "paused" and paused_by_credit:
-        communities.set_leader_status(session, leader_id, "active", "")
+    paused = leader.status == communities.LeaderStatus.PAUSED
+    if not credit.below_threshold and paused and paused_by_credit:
+        communities.set_leader_status(session, leader_id, communities.LeaderStatus.ACTIVE, "")
         return "resumed"
     return None

@@ -1,62 +1,79 @@
+from enum import StrEnum
+
 from tuangou.core.errors import Conflict, DomainError, NotFound
 
 
+class FulfilmentErrorCode(StrEnum):
+    ALREADY_RECEIVED = "already_received"
+    DELIVERY_DEADLINE_NOT_PASSED = "delivery_deadline_not_passed"
+    NOT_YOUR_WAVE = "not_your_wave"
+    PICKUP_CODE_AMBIGUOUS = "pickup_code_ambiguous"
+    PICKUP_CODE_REFUNDED = "pickup_code_refunded"
+    PICKUP_CODE_UNKNOWN = "pickup_code_unknown"
+    PICKUP_CODE_USED = "pickup_code_used"
+    PICKUP_NOT_FOUND = "pickup_not_found"
+    PICKUP_POINT_NOT_IN_WAVE = "pickup_point_not_in_wave"
+    UNDELIVERED_REFUNDED = "undelivered_refunded"
+    WAVE_NOT_SETTLED = "wave_not_settled"
+    WRONG_PICKUP_POINT = "wrong_pickup_point"
+
+
 class WaveNotSettled(Conflict):
-    code = "wave_not_settled"
+    code = FulfilmentErrorCode.WAVE_NOT_SETTLED
     title = "The wave has not been settled yet (its cut-off has not passed)"
 
 
 class NotYourWave(DomainError):
-    code = "not_your_wave"
+    code = FulfilmentErrorCode.NOT_YOUR_WAVE
     status = 403
     title = "This wave belongs to another supplier"
 
 
 class NotInWave(NotFound):
-    code = "pickup_point_not_in_wave"
+    code = FulfilmentErrorCode.PICKUP_POINT_NOT_IN_WAVE
     title = "This pickup point has no orders in this wave"
 
 
 class AlreadyReceived(Conflict):
-    code = "already_received"
+    code = FulfilmentErrorCode.ALREADY_RECEIVED
     title = "The goods of this wave were already received at this pickup point"
 
 
 class UndeliveredRefunded(Conflict):
-    code = "undelivered_refunded"
+    code = FulfilmentErrorCode.UNDELIVERED_REFUNDED
     title = "The goods never arrived here and the orders were refunded"
 
 
 class NotPastDeadline(Conflict):
-    code = "delivery_deadline_not_passed"
+    code = FulfilmentErrorCode.DELIVERY_DEADLINE_NOT_PASSED
     title = "The goods may still arrive: refunds are allowed only after the delivery deadline"
 
 
 class PickupCodeUnknown(NotFound):
-    code = "pickup_code_unknown"
+    code = FulfilmentErrorCode.PICKUP_CODE_UNKNOWN
     title = "No order has this pickup code"
 
 
 class PickupCodeUsed(Conflict):
-    code = "pickup_code_used"
+    code = FulfilmentErrorCode.PICKUP_CODE_USED
     title = "This pickup code was already used"
 
 
 class WrongPickupPoint(Conflict):
-    code = "wrong_pickup_point"
+    code = FulfilmentErrorCode.WRONG_PICKUP_POINT
     title = "This order is collected at another pickup point"
 
 
 class PickupCodeRefunded(Conflict):
-    code = "pickup_code_refunded"
+    code = FulfilmentErrorCode.PICKUP_CODE_REFUNDED
     title = "This order was refunded; there is nothing to hand over"
 
 
 class PickupCodeAmbiguous(Conflict):
-    code = "pickup_code_ambiguous"
+    code = FulfilmentErrorCode.PICKUP_CODE_AMBIGUOUS
     title = "This code is waiting in more than one wave here: choose the wave"
 
 
 class PickupNotFound(NotFound):
-    code = "pickup_not_found"
+    code = FulfilmentErrorCode.PICKUP_NOT_FOUND
     title = "No such pickup"

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
+from tuangou.fulfilment.rules import PickupStatus
 
 
 class Shipment(Base):
@@ -50,7 +51,7 @@ class Pickup(Base):
     wave_id: Mapped[int] = mapped_column(Integer, index=True)
     pickup_point_id: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(6))
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    status: Mapped[str] = mapped_column(String(16), default=PickupStatus.WAITING)
     arrived_at: Mapped[datetime] = mapped_column(DateTime)
     unpicked_at: Mapped[datetime] = mapped_column(DateTime)  # the wave's policy applies then
     picked_up_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

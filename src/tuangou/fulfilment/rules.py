@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Collection
+from enum import StrEnum
 from urllib.parse import quote
+
+from tuangou.orders.rules import OrderStatus
 
 CODE_DIGITS = 6
 CODE_SPACE = 10**CODE_DIGITS
 MAX_DRAWS = 200  # per code: with fewer than half the codes taken, failing is ~2^-200
 
-# Pickup statuses: waiting at the pickup point → picked_up (verified, 核销); or, unpicked after
-# the wave's days, refunded or kept (the order completes without pickup).
-WAITING, PICKED_UP, REFUNDED, KEPT = "waiting", "picked_up", "refunded", "kept"
-PICKUP_STATUSES = (WAITING, PICKED_UP, REFUNDED, KEPT)
+
+class PickupStatus(StrEnum):
+    """Waiting at the pickup point → picked_up (verified, 核销); or, unpicked after the wave's
+    days, refunded or kept (the order completes without pickup)."""
+
+    WAITING = "waiting"
+    PICKED_UP = "picked_up"
+    REFUNDED = "refunded"
+    KEPT = "kept"
+
+
 # Order statuses whose goods are still on the way to the pickup point.
-IN_TRANSIT = ("confirmed", "shipped")
+IN_TRANSIT = (OrderStatus.CONFIRMED, OrderStatus.SHIPPED)
 
 
 class CodesExhausted(RuntimeError):
@@ -76,12 +86,12 @@ def draw_codes(
     return codes
 
 
-def unpicked_outcome(policy: str) -> str:
+def unpicked_outcome(policy: str) -> PickupStatus:
     """What a wave's unpicked policy does to a pickup left past its days."""
     if policy == "refund":
-        return REFUNDED
+        return PickupStatus.REFUNDED
     if policy == "keep":
-        return KEPT
+        return PickupStatus.KEPT
     raise ValueError(f"unknown unpicked policy {policy!r}")
 
 

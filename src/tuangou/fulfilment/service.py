@@ -35,7 +35,9 @@ from tuangou.core.db import is_sqlite, table, upsert_insert
 from tuangou.core.errors import Forbidden, InvalidInput
 from tuangou.fulfilment import errors, rules
 from tuangou.fulfilment.models import Pickup, Shipment
+from tuangou.fulfilment.rules import PickupStatus
 from tuangou.orders import service as orders
+from tuangou.orders.service import OrderStatus
 from tuangou.pools import service as pools
 
 if TYPE_CHECKING:
@@ -45,7 +47,7 @@ log = logging.getLogger(__name__)
 
 CODE_INSERT_ATTEMPTS = 5
 # Order statuses whose goods were delivered to the pickup point (manifests list them too).
-DELIVERABLE = ("confirmed", "shipped", "arrived", "completed")
+DELIVERABLE = orders.CONFIRMED_OR_LATER
 
 
 _insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
@@ -60,7 +62,7 @@ def _rowcount(result: Any) -> int:
 
 def _settled_wave(session: Session, wave_id: int) -> Any:
     wave = pools.get_wave(session, wave_id)
-    if wave.status != "settled":
+    if wave.status != pools.WaveStatus.SETTLED:
         raise errors.WaveNotSettled(wave_status=wave.status)
     return wave
 
@@ -158,8 +160,10 @@ def ship(
             shipment.shipped_by = user_id
             session.flush()
         moved = 0
-        for _info, order, _lines in _orders_at(session, wave_id, pid, ("confirmed",)):
-            moved += orders.move(session, order.id, "confirmed", "shipped", shipped_at=now)
+        for _info, order, _lines in _orders_at(session, wave_id, pid, (OrderStatus.CONFIRMED,)):
+            moved += orders.move(
+                session, order.id, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, shipped_at=now
+            )
         done.append(Shipped(shipment, moved))
     return done
 
@@ -180,7 +184,7 @@ def _taken_codes(session: Session, wave_id: int, pickup_point_id: int) -> set[st
         session.scalars(
             select(Pickup.code).where(
                 Pickup.pickup_point_id == pickup_point_id,
-                (Pickup.wave_id == wave_id) | (Pickup.status == rules.WAITING),
+                (Pickup.wave_id == wave_id) | (Pickup.status == PickupStatus.WAITING),
             )
         )
     )
@@ -236,7 +240,7 @@ def receive(session: Session, *, user_id: int, wave_id: int, pickup_point_id: in
     session.refresh(shipment)
     arrived: list[Order] = []
     for _info, order, _lines in _orders_at(session, wave_id, pickup_point_id, rules.IN_TRANSIT):
-        if orders.move(session, order.id, order.status, "arrived"):
+        if orders.move(session, order.id, order.status, OrderStatus.ARRIVED):
             arrived.append(order)
     if not arrived:
         return Received(shipment, [])
@@ -246,7 +250,7 @@ def receive(session: Session, *, user_id: int, wave_id: int, pickup_point_id: in
             "order_id": order.id,
             "wave_id": wave_id,
             "pickup_point_id": pickup_point_id,
-            "status": rules.WAITING,
+            "status": PickupStatus.WAITING,
             "arrived_at": now,
             "unpicked_at": unpicked_at,
         }
@@ -302,7 +306,7 @@ def _items(session: Session, wave_id: int, lines: list[Any]) -> list[dict[str, A
     return [
         {"item_id": line.item_id, "title": titles.get(line.item_id, ""), "quantity": line.quantity}
         for line in lines
-        if line.status == "confirmed"
+        if line.status == pools.LineStatus.CONFIRMED
     ]
 
 
@@ -334,14 +338,14 @@ def verify(
     if wave_id is not None:
         query = query.where(Pickup.wave_id == wave_id)
     here = list(session.scalars(query.order_by(Pickup.id.desc())))
-    waiting = [p for p in here if p.status == rules.WAITING]
+    waiting = [p for p in here if p.status == PickupStatus.WAITING]
     if len(waiting) > 1:
         raise errors.PickupCodeAmbiguous(wave_ids=sorted(p.wave_id for p in waiting))
     # A kept order (unpicked, completed by the wave's policy) can still be collected.
-    open_ = waiting or [p for p in here if p.status == rules.KEPT]
+    open_ = waiting or [p for p in here if p.status == PickupStatus.KEPT]
     if open_:
         return _hand_over(session, open_[0], user_id)
-    used = [p for p in here if p.status == rules.PICKED_UP]
+    used = [p for p in here if p.status == PickupStatus.PICKED_UP]
     if used:
         _raise_used(session, used[0])
     if here:
@@ -401,19 +405,19 @@ def _hand_over(session: Session, pickup: Pickup, user_id: int) -> Verified:
         session.execute(
             update(table(Pickup))
             .where(Pickup.id == pickup.id, Pickup.status == frm)
-            .values(status=rules.PICKED_UP, picked_up_at=now, verified_by=user_id)
+            .values(status=PickupStatus.PICKED_UP, picked_up_at=now, verified_by=user_id)
         )
     )
     session.refresh(pickup)
     if not moved:  # a concurrent verification won
-        if pickup.status == rules.PICKED_UP:
+        if pickup.status == PickupStatus.PICKED_UP:
             _raise_used(session, pickup)
         raise errors.PickupCodeRefunded(order_id=pickup.order_id)
     order = orders.get(session, pickup.order_id)
     session.refresh(order)
-    if frm == rules.WAITING and not orders.complete(session, order, how="pickup"):
+    if frm == PickupStatus.WAITING and not orders.complete(session, order, how="pickup"):
         session.refresh(order)
-        if order.status != "completed":  # refunded meanwhile (an operator's decision)
+        if order.status != OrderStatus.COMPLETED:  # refunded meanwhile (an operator's decision)
             raise errors.PickupCodeRefunded(order_id=order.id, order_status=order.status)
     seq, name, items = _who(session, order, pickup)
     outbox.emit(
@@ -445,7 +449,7 @@ def member_pickup(session: Session, *, user_id: int, order_id: int) -> dict[str,
     pickup = pickup_of_order(session, order_id)
     if pickup is not None:
         status = pickup.status
-    elif order.status in ("refunded", "cancelled"):
+    elif order.status in orders.CLOSED:
         status = order.status
     else:
         status = "not_arrived"
@@ -490,7 +494,7 @@ def pickup_list(
     else:
         today = clock.local_midnight(clock.local_date(clock.now()))
         query = query.where(
-            (Pickup.status == rules.WAITING)
+            (Pickup.status == PickupStatus.WAITING)
             | (Pickup.picked_up_at >= today)
             | (Pickup.closed_at >= today)
         )
@@ -521,9 +525,9 @@ def pickup_list(
                     "picked_up_at": clock.iso(p.picked_up_at),
                 }
             )
-    collected = [r for r in rows if r["status"] == rules.PICKED_UP]
-    uncollected = [r for r in rows if r["status"] == rules.WAITING]
-    closed = [r for r in rows if r["status"] in (rules.REFUNDED, rules.KEPT)]
+    collected = [r for r in rows if r["status"] == PickupStatus.PICKED_UP]
+    uncollected = [r for r in rows if r["status"] == PickupStatus.WAITING]
+    closed = [r for r in rows if r["status"] in (PickupStatus.REFUNDED, PickupStatus.KEPT)]
     return {
         "pickup_point": {"id": point.id, "name": point.name, "address": point.address},
         "wave_id": wave_id,
@@ -614,30 +618,30 @@ def close_unpicked(session: Session, pickup_id: int) -> bool:
     """Apply the wave's policy to a pickup left past its days: refund in full, or complete
     without pickup. Exactly once (compare-and-set from ``waiting``)."""
     pickup = _lock_pickup(session, pickup_id)
-    if pickup is None or pickup.status != rules.WAITING or pickup.unpicked_at > clock.now():
+    if pickup is None or pickup.status != PickupStatus.WAITING or pickup.unpicked_at > clock.now():
         return False
     wave = pools.get_wave(session, pickup.wave_id)
     order = orders.get(session, pickup.order_id, lock=True)
     session.refresh(order)
-    if order.status == "arrived":
+    if order.status == OrderStatus.ARRIVED:
         outcome = rules.unpicked_outcome(wave.unpicked_policy)
-    elif order.status == "refunded":  # refunded meanwhile by an operator: the row follows
-        outcome = rules.REFUNDED
-    elif order.status == "completed":
-        outcome = rules.KEPT
+    elif order.status == OrderStatus.REFUNDED:  # refunded meanwhile by an operator: the row follows
+        outcome = PickupStatus.REFUNDED
+    elif order.status == OrderStatus.COMPLETED:
+        outcome = PickupStatus.KEPT
     else:
         log.warning("pickup %s: order %s is %s", pickup.id, order.id, order.status)
         return False
     moved = _rowcount(
         session.execute(
             update(table(Pickup))
-            .where(Pickup.id == pickup.id, Pickup.status == rules.WAITING)
+            .where(Pickup.id == pickup.id, Pickup.status == PickupStatus.WAITING)
             .values(status=outcome, closed_at=clock.now())
         )
     )
-    if not moved or order.status != "arrived":
+    if not moved or order.status != OrderStatus.ARRIVED:
         return bool(moved)
-    if outcome == rules.REFUNDED:
+    if outcome == PickupStatus.REFUNDED:
         orders.refund_in_full(session, order, reason="not_picked_up", note="超时未提货, 全额退款")
     else:
         orders.complete(session, order, how="unpicked_keep")
@@ -648,7 +652,7 @@ def due_unpicked(session: Session, limit: int) -> list[int]:
     return list(
         session.scalars(
             select(Pickup.id)
-            .where(Pickup.status == rules.WAITING, Pickup.unpicked_at <= clock.now())
+            .where(Pickup.status == PickupStatus.WAITING, Pickup.unpicked_at <= clock.now())
             .order_by(Pickup.unpicked_at)
             .limit(limit)
         )
@@ -700,7 +704,7 @@ def undelivered_due(session: Session) -> list[tuple[int, int]]:
     for wave_id in wave_ids:
         wave = pools.get_wave(session, wave_id)
         if (
-            wave.status != "settled"
+            wave.status != pools.WaveStatus.SETTLED
             or not wave.auto_refund_undelivered
             or now < pools.delivery_deadline(wave)
         ):

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
+from tuangou.orders.rules import OrderStatus, RefundStatus
 
 
 class Order(Base):
@@ -39,7 +40,7 @@ class Order(Base):
     quantity: Mapped[int] = mapped_column(Integer)  # all units (a wave order has lines)
     unit_price: Mapped[int] = mapped_column(Integer)  # charged per unit (0 for multi-line)
     amount: Mapped[int] = mapped_column(Integer)  # to pay: unit_price × quantity
-    status: Mapped[str] = mapped_column(String(20), default="pending_payment")
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT)
     paid_amount: Mapped[int] = mapped_column(Integer, default=0)
     payment_id: Mapped[int | None] = mapped_column(Integer, default=None)  # the one that paid
     refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
@@ -95,7 +96,7 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     funded_by: Mapped[str] = mapped_column(String(16), default="escrow")  # escrow|subsidy
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|succeeded
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING)
     gateway_ref: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

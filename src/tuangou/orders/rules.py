@@ -2,16 +2,58 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from tuangou.core.money import apply_bps
 
-# Statuses in which an order still counts against the campaign's per-member limit.
-LIVE = frozenset({"pending_payment", "paid", "confirmed", "shipped", "arrived", "completed"})
-# Statuses in which the money sits in escrow waiting for the goods.
-IN_ESCROW = frozenset({"paid", "confirmed", "shipped", "arrived"})
-# Statuses in which an operator may refund by hand: settled, the goods still due.
-MANUALLY_REFUNDABLE = frozenset({"confirmed", "shipped", "arrived"})
 
-TIMELINE = ("paid", "confirmed", "shipped", "completed")
+class OrderStatus(StrEnum):
+    """pending_payment → paid → confirmed (its kind's campaign succeeded) → shipped or arrived
+    → completed; pending_payment → cancelled; paid, confirmed, shipped, arrived → refunded."""
+
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    CONFIRMED = "confirmed"
+    SHIPPED = "shipped"  # on its way to the member's door (a team order)
+    ARRIVED = "arrived"  # at the pickup point (a wave order)
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # never paid: the hold ran out, or the member cancelled
+    REFUNDED = "refunded"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # waiting for the gateway
+    SUCCEEDED = "succeeded"
+
+
+# Statuses in which an order still counts against the campaign's per-member limit.
+LIVE = frozenset(
+    {
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.PAID,
+        OrderStatus.CONFIRMED,
+        OrderStatus.SHIPPED,
+        OrderStatus.ARRIVED,
+        OrderStatus.COMPLETED,
+    }
+)
+# Statuses in which the money sits in escrow waiting for the goods.
+IN_ESCROW = frozenset(
+    {OrderStatus.PAID, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.ARRIVED}
+)
+# Statuses in which an operator may refund by hand: settled, the goods still due.
+MANUALLY_REFUNDABLE = frozenset({OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.ARRIVED})
+# Statuses of an order its campaign confirmed and no refund closed: the goods due or delivered.
+CONFIRMED_OR_LATER = (
+    OrderStatus.CONFIRMED,
+    OrderStatus.SHIPPED,
+    OrderStatus.ARRIVED,
+    OrderStatus.COMPLETED,
+)
+# Statuses in which the order is over without its goods.
+CLOSED = (OrderStatus.REFUNDED, OrderStatus.CANCELLED)
+
+TIMELINE = (OrderStatus.PAID, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
 
 REFUND_REASONS = frozenset(
     {

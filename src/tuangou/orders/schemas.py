@@ -60,10 +60,10 @@ class ClosingStep(Step):
 def timeline(o: Order) -> list[Step | ClosingStep]:
     steps = [
         ("created", o.created_at),
-        ("paid", o.paid_at),
-        ("confirmed", o.settled_at),
-        ("shipped", o.shipped_at),
-        ("completed", o.completed_at),
+        (rules.OrderStatus.PAID, o.paid_at),
+        (rules.OrderStatus.CONFIRMED, o.settled_at),
+        (rules.OrderStatus.SHIPPED, o.shipped_at),
+        (rules.OrderStatus.COMPLETED, o.completed_at),
     ]
     rows: list[Step | ClosingStep] = [
         Step.model_construct(step=name, at=clock.iso(at)) for name, at in steps if at is not None

@@ -29,6 +29,10 @@ from tuangou.core.locks import Rank
 from tuangou.ledger import service as ledger
 from tuangou.orders import errors, rules
 from tuangou.orders.models import CampaignUsage, Order, Refund
+from tuangou.orders.rules import CLOSED as CLOSED
+from tuangou.orders.rules import CONFIRMED_OR_LATER as CONFIRMED_OR_LATER
+from tuangou.orders.rules import MANUALLY_REFUNDABLE as MANUALLY_REFUNDABLE
+from tuangou.orders.rules import OrderStatus, RefundStatus
 
 Legs = list[tuple[str, int]]
 
@@ -221,7 +225,7 @@ def create_order(
         quantity=quantity,
         unit_price=unit_price,
         amount=unit_price * quantity if amount is None else amount,
-        status="pending_payment",
+        status=OrderStatus.PENDING_PAYMENT,
         paid_amount=0,
         refunded_amount=0,
         subsidy_amount=0,
@@ -299,7 +303,7 @@ def get_for_user(session: Session, order_id: int, user_id: int) -> Order:
 
 
 def assert_payable(order: Order) -> None:
-    if order.status != "pending_payment" or order.expires_at <= clock.now():
+    if order.status != OrderStatus.PENDING_PAYMENT or order.expires_at <= clock.now():
         raise errors.OrderNotPayable()
 
 
@@ -310,11 +314,11 @@ def _pay_statement() -> Any:
         update(orders)
         .where(
             c.id == bindparam("b_order"),
-            c.status == "pending_payment",
+            c.status == OrderStatus.PENDING_PAYMENT,
             c.expires_at > bindparam("b_now"),  # a hold that has run out is not revived
         )
         .values(
-            status="paid",
+            status=OrderStatus.PAID,
             paid_amount=c.paid_amount + bindparam("b_amount"),
             payment_id=bindparam("b_payment"),
             paid_at=bindparam("b_now"),
@@ -387,8 +391,8 @@ def release_unpaid(session: Session, order: Order, *, reason: str) -> bool:
     locks.note(session, Rank.ORDER, order.id)
     closed = session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == "pending_payment")
-        .values(status="cancelled", closed_at=clock.now(), close_reason=reason)
+        .where(Order.id == order.id, Order.status == OrderStatus.PENDING_PAYMENT)
+        .values(status=OrderStatus.CANCELLED, closed_at=clock.now(), close_reason=reason)
     ).rowcount  # type: ignore[attr-defined]
     if not closed:
         return False
@@ -417,7 +421,7 @@ def due_unpaid(session: Session, limit: int) -> list[int]:
     return list(
         session.scalars(
             select(Order.id)
-            .where(Order.status == "pending_payment", Order.expires_at <= clock.now())
+            .where(Order.status == OrderStatus.PENDING_PAYMENT, Order.expires_at <= clock.now())
             .order_by(Order.expires_at)
             .limit(limit)
         )
@@ -459,7 +463,7 @@ def refund(
             reason=reason,
             note=note,
             funded_by=funded_by,
-            status="pending",
+            status=RefundStatus.PENDING,
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["key"])
@@ -512,7 +516,7 @@ def refund_in_full(session: Session, order: Order, *, reason: str, note: str = "
     session.execute(
         update(Order)
         .where(Order.id == order.id)
-        .values(status="refunded", closed_at=clock.now(), close_reason=reason)
+        .values(status=OrderStatus.REFUNDED, closed_at=clock.now(), close_reason=reason)
         .execution_options(synchronize_session=False)
     )
     session.refresh(order)
@@ -549,9 +553,9 @@ def add_subsidy(session: Session, order: Order, *, amount: int, key: str) -> Non
 
 def mark_refund_sent(session: Session, refund_id: int) -> Refund | None:
     row = session.get(Refund, refund_id)
-    if row is None or row.status == "succeeded":
+    if row is None or row.status == RefundStatus.SUCCEEDED:
         return None
-    row.status = "succeeded"
+    row.status = RefundStatus.SUCCEEDED
     row.completed_at = clock.now()
     ledger.record_refund_sent(session, refund_id=row.id, order_id=row.order_id, amount=row.amount)
     return row
@@ -570,7 +574,7 @@ def manual_refund(session: Session, *, order_id: int, amount: int | None, note: 
     order = get(session, order_id, lock=True)
     # Only once its team has settled: before that the member may leave the team, and a
     # refund under a paid seat would break the team's settlement (price protection).
-    if order.status not in rules.MANUALLY_REFUNDABLE:
+    if order.status not in MANUALLY_REFUNDABLE:
         raise errors.OrderNotRefundable()
     left = rules.refundable(
         order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
@@ -595,7 +599,7 @@ def manual_refund(session: Session, *, order_id: int, amount: int | None, note: 
         session.execute(
             update(Order)
             .where(Order.id == order.id)
-            .values(status="refunded", closed_at=clock.now(), close_reason="manual")
+            .values(status=OrderStatus.REFUNDED, closed_at=clock.now(), close_reason="manual")
         )
     session.refresh(order)
     return row
@@ -611,9 +615,9 @@ def confirm(
     now = clock.now()
     session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == "paid")
+        .where(Order.id == order.id, Order.status == OrderStatus.PAID)
         .values(
-            status="confirmed",
+            status=OrderStatus.CONFIRMED,
             final_unit_price=final_unit_price,
             settled_at=now,
             ship_by=now + timedelta(hours=ship_within_hours),
@@ -633,8 +637,17 @@ def ship(
         raise errors.NotYourOrder("this order belongs to another supplier")
     moved = session.execute(
         update(Order)
-        .where(Order.id == order_id, Order.status == "confirmed", Order.kind.in_(_shipped_kinds()))
-        .values(status="shipped", carrier=carrier, tracking_no=tracking_no, shipped_at=clock.now())
+        .where(
+            Order.id == order_id,
+            Order.status == OrderStatus.CONFIRMED,
+            Order.kind.in_(_shipped_kinds()),
+        )
+        .values(
+            status=OrderStatus.SHIPPED,
+            carrier=carrier,
+            tracking_no=tracking_no,
+            shipped_at=clock.now(),
+        )
     ).rowcount  # type: ignore[attr-defined]
     if not moved:
         raise errors.OrderNotShippable()
@@ -656,8 +669,8 @@ def complete(session: Session, order: Order, *, how: str) -> bool:
     """The goods arrived: release the escrow to the supplier, minus the operator's fee."""
     moved = session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status.in_(("shipped", "arrived")))
-        .values(status="completed", completed_at=clock.now())
+        .where(Order.id == order.id, Order.status.in_((OrderStatus.SHIPPED, OrderStatus.ARRIVED)))
+        .values(status=OrderStatus.COMPLETED, completed_at=clock.now())
     ).rowcount  # type: ignore[attr-defined]
     if not moved:
         return False
@@ -706,7 +719,7 @@ def due_auto_complete(session: Session, limit: int) -> list[int]:
             select(Order.id)
             .where(
                 Order.kind.in_(_shipped_kinds()),
-                Order.status == "shipped",
+                Order.status == OrderStatus.SHIPPED,
                 Order.shipped_at <= cutoff,
             )
             .limit(limit)
@@ -720,7 +733,7 @@ def due_unshipped(session: Session, limit: int) -> list[int]:
             select(Order.id)
             .where(
                 Order.kind.in_(_shipped_kinds()),
-                Order.status == "confirmed",
+                Order.status == OrderStatus.CONFIRMED,
                 Order.ship_by <= clock.now(),
             )
             .limit(limit)
@@ -730,7 +743,11 @@ def due_unshipped(session: Session, limit: int) -> list[int]:
 
 def refund_unshipped(session: Session, order_id: int) -> bool:
     order = get(session, order_id, lock=True)
-    if order.status != "confirmed" or order.ship_by is None or order.ship_by > clock.now():
+    if (
+        order.status != OrderStatus.CONFIRMED
+        or order.ship_by is None
+        or order.ship_by > clock.now()
+    ):
         return False
     refund_in_full(session, order, reason="not_shipped", note="the supplier did not ship in time")
     return True

@@ -25,19 +25,21 @@ from tuangou.core import clock, secret
 from tuangou.core.config import get_settings
 from tuangou.core.db import table, upsert_insert
 from tuangou.core.errors import DomainError, NotFound
+from tuangou.payments.errors import InvalidOutcome, PaymentErrorCode, RefundExceedsCharge
 from tuangou.payments.models import SandboxCharge, SandboxRefund
+from tuangou.payments.rules import ChargeStatus, GatewayState
 
 OUTCOMES = ("approve", "decline", "timeout", "duplicate")
 
 
 class BadSignature(DomainError):
-    code = "bad_signature"
+    code = PaymentErrorCode.BAD_SIGNATURE
     status = 400
     title = "The gateway request's signature is not valid"
 
 
 class ChargeClosed(DomainError):
-    code = "charge_closed"
+    code = PaymentErrorCode.CHARGE_CLOSED
     status = 409
     title = "This payment was already made or declined"
 
@@ -45,7 +47,7 @@ class ChargeClosed(DomainError):
 @dataclass(frozen=True)
 class GatewayStatus:
     ref: str
-    status: str  # "pending" | "succeeded" | "declined" | "unknown"
+    status: GatewayState
     amount: int | None = None
 
 
@@ -108,12 +110,12 @@ class SandboxGateway:
                     break
                 roll -= rate
         if outcome not in OUTCOMES:
-            raise DomainError(f"outcome must be one of {', '.join(OUTCOMES)}")
+            raise InvalidOutcome(f"outcome must be one of {', '.join(OUTCOMES)}")
         now = clock.now()
         charge = SandboxCharge(
             ref=ref,
             amount=amount,
-            status="declined" if outcome == "decline" else "succeeded",
+            status=ChargeStatus.DECLINED if outcome == "decline" else ChargeStatus.SUCCEEDED,
             refunded=0,
             callbacks_due={"approve": 1, "decline": 1, "timeout": 0, "duplicate": 3}[outcome],
             callback_at=now + timedelta(milliseconds=get_settings().sandbox_callback_delay_ms),
@@ -130,7 +132,7 @@ class SandboxGateway:
                 "callbacks_due": ins.excluded.callbacks_due,
                 "callback_at": ins.excluded.callback_at,
             },
-            where=_charges.c.status == "created",
+            where=_charges.c.status == ChargeStatus.CREATED,
         )
         if not session.execute(stmt).rowcount:  # type: ignore[attr-defined]
             raise ChargeClosed()
@@ -139,13 +141,14 @@ class SandboxGateway:
     def query(self, session: Session, ref: str) -> GatewayStatus:
         charge = session.get(SandboxCharge, ref)
         if charge is None:
-            return GatewayStatus(ref, "unknown")
-        status = {"created": "pending"}.get(charge.status, charge.status)
-        return GatewayStatus(ref, status, charge.amount)
+            return GatewayStatus(ref, GatewayState.UNKNOWN)
+        if charge.status == ChargeStatus.CREATED:
+            return GatewayStatus(ref, GatewayState.PENDING, charge.amount)
+        return GatewayStatus(ref, GatewayState(charge.status), charge.amount)
 
     def refund(self, session: Session, *, ref: str, key: str, amount: int) -> bool:
         charge = session.get(SandboxCharge, ref, with_for_update=True)
-        if charge is None or charge.status != "succeeded":
+        if charge is None or charge.status != ChargeStatus.SUCCEEDED:
             raise NotFound(f"no successful sandbox charge {ref}")
         stmt = (
             _insert(session)(SandboxRefund)
@@ -154,7 +157,7 @@ class SandboxGateway:
         )
         if session.execute(stmt).rowcount:  # type: ignore[attr-defined]
             if charge.refunded + amount > charge.amount:
-                raise DomainError("refund exceeds the charge")
+                raise RefundExceedsCharge()
             charge.refunded += amount
         return True
 

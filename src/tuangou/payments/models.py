@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
+from tuangou.payments.rules import ChargeStatus, PaymentStatus
 
 
 class Payment(Base):
@@ -23,7 +24,7 @@ class Payment(Base):
     amount: Mapped[int] = mapped_column(Integer)
     gateway: Mapped[str] = mapped_column(String(16))
     gateway_ref: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.PENDING)
     failure_reason: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -45,7 +46,7 @@ class SandboxCharge(Base):
 
     ref: Mapped[str] = mapped_column(String(64), primary_key=True)
     amount: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="created")
+    status: Mapped[str] = mapped_column(String(16), default=ChargeStatus.CREATED)
     refunded: Mapped[int] = mapped_column(Integer, default=0)
     callbacks_due: Mapped[int] = mapped_column(Integer, default=0)
     callback_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

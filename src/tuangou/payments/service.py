@@ -21,6 +21,8 @@ from tuangou.orders import service as orders
 from tuangou.payments import errors
 from tuangou.payments.gateway import get_gateway, sandbox
 from tuangou.payments.models import Payment, SandboxCharge
+from tuangou.payments.rules import ChargeStatus as ChargeStatus
+from tuangou.payments.rules import GatewayState, PaymentStatus
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -47,7 +49,7 @@ def start(session: Session, order: Order) -> Started:
         amount=order.amount,
         gateway=gateway.name,
         gateway_ref=ids.gateway_ref("tg"),
-        status="pending",
+        status=PaymentStatus.PENDING,
         created_at=now,
         updated_at=now,
     )
@@ -69,18 +71,18 @@ _SUCCEED = (
     update(_payments)
     .where(
         _payments.c.id.in_(bindparam("b_ids", expanding=True)),
-        _payments.c.status != "succeeded",
+        _payments.c.status != PaymentStatus.SUCCEEDED,
     )
-    .values(status="succeeded", updated_at=bindparam("b_now"))
+    .values(status=PaymentStatus.SUCCEEDED, updated_at=bindparam("b_now"))
     .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount)
 )
 _DECLINE = (
     update(_payments)
     .where(
         _payments.c.id.in_(bindparam("b_ids", expanding=True)),
-        _payments.c.status == "pending",
+        _payments.c.status == PaymentStatus.PENDING,
     )
-    .values(status="failed", failure_reason="declined", updated_at=bindparam("b_now"))
+    .values(status=PaymentStatus.FAILED, failure_reason="declined", updated_at=bindparam("b_now"))
     .returning(_payments.c.id, _payments.c.order_id, _payments.c.user_id)
 )
 
@@ -108,9 +110,9 @@ def apply_outcomes(session: Session, outcomes: list[tuple[str, str]]) -> dict[st
     result = dict.fromkeys(refs, "duplicate")
     by_id = {payment_id: ref for ref, payment_id in found.items()}
     now = clock.now()
-    succeeded = sorted({found[ref] for ref, status in outcomes if status == "succeeded"})
+    succeeded = sorted({found[ref] for ref, status in outcomes if status == GatewayState.SUCCEEDED})
     declined = sorted(
-        {found[ref] for ref, status in outcomes if status == "declined"} - set(succeeded)
+        {found[ref] for ref, status in outcomes if status == GatewayState.DECLINED} - set(succeeded)
     )
     if succeeded:
         moved = execute(session, _SUCCEED, {"b_ids": succeeded, "b_now": now}).all()
@@ -141,8 +143,8 @@ def expire_for_order(session: Session, order_id: int) -> None:
     through."""
     session.execute(
         update(Payment)
-        .where(Payment.order_id == order_id, Payment.status == "pending")
-        .values(status="expired")
+        .where(Payment.order_id == order_id, Payment.status == PaymentStatus.PENDING)
+        .values(status=PaymentStatus.EXPIRED)
     )
 
 

@@ -20,6 +20,7 @@ from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.payments.gateway import get_gateway
 from tuangou.payments.models import Payment, SandboxCharge
+from tuangou.payments.rules import GatewayState, PaymentStatus
 
 log = logging.getLogger(__name__)
 CALLBACK_BATCH = 50
@@ -29,7 +30,9 @@ def send_refund(session: Session, event: OutboxEvent) -> None:
     refund_id = int(event.payload["refund_id"])
     order_id = int(event.payload["order_id"])
     payment_id = event.payload.get("payment_id")
-    query = select(Payment).where(Payment.order_id == order_id, Payment.status == "succeeded")
+    query = select(Payment).where(
+        Payment.order_id == order_id, Payment.status == PaymentStatus.SUCCEEDED
+    )
     if payment_id is not None:
         query = query.where(Payment.id == int(payment_id))
     payment = session.scalars(query.order_by(Payment.id)).first()
@@ -145,7 +148,10 @@ def reconcile_stale(limit: int = 100) -> int:
     def stale(session: Session) -> list[str]:
         query = (
             select(Payment.gateway_ref)
-            .where(Payment.status.in_(("pending", "expired")), Payment.updated_at <= cutoff)
+            .where(
+                Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.EXPIRED)),
+                Payment.updated_at <= cutoff,
+            )
             .order_by(Payment.updated_at)
             .limit(limit)
         )
@@ -158,14 +164,14 @@ def reconcile_stale(limit: int = 100) -> int:
             if not is_sqlite() and not _claim(session, ref, cutoff):
                 return False  # another worker is asking about it now, or it has moved on
             truth = get_gateway().query(session, ref)
-            if truth.status in ("succeeded", "declined"):
+            if truth.status in (GatewayState.SUCCEEDED, GatewayState.DECLINED):
                 return payments.apply_outcomes(session, [(ref, truth.status)])[ref] != "duplicate"
             # Still nothing: look again later, and stop looking once the order is closed
             # and the gateway has no charge at all.
             payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))
             assert payment is not None
-            if payment.status == "expired" and truth.status == "unknown":
-                payment.status = "abandoned"
+            if payment.status == PaymentStatus.EXPIRED and truth.status == GatewayState.UNKNOWN:
+                payment.status = PaymentStatus.ABANDONED
             payment.updated_at = clock.now()
             return False
 
@@ -180,7 +186,7 @@ def _claim(session: Session, ref: str, cutoff: datetime) -> bool:
         select(Payment.id)
         .where(
             Payment.gateway_ref == ref,
-            Payment.status.in_(("pending", "expired")),
+            Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.EXPIRED)),
             Payment.updated_at <= cutoff,
         )
         .with_for_update(skip_locked=True)

@@ -28,6 +28,7 @@ from tuangou.core.config import get_settings
 from tuangou.core.errors import Forbidden
 from tuangou.core.money import fmt as yuan
 from tuangou.pools import service as pools
+from tuangou.pools.errors import PoolErrorCode
 
 Cell = str | int | Decimal | datetime | None
 
@@ -365,12 +366,12 @@ def purchase_order_csv(po: dict[str, Any], lang: str = "zh") -> bytes:
 
 
 class NotYourListing(Forbidden):
-    code = "not_your_listing"
+    code = PoolErrorCode.NOT_YOUR_LISTING
     title = "Only the leader of this community's wave may export its orders"
 
 
 class NotYourWave(Forbidden):
-    code = "not_your_wave"
+    code = PoolErrorCode.NOT_YOUR_WAVE
     title = "This wave belongs to another supplier"
 
 
@@ -399,7 +400,11 @@ def listing_order_rows(session: Session, *, user_id: int, listing_id: int) -> li
                 remark=info.remark,
                 paid_at=order.paid_at,
                 items=tuple(
-                    (titles.get(line.item_id, ""), line.quantity, line.status == "refunded")
+                    (
+                        titles.get(line.item_id, ""),
+                        line.quantity,
+                        line.status == pools.LineStatus.REFUNDED,
+                    )
                     for line in lines
                 ),
                 amount=order.amount,

@@ -18,6 +18,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
+from tuangou.pools.rules import (
+    ItemStatus,
+    LineStatus,
+    WaveStatus,
+)
 
 
 class Wave(Base):
@@ -38,7 +43,7 @@ class Wave(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     cutoff_at: Mapped[datetime] = mapped_column(DateTime)
     delivery_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=WaveStatus.OPEN)
     commission_bps: Mapped[int] = mapped_column(Integer)
     unpicked_policy: Mapped[str] = mapped_column(String(8), default="refund")
     unpicked_days: Mapped[int] = mapped_column(Integer, default=3)
@@ -68,7 +73,7 @@ class WaveItem(Base):
     held: Mapped[int] = mapped_column(Integer, default=0)
     per_member_limit: Mapped[int] = mapped_column(Integer)
     commission_bps: Mapped[int | None] = mapped_column(Integer, default=None)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|confirmed|cancelled
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.OPEN)
     final_unit_price: Mapped[int | None] = mapped_column(Integer, default=None)
 
     __table_args__ = (
@@ -135,6 +140,6 @@ class WaveOrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(Integer)
     final_unit_price: Mapped[int | None] = mapped_column(Integer, default=None)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=LineStatus.OPEN)
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)

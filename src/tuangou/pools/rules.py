@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tuangou.core import ladder
 
@@ -18,6 +19,31 @@ Tier = ladder.Step  # (total quantity reached, unit price in fen)
 UNPICKED_POLICIES = ("refund", "keep")
 MAX_COMMISSION_BPS = 5000
 DEFAULT_COMMISSION_BPS = 1000  # 10% of what the member actually paid
+
+
+class WaveStatus(StrEnum):
+    """open → settling → settled (at cut-off), or cancelled before any order."""
+
+    OPEN = "open"
+    SETTLING = "settling"
+    SETTLED = "settled"
+    CANCELLED = "cancelled"
+
+
+class ItemStatus(StrEnum):
+    """A wave item at cut-off: confirmed (its MOQ reached) or cancelled."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class LineStatus(StrEnum):
+    """One SKU of a wave order: open → confirmed | refunded (its item below MOQ)."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    REFUNDED = "refunded"
 
 
 class RuleViolation(ValueError):

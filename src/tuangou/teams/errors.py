@@ -1,68 +1,86 @@
+from enum import StrEnum
+
 from tuangou.core.errors import Conflict, DomainError, NotFound
 
 
+class TeamErrorCode(StrEnum):
+    ALREADY_IN_TEAM = "already_in_team"
+    CAMPAIGN_ENDED = "campaign_ended"
+    CAMPAIGN_NOT_FOUND = "campaign_not_found"
+    CAMPAIGN_NOT_LIVE = "campaign_not_live"
+    INVALID_CAMPAIGN = "invalid_campaign"
+    NOT_IN_TEAM = "not_in_team"
+    NOT_NEW_MEMBER = "not_new_member"
+    OWN_TEAM = "own_team"
+    SOLD_OUT = "sold_out"
+    TEAM_ALREADY_FORMED = "team_already_formed"
+    TEAM_CLOSED = "team_closed"
+    TEAM_FULL = "team_full"
+    TEAM_NOT_FOUND = "team_not_found"
+
+
 class CampaignNotFound(NotFound):
-    code = "campaign_not_found"
+    code = TeamErrorCode.CAMPAIGN_NOT_FOUND
     title = "No such campaign"
 
 
 class TeamNotFound(NotFound):
-    code = "team_not_found"
+    code = TeamErrorCode.TEAM_NOT_FOUND
     title = "No such team"
 
 
 class CampaignNotLive(Conflict):
-    code = "campaign_not_live"
+    code = TeamErrorCode.CAMPAIGN_NOT_LIVE
     title = "This campaign is not running"
 
 
 class CampaignEnded(Conflict):
-    code = "campaign_ended"
+    code = TeamErrorCode.CAMPAIGN_ENDED
     title = "This campaign has ended and its stock went back to the SKU"
 
 
 class TeamClosed(Conflict):
-    code = "team_closed"
+    code = TeamErrorCode.TEAM_CLOSED
     title = "This team is no longer open"
 
 
 class TeamFull(Conflict):
-    code = "team_full"
+    code = TeamErrorCode.TEAM_FULL
     title = "This team is full"
 
 
 class SoldOut(Conflict):
-    code = "sold_out"
+    code = TeamErrorCode.SOLD_OUT
     title = "Sold out"
 
 
 class OwnTeam(Conflict):
-    code = "own_team"
+    code = TeamErrorCode.OWN_TEAM
     title = "You cannot join your own team"
 
 
 class AlreadyInTeam(Conflict):
-    code = "already_in_team"
+    code = TeamErrorCode.ALREADY_IN_TEAM
     title = "You already have a seat in this team"
 
 
 class NotNewMember(DomainError):
-    code = "not_new_member"
+    code = TeamErrorCode.NOT_NEW_MEMBER
     status = 403
     title = "This team is for new members only"
 
 
 class NotInTeam(Conflict):
-    code = "not_in_team"
+    code = TeamErrorCode.NOT_IN_TEAM
     title = "You have no seat in this team"
 
 
 class TeamAlreadyFormed(Conflict):
-    code = "team_already_formed"
+    code = TeamErrorCode.TEAM_ALREADY_FORMED
     title = "The team has formed; it can no longer be left"
 
 
 class InvalidCampaign(DomainError):
-    code = "invalid_campaign"
+    code = TeamErrorCode.INVALID_CAMPAIGN
     status = 422
     title = "The campaign's settings break a rule"

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
+from tuangou.teams.rules import CampaignStatus, SeatStatus, TeamStatus
 
 
 class TeamCampaign(Base):
@@ -50,7 +51,7 @@ class TeamCampaign(Base):
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
     ship_within_hours: Mapped[int] = mapped_column(Integer, default=72)
     # active | paused | ended (past its end with nothing in play: its stock is settled with the SKU)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
@@ -74,7 +75,7 @@ class Team(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("team_campaigns.id"), index=True)
     opener_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=TeamStatus.PENDING)
     min_size: Mapped[int] = mapped_column(Integer)
     max_size: Mapped[int] = mapped_column(Integer)
     seats_taken: Mapped[int] = mapped_column(Integer, default=0)  # held + paid
@@ -107,7 +108,7 @@ class TeamSeat(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     order_id: Mapped[int] = mapped_column(Integer, unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="held")
+    status: Mapped[str] = mapped_column(String(16), default=SeatStatus.HELD)
     is_opener: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime] = mapped_column(DateTime)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

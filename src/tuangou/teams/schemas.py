@@ -77,7 +77,7 @@ def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> 
         "product": product,
         "starts_at": clock.iso(c.starts_at),
         "ends_at": clock.iso(c.ends_at),
-        "live": c.status == "active" and c.starts_at <= now < c.ends_at,
+        "live": c.status == rules.CampaignStatus.ACTIVE and c.starts_at <= now < c.ends_at,
         "status": c.status,
         "single_price": c.single_price,
         "group_price": tiers[0][1],

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from tuangou.accounts import service as accounts
 from tuangou.accounts.service import Principal
 from tuangou.core.errors import DomainError, Forbidden, Unauthenticated
+from tuangou.web.codes import WebErrorCode
 
 CSRF_FIELD = "csrf_token"
 
@@ -27,7 +28,7 @@ class LoginRequired(Unauthenticated):
 
 
 class CsrfFailed(DomainError):
-    code = "csrf_failed"
+    code = WebErrorCode.CSRF_FAILED
     status = 403
     title = "This form has expired; reload the page and try again"
 

@@ -165,7 +165,7 @@ def wave_page(session: Session, listing_id: int, user_id: int | None) -> WavePag
         map_url=_map_url(point),
         items=items,
         chain=pools.chain(session, listing.id),
-        open=wave.status == "open" and wave.cutoff_at > now,
+        open=wave.status == pools.WaveStatus.OPEN and wave.cutoff_at > now,
         delivery_date=wave.delivery_date,
         delivery_tomorrow=(wave.delivery_date - clock.local_date(now)).days == 1,
         is_member=member,
@@ -290,9 +290,9 @@ def _steps(order: Any, pickup: Any, formed_at: datetime | None, refunds: list[An
             (lazy("Picked up"), pickup.picked_up_at if pickup is not None else None),
         ]
     plan.append((lazy("Completed"), order.completed_at))
-    closed = order.status in ("refunded", "cancelled")
+    closed = order.status in orders.CLOSED
     steps = [Step(label, at, at is not None) for label, at in plan if at is not None or not closed]
-    if order.status == "cancelled":
+    if order.status == orders.OrderStatus.CANCELLED:
         steps.append(Step(lazy("Cancelled"), order.closed_at, True, refund=True))
     # Every refund is a step of its own, with its amount and why (price protection and
     # partial refunds happen on live orders too).
@@ -324,7 +324,8 @@ def order_page(session: Session, order_id: int, user_id: int) -> OrderPage:
     pending = [
         p.id
         for p in payments.payments_of(session, order.id)
-        if p.status == "pending" and order.status == "pending_payment"
+        if p.status == payments.PaymentStatus.PENDING
+        and order.status == orders.OrderStatus.PENDING_PAYMENT
     ]
     page = OrderPage(
         order=order,
@@ -357,7 +358,7 @@ def order_page(session: Session, order_id: int, user_id: int) -> OrderPage:
         page.pickup = fulfilment.member_pickup(session, user_id=user_id, order_id=order.id)
         pickup_row = fulfilment.pickup_of_order(session, order.id)
         page.rating = aftersales.rating_of(session, order.id)
-        page.can_rate = order.status == "completed" and page.rating is None
+        page.can_rate = order.status == orders.OrderStatus.COMPLETED and page.rating is None
     else:
         page.lines = [
             Line(
@@ -377,7 +378,7 @@ def order_page(session: Session, order_id: int, user_id: int) -> OrderPage:
                 formed_at = team.formed_at if order.paid_at is not None else None
             except DomainError:
                 formed_at = None
-        page.can_confirm = order.status == "shipped"
+        page.can_confirm = order.status == orders.OrderStatus.SHIPPED
     page.steps = _steps(order, pickup_row, formed_at, refunds)
     page.cases = [c for c in aftersales.cases_of_member(session, user_id) if c.order_id == order.id]
     page.case_photos = {c.id: len(aftersales.photos_of(session, c.id)) for c in page.cases}

@@ -17,6 +17,7 @@ row), and the wave's status (compare-and-set), so each wave settles exactly once
 rules (tiers, outcomes at cut-off) are in ``pools.rules``; the worker's job in ``pools.tasks``.
 """
 
+from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
 from tuangou.pools.service.history import (
     LeaderOrderStats,
     PickupShipment,
@@ -72,13 +73,16 @@ __all__ = [
     "KIND",
     "SETTLE_CHUNK",
     "ItemInput",
+    "ItemStatus",
     "LeaderCheck",
     "LeaderOrderStats",
+    "LineStatus",
     "OrderLabel",
     "PickupShipment",
     "Placed",
     "SkuChoice",
     "WaveInput",
+    "WaveStatus",
     "adopt_wave",
     "all_waves",
     "catalogue",

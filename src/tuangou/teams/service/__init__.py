@@ -14,6 +14,7 @@ caller writes ``from tuangou.teams import service as teams``:
 The state machine itself (which status follows which event) is pure, in ``teams.rules``.
 """
 
+from tuangou.teams.rules import CampaignStatus, SeatStatus, TeamStatus
 from tuangou.teams.service.campaigns import (
     CampaignInput,
     close_campaign,
@@ -43,7 +44,10 @@ from tuangou.teams.service.settlement import due, settle_team
 __all__ = [
     "KIND",
     "CampaignInput",
+    "CampaignStatus",
     "Seat",
+    "SeatStatus",
+    "TeamStatus",
     "chain_list",
     "claim_team",
     "close_campaign",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.catalog import service as catalog
 from tuangou.core import clock, locks
+from tuangou.core.db import get_or_404
 from tuangou.core.locks import Rank
 from tuangou.teams import errors, rules
 from tuangou.teams.models import Team, TeamCampaign
@@ -108,10 +109,7 @@ def create_campaign(session: Session, data: CampaignInput) -> TeamCampaign:
 
 
 def get_campaign(session: Session, campaign_id: int) -> TeamCampaign:
-    campaign = session.get(TeamCampaign, campaign_id)
-    if campaign is None:
-        raise errors.CampaignNotFound()
-    return campaign
+    return get_or_404(session, TeamCampaign, campaign_id, errors.CampaignNotFound)
 
 
 def is_live(campaign: TeamCampaign, now: datetime | None = None) -> bool:

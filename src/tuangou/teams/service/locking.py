@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tuangou.core import locks
+from tuangou.core.db import get_or_404
 from tuangou.core.locks import Rank
 from tuangou.orders import service as orders
 from tuangou.teams import errors, rules
@@ -40,10 +41,7 @@ def lock_teams_of_orders(session: Session, order_ids: list[int]) -> None:
 def lock_team(session: Session, team_id: int) -> Team:
     """The team, locked and read afresh."""
     lock_teams(session, [team_id])
-    team = session.get(Team, team_id, populate_existing=True)
-    if team is None:
-        raise errors.TeamNotFound()
-    return team
+    return get_or_404(session, Team, team_id, errors.TeamNotFound, populate_existing=True)
 
 
 def claim_team(session: Session, team_id: int) -> bool:

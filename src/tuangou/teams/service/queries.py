@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
 from tuangou.core import clock
+from tuangou.core.db import get_or_404
 from tuangou.orders import service as orders
 from tuangou.teams import errors, rules
 from tuangou.teams.models import Team, TeamSeat
@@ -17,10 +18,7 @@ from tuangou.teams.service import membership
 
 
 def get_team(session: Session, team_id: int) -> Team:
-    team = session.get(Team, team_id)
-    if team is None:
-        raise errors.TeamNotFound()
-    return team
+    return get_or_404(session, Team, team_id, errors.TeamNotFound)
 
 
 def chain_list(session: Session, team_id: int) -> list[dict[str, Any]]:

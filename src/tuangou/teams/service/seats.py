@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tuangou.accounts import service as accounts
 from tuangou.core import clock, locks
-from tuangou.core.db import execute, insert_loaded, table
+from tuangou.core.db import execute, get_or_404, insert_loaded, table
 from tuangou.core.errors import InvalidInput
 from tuangou.core.locks import Rank
 from tuangou.orders import service as orders
@@ -249,8 +249,7 @@ def leave_team(session: Session, *, user_id: int, team_id: int) -> Order:
     nobody paid left closes."""
     seat = membership.live_seat(session, team_id, user_id)
     if seat is None:
-        if session.get(Team, team_id) is None:
-            raise errors.TeamNotFound()
+        get_or_404(session, Team, team_id, errors.TeamNotFound)
         raise errors.NotInTeam()
     team = locking.lock_team(session, team_id)
     held = locking.lock_members(session, team, limits=True)

@@ -50,7 +50,9 @@ def settle_team(session: Session, team_id: int) -> str | None:
     held = locking.lock_members(session, team, limits=gives_back)
     campaign = held.campaign
     team_orders = list(held.orders.values())
-    paid_orders = sorted((o for o in team_orders if o.status == "paid"), key=lambda o: o.id)
+    paid_orders = sorted(
+        (o for o in team_orders if o.status == orders.OrderStatus.PAID), key=lambda o: o.id
+    )
     tiers = campaigns.tiers_of(campaign)
     detail: dict[str, Any] = {"paid": team.paid_count}
     if outcome.kind == "completed":
@@ -80,7 +82,7 @@ def settle_team(session: Session, team_id: int) -> str | None:
     if not moved:
         return None
     for order in sorted(team_orders, key=lambda o: o.id):
-        if order.status == "pending_payment":
+        if order.status == orders.OrderStatus.PENDING_PAYMENT:
             orders.release_unpaid(session, order, reason="team_settled")
     if outcome.succeeded:
         _succeed(session, campaign, team, paid_orders, completed=outcome.kind == "completed")

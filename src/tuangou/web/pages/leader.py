@@ -113,7 +113,7 @@ def today(request: Request, me: PageLeader) -> Response:
                 "wave": wave,
                 "community": names[listing.community_id],
             }
-            if wave.status == "open" and wave.cutoff_at > now:
+            if wave.status == pools.WaveStatus.OPEN and wave.cutoff_at > now:
                 entry["items"] = [pools.progress(i) for i in pools.items_of(db, wave.id)]
                 open_waves.append(entry)
             elif len(recent) < 10:
@@ -616,7 +616,7 @@ def wave_page(request: Request, listing_id: int, me: PageLeader) -> Response:
             "point": point,
             "items": items,
             "rows": rows,
-            "is_open": wave.status == "open" and wave.cutoff_at > clock.now(),
+            "is_open": wave.status == pools.WaveStatus.OPEN and wave.cutoff_at > clock.now(),
             "status_label": lambda s: export.status_label(s, lang),
             "items_text": lambda r: export.items_text(r.items, lang),
             "last4": export.phone_last4,

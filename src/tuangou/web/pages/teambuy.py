@@ -33,6 +33,7 @@ from tuangou.teams import schemas as team_schemas
 from tuangou.teams import service as teams
 from tuangou.web import i18n, once, qr, session
 from tuangou.web.app import STATIC_DIR
+from tuangou.web.codes import WebErrorCode
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageUser
 from tuangou.web.templating import absolute_url, environment, language, render
@@ -75,30 +76,36 @@ class Viewer:
 
     @property
     def live(self) -> bool:
-        return self.seat is not None and self.seat.status in ("held", "paid")
+        return self.seat is not None and self.seat.status in (
+            teams.SeatStatus.HELD,
+            teams.SeatStatus.PAID,
+        )
 
     @property
     def paid(self) -> bool:
-        return self.seat is not None and self.seat.status == "paid"
+        return self.seat is not None and self.seat.status == teams.SeatStatus.PAID
 
     @property
     def confirming(self) -> bool:
         """Paid at the gateway, waiting for its confirmation callback (支付确认中)."""
         return (
             self.seat is not None
-            and self.seat.status == "held"
+            and self.seat.status == teams.SeatStatus.HELD
             and self.payment is not None
-            and self.payment.status == "pending"
-            and self.gateway_status == "succeeded"
+            and self.payment.status == payments.PaymentStatus.PENDING
+            and self.gateway_status == payments.ChargeStatus.SUCCEEDED
         )
 
     @property
     def declined(self) -> bool:
         return (
             self.seat is not None
-            and self.seat.status == "held"
+            and self.seat.status == teams.SeatStatus.HELD
             and self.payment is not None
-            and (self.payment.status == "failed" or self.gateway_status == "declined")
+            and (
+                self.payment.status == payments.PaymentStatus.FAILED
+                or self.gateway_status == payments.ChargeStatus.DECLINED
+            )
         )
 
 
@@ -442,11 +449,15 @@ def pay(request: Request, payment_id: int, form: Form) -> Response:
         order = orders.get_for_user(db, payment.order_id, who.user_id)
         # A double submit: the gateway holds one charge per payment, so it is not charged twice.
         charge = payments.sandbox_charge(db, payment.gateway_ref)
-        if payment.status == "succeeded" or (charge and charge.status == "succeeded"):
+        if payment.status == payments.PaymentStatus.SUCCEEDED or (
+            charge and charge.status == payments.ChargeStatus.SUCCEEDED
+        ):
             return _after_paying(db, order)
-        if payment.status == "failed" or (charge and charge.status == "declined"):
+        if payment.status == payments.PaymentStatus.FAILED or (
+            charge and charge.status == payments.ChargeStatus.DECLINED
+        ):
             return f"/pay/{payment_id}"
-        if payment.status != "pending":
+        if payment.status != payments.PaymentStatus.PENDING:
             raise _PaymentClosed()
         orders.assert_payable(order)
         query = parse_qs(urlparse(payments.pay_url(payment)).query)
@@ -483,14 +494,12 @@ def pay_again(request: Request, payment_id: int, form: Form) -> Response:
         return _pay_refused(request, who, payment_id, state, exc)
 
 
-class _BadOutcome(DomainError):
-    code = "invalid_input"
-    status = 400
+class _BadOutcome(payments.errors.InvalidOutcome):
     title = "Choose to pay or to decline"
 
 
 class _PaymentClosed(DomainError):
-    code = "payment_closed"
+    code = WebErrorCode.PAYMENT_CLOSED
     status = 409
     title = "This payment is already settled; nothing was charged again"
 

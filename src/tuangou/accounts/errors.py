@@ -1,0 +1,13 @@
+"""The error codes of accounts (the classes are raised by its service)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountErrorCode(StrEnum):
+    ADDRESS_REQUIRED = "address_required"
+    BAD_CODE = "bad_code"
+    BAD_CREDENTIALS = "bad_credentials"
+    PHONE_TAKEN = "phone_taken"
+    USER_NOT_FOUND = "user_not_found"
