@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from tuangou.accounts.service import Principal
 from tuangou.api.deps import IdemKey, Member, Operator, idempotent, idempotent_grouped
 from tuangou.catalog import service as catalog
 from tuangou.core import clock
@@ -68,20 +70,18 @@ async def open_team(
     campaign_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
     """Open a team: creates the opener's order and its payment; the team opens once paid."""
-
-    def work(session: Session) -> dict[str, Any]:
-        seat = teams.open_team(
+    return await _take_seat(
+        request,
+        who,
+        key,
+        body,
+        lambda session, address: teams.open_team(
             session,
             user_id=who.user_id,
             campaign_id=campaign_id,
             quantity=body.quantity,
-            address=body.address.model_dump() if body.address else None,
-        )
-        return _seat_reply(seat)
-
-    # The checks above ran on the event loop; the work is committed by group commit.
-    return await idempotent_grouped(
-        request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
+            address=address,
+        ),
     )
 
 
@@ -97,16 +97,30 @@ async def join_team(
     team_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
     """Join a team through its share link: creates the order and its payment."""
+    return await _take_seat(
+        request,
+        who,
+        key,
+        body,
+        lambda session, address: teams.join_team(
+            session, user_id=who.user_id, team_id=team_id, quantity=body.quantity, address=address
+        ),
+    )
+
+
+async def _take_seat(
+    request: Request,
+    who: Principal,
+    key: str | None,
+    body: schemas.SeatIn,
+    take: Callable[[Session, dict[str, Any] | None], teams.Seat],
+) -> JSONResponse:
+    """Open or join, once per idempotency key: the seat and the way to pay for it. (The
+    checks above ran on the event loop; the work is committed by group commit.)"""
+    address = body.address.model_dump() if body.address else None
 
     def work(session: Session) -> dict[str, Any]:
-        seat = teams.join_team(
-            session,
-            user_id=who.user_id,
-            team_id=team_id,
-            quantity=body.quantity,
-            address=body.address.model_dump() if body.address else None,
-        )
-        return _seat_reply(seat)
+        return _seat_reply(take(session, address))
 
     return await idempotent_grouped(
         request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
