@@ -2,42 +2,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tuangou.accounts.models import User
 from tuangou.accounts.rules import mask_phone
-from tuangou.core.schemas import Out
+from tuangou.core.schemas import In, Out
 
 
-class Address(BaseModel):
+class Address(In):
     name: str = Field(min_length=1, max_length=32, examples=["李阿姨"])
     phone: str = Field(examples=["13800138000"])
     line: str = Field(min_length=1, max_length=200, examples=["幸福小区 3 栋 2 单元 501"])
 
 
-class SignupIn(BaseModel):
+class SignupIn(In):
     phone: str = Field(examples=["13800138000"])
     password: str = Field(min_length=8, max_length=128)
     nickname: str = Field(default="", max_length=32)
     address: Address | None = None
 
 
-class LoginIn(BaseModel):
+class LoginIn(In):
     phone: str
     password: str
 
 
-class CodeIn(BaseModel):
+class CodeIn(In):
     phone: str
 
 
-class CodeLoginIn(BaseModel):
+class CodeLoginIn(In):
     phone: str
     code: str = Field(min_length=4, max_length=8)
     nickname: str = Field(default="", max_length=32)
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(In):
     nickname: str | None = Field(default=None, max_length=32)
     address: Address | None = None
 

@@ -1,21 +1,21 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tuangou.aftersales import rules
 from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePhoto, PickupRating
 from tuangou.core import clock
-from tuangou.core.schemas import Iso, Out
+from tuangou.core.schemas import In, Iso, Out
 
 
-class LineIn(BaseModel):
+class LineIn(In):
     item_id: int | None = Field(
         default=None, description="the wave item of the line; leave out for a one-SKU order"
     )
     quantity: int = Field(ge=1, description="units missing, damaged or wrong")
 
 
-class CaseIn(BaseModel):
+class CaseIn(In):
     order_id: int
     kind: str = Field(pattern="^(missing|damaged|wrong)$", description="少件 / 破损 / 错发")
     description: str = Field(min_length=1, max_length=rules.DESCRIPTION_MAX)
@@ -36,15 +36,15 @@ class CaseIn(BaseModel):
         return wanted
 
 
-class AcceptIn(BaseModel):
+class AcceptIn(In):
     amount: int | None = Field(default=None, ge=1, description="fen; default: what was asked")
 
 
-class RejectIn(BaseModel):
+class RejectIn(In):
     reason: str = Field(min_length=1, max_length=rules.REASON_MAX)
 
 
-class RatingIn(BaseModel):
+class RatingIn(In):
     stars: int = Field(ge=rules.MIN_STARS, le=rules.MAX_STARS)
     comment: str = Field(default="", max_length=rules.COMMENT_MAX)
 

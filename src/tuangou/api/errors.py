@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,6 +16,13 @@ from tuangou.api.responses import FastJSONResponse
 from tuangou.core.errors import DomainError
 
 log = logging.getLogger(__name__)
+NUMBER_OUT_OF_RANGE = "22003"  # PostgreSQL's numeric_value_out_of_range
+
+
+def _sqlstate(exc: DataError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
 PROBLEM = "application/problem+json"
 
 
@@ -70,6 +78,19 @@ def install(app: FastAPI) -> None:
             f"{first['field']}: {first['message']}",
             errors=errors,
         )
+
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        """A number in the path or the query too big for the database (SQLite refuses to
+        bind it, PostgreSQL to compare it with an integer column): no such thing, on a page;
+        an invalid request, on the API."""
+        if isinstance(exc, DataError) and _sqlstate(exc) != NUMBER_OUT_OF_RANGE:
+            return await _crashed(request, exc)
+        if _is_page(request):
+            return pages.for_status(request, 404)
+        return problem(422, "invalid_input", "The request is not valid", "a number is out of range")
+
+    app.add_exception_handler(OverflowError, out_of_range)
+    app.add_exception_handler(DataError, out_of_range)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

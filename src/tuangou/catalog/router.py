@@ -1,42 +1,43 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tuangou.accounts import service as accounts
 from tuangou.api.deps import Operator
 from tuangou.catalog import service as catalog
 from tuangou.catalog.schemas import ProductOut, SkuOut, SupplierOut, SupplierUserOut
 from tuangou.core.db import unit_of_work
+from tuangou.core.schemas import In
 
 router = APIRouter(prefix="/admin", tags=["operator: catalog"])
 
 
-class SupplierIn(BaseModel):
+class SupplierIn(In):
     name: str = Field(min_length=1, max_length=128)
     contact: str = Field(default="", max_length=128)
 
 
-class SupplierUserIn(BaseModel):
+class SupplierUserIn(In):
     phone: str
     password: str = Field(min_length=8, max_length=128)
     nickname: str = Field(default="", max_length=32)
 
 
-class ProductIn(BaseModel):
+class ProductIn(In):
     supplier_id: int
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     image_url: str = ""
 
 
-class SkuIn(BaseModel):
+class SkuIn(In):
     name: str = Field(default="", max_length=128)
     price: int = Field(gt=0, description="single (non-group) price in fen")
     stock: int = Field(ge=0)
 
 
-class StockIn(BaseModel):
+class StockIn(In):
     stock: int = Field(ge=0)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tuangou.communities import rules
 from tuangou.communities.models import (
@@ -18,12 +18,12 @@ from tuangou.communities.service import (
     QueuedApplication,
 )
 from tuangou.core import clock
-from tuangou.core.schemas import Iso, Out
+from tuangou.core.schemas import In, Iso, Out
 
 # ---------------------------------------------------------------- input
 
 
-class PickupPointIn(BaseModel):
+class PickupPointIn(In):
     name: str = Field(min_length=1, max_length=rules.NAME_MAX, examples=["幸福里 3 栋便利店"])
     address: str = Field(min_length=1, max_length=rules.ADDRESS_MAX, examples=["幸福里 3 栋 1 楼"])
     latitude: float = Field(ge=-90, le=90, examples=[31.2304])
@@ -42,7 +42,7 @@ class ApplicationIn(PickupPointIn):
     note: str = Field(default="", max_length=rules.NOTE_MAX)
 
 
-class PickupPointPatch(BaseModel):
+class PickupPointPatch(In):
     name: str | None = Field(default=None, min_length=1, max_length=rules.NAME_MAX)
     address: str | None = Field(default=None, min_length=1, max_length=rules.ADDRESS_MAX)
     latitude: float | None = Field(default=None, ge=-90, le=90)
@@ -51,29 +51,29 @@ class PickupPointPatch(BaseModel):
     active: bool | None = None
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(In):
     reason: str = Field(min_length=1, max_length=rules.REASON_MAX)
 
 
-class OptionalReasonIn(BaseModel):
+class OptionalReasonIn(In):
     reason: str = Field(default="", max_length=rules.REASON_MAX)
 
 
-class CommunityIn(BaseModel):
+class CommunityIn(In):
     name: str = Field(min_length=1, max_length=rules.NAME_MAX, examples=["幸福里业主团购群"])
     rules: str = Field(default="", max_length=rules.RULES_MAX, description="群规")
 
 
-class CommunityPatch(BaseModel):
+class CommunityPatch(In):
     name: str | None = Field(default=None, min_length=1, max_length=rules.NAME_MAX)
     rules: str | None = Field(default=None, max_length=rules.RULES_MAX)
 
 
-class AdminIn(BaseModel):
+class AdminIn(In):
     user_id: int
 
 
-class SubLeaderIn(BaseModel):
+class SubLeaderIn(In):
     leader_id: int
 
 

@@ -1,4 +1,9 @@
-"""The base of the API's reply models, and the problem every error reply is.
+"""The base of the API's request bodies and reply models, and the problem every error reply is.
+
+Every request body is an :class:`In`: no number in it is beyond what an integer column
+stores (a signed 32-bit integer: PostgreSQL's ``integer``), and no text in it carries a
+control character (which PostgreSQL refuses and SQLite stores): either is refused as
+``invalid_input``, on both backends alike.
 
 Every ``/api`` route declares the model of its success reply (``response_model``, or the
 ``responses`` of a route that builds its body itself). A reply model is strict and closed: a
@@ -8,9 +13,45 @@ cannot drift from what the route really sends, and validating a reply never chan
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
+
+BIGGEST = 2**31 - 1  # the largest integer an INTEGER column holds on PostgreSQL
+# Control characters, but tab, line feed and carriage return (a multi-line note keeps them).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_value(value: Any) -> None:
+    """Raise ValueError for an integer beyond 64 bits or a text with a control character,
+    anywhere in ``value`` (a request's parsed JSON)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -BIGGEST - 1 <= value <= BIGGEST:
+            raise ValueError("a number is out of range")
+    elif isinstance(value, str):
+        if CONTROL.search(value):
+            raise ValueError("text may not contain control characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_value(key)
+            check_value(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_value(item)
+
+
+class In(BaseModel):
+    """A request body (or a part of one)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        check_value(data)
+        return data
+
 
 # Times are sent as ISO 8601 text with their UTC offset (``clock.iso``), as they always were.
 Iso = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]

@@ -1,22 +1,22 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tuangou.core import clock
-from tuangou.core.schemas import Iso, Out
+from tuangou.core.schemas import In, Iso, Out
 from tuangou.fulfilment import service
 from tuangou.orders.schemas import OrderOut
 from tuangou.pools.schemas import ChainItemOut
 
 
-class ShipIn(BaseModel):
+class ShipIn(In):
     pickup_point_ids: list[int] | None = Field(
         default=None,
         description="the pickup points whose goods were sent; null for all of the wave's",
     )
 
 
-class VerifyIn(BaseModel):
+class VerifyIn(In):
     pickup_point_id: int
     code: str = Field(min_length=1, max_length=20, description="the 6-digit pickup code")
     wave_id: int | None = Field(

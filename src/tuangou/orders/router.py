@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from tuangou.api.deps import IdemKey, Member, Operator, SupplierStaff, idempotent
 from tuangou.core.db import unit_of_work
+from tuangou.core.schemas import BIGGEST
 from tuangou.orders import schemas
 from tuangou.orders import service as orders
 from tuangou.orders.schemas import OrderOut
@@ -16,6 +17,9 @@ from tuangou.payments.schemas import PaymentOut, StartedPaymentOut
 from tuangou.teams import service as teams
 
 router = APIRouter(tags=["orders"])
+# A page of a list: at most 200 rows.
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=BIGGEST)]
 
 
 def full_view(session: Session, order: Any) -> OrderOut:
@@ -38,11 +42,11 @@ def views(session: Session, found: list[Any]) -> list[OrderOut]:
 
 
 @router.get("/orders")
-def my_orders(who: Member, limit: int = 50, offset: int = 0) -> list[OrderOut]:
+def my_orders(who: Member, limit: Limit = 50, offset: Offset = 0) -> list[OrderOut]:
     with unit_of_work(readonly=True) as session:
         return views(
             session,
-            orders.list_for_user(session, who.user_id, limit=min(limit, 200), offset=offset),
+            orders.list_for_user(session, who.user_id, limit=limit, offset=offset),
         )
 
 
@@ -90,7 +94,7 @@ def confirm_receipt(order_id: int, who: Member) -> OrderOut:
 
 @router.get("/supplier/orders", tags=["supplier"])
 def supplier_orders(
-    who: SupplierStaff, status: str | None = None, limit: int = 50, offset: int = 0
+    who: SupplierStaff, status: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> list[OrderOut]:
     assert who.supplier_id is not None
     with unit_of_work(readonly=True) as session:
@@ -100,7 +104,7 @@ def supplier_orders(
                 session,
                 supplier_id=who.supplier_id,
                 status=status,
-                limit=min(limit, 200),
+                limit=limit,
                 offset=offset,
             ),
         )
@@ -128,8 +132,8 @@ def all_orders(
     status: str | None = None,
     campaign_id: int | None = None,
     team_id: int | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> list[OrderOut]:
     with unit_of_work(readonly=True) as session:
         order_ids = None if team_id is None else teams.order_ids_of_team(session, team_id)
@@ -140,7 +144,7 @@ def all_orders(
                 status=status,
                 campaign_id=campaign_id,
                 order_ids=order_ids,
-                limit=min(limit, 200),
+                limit=limit,
                 offset=offset,
             ),
         )

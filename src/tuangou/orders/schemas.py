@@ -3,21 +3,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tuangou.core import clock
-from tuangou.core.schemas import Iso, Out
+from tuangou.core.schemas import In, Iso, Out
 from tuangou.orders import rules
 from tuangou.orders.models import Order, Refund
 from tuangou.payments.schemas import PaymentOut
 
 
-class ShipIn(BaseModel):
+class ShipIn(In):
     carrier: str = Field(min_length=1, max_length=64, examples=["顺丰"])
     tracking_no: str = Field(min_length=1, max_length=64, examples=["SF1234567890"])
 
 
-class RefundIn(BaseModel):
+class RefundIn(In):
     amount: int | None = Field(default=None, gt=0, description="fen; default: all that is left")
     note: str = Field(min_length=1, max_length=500, description="why the order is refunded")
 

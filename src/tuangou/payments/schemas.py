@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from tuangou.core import clock
-from tuangou.core.schemas import Iso, Out
+from tuangou.core.schemas import In, Iso, Out
 from tuangou.payments.models import Payment
 
 
-class SandboxPayIn(BaseModel):
+class SandboxPayIn(In):
     """The signed request of the pay_url, in the body or in the query string."""
 
     ref: str | None = None
@@ -20,7 +20,7 @@ class SandboxPayIn(BaseModel):
     )
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(In):
     ref: str
     status: str = Field(pattern="^(succeeded|declined)$")
     sig: str

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from tuangou.core import clock
-from tuangou.core.schemas import Iso, Out
+from tuangou.core.schemas import In, Iso, Out
 from tuangou.orders.schemas import OrderOut
 from tuangou.payments.schemas import PaymentOut
 from tuangou.pools import rules
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tuangou.commission.models import Commission, Withdrawal
 
 
-class ItemIn(BaseModel):
+class ItemIn(In):
     sku_id: int
     price: int = Field(gt=0, description="unit price in fen that every member pays")
     moq: int = Field(ge=1, description="minimum total quantity across the wave (成团门槛)")
@@ -35,7 +35,7 @@ class ItemIn(BaseModel):
     commission_bps: int | None = Field(default=None, ge=0, le=rules.MAX_COMMISSION_BPS)
 
 
-class WaveIn(BaseModel):
+class WaveIn(In):
     title: str = Field(min_length=1, max_length=200, examples=["明日达 · 烟台苹果"])
     description: str = Field(default="", max_length=2000)
     cutoff_at: datetime = Field(description="orders close at this instant (截单)")
@@ -77,24 +77,24 @@ class PublishIn(WaveIn):
     pickup_point_id: int
 
 
-class AdoptIn(BaseModel):
+class AdoptIn(In):
     community_id: int
     pickup_point_id: int
 
 
-class OrderIn(BaseModel):
+class OrderIn(In):
     items: dict[int, int] = Field(
         description="{item id: quantity}", examples=[{"1": 2, "2": 1}], min_length=1
     )
     remark: str = Field(default="", max_length=200, description="团员备注, for the leader")
 
 
-class WithdrawalIn(BaseModel):
+class WithdrawalIn(In):
     amount: int = Field(gt=0, description="fen")
     account_note: str = Field(default="", max_length=200, description="where to pay it")
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(In):
     reason: str = Field(default="", max_length=200)
 
 

@@ -3,18 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from tuangou.accounts.schemas import Address
 from tuangou.core import clock
-from tuangou.core.schemas import Iso, Out
+from tuangou.core.schemas import In, Iso, Out
 from tuangou.orders.schemas import OrderOut
 from tuangou.payments.schemas import PaymentOut
 from tuangou.teams import rules
 from tuangou.teams.models import Team, TeamCampaign
 
 
-class CampaignIn(BaseModel):
+class CampaignIn(In):
     sku_id: int
     title: str = Field(default="", max_length=200)
     starts_at: datetime | None = Field(default=None, description="default: now")
@@ -49,11 +49,11 @@ class CampaignIn(BaseModel):
         return self
 
 
-class CampaignStatusIn(BaseModel):
+class CampaignStatusIn(In):
     status: str = Field(pattern="^(active|paused)$")
 
 
-class SeatIn(BaseModel):
+class SeatIn(In):
     quantity: int = Field(default=1, ge=1)
     address: Address | None = Field(default=None, description="default: the profile's address")
 

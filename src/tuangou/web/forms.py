@@ -9,6 +9,7 @@ from fastapi import Request
 from starlette.datastructures import FormData
 
 from tuangou.core.errors import DomainError
+from tuangou.core.schemas import CONTROL
 from tuangou.web import errors, i18n
 from tuangou.web.templating import language
 
@@ -30,8 +31,9 @@ class FormState:
         return cls(values=values)
 
     def get(self, name: str, default: str = "") -> str:
+        """The field's text, without control characters (which no form field needs)."""
         value = self.values.get(name, default)
-        return "" if value is None else str(value)
+        return "" if value is None else CONTROL.sub("", str(value))
 
     def text(self, name: str) -> str:
         return self.get(name).strip()
