@@ -57,7 +57,8 @@ def _leader(session: Session, nickname: str, community: str) -> tuple[int, int, 
             name=f"{community}驿站", address="幸福路 1 号", latitude=30.2, longitude=120.1
         ),
     )
-    approval = communities.approve_application(session, app.id, operator_id=user_id)
+    operator_id = _user(session, "运营")
+    approval = communities.approve_application(session, app.id, operator_id=operator_id)
     c = communities.create_community(session, user_id, name=community)
     return approval.leader.id, approval.pickup_point.id, c.id
 
