@@ -4,6 +4,7 @@ from pydantic import Field
 
 from tuangou.aftersales import rules
 from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePhoto, PickupRating
+from tuangou.aftersales.rules import CaseStatus
 from tuangou.core import clock
 from tuangou.core.schemas import In, Iso, Out
 
@@ -105,7 +106,7 @@ class CaseOut(Out):
             created_at=clock.iso(c.created_at),
             decided_at=clock.iso(c.decided_at),
             age_seconds=max(0, int(((c.decided_at or now) - c.created_at).total_seconds())),
-            can_decide=can_decide and c.status == "open",
+            can_decide=can_decide and c.status == CaseStatus.OPEN,
         )
 
 

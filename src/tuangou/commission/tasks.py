@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.commission import service as commission
 from tuangou.commission.models import Commission, CommissionWallet
+from tuangou.commission.rules import CommissionStatus
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
 from tuangou.core.db import run_in_transaction, table
@@ -21,7 +22,10 @@ def unfreeze_due(limit: int = 500) -> int:
         return list(
             session.scalars(
                 select(Commission.id)
-                .where(Commission.status == "frozen", Commission.available_at <= clock.now())
+                .where(
+                    Commission.status == CommissionStatus.FROZEN,
+                    Commission.available_at <= clock.now(),
+                )
                 .limit(limit)
             )
         )
@@ -32,8 +36,8 @@ def unfreeze_due(limit: int = 500) -> int:
         def release(session: Session, commission_id: int = commission_id) -> bool:
             moved = session.execute(
                 update(table(Commission))
-                .where(Commission.id == commission_id, Commission.status == "frozen")
-                .values(status="available")
+                .where(Commission.id == commission_id, Commission.status == CommissionStatus.FROZEN)
+                .values(status=CommissionStatus.AVAILABLE)
             ).rowcount  # type: ignore[attr-defined]
             if not moved:
                 return False

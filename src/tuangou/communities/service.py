@@ -185,7 +185,7 @@ def _decide(
     """Compare-and-set pending → ``status``: exactly one decision wins, never the applicant's."""
     if application.user_id == operator_id:
         raise errors.OwnApplication()
-    if application.status != "pending":
+    if application.status != ApplicationStatus.PENDING:
         raise errors.ApplicationDecided(status=application.status)
     moved = _rowcount(
         session.execute(

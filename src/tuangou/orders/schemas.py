@@ -9,6 +9,7 @@ from tuangou.core import clock
 from tuangou.core.schemas import In, Iso, Out
 from tuangou.orders import rules
 from tuangou.orders.models import Order, Refund
+from tuangou.orders.rules import OrderStatus
 from tuangou.payments.schemas import PaymentOut
 
 
@@ -138,7 +139,7 @@ class OrderOut(Out):
             address=o.address,
             carrier=o.carrier,
             tracking_no=o.tracking_no,
-            expires_at=clock.iso(o.expires_at) if o.status == "pending_payment" else None,
+            expires_at=clock.iso(o.expires_at) if o.status == OrderStatus.PENDING_PAYMENT else None,
             ship_by=clock.iso(o.ship_by),
             timeline=timeline(o),
             refunds=[RefundOut.of(r) for r in refunds or []],

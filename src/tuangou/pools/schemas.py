@@ -16,6 +16,7 @@ from tuangou.pools.models import (
     WaveOrderInfo,
     WaveOrderLine,
 )
+from tuangou.pools.rules import WaveStatus
 from tuangou.pools.service import ItemInput, WaveInput
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class WaveOut(Out):
             source=wave.source,
             supplier_id=wave.supplier_id,
             status=wave.status,
-            open=wave.status == "open" and wave.cutoff_at > now,
+            open=wave.status == WaveStatus.OPEN and wave.cutoff_at > now,
             cutoff_at=clock.iso(wave.cutoff_at),
             seconds_to_cutoff=max(0, int((wave.cutoff_at - now).total_seconds())),
             delivery_date=wave.delivery_date.isoformat(),

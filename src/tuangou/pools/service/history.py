@@ -52,7 +52,7 @@ def leader_order_stats(session: Session, leader_id: int, *, since: datetime) -> 
     settled = [order for _, order in _leader_orders(session, leader_id, since)]
     return LeaderOrderStats(
         len(settled),
-        sum(o.status == "completed" for o in settled),
+        sum(o.status == orders.OrderStatus.COMPLETED for o in settled),
         sum(o.close_reason == "not_picked_up" for o in settled),
     )
 

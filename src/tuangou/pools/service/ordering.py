@@ -26,6 +26,7 @@ from tuangou.pools.models import (
     WaveOrderLine,
     WaveUsage,
 )
+from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
 from tuangou.pools.service.publishing import get_listing, get_wave, items_of
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def _hold(session: Session, item: WaveItem, quantity: int) -> None:
         update(table(WaveItem))
         .where(
             WaveItem.id == item.id,
-            WaveItem.status == "open",
+            WaveItem.status == ItemStatus.OPEN,
             WaveItem.sold + WaveItem.held + quantity <= WaveItem.stock,
         )
         .values(held=WaveItem.held + quantity)
@@ -86,7 +87,7 @@ def place_order(
     listing = get_listing(session, listing_id)
     wave = get_wave(session, listing.wave_id)
     now = clock.now()
-    if wave.status != "open" or wave.cutoff_at <= now:
+    if wave.status != WaveStatus.OPEN or wave.cutoff_at <= now:
         raise errors.WaveClosed()
     if not communities.is_member(session, listing.community_id, user_id):
         raise errors.NotCommunityMember()
@@ -140,7 +141,7 @@ def place_order(
             sku_id=items[i].sku_id,
             quantity=q,
             unit_price=items[i].price,
-            status="open",
+            status=LineStatus.OPEN,
         )
         for i, q in sorted(wanted.items())
     ]

@@ -22,6 +22,7 @@ from tuangou.pools.models import (
     WaveItem,
     WaveListing,
 )
+from tuangou.pools.rules import ItemStatus, WaveStatus
 
 if TYPE_CHECKING:
     pass
@@ -110,7 +111,7 @@ def _create_wave(session: Session, data: WaveInput, *, source: str, created_by: 
         description=data.description,
         cutoff_at=data.cutoff_at,
         delivery_date=data.delivery_date,
-        status="open",
+        status=WaveStatus.OPEN,
         commission_bps=data.commission_bps,
         unpicked_policy=data.unpicked_policy,
         unpicked_days=data.unpicked_days,
@@ -136,7 +137,7 @@ def _create_wave(session: Session, data: WaveInput, *, source: str, created_by: 
                 held=0,
                 per_member_limit=item.per_member_limit,
                 commission_bps=item.commission_bps,
-                status="open",
+                status=ItemStatus.OPEN,
             )
         )
     session.flush()
@@ -236,7 +237,7 @@ def adopt_wave(
     wave = get_wave(session, wave_id)
     if wave.source != "catalogue":
         raise errors.NotCatalogue()
-    if wave.status != "open" or wave.cutoff_at <= clock.now():
+    if wave.status != WaveStatus.OPEN or wave.cutoff_at <= clock.now():
         raise errors.WaveClosed()
     return _listing(
         session,
@@ -285,7 +286,7 @@ def listings_of_community(
         .order_by(Wave.cutoff_at.desc())
     )
     if open_only:
-        query = query.where(Wave.status == "open", Wave.cutoff_at > clock.now())
+        query = query.where(Wave.status == WaveStatus.OPEN, Wave.cutoff_at > clock.now())
     return [(listing, wave) for listing, wave in session.execute(query)]
 
 
@@ -305,7 +306,11 @@ def catalogue(session: Session) -> list[Wave]:
     return list(
         session.scalars(
             select(Wave)
-            .where(Wave.source == "catalogue", Wave.status == "open", Wave.cutoff_at > clock.now())
+            .where(
+                Wave.source == "catalogue",
+                Wave.status == WaveStatus.OPEN,
+                Wave.cutoff_at > clock.now(),
+            )
             .order_by(Wave.cutoff_at)
         )
     )

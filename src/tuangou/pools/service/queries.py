@@ -24,6 +24,7 @@ from tuangou.pools.models import (
     WaveOrderInfo,
     WaveOrderLine,
 )
+from tuangou.pools.rules import LineStatus
 from tuangou.pools.service.publishing import get_wave, items_of
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def chain(session: Session, listing_id: int, *, limit: int = 500) -> list[dict[s
                 for line in sorted(lines_by_order[r.order_id], key=lambda x: x.id)
             ],
             "paid_at": of[r.order_id].paid_at,
-            "refunded": of[r.order_id].status == "refunded",
+            "refunded": of[r.order_id].status == orders.OrderStatus.REFUNDED,
         }
         for r in rows
     ]
@@ -109,7 +110,7 @@ def purchase_order(session: Session, wave_id: int) -> dict[str, Any]:
         .join_from(WaveOrderLine, WaveOrderInfo, WaveOrderInfo.order_id == WaveOrderLine.order_id)
         .where(
             WaveOrderInfo.wave_id == wave_id,
-            WaveOrderLine.status == "confirmed",
+            WaveOrderLine.status == LineStatus.CONFIRMED,
             WaveOrderLine.order_id.in_(confirmed),
         )
         .group_by(WaveOrderInfo.pickup_point_id, WaveOrderLine.item_id)

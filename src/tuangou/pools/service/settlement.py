@@ -24,6 +24,7 @@ from tuangou.pools.models import (
     WaveOrderLine,
     WaveUsage,
 )
+from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
 from tuangou.pools.service.publishing import get_wave, items_of
 
 if TYPE_CHECKING:
@@ -37,14 +38,14 @@ def settle_wave(wave_id: int) -> str | None:
 
     def start(session: Session) -> bool:
         wave = get_wave(session, wave_id)
-        if wave.status == "settling":
+        if wave.status == WaveStatus.SETTLING:
             return True
-        if wave.status != "open" or wave.cutoff_at > clock.now():
+        if wave.status != WaveStatus.OPEN or wave.cutoff_at > clock.now():
             return False
         moved = session.execute(
             update(table(Wave))
-            .where(Wave.id == wave_id, Wave.status == "open")
-            .values(status="settling")
+            .where(Wave.id == wave_id, Wave.status == WaveStatus.OPEN)
+            .values(status=WaveStatus.SETTLING)
         ).rowcount  # type: ignore[attr-defined]
         if not moved:
             return False
@@ -60,7 +61,7 @@ def settle_wave(wave_id: int) -> str | None:
                 moq=item.moq,
                 total=item.sold,
             )
-            item.status = "confirmed" if outcome.confirmed else "cancelled"
+            item.status = ItemStatus.CONFIRMED if outcome.confirmed else ItemStatus.CANCELLED
             item.final_unit_price = outcome.final_unit_price
         session.flush()
         return True
@@ -73,8 +74,8 @@ def settle_wave(wave_id: int) -> str | None:
     def finish(session: Session) -> str | None:
         moved = session.execute(
             update(table(Wave))
-            .where(Wave.id == wave_id, Wave.status == "settling")
-            .values(status="settled", settled_at=clock.now())
+            .where(Wave.id == wave_id, Wave.status == WaveStatus.SETTLING)
+            .values(status=WaveStatus.SETTLED, settled_at=clock.now())
         ).rowcount  # type: ignore[attr-defined]
         if not moved:
             return None
@@ -107,7 +108,7 @@ def _settle_chunk(session: Session, wave_id: int) -> int:
     items = {i.id: i for i in items_of(session, wave_id)}
     wave = get_wave(session, wave_id)
     found = {x.id: x for x in orders.get_many(session, order_ids)}
-    due = [found[i] for i in order_ids if found[i].status == "paid"]
+    due = [found[i] for i in order_ids if found[i].status == orders.OrderStatus.PAID]
     if not due:
         return len(order_ids)
     due_ids = [x.id for x in due]
@@ -121,20 +122,20 @@ def _settle_chunk(session: Session, wave_id: int) -> int:
     usage: dict[tuple[int, int], int] = defaultdict(int)
     for order in due:
         for line in lines[order.id]:
-            if items[line.item_id].status != "confirmed":
+            if items[line.item_id].status != ItemStatus.CONFIRMED:
                 back[line.item_id] += line.quantity
                 usage[(line.item_id, order.user_id)] += line.quantity
     for item in items.values():
-        confirmed = item.status == "confirmed"
+        confirmed = item.status == ItemStatus.CONFIRMED
         session.execute(
             update(table(WaveOrderLine))
             .where(
                 WaveOrderLine.order_id.in_(due_ids),
                 WaveOrderLine.item_id == item.id,
-                WaveOrderLine.status == "open",
+                WaveOrderLine.status == LineStatus.OPEN,
             )
             .values(
-                status="confirmed" if confirmed else "refunded",
+                status=LineStatus.CONFIRMED if confirmed else LineStatus.REFUNDED,
                 final_unit_price=item.final_unit_price if confirmed else None,
             )
         )
@@ -175,7 +176,7 @@ def _settle_order(
     confirmed: list[tuple[str, int]] = []
     for line in lines:
         item = items[line.item_id]
-        if item.status == "confirmed":
+        if item.status == ItemStatus.CONFIRMED:
             assert item.final_unit_price is not None
             protection += rules.protection_refund(
                 line.unit_price, item.final_unit_price, line.quantity
@@ -192,7 +193,13 @@ def _settle_order(
         orders.refund(
             session, order, amount=protection, reason="price_protection", note="阶梯价退差价"
         )
-    orders.move(session, order.id, "paid", "confirmed", settled_at=clock.now())
+    orders.move(
+        session,
+        order.id,
+        orders.OrderStatus.PAID,
+        orders.OrderStatus.CONFIRMED,
+        settled_at=clock.now(),
+    )
     outbox.emit(
         session,
         "wave.confirmed",
@@ -212,8 +219,8 @@ def due_waves(session: Session, limit: int = 20) -> list[int]:
         session.scalars(
             select(Wave.id)
             .where(
-                (Wave.status == "settling")
-                | ((Wave.status == "open") & (Wave.cutoff_at <= clock.now()))
+                (Wave.status == WaveStatus.SETTLING)
+                | ((Wave.status == WaveStatus.OPEN) & (Wave.cutoff_at <= clock.now()))
             )
             .order_by(Wave.cutoff_at)
             .limit(limit)

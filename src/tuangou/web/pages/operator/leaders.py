@@ -29,7 +29,9 @@ def applications(request: Request, who: PageOperator) -> Response:
 def _applications_page(
     request: Request, *, form: FormState | None = None, failed: int | None = None, status: int = 200
 ) -> Response:
-    queue = read(lambda s: communities.application_queue(s, status="pending"))
+    queue = read(
+        lambda s: communities.application_queue(s, status=communities.ApplicationStatus.PENDING)
+    )
     rows = [{"q": q, "age": age_text(request, q.age_seconds)} for q in queue]
     return render(
         request,
@@ -84,7 +86,7 @@ def _withdrawals_page(
     def load(session: Session) -> list[dict[str, Any]]:
         now = clock.now()
         rows = []
-        for w in commission.withdrawals(session, status="requested"):
+        for w in commission.withdrawals(session, status=commission.WithdrawalStatus.REQUESTED):
             leader = communities.get_leader(session, w.leader_id)
             rows.append(
                 {

@@ -89,7 +89,7 @@ def _order_page(
             "refunds": orders.refunds_of(session, order.id),
             "legs": analytics.ledger_of_order(session, order.id),
             "lines": lines,
-            "refundable": order.status in ("confirmed", "shipped", "arrived"),
+            "refundable": order.status in orders.MANUALLY_REFUNDABLE,
             "left": order.paid_amount
             + order.subsidy_amount
             - order.refunded_amount
@@ -152,7 +152,7 @@ def _aftersales_page(
 ) -> Response:
     def load(session: Session) -> list[dict[str, Any]]:
         now = clock.now()
-        cases = aftersales.queue(session, status="open")
+        cases = aftersales.queue(session, status=aftersales.CaseStatus.OPEN)
         who = communities.people(session, [c.user_id for c in cases])
         return [
             {
