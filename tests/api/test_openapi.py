@@ -180,7 +180,7 @@ def test_replies_of_a_team_buy_fit_their_declared_schemas(api: Api) -> None:
     replies.check(
         "GET",
         "/api/sandbox/charges/{ref}",
-        c.get(f"/api/sandbox/charges/{params['ref']}"),
+        c.get(f"/api/sandbox/charges/{params['ref']}", headers=_auth(api.operator())),
     )
     run_worker()  # the gateway's callback
     api.join(api.signup("满团"), team_id)  # the third paid member fills the team: it settles

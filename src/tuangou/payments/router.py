@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from tuangou.api.deps import Operator
 from tuangou.core import group_commit, money, secret
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.schemas import file_responses
@@ -82,7 +83,9 @@ async def sandbox_pay(
 
 
 @router.get("/sandbox/charges/{ref}", tags=["sandbox gateway"])
-def sandbox_charge(ref: str) -> schemas.SandboxChargeOut:
+def sandbox_charge(ref: str, who: Operator) -> schemas.SandboxChargeOut:
+    """What the sandbox gateway knows of a charge: for operators, as a provider's merchant
+    console (the payer sees their payment on their order)."""
     with unit_of_work(readonly=True) as session:
         status = sandbox().query(session, ref)
         return schemas.SandboxChargeOut(ref=ref, status=status.status, amount=status.amount)
