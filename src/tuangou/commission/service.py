@@ -20,7 +20,7 @@ from tuangou.commission.rules import CommissionStatus, WithdrawalStatus
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
-from tuangou.core.db import table, upsert_insert
+from tuangou.core.db import get_or_404, table, upsert_insert
 from tuangou.core.errors import InvalidInput
 from tuangou.core.money import apply_bps
 from tuangou.ledger import service as ledger
@@ -214,9 +214,7 @@ def request_withdrawal(
 def decide_withdrawal(
     session: Session, *, withdrawal_id: int, operator_id: int, approve: bool, reason: str = ""
 ) -> Withdrawal:
-    row = session.get(Withdrawal, withdrawal_id)
-    if row is None:
-        raise WithdrawalNotFound()
+    row = get_or_404(session, Withdrawal, withdrawal_id, WithdrawalNotFound)
     if not approve and not reason.strip():
         raise InvalidInput("give a reason for the rejection", field="reason")
     status = WithdrawalStatus.APPROVED if approve else WithdrawalStatus.REJECTED

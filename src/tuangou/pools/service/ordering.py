@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock, locks
-from tuangou.core.db import table, upsert_insert
+from tuangou.core.db import get_or_404, table, upsert_insert
 from tuangou.core.errors import InvalidInput
 from tuangou.core.locks import Rank
 from tuangou.orders import service as orders
@@ -166,10 +166,8 @@ def lines_of(session: Session, order_id: int) -> list[WaveOrderLine]:
 
 
 def info_of(session: Session, order_id: int) -> WaveOrderInfo:
-    info = session.get(WaveOrderInfo, order_id)
-    if info is None:
-        raise errors.ListingNotFound("this order is not a wave order")
-    return info
+    not_wave = errors.ListingNotFound("this order is not a wave order")
+    return get_or_404(session, WaveOrderInfo, order_id, not_wave)
 
 
 def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:

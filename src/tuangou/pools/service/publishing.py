@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock
+from tuangou.core.db import get_or_404
 from tuangou.core.errors import Forbidden
 from tuangou.pools import errors, rules
 from tuangou.pools.models import (
@@ -249,17 +250,11 @@ def adopt_wave(
 
 
 def get_wave(session: Session, wave_id: int) -> Wave:
-    wave = session.get(Wave, wave_id)
-    if wave is None:
-        raise errors.WaveNotFound()
-    return wave
+    return get_or_404(session, Wave, wave_id, errors.WaveNotFound)
 
 
 def get_listing(session: Session, listing_id: int) -> WaveListing:
-    listing = session.get(WaveListing, listing_id)
-    if listing is None:
-        raise errors.ListingNotFound()
-    return listing
+    return get_or_404(session, WaveListing, listing_id, errors.ListingNotFound)
 
 
 def items_of(session: Session, wave_id: int) -> list[WaveItem]:
