@@ -29,7 +29,7 @@ from tuangou.web.pages.operator.common import (
     _refused,
     age_text,
 )
-from tuangou.web.session import Form, PageOperator
+from tuangou.web.session import Form, PageOperator, current
 from tuangou.web.templating import render
 
 router = APIRouter(prefix="/ops")
@@ -150,6 +150,9 @@ def refund(order_id: int, request: Request, form: Form, who: PageOperator) -> Re
 def _aftersales_page(
     request: Request, form: FormState | None = None, failed: int | None = None, status: int = 200
 ) -> Response:
+    me = current(request)
+    viewer = aftersales.Viewer(user_id=me.user_id if me else 0, role=me.role if me else "")
+
     def load(session: Session) -> list[dict[str, Any]]:
         now = clock.now()
         cases = aftersales.queue(session, status=aftersales.CaseStatus.OPEN)
@@ -160,6 +163,8 @@ def _aftersales_page(
                 "member": who[c.user_id],
                 "age": int((now - c.created_at).total_seconds()),
                 "photos": len(aftersales.photos_of(session, c.id)),
+                # Nobody decides a case they filed: another operator does.
+                "decidable": aftersales.can_decide(session, c, viewer),
             }
             for c in cases
         ]
