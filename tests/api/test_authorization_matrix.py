@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the matrix is a table: one route a line)
 """The authorization matrix: every API operation × every kind of caller, as one table.
 
 One world holds the objects each caller owns (a member's team order, wave order, case and
@@ -248,7 +249,12 @@ def build_world(api: Api) -> World:
     opened = api.open(_auth(member), campaign["id"])
     notification = _ok(c.get("/api/notifications", headers=_auth(member)))["items"][0]["id"]
     applicant = api.signup("周先生")
-    point = {"name": "周先生的自提点", "address": "梧桐路 1 号", "latitude": 31.2, "longitude": 121.4}
+    point = {
+        "name": "周先生的自提点",
+        "address": "梧桐路 1 号",
+        "latitude": 31.2,
+        "longitude": 121.4,
+    }
     application = _ok(c.post("/api/leader/applications", json=point, headers=_auth(applicant)))
     # A withdrawal of leader 1's, already decided (the operator's calls refuse to decide again).
     execute(
@@ -289,7 +295,10 @@ def build_world(api: Api) -> World:
         "case_id": case,
         "n": 1,
     }
-    own_point = {"community_id": leader["community_id"], "pickup_point_id": leader["pickup_point_id"]}
+    own_point = {
+        "community_id": leader["community_id"],
+        "pickup_point_id": leader["pickup_point_id"],
+    }
     publish = {
         **own_point,
         "title": "明日达",

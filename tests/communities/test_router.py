@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api import execute
 from tests.communities import (
     POINT,
     apply,
@@ -21,7 +22,6 @@ from tests.communities import (
     rows,
     state,
 )
-from tests.api import execute
 from tests.conftest import Api, run_worker
 from tuangou.core import clock
 
