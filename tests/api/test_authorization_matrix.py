@@ -22,7 +22,7 @@ fine, the caller got past the checks). A number is the exact status of the refus
 - 404: an object of someone else's, which the caller may not know exists.
 
 The roles behind this table are in docs/SECURITY.md, "Roles". The rows run in the order
-written, each column's refusals before its allowed calls: the rows that end a relationship
+written, each row's refusals before its allowed calls: the rows that end a relationship
 the others rely on (leaving a team or a community, logging out everywhere) come last.
 
 A route the application serves without a row here fails the test, and so does a row whose
@@ -42,7 +42,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.aftersales.conftest import png
-from tests.api import execute, scalar
+from tests.api import count, execute, scalar
+from tests.api import world as team_buy_world
 from tests.api.test_roles import api_routes
 from tests.conftest import Api, run_worker
 from tests.fulfilment.conftest import World as Waves
@@ -50,8 +51,9 @@ from tuangou.core import clock
 
 COLUMNS = ("anon", "member", "member2", "leader", "leader2", "supplier", "supplier2", "operator")
 
-# Public routes: the sandbox stands for the payment provider (it checks signatures instead of a
-# log-in); bodies of {} make the public writes answer 422, which is "ok": nobody was refused.
+# The sandbox stands for the payment provider: it checks signatures instead of a log-in. Routes
+# without a body in the world (the public writes among them) get {}: a 422 is "ok", nobody was
+# refused. Lines starting with "#" are comments.
 MATRIX = """
 method path                                                          anon member member2 leader leader2 supplier supplier2 operator
 GET    /api/noop                                                      ok   ok     ok      ok     ok      ok       ok        ok
@@ -417,10 +419,31 @@ def test_matrix(api: Api, client: TestClient, photo_storage: None) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_table_refuses_and_allows(api: Api, client: TestClient) -> None:
+def test_the_table_refuses_and_allows(client: TestClient) -> None:
     """The matrix can fail: a refusal expected where the route allows is reported."""
     world = World(headers={"anon": {}}, ids={})
-    row = Row("GET", "/api/health", {"anon": "401"})
-    r = call(client, world, row, "anon")
+    r = call(client, world, Row("GET", "/api/health", {"anon": "401"}), "anon")
     assert outcome("401", r) == "200 None"
     assert outcome("ok", r) is None
+    r = call(client, world, Row("GET", "/api/me", {"anon": "ok"}), "anon")
+    assert outcome("ok", r) == "401 unauthenticated"
+    assert outcome("401", r) is None
+
+
+def test_staff_accounts_are_told_to_use_a_member_account(api: Api) -> None:
+    """Finding 9: operators and suppliers' staff bought in team buys and applied to lead."""
+    w = team_buy_world(api, 0)
+    point = {"name": "店", "address": "幸福里", "latitude": 31.2, "longitude": 121.4}
+    for who in (w.op, w.supplier):
+        for path, body in (
+            (f"/api/campaigns/{w.campaign['id']}/teams", {"quantity": 1}),
+            ("/api/leader/applications", point),
+            ("/api/orders", None),
+        ):
+            r = api.c.request("GET" if body is None else "POST", path, json=body, headers=who)
+            assert r.status_code == 403, (path, r.text)
+            assert r.json()["code"] == "staff_account"
+            assert "use a member account" in r.json()["detail"]
+    assert count("orders") == count("leader_applications") == 0
+    # The same person buys with a member account.
+    assert api.open(api.signup("运营的家人"), w.campaign["id"])["order"]["status"]
