@@ -101,3 +101,8 @@ def test_mask_name_examples() -> None:
 def test_password_shape(password: str) -> None:
     problem = rules.password_problem(password)
     assert (problem is None) is (8 <= len(password) <= 128)
+
+
+def test_only_member_accounts_buy_and_lead() -> None:
+    """Staff accounts (operators, suppliers' staff) buy with a member account of their own."""
+    assert [role for role in rules.ROLES if rules.may_buy(role)] == ["member"]

@@ -214,7 +214,7 @@ def test_suppliers_see_and_ship_only_their_own_orders(api: Api) -> None:
     # A supplier's staff is not the buyer: it cannot confirm receipt for the member.
     r = api.c.post(f"/api/orders/{mine}/confirm-receipt", headers=w.supplier)
     assert r.status_code == 403
-    assert r.json()["code"] == "not_your_order"
+    assert r.json()["code"] == "staff_account"
 
 
 def test_operator_lists_every_order_and_refunds(api: Api) -> None:

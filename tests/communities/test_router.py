@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api import execute
 from tests.communities import (
     POINT,
     apply,
@@ -664,8 +665,22 @@ def test_application_age_grows_with_time(api: Api) -> None:
 
 
 def test_an_operator_never_decides_their_own_application(api: Api) -> None:
-    op, other_op = api.operator(), api.operator()
-    application = apply(api, op)
+    """Operators are staff accounts and cannot apply (docs/SECURITY.md); a member who applied
+    and was then made an operator still never decides the application they filed."""
+    other_op = api.operator()
+    before = state()
+    refused(
+        api.c.post("/api/leader/applications", json=POINT, headers=auth(other_op)),
+        403,
+        "staff_account",
+    )
+    assert state() == before
+    member = api.signup("新运营")
+    application = apply(api, member)
+    execute("UPDATE users SET role = 'operator' WHERE id = :id", id=int(member["user_id"]))
+    phone = rows("SELECT phone FROM users WHERE id = :id", id=int(member["user_id"]))[0][0]
+    login = api.c.post("/api/auth/login", json={"phone": phone, "password": "secret123"})
+    op = {"Authorization": f"Bearer {login.json()['token']}"}
     for verb, body in (("approve", None), ("reject", {"reason": "自己批自己"})):
         refused(
             api.c.post(

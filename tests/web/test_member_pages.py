@@ -493,3 +493,33 @@ def test_applying_to_be_a_leader(site: TestClient) -> None:
     reply = post(site, "/me/apply", {**base, "latitude": "30.2", "longitude": "120.1"})
     assert reply.status_code == 400 and "_form" in errors(reply.text)
     assert scalar("SELECT COUNT(*) FROM leader_applications WHERE name = '2栋自提点'") == 1
+
+
+@pytest.mark.parametrize("phone", [demo.OPERATOR_PHONE, demo.SUPPLIER_PHONE])
+def test_staff_accounts_neither_buy_nor_apply_to_lead(site: TestClient, phone: str) -> None:
+    """Operators and suppliers' staff keep a member account for buying (docs/SECURITY.md):
+    every buying or applying page refuses them with a clear message, and nothing is stored."""
+    listing = open_listing()
+    apples = items_of(listing)["烟台红富士"]
+    code = scalar("SELECT invite_code FROM communities WHERE name = '幸福里邻里团'")
+    campaign = scalar("SELECT MIN(id) FROM team_campaigns")
+    team = scalar("SELECT MIN(id) FROM teams")
+    tables = ("orders", "payments", "leader_applications", "community_members", "team_seats")
+    before = {t: scalar(f"SELECT COUNT(*) FROM {t}") for t in tables}
+    log_in(site, phone)
+    point = {"name": "2栋自提点", "address": "幸福里 2 栋", "latitude": "30.2", "longitude": "120"}
+    for path, data in (
+        (f"/w/{listing}", {f"qty_{apples}": "1"}),
+        (f"/c/{campaign}/open", {"quantity": "1"}),
+        (f"/t/{team}/join", {"quantity": "1"}),
+        (f"/join/{code}", {}),
+        ("/me/apply", point),
+    ):
+        reply = post(site, path, data, "/me")
+        assert reply.status_code == 403, (path, reply.status_code)
+        assert "运营和供应商账号不能下单或申请当团长，请用团员账号" in reply.text, path
+    refused = site.get("/me/apply")
+    assert refused.status_code == 403 and "请用团员账号" in refused.text
+    assert {t: scalar(f"SELECT COUNT(*) FROM {t}") for t in tables} == before
+    # The rest of their account is theirs: the profile page still works.
+    assert site.get("/me").status_code == 200

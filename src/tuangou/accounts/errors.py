@@ -10,4 +10,5 @@ class AccountErrorCode(StrEnum):
     BAD_CODE = "bad_code"
     BAD_CREDENTIALS = "bad_credentials"
     PHONE_TAKEN = "phone_taken"
+    STAFF_ACCOUNT = "staff_account"
     USER_NOT_FOUND = "user_not_found"

@@ -7,6 +7,15 @@ import re
 # ASCII digits only, whole string: ``\d`` would take full-width digits and ``$`` a final newline.
 PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
 ROLES = ("member", "supplier", "operator")
+# Who may buy (open or join a team, order in a wave, pay, leave, after-sales, reviews) and
+# apply to lead: member accounts only. Supplier staff and operators are staff accounts: they
+# keep their staff powers but buy with a member account of their own (docs/SECURITY.md).
+BUYER_ROLES = ("member",)
+
+
+def may_buy(role: str) -> bool:
+    """Whether an account of this role may buy, join communities and apply to lead."""
+    return role in BUYER_ROLES
 
 
 def valid_phone(phone: str) -> bool:

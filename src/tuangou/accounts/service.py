@@ -27,6 +27,7 @@ from tuangou.core.db import get_engine, get_or_404, read
 from tuangou.core.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -62,6 +63,11 @@ class UserNotFound(NotFound):
     title = "No such user"
 
 
+class StaffAccount(Forbidden):
+    code = AccountErrorCode.STAFF_ACCOUNT
+    title = "Staff accounts cannot buy or apply to lead; use a member account"
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: decoded from the bearer token, no database read."""
@@ -69,6 +75,14 @@ class Principal:
     user_id: int
     role: str
     supplier_id: int | None
+
+
+def require_buyer(who: Principal) -> Principal:
+    """The caller, if their account may buy and apply to lead (a member account); else
+    :class:`StaffAccount` (an operator or a supplier's staff keeps a member account for that)."""
+    if not rules.may_buy(who.role):
+        raise StaffAccount()
+    return who
 
 
 CODE_TTL = timedelta(minutes=5)

@@ -35,8 +35,14 @@ def role(*allowed: str) -> Callable[..., Awaitable[Principal]]:
     return check
 
 
+async def buyer(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    """A member account: buying, after-sales, reviews, communities and leading are theirs
+    (staff accounts get 403 ``staff_account``; the roles are in docs/SECURITY.md)."""
+    return accounts.require_buyer(who)
+
+
 Caller = Annotated[Principal, Depends(principal)]
-Member = Annotated[Principal, Depends(role("member", "operator", "supplier"))]
+Member = Annotated[Principal, Depends(buyer)]
 Operator = Annotated[Principal, Depends(role("operator"))]
 SupplierStaff = Annotated[Principal, Depends(role("supplier"))]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]

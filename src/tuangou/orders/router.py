@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tuangou.api.deps import IdemKey, Member, Operator, SupplierStaff, idempotent
+from tuangou.api.deps import Caller, IdemKey, Member, Operator, SupplierStaff, idempotent
 from tuangou.core.db import unit_of_work
 from tuangou.core.schemas import BIGGEST
 from tuangou.orders import schemas
@@ -51,7 +51,8 @@ def my_orders(who: Member, limit: Limit = 50, offset: Offset = 0) -> list[OrderO
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: int, who: Member) -> OrderOut:
+def get_order(order_id: int, who: Caller) -> OrderOut:
+    """An order: its buyer's, any supplier's staff for that supplier's, any operator's."""
     with unit_of_work(readonly=True) as session:
         order = orders.get(session, order_id)
         if who.role == "operator":

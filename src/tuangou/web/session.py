@@ -68,6 +68,12 @@ def require(request: Request, *roles: str) -> Principal:
     return who
 
 
+def require_buyer(request: Request) -> Principal:
+    """The logged-in member who buys, files an after-sale, reviews, joins a community or
+    applies to lead; a staff account (operator, supplier) is refused (``staff_account``)."""
+    return accounts.require_buyer(require(request))
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:
@@ -90,11 +96,16 @@ def _page_user(request: Request) -> Principal:
     return require(request)
 
 
+def _page_buyer(request: Request) -> Principal:
+    return require_buyer(request)
+
+
 def _page_operator(request: Request) -> Principal:
     return require(request, "operator")
 
 
 PageUser = Annotated[Principal, Depends(_page_user)]
+PageBuyer = Annotated[Principal, Depends(_page_buyer)]
 PageOperator = Annotated[Principal, Depends(_page_operator)]
 Form = Annotated[FormData, Depends(checked_form)]
 

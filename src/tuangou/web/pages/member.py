@@ -33,7 +33,7 @@ from tuangou.pools import service as pools
 from tuangou.web import errors as page_errors
 from tuangou.web import once, responses, session, views
 from tuangou.web.forms import FormState
-from tuangou.web.session import Form, PageUser
+from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import language, render
 
 router = APIRouter()
@@ -75,7 +75,7 @@ def wave(request: Request, listing_id: int) -> Response:
 
 @router.post("/w/{listing_id}")
 def place_order(request: Request, listing_id: int, form: Form) -> Response:
-    who = session.require(request)
+    who = session.require_buyer(request)
     state = FormState.of(form)
     context = _wave_context(request, listing_id)
     page: views.WavePage = context["page"]
@@ -160,7 +160,7 @@ def _order_action_failed(
 @router.post("/orders/{order_id}/pay")
 def pay_order(request: Request, order_id: int, form: Form) -> Response:
     """A new payment attempt for an unpaid order (after a decline, say); then the pay page."""
-    who = session.require(request)
+    who = session.require_buyer(request)
     with unit_of_work(readonly=True) as db:
         views.order_page(db, order_id, who.user_id)  # the owner's order, or "no such order"
 
@@ -179,7 +179,7 @@ def _order_action(
     request: Request, order_id: int, action: Callable[..., Any], done: str
 ) -> Response:
     """One of the member's buttons on their order (``action`` is the service's function)."""
-    who = session.require(request)
+    who = session.require_buyer(request)
     try:
         with unit_of_work() as db:
             views.order_page(db, order_id, who.user_id)  # the owner's order, or "no such order"
@@ -203,7 +203,7 @@ def confirm_receipt(request: Request, order_id: int, form: Form) -> Response:
 
 @router.post("/orders/{order_id}/rate")
 def rate_pickup(request: Request, order_id: int, form: Form) -> Response:
-    who = session.require(request)
+    who = session.require_buyer(request)
     state = FormState.of(form)
     stars = state.integer(request, "stars", low=1, high=5)
     if len(state.text("comment")) > aftersale_rules.COMMENT_MAX:
@@ -240,7 +240,7 @@ def _aftersale_context(request: Request, order_id: int, who: Principal) -> dict[
 
 
 @router.get("/orders/{order_id}/aftersale")
-def aftersale_page(request: Request, order_id: int, who: PageUser) -> Response:
+def aftersale_page(request: Request, order_id: int, who: PageBuyer) -> Response:
     context = _aftersale_context(request, order_id, who)
     context["form"] = FormState(values={"kind": "missing"})
     return render(request, "member/aftersale.html", context)
@@ -266,7 +266,7 @@ async def report_aftersale(request: Request, order_id: int, form: Form) -> Respo
 def _report(
     request: Request, order_id: int, form: Any, photos: list[tuple[str, bytes]]
 ) -> Response:
-    who = session.require(request)
+    who = session.require_buyer(request)
     context = _aftersale_context(request, order_id, who)
     page: views.OrderPage = context["page"]
     state = FormState.of(form)
@@ -424,7 +424,7 @@ def join_page(request: Request, code: str) -> Response:
 
 @router.post("/join/{code}")
 def join(request: Request, code: str, form: Form) -> Response:
-    who = session.require(request)
+    who = session.require_buyer(request)
     run_in_transaction(lambda db: communities.join_by_invite(db, code, who.user_id))
     return _redirect("/communities")
 
@@ -496,7 +496,7 @@ def update_me(request: Request, form: Form) -> Response:
 
 
 @router.get("/me/apply")
-def apply_page(request: Request, who: PageUser) -> Response:
+def apply_page(request: Request, who: PageBuyer) -> Response:
     context = _me_context(request, who)
     context["form"] = FormState(values={"opening_hours": "08:00-21:00"})
     return render(request, "member/apply.html", context)
@@ -513,7 +513,7 @@ def _coordinate(request: Request, state: FormState, name: str) -> float | None:
 
 @router.post("/me/apply")
 def apply(request: Request, form: Form) -> Response:
-    who = session.require(request)
+    who = session.require_buyer(request)
     state = FormState.of(form)
     state.required(request, "name", "address", "latitude", "longitude")
     lat = _coordinate(request, state, "latitude") if state.text("latitude") else None

@@ -35,7 +35,7 @@ from tuangou.web import i18n, once, qr, session
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
 from tuangou.web.forms import FormState
-from tuangou.web.session import Form, PageUser
+from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, environment, language, render
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ def campaign_page(request: Request, campaign_id: int) -> Response:
 
 @router.post("/c/{campaign_id}/open")
 def open_team(request: Request, campaign_id: int, form: Form) -> Response:
-    who = session.require(request)
+    who = session.require_buyer(request)
     state = FormState.of(form)
     with unit_of_work(readonly=True) as db:
         campaign = _campaign(db, teams.get_campaign(db, campaign_id))
@@ -309,7 +309,7 @@ def team_page(request: Request, team_id: int) -> Response:
 
 @router.post("/t/{team_id}/join")
 def join_team(request: Request, team_id: int, form: Form) -> Response:
-    who = session.require(request)
+    who = session.require_buyer(request)
     state = FormState.of(form)
     with unit_of_work(readonly=True) as db:
         team = teams.get_team(db, team_id)
@@ -331,7 +331,7 @@ def join_team(request: Request, team_id: int, form: Form) -> Response:
 @router.post("/t/{team_id}/leave")
 def leave_team(request: Request, team_id: int, form: Form) -> Response:
     """Leave before the team forms: a paid seat is refunded in full (as the API's leave)."""
-    who = session.require(request)
+    who = session.require_buyer(request)
     try:
         run_in_transaction(lambda db: teams.leave_team(db, user_id=who.user_id, team_id=team_id))
     except DomainError as exc:
@@ -428,7 +428,7 @@ def _pay_refused(
 
 
 @router.get("/pay/{payment_id}")
-def pay_page(request: Request, payment_id: int, who: PageUser) -> Response:
+def pay_page(request: Request, payment_id: int, who: PageBuyer) -> Response:
     with unit_of_work(readonly=True) as db:
         context = _pay_context(db, who, payment_id)
     return render(request, "member/pay.html", context)
@@ -438,7 +438,7 @@ def pay_page(request: Request, payment_id: int, who: PageUser) -> Response:
 def pay(request: Request, payment_id: int, form: Form) -> Response:
     """The payer's choice on the sandbox page: approve or decline. As on the API's sandbox
     page, the gateway answers at once and our order learns the outcome from its callback."""
-    who = session.require(request)
+    who = session.require_buyer(request)
     outcome = str(form.get("outcome") or "")
     state = FormState.of(form)
 
@@ -477,7 +477,7 @@ def pay(request: Request, payment_id: int, form: Form) -> Response:
 @router.post("/pay/{payment_id}/retry")
 def pay_again(request: Request, payment_id: int, form: Form) -> Response:
     """A new payment attempt for the same unpaid order (after a decline)."""
-    who = session.require(request)
+    who = session.require_buyer(request)
     state = FormState.of(form)
 
     def work(db: Session) -> dict[str, Any]:

@@ -1,0 +1,449 @@
+# ruff: noqa: E501  (the matrix is a table: one route a line)
+"""The authorization matrix: every API operation × every kind of caller, as one table.
+
+One world holds the objects each caller owns (a member's team order, wave order, case and
+notification; a leader's community, pickup point, listing and withdrawal; a supplier's SKU,
+wave and purchase order). Each operation is called with the path ids of the *first* actor's
+objects and a body valid enough to reach the route's checks, by each column's caller:
+
+- ``anon``: nobody logged in;
+- ``member`` and ``member2``: the member who owns the objects, and another member;
+- ``leader`` and ``leader2``: the leader who owns the objects, and another leader;
+- ``supplier`` and ``supplier2``: the supplier whose goods they are, and another supplier;
+- ``operator``.
+
+``ok`` means allowed: anything but 401, 403, 404 or a 5xx (a 409 or 422 business refusal is
+fine, the caller got past the checks). A number is the exact status of the refusal:
+
+- 401: nobody is logged in and the route is not public;
+- 403: the caller's role may not do this at all (a member on an operator's route, a member who
+  is not a leader on a leader's route, a staff account buying or leading: ``staff_account``),
+  or the operator, who may know of every object, on one that is not theirs to act on;
+- 404: an object of someone else's, which the caller may not know exists.
+
+The roles behind this table are in docs/SECURITY.md, "Roles". The rows run in the order
+written, each row's refusals before its allowed calls: the rows that end a relationship
+the others rely on (leaving a team or a community, logging out everywhere) come last.
+
+A route the application serves without a row here fails the test, and so does a row whose
+route is gone: a new route adds one line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.aftersales.conftest import png
+from tests.api import count, execute, scalar
+from tests.api import world as team_buy_world
+from tests.api.test_roles import api_routes
+from tests.conftest import Api, run_worker
+from tests.fulfilment.conftest import World as Waves
+from tuangou.core import clock
+
+COLUMNS = ("anon", "member", "member2", "leader", "leader2", "supplier", "supplier2", "operator")
+
+# The sandbox stands for the payment provider: it checks signatures instead of a log-in. Routes
+# without a body in the world (the public writes among them) get {}: a 422 is "ok", nobody was
+# refused. Lines starting with "#" are comments.
+MATRIX = """
+method path                                                          anon member member2 leader leader2 supplier supplier2 operator
+GET    /api/noop                                                      ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/health                                                    ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/auth/signup                                               ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/auth/login                                                ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/auth/code                                                 ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/auth/code/login                                           ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/campaigns                                                 ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/campaigns/{campaign_id}                                   ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/teams/{team_id}                                           ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/communities/invite/{code}                                 ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/listings/{listing_id}                                     ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/sandbox/pay                                               ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/sandbox/pay                                               ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/payments/webhooks/sandbox                                 ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/sandbox/charges/{ref}                                     401  403    403     403    403     403      403       ok
+GET    /api/me                                                        401  ok     ok      ok     ok      ok       ok        ok
+PATCH  /api/me                                                        401  ok     ok      ok     ok      ok       ok        ok
+GET    /api/notifications                                             401  ok     ok      ok     ok      ok       ok        ok
+POST   /api/notifications/read                                        401  ok     ok      ok     ok      ok       ok        ok
+# Marking a notification read marks only the caller's own: another's id changes nothing.
+POST   /api/notifications/{notification_id}/read                      401  ok     ok      ok     ok      ok       ok        ok
+GET    /api/admin/suppliers                                           401  403    403     403    403     403      403       ok
+POST   /api/admin/suppliers                                           401  403    403     403    403     403      403       ok
+POST   /api/admin/suppliers/{supplier_id}/users                       401  403    403     403    403     403      403       ok
+GET    /api/admin/products                                            401  403    403     403    403     403      403       ok
+POST   /api/admin/products                                            401  403    403     403    403     403      403       ok
+POST   /api/admin/products/{product_id}/skus                          401  403    403     403    403     403      403       ok
+PUT    /api/admin/skus/{sku_id}/stock                                 401  403    403     403    403     403      403       ok
+GET    /api/admin/campaigns                                           401  403    403     403    403     403      403       ok
+POST   /api/admin/campaigns                                           401  403    403     403    403     403      403       ok
+PATCH  /api/admin/campaigns/{campaign_id}                             401  403    403     403    403     403      403       ok
+POST   /api/campaigns/{campaign_id}/teams                             401  ok     ok      ok     ok      403      403       403
+POST   /api/teams/{team_id}/join                                      401  ok     ok      ok     ok      403      403       403
+GET    /api/orders                                                    401  ok     ok      ok     ok      403      403       403
+GET    /api/orders/{order_id}                                         401  ok     404     404    404     ok       404       ok
+POST   /api/orders/{order_id}/payments                                401  ok     404     404    404     403      403       403
+POST   /api/orders/{order_id}/cancel                                  401  ok     404     404    404     403      403       403
+POST   /api/orders/{order_id}/confirm-receipt                         401  ok     404     404    404     403      403       403
+GET    /api/supplier/orders                                           401  403    403     403    403     ok       ok        403
+POST   /api/supplier/orders/{order_id}/ship                           401  403    403     403    403     ok       404       403
+GET    /api/admin/orders                                              401  403    403     403    403     403      403       ok
+POST   /api/admin/orders/{order_id}/refund                            401  403    403     403    403     403      403       ok
+POST   /api/leader/applications                                       401  ok     ok      ok     ok      403      403       403
+GET    /api/leader/applications                                       401  ok     ok      ok     ok      403      403       403
+GET    /api/admin/leader-applications                                 401  403    403     403    403     403      403       ok
+POST   /api/admin/leader-applications/{application_id}/approve        401  403    403     403    403     403      403       ok
+POST   /api/admin/leader-applications/{application_id}/reject         401  403    403     403    403     403      403       ok
+GET    /api/admin/leaders                                             401  403    403     403    403     403      403       ok
+POST   /api/admin/leaders/{leader_id}/pause                           401  403    403     403    403     403      403       ok
+POST   /api/admin/leaders/{leader_id}/resume                          401  403    403     403    403     403      403       ok
+GET    /api/admin/leaders/{leader_id}/credit                          401  403    403     403    403     403      403       ok
+GET    /api/leader/me                                                 401  403    403     ok     ok      403      403       403
+GET    /api/leader/credit                                             401  403    403     ok     ok      403      403       403
+POST   /api/leader/pickup-points                                      401  403    403     ok     ok      403      403       403
+GET    /api/leader/pickup-points                                      401  403    403     ok     ok      403      403       403
+PATCH  /api/leader/pickup-points/{pickup_point_id}                    401  403    403     ok     404     403      403       403
+POST   /api/leader/communities                                        401  403    403     ok     ok      403      403       403
+PATCH  /api/leader/communities/{community_id}                         401  403    404     ok     404     403      403       403
+GET    /api/leader/communities/{community_id}/members                 401  403    404     ok     404     403      403       403
+POST   /api/leader/communities/{community_id}/admins                  401  403    404     ok     404     403      403       403
+DELETE /api/leader/communities/{community_id}/admins/{user_id}        401  403    404     ok     404     403      403       403
+GET    /api/communities                                               401  ok     ok      ok     ok      403      403       403
+GET    /api/communities/{community_id}/waves                          401  ok     404     ok     404     404      404       403
+POST   /api/listings/{listing_id}/orders                              401  ok     404     ok     404     403      403       403
+GET    /api/wave-orders/{order_id}                                    401  ok     404     ok     404     404      404       ok
+GET    /api/wave-orders/{order_id}/pickup                             401  ok     404     404    404     404      404       403
+POST   /api/leader/waves                                              401  403    403     ok     404     403      403       403
+GET    /api/leader/waves                                              401  403    403     ok     ok      403      403       403
+GET    /api/catalogue                                                 401  403    403     ok     ok      403      403       403
+POST   /api/leader/waves/{wave_id}/adopt                              401  403    403     ok     404     403      403       403
+GET    /api/leader/commission                                         401  403    403     ok     ok      403      403       403
+POST   /api/leader/withdrawals                                        401  403    403     ok     ok      403      403       403
+GET    /api/leader/listings/{listing_id}/orders.csv                   401  403    403     ok     404     403      403       403
+GET    /api/leader/listings/{listing_id}/orders.xlsx                  401  403    403     ok     404     403      403       403
+POST   /api/supplier/waves                                            401  403    403     403    403     ok       ok        403
+GET    /api/supplier/waves                                            401  403    403     403    403     ok       ok        403
+GET    /api/supplier/waves/{wave_id}/purchase-order                   401  403    403     403    403     ok       404       ok
+GET    /api/supplier/waves/{wave_id}/purchase-order.csv               401  403    403     403    403     ok       404       ok
+GET    /api/admin/waves                                               401  403    403     403    403     403      403       ok
+GET    /api/admin/withdrawals                                         401  403    403     403    403     403      403       ok
+POST   /api/admin/withdrawals/{withdrawal_id}/approve                 401  403    403     403    403     403      403       ok
+POST   /api/admin/withdrawals/{withdrawal_id}/reject                  401  403    403     403    403     403      403       ok
+POST   /api/supplier/waves/{wave_id}/shipments                        401  403    403     403    403     ok       404       403
+GET    /api/supplier/waves/{wave_id}/shipments                        401  403    403     403    403     ok       404       ok
+GET    /api/supplier/waves/{wave_id}/manifests/{pickup_point_id}      401  403    403     403    403     ok       404       ok
+POST   /api/leader/waves/{wave_id}/pickup-points/{pickup_point_id}/receive 401 403 403   ok     404     403      403       403
+POST   /api/leader/pickups/verify                                     401  403    403     ok     404     403      403       403
+GET    /api/leader/pickup-points/{pickup_point_id}/pickups            401  403    403     ok     404     403      403       403
+POST   /api/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/refund-undelivered 401 403 403 403 403 403 403   ok
+POST   /api/uploads                                                   401  ok     ok      ok     ok      403      403       403
+POST   /api/aftersales                                                401  ok     404     404    404     403      403       403
+GET    /api/aftersales                                                401  ok     ok      ok     ok      ok       ok        ok
+GET    /api/aftersales/{case_id}                                      401  ok     404     ok     404     404      404       ok
+GET    /api/aftersales/{case_id}/photos/{n}                           401  ok     404     ok     404     404      404       ok
+GET    /api/leader/aftersales                                         401  403    403     ok     ok      403      403       403
+GET    /api/admin/aftersales                                          401  403    403     403    403     403      403       ok
+POST   /api/aftersales/{case_id}/reject                               401  403    404     ok     404     404      404       ok
+POST   /api/aftersales/{case_id}/accept                               401  403    404     ok     404     404      404       ok
+POST   /api/wave-orders/{order_id}/rating                             401  ok     404     404    404     403      403       403
+GET    /api/wave-orders/{order_id}/rating                             401  ok     404     ok     404     404      404       ok
+POST   /api/leader/sub-leaders                                        401  403    403     ok     ok      403      403       403
+POST   /api/teams/{team_id}/leave                                     401  ok     ok      ok     ok      403      403       403
+POST   /api/communities/{community_id}/leave                          401  ok     ok      ok     ok      403      403       403
+POST   /api/communities/invite/{code}/join                            401  ok     ok      ok     ok      403      403       403
+POST   /api/leader/communities/{community_id}/invite-code             401  403    404     ok     404     403      403       403
+POST   /api/auth/logout-everywhere                                    401  ok     ok      ok     ok      ok       ok        ok
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expected: dict[str, str]  # column -> "ok" or a status
+
+
+def rows_of(table: str) -> list[Row]:
+    lines = [line.split() for line in table.strip().splitlines() if not line.startswith("#")]
+    header, *body = lines
+    assert tuple(header[2:]) == COLUMNS, header
+    found = []
+    for cells in body:
+        method, path, *outcomes = cells
+        assert len(outcomes) == len(COLUMNS), (method, path, outcomes)
+        assert set(outcomes) <= {"ok", "401", "403", "404"}, (method, path, outcomes)
+        found.append(Row(method, path, dict(zip(COLUMNS, outcomes, strict=True))))
+    return found
+
+
+ROWS = rows_of(MATRIX)
+
+
+@dataclass
+class World:
+    """The callers (headers by column) and the ids and bodies of the first actor's objects."""
+
+    headers: dict[str, dict[str, str]]
+    ids: dict[str, Any]
+    # Ids by route, for the routes whose object is not the default one of that name.
+    by_path: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bodies: dict[str, Any] = field(default_factory=dict)  # "METHOD path" -> JSON (or bytes)
+
+
+def _ok(r: Any) -> Any:
+    assert r.status_code < 300, r.text
+    return r.json() if r.content else None
+
+
+def _auth(who: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": who["Authorization"]}
+
+
+def build_world(api: Api) -> World:
+    """An operator; supplier 1 (a SKU, a catalogue wave, a team-buy campaign) and supplier 2;
+    leader 1 (a pickup point, a community, a listing of the wave) and leader 2 (their own);
+    member 1 in leader 1's community, with a team order and a wave order picked up, an
+    after-sale case with a photo and notifications; member 2 with nothing of theirs."""
+    w = Waves(api)
+    c = api.c
+    op, supplier = w.op, w.supplier
+    _, supplier2 = api.supplier(op, "茶园")
+    apples = w.sku("烟台苹果")
+    product = scalar("SELECT product_id FROM skus WHERE id = :id", id=apples)
+    wave = w.catalogue_wave([{"sku_id": apples, "price": 1000, "moq": 1, "stock": 100}])
+    item = wave["items"][0]["item_id"]
+    leader = w.leader("王团长", "幸福里 3 栋便利店")
+    leader2 = w.leader("赵团长", "阳光花园快递站")
+    listing = w.adopt(leader, wave["id"])["listing"]["id"]
+    w.adopt(leader2, wave["id"])
+    member = w.member(leader, "李阿姨")
+    member2 = w.signup("张大爷")
+    wave_order = w.order(member, listing, {item: 2})
+    # The wave settles, is shipped, received and picked up: the member's order completes.
+    clock.advance(timedelta(hours=4))
+    run_worker()
+    _ok(w.ship(wave["id"]))
+    _ok(w.receive(leader, wave["id"]))
+    code = w.code(member, wave_order)
+    _ok(w.verify(leader, code))
+    run_worker()
+    photo_headers = {**_auth(member), "Content-Type": "image/png"}
+    photo = _ok(c.post("/api/uploads", content=png(), headers=photo_headers))["id"]
+    case_body = {
+        "order_id": wave_order,
+        "kind": "damaged",
+        "description": "到货时苹果压坏了",
+        "lines": [{"item_id": item, "quantity": 1}],
+        "photo_ids": [photo],
+    }
+    case = _ok(c.post("/api/aftersales", json=case_body, headers=_auth(member)))["id"]
+    # A team buy of supplier 1's: member 1 opens a team and pays.
+    campaign = api.campaign(op, w.supplier_id)
+    opened = api.open(_auth(member), campaign["id"])
+    notification = _ok(c.get("/api/notifications", headers=_auth(member)))["items"][0]["id"]
+    applicant = api.signup("周先生")
+    point = {
+        "name": "周先生的自提点",
+        "address": "梧桐路 1 号",
+        "latitude": 31.2,
+        "longitude": 121.4,
+    }
+    application = _ok(c.post("/api/leader/applications", json=point, headers=_auth(applicant)))
+    # A withdrawal of leader 1's, already decided (the operator's calls refuse to decide again).
+    execute(
+        "INSERT INTO withdrawals (leader_id, amount, status, account_note, created_at)"
+        " VALUES (:leader, 100, 'rejected', '', :now)",
+        leader=leader["leader_id"],
+        now=clock.now(),
+    )
+    withdrawal = scalar("SELECT MAX(id) FROM withdrawals")
+    headers = {
+        "anon": {},
+        "member": _auth(member),
+        "member2": _auth(member2),
+        "leader": _auth(leader),
+        "leader2": _auth(leader2),
+        "supplier": supplier,
+        "supplier2": supplier2,
+        "operator": op,
+    }
+    ids = {
+        "campaign_id": campaign["id"],
+        "team_id": opened["team"]["id"],
+        "ref": str(opened["pay_url"]).split("ref=", 1)[1].split("&", 1)[0],
+        "supplier_id": w.supplier_id,
+        "product_id": product,
+        "sku_id": apples,
+        "order_id": opened["order"]["id"],
+        "notification_id": notification,
+        "pickup_point_id": leader["pickup_point_id"],
+        "community_id": leader["community_id"],
+        "user_id": member["user_id"],
+        "code": leader["invite_code"],
+        "application_id": application["id"],
+        "leader_id": leader["leader_id"],
+        "listing_id": listing,
+        "wave_id": wave["id"],
+        "withdrawal_id": withdrawal,
+        "case_id": case,
+        "n": 1,
+    }
+    own_point = {
+        "community_id": leader["community_id"],
+        "pickup_point_id": leader["pickup_point_id"],
+    }
+    publish = {
+        **own_point,
+        "title": "明日达",
+        "cutoff_at": (clock.now() + timedelta(hours=3)).isoformat() + "Z",
+        "delivery_date": (clock.now() + timedelta(days=1)).date().isoformat(),
+        "items": [{"sku_id": apples, "price": 1000, "moq": 1, "stock": 10}],
+    }
+    # Open for orders and for adoption: leader 1's own wave, and a new catalogue wave.
+    open_wave = _ok(c.post("/api/leader/waves", json=publish, headers=_auth(leader)))
+    open_item = open_wave["items"][0]["item_id"]
+    new_wave = w.catalogue_wave([{"sku_id": apples, "price": 1000, "moq": 1, "stock": 100}])
+    by_path: dict[str, dict[str, Any]] = {
+        "/api/listings/{listing_id}/orders": {"listing_id": open_wave["listing"]["id"]},
+        "/api/leader/waves/{wave_id}/adopt": {"wave_id": new_wave["id"]},
+        **{
+            path: {"order_id": wave_order}
+            for path in (
+                "/api/wave-orders/{order_id}",
+                "/api/wave-orders/{order_id}/pickup",
+                "/api/wave-orders/{order_id}/rating",
+            )
+        },
+    }
+    bodies: dict[str, Any] = {
+        "POST /api/campaigns/{campaign_id}/teams": {"quantity": 1},
+        "POST /api/teams/{team_id}/join": {"quantity": 1},
+        "POST /api/supplier/orders/{order_id}/ship": {"carrier": "顺丰", "tracking_no": "SF1"},
+        "POST /api/leader/applications": point,
+        "POST /api/leader/pickup-points": point,
+        "PATCH /api/leader/pickup-points/{pickup_point_id}": {"opening_hours": "8:00-20:00"},
+        "POST /api/leader/communities": {"name": "新小区"},
+        "PATCH /api/leader/communities/{community_id}": {"rules": "只发团购"},
+        "POST /api/leader/communities/{community_id}/admins": {"user_id": member["user_id"]},
+        "POST /api/leader/sub-leaders": {"leader_id": leader2["leader_id"]},
+        "POST /api/listings/{listing_id}/orders": {"items": {str(open_item): 1}},
+        "POST /api/leader/waves": publish,
+        "POST /api/leader/waves/{wave_id}/adopt": own_point,
+        "POST /api/leader/withdrawals": {"amount": 1},
+        "POST /api/supplier/waves/{wave_id}/shipments": {"pickup_point_ids": None},
+        "POST /api/leader/pickups/verify": {
+            "pickup_point_id": leader["pickup_point_id"],
+            "code": code,  # picked up already: a 409 for its leader
+        },
+        "POST /api/uploads": png(),
+        "POST /api/aftersales": case_body,
+        "POST /api/aftersales/{case_id}/reject": {"reason": "照片看不出破损"},
+        "POST /api/wave-orders/{order_id}/rating": {"stars": 5},
+    }
+    return World(headers, ids, by_path, bodies)
+
+
+def concrete(world: World, path: str) -> str:
+    ids = {**world.ids, **world.by_path.get(path, {})}
+    return re.sub(r"\{([^}]+)\}", lambda m: str(ids[m.group(1)]), path)
+
+
+def call(client: TestClient, world: World, row: Row, column: str) -> Any:
+    body = world.bodies.get(f"{row.method} {row.path}", {})
+    headers = dict(world.headers[column])
+    url = concrete(world, row.path)
+    if isinstance(body, bytes):
+        headers["Content-Type"] = "image/png"
+        return client.request(row.method, url, content=body, headers=headers)
+    return client.request(row.method, url, json=body, headers=headers)
+
+
+def outcome(expected: str, r: Any) -> str | None:
+    """What is wrong with the reply, or None."""
+    code = r.json().get("code") if r.status_code >= 400 and r.content else None
+    if r.status_code >= 500:
+        return f"{r.status_code} {code}"
+    if expected == "ok":
+        return None if r.status_code not in (401, 403, 404) else f"{r.status_code} {code}"
+    if r.status_code != int(expected):
+        return f"{r.status_code} {code}"
+    if r.headers["content-type"].startswith("application/problem+json"):
+        return None
+    return f"{r.status_code} without a problem body"
+
+
+@pytest.fixture
+def photo_storage(tmp_path: Path) -> Iterator[None]:
+    from tuangou.aftersales.storage import LocalDiskStorage, set_storage
+
+    set_storage(LocalDiskStorage(tmp_path / "uploads"))
+    yield
+    set_storage(None)
+
+
+def test_every_route_has_one_row(client: TestClient) -> None:
+    served = set(api_routes(client.app))  # type: ignore[arg-type]
+    assert len(served) > 100  # the walk found every router
+    listed = [(row.method, row.path) for row in ROWS]
+    assert len(listed) == len(set(listed)), "a route has two rows"
+    assert served - set(listed) == set(), "routes without a row in MATRIX"
+    assert set(listed) - served == set(), "rows in MATRIX for routes the app does not serve"
+
+
+def test_matrix(api: Api, client: TestClient, photo_storage: None) -> None:
+    world = build_world(api)
+    wrong = []
+    calls = 0
+    for row in ROWS:
+        # The refusals first: they must change nothing the allowed calls then rely on.
+        order = sorted(COLUMNS, key=lambda col: row.expected[col] == "ok")
+        for column in order:
+            r = call(client, world, row, column)
+            calls += 1
+            problem = outcome(row.expected[column], r)
+            if problem:
+                wrong.append(
+                    f"{row.method} {row.path} as {column}: "
+                    f"expected {row.expected[column]}, got {problem}"
+                )
+    assert calls == len(ROWS) * len(COLUMNS)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_table_refuses_and_allows(client: TestClient) -> None:
+    """The matrix can fail: a refusal expected where the route allows is reported."""
+    world = World(headers={"anon": {}}, ids={})
+    r = call(client, world, Row("GET", "/api/health", {"anon": "401"}), "anon")
+    assert outcome("401", r) == "200 None"
+    assert outcome("ok", r) is None
+    r = call(client, world, Row("GET", "/api/me", {"anon": "ok"}), "anon")
+    assert outcome("ok", r) == "401 unauthenticated"
+    assert outcome("401", r) is None
+
+
+def test_staff_accounts_are_told_to_use_a_member_account(api: Api) -> None:
+    """Finding 9: operators and suppliers' staff bought in team buys and applied to lead."""
+    w = team_buy_world(api, 0)
+    point = {"name": "店", "address": "幸福里", "latitude": 31.2, "longitude": 121.4}
+    for who in (w.op, w.supplier):
+        for path, body in (
+            (f"/api/campaigns/{w.campaign['id']}/teams", {"quantity": 1}),
+            ("/api/leader/applications", point),
+            ("/api/orders", None),
+        ):
+            r = api.c.request("GET" if body is None else "POST", path, json=body, headers=who)
+            assert r.status_code == 403, (path, r.text)
+            assert r.json()["code"] == "staff_account"
+            assert "use a member account" in r.json()["detail"]
+    assert count("orders") == count("leader_applications") == 0
+    # The same person buys with a member account.
+    assert api.open(api.signup("运营的家人"), w.campaign["id"])["order"]["status"]
