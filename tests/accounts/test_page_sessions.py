@@ -4,14 +4,14 @@ job that deletes ended ones, and log out on every device. On both backends."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import scalar
-from tuangou.accounts import rules
+from tuangou.accounts import rules, tasks
 from tuangou.accounts import service as accounts
-from tuangou.accounts import tasks
 from tuangou.core import clock
 from tuangou.core.db import read, run_in_transaction
 
@@ -39,7 +39,7 @@ def test_a_renewal_is_written_once_the_interval_is_over(seconds: int) -> None:
     assert due == (seconds >= rules.SESSION_RENEW_EVERY.total_seconds())
 
 
-def _user(phone: str) -> accounts.User:  # type: ignore[name-defined]
+def _user(phone: str) -> Any:
     return run_in_transaction(
         lambda db: accounts.create_user(db, phone=phone, password=None, nickname="邻居")
     )

@@ -187,9 +187,7 @@ def test_anonymous_visitors_get_no_session_row_and_their_forms_still_work(
     with TestClient(client.app) as stranger:
         theirs = csrf(stranger, "/signup")
     body = {"phone": PHONE, "password": "secret123", "nickname": "邻居"}
-    refused = client.post(
-        "/signup", data={**body, "csrf_token": theirs}, follow_redirects=False
-    )
+    refused = client.post("/signup", data={**body, "csrf_token": theirs}, follow_redirects=False)
     assert refused.status_code == 403
     client.cookies.delete("tuangou_csrf")
     assert client.post("/signup", data={**body, "csrf_token": theirs}).status_code == 403
@@ -218,9 +216,7 @@ def test_log_out_everywhere_through_the_api_ends_the_page_sessions(client: TestC
     member(client, PHONE)
     login = {"phone": PHONE, "password": "secret123"}
     token = client.post("/api/auth/login", json=login).json()["token"]
-    reply = client.post(
-        "/api/auth/logout-everywhere", headers={"Authorization": f"Bearer {token}"}
-    )
+    reply = client.post("/api/auth/logout-everywhere", headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 200, reply.text
     assert not _logged_in(client)
     assert scalar("SELECT COUNT(*) FROM web_sessions") == 0

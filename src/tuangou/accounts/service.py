@@ -450,9 +450,7 @@ def find_page_session(session: Session, session_id: str) -> PageSessionState | N
         return None
     idle, lifetime = _session_times()
     now = clock.now()
-    alive = rules.session_alive(
-        row.created_at, row.last_seen_at, now, idle=idle, lifetime=lifetime
-    )
+    alive = rules.session_alive(row.created_at, row.last_seen_at, now, idle=idle, lifetime=lifetime)
     if not alive or now >= row.expires_at:
         return None
     return PageSessionState(

@@ -324,4 +324,3 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
     return default
-
