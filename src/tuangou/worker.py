@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from tuangou import wiring
+from tuangou.accounts import tasks as account_tasks
 from tuangou.commission import tasks as commission_tasks
 from tuangou.core import limits, outbox
 from tuangou.credit import tasks as credit_tasks
@@ -42,6 +43,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("close unpicked pickups", fulfilment_tasks.close_unpicked),
     ("refund undelivered waves", fulfilment_tasks.refund_undelivered),
     ("forget old attempt counts", limits.forget_old),
+    ("forget ended page sessions", account_tasks.forget_expired_sessions),
 ]
 
 

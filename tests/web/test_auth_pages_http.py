@@ -30,7 +30,7 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
     )
 
 
-def test_log_in_sets_a_signed_http_only_session_and_log_out_ends_it(client: TestClient) -> None:
+def test_log_in_sets_an_http_only_session_cookie_and_log_out_ends_it(client: TestClient) -> None:
     member(client, "13911112223")
     cookie = next(c for c in client.cookies.jar if c.name == "tuangou_session")
     assert cookie.has_nonstandard_attr("HttpOnly") or "httponly" in str(cookie._rest).lower()

@@ -35,3 +35,25 @@ class OneTimeCode(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class PageSession(Base):
+    """A logged-in browser's session of the pages. The browser's cookie holds a random id;
+    this row holds only its SHA-256 (``id_hash``), so the table read does not log anyone in.
+    Who the user is (and their role) is copied here at log-in, so a page reads one row by its
+    primary key. ``expires_at`` is when it ends unless renewed (the idle time after
+    ``last_seen_at``, never past the absolute lifetime after ``created_at``)."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    supplier_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    csrf: Mapped[str] = mapped_column(String(64))
+    # The pages' small state between two requests (a flash message, the pickup counter's
+    # last result).
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

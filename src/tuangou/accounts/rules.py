@@ -1,8 +1,9 @@
-"""Pure rules for accounts: phone numbers, masking, passwords' shape."""
+"""Pure rules for accounts: phone numbers, masking, passwords' shape, page sessions' expiry."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 # ASCII digits only, whole string: ``\d`` would take full-width digits and ``$`` a final newline.
 PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
@@ -45,3 +46,34 @@ def password_problem(password: str) -> str | None:
     if len(password) > 128:
         return "the password may have at most 128 characters"
     return None
+
+
+# A page session (the pages' log-in, kept on the server) ends after an idle time without a
+# request, and at the latest an absolute lifetime after its log-in. A request renews the idle
+# time, but the renewal is written at most once per ``SESSION_RENEW_EVERY``: the idle time
+# runs from the last renewal written, so it may end up to that much early.
+SESSION_RENEW_EVERY = timedelta(minutes=5)
+
+
+def session_expiry(
+    created_at: datetime, seen_at: datetime, *, idle: timedelta, lifetime: timedelta
+) -> datetime:
+    """When a session seen at ``seen_at`` ends if nothing renews it: the idle time after
+    it was seen, never past its absolute lifetime."""
+    return min(seen_at + idle, created_at + lifetime)
+
+
+def session_alive(
+    created_at: datetime,
+    seen_at: datetime,
+    now: datetime,
+    *,
+    idle: timedelta,
+    lifetime: timedelta,
+) -> bool:
+    return now < session_expiry(created_at, seen_at, idle=idle, lifetime=lifetime)
+
+
+def session_renewal_due(seen_at: datetime, now: datetime) -> bool:
+    """Whether a request at ``now`` writes the session's renewal (at most once an interval)."""
+    return now - seen_at >= SESSION_RENEW_EVERY

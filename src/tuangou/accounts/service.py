@@ -8,18 +8,18 @@ import secrets
 import time
 import weakref
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import rules
 from tuangou.accounts.errors import AccountErrorCode
-from tuangou.accounts.models import OneTimeCode, User
+from tuangou.accounts.models import OneTimeCode, PageSession, User
 from tuangou.accounts.sms import get_sender
 from tuangou.core import clock, limits, secret
 from tuangou.core.config import get_settings
@@ -209,10 +209,11 @@ def _token_version(user_id: int) -> int:
 
 def log_out_everywhere(session: Session, user_id: int) -> None:
     """Every token of the user issued so far stops working (call :func:`forget_token_version`
-    once this has committed)."""
+    once this has committed), and every page session of the user ends."""
     session.execute(
         update(User).where(User.id == user_id).values(token_version=User.token_version + 1)
     )
+    end_page_sessions(session, user_id)
 
 
 def forget_token_version(user_id: int) -> None:
@@ -387,3 +388,160 @@ def list_users(session: Session, *, role: str | None = None, limit: int = 100) -
     if role:
         query = query.where(User.role == role)
     return list(session.scalars(query))
+
+
+# ---------------------------------------------------------------- page sessions
+#
+# The pages' log-in is a row of ``web_sessions``: the browser's cookie holds a random id (256
+# bits, from ``secrets``), the row only its SHA-256, so neither the cookie nor the table says
+# who is logged in to anyone without the other. Log-out deletes the row; "log out on every
+# device" deletes all of a user's; the worker deletes the expired ones.
+
+
+@dataclass(frozen=True)
+class PageSessionState:
+    """What a page knows of its logged-in session, from one read of its row."""
+
+    who: Principal
+    csrf: str
+    data: dict[str, Any]
+    created_at: datetime
+    last_seen_at: datetime
+
+
+def _session_key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _session_times() -> tuple[timedelta, timedelta]:
+    settings = get_settings()
+    return (
+        timedelta(hours=settings.web_session_idle_hours),
+        timedelta(days=settings.web_session_max_days),
+    )
+
+
+def open_page_session(
+    session: Session, user: User, *, replacing: str | None = None
+) -> tuple[str, PageSessionState]:
+    """A new page session for ``user`` (at log-in): its id, for the cookie, and its state.
+    The session the browser had before (``replacing``) ends: an id known before the log-in
+    is never the logged-in one (no fixation)."""
+    if replacing:
+        end_page_session(session, replacing)
+    idle, lifetime = _session_times()
+    now = clock.now()
+    session_id = secrets.token_urlsafe(32)
+    state = PageSessionState(
+        who=Principal(user.id, user.role, user.supplier_id),
+        csrf=secrets.token_urlsafe(24),
+        data={},
+        created_at=now,
+        last_seen_at=now,
+    )
+    session.add(
+        PageSession(
+            id_hash=_session_key(session_id),
+            user_id=user.id,
+            role=user.role,
+            supplier_id=user.supplier_id,
+            csrf=state.csrf,
+            data={},
+            created_at=now,
+            last_seen_at=now,
+            expires_at=rules.session_expiry(now, now, idle=idle, lifetime=lifetime),
+        )
+    )
+    session.flush()
+    return session_id, state
+
+
+def find_page_session(session: Session, session_id: str) -> PageSessionState | None:
+    """The live page session with this id (one read by primary key), or None: unknown,
+    ended, idle too long, or past its lifetime."""
+    row = session.get(PageSession, _session_key(session_id))
+    if row is None:
+        return None
+    idle, lifetime = _session_times()
+    now = clock.now()
+    alive = rules.session_alive(row.created_at, row.last_seen_at, now, idle=idle, lifetime=lifetime)
+    if not alive or now >= row.expires_at:
+        return None
+    return PageSessionState(
+        who=Principal(row.user_id, row.role, row.supplier_id),
+        csrf=row.csrf,
+        data=dict(row.data or {}),
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+    )
+
+
+def renewal_due(state: PageSessionState) -> bool:
+    """Whether a request now writes the session's renewal (at most once an interval)."""
+    return rules.session_renewal_due(state.last_seen_at, clock.now())
+
+
+def save_page_session(
+    session: Session,
+    session_id: str,
+    state: PageSessionState,
+    *,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Write what a request changed: the renewal, when due, and the pages' state (``data``,
+    when it changed). A renewal alone is a compare-and-set on the last renewal read, so
+    requests racing write it once; nothing brings back a session that has ended."""
+    renew = renewal_due(state)
+    if not renew and data is None:
+        return False
+    values: dict[str, Any] = {}
+    if data is not None:
+        values["data"] = data
+    if renew:
+        idle, lifetime = _session_times()
+        now = clock.now()
+        values["last_seen_at"] = now
+        values["expires_at"] = rules.session_expiry(
+            state.created_at, now, idle=idle, lifetime=lifetime
+        )
+    stmt = update(PageSession).where(PageSession.id_hash == _session_key(session_id))
+    if data is None:
+        stmt = stmt.where(PageSession.last_seen_at == state.last_seen_at)
+    done = session.execute(stmt.values(**values)).rowcount  # type: ignore[attr-defined]
+    return bool(done)
+
+
+def end_page_session(session: Session, session_id: str) -> None:
+    """Log-out: the session ends (its id stops working at once, wherever it was copied)."""
+    session.execute(delete(PageSession).where(PageSession.id_hash == _session_key(session_id)))
+
+
+def end_page_sessions(session: Session, user_id: int) -> int:
+    """Every page session of a user ends (log out on every device)."""
+    result = session.execute(delete(PageSession).where(PageSession.user_id == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def expired_page_sessions(session: Session, *, limit: int = 500) -> list[str]:
+    """Up to ``limit`` page sessions past their expiry (a range of an index), by the key of
+    their row. A session whose settings were shortened since its last renewal is refused at
+    once (:func:`find_page_session`), and listed here when the expiry written then comes."""
+    due = (
+        select(PageSession.id_hash)
+        .where(PageSession.expires_at <= clock.now())
+        .order_by(PageSession.expires_at)
+        .limit(limit)
+    )
+    return list(session.scalars(due))
+
+
+def forget_page_sessions(session: Session, keys: list[str]) -> int:
+    """Delete the rows of these expired sessions (a renewal since listed them is kept)."""
+    if not keys:
+        return 0
+    result = session.execute(
+        delete(PageSession).where(
+            PageSession.id_hash.in_(keys), PageSession.expires_at <= clock.now()
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -45,8 +45,12 @@ class Settings(BaseSettings):
     wrong_passwords_per_ip: int = Field(default=30, ge=1)
     codes_per_ip: int = Field(default=5, ge=1)
     signups_per_ip: int = Field(default=10, ge=1)
-    # Web sessions: mark the cookie Secure (turn on when served over HTTPS).
+    # Web sessions: mark the cookie Secure (turn on when served over HTTPS). A page session
+    # ends after this many hours without a request (idle), and this many days after its
+    # log-in whatever happens (absolute).
     cookie_secure: bool = False
+    web_session_idle_hours: int = Field(default=72, ge=1)
+    web_session_max_days: int = Field(default=30, ge=1)
     db_pool_size: int = 20
     # Check the one lock order (tuangou.core.locks) on every write path that declares its
     # locks, and fail loudly when a path breaks it. On in the tests; off, it costs nothing.

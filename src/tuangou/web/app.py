@@ -1,4 +1,4 @@
-"""Mounts the web app on the FastAPI application: session cookies, static assets, pages."""
+"""Mounts the web app on the FastAPI application: page sessions, static assets, pages."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
 
-from tuangou.core import secret
 from tuangou.core.config import get_settings
+from tuangou.web.session import PageSessions
 
 STATIC_DIR = Path(__file__).parent / "static"
 CACHE_A_DAY = "public, max-age=86400"
@@ -43,14 +42,8 @@ def install(app: FastAPI) -> None:
     from tuangou.web.pages import auth, leader, member, operator, teambuy
 
     settings = get_settings()
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret.sign("web-session", "session-key"),
-        session_cookie="tuangou_session",
-        max_age=settings.token_ttl_days * 86400,
-        same_site="lax",
-        https_only=settings.cookie_secure,
-    )
+    # The browser's session (its row read once per page) in ``request.session``.
+    app.add_middleware(PageSessions, secure=settings.cookie_secure)
 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js(request: Request) -> Response:
