@@ -533,6 +533,8 @@ def accept_invitation(
     _check_link(session, inviter, invitee)
     now = clock.now()
     if not _move_invitation(session, invitation, InvitationStatus.ACCEPTED, now):
+        if invitation.status == InvitationStatus.ACCEPTED:  # a twin won: the same link
+            return invitation, _link_of_invitation(session, invitation.id)
         raise errors.InvitationAnswered(status=invitation.status)
     invitee.parent_leader_id = inviter.id
     link = SubLeaderLink(
