@@ -18,7 +18,6 @@ from tests.communities import (
     make_community,
     make_leader,
     refused,
-    rows,
     state,
 )
 from tests.conftest import Api, run_worker

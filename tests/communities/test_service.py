@@ -148,13 +148,16 @@ def test_two_operators_approving_at_once_make_one_leader(db: str) -> None:
     assert decided_by in ops
 
 
+def _invite(user_id: int, leader_id: int) -> int:
+    return run_in_transaction(lambda s: communities.invite_sub_leader(s, user_id, leader_id).id)
+
+
 def test_acceptances_racing_cannot_build_a_third_level(db: str) -> None:
     """b accepts a's invitation while c accepts b's, many times: at most one of each pair
     succeeds, and the database never holds three levels."""
     for _ in range(6):
         (ua, _), (ub, b), (uc, c) = _leader("甲"), _leader("乙"), _leader("丙")
-        to_b = run_in_transaction(lambda s: communities.invite_sub_leader(s, ua, b).id)
-        to_c = run_in_transaction(lambda s: communities.invite_sub_leader(s, ub, c).id)
+        to_b, to_c = (_invite(u, x) for u, x in ((ua, b), (ub, c)))
 
         def accept(user_id: int, invitation_id: int) -> Callable[[], int]:
             return lambda: run_in_transaction(
@@ -176,9 +179,7 @@ def test_accepting_twice_at_once_makes_one_link(db: str) -> None:
     invitation = run_in_transaction(lambda s: communities.invite_sub_leader(s, ua, b).id)
 
     def accept() -> int:
-        return run_in_transaction(
-            lambda s: communities.accept_invitation(s, ub, invitation)[1].id
-        )
+        return run_in_transaction(lambda s: communities.accept_invitation(s, ub, invitation)[1].id)
 
     results = _race([accept for _ in range(4)])
     assert len(set(results)) == 1 and all(isinstance(r, int) for r in results), results

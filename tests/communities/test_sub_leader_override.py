@@ -38,9 +38,7 @@ def test_the_override_ends_exactly_for_sales_paid_after_leaving(api: Api) -> Non
         orders[name] = w.order(members[name], listing, {item: 1})
 
     sale("before")  # paid before b was anyone's sub-leader
-    r = w.c.post(
-        "/api/leader/sub-leaders", json={"leader_id": b["leader_id"]}, headers=auth(a)
-    )
+    r = w.c.post("/api/leader/sub-leaders", json={"leader_id": b["leader_id"]}, headers=auth(a))
     assert r.status_code == 201, r.text
     r = w.c.post(f"/api/leader/sub-leader-invitations/{r.json()['id']}/accept", headers=auth(b))
     assert r.status_code == 200, r.text

@@ -129,9 +129,7 @@ def invitation_status(stored: str, expires_at: datetime, now: datetime) -> Invit
     return InvitationStatus(stored)
 
 
-def linked_at(
-    links: Iterable[tuple[int, datetime, datetime | None]], when: datetime
-) -> int | None:
+def linked_at(links: Iterable[tuple[int, datetime, datetime | None]], when: datetime) -> int | None:
     """The parent of a sub-leader at ``when``, from their links (parent, started, ended):
     a link holds from its start (included) to its end (excluded)."""
     for parent, started, ended in links:

@@ -415,9 +415,7 @@ def _own_invitation(
     (``"invitee"``); anyone else's is not found (404), never 403."""
     leader = get_leader_by_user(session, user_id)
     invitation = _invitation(session, invitation_id)
-    owner = (
-        invitation.inviter_leader_id if side == "inviter" else invitation.invitee_leader_id
-    )
+    owner = invitation.inviter_leader_id if side == "inviter" else invitation.invitee_leader_id
     if owner != leader.id:
         raise errors.InvitationNotFound()
     return leader, invitation
@@ -507,9 +505,7 @@ def current_link(session: Session, leader_id: int) -> SubLeaderLink | None:
 
 
 def _link_of_invitation(session: Session, invitation_id: int) -> SubLeaderLink:
-    link = session.scalar(
-        select(SubLeaderLink).where(SubLeaderLink.invitation_id == invitation_id)
-    )
+    link = session.scalar(select(SubLeaderLink).where(SubLeaderLink.invitation_id == invitation_id))
     assert link is not None
     return link
 
@@ -679,9 +675,7 @@ def end_link(session: Session, link_id: int, *, operator_id: int, reason: str) -
     if link.ended_at is not None:
         return link
     sub, parent = locked[link.leader_id], locked[link.parent_leader_id]
-    _end_link(
-        session, sub, link, reason=LinkEnd.ENDED_BY_OPERATOR, by=operator_id, note=reason
-    )
+    _end_link(session, sub, link, reason=LinkEnd.ENDED_BY_OPERATOR, by=operator_id, note=reason)
     outbox.emit(
         session,
         "leader.link_ended",

@@ -331,9 +331,7 @@ def invite_sub_leader(request: Request, form: Form, me: PageLeader) -> Response:
     if leader_id is None:
         return _communities_page(request, me, state, status=400)
     try:
-        run_in_transaction(
-            lambda db: communities.invite_sub_leader(db, me.who.user_id, leader_id)
-        )
+        run_in_transaction(lambda db: communities.invite_sub_leader(db, me.who.user_id, leader_id))
     except DomainError as exc:
         state.refuse(request, exc, "leader_id")
         return _communities_page(request, me, state, status=exc.status)
