@@ -132,7 +132,7 @@ class SubLeaderLink(Base):
     )
     started_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    end_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(24), default=None)
     ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     end_note: Mapped[str | None] = mapped_column(String(200), default=None)
 

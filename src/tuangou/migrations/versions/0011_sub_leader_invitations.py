@@ -73,7 +73,7 @@ def upgrade() -> None:
         sa.Column("invitation_id", sa.Integer(), nullable=True),
         sa.Column("started_at", sa.DateTime(), nullable=False),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
-        sa.Column("end_reason", sa.String(length=16), nullable=True),
+        sa.Column("end_reason", sa.String(length=24), nullable=True),
         sa.Column("ended_by", sa.Integer(), nullable=True),
         sa.Column("end_note", sa.String(length=200), nullable=True),
         sa.CheckConstraint(
