@@ -2,7 +2,8 @@
 running team-buy campaigns (one with a three-tier ladder), some teams already under way.
 
 Community group-buying (:func:`load_communities`): three leaders with their pickup points and
-communities (one a sub-leader of another), neighbours in them, and three waves of the
+communities (one a sub-leader of another, by an accepted invitation; one invitation still
+pending), neighbours in them, and three waves of the
 supplier: one open for orders (cut-off tonight, delivery tomorrow) with its chain under way,
 one that has arrived at its pickup point (pickup codes issued), and one completed (every
 order picked up; the leaders' commissions frozen through the after-sale window)."""
@@ -178,6 +179,7 @@ LEADERS = [
     ("13600000003", "陈团长", "翠湖苑自提点 (物业前台)", "翠湖苑 1 号楼物业", "翠湖苑团购群"),
 ]
 SUB_LEADER = (1, 0)  # LEADERS[1] is the sub-leader of LEADERS[0]
+PENDING_INVITEE = 2  # LEADERS[0] has invited LEADERS[2]; the invitation is pending
 NEIGHBOURS = [
     ("13800000011", "孙奶奶"),
     ("13800000012", "周先生"),
@@ -270,7 +272,17 @@ def load_communities(
         )
         leaders.append((user, approval.leader, approval.pickup_point, community))
     sub, parent = SUB_LEADER
-    communities.recruit_sub_leader(session, leaders[parent][0].id, leaders[sub][1].id)
+    # The sub-leader accepted an invitation a week ago (before the completed wave's sales);
+    # the first leader has also invited the third, who has not answered yet.
+    restore = _at_offset(7)
+    try:
+        invitation = communities.invite_sub_leader(
+            session, leaders[parent][0].id, leaders[sub][1].id
+        )
+        communities.accept_invitation(session, leaders[sub][0].id, invitation.id)
+    finally:
+        clock.set_offset(restore)
+    communities.invite_sub_leader(session, leaders[parent][0].id, leaders[PENDING_INVITEE][1].id)
 
     neighbours = []
     for phone, name in NEIGHBOURS:

@@ -25,6 +25,8 @@ TABLES = {
     "pickup_points": "id, leader_id, name, address, latitude, longitude, opening_hours, active",
     "communities": "id, leader_id, name, rules, invite_code",
     "community_members": "id, community_id, user_id, role",
+    "sub_leader_invitations": "id, inviter_leader_id, invitee_leader_id, status, decided_at",
+    "sub_leader_links": "id, parent_leader_id, leader_id, invitation_id, ended_at, end_reason",
     "outbox_events": "id, topic",
 }
 

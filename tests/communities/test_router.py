@@ -19,7 +19,6 @@ from tests.communities import (
     make_community,
     make_leader,
     refused,
-    rows,
     state,
 )
 from tests.conftest import Api, run_worker
@@ -597,60 +596,6 @@ def test_operator_pauses_and_resumes_a_leader_with_a_reason(api: Api) -> None:
     told = inbox(api, aunt)
     assert [n["kind"] for n in told] == ["leader.resumed", "leader.paused", "leader.approved"]
     assert "多次未按时到货" in told[1]["body"]
-
-
-# ---------------------------------------------------------------- sub-leaders
-
-
-def test_sub_leaders_go_two_levels_and_no_deeper(api: Api) -> None:
-    from tuangou.communities import service as communities
-    from tuangou.core.db import unit_of_work
-
-    op = api.operator()
-    a, b, c, d = (make_leader(api, op, n) for n in ("甲团长", "乙团长", "丙团长", "丁团长"))
-    run_worker()
-
-    def recruit(who: dict[str, Any], target: dict[str, Any]) -> Any:
-        return api.c.post(
-            "/api/leader/sub-leaders", json={"leader_id": target["leader_id"]}, headers=auth(who)
-        )
-
-    r = recruit(a, b)
-    assert r.status_code == 200, r.text
-    assert r.json()["parent_leader_id"] == a["leader_id"]
-    # Again: already a's, nothing changes.
-    assert recruit(a, b).json()["parent_leader_id"] == a["leader_id"]
-
-    before = state()
-    refused(recruit(b, c), 409, "third_level_refused")  # b has a parent
-    refused(recruit(d, b), 409, "third_level_refused")  # b has a parent already
-    refused(recruit(c, a), 409, "third_level_refused")  # a has a sub-leader
-    refused(recruit(b, a), 409, "third_level_refused")  # a cycle
-    refused(recruit(a, a), 409, "cannot_recruit_self")
-    assert state() == before
-
-    assert recruit(a, c).status_code == 200  # a root may have several sub-leaders
-    profile = api.c.get("/api/leader/me", headers=auth(a)).json()
-    assert [s["leader_id"] for s in profile["sub_leaders"]] == [b["leader_id"], c["leader_id"]]
-    assert [s["name"] for s in profile["sub_leaders"]] == ["乙*长", "丙*长"]
-    sub = api.c.get("/api/leader/me", headers=auth(b)).json()
-    assert sub["parent"] == {"leader_id": a["leader_id"], "name": "甲*长"}
-
-    with unit_of_work(readonly=True) as session:
-        assert communities.upline(session, b["leader_id"]) == [a["leader_id"]]
-        assert communities.upline(session, a["leader_id"]) == []
-        assert communities.upline(session, d["leader_id"]) == []
-
-    run_worker()
-    assert [n["kind"] for n in inbox(api, b)] == ["leader.recruited", "leader.approved"]
-    assert "甲*长" in inbox(api, b)[0]["body"]
-    assert [n["kind"] for n in inbox(api, d)] == ["leader.approved"]
-    # The database holds two levels.
-    depth3 = rows(
-        "SELECT COUNT(*) FROM leaders x JOIN leaders y ON x.parent_leader_id = y.id"
-        " WHERE y.parent_leader_id IS NOT NULL"
-    )
-    assert depth3 == [(0,)]
 
 
 def test_application_age_grows_with_time(api: Api) -> None:

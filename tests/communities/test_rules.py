@@ -144,3 +144,25 @@ def test_clean_text() -> None:
         rules.clean_text("   ", field="name", max_len=5)
     with pytest.raises(rules.RuleViolation):
         rules.clean_text("123456", field="name", max_len=5)
+
+
+def test_a_link_holds_from_its_start_included_to_its_end_excluded() -> None:
+    from datetime import datetime, timedelta
+
+    from tuangou.communities.rules import InvitationStatus, invitation_status, linked_at
+
+    t = datetime(2026, 12, 1, 8, 0)
+    tick = timedelta(microseconds=1)
+    links = [(7, t, t + timedelta(days=2)), (9, t + timedelta(days=3), None)]
+    assert linked_at(links, t - tick) is None
+    assert linked_at(links, t) == 7
+    assert linked_at(links, t + timedelta(days=2) - tick) == 7
+    assert linked_at(links, t + timedelta(days=2)) is None  # the sale after leaving
+    assert linked_at(links, t + timedelta(days=3)) == 9
+    assert linked_at(links, t + timedelta(days=300)) == 9  # a current link
+    assert linked_at([], t) is None
+
+    expires = t + timedelta(days=7)
+    assert invitation_status("pending", expires, expires - tick) == InvitationStatus.PENDING
+    assert invitation_status("pending", expires, expires) == InvitationStatus.EXPIRED
+    assert invitation_status("declined", expires, expires) == InvitationStatus.DECLINED

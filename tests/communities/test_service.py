@@ -148,17 +148,23 @@ def test_two_operators_approving_at_once_make_one_leader(db: str) -> None:
     assert decided_by in ops
 
 
-def test_recruitments_racing_cannot_build_a_third_level(db: str) -> None:
-    """a takes b while b takes c, many times: at most one of each pair succeeds."""
-    for _ in range(6):
-        (ua, _), (ub, b), (_, c) = _leader("甲"), _leader("乙"), _leader("丙")
+def _invite(user_id: int, leader_id: int) -> int:
+    return run_in_transaction(lambda s: communities.invite_sub_leader(s, user_id, leader_id).id)
 
-        def recruit(user_id: int, leader_id: int) -> Callable[[], int]:
+
+def test_acceptances_racing_cannot_build_a_third_level(db: str) -> None:
+    """b accepts a's invitation while c accepts b's, many times: at most one of each pair
+    succeeds, and the database never holds three levels."""
+    for _ in range(6):
+        (ua, _), (ub, b), (uc, c) = _leader("甲"), _leader("乙"), _leader("丙")
+        to_b, to_c = (_invite(u, x) for u, x in ((ua, b), (ub, c)))
+
+        def accept(user_id: int, invitation_id: int) -> Callable[[], int]:
             return lambda: run_in_transaction(
-                lambda s: communities.recruit_sub_leader(s, user_id, leader_id).id
+                lambda s: communities.accept_invitation(s, user_id, invitation_id)[1].id
             )
 
-        results = _race([recruit(ua, b), recruit(ub, c)])
+        results = _race([accept(ub, to_b), accept(uc, to_c)])
         assert sum(isinstance(r, int) for r in results) == 1, results
         assert [r.code for r in results if isinstance(r, DomainError)] == ["third_level_refused"]
     depth3 = rows(
@@ -166,6 +172,19 @@ def test_recruitments_racing_cannot_build_a_third_level(db: str) -> None:
         " WHERE y.parent_leader_id IS NOT NULL"
     )
     assert depth3 == [(0,)]
+
+
+def test_accepting_twice_at_once_makes_one_link(db: str) -> None:
+    (ua, _), (ub, b) = _leader("甲"), _leader("乙")
+    invitation = run_in_transaction(lambda s: communities.invite_sub_leader(s, ua, b).id)
+
+    def accept() -> int:
+        return run_in_transaction(lambda s: communities.accept_invitation(s, ub, invitation)[1].id)
+
+    results = _race([accept for _ in range(4)])
+    assert len(set(results)) == 1 and all(isinstance(r, int) for r in results), results
+    assert count("sub_leader_links", "leader_id = :b", b=b) == 1
+    assert count("outbox_events", "topic = 'leader.invitation_accepted'") == 1
 
 
 def test_joining_twice_at_once_makes_one_membership(db: str) -> None:

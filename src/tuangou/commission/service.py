@@ -1,5 +1,6 @@
 """Leader commission (佣金): accrued at pickup, frozen through the after-sale window, then
-withdrawable. A sub-leader's sales also earn their leader an override (two levels at most).
+withdrawable. A sub-leader's sales also earn their leader an override (two levels at most),
+on the sales paid while the sub-leader link held.
 
 Every balance change is a ledger transfer and a guarded update of the leader's wallet row
 (``available >= amount``), so a withdrawal can never take more than is available.
@@ -58,9 +59,13 @@ def accrue(
     session: Session, *, order: Order, leader_id: int, commission_bps: int, amount: int
 ) -> list[tuple[str, int]]:
     """The payees of an order's escrow at pickup, for the leader who sold it at
-    ``commission_bps``; records the commissions, frozen."""
+    ``commission_bps``; records the commissions, frozen.
+
+    The override goes to the leader above the seller when the member paid (the sale), not at
+    pickup: a sale paid before the seller left their leader keeps its override, one paid after
+    earns none (and none for a sale paid before the link began)."""
     override_bps = 0
-    upline = communities.upline(session, leader_id)
+    upline = communities.upline_at(session, leader_id, order.paid_at or order.created_at)
     if upline:
         override_bps = rules.DEFAULT_OVERRIDE_BPS
     parts = rules.split(

@@ -5,23 +5,29 @@ from tuangou.core.errors import Conflict, DomainError, NotFound
 
 class CommunityErrorCode(StrEnum):
     ALREADY_LEADER = "already_leader"
+    ALREADY_YOUR_SUB_LEADER = "already_your_sub_leader"
     APPLICATION_DECIDED = "application_decided"
     APPLICATION_NOT_FOUND = "application_not_found"
     APPLICATION_PENDING = "application_pending"
     CANNOT_RECRUIT_SELF = "cannot_recruit_self"
     COMMUNITY_NOT_FOUND = "community_not_found"
     CREDIT_BELOW_THRESHOLD = "credit_below_threshold"
+    INVITATION_ANSWERED = "invitation_answered"
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_NOT_FOUND = "invitation_not_found"
     INVITE_NOT_FOUND = "invite_not_found"
     LEADER_CANNOT_LEAVE = "leader_cannot_leave"
     LEADER_NOT_FOUND = "leader_not_found"
     LEADER_PAUSED = "leader_paused"
     NOT_A_LEADER = "not_a_leader"
     NOT_A_MEMBER = "not_a_member"
+    NOT_A_SUB_LEADER = "not_a_sub_leader"
     NOT_COMMUNITY_LEADER = "not_community_leader"
     NOT_COMMUNITY_MANAGER = "not_community_manager"
     NOT_YOUR_PICKUP_POINT = "not_your_pickup_point"
     OWN_APPLICATION = "own_application"
     PICKUP_POINT_NOT_FOUND = "pickup_point_not_found"
+    SUB_LEADER_LINK_NOT_FOUND = "sub_leader_link_not_found"
     THIRD_LEVEL_REFUSED = "third_level_refused"
 
 
@@ -119,3 +125,33 @@ class NotAMember(Conflict):
 class LeaderCannotLeave(Conflict):
     code = CommunityErrorCode.LEADER_CANNOT_LEAVE
     title = "The leader cannot leave their own community"
+
+
+class AlreadyYourSubLeader(Conflict):
+    code = CommunityErrorCode.ALREADY_YOUR_SUB_LEADER
+    title = "This leader is already your sub-leader"
+
+
+class InvitationNotFound(NotFound):
+    code = CommunityErrorCode.INVITATION_NOT_FOUND
+    title = "No such sub-leader invitation"
+
+
+class InvitationAnswered(Conflict):
+    code = CommunityErrorCode.INVITATION_ANSWERED
+    title = "This invitation was already answered or cancelled"
+
+
+class InvitationExpired(Conflict):
+    code = CommunityErrorCode.INVITATION_EXPIRED
+    title = "This invitation has expired; ask the leader for a new one"
+
+
+class NotASubLeader(Conflict):
+    code = CommunityErrorCode.NOT_A_SUB_LEADER
+    title = "You are not anyone's sub-leader"
+
+
+class SubLeaderLinkNotFound(NotFound):
+    code = CommunityErrorCode.SUB_LEADER_LINK_NOT_FOUND
+    title = "No such sub-leader link"

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tuangou.communities.rules import ApplicationStatus, LeaderStatus
+from tuangou.communities.rules import ApplicationStatus, InvitationStatus, LeaderStatus
 from tuangou.core.db import Base
 
 
@@ -78,6 +78,77 @@ class Leader(Base):
     __table_args__ = (
         CheckConstraint("status IN ('active', 'paused')", name="status"),
         CheckConstraint("parent_leader_id IS NULL OR parent_leader_id <> id", name="not_self"),
+    )
+
+
+class SubLeaderInvitation(Base):
+    """A leader's invitation to another leader to become their sub-leader (子团长邀请).
+
+    status: pending → accepted | declined (by the invitee) | cancelled (by the inviter); a
+    pending one past ``expires_at`` counts as expired. At most one pending per pair.
+    """
+
+    __tablename__ = "sub_leader_invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inviter_leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
+    invitee_leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=InvitationStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'accepted', 'declined', 'cancelled', 'expired')",
+            name="status",
+        ),
+        CheckConstraint("inviter_leader_id <> invitee_leader_id", name="not_self"),
+        Index(
+            "uq_sub_leader_invitations_pending",
+            "inviter_leader_id",
+            "invitee_leader_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class SubLeaderLink(Base):
+    """A sub-leader link as it held: from ``started_at`` (accepted) to ``ended_at`` (left or
+    ended by an operator; open while current). The upline earns an override on the sub-leader's
+    sales paid while the link held. At most one current link per sub-leader; the current one
+    is mirrored by ``leaders.parent_leader_id``.
+    """
+
+    __tablename__ = "sub_leader_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sub_leader_invitations.id"), unique=True, default=None
+    )
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(24), default=None)
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    end_note: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    __table_args__ = (
+        CheckConstraint("parent_leader_id <> leader_id", name="not_self"),
+        CheckConstraint(
+            "end_reason IS NULL OR end_reason IN ('left', 'ended_by_operator')", name="end_reason"
+        ),
+        CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended"),
+        Index(
+            "uq_sub_leader_links_current",
+            "leader_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
     )
 
 

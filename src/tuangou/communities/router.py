@@ -40,14 +40,69 @@ def me(who: Member) -> schemas.LeaderProfileOut:
         return schemas.LeaderProfileOut.profile(communities.leader_profile(session, who.user_id))
 
 
-@router.post("/leader/sub-leaders", tags=["leaders"])
-def recruit(body: schemas.SubLeaderIn, who: Member) -> schemas.LeaderOut:
-    """Take another approved leader as your sub-leader (at most two levels)."""
+@router.post("/leader/sub-leaders", status_code=201, tags=["leaders"])
+def invite_sub_leader(body: schemas.SubLeaderIn, who: Member) -> schemas.InvitationOut:
+    """Invite another approved leader to become your sub-leader (at most two levels).
 
-    def work(session: Session) -> schemas.LeaderOut:
-        return schemas.LeaderOut.of(
-            communities.recruit_sub_leader(session, who.user_id, body.leader_id)
+    Nothing changes until they accept; inviting again while one is pending returns it."""
+
+    def work(session: Session) -> schemas.InvitationOut:
+        invitation = communities.invite_sub_leader(session, who.user_id, body.leader_id)
+        return schemas.InvitationOut.of(communities.invitation_view(session, invitation))
+
+    return run_in_transaction(work)
+
+
+@router.get("/leader/sub-leader-invitations", tags=["leaders"])
+def my_invitations(who: Member) -> schemas.MyInvitationsOut:
+    """The sub-leader invitations you received and sent, newest first."""
+    with unit_of_work(readonly=True) as session:
+        return schemas.MyInvitationsOut.of(communities.my_invitations(session, who.user_id))
+
+
+@router.post("/leader/sub-leader-invitations/{invitation_id}/accept", tags=["leaders"])
+def accept_invitation(invitation_id: int, who: Member) -> schemas.AcceptedOut:
+    """Accept: you become the inviter's sub-leader, and they earn an override on your sales
+    from now on. Accepting again returns the same link."""
+
+    def work(session: Session) -> schemas.AcceptedOut:
+        invitation, link = communities.accept_invitation(session, who.user_id, invitation_id)
+        return schemas.AcceptedOut.model_construct(
+            invitation=schemas.InvitationOut.of(communities.invitation_view(session, invitation)),
+            link=schemas.SubLeaderLinkOut.of(communities.link_view(session, link)),
         )
+
+    return run_in_transaction(work)
+
+
+@router.post("/leader/sub-leader-invitations/{invitation_id}/decline", tags=["leaders"])
+def decline_invitation(invitation_id: int, who: Member) -> schemas.InvitationOut:
+    def work(session: Session) -> schemas.InvitationOut:
+        invitation = communities.decline_invitation(session, who.user_id, invitation_id)
+        return schemas.InvitationOut.of(communities.invitation_view(session, invitation))
+
+    return run_in_transaction(work)
+
+
+@router.post("/leader/sub-leader-invitations/{invitation_id}/cancel", tags=["leaders"])
+def cancel_invitation(invitation_id: int, who: Member) -> schemas.InvitationOut:
+    """Take back an invitation you sent, while it is pending."""
+
+    def work(session: Session) -> schemas.InvitationOut:
+        invitation = communities.cancel_invitation(session, who.user_id, invitation_id)
+        return schemas.InvitationOut.of(communities.invitation_view(session, invitation))
+
+    return run_in_transaction(work)
+
+
+@router.post("/leader/upline/leave", tags=["leaders"])
+def leave_upline(who: Member) -> schemas.SubLeaderLinkOut:
+    """Stop being a sub-leader: your leader earns no override on sales paid from now on
+    (sales paid before keep theirs), and you may recruit sub-leaders of your own."""
+
+    def work(session: Session) -> schemas.SubLeaderLinkOut:
+        link = communities.leave_upline(session, who.user_id)
+        return schemas.SubLeaderLinkOut.of(communities.link_view(session, link))
 
     return run_in_transaction(work)
 
@@ -313,3 +368,46 @@ def resume(
         )
 
     return run_in_transaction(work)
+
+
+@router.get("/admin/sub-leader-links", tags=["operator: leaders"])
+def sub_leader_links(
+    who: Operator,
+    state: str = Query(default="current", pattern="^(current|ended|all)$"),
+    limit: int = Query(default=200, ge=1, le=1000),
+) -> list[schemas.SubLeaderLinkOut]:
+    """Sub-leader links, newest first: the current ones, the ended ones (history), or all."""
+    current = {"current": True, "ended": False, "all": None}[state]
+    with unit_of_work(readonly=True) as session:
+        links = communities.list_links(session, current=current, limit=limit)
+        return [schemas.SubLeaderLinkOut.of(v) for v in links]
+
+
+@router.post("/admin/sub-leader-links/{link_id}/end", tags=["operator: leaders"])
+def end_sub_leader_link(
+    link_id: int, body: schemas.ReasonIn, who: Operator
+) -> schemas.SubLeaderLinkOut:
+    """End a sub-leader link, with a reason both leaders read; the override stops for sales
+    paid from now on. Ending an ended link changes nothing."""
+
+    def work(session: Session) -> schemas.SubLeaderLinkOut:
+        link = communities.end_link(session, link_id, operator_id=who.user_id, reason=body.reason)
+        return schemas.SubLeaderLinkOut.of(communities.link_view(session, link))
+
+    return run_in_transaction(work)
+
+
+@router.get("/admin/sub-leader-invitations", tags=["operator: leaders"])
+def sub_leader_invitations(
+    who: Operator,
+    status: str = Query(
+        default="pending", pattern="^(pending|accepted|declined|cancelled|expired|all)$"
+    ),
+    limit: int = Query(default=200, ge=1, le=1000),
+) -> list[schemas.InvitationOut]:
+    """Sub-leader invitations, newest first, by their status as it is now."""
+    with unit_of_work(readonly=True) as session:
+        views = communities.list_invitations(
+            session, status=None if status == "all" else status, limit=limit
+        )
+        return [schemas.InvitationOut.of(v) for v in views]

@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -25,7 +26,26 @@ class LeaderStatus(StrEnum):
     PAUSED = "paused"  # by an operator, or by low credit: may not publish or adopt waves
 
 
+class InvitationStatus(StrEnum):
+    """A sub-leader invitation: pending → accepted | declined | cancelled (by the inviter);
+    a pending one past ``expires_at`` is shown as expired and can no longer be accepted."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class LinkEnd(StrEnum):
+    """How a sub-leader link ended: the sub-leader left, or an operator ended it."""
+
+    LEFT = "left"
+    ENDED_BY_OPERATOR = "ended_by_operator"
+
+
 APPLICATION_STATUSES = tuple(ApplicationStatus)
+INVITATION_STATUSES = tuple(InvitationStatus)
 LEADER_STATUSES = tuple(LeaderStatus)
 # The leader is recorded as a member of their own community with the role "leader".
 MEMBER_ROLES = ("member", "admin", "leader")
@@ -99,6 +119,22 @@ def recruit_refusal(
         return None
     if recruiter_parent is not None or recruit_parent is not None or recruit_has_subs:
         return "third_level"
+    return None
+
+
+def invitation_status(stored: str, expires_at: datetime, now: datetime) -> InvitationStatus:
+    """What an invitation is now: a pending one past its expiry is expired."""
+    if stored == InvitationStatus.PENDING and now >= expires_at:
+        return InvitationStatus.EXPIRED
+    return InvitationStatus(stored)
+
+
+def linked_at(links: Iterable[tuple[int, datetime, datetime | None]], when: datetime) -> int | None:
+    """The parent of a sub-leader at ``when``, from their links (parent, started, ended):
+    a link holds from its start (included) to its end (excluded)."""
+    for parent, started, ended in links:
+        if started <= when and (ended is None or when < ended):
+            return parent
     return None
 
 

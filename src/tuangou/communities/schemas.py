@@ -9,10 +9,14 @@ from tuangou.communities.models import (
     Leader,
     LeaderApplication,
     PickupPoint,
+    SubLeaderLink,
 )
 from tuangou.communities.service import (
+    InvitationView,
     InvitePage,
     LeaderProfile,
+    LinkView,
+    MyInvitations,
     Person,
     PickupPointInput,
     QueuedApplication,
@@ -74,6 +78,8 @@ class AdminIn(In):
 
 
 class SubLeaderIn(In):
+    """The leader to invite as your sub-leader (their leader number)."""
+
     leader_id: int
 
 
@@ -374,3 +380,91 @@ class CreditOut(Out):
     paused_reason: str | None
     window_days: int
     parts: list[CreditPartOut]
+
+
+class InvitationOut(Out):
+    """A sub-leader invitation; ``status`` as it is now (a pending one past ``expires_at`` is
+    ``expired``)."""
+
+    id: int
+    inviter_leader_id: int
+    inviter_name: str
+    invitee_leader_id: int
+    invitee_name: str
+    status: str
+    created_at: Iso
+    expires_at: Iso
+    decided_at: Iso | None
+
+    @classmethod
+    def of(cls, v: InvitationView) -> InvitationOut:
+        i = v.invitation
+        return cls.model_construct(
+            id=i.id,
+            inviter_leader_id=i.inviter_leader_id,
+            inviter_name=v.inviter.masked_name,
+            invitee_leader_id=i.invitee_leader_id,
+            invitee_name=v.invitee.masked_name,
+            status=v.status,
+            created_at=clock.iso(i.created_at),
+            expires_at=clock.iso(i.expires_at),
+            decided_at=clock.iso(i.decided_at),
+        )
+
+
+class MyInvitationsOut(Out):
+    """The sub-leader invitations you received and sent, newest first."""
+
+    received: list[InvitationOut]
+    sent: list[InvitationOut]
+
+    @classmethod
+    def of(cls, mine: MyInvitations) -> MyInvitationsOut:
+        return cls.model_construct(
+            received=[InvitationOut.of(v) for v in mine.received],
+            sent=[InvitationOut.of(v) for v in mine.sent],
+        )
+
+
+class SubLeaderLinkOut(Out):
+    """A sub-leader link: current while ``ended_at`` is null. The upline earns an override on
+    the sub-leader's sales paid from ``started_at`` up to ``ended_at``."""
+
+    id: int
+    parent_leader_id: int
+    parent_name: str
+    leader_id: int
+    leader_name: str
+    invitation_id: int | None
+    started_at: Iso
+    ended_at: Iso | None
+    end_reason: str | None
+    end_note: str | None
+    current: bool
+
+    @classmethod
+    def of(cls, v: LinkView) -> SubLeaderLinkOut:
+        return cls.link(v.link, parent_name=v.parent.masked_name, leader_name=v.sub.masked_name)
+
+    @classmethod
+    def link(cls, k: SubLeaderLink, *, parent_name: str, leader_name: str) -> SubLeaderLinkOut:
+        return cls.model_construct(
+            id=k.id,
+            parent_leader_id=k.parent_leader_id,
+            parent_name=parent_name,
+            leader_id=k.leader_id,
+            leader_name=leader_name,
+            invitation_id=k.invitation_id,
+            started_at=clock.iso(k.started_at),
+            ended_at=clock.iso(k.ended_at),
+            end_reason=k.end_reason,
+            end_note=k.end_note,
+            current=k.ended_at is None,
+        )
+
+
+class AcceptedOut(Out):
+    """An accepted invitation and the link it made."""
+
+    invitation: InvitationOut
+    link: SubLeaderLinkOut

@@ -3,8 +3,13 @@
 * A member applies to become a leader; an operator approves (creating the leader and their
   first pickup point, exactly once, by compare-and-set on the application) or rejects with a
   reason. The applicant hears of it through the outbox.
-* A leader recruits sub-leaders, at most two levels deep (:func:`rules.recruit_refusal`); both
-  leaders' rows are locked in id order, so concurrent recruitments cannot build a third level.
+* A leader invites another leader to become their sub-leader; nothing changes until the
+  invitee accepts (or declines; the invitation expires after
+  ``sub_leader_invitation_days``). At most two levels deep (:func:`rules.recruit_refusal`),
+  checked again on acceptance with both leaders' rows locked in id order, so concurrent
+  acceptances cannot build a third level. A sub-leader may leave, and an operator may end a
+  link; ``sub_leader_links`` keeps every link with its start and end, and the upline's
+  override is owed on sales paid while the link held (:func:`upline_at`).
 * A leader creates communities; members join through the invite link (idempotent:
   ``INSERT ... ON CONFLICT DO NOTHING`` on the unique (community, user) pair); the leader names
   admins. The leader is recorded as a member of their own community with the role ``leader``.
@@ -15,6 +20,7 @@ Services flush, never commit (ENGINEERING.md rule 2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -29,9 +35,12 @@ from tuangou.communities.models import (
     Leader,
     LeaderApplication,
     PickupPoint,
+    SubLeaderInvitation,
+    SubLeaderLink,
 )
-from tuangou.communities.rules import ApplicationStatus, LeaderStatus
+from tuangou.communities.rules import ApplicationStatus, InvitationStatus, LeaderStatus, LinkEnd
 from tuangou.core import clock, outbox
+from tuangou.core.config import get_settings
 from tuangou.core.db import get_or_404, upsert_insert
 from tuangou.core.errors import InvalidInput
 
@@ -345,54 +354,455 @@ def upline(session: Session, leader_id: int) -> list[int]:
     return [leader.parent_leader_id] if leader.parent_leader_id is not None else []
 
 
-def recruit_sub_leader(session: Session, recruiter_user_id: int, recruit_leader_id: int) -> Leader:
-    """The caller (a leader) takes another approved leader as sub-leader; returns the recruit."""
-    recruiter = get_leader_by_user(session, recruiter_user_id)
-    get_leader(session, recruit_leader_id)
-    # Lock both rows in id order: any recruitment that changes either one's parent or
-    # sub-leaders locks that row too, so the checks below cannot go stale before commit.
-    locked = {
+def upline_at(session: Session, leader_id: int, when: datetime) -> list[int]:
+    """The leader above ``leader_id`` at ``when`` (``[parent]`` or ``[]``), from the history
+    of their links: a link holds from its acceptance (included) to its end (excluded)."""
+    links = session.execute(
+        select(SubLeaderLink.parent_leader_id, SubLeaderLink.started_at, SubLeaderLink.ended_at)
+        .where(SubLeaderLink.leader_id == leader_id)
+        .order_by(SubLeaderLink.id)
+    )
+    parent = rules.linked_at([(p, s, e) for p, s, e in links], when)
+    return [] if parent is None else [parent]
+
+
+def _lock_leaders(session: Session, *leader_ids: int) -> dict[int, Leader]:
+    """Lock the leaders' rows in id order: every change of a parent or of sub-leaders locks
+    the rows it changes this way, so the checks made under these locks cannot go stale."""
+    return {
         leader.id: leader
         for leader in session.scalars(
             select(Leader)
-            .where(Leader.id.in_({recruiter.id, recruit_leader_id}))
+            .where(Leader.id.in_(set(leader_ids)))
             .order_by(Leader.id)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
     }
-    recruiter, recruit = locked[recruiter.id], locked[recruit_leader_id]
+
+
+def _check_link(session: Session, parent: Leader, sub: Leader) -> None:
+    """Refuse to make ``sub`` a sub-leader of ``parent`` (rows locked by the caller)."""
+    if parent.id == sub.id:
+        raise errors.SelfRecruit()
+    if sub.parent_leader_id == parent.id:
+        raise errors.AlreadyYourSubLeader()
     has_subs = (
-        session.scalar(select(Leader.id).where(Leader.parent_leader_id == recruit.id).limit(1))
+        session.scalar(select(Leader.id).where(Leader.parent_leader_id == sub.id).limit(1))
         is not None
     )
     refusal = rules.recruit_refusal(
-        recruiter.id,
-        recruit.id,
-        recruiter_parent=recruiter.parent_leader_id,
-        recruit_parent=recruit.parent_leader_id,
+        parent.id,
+        sub.id,
+        recruiter_parent=parent.parent_leader_id,
+        recruit_parent=sub.parent_leader_id,
         recruit_has_subs=has_subs,
     )
     if refusal == "self":
         raise errors.SelfRecruit()
     if refusal == "third_level":
         raise errors.ThirdLevelRefused()
-    if recruit.parent_leader_id == recruiter.id:
-        return recruit
-    recruit.parent_leader_id = recruiter.id
+
+
+def _invitation(session: Session, invitation_id: int) -> SubLeaderInvitation:
+    return get_or_404(session, SubLeaderInvitation, invitation_id, errors.InvitationNotFound)
+
+
+def _own_invitation(
+    session: Session, user_id: int, invitation_id: int, *, side: str
+) -> tuple[Leader, SubLeaderInvitation]:
+    """The caller's leader and an invitation they sent (``side="inviter"``) or received
+    (``"invitee"``); anyone else's is not found (404), never 403."""
+    leader = get_leader_by_user(session, user_id)
+    invitation = _invitation(session, invitation_id)
+    owner = invitation.inviter_leader_id if side == "inviter" else invitation.invitee_leader_id
+    if owner != leader.id:
+        raise errors.InvitationNotFound()
+    return leader, invitation
+
+
+def invitation_status(invitation: SubLeaderInvitation) -> str:
+    return rules.invitation_status(invitation.status, invitation.expires_at, clock.now())
+
+
+def _move_invitation(
+    session: Session, invitation: SubLeaderInvitation, status: str, now: datetime
+) -> bool:
+    """Compare-and-set pending → ``status``; whether this call moved it."""
+    moved = _rowcount(
+        session.execute(
+            update(SubLeaderInvitation)
+            .where(
+                SubLeaderInvitation.id == invitation.id,
+                SubLeaderInvitation.status == InvitationStatus.PENDING,
+            )
+            .values(status=status, decided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    session.refresh(invitation)
+    return moved == 1
+
+
+def invite_sub_leader(
+    session: Session, inviter_user_id: int, invitee_leader_id: int
+) -> SubLeaderInvitation:
+    """The caller (a leader) invites another approved leader to become their sub-leader.
+
+    Nothing changes until the invitee accepts. Inviting again while an invitation to the same
+    leader is pending returns that invitation.
+    """
+    inviter = get_leader_by_user(session, inviter_user_id)
+    get_leader(session, invitee_leader_id)
+    if inviter.id == invitee_leader_id:
+        raise errors.SelfRecruit()
+    locked = _lock_leaders(session, inviter.id, invitee_leader_id)
+    inviter, invitee = locked[inviter.id], locked[invitee_leader_id]
+    _check_link(session, inviter, invitee)
+    now = clock.now()
+    pending = session.scalar(
+        select(SubLeaderInvitation).where(
+            SubLeaderInvitation.inviter_leader_id == inviter.id,
+            SubLeaderInvitation.invitee_leader_id == invitee.id,
+            SubLeaderInvitation.status == InvitationStatus.PENDING,
+        )
+    )
+    if pending is not None:
+        if invitation_status(pending) == InvitationStatus.PENDING:
+            return pending
+        _move_invitation(session, pending, InvitationStatus.EXPIRED, pending.expires_at)
+    invitation = SubLeaderInvitation(
+        inviter_leader_id=inviter.id,
+        invitee_leader_id=invitee.id,
+        status=InvitationStatus.PENDING,
+        created_at=now,
+        expires_at=now + timedelta(days=get_settings().sub_leader_invitation_days),
+    )
+    session.add(invitation)
     session.flush()
-    names = accounts.masked_names(session, [recruiter.user_id])
+    names = accounts.masked_names(session, [inviter.user_id])
     outbox.emit(
         session,
-        "leader.recruited",
+        "leader.invited",
         {
-            "user_ids": [recruit.user_id],
-            "leader_id": recruit.id,
-            "parent_leader_id": recruiter.id,
-            "recruiter": names.get(recruiter.user_id, ""),
+            "user_ids": [invitee.user_id],
+            "invitation_id": invitation.id,
+            "leader_id": invitee.id,
+            "parent_leader_id": inviter.id,
+            "recruiter": names.get(inviter.user_id, ""),
+            "days": get_settings().sub_leader_invitation_days,
         },
     )
-    return recruit
+    return invitation
+
+
+def current_link(session: Session, leader_id: int) -> SubLeaderLink | None:
+    return session.scalar(
+        select(SubLeaderLink).where(
+            SubLeaderLink.leader_id == leader_id, SubLeaderLink.ended_at.is_(None)
+        )
+    )
+
+
+def _link_of_invitation(session: Session, invitation_id: int) -> SubLeaderLink:
+    link = session.scalar(select(SubLeaderLink).where(SubLeaderLink.invitation_id == invitation_id))
+    assert link is not None
+    return link
+
+
+def accept_invitation(
+    session: Session, user_id: int, invitation_id: int
+) -> tuple[SubLeaderInvitation, SubLeaderLink]:
+    """The invitee accepts: they become the inviter's sub-leader from now on. Accepting again
+    returns the same link."""
+    invitee, invitation = _own_invitation(session, user_id, invitation_id, side="invitee")
+    locked = _lock_leaders(session, invitation.inviter_leader_id, invitee.id)
+    inviter, invitee = locked[invitation.inviter_leader_id], locked[invitee.id]
+    session.refresh(invitation)
+    if invitation.status == InvitationStatus.ACCEPTED:
+        return invitation, _link_of_invitation(session, invitation.id)
+    status = invitation_status(invitation)
+    if status == InvitationStatus.EXPIRED:
+        raise errors.InvitationExpired(expires_at=clock.iso(invitation.expires_at))
+    if status != InvitationStatus.PENDING:
+        raise errors.InvitationAnswered(status=status)
+    _check_link(session, inviter, invitee)
+    now = clock.now()
+    if not _move_invitation(session, invitation, InvitationStatus.ACCEPTED, now):
+        if invitation.status == InvitationStatus.ACCEPTED:  # a twin won: the same link
+            return invitation, _link_of_invitation(session, invitation.id)
+        raise errors.InvitationAnswered(status=invitation.status)
+    invitee.parent_leader_id = inviter.id
+    link = SubLeaderLink(
+        parent_leader_id=inviter.id,
+        leader_id=invitee.id,
+        invitation_id=invitation.id,
+        started_at=now,
+    )
+    session.add(link)
+    session.flush()
+    names = accounts.masked_names(session, [invitee.user_id])
+    outbox.emit(
+        session,
+        "leader.invitation_accepted",
+        {
+            "user_ids": [inviter.user_id],
+            "invitation_id": invitation.id,
+            "leader_id": invitee.id,
+            "sub_leader": names.get(invitee.user_id, ""),
+        },
+    )
+    return invitation, link
+
+
+def decline_invitation(session: Session, user_id: int, invitation_id: int) -> SubLeaderInvitation:
+    """The invitee declines; declining again changes nothing."""
+    _, invitation = _own_invitation(session, user_id, invitation_id, side="invitee")
+    return _close_invitation(session, invitation, InvitationStatus.DECLINED)
+
+
+def cancel_invitation(session: Session, user_id: int, invitation_id: int) -> SubLeaderInvitation:
+    """The inviter takes back a pending invitation; cancelling again changes nothing."""
+    _, invitation = _own_invitation(session, user_id, invitation_id, side="inviter")
+    return _close_invitation(session, invitation, InvitationStatus.CANCELLED)
+
+
+def _close_invitation(
+    session: Session, invitation: SubLeaderInvitation, status: InvitationStatus
+) -> SubLeaderInvitation:
+    if invitation.status == status:
+        return invitation
+    current = invitation_status(invitation)
+    if current == InvitationStatus.EXPIRED and status == InvitationStatus.DECLINED:
+        raise errors.InvitationExpired(expires_at=clock.iso(invitation.expires_at))
+    if invitation.status != InvitationStatus.PENDING:
+        raise errors.InvitationAnswered(status=current)
+    if not _move_invitation(session, invitation, status, clock.now()):
+        if invitation.status == status:
+            return invitation
+        raise errors.InvitationAnswered(status=invitation_status(invitation))
+    if status == InvitationStatus.DECLINED:
+        inviter = get_leader(session, invitation.inviter_leader_id)
+        invitee = get_leader(session, invitation.invitee_leader_id)
+        names = accounts.masked_names(session, [invitee.user_id])
+        outbox.emit(
+            session,
+            "leader.invitation_declined",
+            {
+                "user_ids": [inviter.user_id],
+                "invitation_id": invitation.id,
+                "leader_id": invitee.id,
+                "sub_leader": names.get(invitee.user_id, ""),
+            },
+        )
+    return invitation
+
+
+def _end_link(
+    session: Session,
+    sub: Leader,
+    link: SubLeaderLink | None,
+    *,
+    reason: LinkEnd,
+    by: int,
+    note: str | None,
+) -> SubLeaderLink:
+    """End the current link of ``sub`` (rows locked by the caller): the override stops for
+    sales paid from now on."""
+    now = clock.now()
+    if link is None:  # a parent set before links were recorded: record it as it ends
+        assert sub.parent_leader_id is not None
+        link = SubLeaderLink(
+            parent_leader_id=sub.parent_leader_id, leader_id=sub.id, started_at=sub.created_at
+        )
+        session.add(link)
+    link.ended_at = now
+    link.end_reason = reason
+    link.ended_by = by
+    link.end_note = note
+    sub.parent_leader_id = None
+    session.flush()
+    return link
+
+
+def leave_upline(session: Session, user_id: int) -> SubLeaderLink:
+    """A sub-leader leaves their leader: from now on their sales earn that leader no override
+    (sales paid before keep theirs), and they may recruit sub-leaders of their own."""
+    leader = get_leader_by_user(session, user_id)
+    if leader.parent_leader_id is None:
+        raise errors.NotASubLeader()
+    locked = _lock_leaders(session, leader.id, leader.parent_leader_id)
+    leader = locked[leader.id]
+    parent_id = leader.parent_leader_id
+    if parent_id is None:
+        raise errors.NotASubLeader()
+    link = _end_link(
+        session,
+        leader,
+        current_link(session, leader.id),
+        reason=LinkEnd.LEFT,
+        by=user_id,
+        note=None,
+    )
+    parent = get_leader(session, parent_id)
+    names = accounts.masked_names(session, [leader.user_id])
+    outbox.emit(
+        session,
+        "leader.sub_leader_left",
+        {
+            "user_ids": [parent.user_id],
+            "leader_id": leader.id,
+            "link_id": link.id,
+            "sub_leader": names.get(leader.user_id, ""),
+        },
+    )
+    return link
+
+
+def get_link(session: Session, link_id: int) -> SubLeaderLink:
+    return get_or_404(session, SubLeaderLink, link_id, errors.SubLeaderLinkNotFound)
+
+
+def end_link(session: Session, link_id: int, *, operator_id: int, reason: str) -> SubLeaderLink:
+    """An operator ends a sub-leader link, with a reason both leaders read. Ending an
+    ended link changes nothing."""
+    reason = _text(reason, field="reason", max_len=rules.REASON_MAX)
+    link = get_link(session, link_id)
+    if link.ended_at is not None:
+        return link
+    locked = _lock_leaders(session, link.leader_id, link.parent_leader_id)
+    session.refresh(link)
+    if link.ended_at is not None:
+        return link
+    sub, parent = locked[link.leader_id], locked[link.parent_leader_id]
+    _end_link(session, sub, link, reason=LinkEnd.ENDED_BY_OPERATOR, by=operator_id, note=reason)
+    outbox.emit(
+        session,
+        "leader.link_ended",
+        {
+            "user_ids": [sub.user_id, parent.user_id],
+            "link_id": link.id,
+            "leader_id": sub.id,
+            "parent_leader_id": parent.id,
+            "reason": reason,
+        },
+    )
+    return link
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    invitation: SubLeaderInvitation
+    status: str  # as it is now: a pending one past its expiry is "expired"
+    inviter: Person
+    invitee: Person
+
+
+@dataclass(frozen=True)
+class LinkView:
+    link: SubLeaderLink
+    parent: Person
+    sub: Person
+
+
+def _leader_people(session: Session, leader_ids: list[int]) -> dict[int, Person]:
+    users: dict[int, int] = {
+        int(lid): int(uid)
+        for lid, uid in session.execute(
+            select(Leader.id, Leader.user_id).where(Leader.id.in_(set(leader_ids)))
+        )
+    }
+    who = people(session, list(users.values()))
+    return {lid: who[uid] for lid, uid in users.items()}
+
+
+def _invitation_views(
+    session: Session, invitations: list[SubLeaderInvitation]
+) -> list[InvitationView]:
+    who = _leader_people(
+        session, [x for i in invitations for x in (i.inviter_leader_id, i.invitee_leader_id)]
+    )
+    return [
+        InvitationView(i, invitation_status(i), who[i.inviter_leader_id], who[i.invitee_leader_id])
+        for i in invitations
+    ]
+
+
+def _link_views(session: Session, links: list[SubLeaderLink]) -> list[LinkView]:
+    who = _leader_people(session, [x for k in links for x in (k.parent_leader_id, k.leader_id)])
+    return [LinkView(k, who[k.parent_leader_id], who[k.leader_id]) for k in links]
+
+
+def invitation_view(session: Session, invitation: SubLeaderInvitation) -> InvitationView:
+    return _invitation_views(session, [invitation])[0]
+
+
+def link_view(session: Session, link: SubLeaderLink) -> LinkView:
+    return _link_views(session, [link])[0]
+
+
+@dataclass(frozen=True)
+class MyInvitations:
+    received: list[InvitationView]
+    sent: list[InvitationView]
+
+
+def my_invitations(session: Session, user_id: int, *, limit: int = 50) -> MyInvitations:
+    """The sub-leader invitations a leader received and sent, newest first."""
+    leader = get_leader_by_user(session, user_id)
+
+    def of(column: Any) -> list[SubLeaderInvitation]:
+        return list(
+            session.scalars(
+                select(SubLeaderInvitation)
+                .where(column == leader.id)
+                .order_by(SubLeaderInvitation.id.desc())
+                .limit(limit)
+            )
+        )
+
+    return MyInvitations(
+        received=_invitation_views(session, of(SubLeaderInvitation.invitee_leader_id)),
+        sent=_invitation_views(session, of(SubLeaderInvitation.inviter_leader_id)),
+    )
+
+
+def list_invitations(
+    session: Session, *, status: str | None = None, limit: int = 200
+) -> list[InvitationView]:
+    """The operator's view of invitations, newest first; ``status`` as it is now."""
+    if status is not None and status not in rules.INVITATION_STATUSES:
+        raise InvalidInput("unknown invitation status", field="status")
+    query = select(SubLeaderInvitation).order_by(SubLeaderInvitation.id.desc())
+    now = clock.now()
+    if status == InvitationStatus.PENDING:
+        query = query.where(
+            SubLeaderInvitation.status == status, SubLeaderInvitation.expires_at > now
+        )
+    elif status == InvitationStatus.EXPIRED:
+        query = query.where(
+            (SubLeaderInvitation.status == status)
+            | (
+                (SubLeaderInvitation.status == InvitationStatus.PENDING)
+                & (SubLeaderInvitation.expires_at <= now)
+            )
+        )
+    elif status is not None:
+        query = query.where(SubLeaderInvitation.status == status)
+    return _invitation_views(session, list(session.scalars(query.limit(limit))))
+
+
+def list_links(
+    session: Session, *, current: bool | None = None, limit: int = 200
+) -> list[LinkView]:
+    """The operator's view of sub-leader links: current ones (``current=True``), ended ones
+    (``False``, the history) or all, newest first."""
+    query = select(SubLeaderLink).order_by(SubLeaderLink.id.desc()).limit(limit)
+    if current is True:
+        query = query.where(SubLeaderLink.ended_at.is_(None))
+    elif current is False:
+        query = query.where(SubLeaderLink.ended_at.is_not(None))
+    return _link_views(session, list(session.scalars(query)))
 
 
 # ---------------------------------------------------------------- pickup points
@@ -703,6 +1113,8 @@ class LeaderProfile:
     member_counts: dict[int, int]
     parent: tuple[Leader, Person] | None
     sub_leaders: list[tuple[Leader, Person]]
+    parent_since: datetime | None = None
+    invitations: MyInvitations | None = None
 
 
 def leader_profile(session: Session, user_id: int) -> LeaderProfile:
@@ -720,6 +1132,8 @@ def leader_profile(session: Session, user_id: int) -> LeaderProfile:
         member_counts=member_counts(session, [c.id for c in communities]),
         parent=(parent, who[parent.user_id]) if parent else None,
         sub_leaders=[(s, who[s.user_id]) for s in subs],
+        parent_since=link.started_at if (link := current_link(session, leader.id)) else None,
+        invitations=my_invitations(session, user_id),
     )
 
 

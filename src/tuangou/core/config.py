@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # the rates then never add up to more than the whole amount.
     operator_fee_bps: int = Field(default=0, ge=0, le=MAX_OPERATOR_FEE_BPS)
     auto_confirm_days: int = 7
+    # A sub-leader invitation can be accepted for this many days.
+    sub_leader_invitation_days: int = Field(default=7, ge=1, le=90)
     payment_reconcile_seconds: int = 30
     # Payment gateway: "sandbox" is the built-in one.
     gateway: str = "sandbox"

@@ -153,6 +153,38 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "团长 {recruiter} 已将您加入其团队。",
         "Leader {recruiter} has added you to their team.",
     ),
+    "leader.invited": (
+        "子团长邀请",
+        "Sub-leader invitation",
+        "团长 {recruiter} 邀请您成为其子团长: 接受后, 您每笔销售的一部分 (团长奖励) 归对方。"
+        "请在 {days} 天内到「我的社群」接受或拒绝。",
+        "Leader {recruiter} invites you to become their sub-leader: if you accept, they earn an"
+        " override on your sales. Accept or decline within {days} days under My communities.",
+    ),
+    "leader.invitation_accepted": (
+        "子团长邀请已接受",
+        "Invitation accepted",
+        "{sub_leader} 已接受邀请, 成为您的子团长。",
+        "{sub_leader} accepted your invitation and is now your sub-leader.",
+    ),
+    "leader.invitation_declined": (
+        "子团长邀请被拒绝",
+        "Invitation declined",
+        "{sub_leader} 拒绝了您的子团长邀请。",
+        "{sub_leader} declined your sub-leader invitation.",
+    ),
+    "leader.sub_leader_left": (
+        "子团长已退出",
+        "A sub-leader left",
+        "{sub_leader} 已退出您的团队; 此后的销售不再有团长奖励。",
+        "{sub_leader} left your team; their sales from now on earn you no override.",
+    ),
+    "leader.link_ended": (
+        "子团长关系已解除",
+        "Sub-leader link ended",
+        "平台已解除子团长关系: {reason}。此后的销售不再有团长奖励。",
+        "The platform ended a sub-leader link: {reason}. Sales from now on earn no override.",
+    ),
 }
 
 REASONS_ZH = {

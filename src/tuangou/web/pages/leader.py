@@ -33,7 +33,7 @@ from tuangou.fulfilment import service as fulfilment
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import export
 from tuangou.pools import service as pools
-from tuangou.web import errors, once, responses, session
+from tuangou.web import errors, i18n, once, responses, session
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form
 from tuangou.web.templating import absolute_url, fmt_money, language, render, translate
@@ -298,11 +298,92 @@ def verify_code(request: Request, form: Form, me: PageLeader) -> Response:
 # ---------------------------------------------------------------- communities
 
 
-@router.get("/communities")
-def my_communities(request: Request, me: PageLeader) -> Response:
+def _communities_page(
+    request: Request, me: Me, state: FormState | None = None, status: int = 200
+) -> Response:
     with unit_of_work(readonly=True) as db:
         profile = communities.leader_profile(db, me.who.user_id)
-    return _page(request, "leader/communities.html", {"profile": profile})
+    return _page(
+        request,
+        "leader/communities.html",
+        {
+            "profile": profile,
+            "form": state or FormState(),
+            "invitation_days": get_settings().sub_leader_invitation_days,
+        },
+        status=status,
+    )
+
+
+@router.get("/communities")
+def my_communities(request: Request, me: PageLeader) -> Response:
+    return _communities_page(request, me)
+
+
+# ---------------------------------------------------------------- sub-leaders
+
+
+@router.post("/sub-leaders")
+def invite_sub_leader(request: Request, form: Form, me: PageLeader) -> Response:
+    """Invite another leader, by their leader number, to become a sub-leader."""
+    state = FormState.of(form)
+    leader_id = state.integer(request, "leader_id", low=1, high=2**31 - 1)
+    if leader_id is None:
+        return _communities_page(request, me, state, status=400)
+    try:
+        run_in_transaction(lambda db: communities.invite_sub_leader(db, me.who.user_id, leader_id))
+    except DomainError as exc:
+        state.refuse(request, exc, "leader_id")
+        return _communities_page(request, me, state, status=exc.status)
+    _flash(request, translate(request, "Invitation sent. It counts once they accept it."))
+    return _redirect("/leader/communities")
+
+
+_ANSWERS = {
+    "accept": (
+        lambda db, uid, iid: communities.accept_invitation(db, uid, iid),
+        i18n.lazy("You are now their sub-leader."),
+    ),
+    "decline": (
+        lambda db, uid, iid: communities.decline_invitation(db, uid, iid),
+        i18n.lazy("Invitation declined."),
+    ),
+    "cancel": (
+        lambda db, uid, iid: communities.cancel_invitation(db, uid, iid),
+        i18n.lazy("Invitation cancelled."),
+    ),
+}
+
+
+@router.post("/sub-leader-invitations/{invitation_id}/{answer}")
+def answer_invitation(
+    request: Request, invitation_id: int, answer: str, form: Form, me: PageLeader
+) -> Response:
+    """Accept or decline an invitation received, or cancel one sent."""
+    if answer not in _ANSWERS:
+        raise InvalidInput("accept, decline or cancel", field="answer")
+    action, done = _ANSWERS[answer]
+    try:
+        run_in_transaction(lambda db: action(db, me.who.user_id, invitation_id))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        _flash(request, errors.message(request, exc), "bad")
+        return _redirect("/leader/communities")
+    _flash(request, translate(request, done))
+    return _redirect("/leader/communities")
+
+
+@router.post("/upline/leave")
+def leave_upline(request: Request, form: Form, me: PageLeader) -> Response:
+    """Stop being a sub-leader (the page says what it means before the button)."""
+    try:
+        run_in_transaction(lambda db: communities.leave_upline(db, me.who.user_id))
+    except DomainError as exc:
+        _flash(request, errors.message(request, exc), "bad")
+        return _redirect("/leader/communities")
+    _flash(request, translate(request, "You left your leader. Your sales are yours alone now."))
+    return _redirect("/leader/communities")
 
 
 @router.get("/communities/{community_id}")

@@ -20,6 +20,7 @@ from tuangou.web.templating import translate
 SECTIONS = [
     ("/ops", i18n.lazy("Dashboard")),
     ("/ops/applications", i18n.lazy("Leader applications")),
+    ("/ops/leaders", i18n.lazy("Sub-leaders")),
     ("/ops/aftersales", i18n.lazy("After-sales")),
     ("/ops/withdrawals", i18n.lazy("Withdrawals")),
     ("/ops/orders", i18n.lazy("Orders")),

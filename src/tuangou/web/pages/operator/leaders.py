@@ -1,4 +1,6 @@
-"""The leaders' queues: applications to approve or reject, withdrawals to decide."""
+"""The leaders' queues: applications to approve or reject, withdrawals to decide; and the
+leaders' sub-leader links (current, pending invitations, history), each current link with a
+way to end it."""
 
 from __future__ import annotations
 
@@ -149,3 +151,52 @@ def reject_withdrawal(
         "/ops/withdrawals",
         needs_reason=True,
     )
+
+
+# ---------------------------------------------------------------- sub-leader links
+
+
+def _leaders_page(
+    request: Request, *, form: FormState | None = None, failed: int | None = None, status: int = 200
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        return {
+            "links": communities.list_links(session, current=True),
+            "invitations": communities.list_invitations(
+                session, status=communities.InvitationStatus.PENDING
+            ),
+            "history": communities.list_links(session, current=False, limit=100),
+        }
+
+    return render(
+        request,
+        "operator/leaders.html",
+        _ctx(request, **read(load), form=form or FormState(), failed=failed),
+        status_code=status,
+    )
+
+
+@router.get("/leaders")
+def leaders(request: Request, who: PageOperator) -> Response:
+    return _leaders_page(request)
+
+
+@router.post("/sub-leader-links/{link_id}/end")
+def end_link(link_id: int, request: Request, form: Form, who: PageOperator) -> Response:
+    """End a sub-leader link, with a reason both leaders read."""
+    state = FormState.of(form)
+    state.required(request, "reason")
+    state.at_most(request, "reason", 200)
+    if state.ok:
+        saved = _save(
+            request,
+            state,
+            lambda s: communities.end_link(
+                s, link_id, operator_id=who.user_id, reason=state.text("reason")
+            ),
+            "/ops/leaders",
+            "reason",
+        )
+        if saved:
+            return saved
+    return _leaders_page(request, form=state, failed=link_id, status=400)
