@@ -29,7 +29,7 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
     "wave.refunded": (
         "已退款",
         "Refunded",
-        "未达成团门槛, 没有成团。{refund_note}",
+        "未达成团门槛, 没有成团的商品。{refund_note}",
         "Below the minimum: nothing in this order was confirmed. {refund_note_en}",
     ),
     "pickup.arrived": (
@@ -64,7 +64,7 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
     ),
     "team.formed": (
         "已成团",
-        "Team formed",
+        "Formed",
         "您参加的拼团已成团 ({paid_count}人)。",
         "Your team has formed ({paid_count} members).",
     ),
