@@ -118,7 +118,7 @@ def test_the_worker_delivers_and_a_redelivery_makes_no_duplicate(api: Api) -> No
 
 
 def test_english_when_asked(api: Api) -> None:
-    w, _, orders = _ladder_team(api)
+    w, _, _ = _ladder_team(api)
     a = w.members[0]
     for lang in ("en", "en-US,en;q=0.9", "EN-GB"):
         inbox = _inbox(api, a, lang)

@@ -24,7 +24,7 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "已成团",
         "Group confirmed",
         "{items_zh}已成团, 预计 {delivery_date} 送达自提点。{refund_note}",
-        "{items_en}confirmed; expected at your pickup point on {delivery_date}. {refund_note_en}",
+        "Confirmed{items_en}; expected at your pickup point on {delivery_date}. {refund_note_en}",
     ),
     "wave.refunded": (
         "已退款",
@@ -250,7 +250,11 @@ def _items(data: dict[str, Any], sep: str) -> str:
     items = data.get("items")
     if not isinstance(items, list):
         return ""
-    names = [f"{title}×{qty}" for title, qty in items if isinstance(title, str)]
+    names = [
+        f"{item[0]}×{item[1]}"
+        for item in items
+        if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str)
+    ]
     return sep.join(names)
 
 
@@ -266,11 +270,12 @@ def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
     # A refund of nothing says nothing ("退还差价 ¥0.00" is never sent).
     refund = data.get("refund")
     told = rules.says_amount(refund)
-    values["refund_note"] = f"已退还 {money.fmt(refund)}。" if told else ""
-    values["refund_note_en"] = f"{money.fmt(refund)} refunded." if told else ""
+    said = money.fmt(refund) if isinstance(refund, int) and told else ""
+    values["refund_note"] = f"已退还 {said}。" if told else ""
+    values["refund_note_en"] = f"{said} refunded." if told else ""
     items = _items(data, ", ")
     values["items_zh"] = f"{_items(data, '、')} " if items else ""
-    values["items_en"] = f"{items}: " if items else ""
+    values["items_en"] = f" ({items})" if items else ""
     values["reason_zh"] = REASONS_ZH.get(str(values.get("reason", "")), values.get("reason", ""))
     try:
         if lang.startswith("en"):
