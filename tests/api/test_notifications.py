@@ -1,5 +1,6 @@
 """The inbox: fed from the outbox by the worker (invariant 7), one message per event and
-member however often an event is delivered, in the member's language."""
+member however often an event is delivered, naming what it is about and linking to it, in
+the member's language."""
 
 from __future__ import annotations
 
@@ -42,27 +43,30 @@ def test_inbox_tells_of_forming_settling_and_refunds(api: Api) -> None:
     w, team_id, orders = _ladder_team(api)
     a, b, c, _ = w.members
     inbox = _inbox(api, a)
-    assert _kinds(inbox) == ["refund.created", "team.formed", "team.settled"]
-    assert inbox["unread"] == 3
+    # The price protection refund is told by the settlement's message, not a second one.
+    assert _kinds(inbox) == ["team.formed", "team.settled"]
+    assert count("refunds", "order_id = :o AND reason = 'price_protection'", o=orders[0]) == 1
+    assert inbox["unread"] == 2
     assert all(not item["read"] for item in inbox["items"])
-    assert _kinds(_inbox(api, b)) == ["refund.created", "team.formed", "team.settled"]
-    # c joined after the team had formed: told of settling and the refund only.
-    assert _kinds(_inbox(api, c)) == ["refund.created", "team.settled"]
+    assert _kinds(_inbox(api, b)) == ["team.formed", "team.settled"]
+    # c joined after the team had formed: told of settling only.
+    assert _kinds(_inbox(api, c)) == ["team.settled"]
     by_kind = {item["kind"]: item for item in inbox["items"]}
     assert by_kind["team.formed"]["title"] == "已成团"
     assert by_kind["team.formed"]["data"]["team_id"] == team_id
     assert "2人" in by_kind["team.formed"]["body"]
+    # Each names what it is about and links to it: the team, the order.
+    assert {i["subject"] for i in inbox["items"]} == {w.campaign["title"]}
+    assert by_kind["team.formed"]["target"] == {"type": "team", "id": team_id}
+    assert by_kind["team.settled"]["target"] == {"type": "order", "id": orders[0]}
+    assert by_kind["team.settled"]["data"]["team_id"] == team_id
     assert by_kind["team.settled"]["title"] == "拼团成功"
     assert "¥17.90" in by_kind["team.settled"]["body"]
     assert "¥2.00" in by_kind["team.settled"]["body"]
-    refund = by_kind["refund.created"]
-    assert refund["data"]["order_id"] == orders[0]
-    assert refund["data"]["amount"] == 200
-    assert "价格保护" in refund["body"] and "¥2.00" in refund["body"]
     # A message does not carry the list of everyone else it went to.
     for item in inbox["items"]:
         assert "user_ids" not in item["data"]
-    assert count("notifications") == 3 + 3 + 2
+    assert count("notifications") == 2 + 2 + 1
 
 
 def test_inbox_tells_of_a_failed_team_and_its_refund(api: Api) -> None:
@@ -73,17 +77,14 @@ def test_inbox_tells_of_a_failed_team_and_its_refund(api: Api) -> None:
     clock.advance(timedelta(hours=25))
     run_worker()
     inbox = _inbox(api, a)
-    assert _kinds(inbox) == ["refund.created", "team.failed"]
-    failed = next(i for i in inbox["items"] if i["kind"] == "team.failed")
-    assert failed["title"] == "拼团失败"
+    # One message: the team did not form, and the refund (told once, in it).
+    assert _kinds(inbox) == ["team.failed"]
+    failed = inbox["items"][0]
+    assert failed["title"] == "未成团"
     assert "¥19.90" in failed["body"]
-    refund = next(i for i in inbox["items"] if i["kind"] == "refund.created")
-    assert refund["data"] == {
-        **refund["data"],
-        "order_id": order_id,
-        "amount": 1990,
-        "reason": "team_failed",
-    }
+    assert failed["subject"] == w.campaign["title"]
+    assert failed["target"] == {"type": "order", "id": order_id}
+    assert count("refunds", "order_id = :o AND reason = 'team_failed'", o=order_id) == 1
     assert audit_violations() == []
 
 
@@ -117,19 +118,15 @@ def test_the_worker_delivers_and_a_redelivery_makes_no_duplicate(api: Api) -> No
 
 
 def test_english_when_asked(api: Api) -> None:
-    w, _, orders = _ladder_team(api)
+    w, _, _ = _ladder_team(api)
     a = w.members[0]
     for lang in ("en", "en-US,en;q=0.9", "EN-GB"):
         inbox = _inbox(api, a, lang)
         by_kind = {item["kind"]: item for item in inbox["items"]}
-        assert by_kind["team.formed"]["title"] == "Team formed"
+        assert by_kind["team.formed"]["title"] == "Formed"
         assert by_kind["team.formed"]["body"] == "Your team has formed (2 members)."
         assert by_kind["team.settled"]["title"] == "Team settled"
-        assert by_kind["team.settled"]["body"] == "Final price ¥17.90 per unit; ¥2.00 refunded."
-        assert by_kind["refund.created"]["title"] == "Refund issued"
-        assert by_kind["refund.created"]["body"] == (
-            f"Order {orders[0]}: ¥2.00 refunded (price_protection)."
-        )
+        assert by_kind["team.settled"]["body"] == "Final price ¥17.90 per unit. ¥2.00 refunded."
     zh = {item["kind"]: item["title"] for item in _inbox(api, a, "zh-CN")["items"]}
     assert zh["team.formed"] == "已成团"
     assert {item["kind"]: item["title"] for item in _inbox(api, a)["items"]} == zh
@@ -139,23 +136,23 @@ def test_mark_read(api: Api) -> None:
     w, _, _ = _ladder_team(api)
     a, b = w.members[0], w.members[1]
     inbox = _inbox(api, a)
-    assert inbox["unread"] == 3
+    assert inbox["unread"] == 2
     first = inbox["items"][0]["id"]
     r = api.c.post(f"/api/notifications/{first}/read", headers=auth(a))
     assert r.json() == {"marked": 1}
     assert api.c.post(f"/api/notifications/{first}/read", headers=auth(a)).json() == {"marked": 0}
     inbox = _inbox(api, a)
-    assert inbox["unread"] == 2
+    assert inbox["unread"] == 1
     assert {i["id"]: i["read"] for i in inbox["items"]}[first] is True
     unread = _inbox(api, a, unread_only="true")
-    assert len(unread["items"]) == 2 and first not in {i["id"] for i in unread["items"]}
+    assert len(unread["items"]) == 1 and first not in {i["id"] for i in unread["items"]}
     # Another member cannot mark a's messages.
     other = _inbox(api, a)["items"][1]["id"]
     assert api.c.post(f"/api/notifications/{other}/read", headers=auth(b)).json() == {"marked": 0}
-    assert _inbox(api, a)["unread"] == 2
-    assert _inbox(api, b)["unread"] == 3
+    assert _inbox(api, a)["unread"] == 1
+    assert _inbox(api, b)["unread"] == 2
     # Mark all.
-    assert api.c.post("/api/notifications/read", headers=auth(a)).json() == {"marked": 2}
+    assert api.c.post("/api/notifications/read", headers=auth(a)).json() == {"marked": 1}
     assert _inbox(api, a)["unread"] == 0
     assert _inbox(api, a, unread_only="true")["items"] == []
-    assert _inbox(api, b)["unread"] == 3
+    assert _inbox(api, b)["unread"] == 2

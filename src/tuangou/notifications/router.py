@@ -6,7 +6,7 @@ from tuangou.api.deps import Caller
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
 from tuangou.notifications import service as notifications
-from tuangou.notifications.schemas import InboxOut, MarkedOut, NotificationOut
+from tuangou.notifications.schemas import InboxOut, MarkedOut, NotificationOut, TargetOut
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -24,12 +24,17 @@ def inbox(request: Request, who: Caller, unread_only: bool = False) -> InboxOut:
         items = []
         for n in rows:
             title, body = notifications.render(n.kind, n.data, lang)
+            target = notifications.target(n)
             items.append(
                 NotificationOut.model_construct(
                     id=n.id,
                     kind=n.kind,
                     title=title,
+                    subject=n.subject,
                     body=body,
+                    target=None
+                    if target is None
+                    else TargetOut.model_construct(type=target[0], id=target[1]),
                     data=n.data,
                     created_at=clock.as_utc(n.created_at).isoformat(),
                     read=n.read_at is not None,

@@ -1,4 +1,5 @@
-"""The member's inbox, fed from the outbox (invariant 7: duplicates dropped by event id)."""
+"""The member's inbox, fed from the outbox (invariant 7): one message per event and recipient,
+naming what it is about and linking to it (``rules``)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,31 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock, money
 from tuangou.core.db import upsert_insert
+from tuangou.core.errors import DomainError
 from tuangou.core.models import OutboxEvent
+from tuangou.notifications import rules
 from tuangou.notifications.models import Notification
+from tuangou.orders import service as orders
+from tuangou.pools import service as pools
+from tuangou.teams import service as teams
 
 # kind -> (zh-CN title, en title, zh body, en body); bodies are str.format templates over data.
 TEXTS: dict[str, tuple[str, str, str, str]] = {
     "wave.confirmed": (
         "已成团",
-        "Wave confirmed",
-        "已成团, 预计 {delivery_date} 送达自提点。{refund_note}",
-        "Confirmed; expected at your pickup point on {delivery_date}. {refund_note_en}",
+        "Group confirmed",
+        "{items_zh}已成团, 预计 {delivery_date} 送达自提点。{refund_note}",
+        "Confirmed{items_en}; expected at your pickup point on {delivery_date}. {refund_note_en}",
+    ),
+    "wave.refunded": (
+        "已退款",
+        "Refunded",
+        "未达成团门槛, 没有成团的商品。{refund_note}",
+        "Below the minimum: nothing in this order was confirmed. {refund_note_en}",
     ),
     "pickup.arrived": (
-        "已到货",
-        "Arrived",
+        "待提货",
+        "Ready for pickup",
         "已到货, 提货码 {code}。请到自提点「{pickup_point}」({address}) 提货。",
         "Arrived; pickup code {code}. Collect at “{pickup_point}”, {address}.",
     ),
@@ -52,21 +64,21 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
     ),
     "team.formed": (
         "已成团",
-        "Team formed",
+        "Formed",
         "您参加的拼团已成团 ({paid_count}人)。",
         "Your team has formed ({paid_count} members).",
     ),
     "team.settled": (
         "拼团成功",
         "Team settled",
-        "成交价 {final_price}/件, 退还差价 {refund}。",
-        "Final price {final_price} per unit; {refund} refunded.",
+        "成交价 {final_price}/件。{refund_note}",
+        "Final price {final_price} per unit. {refund_note_en}",
     ),
     "team.failed": (
-        "拼团失败",
-        "Team failed",
-        "未在截止时间前成团, 已全额退款 {refund}。",
-        "The team did not form in time; {refund} refunded in full.",
+        "未成团",
+        "Did not form",
+        "未在截止时间前成团。{refund_note}",
+        "The team did not form in time. {refund_note_en}",
     ),
     "team.opener_changed": (
         "您已成为团长",
@@ -81,10 +93,10 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Order {order_id}: {amount} refunded ({reason}).",
     ),
     "order.cancelled": (
-        "订单已取消",
-        "Order cancelled",
-        "订单 {order_id} 未在时限内支付, 已取消。",
-        "Order {order_id} was not paid in time and is cancelled.",
+        "已取消",
+        "Cancelled",
+        "订单 {order_id} 未支付, 已取消。",
+        "Order {order_id} was not paid and is cancelled.",
     ),
     "order.shipped": (
         "已发货",
@@ -93,10 +105,10 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Order {order_id} shipped: {carrier} {tracking_no}.",
     ),
     "order.completed": (
-        "订单已完成",
-        "Order completed",
-        "订单 {order_id} 已完成, 货款已结算给供应商。",
-        "Order {order_id} is complete; the supplier has been paid.",
+        "已完成",
+        "Completed",
+        "订单 {order_id} 已完成, 感谢支持!",
+        "Order {order_id} is complete. Thank you!",
     ),
     "payment.declined": (
         "支付失败",
@@ -135,14 +147,14 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "A member reported a problem ({kind}) on order {order_id}, asking {amount}; decide soon.",
     ),
     "aftersale.accepted": (
-        "售后已同意",
-        "After-sale accepted",
+        "已同意",
+        "Accepted",
         "订单 {order_id} 的售后申请已同意, {amount} 将原路退回。",
         "Your after-sale case on order {order_id} was accepted; {amount} will be refunded.",
     ),
     "aftersale.rejected": (
-        "售后未通过",
-        "After-sale rejected",
+        "已驳回",
+        "Rejected",
         "订单 {order_id} 的售后申请未通过: {reason}。如有疑问请联系团长或平台。",
         "Your after-sale case on order {order_id} was rejected: {reason}. Contact your leader"
         " or the platform if you disagree.",
@@ -202,35 +214,80 @@ REASONS_ZH = {
 }
 
 
-_insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
-
-
 TOPICS = tuple(TEXTS)  # the events that reach the inbox
 
 
 def deliver(session: Session, event: OutboxEvent) -> None:
+    """An outbox event into its recipients' inboxes: one message per event and recipient
+    (``rules.event_key``), however often and by whichever path the event comes; nothing
+    for an event that another message of the same moment tells."""
     payload = dict(event.payload)
     user_ids = payload.pop("user_ids", [])
-    if not user_ids:
+    key = rules.event_key(event.topic, payload, event.id)
+    if not user_ids or key is None:
         return
-    title = TEXTS[event.topic][0]
+    subject, extra = _about(session, payload)
+    data = {**payload, **extra}
     rows = [
         {
             "user_id": uid,
             "event_id": event.id,
+            "event_key": key,
             "kind": event.topic,
-            "title": title,
-            "body": render(event.topic, payload, "zh-CN")[1],
-            "data": payload,
+            "title": TEXTS[event.topic][0],
+            "body": render(event.topic, data, "zh-CN")[1],
+            "subject": subject[:200],
+            "data": data,
             "created_at": event.created_at,
         }
-        for uid in user_ids
+        for uid in dict.fromkeys(user_ids)
     ]
-    session.execute(
-        _insert(session)(Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["event_id", "user_id"])
+    # Either unique constraint (the event for its recipient, the outbox event redelivered)
+    # drops the row: ON CONFLICT DO NOTHING without a target, on both backends.
+    session.execute(upsert_insert(session)(Notification).values(rows).on_conflict_do_nothing())
+
+
+def _about(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """What an event is about, in words (the product's campaign, the wave), and the ids a
+    message links with that its payload lacks (a team order's team)."""
+    extra: dict[str, Any] = {}
+    order_id, team_id, wave_id = (
+        payload.get("order_id"),
+        payload.get("team_id"),
+        payload.get("wave_id"),
     )
+    try:
+        if isinstance(order_id, int):
+            found = orders.get_many(session, [order_id])
+            if found:
+                order = found[0]
+                if order.kind == "wave":  # the kind the composition root registers
+                    return pools.get_wave(session, order.campaign_id).title, extra
+                facts = orders.facts(session, [order]).get(order.id, {})
+                if isinstance(facts.get("team_id"), int) and "team_id" not in payload:
+                    extra["team_id"] = facts["team_id"]
+                return teams.get_campaign(session, order.campaign_id).title, extra
+        if isinstance(team_id, int):
+            team = teams.get_team(session, team_id)
+            return teams.get_campaign(session, team.campaign_id).title, extra
+        if isinstance(wave_id, int):
+            return pools.get_wave(session, wave_id).title, extra
+    except DomainError:  # gone since (never in practice: nothing is deleted)
+        return "", extra
+    point = payload.get("pickup_point")
+    return (point if isinstance(point, str) else ""), extra
+
+
+def _items(data: dict[str, Any], sep: str) -> str:
+    items = data.get("items")
+    if not isinstance(items, list):
+        return ""
+    names = [
+        f"{item[0]}×{item[1]}"
+        for item in items
+        if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str)
+    ]
+    return sep.join(names)
 
 
 def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
@@ -242,20 +299,27 @@ def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
     if isinstance(values.get("final_unit_price"), int):
         values["final_price"] = money.fmt(values["final_unit_price"])
     values.setdefault("final_price", "")
+    # A refund of nothing says nothing ("退还差价 ¥0.00" is never sent).
     refund = data.get("refund")
-    values["refund_note"] = (
-        f"退还 {money.fmt(refund)}。" if isinstance(refund, int) and refund else ""
-    )
-    values["refund_note_en"] = (
-        f"{money.fmt(refund)} refunded." if isinstance(refund, int) and refund else ""
-    )
+    told = rules.says_amount(refund)
+    said = money.fmt(refund) if isinstance(refund, int) and told else ""
+    values["refund_note"] = f"已退还 {said}。" if told else ""
+    values["refund_note_en"] = f"{said} refunded." if told else ""
+    items = _items(data, ", ")
+    values["items_zh"] = f"{_items(data, '、')} " if items else ""
+    values["items_en"] = f" ({items})" if items else ""
     values["reason_zh"] = REASONS_ZH.get(str(values.get("reason", "")), values.get("reason", ""))
     try:
         if lang.startswith("en"):
-            return en_title, en_body.format(**values)
-        return zh_title, zh_body.format(**values)
+            return en_title, en_body.format(**values).strip()
+        return zh_title, zh_body.format(**values).strip()
     except (KeyError, IndexError):
         return (en_title if lang.startswith("en") else zh_title), ""
+
+
+def target(notification: Notification) -> tuple[str, int] | None:
+    """What a message links to (``rules.target``): ("order", id), ("team", id)…"""
+    return rules.target(notification.kind, notification.data or {})
 
 
 def inbox(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -11,10 +13,16 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
+from tuangou.accounts.service import Principal
 from tuangou.core import clock, money
 from tuangou.core.config import get_settings
+from tuangou.core.db import unit_of_work
+from tuangou.notifications import service as notifications
 from tuangou.web import i18n, qr, session
+
+log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_VERSION = "1"
@@ -68,6 +76,23 @@ def translate(request: Request, message: str, **values: Any) -> str:
     return text % values if values else text
 
 
+def _unread(who: Principal | None) -> Callable[[], int]:
+    """The caller's unread messages, for the tab bar's badge: counted only by a page that
+    shows the tab bar."""
+
+    def count() -> int:
+        if who is None:
+            return 0
+        try:
+            with unit_of_work(readonly=True) as db:
+                return notifications.unread_count(db, who.user_id)
+        except SQLAlchemyError:  # an error page while the database is away: no badge
+            log.warning("the unread count could not be read", exc_info=True)
+            return 0
+
+    return count
+
+
 def render(
     request: Request,
     template: str,
@@ -89,6 +114,7 @@ def render(
         "path": request.url.path,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "now": clock.now(),
+        "inbox_unread": _unread(who),
     }
     ctx.update(context or {})
     body = environment(lang).get_template(template).render(ctx)

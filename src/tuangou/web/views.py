@@ -23,25 +23,9 @@ from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
+from tuangou.web import status
 from tuangou.web.i18n import lazy
 
-STATUS = {
-    "pending_payment": lazy("Unpaid"),
-    "paid": lazy("Paid"),
-    "confirmed": lazy("Group confirmed"),
-    "shipped": lazy("Shipped"),
-    "arrived": lazy("Ready for pickup"),
-    "completed": lazy("Completed"),
-    "cancelled": lazy("Cancelled"),
-    "refunded": lazy("Refunded"),
-}
-STATUS_BADGE = {
-    "pending_payment": "warn",
-    "arrived": "warn",
-    "completed": "ok",
-    "cancelled": "",
-    "refunded": "bad",
-}
 REFUND_REASONS = {
     "price_protection": lazy("Price protection: the group reached a cheaper price"),
     "team_failed": lazy("The team did not form in time"),
@@ -60,11 +44,7 @@ CASE_KINDS = {
     "damaged": lazy("Damaged items"),
     "wrong": lazy("Wrong items"),
 }
-CASE_STATUS = {
-    "open": lazy("Waiting for a decision"),
-    "accepted": lazy("Accepted"),
-    "rejected": lazy("Rejected"),
-}
+CASE_STATUS = status.CASE  # the words for a state are in web/status.py
 LINE_STATUS = {
     "open": lazy("Ordered"),
     "confirmed": lazy("Confirmed"),
@@ -213,11 +193,11 @@ class _OrderStatus:
 
     @property
     def status_label(self) -> str:
-        return STATUS.get(self.order.status, self.order.status)
+        return status.order_word(self.order.status)
 
     @property
     def badge(self) -> str:
-        return STATUS_BADGE.get(self.order.status, "")
+        return status.order_badge(self.order.status)
 
 
 @dataclass

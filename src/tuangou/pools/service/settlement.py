@@ -185,7 +185,19 @@ def _settle_order(
         else:
             cancelled += line.unit_price * line.quantity
     if not confirmed:
-        orders.refund_in_full(session, order, reason="moq_not_met", note="未达成团门槛, 全额退款")
+        refunded = orders.refund_in_full(
+            session, order, reason="moq_not_met", note="未达成团门槛, 全额退款"
+        )
+        outbox.emit(
+            session,
+            "wave.refunded",
+            {
+                "user_ids": [order.user_id],
+                "order_id": order.id,
+                "wave_id": wave.id,
+                "refund": refunded,
+            },
+        )
         return
     if cancelled:
         orders.refund(session, order, amount=cancelled, reason="moq_not_met", note="部分商品未成团")

@@ -31,7 +31,7 @@ from tuangou.payments import service as payments
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import service as pools
 from tuangou.web import errors as page_errors
-from tuangou.web import once, responses, session, views
+from tuangou.web import i18n, once, responses, session, status, views
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import language, render
@@ -354,17 +354,41 @@ def aftersale_photo(
 # ---------------------------------------------------------------- inbox
 
 
+# Where a message links to, by what it is about (notifications.rules.target), and the words
+# of its button.
+_LINKS: dict[str, tuple[Callable[[dict[str, Any], int], str], str]] = {
+    "order": (lambda data, i: f"/orders/{i}", i18n.lazy("View order")),
+    "team": (lambda data, i: f"/t/{i}", i18n.lazy("View team")),
+    "case": (lambda data, i: f"/orders/{data.get('order_id')}/aftersale", i18n.lazy("View case")),
+    "commission": (lambda data, i: "/leader/money", i18n.lazy("View earnings")),
+    "withdrawal": (lambda data, i: "/leader/money", i18n.lazy("View earnings")),
+    "leader": (lambda data, i: "/leader", i18n.lazy("Leader console")),
+    "application": (lambda data, i: "/me/apply", i18n.lazy("View application")),
+}
+
+
+def _message(n: Any, lang: str) -> dict[str, Any]:
+    """A message as the inbox shows it: its title (a state in the pages' words), what it is
+    about, what happened, and where it leads."""
+    title, body = notifications.render(n.kind, n.data, lang)
+    state = status.message_title(n.kind)
+    if state is not None:
+        title = i18n.gettext(lang, state)
+    link = notifications.target(n)
+    url = label = ""
+    if link is not None and link[0] in _LINKS:
+        to, words = _LINKS[link[0]]
+        url, label = to(n.data or {}, link[1]), i18n.gettext(lang, words)
+    return {"n": n, "title": title, "subject": n.subject, "body": body, "url": url, "label": label}
+
+
 @router.get("/inbox")
 def inbox(request: Request, who: PageUser) -> Response:
     lang = language(request)
     with unit_of_work(readonly=True) as db:
         rows = notifications.inbox(db, who.user_id, limit=100)
         unread = notifications.unread_count(db, who.user_id)
-    items = []
-    for n in rows:
-        title, body = notifications.render(n.kind, n.data, lang)
-        order_id = n.data.get("order_id") if isinstance(n.data, dict) else None
-        items.append({"n": n, "title": title, "body": body, "order_id": order_id})
+    items = [_message(n, lang) for n in rows]
     return render(request, "member/inbox.html", {"items": items, "unread": unread})
 
 

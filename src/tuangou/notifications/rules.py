@@ -1,0 +1,122 @@
+"""What reaches a member's inbox, once per event: pure rules over an outbox event's topic
+and payload (no database).
+
+* :func:`event_key`: the event a message tells of, the same however often and by whichever
+  path it is emitted (the team formed, the order settled, the refund made). A recipient gets
+  one message per key (a unique constraint); ``None`` when the event is not for the inbox
+  because another message of the same moment already tells it.
+* :func:`target`: what a message is about and links to (the team, the order, the case…).
+* :data:`STATE_OF`: the messages whose title is a state of an order, a team, a pickup or an
+  after-sale case; the pages say that state in the same words (``web/status.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tuangou.aftersales.rules import CaseStatus
+from tuangou.fulfilment.rules import PickupStatus
+from tuangou.orders.rules import OrderStatus
+from tuangou.teams.rules import TeamStatus
+
+# The refunds that the message of their settlement or decision already tells (its amount
+# included): a team settled (price protection, the opener's free order) or failed, a wave's
+# order settled at cut-off (price protection, items below their minimum), an after-sale case
+# accepted. Every other refund (leaving a team, an operator's, goods never shipped…) is a
+# message of its own.
+TOLD_BY_SETTLEMENT = frozenset(
+    {"price_protection", "opener_free", "team_failed", "moq_not_met", "after_sale"}
+)
+
+# topic -> the state its title names: ("order" | "team" | "pickup" | "case", status).
+STATE_OF: dict[str, tuple[str, str]] = {
+    "team.formed": ("team", TeamStatus.FORMED),
+    "team.failed": ("team", TeamStatus.FAILED),
+    "wave.confirmed": ("order", OrderStatus.CONFIRMED),
+    "wave.refunded": ("order", OrderStatus.REFUNDED),
+    "pickup.arrived": ("order", OrderStatus.ARRIVED),
+    "pickup.completed": ("pickup", PickupStatus.PICKED_UP),
+    "order.shipped": ("order", OrderStatus.SHIPPED),
+    "order.completed": ("order", OrderStatus.COMPLETED),
+    "order.cancelled": ("order", OrderStatus.CANCELLED),
+    "aftersale.accepted": ("case", CaseStatus.ACCEPTED),
+    "aftersale.rejected": ("case", CaseStatus.REJECTED),
+}
+
+
+def _id(payload: Mapping[str, Any], name: str) -> int | None:
+    value = payload.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | None:
+    """The event a message of ``topic`` tells of, for one recipient; None: no message."""
+    order = _id(payload, "order_id")
+    if topic == "refund.created":
+        amount = _id(payload, "amount") or 0
+        if amount <= 0 or payload.get("reason") in TOLD_BY_SETTLEMENT:
+            return None
+        return f"refund:{_id(payload, 'refund_id')}" if "refund_id" in payload else None
+    if topic == "order.completed" and payload.get("how") == "pickup":
+        return None  # the pickup's own message (已提货) tells it
+    keys: dict[str, str | None] = {
+        # One settlement per order, whatever its outcome.
+        "team.settled": f"order:{order}:settled",
+        "team.failed": f"order:{order}:settled",
+        "wave.confirmed": f"order:{order}:settled",
+        "wave.refunded": f"order:{order}:settled",
+        "team.formed": f"team:{_id(payload, 'team_id')}:formed",
+        "team.opener_changed": f"team:{_id(payload, 'team_id')}:opener",
+        "pickup.arrived": f"order:{order}:arrived",
+        "pickup.completed": f"order:{order}:completed",
+        "order.completed": f"order:{order}:completed",
+        "order.shipped": f"order:{order}:shipped",
+        "order.cancelled": f"order:{order}:cancelled",
+        "payment.declined": f"payment:{_id(payload, 'payment_id')}:declined",
+        "commission.available": f"commission:{_id(payload, 'commission_id')}:available",
+        "withdrawal.approved": f"withdrawal:{_id(payload, 'withdrawal_id')}:decided",
+        "withdrawal.rejected": f"withdrawal:{_id(payload, 'withdrawal_id')}:decided",
+        "leader.approved": f"application:{_id(payload, 'application_id')}:decided",
+        "leader.rejected": f"application:{_id(payload, 'application_id')}:decided",
+        "aftersale.opened": f"case:{_id(payload, 'case_id')}:opened",
+        "aftersale.accepted": f"case:{_id(payload, 'case_id')}:decided",
+        "aftersale.rejected": f"case:{_id(payload, 'case_id')}:decided",
+    }
+    key = keys.get(topic)
+    if key is None or ":None:" in key or key.endswith(":None"):
+        # A state that may come and go (a leader paused, resumed, paused again), or a
+        # payload without the id its key needs: the event itself.
+        return f"{topic}:{event_id}"
+    return key
+
+
+def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
+    """What a message links to: ("team" | "order" | "case" | "commission" | "withdrawal" |
+    "leader" | "application", id), or None."""
+    team, order, case = _id(data, "team_id"), _id(data, "order_id"), _id(data, "case_id")
+    if topic in ("team.formed", "team.opener_changed") and team is not None:
+        return ("team", team)
+    if topic in ("aftersale.accepted", "aftersale.rejected") and case is not None:
+        return ("case", case)
+    if topic == "aftersale.opened" and case is not None:
+        return ("case_to_decide", case)
+    if topic == "commission.available":
+        return ("commission", _id(data, "commission_id") or 0)
+    if topic.startswith("withdrawal."):
+        return ("withdrawal", _id(data, "withdrawal_id") or 0)
+    if topic in ("leader.approved", "leader.paused", "leader.resumed", "leader.recruited"):
+        return ("leader", _id(data, "leader_id") or 0)
+    if topic == "leader.rejected":
+        return ("application", _id(data, "application_id") or 0)
+    if order is not None:
+        return ("order", order)
+    if team is not None:
+        return ("team", team)
+    return None
+
+
+def says_amount(value: Any) -> bool:
+    """Whether a message should name this amount of money: a positive number of fen (a
+    refund of nothing says nothing, "退还差价 ¥0.00" is never sent)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
