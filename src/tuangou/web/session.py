@@ -81,7 +81,12 @@ async def checked_form(request: Request) -> FormData:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
-    if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
+    if (
+        not isinstance(sent, str)
+        or not sent.isascii()  # compare_digest refuses other text (a TypeError): never a token
+        or not expected
+        or not secrets.compare_digest(sent, expected)
+    ):
         raise CsrfFailed()
     return form
 
