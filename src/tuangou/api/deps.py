@@ -39,7 +39,7 @@ Caller = Annotated[Principal, Depends(principal)]
 Member = Annotated[Principal, Depends(role("member", "operator", "supplier"))]
 Operator = Annotated[Principal, Depends(role("operator"))]
 SupplierStaff = Annotated[Principal, Depends(role("supplier"))]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
 
 
 def client_ip(request: Request) -> str | None:
