@@ -35,7 +35,7 @@ CONFIG: dict[str, Any] = {
     "seed": 20261207,
     "suppress-health-check": ["all"],
     "generation": {
-        "max-examples": 50 if DEEP else 4,
+        "max-examples": 10 if DEEP else 4,
         "deterministic": True,
         "no-shrink": True,
         "database": "none",
