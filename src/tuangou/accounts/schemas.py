@@ -1,22 +1,28 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from tuangou.accounts.models import User
-from tuangou.accounts.rules import mask_phone
+from tuangou.accounts.rules import PHONE_RE, mask_phone
 from tuangou.core.schemas import In, Out
+
+# A mainland mobile number, as the document declares it (the service checks it, with its own
+# message).
+Phone = Annotated[
+    str, Field(examples=["13800138000"], json_schema_extra={"pattern": f"^{PHONE_RE.pattern}$"})
+]
 
 
 class Address(In):
     name: str = Field(min_length=1, max_length=32, examples=["李阿姨"])
-    phone: str = Field(examples=["13800138000"])
+    phone: Phone
     line: str = Field(min_length=1, max_length=200, examples=["幸福小区 3 栋 2 单元 501"])
 
 
 class SignupIn(In):
-    phone: str = Field(examples=["13800138000"])
+    phone: Phone
     password: str = Field(min_length=8, max_length=128)
     nickname: str = Field(default="", max_length=32)
     address: Address | None = None
@@ -28,11 +34,11 @@ class LoginIn(In):
 
 
 class CodeIn(In):
-    phone: str
+    phone: Phone
 
 
 class CodeLoginIn(In):
-    phone: str
+    phone: Phone
     code: str = Field(min_length=4, max_length=8)
     nickname: str = Field(default="", max_length=32)
 

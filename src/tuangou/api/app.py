@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -16,7 +17,7 @@ from tuangou.api.schemas import HealthOut, NoopOut
 from tuangou.catalog.router import router as catalog_router
 from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
-from tuangou.core.schemas import problem_responses
+from tuangou.core.schemas import bound_parameters, problem_responses
 from tuangou.credit.router import router as credit_router
 from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.notifications.router import router as notifications_router
@@ -61,6 +62,13 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     errors.install(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = bound_parameters(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     # Every route declares its success reply; the error replies are declared here, once.
     api = APIRouter(prefix=API_PREFIX, responses=problem_responses())

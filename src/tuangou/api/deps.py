@@ -45,7 +45,7 @@ Caller = Annotated[Principal, Depends(principal)]
 Member = Annotated[Principal, Depends(buyer)]
 Operator = Annotated[Principal, Depends(role("operator"))]
 SupplierStaff = Annotated[Principal, Depends(role("supplier"))]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
 
 
 def client_ip(request: Request) -> str | None:

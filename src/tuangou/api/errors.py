@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tuangou.api.responses import FastJSONResponse
@@ -97,9 +98,24 @@ def install(app: FastAPI) -> None:
         if _is_page(request):
             return pages.for_status(request, exc.status_code)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+        reply = problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+        reply.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            reply.headers["Allow"] = _allowed(request)
+        return reply
 
     app.add_middleware(AnswerCrashes)
+
+
+def _allowed(request: Request) -> str:
+    """The methods of every route at this path (Starlette's own 405 names those of the first
+    route that matched the path only, while a path often has one route per method)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    )
 
 
 async def _crashed(request: Request, exc: Exception) -> Response:

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from tuangou.accounts import service as accounts
+from tuangou.accounts.schemas import Phone
 from tuangou.api.deps import Operator
 from tuangou.catalog import service as catalog
 from tuangou.catalog.schemas import ProductOut, SkuOut, SupplierOut, SupplierUserOut
@@ -19,7 +20,7 @@ class SupplierIn(In):
 
 
 class SupplierUserIn(In):
-    phone: str
+    phone: Phone
     password: str = Field(min_length=8, max_length=128)
     nickname: str = Field(default="", max_length=32)
 

@@ -21,11 +21,13 @@ from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
 BIGGEST = 2**31 - 1  # the largest integer an INTEGER column holds on PostgreSQL
 # Control characters, but tab, line feed and carriage return (a multi-line note keeps them).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Half of a UTF-16 pair alone (JSON's "\ud800"): no text, and nothing can encode it.
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def check_value(value: Any) -> None:
-    """Raise ValueError for an integer beyond 64 bits or a text with a control character,
-    anywhere in ``value`` (a request's parsed JSON)."""
+    """Raise ValueError for an integer beyond 32 bits, or a text with a control character or
+    a lone surrogate, anywhere in ``value`` (a request's parsed JSON)."""
     if isinstance(value, bool):
         return
     if isinstance(value, int):
@@ -34,6 +36,8 @@ def check_value(value: Any) -> None:
     elif isinstance(value, str):
         if CONTROL.search(value):
             raise ValueError("text may not contain control characters")
+        if SURROGATE.search(value):
+            raise ValueError("text must be valid Unicode")
     elif isinstance(value, dict):
         for key, item in value.items():
             check_value(key)
@@ -43,13 +47,59 @@ def check_value(value: Any) -> None:
             check_value(item)
 
 
+# What :func:`check_value` refuses, as JSON Schema says it: text without control characters,
+# integers of 32 bits.
+STORABLE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+
+def declare_storable(schema: dict[str, Any]) -> None:
+    """Write into a JSON schema (in place) the bounds :func:`check_value` enforces: each
+    integer between the bounds of a 32-bit integer column, each free text (and each key of a
+    map) without control characters."""
+    kind = schema.get("type")
+    if kind == "integer":
+        schema["minimum"] = max(schema.get("minimum", -BIGGEST - 1), -BIGGEST - 1)
+        schema["maximum"] = min(schema.get("maximum", BIGGEST), BIGGEST)
+    elif kind == "string" and not {"pattern", "format", "enum", "const"} & schema.keys():
+        schema["pattern"] = STORABLE_TEXT
+    elif kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        schema.setdefault("propertyNames", {"pattern": STORABLE_TEXT})
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for part in schema.get(key, []):
+            declare_storable(part)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            declare_storable(schema[key])
+    for part in schema.get("properties", {}).values():
+        declare_storable(part)
+
+
+def bound_parameters(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare in an OpenAPI document the bounds of each integer in a path or a query: a
+    number beyond an integer column finds nothing (or is refused), never a row."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                for part in [schema, *schema.get("anyOf", [])]:
+                    if part.get("type") == "integer":
+                        declare_storable(part)
+    return document
+
+
 class In(BaseModel):
-    """A request body (or a part of one)."""
+    """A request body (or a part of one). Its JSON schema declares the bounds it enforces."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema, _: declare_storable(schema))
 
     @model_validator(mode="before")
     @classmethod
     def _storable(cls, data: Any) -> Any:
-        check_value(data)
+        # Only the fields it has: other keys are dropped unread, so nothing of them is stored.
+        if isinstance(data, dict):
+            check_value({k: v for k, v in data.items() if k in cls.model_fields})
+        else:
+            check_value(data)
         return data
 
 

@@ -47,8 +47,9 @@ def reset() -> None:
 
 def sign(message: str, purpose: str) -> str:
     key = hashlib.sha256(f"{purpose}:{secret_key()}".encode()).digest()
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, message.encode(errors="surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def verify(message: str, signature: str, purpose: str) -> bool:
-    return hmac.compare_digest(sign(message, purpose), signature)
+    # compare_digest refuses text beyond ASCII (a TypeError): a signature is hex
+    return signature.isascii() and hmac.compare_digest(sign(message, purpose), signature)

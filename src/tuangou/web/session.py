@@ -307,7 +307,12 @@ async def checked_form(request: Request) -> FormData:
     if not page.loaded:
         await anyio.to_thread.run_sync(page.load)
     expected = page.csrf(create=False)
-    if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
+    if (
+        not isinstance(sent, str)
+        or not sent.isascii()  # compare_digest refuses other text (a TypeError): never a token
+        or not expected
+        or not secrets.compare_digest(sent, expected)
+    ):
         raise CsrfFailed()
     return form
 

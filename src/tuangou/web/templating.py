@@ -107,9 +107,8 @@ def render(
     ctx: dict[str, Any] = {
         "request": request,
         "user": who,
-        "csrf_field": Markup(
-            f'<input type="hidden" name="{session.CSRF_FIELD}" '
-            f'value="{session.csrf_token(request)}">'
+        "csrf_field": Markup('<input type="hidden" name="{}" value="{}">').format(
+            session.CSRF_FIELD, session.csrf_token(request)
         ),
         "path": request.url.path,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
