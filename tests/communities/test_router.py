@@ -21,7 +21,7 @@ from tests.communities import (
     refused,
     state,
 )
-from tests.conftest import Api, run_worker
+from tests.conftest import Api, rows, run_worker
 from tuangou.core import clock
 
 # ---------------------------------------------------------------- the whole flow
