@@ -77,8 +77,8 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
     "refund.created": (
         "退款已发起",
         "Refund issued",
-        "订单 {order_id} 退款 {amount} ({reason_zh})。",
-        "Order {order_id}: {amount} refunded ({reason}).",
+        "订单 {order_id} 退款 {amount} ({reason_zh})。{note_zh}",
+        "Order {order_id}: {amount} refunded ({reason}).{note_en}",
     ),
     "order.cancelled": (
         "订单已取消",
@@ -217,6 +217,9 @@ def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
     values["refund_note_en"] = (
         f"{money.fmt(refund)} refunded." if isinstance(refund, int) and refund else ""
     )
+    note = str(data.get("note") or "")  # an operator's words to the member
+    values["note_zh"] = f"说明: {note}" if note else ""
+    values["note_en"] = f" Note: {note}" if note else ""
     values["reason_zh"] = REASONS_ZH.get(str(values.get("reason", "")), values.get("reason", ""))
     try:
         if lang.startswith("en"):
