@@ -453,6 +453,8 @@ def finish_communities() -> None:
                     )
 
         run_in_transaction(deliver)
+        if title == WAVE_ARRIVED:
+            run_in_transaction(lambda s, wave_id=wave_id: _operator_refund(s, wave_id))
         if title != WAVE_COMPLETED:
             continue
 
@@ -474,3 +476,18 @@ def finish_communities() -> None:
                 )
 
         run_in_transaction(collect)
+
+
+REFUND_NOTE = "供应商反馈有一盒磕碰, 先退您 2 元, 给您添麻烦了。"
+
+
+def _operator_refund(session: Session, wave_id: int) -> None:
+    """An operator's partial refund with a note the member reads (once)."""
+    from tuangou.orders import service as orders
+
+    for _info, order, _lines in pools.wave_orders(session, wave_id):
+        if any(r.reason == "manual" for r in orders.refunds_of(session, order.id)):
+            return
+        if order.status in orders.MANUALLY_REFUNDABLE and order.paid_amount > 200:
+            orders.manual_refund(session, order_id=order.id, amount=200, note=REFUND_NOTE)
+            return
