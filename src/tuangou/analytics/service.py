@@ -384,7 +384,10 @@ def find_orders(
         query = query.where(or_(product.id == product_id, in_lines))
     search = search.strip()
     if search.isdigit():
-        query = query.where(or_(o.id == int(search), u.phone.endswith(search, autoescape=True)))
+        by_phone = u.phone.endswith(search, autoescape=True)
+        # A number past the id column's range (a whole phone number) is no order's number.
+        fits = int(search) <= 2**31 - 1
+        query = query.where(or_(o.id == int(search), by_phone) if fits else by_phone)
     elif search:
         item_found = (
             select(lines.c.id)
