@@ -10,6 +10,7 @@ order picked up; the leaders' commissions frozen through the after-sale window).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -454,7 +455,7 @@ def finish_communities() -> None:
 
         run_in_transaction(deliver)
         if title == WAVE_ARRIVED:
-            run_in_transaction(lambda s, wave_id=wave_id: _operator_refund(s, wave_id))
+            run_in_transaction(partial(_operator_refund, wave_id=wave_id))
         if title != WAVE_COMPLETED:
             continue
 

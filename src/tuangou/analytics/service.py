@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
-from tuangou.accounts import rules as account_rules
 from tuangou.accounts import service as accounts
 from tuangou.aftersales import service as aftersales
 from tuangou.analytics import rules
@@ -302,7 +301,7 @@ class DeskOrder:
     created_at: datetime
     user_id: int
     member: str  # the nickname
-    phone: str  # masked, as on the order's page
+    phone: str  # the whole number: the page shows it masked
     product: str  # a team order's product; a wave order's items, " · " between them
     wave: str  # a wave order's wave title
     community_id: int | None  # a wave order's community (a team order has none)
@@ -426,7 +425,7 @@ def find_orders(
             created_at=r[6],
             user_id=int(r[7]),
             member=str(r[8]),
-            phone=account_rules.mask_phone(str(r[9])),
+            phone=str(r[9]),
             product=" · ".join(titles[int(r[0])]) if r[1] == "wave" else str(r[10] or ""),
             wave=str(r[11] or ""),
             community_id=None if r[12] is None else int(r[12]),

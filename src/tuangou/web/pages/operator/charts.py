@@ -159,7 +159,7 @@ def money_bars(
     step = nice_step(high - low, smallest=100)
     low = math.floor(low / step) * step
     high = max(math.ceil(high / step) * step, step)
-    ticks = [(v, money_tick(v)) for v in range(low, high + 1, step)]
+    ticks = [(float(v), money_tick(v)) for v in range(low, high + 1, step)]
     parts, x, y, slot = _frame(days, lang, low, high, ticks)
     width = max(slot * 0.7, 1)
     parts.append(f'<g class="bars" fill="{colour}">')

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tuangou.accounts import rules as account_rules
 from tuangou.accounts import service as accounts
 from tuangou.aftersales import service as aftersales
 from tuangou.analytics import service as analytics
@@ -89,6 +90,7 @@ def order_list(
             filters=filters,
             filtered=any(filters.values()),
             query=lambda **change: urlencode({**filters, **change}),
+            mask_phone=account_rules.mask_phone,
             page=page,
         ),
     )
