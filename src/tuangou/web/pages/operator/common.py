@@ -160,7 +160,9 @@ def _refused(exc: DomainError) -> int:
 
 def _done(path: str, done: str = "saved") -> RedirectResponse:
     """Back to ``path`` after an action that worked, which the page then says (:data:`DONE`)."""
-    return RedirectResponse(f"{path}{'&' if '?' in path else '?'}done={done}", status_code=303)
+    path, hash_, fragment = path.partition("#")
+    joined = f"{path}{'&' if '?' in path else '?'}done={done}{hash_}{fragment}"
+    return RedirectResponse(joined, status_code=303)
 
 
 def _save(
