@@ -187,3 +187,31 @@ def test_the_order_list_names_member_product_and_community_and_filters(
     assert ids(f"product={product_of(sku)}") == {wave_order}
     assert ids("community=999999") == set()
     assert ids("community=abc&status=nonsense") >= {order_id, wave_order}  # ignored, not an error
+
+
+def test_the_order_desk_api_finds_orders_with_member_product_and_community(
+    client: TestClient, api: Api, operator: dict[str, Any]
+) -> None:
+    order_id, _ = team_order(api)
+    _, sku = seed_sku(title="红富士")
+    leader = seed_leader(operator["user_id"])
+    _, listing, items = seed_wave(leader, [Item(sku)])
+    (buyer,) = seed_members(leader, 1, name="小红")
+    wave_order = seed_paid_order(buyer, listing, {items[0]: 1})
+    op = api.operator()
+    r = client.get("/api/admin/order-desk", params={"q": "富士"}, headers=op)
+    assert r.status_code == 200, r.text
+    (found,) = r.json()
+    assert found["id"] == wave_order and found["community"] == "王团长的小区"
+    assert found["product"] == "红富士" and found["member"].startswith("小红")
+    assert found["masked_phone"].endswith(buyer.phone[-4:]) and "*" in found["masked_phone"]
+    r = client.get(
+        "/api/admin/order-desk", params={"community_id": leader.community_id}, headers=op
+    )
+    assert [o["id"] for o in r.json()] == [wave_order]
+    r = client.get("/api/admin/order-desk", params={"kind": "team"}, headers=op)
+    assert order_id in [o["id"] for o in r.json()] and wave_order not in [o["id"] for o in r.json()]
+    # bad input is refused and a member may not look
+    assert client.get("/api/admin/order-desk?q=" + "x" * 65, headers=op).status_code == 422
+    member = api.signup("丙")
+    assert client.get("/api/admin/order-desk", headers=member).status_code == 403
