@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
+import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
@@ -32,8 +34,7 @@ def test_an_operator_approves_a_leader_and_reads_the_console(browser: Browser, s
         expect(page).to_have_url(re.compile(r"/ops$"))
         queue = page.locator(".ops-queue", has_text="团长申请")
         expect(queue.locator(".stat")).to_have_text("1")
-        expect(page.locator("svg.main-svg").first).to_be_visible()
-        expect(page.locator(".ops-chart .plotly")).to_have_count(5)
+        expect(page.locator(".ops-chart svg.chart-svg")).to_have_count(5)
         check_page(page, "ops-dashboard")
 
         queue.click()
@@ -62,3 +63,41 @@ def test_an_operator_approves_a_leader_and_reads_the_console(browser: Browser, s
         return app.status == "approved" and leader is not None and leader.status == "active"
 
     assert read(is_leader)
+
+
+TICK_BOXES = """() => [...document.querySelectorAll(".ops-chart svg.chart-svg")].map((svg) => {
+  const frame = svg.getBoundingClientRect();
+  return {
+    frame: { left: frame.left, right: frame.right },
+    ticks: [...svg.querySelectorAll("text[data-tick]")].map((t) => {
+      const box = t.getBoundingClientRect();
+      return { text: t.textContent, left: box.left, right: box.right };
+    }),
+  };
+})"""
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+@pytest.mark.parametrize("desk", [True, False], ids=["desk", "phone"])
+def test_the_daily_charts_ticks_never_overlap(
+    browser: Browser, site: Site, lang: str, desk: bool
+) -> None:
+    with person(browser, site, "13800000000", desk=desk, lang=lang) as page:
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto("/ops")
+        expect(page.locator(".ops-chart svg.chart-svg")).to_have_count(5)
+        charts = [c for c in page.evaluate(TICK_BOXES) if c["ticks"]]
+        assert len(charts) == 2  # the GMV and the rates, over the last 30 days
+        for chart in charts:
+            ticks = chart["ticks"]
+            assert 4 <= len(ticks) <= 8, ticks
+            pattern = r"\d{1,2}月\d{1,2}日" if lang == "zh-CN" else r"[A-Z][a-z]{2} \d{1,2}"
+            assert all(re.fullmatch(pattern, t["text"]) for t in ticks), ticks
+            for before, after in itertools.pairwise(ticks):
+                assert before["right"] + 2 <= after["left"], (before, after)
+            assert chart["frame"]["left"] <= ticks[0]["left"]
+            assert ticks[-1]["right"] <= chart["frame"]["right"] + 0.5
+        # no chart library: the page, its styles and the app's one small script
+        assert not [u for u in requested if "plotly" in u or "vendor" in u], requested
+        check_page(page, f"ops-dashboard-{lang}-{'desk' if desk else 'phone'}")

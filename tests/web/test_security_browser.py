@@ -18,8 +18,8 @@ def test_pages_charts_and_docs_run_under_the_policy(browser: Browser, site: Site
 
         page.on("console", watch)
         page.goto("/ops")
-        expect(page.locator(".ops-chart .plotly")).to_have_count(5)
-        expect(page.locator("svg.main-svg").first).to_be_visible()
+        expect(page.locator(".ops-chart svg.chart-svg")).to_have_count(5)
+        expect(page.locator(".ops-chart svg.chart-svg").first).to_be_visible()
         page.goto("/docs")
         # Swagger UI, from the installed package, lists the operations.
         expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=20_000)

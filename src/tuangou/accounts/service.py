@@ -376,6 +376,11 @@ def masked(user: User) -> tuple[str, str]:
     return rules.mask_name(user.nickname), rules.mask_phone(user.phone)
 
 
+def mask_phone(phone: str) -> str:
+    """A phone number as others see it (138****0001)."""
+    return rules.mask_phone(phone)
+
+
 def masked_names(session: Session, user_ids: list[int]) -> dict[int, str]:
     if not user_ids:
         return {}

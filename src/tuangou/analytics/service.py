@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
@@ -288,22 +288,168 @@ def refunds_by_reason(session: Session, since: datetime) -> list[ReasonTotal]:
 # ---------------------------------------------------------------- the operator's order desk
 
 
+@dataclass(frozen=True)
+class DeskOrder:
+    """A row of the operator's order list: the order with who, what and where."""
+
+    id: int
+    kind: str
+    status: str
+    quantity: int
+    paid_amount: int
+    refunded_amount: int
+    created_at: datetime
+    user_id: int
+    member: str  # the nickname
+    phone: str  # the whole number: the page shows it masked
+    product: str  # a team order's product; a wave order's items, " · " between them
+    wave: str  # a wave order's wave title
+    community_id: int | None  # a wave order's community (a team order has none)
+    community: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    name: str
+
+
 def find_orders(
     session: Session,
     *,
     status: str | None = None,
     kind: str | None = None,
+    community_id: int | None = None,
+    product_id: int | None = None,
+    search: str = "",
     limit: int = 50,
     offset: int = 0,
-) -> list[int]:
-    """Ids of orders, newest first, by status and kind (team, wave)."""
-    o = _table("orders").c
-    query = select(o.id).order_by(o.id.desc()).limit(limit).offset(offset)
+) -> list[DeskOrder]:
+    """Orders, newest first, by status, kind (team, wave), community, product, and a search:
+    digits find an order number or a phone (its end); words find the member's nickname, a
+    product or item title, the wave's title, the community's name."""
+    o, u = _table("orders").c, _table("users").c
+    skus, products = _table("skus"), _table("products")
+    wave_orders, waves = _table("wave_orders"), _table("waves")
+    listings, groups = _table("wave_listings"), _table("communities")
+    lines, items = _table("wave_order_lines"), _table("wave_items")
+    sku, product = skus.c, products.c
+    joined = (
+        _table("orders")
+        .join(_table("users"), u.id == o.user_id)
+        .outerjoin(skus, sku.id == o.sku_id)
+        .outerjoin(products, product.id == sku.product_id)
+        .outerjoin(wave_orders, wave_orders.c.order_id == o.id)
+        .outerjoin(waves, waves.c.id == wave_orders.c.wave_id)
+        .outerjoin(listings, listings.c.id == wave_orders.c.listing_id)
+        .outerjoin(groups, groups.c.id == listings.c.community_id)
+    )
+    query = (
+        select(
+            o.id,
+            o.kind,
+            o.status,
+            o.quantity,
+            o.paid_amount,
+            o.refunded_amount,
+            o.created_at,
+            o.user_id,
+            u.nickname,
+            u.phone,
+            product.title,
+            waves.c.title,
+            groups.c.id,
+            groups.c.name,
+        )
+        .select_from(joined)
+        .order_by(o.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     if status:
         query = query.where(o.status == status)
     if kind:
         query = query.where(o.kind == kind)
-    return [int(i) for i in session.scalars(query)]
+    if community_id is not None:
+        query = query.where(groups.c.id == community_id)
+    if product_id is not None:
+        line_sku = skus.alias("line_sku")
+        in_lines = (
+            select(lines.c.id)
+            .join(line_sku, line_sku.c.id == lines.c.sku_id)
+            .where(lines.c.order_id == o.id, line_sku.c.product_id == product_id)
+            .exists()
+        )
+        query = query.where(or_(product.id == product_id, in_lines))
+    search = search.strip()
+    if search.isdigit():
+        by_phone = u.phone.endswith(search, autoescape=True)
+        # A number past the id column's range (a whole phone number) is no order's number.
+        fits = int(search) <= 2**31 - 1
+        query = query.where(or_(o.id == int(search), by_phone) if fits else by_phone)
+    elif search:
+        item_found = (
+            select(lines.c.id)
+            .join(items, items.c.id == lines.c.item_id)
+            .where(lines.c.order_id == o.id, items.c.title.icontains(search, autoescape=True))
+            .exists()
+        )
+        query = query.where(
+            or_(
+                u.nickname.icontains(search, autoescape=True),
+                product.title.icontains(search, autoescape=True),
+                waves.c.title.icontains(search, autoescape=True),
+                groups.c.name.icontains(search, autoescape=True),
+                item_found,
+            )
+        )
+    rows = session.execute(query).all()
+    titles: dict[int, list[str]] = defaultdict(list)
+    wave_ids = [int(r[0]) for r in rows if r[1] == "wave"]
+    if wave_ids:
+        for order_id, title in session.execute(
+            select(lines.c.order_id, items.c.title)
+            .join(items, items.c.id == lines.c.item_id)
+            .where(lines.c.order_id.in_(wave_ids))
+            .order_by(lines.c.id)
+        ):
+            titles[int(order_id)].append(str(title))
+    return [
+        DeskOrder(
+            id=int(r[0]),
+            kind=str(r[1]),
+            status=str(r[2]),
+            quantity=int(r[3]),
+            paid_amount=int(r[4]),
+            refunded_amount=int(r[5]),
+            created_at=r[6],
+            user_id=int(r[7]),
+            member=str(r[8]),
+            phone=str(r[9]),
+            product=" · ".join(titles[int(r[0])]) if r[1] == "wave" else str(r[10] or ""),
+            wave=str(r[11] or ""),
+            community_id=None if r[12] is None else int(r[12]),
+            community=str(r[13] or ""),
+        )
+        for r in rows
+    ]
+
+
+def order_filters(session: Session) -> tuple[list[Choice], list[Choice]]:
+    """The communities and the products the order list can be narrowed to, by name."""
+    groups, products = _table("communities").c, _table("products").c
+    return (
+        [
+            Choice(int(i), str(n))
+            for i, n in session.execute(select(groups.id, groups.name).order_by(groups.name))
+        ],
+        [
+            Choice(int(i), str(n))
+            for i, n in session.execute(
+                select(products.id, products.title).order_by(products.title)
+            )
+        ],
+    )
 
 
 @dataclass(frozen=True)

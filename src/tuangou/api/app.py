@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from tuangou import __version__, wiring
 from tuangou.accounts.router import router as accounts_router
 from tuangou.aftersales.router import router as aftersales_router
+from tuangou.analytics.router import router as analytics_router
 from tuangou.api import errors, security
 from tuangou.api.responses import FastJSONResponse
 from tuangou.api.schemas import HealthOut, NoopOut
@@ -105,6 +106,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         pool_exports_router,
         aftersales_router,
         credit_router,
+        analytics_router,
     ):
         api.include_router(router)
     app.include_router(api)

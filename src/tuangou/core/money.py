@@ -4,10 +4,11 @@ from __future__ import annotations
 
 
 def fmt(fen: int) -> str:
-    """1234 -> '¥12.34'; -5 -> '-¥0.05'."""
+    """1234 -> '¥12.34'; -5 -> '-¥0.05'; 123456789 -> '¥1,234,567.89' (thousands
+    separated, as both languages write them)."""
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
-    return f"{sign}¥{fen // 100}.{fen % 100:02d}"
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
 
 
 def apply_bps(amount: int, bps: int) -> int:

@@ -89,8 +89,8 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
     "refund.created": (
         "退款已发起",
         "Refund issued",
-        "订单 {order_id} 退款 {amount} ({reason_zh})。",
-        "Order {order_id}: {amount} refunded ({reason}).",
+        "订单 {order_id} 退款 {amount} ({reason_zh})。{note_zh}",
+        "Order {order_id}: {amount} refunded ({reason}).{note_en}",
     ),
     "order.cancelled": (
         "已取消",
@@ -308,6 +308,9 @@ def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
     items = _items(data, ", ")
     values["items_zh"] = f"{_items(data, '、')} " if items else ""
     values["items_en"] = f" ({items})" if items else ""
+    note = str(data.get("note") or "")  # an operator's words to the member
+    values["note_zh"] = f"说明: {note}" if note else ""
+    values["note_en"] = f" Note: {note}" if note else ""
     values["reason_zh"] = REASONS_ZH.get(str(values.get("reason", "")), values.get("reason", ""))
     try:
         if lang.startswith("en"):

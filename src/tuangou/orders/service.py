@@ -499,6 +499,8 @@ def refund(
             "reason": reason,
             # Back to the payment it names (a late one), else to the one that paid the order.
             "payment_id": payment_id or order.payment_id,
+            # An operator's refund says why in their words, for the member to read.
+            **({"note": note} if reason == "manual" and note else {}),
         },
     )
     session.refresh(order)

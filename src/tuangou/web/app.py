@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
-from functools import cache
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -28,31 +26,12 @@ class CachedStatic(StaticFiles):
         return response
 
 
-@cache
-def _plotly_js() -> tuple[bytes, bytes]:
-    """The chart library, from the installed ``plotly`` package (never a CDN)."""
-    import plotly
-
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    raw = path.read_bytes()
-    return raw, gzip.compress(raw, 6)
-
-
 def install(app: FastAPI) -> None:
     from tuangou.web.pages import auth, leader, member, operator, teambuy
 
     settings = get_settings()
     # The browser's session (its row read once per page) in ``request.session``.
     app.add_middleware(PageSessions, secure=settings.cookie_secure)
-
-    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js(request: Request) -> Response:
-        raw, packed = _plotly_js()
-        headers = {"Cache-Control": CACHE_A_DAY, "Vary": "Accept-Encoding"}
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            headers["Content-Encoding"] = "gzip"
-            return Response(packed, media_type="text/javascript", headers=headers)
-        return Response(raw, media_type="text/javascript", headers=headers)
 
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.add_exception_handler(leader.NotALeader, leader.not_a_leader)

@@ -170,6 +170,7 @@ class Step:
     refund: bool = False
     note: str = ""
     amount: int | None = None
+    said: str = ""  # an operator's own words to the member (a manual refund's reason)
 
 
 @dataclass
@@ -285,6 +286,7 @@ def _steps(order: Any, pickup: Any, formed_at: datetime | None, refunds: list[An
                 refund=True,
                 note=refund_reason(r.reason),
                 amount=r.amount,
+                said=r.note if r.reason == "manual" else "",
             )
         )
     # By the minute: a refund made in the same settlement shows after the step that made it.

@@ -116,6 +116,18 @@ OPENER_PERKS = {
 }
 
 
+# What a finished action says on the page it leads to: ``_done(path, "refunded")`` sends the
+# operator to ``path?done=refunded`` and the page shows the message (a reload shows it again,
+# as on the member's pages; it changes nothing).
+DONE = {
+    "saved": i18n.lazy("Saved."),
+    "decided": i18n.lazy("Done: the decision is recorded and the people concerned are told."),
+    "refunded": i18n.lazy("Refunded. The member sees the reason in the order and the inbox."),
+    "accepted": i18n.lazy("Accepted: the refund is on its way to the member."),
+    "rejected": i18n.lazy("Rejected: the member is told why."),
+}
+
+
 def _account_name(account: str) -> tuple[str, str]:
     """A journal account as (message id of its kind, the id of its owner or "")."""
     kind, _, owner = account.partition(":")
@@ -123,6 +135,9 @@ def _account_name(account: str) -> tuple[str, str]:
 
 
 def _ctx(request: Request, **values: Any) -> dict[str, Any]:
+    done = request.query_params.get("done", "")
+    if done in DONE and "flash" not in values:
+        values["flash"] = translate(request, DONE[done])
     return {
         "sections": SECTIONS,
         "order_statuses": ORDER_STATUSES,
@@ -144,12 +159,20 @@ def _refused(exc: DomainError) -> int:
     return 409 if exc.status == 409 else 400
 
 
-def _done(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
+def _done(path: str, done: str = "saved") -> RedirectResponse:
+    """Back to ``path`` after an action that worked, which the page then says (:data:`DONE`)."""
+    path, hash_, fragment = path.partition("#")
+    joined = f"{path}{'&' if '?' in path else '?'}done={done}{hash_}{fragment}"
+    return RedirectResponse(joined, status_code=303)
 
 
 def _save(
-    request: Request, state: FormState, action: Callable[[Session], Any], done: str, field: str
+    request: Request,
+    state: FormState,
+    action: Callable[[Session], Any],
+    done: str,
+    field: str,
+    message: str = "saved",
 ) -> Response | None:
     """A form's change in one transaction: the way to ``done``, or None with the refusal
     next to ``field`` in ``state``."""
@@ -158,7 +181,7 @@ def _save(
     except DomainError as exc:
         state.refuse(request, exc, field)
         return None
-    return _done(done)
+    return _done(done, message)
 
 
 def age_text(request: Request, seconds: int | None) -> str:
@@ -184,6 +207,7 @@ def _decide(
     done: str,
     *,
     needs_reason: bool,
+    message: str = "decided",
 ) -> Response:
     state = FormState.of(form)
     if needs_reason:
@@ -192,7 +216,7 @@ def _decide(
         try:
             with unit_of_work() as session:
                 action(session, state)
-            return _done(done)
+            return _done(done, message)
         except DomainError as exc:
             state.refuse(request, exc, "reason" if needs_reason else "_form")
     return page(request, form=state, failed=item_id, status=400)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tuangou.accounts import rules as account_rules
 from tuangou.accounts import service as accounts
 from tuangou.aftersales import service as aftersales
 from tuangou.analytics import service as analytics
@@ -33,28 +35,49 @@ from tuangou.web.session import Form, PageOperator, current
 from tuangou.web.templating import render
 
 router = APIRouter(prefix="/ops")
+NOTE_MAX = 500  # a refund's reason, as the API takes it
 
 
 @router.get("/orders")
 def order_list(
-    request: Request, who: PageOperator, status: str = "", kind: str = "", page: int = 1
+    request: Request,
+    who: PageOperator,
+    status: str = "",
+    kind: str = "",
+    community: str = "",
+    product: str = "",
+    q: str = "",
+    page: int = 1,
 ) -> Response:
     status = status if status in ORDER_STATUSES else ""
     kind = kind if kind in ORDER_KINDS else ""
+    community_id = int(community) if community.isdigit() else None
+    product_id = int(product) if product.isdigit() else None
+    q = q.strip()[:64]
     page = max(1, page)
     per_page = 50
 
-    def load(session: Session) -> list[Any]:
-        ids = analytics.find_orders(
+    def load(session: Session) -> tuple[list[analytics.DeskOrder], Any]:
+        found = analytics.find_orders(
             session,
             status=status or None,
             kind=kind or None,
+            community_id=community_id,
+            product_id=product_id,
+            search=q,
             limit=per_page + 1,
             offset=(page - 1) * per_page,
         )
-        return orders.get_many(session, ids)
+        return found, analytics.order_filters(session)
 
-    found = sorted(read(load), key=lambda o: -o.id)
+    found, (community_choices, product_choices) = read(load)
+    filters = {
+        "status": status,
+        "kind": kind,
+        "community": community_id or "",
+        "product": product_id or "",
+        "q": q,
+    }
     return render(
         request,
         "operator/orders.html",
@@ -62,8 +85,12 @@ def order_list(
             request,
             orders=found[:per_page],
             more=len(found) > per_page,
-            status=status,
-            kind=kind,
+            communities=community_choices,
+            products=product_choices,
+            filters=filters,
+            filtered=any(filters.values()),
+            query=lambda **change: urlencode({**filters, **change}),
+            mask_phone=account_rules.mask_phone,
             page=page,
         ),
     )
@@ -116,6 +143,10 @@ def refund(order_id: int, request: Request, form: Form, who: PageOperator) -> Re
     """A manual refund; the form's one-time key makes a double submit refund once."""
     state = FormState.of(form)
     state.required(request, "note")
+    state.at_most(request, "note", NOTE_MAX)
+    # Money leaves for good: the operator ticks that they mean it (no script needed).
+    if state.get("confirm") != "yes":
+        state.add(request, "confirm", "Tick the box to confirm the refund")
     amount = None
     if state.get("scope") != "full":
         amount = state.fen(request, "amount")
@@ -141,7 +172,7 @@ def refund(order_id: int, request: Request, form: Form, who: PageOperator) -> Re
     if once.replayed_refusal(request, state, outcome):  # the same submit, refused the first time
         state.values["key"] = ""
         return _order_page(request, order_id, state, status=outcome.status_code)
-    return _done(f"/ops/orders/{order_id}")
+    return _done(f"/ops/orders/{order_id}", "refunded")
 
 
 # ---------------------------------------------------------------- after-sales
@@ -215,6 +246,7 @@ def accept_case(case_id: int, request: Request, form: Form, who: PageOperator) -
         _aftersales_page,
         "/ops/aftersales",
         needs_reason=False,
+        message="accepted",
     )
 
 
@@ -231,4 +263,5 @@ def reject_case(case_id: int, request: Request, form: Form, who: PageOperator) -
         _aftersales_page,
         "/ops/aftersales",
         needs_reason=True,
+        message="rejected",
     )
