@@ -161,9 +161,7 @@ def _check_terms_input(price: int, floor_price: int, max_commission_bps: int) ->
             field="floor_price",
         )
     if not 0 <= max_commission_bps <= MAX_COMMISSION_BPS:
-        raise InvalidInput(
-            "the maximum commission must be 0 to 50%", field="max_commission_bps"
-        )
+        raise InvalidInput("the maximum commission must be 0 to 50%", field="max_commission_bps")
 
 
 def create_sku(
@@ -296,9 +294,7 @@ def allocate(
     if within_terms is not None:
         lowest, commission = within_terms
         query = query.where(Sku.floor_price <= lowest, Sku.max_commission_bps >= commission)
-    moved = session.execute(
-        query.values(allocated=Sku.allocated + quantity)
-    ).rowcount  # type: ignore[attr-defined]
+    moved = session.execute(query.values(allocated=Sku.allocated + quantity)).rowcount  # type: ignore[attr-defined]
     if moved:
         return
     if within_terms is not None:

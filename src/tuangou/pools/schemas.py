@@ -110,9 +110,7 @@ class SkuChoiceOut(Out):
     supplier: str
     price: int = Field(description="the SKU's single price, fen")
     available: int = Field(description="stock not yet allocated")
-    floor_price: int = Field(
-        description="the lowest unit price (base price and every tier), fen"
-    )
+    floor_price: int = Field(description="the lowest unit price (base price and every tier), fen")
     max_commission_bps: int = Field(description="the highest commission a wave may take on it")
     own: bool = Field(description="your own goods: the terms do not bind you")
 

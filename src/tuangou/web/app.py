@@ -40,7 +40,7 @@ def _plotly_js() -> tuple[bytes, bytes]:
 
 
 def install(app: FastAPI) -> None:
-    from tuangou.web.pages import auth, leader, member, operator, teambuy
+    from tuangou.web.pages import auth, leader, member, operator, supplier, teambuy
 
     settings = get_settings()
     app.add_middleware(
@@ -63,5 +63,5 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.add_exception_handler(leader.NotALeader, leader.not_a_leader)
-    for module in (auth, teambuy, member, leader, operator):
+    for module in (auth, teambuy, member, leader, operator, supplier):
         app.include_router(module.router, include_in_schema=False)

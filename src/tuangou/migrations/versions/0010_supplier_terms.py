@@ -22,9 +22,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("max_commission_bps", sa.Integer(), nullable=True))
     # The defaults (docs/ARCHITECTURE.md, *Supplier terms*): 70% of the single price, rounded
     # up to a whole fen, and the platform's default commission of 10%.
-    op.execute(
-        "UPDATE skus SET floor_price = (price * 70 + 99) / 100, max_commission_bps = 1000"
-    )
+    op.execute("UPDATE skus SET floor_price = (price * 70 + 99) / 100, max_commission_bps = 1000")
     with op.batch_alter_table("skus", schema=None) as batch_op:
         batch_op.alter_column("floor_price", existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column("max_commission_bps", existing_type=sa.Integer(), nullable=False)

@@ -257,9 +257,7 @@ def publish_wave(
     goods are the leader's own."""
     _require_standing(session, user_id)
     leader = communities.require_publishing_leader(session, user_id)
-    wave = _create_wave(
-        session, data, source="leader", created_by=user_id, leader_id=leader.id
-    )
+    wave = _create_wave(session, data, source="leader", created_by=user_id, leader_id=leader.id)
     listing = _listing(
         session,
         wave,

@@ -499,9 +499,10 @@ def _read_wave(request: Request, state: FormState) -> tuple[pools.WaveInput | No
         rows.append(i)
     if not items and state.ok:
         state.add(request, "items", "Add at least one product")
-    commission_bps = _yuan_to_fen(state.text("commission").rstrip("%"))  # two decimals, ×100
+    typed = state.text("commission").rstrip("%").strip()  # per cent, two decimals at most
+    commission_bps = _yuan_to_fen(typed) if typed else pool_rules.DEFAULT_COMMISSION_BPS
     if commission_bps is None or commission_bps > pool_rules.MAX_COMMISSION_BPS:
-        state.add(request, "commission", "Enter a commission of 0 to 50 (%)")
+        state.add(request, "commission", "Enter a commission of 0 to 50 per cent")
     if not state.ok or cutoff is None or delivery is None or commission_bps is None:
         return None, rows
     wave = pools.WaveInput(
