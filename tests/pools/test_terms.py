@@ -242,3 +242,43 @@ def test_a_suppliers_catalogue_wave_is_its_own_offer(waves: Waves) -> None:
         headers=waves.supplier,
     )
     assert r.status_code == 201, r.text
+
+
+def test_the_upgrade_gives_existing_skus_the_default_terms(tmp_path: Any) -> None:
+    """Revision 0010 backfills every SKU: 70% of its single price (rounded up to a fen) and
+    a 10% maximum commission; no supplier is a leader's own."""
+    import sqlite3
+
+    from alembic import command
+
+    from tuangou.core import migrate
+    from tuangou.core.db import make_engine
+
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    cfg = migrate.config()
+    with engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0009")
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        INSERT INTO suppliers (id, name, contact, created_at) VALUES (1, 's', '', '2026-01-01');
+        INSERT INTO products (id, supplier_id, title, description, image_url, created_at)
+            VALUES (1, 1, 't', '', '', '2026-01-01');
+        INSERT INTO skus (id, product_id, name, price, stock, allocated, created_at) VALUES
+            (1, 1, 'a', 1990, 10, 0, '2026-01-01'), (2, 1, 'b', 1, 10, 0, '2026-01-01'),
+            (3, 1, 'c', 1000, 10, 0, '2026-01-01');
+        """
+    )
+    db.commit()
+    db.close()
+    migrate.upgrade(engine)
+    assert migrate.is_current(engine)
+    db = sqlite3.connect(path)
+    assert db.execute(
+        "SELECT id, floor_price, max_commission_bps FROM skus ORDER BY id"
+    ).fetchall() == [(1, 1393, 1000), (2, 1, 1000), (3, 700, 1000)]
+    assert db.execute("SELECT leader_id FROM suppliers").fetchall() == [(None,)]
+    db.close()
+    engine.dispose()
