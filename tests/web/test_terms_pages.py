@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from tests.web.pages import demo_log_in as log_in
-from tests.web.pages import form_of, rows, scalar
+from tests.web.pages import form_of, post, rows, scalar
 from tests.web.test_leader_pages import LEADER, field_errors, leader_ids
 from tuangou import demo
 from tuangou.core import clock
@@ -42,7 +42,9 @@ def save_terms(client: TestClient, sku: int, floor: str, most: str) -> Response:
 
 def test_the_supplier_sets_its_terms_on_its_page(web: TestClient) -> None:
     sku = apples()
-    log_in(web, demo.SUPPLIER_PHONE)
+    web.cookies.clear()
+    landing = post(web, "/login", {"phone": demo.SUPPLIER_PHONE, "password": demo.PASSWORD})
+    assert landing.headers["location"] == "/supplier/products"  # a supplier lands on its page
     page = web.get("/supplier/products")
     assert page.status_code == 200
     assert f'id="sku-{sku}-floor_price" name="floor_price" value="21.90"' in page.text
