@@ -214,6 +214,9 @@ def _tonight() -> tuple[datetime, date]:
     return cutoff, day + timedelta(days=1)
 
 
+OWN_SHOP = "团长自营小铺"  # a leader's own goods (``Supplier.leader_id``)
+
+
 def _item(
     sku_id: int,
     price: int,
@@ -299,23 +302,38 @@ def load_communities(
     first_user, _, _, first_community = leaders[0]
     communities.set_admin(session, first_user.id, first_community.id, people[0].id, admin=True)
 
-    def sku(title: str, name: str, price: int, image: str) -> int:
+    def sku(
+        title: str, name: str, price: int, image: str, terms: tuple[int, int], owner: int = 0
+    ) -> int:
+        """A SKU with the supplier's terms for leaders' waves (floor price, max commission)."""
         product = catalog.create_product(
             session,
-            supplier_id=supplier_id,
+            supplier_id=owner or supplier_id,
             title=title,
             description="产地直发, 团长自提点取货。",
             image_url=f"/static/demo/{image}.svg",
         )
+        floor, most = terms
         return catalog.create_sku(
-            session, product_id=product.id, name=name, price=price, stock=5000
+            session,
+            product_id=product.id,
+            name=name,
+            price=price,
+            stock=5000,
+            floor_price=floor,
+            max_commission_bps=most,
         ).id
 
-    apples = sku("烟台红富士苹果 3斤", "3斤装", 2590, "apples")
-    eggs = sku("农家土鸡蛋 15枚", "15枚", 2290, "eggs")
-    pears = sku("砀山酥梨 5斤", "5斤装", 1990, "pears")
-    greens = sku("本地小青菜 500g", "500g", 390, "greens")
-    bread = sku("现烤全麦面包", "1个", 1290, "bread")
+    apples = sku("烟台红富士苹果 3斤", "3斤装", 2590, "apples", (2190, 1500))
+    eggs = sku("农家土鸡蛋 15枚", "15枚", 2290, "eggs", (1990, 1500))
+    pears = sku("砀山酥梨 5斤", "5斤装", 1990, "pears", (1690, 1200))
+    greens = sku("本地小青菜 500g", "500g", 390, "greens", (350, 1000))
+    bread = sku("现烤全麦面包", "1个", 1290, "bread", (1090, 1200))
+    # The third leader's own goods: their terms bind other leaders, not the third.
+    own_shop = catalog.create_supplier(
+        session, name=OWN_SHOP, contact="社区团长自营", leader_id=leaders[2][1].id
+    )
+    sku("自家腌萝卜干 500g", "500g", 1590, "placeholder", (1290, 1000), owner=own_shop.id)
 
     def listing(leader_index: int, wave_id: int) -> int:
         user, _, point, community = leaders[leader_index]

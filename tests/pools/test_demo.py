@@ -48,7 +48,16 @@ def test_demo_communities_have_waves_open_arrived_and_completed(db_url: str) -> 
     assert scalar("SELECT COUNT(*) FROM commissions WHERE kind = 'override'") > 0
     assert scalar("SELECT COUNT(*) FROM leaders WHERE parent_leader_id IS NOT NULL") == 1
 
+    # Every SKU carries its supplier's terms, and the third leader sells their own goods.
+    assert scalar("SELECT COUNT(*) FROM skus WHERE floor_price > price") == 0
+    assert rows("SELECT s.name FROM suppliers s JOIN leaders l ON l.id = s.leader_id") == [
+        (demo.OWN_SHOP,)
+    ]
+
     with TestClient(create_app(run_worker=False)) as client:
+        third = login(client, demo.LEADERS[2][0])
+        own = [c["own"] for c in client.get("/api/leader/skus", headers=third).json()]
+        assert own.count(True) == 1 and len(own) > 1
         for phone, name, point, *_ in demo.LEADERS:
             me = client.get("/api/leader/me", headers=login(client, phone)).json()
             assert me["pickup_points"][0]["name"] == point, me

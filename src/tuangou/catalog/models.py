@@ -14,6 +14,10 @@ class Supplier(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     contact: Mapped[str] = mapped_column(String(128), default="")
+    # A leader's own goods: the supplier record a leader runs (None: an independent supplier).
+    # Waves of this leader on these SKUs are exempt from the supplier's terms. (No foreign
+    # key: leaders → users → suppliers would close a cycle; the service checks the leader.)
+    leader_id: Mapped[int | None] = mapped_column(Integer, unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -29,7 +33,12 @@ class Product(Base):
 
 
 class Sku(Base):
-    """A sellable variant with its physical stock; campaigns allocate from it."""
+    """A sellable variant with its physical stock; campaigns allocate from it.
+
+    The supplier's terms for leaders' waves: ``floor_price``, the lowest unit price (base
+    price and every tier) a leader may sell it at, and ``max_commission_bps``, the highest
+    commission a leader may take on it.
+    """
 
     __tablename__ = "skus"
 
@@ -39,9 +48,16 @@ class Sku(Base):
     price: Mapped[int] = mapped_column(Integer)  # the single (non-group) price, fen
     stock: Mapped[int] = mapped_column(Integer)
     allocated: Mapped[int] = mapped_column(Integer, default=0)
+    floor_price: Mapped[int] = mapped_column(Integer)  # fen
+    max_commission_bps: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (
         CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("floor_price > 0", name="floor_price_positive"),
+        CheckConstraint(
+            "max_commission_bps >= 0 AND max_commission_bps <= 5000",
+            name="max_commission_within_bounds",
+        ),
         CheckConstraint("allocated >= 0 AND allocated <= stock", name="allocated_within_stock"),
     )

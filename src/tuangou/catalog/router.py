@@ -5,18 +5,24 @@ from pydantic import Field
 
 from tuangou.accounts import service as accounts
 from tuangou.accounts.schemas import Phone
-from tuangou.api.deps import Operator
+from tuangou.api.deps import Operator, SupplierStaff
 from tuangou.catalog import service as catalog
-from tuangou.catalog.schemas import ProductOut, SkuOut, SupplierOut, SupplierUserOut
+from tuangou.catalog.schemas import ProductOut, SkuOut, SupplierOut, SupplierUserOut, TermsIn
+from tuangou.communities import service as communities
 from tuangou.core.db import unit_of_work
 from tuangou.core.schemas import In
 
-router = APIRouter(prefix="/admin", tags=["operator: catalog"])
+router = APIRouter()
+admin = APIRouter(prefix="/admin", tags=["operator: catalog"])
+supplier = APIRouter(prefix="/supplier", tags=["supplier"])
 
 
 class SupplierIn(In):
     name: str = Field(min_length=1, max_length=128)
     contact: str = Field(default="", max_length=128)
+    leader_id: int | None = Field(
+        default=None, description="a leader's own goods: the leader who runs this supplier"
+    )
 
 
 class SupplierUserIn(In):
@@ -36,27 +42,37 @@ class SkuIn(In):
     name: str = Field(default="", max_length=128)
     price: int = Field(gt=0, description="single (non-group) price in fen")
     stock: int = Field(ge=0)
+    floor_price: int | None = Field(
+        default=None, gt=0, description="the supplier's floor (fen); default 70% of the price"
+    )
+    max_commission_bps: int | None = Field(
+        default=None, ge=0, le=5000, description="the supplier's maximum commission; default 10%"
+    )
 
 
 class StockIn(In):
     stock: int = Field(ge=0)
 
 
-@router.post("/suppliers", status_code=201)
+@admin.post("/suppliers", status_code=201)
 def create_supplier(body: SupplierIn, who: Operator) -> SupplierOut:
     with unit_of_work() as session:
+        if body.leader_id is not None:
+            communities.get_leader(session, body.leader_id)
         return SupplierOut.of(
-            catalog.create_supplier(session, name=body.name, contact=body.contact)
+            catalog.create_supplier(
+                session, name=body.name, contact=body.contact, leader_id=body.leader_id
+            )
         )
 
 
-@router.get("/suppliers")
+@admin.get("/suppliers")
 def list_suppliers(who: Operator) -> list[SupplierOut]:
     with unit_of_work(readonly=True) as session:
         return [SupplierOut.of(s) for s in catalog.list_suppliers(session)]
 
 
-@router.post("/suppliers/{supplier_id}/users", status_code=201)
+@admin.post("/suppliers/{supplier_id}/users", status_code=201)
 def create_supplier_user(supplier_id: int, body: SupplierUserIn, who: Operator) -> SupplierUserOut:
     """Give a supplier's staff a log-in (role ``supplier``)."""
     with unit_of_work() as session:
@@ -74,7 +90,7 @@ def create_supplier_user(supplier_id: int, body: SupplierUserIn, who: Operator) 
         )
 
 
-@router.post("/products", status_code=201)
+@admin.post("/products", status_code=201)
 def create_product(body: ProductIn, who: Operator) -> ProductOut:
     with unit_of_work() as session:
         product = catalog.create_product(
@@ -87,7 +103,7 @@ def create_product(body: ProductIn, who: Operator) -> ProductOut:
         return ProductOut.of(product, [])
 
 
-@router.get("/products")
+@admin.get("/products")
 def list_products(who: Operator, supplier_id: int | None = None) -> list[ProductOut]:
     with unit_of_work(readonly=True) as session:
         return [
@@ -96,17 +112,73 @@ def list_products(who: Operator, supplier_id: int | None = None) -> list[Product
         ]
 
 
-@router.post("/products/{product_id}/skus", status_code=201)
+@admin.post("/products/{product_id}/skus", status_code=201)
 def create_sku(product_id: int, body: SkuIn, who: Operator) -> SkuOut:
     with unit_of_work() as session:
         return SkuOut.of(
             catalog.create_sku(
-                session, product_id=product_id, name=body.name, price=body.price, stock=body.stock
+                session,
+                product_id=product_id,
+                name=body.name,
+                price=body.price,
+                stock=body.stock,
+                floor_price=body.floor_price,
+                max_commission_bps=body.max_commission_bps,
             )
         )
 
 
-@router.put("/skus/{sku_id}/stock")
+@admin.put("/skus/{sku_id}/stock")
 def set_stock(sku_id: int, body: StockIn, who: Operator) -> SkuOut:
     with unit_of_work() as session:
         return SkuOut.of(catalog.set_stock(session, sku_id=sku_id, stock=body.stock))
+
+
+@admin.put("/skus/{sku_id}/terms")
+def set_terms(sku_id: int, body: TermsIn, who: Operator) -> SkuOut:
+    """Set a SKU's terms for leaders' waves on its supplier's behalf."""
+    with unit_of_work() as session:
+        return SkuOut.of(
+            catalog.set_terms(
+                session,
+                sku_id=sku_id,
+                floor_price=body.floor_price,
+                max_commission_bps=body.max_commission_bps,
+                supplier_id=None,
+            )
+        )
+
+
+# ---------------------------------------------------------------- a supplier's own staff
+
+
+@supplier.get("/products")
+def my_products(who: SupplierStaff) -> list[ProductOut]:
+    """Your products and their SKUs, with the terms leaders' waves must keep."""
+    assert who.supplier_id is not None
+    with unit_of_work(readonly=True) as session:
+        return [
+            ProductOut.of(p, catalog.skus_of(session, p.id))
+            for p in catalog.list_products(session, supplier_id=who.supplier_id)
+        ]
+
+
+@supplier.put("/skus/{sku_id}/terms")
+def set_my_terms(sku_id: int, body: TermsIn, who: SupplierStaff) -> SkuOut:
+    """Your terms for leaders' waves on one of your SKUs: the floor price (base price and
+    every tier) and the maximum leader commission. Waves published later must keep them."""
+    assert who.supplier_id is not None
+    with unit_of_work() as session:
+        return SkuOut.of(
+            catalog.set_terms(
+                session,
+                sku_id=sku_id,
+                floor_price=body.floor_price,
+                max_commission_bps=body.max_commission_bps,
+                supplier_id=who.supplier_id,
+            )
+        )
+
+
+router.include_router(admin)
+router.include_router(supplier)

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from tuangou.catalog.models import Product, Sku, Supplier
-from tuangou.core.schemas import Out
+from tuangou.core.schemas import In, Out
+
+
+class TermsIn(In):
+    """A supplier's terms for leaders' waves on one SKU."""
+
+    floor_price: int = Field(
+        gt=0, description="the lowest unit price (fen), at most the single price"
+    )
+    max_commission_bps: int = Field(ge=0, le=5000, description="the highest leader commission")
 
 
 class SupplierOut(Out):
     id: int
     name: str
     contact: str
+    leader_id: int | None = Field(
+        default=None, description="the leader whose own goods these are (None: independent)"
+    )
 
     @classmethod
     def of(cls, s: Supplier) -> SupplierOut:
-        return cls.model_construct(id=s.id, name=s.name, contact=s.contact)
+        return cls.model_construct(id=s.id, name=s.name, contact=s.contact, leader_id=s.leader_id)
 
 
 class SupplierUserOut(Out):
@@ -32,6 +46,12 @@ class SkuOut(Out):
     price: int
     stock: int
     allocated: int
+    floor_price: int = Field(
+        description="the supplier's floor: the lowest unit price (fen) of a leader's wave"
+    )
+    max_commission_bps: int = Field(
+        description="the supplier's maximum leader commission on this SKU (basis points)"
+    )
 
     @classmethod
     def of(cls, s: Sku) -> SkuOut:
@@ -42,6 +62,8 @@ class SkuOut(Out):
             price=s.price,
             stock=s.stock,
             allocated=s.allocated,
+            floor_price=s.floor_price,
+            max_commission_bps=s.max_commission_bps,
         )
 
 

@@ -1,7 +1,14 @@
-"""Suppliers, products and SKUs with their stock."""
+"""Suppliers, products and SKUs with their stock, and each SKU's terms for leaders.
+
+A supplier's SKU carries the supplier's terms for the waves leaders publish with it: a
+**floor price** (the lowest unit price, base price and every tier) and a **maximum leader
+commission** (basis points). A leader's own goods (a supplier record the leader runs,
+``Supplier.leader_id``) carry terms too, but they bind only other leaders.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,7 +19,17 @@ from tuangou.catalog.errors import CatalogErrorCode
 from tuangou.catalog.models import Product, Sku, Supplier
 from tuangou.core import clock
 from tuangou.core.db import get_or_404
-from tuangou.core.errors import Conflict, InvalidInput, NotFound
+from tuangou.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+
+# The terms of a SKU nobody set terms for (docs/ARCHITECTURE.md, *Supplier terms*).
+DEFAULT_FLOOR_PERCENT = 70  # of the single price, rounded up to a whole fen
+DEFAULT_MAX_COMMISSION_BPS = 1000  # the platform's default leader commission, 10%
+MAX_COMMISSION_BPS = 5000  # no commission goes beyond 50%, whatever the terms
+
+
+def default_floor(price: int) -> int:
+    """The floor of a SKU whose supplier set none: 70% of its single price, rounded up."""
+    return (price * DEFAULT_FLOOR_PERCENT + 99) // 100
 
 
 class SupplierNotFound(NotFound):
@@ -45,13 +62,43 @@ class InsufficientStock(Conflict):
     title = "The SKU does not have that much unallocated stock"
 
 
-def create_supplier(session: Session, *, name: str, contact: str = "") -> Supplier:
+class PriceBelowFloor(DomainError):
+    code = CatalogErrorCode.PRICE_BELOW_FLOOR
+    status = 422
+    title = "The price is below the supplier's floor price for this SKU"
+
+
+class CommissionAboveMax(DomainError):
+    code = CatalogErrorCode.COMMISSION_ABOVE_MAX
+    status = 422
+    title = "The commission is above the supplier's maximum for this SKU"
+
+
+class NotYourSku(Forbidden):
+    code = CatalogErrorCode.NOT_YOUR_SKU
+    title = "This SKU belongs to another supplier"
+
+
+class LeaderHasSupplier(Conflict):
+    code = CatalogErrorCode.LEADER_HAS_SUPPLIER
+    title = "This leader already runs a supplier record"
+
+
+def create_supplier(
+    session: Session, *, name: str, contact: str = "", leader_id: int | None = None
+) -> Supplier:
+    """A supplier; with ``leader_id``, the record of a leader's own goods (the caller checks
+    that the leader exists: the catalogue does not know leaders)."""
     name = name.strip()
     if not name:
         raise InvalidInput("a supplier needs a name", field="name")
     if session.scalar(select(Supplier.id).where(Supplier.name == name)) is not None:
         raise DuplicateSupplier()
-    supplier = Supplier(name=name, contact=contact.strip(), created_at=clock.now())
+    if leader_id is not None and supplier_of_leader(session, leader_id) is not None:
+        raise LeaderHasSupplier(field="leader_id")
+    supplier = Supplier(
+        name=name, contact=contact.strip(), leader_id=leader_id, created_at=clock.now()
+    )
     session.add(supplier)
     try:
         session.flush()
@@ -66,6 +113,16 @@ def get_supplier(session: Session, supplier_id: int) -> Supplier:
 
 def list_suppliers(session: Session) -> list[Supplier]:
     return list(session.scalars(select(Supplier).order_by(Supplier.id)))
+
+
+def supplier_of_leader(session: Session, leader_id: int) -> Supplier | None:
+    """The supplier record of a leader's own goods, if the leader runs one."""
+    return session.scalar(select(Supplier).where(Supplier.leader_id == leader_id))
+
+
+def is_own_goods(session: Session, *, supplier_id: int, leader_id: int) -> bool:
+    """Whether the supplier is the record of this leader's own goods."""
+    return get_supplier(session, supplier_id).leader_id == leader_id
 
 
 def create_product(
@@ -97,18 +154,43 @@ def list_products(session: Session, *, supplier_id: int | None = None) -> list[P
     return list(session.scalars(query))
 
 
-def create_sku(session: Session, *, product_id: int, name: str, price: int, stock: int) -> Sku:
+def _check_terms_input(price: int, floor_price: int, max_commission_bps: int) -> None:
+    if not 0 < floor_price <= price:
+        raise InvalidInput(
+            "the floor price must be more than zero and at most the single price",
+            field="floor_price",
+        )
+    if not 0 <= max_commission_bps <= MAX_COMMISSION_BPS:
+        raise InvalidInput("the maximum commission must be 0 to 50%", field="max_commission_bps")
+
+
+def create_sku(
+    session: Session,
+    *,
+    product_id: int,
+    name: str,
+    price: int,
+    stock: int,
+    floor_price: int | None = None,
+    max_commission_bps: int | None = None,
+) -> Sku:
+    """A SKU; terms not given take the defaults (:func:`default_floor`, 10%)."""
     get_product(session, product_id)
     if price <= 0:
         raise InvalidInput("price must be a positive number of fen", field="price")
     if stock < 0:
         raise InvalidInput("stock cannot be negative", field="stock")
+    floor = default_floor(price) if floor_price is None else floor_price
+    most = DEFAULT_MAX_COMMISSION_BPS if max_commission_bps is None else max_commission_bps
+    _check_terms_input(price, floor, most)
     sku = Sku(
         product_id=product_id,
         name=name.strip() or "默认",
         price=price,
         stock=stock,
         allocated=0,
+        floor_price=floor,
+        max_commission_bps=most,
         created_at=clock.now(),
     )
     session.add(sku)
@@ -152,15 +234,78 @@ def set_stock(session: Session, *, sku_id: int, stock: int) -> Sku:
     return sku
 
 
-def allocate(session: Session, *, sku_id: int, quantity: int) -> None:
-    """Set aside ``quantity`` units of a SKU for a campaign (a guarded write)."""
-    moved = session.execute(
-        update(Sku)
-        .where(Sku.id == sku_id, Sku.allocated + quantity <= Sku.stock)
-        .values(allocated=Sku.allocated + quantity)
-    ).rowcount  # type: ignore[attr-defined]
-    if not moved:
-        raise InsufficientStock()
+def supplier_id_of(session: Session, sku_id: int) -> int:
+    return get_product(session, get_sku(session, sku_id).product_id).supplier_id
+
+
+def set_terms(
+    session: Session,
+    *,
+    sku_id: int,
+    floor_price: int,
+    max_commission_bps: int,
+    supplier_id: int | None,
+) -> Sku:
+    """The supplier's terms for leaders' waves on a SKU. ``supplier_id`` is the caller's
+    supplier (its staff change only its own SKUs); None for an operator. Waves already
+    published keep their prices: the terms bind the waves published from now on."""
+    sku = get_sku(session, sku_id)
+    if supplier_id is not None and supplier_id_of(session, sku_id) != supplier_id:
+        raise NotYourSku()
+    _check_terms_input(sku.price, floor_price, max_commission_bps)
+    sku.floor_price = floor_price
+    sku.max_commission_bps = max_commission_bps
+    session.flush()
+    return sku
+
+
+def check_terms(
+    sku: Sku, *, prices: Sequence[tuple[str, int]], commissions: Sequence[tuple[str, int]]
+) -> None:
+    """Refuse a price or a commission outside the SKU's terms: ``prices`` and
+    ``commissions`` are (field, value) pairs, the field named in the refusal."""
+    for field, price in prices:
+        if price < sku.floor_price:
+            raise PriceBelowFloor(
+                f"the supplier's floor price for this SKU is {sku.floor_price} fen",
+                field=field,
+                floor_price=sku.floor_price,
+            )
+    for field, bps in commissions:
+        if bps > sku.max_commission_bps:
+            raise CommissionAboveMax(
+                f"the supplier allows at most {sku.max_commission_bps} bps on this SKU",
+                field=field,
+                max_commission_bps=sku.max_commission_bps,
+            )
+
+
+def allocate(
+    session: Session,
+    *,
+    sku_id: int,
+    quantity: int,
+    within_terms: tuple[int, int] | None = None,
+) -> None:
+    """Set aside ``quantity`` units of a SKU for a campaign (a guarded write). With
+    ``within_terms`` (the lowest unit price, the highest commission), the write is guarded
+    by the SKU's terms too, so that terms changed since they were read are not missed."""
+    query = update(Sku).where(Sku.id == sku_id, Sku.allocated + quantity <= Sku.stock)
+    if within_terms is not None:
+        lowest, commission = within_terms
+        query = query.where(Sku.floor_price <= lowest, Sku.max_commission_bps >= commission)
+    moved = session.execute(query.values(allocated=Sku.allocated + quantity)).rowcount  # type: ignore[attr-defined]
+    if moved:
+        return
+    if within_terms is not None:
+        sku = get_sku(session, sku_id)
+        session.refresh(sku)
+        check_terms(
+            sku,
+            prices=[("price", within_terms[0])],
+            commissions=[("commission_bps", within_terms[1])],
+        )
+    raise InsufficientStock()
 
 
 def settle_allocation(session: Session, *, sku_id: int, allocated: int, sold: int) -> None:

@@ -163,6 +163,18 @@ def my_waves(who: Caller) -> list[schemas.LeaderWaveOut]:
         ]
 
 
+@router.get("/leader/skus", tags=["leaders"])
+def sku_choices(who: Caller) -> list[schemas.SkuChoiceOut]:
+    """The SKUs you may put in a wave of your own, each with its supplier's terms: the floor
+    price (base price and every tier) and the maximum commission (your own goods are free)."""
+    with unit_of_work(readonly=True) as session:
+        leader = communities.get_leader_by_user(session, who.user_id)
+        return [
+            schemas.SkuChoiceOut.model_construct(**vars(c))
+            for c in pools.sku_choices(session, leader.id)
+        ]
+
+
 @router.get("/catalogue", tags=["leaders"])
 def catalogue(who: Caller) -> list[schemas.WaveWithItemsOut]:
     """Suppliers' waves that leaders may resell in their communities (帮卖)."""

@@ -102,6 +102,19 @@ class DecisionIn(In):
 # ---------------------------------------------------------------- replies
 
 
+class SkuChoiceOut(Out):
+    """A SKU a leader may put in a wave, with the supplier's terms the wave must keep."""
+
+    sku_id: int
+    title: str
+    supplier: str
+    price: int = Field(description="the SKU's single price, fen")
+    available: int = Field(description="stock not yet allocated")
+    floor_price: int = Field(description="the lowest unit price (base price and every tier), fen")
+    max_commission_bps: int = Field(description="the highest commission a wave may take on it")
+    own: bool = Field(description="your own goods: the terms do not bind you")
+
+
 class WaveOut(Out):
     """A wave: its cut-off, delivery date and terms."""
 

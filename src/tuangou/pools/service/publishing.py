@@ -61,7 +61,32 @@ def _invalid(exc: rules.RuleViolation, index: int | None = None) -> errors.Inval
     return errors.InvalidWave(exc.message, field=where)
 
 
-def _create_wave(session: Session, data: WaveInput, *, source: str, created_by: int) -> Wave:
+def _terms_of(
+    i: int, item: ItemInput, tiers: list[rules.Tier], wave_commission: int
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """What a wave item asks of its SKU's terms: its prices (base and tiers) and the
+    commissions the leader takes on it (the wave's, and the item's own rate if it has one),
+    each with the field a refusal names."""
+    prices = [(f"items[{i}].price", item.price)]
+    prices += [(f"items[{i}].tiers", price) for _, price in tiers]
+    commissions = [("commission_bps", wave_commission)]
+    if item.commission_bps is not None:
+        commissions.append((f"items[{i}].commission_bps", item.commission_bps))
+    return prices, commissions
+
+
+def _create_wave(
+    session: Session,
+    data: WaveInput,
+    *,
+    source: str,
+    created_by: int,
+    leader_id: int | None = None,
+) -> Wave:
+    """A wave and its items, their stock allocated from the SKUs. A leader's wave
+    (``leader_id``) keeps the supplier's terms of each SKU (floor price, maximum
+    commission), unless the goods are the leader's own; a supplier's catalogue wave is the
+    supplier's own offer."""
     now = clock.now()
     if not data.title.strip():
         raise errors.InvalidWave("a wave needs a title", field="title")
@@ -104,8 +129,19 @@ def _create_wave(session: Session, data: WaveInput, *, source: str, created_by: 
         raise errors.InvalidWave("all items of a wave come from one supplier", field="items")
     if len({item.sku_id for item in data.items}) != len(data.items):
         raise errors.InvalidWave("each SKU appears once in a wave", field="items")
+    supplier_id = next(iter(supplier_ids))
+    bound = leader_id is not None and not catalog.is_own_goods(
+        session, supplier_id=supplier_id, leader_id=leader_id
+    )
+    asks = [
+        _terms_of(i, item, rules.ordered_pairs(item.tiers), data.commission_bps) if bound else None
+        for i, (item, _, _) in enumerate(skus)
+    ]
+    for (_, sku, _), ask in zip(skus, asks, strict=True):
+        if ask is not None:
+            catalog.check_terms(sku, prices=ask[0], commissions=ask[1])
     wave = Wave(
-        supplier_id=supplier_ids.pop(),
+        supplier_id=supplier_id,
         source=source,
         created_by=created_by,
         title=data.title.strip(),
@@ -123,8 +159,17 @@ def _create_wave(session: Session, data: WaveInput, *, source: str, created_by: 
     )
     session.add(wave)
     session.flush()
-    for item, sku, product in skus:
-        catalog.allocate(session, sku_id=sku.id, quantity=item.stock)
+    for (item, sku, product), ask in zip(skus, asks, strict=True):
+        within = None
+        if ask is not None:
+            within = (min(p for _, p in ask[0]), max(c for _, c in ask[1]))
+        try:  # guarded by the terms again: a change since they were read is caught here
+            catalog.allocate(session, sku_id=sku.id, quantity=item.stock, within_terms=within)
+        except (catalog.PriceBelowFloor, catalog.CommissionAboveMax):
+            assert ask is not None
+            session.refresh(sku)  # the refusal names the field, against the terms of now
+            catalog.check_terms(sku, prices=ask[0], commissions=ask[1])
+            raise
         session.add(
             WaveItem(
                 wave_id=wave.id,
@@ -207,9 +252,12 @@ def publish_wave(
     pickup_point_id: int,
     data: WaveInput,
 ) -> tuple[Wave, WaveListing]:
-    """A leader publishes their own wave to one of their communities."""
+    """A leader publishes their own wave to one of their communities, within the terms of
+    the supplier of its SKUs (``price_below_floor``, ``commission_above_max``) unless the
+    goods are the leader's own."""
     _require_standing(session, user_id)
-    wave = _create_wave(session, data, source="leader", created_by=user_id)
+    leader = communities.require_publishing_leader(session, user_id)
+    wave = _create_wave(session, data, source="leader", created_by=user_id, leader_id=leader.id)
     listing = _listing(
         session,
         wave,

@@ -200,17 +200,22 @@ def delivery_deadline(wave: Wave) -> datetime:
 
 @dataclass(frozen=True)
 class SkuChoice:
-    """A SKU a leader may put in a wave of their own, with its supplier."""
+    """A SKU a leader may put in a wave of their own, with its supplier and the supplier's
+    terms (which do not bind the leader's own goods: ``own``)."""
 
     sku_id: int
     title: str
     supplier: str
     price: int  # the SKU's single price, fen
     available: int  # stock not yet allocated to a campaign or wave
+    floor_price: int  # the lowest unit price (base and tiers) a wave may ask, fen
+    max_commission_bps: int  # the highest commission a wave may take on it
+    own: bool = False  # the leader's own goods: the terms do not apply
 
 
-def sku_choices(session: Session) -> list[SkuChoice]:
-    """Every SKU of every supplier, grouped by supplier, for the leader's publish form."""
+def sku_choices(session: Session, leader_id: int | None = None) -> list[SkuChoice]:
+    """Every SKU of every supplier, grouped by supplier, for the leader's publish form
+    (``own`` marks the goods of ``leader_id``'s own supplier record)."""
     found: list[SkuChoice] = []
     for supplier in catalog.list_suppliers(session):
         for product in catalog.list_products(session, supplier_id=supplier.id):
@@ -222,6 +227,9 @@ def sku_choices(session: Session) -> list[SkuChoice]:
                         supplier=supplier.name,
                         price=sku.price,
                         available=sku.stock - sku.allocated,
+                        floor_price=sku.floor_price,
+                        max_commission_bps=sku.max_commission_bps,
+                        own=leader_id is not None and supplier.leader_id == leader_id,
                     )
                 )
     return found

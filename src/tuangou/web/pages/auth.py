@@ -21,7 +21,7 @@ LANG_COOKIE_AGE = 365 * 86400
 
 
 def _landing(who: Any, target: str | None) -> str:
-    default = "/ops" if who.role == "operator" else "/"
+    default = {"operator": "/ops", "supplier": "/supplier/products"}.get(who.role, "/")
     return safe_next(target, default)
 
 

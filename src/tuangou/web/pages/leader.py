@@ -32,6 +32,7 @@ from tuangou.fulfilment import errors as fulfilment_errors
 from tuangou.fulfilment import service as fulfilment
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import export
+from tuangou.pools import rules as pool_rules
 from tuangou.pools import service as pools
 from tuangou.web import errors, i18n, once, responses, session
 from tuangou.web.forms import FormState
@@ -425,7 +426,23 @@ def set_admin(request: Request, community_id: int, form: Form, me: PageLeader) -
 # ---------------------------------------------------------------- publishing a wave
 
 
-def _choices(db: Session, me: Me) -> dict[str, Any]:
+def _percent(bps: int) -> str:
+    return f"{bps / 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _terms(request: Request, choice: pools.SkuChoice) -> str:
+    """The supplier's terms of a SKU as the leader's form shows them."""
+    if choice.own:
+        return translate(request, "your own goods")
+    return translate(
+        request,
+        "from %(floor)s, commission up to %(most)s",
+        floor=fmt_money(choice.floor_price),
+        most=_percent(choice.max_commission_bps),
+    )
+
+
+def _choices(request: Request, db: Session, me: Me) -> dict[str, Any]:
     led = communities.communities_led_by(db, me.leader.id)
     points = communities.pickup_points_of(db, me.leader.id, active_only=True)
     return {
@@ -434,8 +451,11 @@ def _choices(db: Session, me: Me) -> dict[str, Any]:
         "community_options": [(c.id, c.name) for c in led],
         "point_options": [(p.id, p.name) for p in points],
         "sku_options": [
-            (s.sku_id, f"{s.title} · {fmt_money(s.price)} · {s.supplier}")
-            for s in pools.sku_choices(db)
+            (
+                s.sku_id,
+                f"{s.title} · {fmt_money(s.price)} · {s.supplier} · {_terms(request, s)}",
+            )
+            for s in pools.sku_choices(db, me.leader.id)
         ],
     }
 
@@ -447,6 +467,7 @@ def _publish_defaults() -> dict[str, Any]:
     if cutoff <= local_now + timedelta(minutes=30):
         cutoff += timedelta(days=1)
     values: dict[str, Any] = {
+        "commission": _percent(pool_rules.DEFAULT_COMMISSION_BPS).rstrip("%"),
         "cutoff_at": cutoff.strftime("%Y-%m-%dT%H:%M"),
         "delivery_date": (cutoff.date() + timedelta(days=1)).isoformat(),
     }
@@ -458,7 +479,7 @@ def _publish_defaults() -> dict[str, Any]:
 
 def _publish_page(request: Request, me: Me, state: FormState, status: int = 200) -> Response:
     with unit_of_work(readonly=True) as db:
-        choices = _choices(db, me)
+        choices = _choices(request, db, me)
     context = {"form": state, "rows": range(ITEM_ROWS), "once": once.new_key(), **choices}
     return _page(request, "leader/publish.html", context, status=status)
 
@@ -470,7 +491,14 @@ def publish_form(request: Request, me: PageLeader) -> Response:
 
 _YUAN = re.compile(r"^\d+(\.\d{1,2})?$")
 _ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(.+)$")
-PUBLISH_FIELDS = {"title", "cutoff_at", "delivery_date", "community_id", "pickup_point_id"}
+PUBLISH_FIELDS = {
+    "title",
+    "cutoff_at",
+    "delivery_date",
+    "community_id",
+    "pickup_point_id",
+    "commission",
+}
 ITEM_FIELDS = ("sku_id", "title", "price", "moq", "stock", "per_member_limit", "tiers")
 
 
@@ -552,7 +580,11 @@ def _read_wave(request: Request, state: FormState) -> tuple[pools.WaveInput | No
         rows.append(i)
     if not items and state.ok:
         state.add(request, "items", "Add at least one product")
-    if not state.ok or cutoff is None or delivery is None:
+    typed = state.text("commission").rstrip("%").strip()  # per cent, two decimals at most
+    commission_bps = _yuan_to_fen(typed) if typed else pool_rules.DEFAULT_COMMISSION_BPS
+    if commission_bps is None or commission_bps > pool_rules.MAX_COMMISSION_BPS:
+        state.add(request, "commission", "Enter a commission of 0 to 50 per cent")
+    if not state.ok or cutoff is None or delivery is None or commission_bps is None:
         return None, rows
     wave = pools.WaveInput(
         title=state.text("title"),
@@ -560,6 +592,7 @@ def _read_wave(request: Request, state: FormState) -> tuple[pools.WaveInput | No
         cutoff_at=cutoff,
         delivery_date=delivery,
         items=items,
+        commission_bps=commission_bps,
     )
     return wave, rows
 
@@ -567,6 +600,8 @@ def _read_wave(request: Request, state: FormState) -> tuple[pools.WaveInput | No
 def _refuse_field(request: Request, state: FormState, exc: DomainError, rows: list[int]) -> None:
     """A service's refusal next to its field; an item's index is mapped to its form row."""
     field = str(exc.extra.get("field") or "_form")
+    if field == "commission_bps":  # the form asks for a percentage
+        field = "commission"
     found = _ITEM_FIELD.match(field)
     if found and int(found.group(1)) < len(rows):
         field = f"items[{rows[int(found.group(1))]}].{found.group(2)}"

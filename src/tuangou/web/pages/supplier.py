@@ -1,0 +1,113 @@
+"""The supplier's pages: its products and SKUs, and the terms leaders' waves must keep on
+each SKU (the floor price and the maximum leader commission)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from tuangou.accounts.service import Principal
+from tuangou.catalog import service as catalog
+from tuangou.core.db import read, run_in_transaction
+from tuangou.core.errors import DomainError
+from tuangou.web import session
+from tuangou.web.forms import FormState
+from tuangou.web.session import Form
+from tuangou.web.templating import render, translate
+
+router = APIRouter(prefix="/supplier")
+FLASH = "supplier_flash"
+_PERCENT = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
+
+
+def _page_supplier(request: Request) -> Principal:
+    return session.require(request, "supplier")
+
+
+PageSupplier = Annotated[Principal, Depends(_page_supplier)]
+
+
+def percent_to_bps(text: str) -> int | None:
+    """``12.5`` (per cent, two decimals at most) as basis points; None if unreadable."""
+    text = text.strip().rstrip("%").strip()
+    if not _PERCENT.match(text):
+        return None
+    whole, _, frac = text.partition(".")
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+def bps_to_percent(bps: int) -> str:
+    """Basis points as the per cent a form shows: 1000 → ``10``, 1250 → ``12.5``."""
+    return f"{bps / 100:.2f}".rstrip("0").rstrip(".")
+
+
+def _products_page(
+    request: Request,
+    who: Principal,
+    *,
+    form: FormState | None = None,
+    sku_id: int | None = None,
+    status: int = 200,
+) -> Response:
+    assert who.supplier_id is not None
+    supplier_id = who.supplier_id
+
+    def load(db: Session) -> dict[str, Any]:
+        return {
+            "supplier": catalog.get_supplier(db, supplier_id),
+            "products": [
+                (p, catalog.skus_of(db, p.id))
+                for p in catalog.list_products(db, supplier_id=supplier_id)
+            ],
+        }
+
+    context = {
+        **read(load),
+        "form": form or FormState(),
+        "form_sku": sku_id,
+        "percent": bps_to_percent,
+    }
+    flash = request.session.pop(FLASH, None)
+    if flash:
+        context["flash"] = flash
+    return render(request, "supplier/products.html", context, status_code=status)
+
+
+@router.get("/products")
+def products(request: Request, who: PageSupplier) -> Response:
+    return _products_page(request, who)
+
+
+@router.post("/skus/{sku_id}/terms")
+def set_terms(sku_id: int, request: Request, form: Form, who: PageSupplier) -> Response:
+    """The floor price (yuan) and the maximum commission (per cent) of one of its SKUs."""
+    state = FormState.of(form)
+    floor = state.fen(request, "floor_price")
+    most = percent_to_bps(state.text("max_commission"))
+    if most is None:
+        state.add(request, "max_commission", "Enter a commission of 0 to 50 per cent")
+    if state.ok and floor is not None and most is not None:
+        try:
+            run_in_transaction(
+                lambda db: catalog.set_terms(
+                    db,
+                    sku_id=sku_id,
+                    floor_price=floor,
+                    max_commission_bps=most,
+                    supplier_id=who.supplier_id,
+                )
+            )
+        except DomainError as exc:
+            if exc.status in (403, 404):  # another supplier's SKU, or none: the error page
+                raise
+            field = str(exc.extra.get("field") or "_form")
+            exc.extra["field"] = {"max_commission_bps": "max_commission"}.get(field, field)
+            state.refuse(request, exc)
+        else:
+            request.session[FLASH] = translate(request, "Terms saved.")
+            return RedirectResponse("/supplier/products", status_code=303)
+    return _products_page(request, who, form=state, sku_id=sku_id, status=400)
