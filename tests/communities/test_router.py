@@ -384,8 +384,8 @@ def test_every_refusal_has_its_code_and_changes_nothing(api: Api) -> None:
             f"/api/leader/pickup-points/{aunt['pickup_point_id']}",
             {"name": "抢来的"},
             auth(uncle),
-            403,
-            "not_your_pickup_point",
+            404,
+            "pickup_point_not_found",
         ),
         (
             "PATCH",

@@ -32,6 +32,7 @@ from tuangou.fulfilment import errors as fulfilment_errors
 from tuangou.fulfilment import service as fulfilment
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import export
+from tuangou.pools import rules as pools_rules
 from tuangou.pools import service as pools
 from tuangou.web import errors, once, responses, session
 from tuangou.web.forms import FormState
@@ -611,6 +612,9 @@ def wave_page(request: Request, listing_id: int, me: PageLeader) -> Response:
         "leader/wave.html",
         {
             "listing": listing,
+            "share_url": absolute_url(
+                request, pools_rules.share_path(listing.id, listing.share_token)
+            ),
             "wave": wave,
             "community": community,
             "point": point,
