@@ -97,7 +97,7 @@ def test_only_an_active_leader_publishes_to_their_own_community_and_point(waves:
 
     refused(waves, _auth(member), wave_body(leader, item), 403, "not_a_leader")
     # Someone else's community, or someone else's pickup point.
-    refused(waves, _auth(neighbour), wave_body(leader, item), 403, "not_community_manager")
+    refused(waves, _auth(neighbour), wave_body(leader, item), 404, "community_not_found")
     body = wave_body(neighbour, item, pickup_point_id=leader["pickup_point_id"])
     refused(waves, _auth(neighbour), body, 404, "pickup_point_not_found")
     # An admin of another leader's community manages it, but does not publish to it.
@@ -218,7 +218,7 @@ def test_adoption_refusals_change_nothing(waves: Waves) -> None:
     refused_adoption({**member, "community_id": leader["community_id"],
                       "pickup_point_id": leader["pickup_point_id"]},
                      wave["id"], 403, "not_a_leader")  # fmt: skip
-    refused_adoption(other, wave["id"], 403, "not_community_manager",
+    refused_adoption(other, wave["id"], 404, "community_not_found",
                      community_id=leader["community_id"])  # fmt: skip
     refused_adoption(other, wave["id"], 404, "pickup_point_not_found",
                      pickup_point_id=leader["pickup_point_id"])  # fmt: skip
