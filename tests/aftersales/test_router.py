@@ -48,9 +48,13 @@ def test_report_with_photos_and_accept_before_pickup_refunds_from_escrow(flow: F
             assert r.content == data
     # Another member of the same community sees neither the case nor its photos.
     problem(
-        flow.c.get(f"/api/aftersales/{case['id']}", headers=_auth(neighbour)), 403, "not_your_case"
+        flow.c.get(f"/api/aftersales/{case['id']}", headers=_auth(neighbour)),
+        404,
+        "aftersale_not_found",
     )
-    problem(flow.c.get(case["photos"][0]["url"], headers=_auth(neighbour)), 403, "not_your_case")
+    problem(
+        flow.c.get(case["photos"][0]["url"], headers=_auth(neighbour)), 404, "aftersale_not_found"
+    )
     assert flow.c.get("/api/aftersales", headers=_auth(neighbour)).json() == []
     # The member sees it; the leader finds it in their list with who reported it.
     mine = flow.c.get("/api/aftersales", headers=_auth(member)).json()
@@ -67,8 +71,8 @@ def test_report_with_photos_and_accept_before_pickup_refunds_from_escrow(flow: F
     other = flow.leader("赵团长")
     problem(
         flow.c.post(f"/api/aftersales/{case['id']}/accept", headers=_auth(other)),
-        403,
-        "not_your_case",
+        404,
+        "aftersale_not_found",
     )
     problem(
         flow.c.post(f"/api/aftersales/{case['id']}/accept", headers=_auth(member)),
@@ -237,8 +241,8 @@ def test_amounts_above_what_can_be_refunded_are_refused(flow: Flow) -> None:
         problem(flow.report(member, order_id, lines, photos, **extra), status, code)
     problem(
         flow.report(member, stranger_order, [{"item_id": apple, "quantity": 1}], photos),
-        403,
-        "not_your_order",
+        404,
+        "order_not_found",
     )
     assert changed_tables(before, snapshot()) == []  # no refusal changed anything
     r = flow.report(member, order_id, [{"item_id": apple, "quantity": 1}], photos, amount=500)
@@ -321,13 +325,13 @@ def test_a_member_rates_their_pickup_once(flow: Flow) -> None:
     problem(flow.c.post(url, json={"stars": 5}, headers=_auth(member)), 409, "pickup_not_completed")
     pick_up(order_id)
     problem(flow.c.post(url, json={"stars": 6}, headers=_auth(member)), 422, "invalid_input")
-    problem(flow.c.post(url, json={"stars": 5}, headers=_auth(other)), 403, "not_your_order")
+    problem(flow.c.post(url, json={"stars": 5}, headers=_auth(other)), 404, "order_not_found")
     r = flow.c.post(url, json={"stars": 4, "comment": "团长很热情"}, headers=_auth(member))
     assert r.status_code == 201, r.text
     assert r.json()["stars"] == 4
     problem(flow.c.post(url, json={"stars": 1}, headers=_auth(member)), 409, "already_rated")
     assert flow.c.get(url, headers=_auth(leader)).json()["comment"] == "团长很热情"
-    problem(flow.c.get(url, headers=_auth(other)), 403, "not_your_order")
+    problem(flow.c.get(url, headers=_auth(other)), 404, "order_not_found")
 
 
 def test_a_leader_never_decides_their_own_claim(flow: Flow) -> None:

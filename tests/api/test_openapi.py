@@ -232,7 +232,11 @@ def test_replies_of_a_community_wave_fit_their_declared_schemas(api: Api) -> Non
         ),
     )
     api.pay(placed["pay_url"])
-    replies.check("GET", "/api/listings/{listing_id}", c.get(f"/api/listings/{listing_id}"))
+    replies.check(
+        "GET",
+        "/api/listings/{listing_id}",
+        c.get(f"/api/listings/{listing_id}", headers=_auth(member)),
+    )
     replies.check(
         "GET",
         "/api/wave-orders/{order_id}",

@@ -93,8 +93,8 @@ def test_lifecycle_two_communities_from_shipment_to_commission_withdrawal(api: A
     # Nobody else's code is shown to a member.
     problem(
         w.c.get(f"/api/wave-orders/{s.orders['李阿姨']}/pickup", headers=auth(zhang)),
-        403,
-        "not_your_order",
+        404,
+        "order_not_found",
     )
 
     # Leader B receives goods the supplier never marked shipped: confirmed → arrived.
@@ -217,7 +217,7 @@ def test_verify_answers_valid_used_wrong_point_and_unknown(scenario: Scenario) -
     assert [x["seq"] for x in r.json()["collected"]] == [1, 2]
     assert r.json()["uncollected"] == []
     # Only the leader owning the pickup point verifies there; members cannot at all.
-    problem(w.verify(s.b, wang_code, point=s.a["pickup_point_id"]), 403, "not_your_pickup_point")
+    problem(w.verify(s.b, wang_code, point=s.a["pickup_point_id"]), 404, "pickup_point_not_found")
     problem(
         w.verify(s.member("李阿姨"), wang_code, point=s.b["pickup_point_id"]), 403, "not_a_leader"
     )
@@ -229,14 +229,14 @@ def test_verify_answers_valid_used_wrong_point_and_unknown(scenario: Scenario) -
 def test_who_may_ship_receive_and_read_manifests(scenario: Scenario, api: Api) -> None:
     s, w = scenario, scenario.w
     _, other_supplier = api.supplier(w.op, name="别家农场")
-    problem(w.ship(s.wave_id, who=other_supplier), 403, "not_your_wave")
+    problem(w.ship(s.wave_id, who=other_supplier), 404, "wave_not_found")
     problem(
         w.c.get(
             f"/api/supplier/waves/{s.wave_id}/manifests/{s.a['pickup_point_id']}",
             headers=other_supplier,
         ),
-        403,
-        "not_your_wave",
+        404,
+        "wave_not_found",
     )
     problem(
         w.c.get(
@@ -251,7 +251,7 @@ def test_who_may_ship_receive_and_read_manifests(scenario: Scenario, api: Api) -
     problem(w.ship(s.wave_id, [999999]), 404, "pickup_point_not_in_wave")
     problem(w.ship(s.wave_id, [999999], who=auth(s.a)), 403, "forbidden")
     # Leader B cannot confirm receipt at A's pickup point.
-    problem(w.receive(s.b, s.wave_id, point=s.a["pickup_point_id"]), 403, "not_your_pickup_point")
+    problem(w.receive(s.b, s.wave_id, point=s.a["pickup_point_id"]), 404, "pickup_point_not_found")
     for order_id in s.orders.values():
         assert w.order_status(order_id) == "confirmed"
     assert scalar("SELECT COUNT(*) FROM shipments") == 0

@@ -85,6 +85,10 @@ class Waves:
         assert r.status_code == 201, r.text
         return dict(r.json())
 
+    def page(self, listing_id: int) -> Any:
+        """The wave's page (GET /api/listings/{id}) as an operator reads it."""
+        return self.c.get(f"/api/listings/{listing_id}", headers=self.op)
+
     def order(
         self,
         member: dict[str, str],

@@ -68,7 +68,7 @@ def test_demo_communities_have_waves_open_arrived_and_completed(db_url: str) -> 
         wave = next(
             w for w in client.get("/api/leader/waves", headers=leader).json() if w["wave"]["open"]
         )
-        page = client.get(f"/api/listings/{wave['listing']['id']}").json()
+        page = client.get(f"/api/listings/{wave['listing']['id']}", headers=leader).json()
         assert page["wave"]["title"] == demo.WAVE_OPEN
         assert [row["seq"] for row in page["chain"]] == [1, 2, 3]
         assert all("*" in row["name"] for row in page["chain"])

@@ -229,7 +229,7 @@ def test_only_the_listings_leader_may_export_it(waves: Waves) -> None:
     waves.order(member, listing, {page["items"][0]["item_id"]: 1})
     for suffix in ("csv", "xlsx"):
         url = f"/api/leader/listings/{listing}/orders.{suffix}"
-        problem(waves.c.get(url, headers=_auth(other)), 403, "not_your_listing")
+        problem(waves.c.get(url, headers=_auth(other)), 404, "listing_not_found")
         problem(waves.c.get(url, headers=_auth(member)), 403, "not_a_leader")
         problem(waves.c.get(url), 401, "unauthenticated")
     problem(
@@ -295,7 +295,7 @@ def test_the_supplier_downloads_the_purchase_order_split_per_pickup_point(waves:
 
     assert waves.c.get(url, headers=waves.op).status_code == 200
     _, stranger = waves.api.supplier(waves.op, name="别家果园")
-    problem(waves.c.get(url, headers=stranger), 403, "not_your_wave")
+    problem(waves.c.get(url, headers=stranger), 404, "wave_not_found")
     problem(waves.c.get(url, headers=_auth(east)), 403, "forbidden")
     problem(waves.c.get("/api/supplier/waves/999999/purchase-order.csv", headers=waves.supplier),
             404, "wave_not_found")  # fmt: skip

@@ -12,18 +12,20 @@ from tests.pools.support import changed_tables, problem, rows, scalar, snapshot
 from tuangou.core import clock
 
 
-def post_order(waves: Waves, who: dict[str, str], listing: int, items: dict[int, int]) -> Any:
+def post_order(
+    waves: Waves, who: dict[str, str], listing: int, items: dict[int, int], share: str = ""
+) -> Any:
     return waves.c.post(
-        f"/api/listings/{listing}/orders",
+        f"/api/listings/{listing}/orders" + (f"?share={share}" if share else ""),
         json={"items": {str(k): v for k, v in items.items()}},
         headers=_auth(who),
     )
 
 
 def refused(waves: Waves, who: dict[str, str], listing: int, items: dict[int, int],
-            status: int, code: str) -> None:  # fmt: skip
+            status: int, code: str, share: str = "") -> None:  # fmt: skip
     before = snapshot()
-    problem(post_order(waves, who, listing, items), status, code)
+    problem(post_order(waves, who, listing, items, share), status, code)
     assert changed_tables(before, snapshot()) == []
 
 
@@ -42,7 +44,11 @@ def test_order_refusals_change_nothing(waves: Waves) -> None:
     aunt, uncle = waves.member(leader, "李阿姨"), waves.member(leader, "张大爷")
     stranger = waves.api.signup("路人")
 
-    refused(waves, stranger, listing, {apple: 1}, 403, "not_community_member")
+    # A stranger does not know of the wave (404, as for none); an invitee (with the share
+    # link) is told to join the community first.
+    refused(waves, stranger, listing, {apple: 1}, 404, "listing_not_found")
+    token = page["listing"]["share_path"].partition("?share=")[2]
+    refused(waves, stranger, listing, {apple: 1}, 403, "not_community_member", share=token)
     # Quantities: none, zero, negative; an item that is not in the wave.
     refused(waves, aunt, listing, {apple: 0}, 422, "below_limit")
     refused(waves, aunt, listing, {apple: 0, pear: 0}, 422, "below_limit")
@@ -58,7 +64,7 @@ def test_order_refusals_change_nothing(waves: Waves) -> None:
     waves.order(waves.member(leader, "陈小姐"), listing, {apple: 1})
     refused(waves, aunt, listing, {pear: 1, apple: 1}, 409, "sold_out")
     refused(waves, waves.member(leader, "刘婷"), listing, {pear: 2, apple: 1}, 409, "sold_out")
-    progress = waves.c.get(f"/api/listings/{listing}").json()["items"]
+    progress = waves.page(listing).json()["items"]
     assert (progress[0]["ordered"], progress[0]["held"], progress[0]["available"]) == (3, 2, 0)
     assert progress[1]["ordered"] == progress[1]["held"] == 0
 
@@ -89,7 +95,7 @@ def test_the_chain_lists_paid_orders_in_payment_order_with_masked_names(waves: W
     waves.order(miss, listing, {apple: 1}, pay=False)  # never pays: not in the chain
     waves.api.pay(first["pay_url"])
 
-    page = waves.c.get(f"/api/listings/{listing}").json()
+    page = waves.page(listing).json()
     chain = page["chain"]
     assert [(row["seq"], row["name"]) for row in chain] == [(1, "张*爷"), (2, "李*姨")]
     assert chain[1]["items"] == [{"title": "苹果", "quantity": 2}, {"title": "梨", "quantity": 1}]
@@ -107,8 +113,8 @@ def test_the_chain_lists_paid_orders_in_payment_order_with_masked_names(waves: W
     # Another member cannot read someone else's order.
     problem(
         waves.c.get(f"/api/wave-orders/{first['order']['id']}", headers=_auth(miss)),
-        403,
-        "not_your_order",
+        404,
+        "order_not_found",
     )
 
 
@@ -129,16 +135,16 @@ def test_moq_progress_counts_paid_units_and_shows_the_next_tier(waves: Waves) ->
     members = [waves.member(leader, f"邻居{i}") for i in range(4)]
     waves.order(members[0], listing, {apple: 3})
     waves.order(members[1], listing, {apple: 1}, pay=False)
-    item = waves.c.get(f"/api/listings/{listing}").json()["items"][0]
+    item = waves.page(listing).json()["items"][0]
     # Unpaid units are held, not counted towards the MOQ.
     assert (item["ordered"], item["held"], item["available"]) == (3, 1, 46)
     assert not item["reached_moq"] and item["next_tier"]["more_needed"] == 2
     waves.order(members[2], listing, {apple: 2})
-    item = waves.c.get(f"/api/listings/{listing}").json()["items"][0]
+    item = waves.page(listing).json()["items"][0]
     assert (item["ordered"], item["reached_moq"], item["current_unit_price"]) == (5, True, 900)
     assert item["next_tier"] == {"quantity": 10, "unit_price": 800, "more_needed": 5}
     waves.order(members[3], listing, {apple: 5})
-    item = waves.c.get(f"/api/listings/{listing}").json()["items"][0]
+    item = waves.page(listing).json()["items"][0]
     assert (item["ordered"], item["current_unit_price"], item["next_tier"]) == (10, 800, None)
     # The leader's Today screen shows the same totals.
     mine = waves.c.get("/api/leader/waves", headers=_auth(leader)).json()

@@ -72,7 +72,7 @@ def test_a_wave_settles_exactly_once_however_often_the_worker_runs(waves: Waves)
         for (payload,) in rows("SELECT payload FROM outbox_events WHERE topic = 'wave.confirmed'")
     )
     assert confirmed == Counter({ids[0]: 1, ids[1]: 1})
-    wave = waves.c.get(f"/api/listings/{listing}").json()["wave"]
+    wave = waves.page(listing).json()["wave"]
     assert wave["status"] == "settled" and not wave["open"]
     # The SKUs' books: the 4 apples sold left the apples' stock; both allotments are free.
     skus = {
@@ -112,7 +112,7 @@ def test_an_item_below_its_moq_is_refunded_in_full_and_its_units_go_back(waves: 
         assert view["order"]["refunded_amount"] == paid
         assert view["lines"][0]["status"] == "refunded"
         assert refunds(placed["order"]["id"]) == [("moq_not_met", paid)]
-    item = waves.c.get(f"/api/listings/{listing}").json()["items"][0]
+    item = waves.page(listing).json()["items"][0]
     assert (item["status"], item["ordered"], item["held"], item["available"]) == (
         "cancelled",
         0,
@@ -163,7 +163,7 @@ def test_tiers_give_every_buyer_the_price_reached(waves: Waves) -> None:
         assert view["order"]["paid_amount"] - back == sum(
             {apple: 900, egg: 4590}[i] * n for i, n in q.items()
         )
-    items = {i["item_id"]: i for i in waves.c.get(f"/api/listings/{listing}").json()["items"]}
+    items = {i["item_id"]: i for i in waves.page(listing).json()["items"]}
     assert (items[apple]["status"], items[apple]["final_unit_price"]) == ("confirmed", 900)
     assert (items[egg]["status"], items[egg]["final_unit_price"]) == ("confirmed", 4590)
     assert audit_violations() == []
@@ -197,7 +197,7 @@ def test_unpaid_orders_are_released_at_the_cutoff(waves: Waves) -> None:
     )
     assert view["wave_order"]["seq"] is None
     assert order_view(waves, paid["order"]["id"])["order"]["status"] == "confirmed"
-    item = waves.c.get(f"/api/listings/{listing}").json()["items"][0]
+    item = waves.page(listing).json()["items"][0]
     assert (item["ordered"], item["held"]) == (2, 0)
     # Paying it now is refused: the order is closed.
     before = snapshot()
@@ -233,10 +233,10 @@ def test_a_payment_that_arrives_after_the_cutoff_is_refunded_as_late(waves: Wave
     assert (view["order"]["paid_amount"], view["order"]["refunded_amount"]) == (2000, 2000)
     assert refunds(late["order"]["id"]) == [("late_payment", 2000)]
     assert view["wave_order"]["seq"] is None
-    item = waves.c.get(f"/api/listings/{listing}").json()["items"][0]
+    item = waves.page(listing).json()["items"][0]
     assert (item["ordered"], item["held"], item["status"]) == (1, 0, "confirmed")
     assert order_view(waves, on_time["order"]["id"])["order"]["status"] == "confirmed"
-    page = waves.c.get(f"/api/listings/{listing}").json()
+    page = waves.page(listing).json()
     assert [row["seq"] for row in page["chain"]] == [1]
     assert audit_violations() == []
 

@@ -20,7 +20,7 @@ def test_wave_confirms_at_cutoff_with_price_protection_and_refunds_below_moq(wav
     a, b = waves.member(leader, "李阿姨"), waves.member(leader, "张大爷")
     first = waves.order(a, listing, {apple_item: 2, pear_item: 1}, remark="放门口")
     waves.order(b, listing, {apple_item: 2})
-    page = waves.c.get(f"/api/listings/{listing}").json()
+    page = waves.page(listing).json()
     assert [row["seq"] for row in page["chain"]] == [1, 2]
     assert page["chain"][0]["name"] == "李*姨"
     assert page["items"][0]["ordered"] == 4 and page["items"][0]["reached_moq"]

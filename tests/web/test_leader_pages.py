@@ -293,12 +293,14 @@ def test_another_leaders_community_and_wave_are_refused(web: TestClient) -> None
     first = leader_ids(LEADER)
     arrived = listing_of(LEADER, demo.WAVE_ARRIVED)
     log_in(web, THIRD_LEADER)
-    assert web.get(f"/leader/communities/{first['community']}").status_code == 403
+    # Not theirs and maybe unknown to them: answered as if there were none (404), like an id
+    # that does not exist.
+    assert web.get(f"/leader/communities/{first['community']}").status_code == 404
     for path in ("", "/orders.csv", "/orders.xlsx"):
         reply = web.get(f"/leader/waves/{arrived}{path}")
-        assert reply.status_code == 403, path
+        assert reply.status_code == 404, path
         assert "放门卫室" not in reply.text
-    assert web.get(f"/leader/pickup?point={first['point']}").status_code == 403
+    assert web.get(f"/leader/pickup?point={first['point']}").status_code == 404
     assert web.get("/leader/waves/999999").status_code == 404
 
 
@@ -547,5 +549,5 @@ def test_adopting_a_catalogue_wave_once_per_community(web: TestClient) -> None:
         {"community_id": other["community"], "pickup_point_id": third["point"]},
         "/leader/money",
     )
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     assert scalar("SELECT COUNT(*) FROM wave_listings WHERE wave_id = :w", w=wave_id) == 1

@@ -64,6 +64,12 @@ def open_listing(leader_phone: str = LEADER) -> int:
     )
 
 
+def share_link(listing_id: int) -> str:
+    """The wave's share link (its path), as its leader and members pass it on."""
+    token = scalar("SELECT share_token FROM wave_listings WHERE id = :l", l=listing_id)
+    return f"/w/{listing_id}?share={token}"
+
+
 def items_of(listing_id: int) -> dict[str, int]:
     """The open wave's items by their title's first word: {"烟台红富士": id, "农家土鸡蛋": id}."""
     return {
@@ -113,13 +119,37 @@ def test_member_pages_send_a_visitor_to_log_in_and_back(site: TestClient) -> Non
         reply = site.get(path, follow_redirects=False)
         assert reply.status_code == 303, path
         assert reply.headers["location"] == "/login?next=" + path.replace("/", "%2F"), path
-    # A wave link from a group chat opens for anyone; ordering needs a log-in.
+    # A wave's share link from a group chat opens for anyone; ordering needs a log-in, which
+    # comes back to the same link.
     listing = open_listing()
-    page = site.get(f"/w/{listing}")
+    link = share_link(listing)
+    page = site.get(link)
     assert page.status_code == 200
     assert "李团长" in page.text and "幸福里自提点" in page.text
-    assert f'href="/login?next=/w/{listing}"' in page.text
+    assert 'href="/login?next=' + link.replace("?", "%3F").replace("=", "%3D") + '"' in page.text
     assert 'type="submit" class="primary">跟团' not in page.text
+
+
+def test_a_wave_without_its_share_link_is_not_found_for_strangers(site: TestClient) -> None:
+    """The listing ids follow each other: without the link's token, a visitor or someone
+    outside the community gets the same 404 as for a wave that does not exist, with
+    nothing of the wave (its chain list, its pickup point)."""
+    listing = open_listing()
+    missing = site.get("/w/999999")
+    assert missing.status_code == 404
+    for who in (None, OUTSIDER):
+        if who:
+            log_in(site, who)
+        for path in (f"/w/{listing}", f"/w/{listing}?share=wrong-token-000000000"):
+            page = site.get(path)
+            assert page.status_code == 404, (who, path)
+            assert "幸福里自提点" not in page.text and "李团长" not in page.text
+    # The community's members and its leader see it without the token.
+    for who in (AUNTIE, LEADER):
+        log_in(site, who)
+        page = site.get(f"/w/{listing}")
+        assert page.status_code == 200, who
+        assert share_link(listing) in page.text  # and can pass the link on
 
 
 def test_an_order_is_shown_to_its_owner_only(site: TestClient) -> None:
@@ -229,12 +259,18 @@ def test_a_non_member_is_told_to_join_and_shown_the_invite(site: TestClient) -> 
     )
     log_in(site, OUTSIDER)
     before = orders_of(OUTSIDER)
-    assert f'href="/join/{code}"' in site.get(f"/w/{listing}").text
-    reply = post(site, f"/w/{listing}", {f"qty_{items['烟台红富士']}": "1"})
+    link = share_link(listing)  # an invitee: the wave's share link was passed on to them
+    assert f'href="/join/{code}"' in site.get(link).text
+    reply = post(site, link, {f"qty_{items['烟台红富士']}": "1"})
     assert reply.status_code == 403
     assert errors(reply.text)["_form"] == "请先通过邀请链接加入社群"
     assert f'href="/join/{code}"' in reply.text
     assert orders_of(OUTSIDER) == before
+    # Joining through the invite makes the invitee a member, who then orders from the link.
+    assert post(site, f"/join/{code}", {}).status_code == 303
+    reply = post(site, link, {f"qty_{items['烟台红富士']}": "1"})
+    assert reply.status_code == 303, reply.text
+    assert len(orders_of(OUTSIDER)) == len(before) + 1
 
 
 def test_a_closed_wave_says_so_and_takes_no_order(site: TestClient) -> None:

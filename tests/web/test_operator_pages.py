@@ -281,3 +281,16 @@ def test_an_ended_campaign_shows_what_went_back_and_cannot_be_resumed(
     )
     assert r.status_code == 409 and "活动已结束" in r.text
     assert api.c.get(f"/api/campaigns/{c['id']}").json()["status"] == "ended"
+
+
+def test_the_operator_sees_a_campaigns_subsidy_and_shoppers_do_not(
+    client: TestClient, api: Api, operator: dict[str, Any]
+) -> None:
+    op = api.operator()
+    sid, _ = api.supplier(op)
+    c = api.campaign(op, sid, completion_enabled=True, completion_percent=60, subsidy_budget=12345)
+    page = client.get("/ops/campaigns").text
+    assert "补贴已用 ¥0.00 / 预算 ¥123.45" in page
+    assert "付款达 60% 时由平台补齐" in page
+    shopper = client.get(f"/c/{c['id']}").text
+    assert "123.45" not in shopper and "补贴已用" not in shopper

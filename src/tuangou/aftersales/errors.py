@@ -10,7 +10,6 @@ class AfterSaleErrorCode(StrEnum):
     AFTERSALE_WINDOW_CLOSED = "aftersale_window_closed"
     ALREADY_RATED = "already_rated"
     NOT_CASE_DECIDER = "not_case_decider"
-    NOT_YOUR_CASE = "not_your_case"
     OWN_CASE = "own_case"
     PHOTO_INVALID = "photo_invalid"
     PHOTO_NOT_FOUND = "photo_not_found"
@@ -22,10 +21,9 @@ class CaseNotFound(NotFound):
     title = "No such after-sale case"
 
 
-class NotYourCase(DomainError):
-    code = AfterSaleErrorCode.NOT_YOUR_CASE
-    status = 403
-    title = "Only the member, the leader of the order's community and operators see this case"
+class NotYourCase(CaseNotFound):
+    """A case the caller may not see (only its member, the leader of the order's community
+    and operators do): answered exactly as a missing one (404), so ids reveal nothing."""
 
 
 class NotCaseDecider(DomainError):

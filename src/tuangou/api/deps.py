@@ -26,6 +26,14 @@ async def principal(request: Request) -> Principal:
     return accounts.principal_from_token(token.strip())
 
 
+async def maybe_principal(request: Request) -> Principal | None:
+    """The caller if the request carries a bearer token (a bad one is still refused), else
+    None: for what an anonymous caller may see too, with a share link."""
+    if not request.headers.get("authorization"):
+        return None
+    return await principal(request)
+
+
 def role(*allowed: str) -> Callable[..., Awaitable[Principal]]:
     async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in allowed:
@@ -42,6 +50,7 @@ async def buyer(who: Annotated[Principal, Depends(principal)]) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(principal)]
+MaybeCaller = Annotated[Principal | None, Depends(maybe_principal)]
 Member = Annotated[Principal, Depends(buyer)]
 Operator = Annotated[Principal, Depends(role("operator"))]
 SupplierStaff = Annotated[Principal, Depends(role("supplier"))]

@@ -24,7 +24,6 @@ class CommunityErrorCode(StrEnum):
     NOT_A_SUB_LEADER = "not_a_sub_leader"
     NOT_COMMUNITY_LEADER = "not_community_leader"
     NOT_COMMUNITY_MANAGER = "not_community_manager"
-    NOT_YOUR_PICKUP_POINT = "not_your_pickup_point"
     OWN_APPLICATION = "own_application"
     PICKUP_POINT_NOT_FOUND = "pickup_point_not_found"
     SUB_LEADER_LINK_NOT_FOUND = "sub_leader_link_not_found"
@@ -89,10 +88,8 @@ class PickupPointNotFound(NotFound):
     title = "No such pickup point"
 
 
-class NotYourPickupPoint(DomainError):
-    code = CommunityErrorCode.NOT_YOUR_PICKUP_POINT
-    status = 403
-    title = "This pickup point belongs to another leader"
+class NotYourPickupPoint(PickupPointNotFound):
+    """Another leader's pickup point: answered exactly as a missing one (404)."""
 
 
 class CommunityNotFound(NotFound):

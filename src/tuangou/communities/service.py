@@ -813,7 +813,7 @@ def get_pickup_point(session: Session, pickup_point_id: int) -> PickupPoint:
 
 
 def require_own_pickup_point(session: Session, leader_id: int, pickup_point_id: int) -> PickupPoint:
-    """A pickup point of this leader; another leader's → ``not_your_pickup_point`` (403)."""
+    """A pickup point of this leader; another leader's is answered as a missing one (404)."""
     point = get_pickup_point(session, pickup_point_id)
     if point.leader_id != leader_id:
         raise errors.NotYourPickupPoint()
@@ -993,19 +993,24 @@ def _fresh_invite_code(session: Session) -> str:
 
 
 def assert_can_manage(session: Session, user_id: int, community_id: int) -> Community:
-    """The community, if the user is its leader or one of its admins; else 403."""
+    """The community, if the user is its leader or one of its admins; else 403 for its
+    members, and 404 for others (as if there were none: ids reveal nothing)."""
     community = get_community(session, community_id)
     m = membership(session, community_id, user_id)
     if m is not None and m.role in rules.MANAGER_ROLES:
         return community
     if get_leader(session, community.leader_id).user_id == user_id:
         return community
+    if m is None:
+        raise errors.CommunityNotFound()
     raise errors.NotCommunityManager()
 
 
 def _assert_community_leader(session: Session, user_id: int, community_id: int) -> Community:
     community = get_community(session, community_id)
     if get_leader(session, community.leader_id).user_id != user_id:
+        if not is_member(session, community_id, user_id):
+            raise errors.CommunityNotFound()  # not in it: as if there were none
         raise errors.NotCommunityLeader()
     return community
 

@@ -1,12 +1,12 @@
 from enum import StrEnum
 
-from tuangou.core.errors import Conflict, DomainError, NotFound
+from tuangou.core.errors import Conflict, NotFound
+from tuangou.pools.errors import WaveNotFound
 
 
 class FulfilmentErrorCode(StrEnum):
     ALREADY_RECEIVED = "already_received"
     DELIVERY_DEADLINE_NOT_PASSED = "delivery_deadline_not_passed"
-    NOT_YOUR_WAVE = "not_your_wave"
     PICKUP_CODE_AMBIGUOUS = "pickup_code_ambiguous"
     PICKUP_CODE_REFUNDED = "pickup_code_refunded"
     PICKUP_CODE_UNKNOWN = "pickup_code_unknown"
@@ -23,10 +23,8 @@ class WaveNotSettled(Conflict):
     title = "The wave has not been settled yet (its cut-off has not passed)"
 
 
-class NotYourWave(DomainError):
-    code = FulfilmentErrorCode.NOT_YOUR_WAVE
-    status = 403
-    title = "This wave belongs to another supplier"
+class NotYourWave(WaveNotFound):
+    """Another supplier's wave: answered exactly as a missing one (404 ``wave_not_found``)."""
 
 
 class NotInWave(NotFound):

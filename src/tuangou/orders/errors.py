@@ -1,12 +1,11 @@
 from enum import StrEnum
 
-from tuangou.core.errors import Conflict, DomainError, NotFound
+from tuangou.core.errors import Conflict, NotFound
 
 
 class OrderErrorCode(StrEnum):
     ALREADY_REFUNDED = "already_refunded"
     LIMIT_REACHED = "limit_reached"
-    NOT_YOUR_ORDER = "not_your_order"
     ORDER_NOT_CANCELLABLE = "order_not_cancellable"
     ORDER_NOT_FOUND = "order_not_found"
     ORDER_NOT_PAYABLE = "order_not_payable"
@@ -21,10 +20,9 @@ class OrderNotFound(NotFound):
     title = "No such order"
 
 
-class NotYourOrder(DomainError):
-    code = OrderErrorCode.NOT_YOUR_ORDER
-    status = 403
-    title = "This order is not yours"
+class NotYourOrder(OrderNotFound):
+    """Someone else's order: answered exactly as a missing one (404 ``order_not_found``), so
+    an order id reveals nothing about whether it exists."""
 
 
 class LimitReached(Conflict):

@@ -59,7 +59,7 @@ def get_order(order_id: int, who: Caller) -> OrderOut:
             pass
         elif who.role == "supplier":
             if order.supplier_id != who.supplier_id:
-                raise orders.errors.NotYourOrder("this order belongs to another supplier")
+                raise orders.errors.NotYourOrder()
         elif order.user_id != who.user_id:
             raise orders.errors.NotYourOrder()
         return full_view(session, order)

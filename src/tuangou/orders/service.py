@@ -636,7 +636,7 @@ def ship(
         raise InvalidInput("carrier and tracking number are required")
     order = get(session, order_id)
     if order.supplier_id != supplier_id:
-        raise errors.NotYourOrder("this order belongs to another supplier")
+        raise errors.NotYourOrder()
     moved = session.execute(
         update(Order)
         .where(

@@ -11,8 +11,6 @@ class PoolErrorCode(StrEnum):
     LISTING_NOT_FOUND = "listing_not_found"
     NOT_CATALOGUE = "not_catalogue"
     NOT_COMMUNITY_MEMBER = "not_community_member"
-    NOT_YOUR_LISTING = "not_your_listing"
-    NOT_YOUR_WAVE = "not_your_wave"
     SOLD_OUT = "sold_out"
     WAVE_CLOSED = "wave_closed"
     WAVE_NOT_FOUND = "wave_not_found"

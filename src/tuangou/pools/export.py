@@ -28,7 +28,7 @@ from tuangou.core.config import get_settings
 from tuangou.core.errors import Forbidden
 from tuangou.core.money import fmt as yuan
 from tuangou.pools import service as pools
-from tuangou.pools.errors import PoolErrorCode
+from tuangou.pools.errors import ListingNotFound, WaveNotFound
 
 Cell = str | int | Decimal | datetime | None
 
@@ -365,14 +365,13 @@ def purchase_order_csv(po: dict[str, Any], lang: str = "zh") -> bytes:
 # ---------------------------------------------------------------- reading the database
 
 
-class NotYourListing(Forbidden):
-    code = PoolErrorCode.NOT_YOUR_LISTING
-    title = "Only the leader of this community's wave may export its orders"
+class NotYourListing(ListingNotFound):
+    """Another leader's listing (only its leader exports its orders): answered exactly as a
+    missing one (404), so ids reveal nothing."""
 
 
-class NotYourWave(Forbidden):
-    code = PoolErrorCode.NOT_YOUR_WAVE
-    title = "This wave belongs to another supplier"
+class NotYourWave(WaveNotFound):
+    """Another supplier's wave: answered exactly as a missing one (404)."""
 
 
 def listing_order_rows(session: Session, *, user_id: int, listing_id: int) -> list[OrderRow]:

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
 from tuangou.pools.rules import (
+    SHARE_TOKEN_LENGTH,
     ItemStatus,
     LineStatus,
     WaveStatus,
+    new_share_token,
 )
 
 
@@ -82,7 +84,11 @@ class WaveItem(Base):
 
 
 class WaveListing(Base):
-    """A wave published in one community, with the pickup point its members collect from."""
+    """A wave published in one community, with the pickup point its members collect from.
+
+    Its members, leader and operators see it; so does anyone holding its share link, which
+    carries ``share_token`` (random, so listing ids that follow each other reveal nothing).
+    """
 
     __tablename__ = "wave_listings"
 
@@ -93,6 +99,9 @@ class WaveListing(Base):
     pickup_point_id: Mapped[int] = mapped_column(Integer)
     commission_bps: Mapped[int] = mapped_column(Integer)
     next_seq: Mapped[int] = mapped_column(Integer, default=0)
+    share_token: Mapped[str] = mapped_column(
+        String(SHARE_TOKEN_LENGTH), unique=True, default=new_share_token
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (UniqueConstraint("wave_id", "community_id"),)

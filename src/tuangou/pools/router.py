@@ -1,12 +1,20 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tuangou.api.deps import Caller, IdemKey, Member, Operator, SupplierStaff, idempotent
+from tuangou.api.deps import (
+    Caller,
+    IdemKey,
+    MaybeCaller,
+    Member,
+    Operator,
+    SupplierStaff,
+    idempotent,
+)
 from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock
@@ -14,10 +22,20 @@ from tuangou.core.db import unit_of_work
 from tuangou.core.errors import Forbidden
 from tuangou.orders.schemas import OrderOut
 from tuangou.payments.schemas import PaymentOut
-from tuangou.pools import schemas
+from tuangou.pools import errors, schemas
 from tuangou.pools import service as pools
 
 router = APIRouter(tags=["community waves"])
+
+# The token of a wave's share link (``ListingOut.share_path``): it lets an invitee see the wave.
+ShareToken = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="the token of the wave's share link, for an invitee who is not a member",
+    ),
+]
 
 
 def _items(session: Session, wave_id: int) -> list[schemas.ItemProgressOut]:
@@ -73,20 +91,40 @@ def community_waves(
         ]
 
 
+def _visible(session: Session, listing_id: int, who: Any, share: str | None) -> None:
+    pools.visible_listing(
+        session,
+        listing_id,
+        user_id=who.user_id if who is not None else None,
+        operator=who is not None and who.role == "operator",
+        share=share,
+    )
+
+
 @router.get("/listings/{listing_id}")
-def wave_page(listing_id: int) -> schemas.WavePageOut:
-    """A wave as a community sees it: leader, pickup point, cut-off, MOQ progress, chain."""
+def wave_page(listing_id: int, who: MaybeCaller, share: ShareToken = None) -> schemas.WavePageOut:
+    """A wave as a community sees it: leader, pickup point, cut-off, MOQ progress, chain.
+    For the community's members, its leader and operators, and for invitees (with the share
+    link's token); anyone else gets 404, as for a listing that does not exist."""
     with unit_of_work(readonly=True) as session:
+        _visible(session, listing_id, who, share)
         return _wave_page(session, listing_id)
 
 
 @router.post("/listings/{listing_id}/orders", status_code=201, response_model=schemas.PlacedOut)
 def place_order(
-    listing_id: int, body: schemas.OrderIn, request: Request, who: Member, key: IdemKey = None
+    listing_id: int,
+    body: schemas.OrderIn,
+    request: Request,
+    who: Member,
+    key: IdemKey = None,
+    share: ShareToken = None,
 ) -> JSONResponse:
-    """Join the chain (跟团): one order for the chosen quantities, paid on the gateway."""
+    """Join the chain (跟团): one order for the chosen quantities, paid on the gateway. For the
+    community's members (an invitee who has not joined it yet is told so)."""
 
     def work(session: Session) -> dict[str, Any]:
+        _visible(session, listing_id, who, share)
         placed = pools.place_order(
             session,
             user_id=who.user_id,
@@ -264,7 +302,7 @@ def _purchase_order(session: Session, wave_id: int, who: Any) -> dict[str, Any]:
         raise Forbidden("purchase orders are for the supplier and operators")
     wave = pools.get_wave(session, wave_id)
     if who.role == "supplier" and who.supplier_id != wave.supplier_id:
-        raise Forbidden("this wave belongs to another supplier")
+        raise errors.WaveNotFound()  # another supplier's wave: as if there were none
     return pools.purchase_order(session, wave_id)
 
 

@@ -8,6 +8,7 @@ back to every buyer: price protection) or, below its MOQ, refunded in full.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +20,8 @@ Tier = ladder.Step  # (total quantity reached, unit price in fen)
 UNPICKED_POLICIES = ("refund", "keep")
 MAX_COMMISSION_BPS = 5000
 DEFAULT_COMMISSION_BPS = 1000  # 10% of what the member actually paid
+SHARE_TOKEN_BYTES = 16  # 128 random bits: a listing's share link cannot be guessed
+SHARE_TOKEN_LENGTH = 22  # base64url of 16 bytes, no padding
 
 
 class WaveStatus(StrEnum):
@@ -44,6 +47,16 @@ class LineStatus(StrEnum):
     OPEN = "open"
     CONFIRMED = "confirmed"
     REFUNDED = "refunded"
+
+
+def new_share_token() -> str:
+    """The secret of a listing's share link (``secrets.token_urlsafe``: A-Z a-z 0-9 - _)."""
+    return secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+
+
+def share_path(listing_id: int, token: str) -> str:
+    """The wave's share link: whoever holds it may see the wave (an invitee)."""
+    return f"/w/{listing_id}?share={token}"
 
 
 class RuleViolation(ValueError):

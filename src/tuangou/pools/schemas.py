@@ -164,6 +164,9 @@ class ListingOut(Out):
     pickup_point_id: int
     commission_bps: int
     orders: int
+    share_path: str = Field(
+        description="The wave's share link: whoever holds it may see the wave (an invitee)"
+    )
 
     @classmethod
     def of(cls, listing: WaveListing) -> ListingOut:
@@ -175,6 +178,7 @@ class ListingOut(Out):
             pickup_point_id=listing.pickup_point_id,
             commission_bps=listing.commission_bps,
             orders=listing.next_seq,
+            share_path=rules.share_path(listing.id, listing.share_token),
         )
 
 

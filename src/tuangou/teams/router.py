@@ -143,37 +143,52 @@ def leave_team(team_id: int, request: Request, who: Member, key: IdemKey = None)
     return idempotent(request, who=who, key=key, body=None, work=work)
 
 
+def _operator_view(session: Session, campaign: TeamCampaign) -> dict[str, Any]:
+    return schemas.campaign_view(campaign, product=_product(session, campaign), operator=True)
+
+
 @router.post(
     "/admin/campaigns",
     status_code=201,
     tags=["operator: campaigns"],
-    response_model=schemas.CampaignOut,
+    response_model=schemas.CampaignAdminOut,
 )
 def create_campaign(body: schemas.CampaignIn, who: Operator) -> dict[str, Any]:
     data = body.model_dump()
     data["starts_at"] = data["starts_at"] or clock.now()
     with unit_of_work() as session:
         c = teams.create_campaign(session, teams.CampaignInput(**data))
-        return schemas.campaign_view(c, product=_product(session, c))
+        return _operator_view(session, c)
 
 
 @router.get(
-    "/admin/campaigns", tags=["operator: campaigns"], response_model=list[schemas.CampaignOut]
+    "/admin/campaigns",
+    tags=["operator: campaigns"],
+    response_model=list[schemas.CampaignAdminOut],
 )
 def all_campaigns(who: Operator) -> list[dict[str, Any]]:
     with unit_of_work(readonly=True) as session:
-        return [
-            schemas.campaign_view(c, product=_product(session, c))
-            for c in teams.list_campaigns(session, live_only=False)
-        ]
+        return [_operator_view(session, c) for c in teams.list_campaigns(session, live_only=False)]
+
+
+@router.get(
+    "/admin/campaigns/{campaign_id}",
+    tags=["operator: campaigns"],
+    response_model=schemas.CampaignAdminOut,
+)
+def campaign_for_operator(campaign_id: int, who: Operator) -> dict[str, Any]:
+    """A campaign with the platform's own terms: completion threshold, subsidy budget and
+    how much of it is spent (not shown to shoppers)."""
+    with unit_of_work(readonly=True) as session:
+        return _operator_view(session, teams.get_campaign(session, campaign_id))
 
 
 @router.patch(
     "/admin/campaigns/{campaign_id}",
     tags=["operator: campaigns"],
-    response_model=schemas.CampaignOut,
+    response_model=schemas.CampaignAdminOut,
 )
 def set_status(campaign_id: int, body: schemas.CampaignStatusIn, who: Operator) -> dict[str, Any]:
     with unit_of_work() as session:
         c = teams.set_campaign_status(session, campaign_id, body.status)
-        return schemas.campaign_view(c, product=_product(session, c))
+        return _operator_view(session, c)

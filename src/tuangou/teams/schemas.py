@@ -66,10 +66,14 @@ def ladder_view(tiers: list[rules.Tier], members: int) -> list[dict[str, Any]]:
     ]
 
 
-def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> dict[str, Any]:
+def campaign_view(
+    c: TeamCampaign, *, product: dict[str, Any] | None = None, operator: bool = False
+) -> dict[str, Any]:
+    """A campaign as shoppers see it (``CampaignOut``); with ``operator``, also the platform's
+    own business: the completion threshold and the subsidy budget (``CampaignAdminOut``)."""
     tiers = rules.normalise_tiers(c.tiers)
     now = clock.now()
-    return {
+    view: dict[str, Any] = {
         "id": c.id,
         "title": c.title,
         "sku_id": c.sku_id,
@@ -93,15 +97,19 @@ def campaign_view(c: TeamCampaign, *, product: dict[str, Any] | None = None) -> 
         "per_member_limit": c.per_member_limit,
         "max_quantity_per_order": c.max_quantity_per_order,
         "completion_enabled": c.completion_enabled,
-        "completion_percent": c.completion_percent,
-        "subsidy_budget": c.subsidy_budget,
-        "subsidy_used": c.subsidy_used,
         "opener_perk": c.opener_perk,
         "opener_price": c.opener_price,
         "new_member_only": c.new_member_only,
         "hold_minutes": c.hold_minutes,
         "ship_within_hours": c.ship_within_hours,
     }
+    if operator:
+        view.update(
+            completion_percent=c.completion_percent,
+            subsidy_budget=c.subsidy_budget,
+            subsidy_used=c.subsidy_used,
+        )
+    return view
 
 
 def team_view(team: Team, campaign: TeamCampaign, chain: list[dict[str, Any]]) -> dict[str, Any]:
@@ -170,7 +178,8 @@ class TierOut(Out):
 
 
 class CampaignOut(Out):
-    """A team-buy campaign (``campaign_view``)."""
+    """A team-buy campaign as anyone sees it (``campaign_view``): the subsidy budget and the
+    completion threshold are the operator's business (``CampaignAdminOut``)."""
 
     id: int
     title: str
@@ -195,14 +204,21 @@ class CampaignOut(Out):
     per_member_limit: int
     max_quantity_per_order: int
     completion_enabled: bool
-    completion_percent: int
-    subsidy_budget: int
-    subsidy_used: int
     opener_perk: str
     opener_price: int | None
     new_member_only: bool
     hold_minutes: int
     ship_within_hours: int
+
+
+class CampaignAdminOut(CampaignOut):
+    """A campaign as operators see it: also the platform's subsidy and completion terms."""
+
+    completion_percent: int = Field(
+        description="the share of the minimum size, paid, from which the platform completes a team"
+    )
+    subsidy_budget: int = Field(description="fen the platform may spend completing teams")
+    subsidy_used: int = Field(description="fen of the budget spent so far")
 
 
 class TeamSummaryOut(Out):

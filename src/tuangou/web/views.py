@@ -21,6 +21,7 @@ from tuangou.fulfilment import service as fulfilment
 from tuangou.orders import rules as order_rules
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
+from tuangou.pools import rules as pools_rules
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
 from tuangou.web import status
@@ -95,6 +96,13 @@ class WavePage:
     delivery_tomorrow: bool
     is_member: bool
     invite_code: str | None
+    share_path: str  # the wave's share link, which carries its token
+    share: str | None = None  # the token this visit came with (kept by the order form)
+
+    @property
+    def action(self) -> str:
+        """Where the order form posts: the page itself, with the token it was opened with."""
+        return f"/w/{self.listing.id}" + (f"?share={self.share}" if self.share else "")
 
 
 def _image(session: Session, sku_id: int, cache: dict[int, str]) -> str:
@@ -107,8 +115,18 @@ def _image(session: Session, sku_id: int, cache: dict[int, str]) -> str:
     return cache[sku_id]
 
 
-def wave_page(session: Session, listing_id: int, user_id: int | None) -> WavePage:
-    listing = pools.get_listing(session, listing_id)
+def wave_page(
+    session: Session,
+    listing_id: int,
+    user_id: int | None,
+    *,
+    operator: bool = False,
+    share: str | None = None,
+) -> WavePage:
+    """The wave for those who may see it (``pools.visible_listing``), else 404."""
+    listing = pools.visible_listing(
+        session, listing_id, user_id=user_id, operator=operator, share=share
+    )
     wave = pools.get_wave(session, listing.wave_id)
     leader = communities.get_leader(session, listing.leader_id)
     point = communities.get_pickup_point(session, listing.pickup_point_id)
@@ -150,6 +168,8 @@ def wave_page(session: Session, listing_id: int, user_id: int | None) -> WavePag
         delivery_tomorrow=(wave.delivery_date - clock.local_date(now)).days == 1,
         is_member=member,
         invite_code=community.invite_code if user_id is not None and not member else None,
+        share_path=pools_rules.share_path(listing.id, listing.share_token),
+        share=share if share == listing.share_token else None,
     )
 
 

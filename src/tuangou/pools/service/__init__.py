@@ -57,10 +57,12 @@ from tuangou.pools.service.queries import (
     SkuChoice,
     chain,
     delivery_deadline,
+    may_see_listing,
     order_labels,
     progress,
     purchase_order,
     sku_choices,
+    visible_listing,
     wave_orders,
 )
 from tuangou.pools.service.settlement import (
@@ -99,6 +101,7 @@ __all__ = [
     "listings_of_community",
     "listings_of_leader",
     "listings_of_wave",
+    "may_see_listing",
     "on_order_released",
     "on_paid",
     "order_labels",
@@ -111,6 +114,7 @@ __all__ = [
     "register_leader_check",
     "settle_wave",
     "sku_choices",
+    "visible_listing",
     "wave_orders",
     "waves_of_supplier",
 ]

@@ -4,6 +4,7 @@ wave's purchase order and orders, and the leader console's choices.
 
 from __future__ import annotations
 
+import hmac
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,18 +18,55 @@ from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.orders import service as orders
-from tuangou.pools import rules
+from tuangou.pools import errors, rules
 from tuangou.pools.models import (
     Wave,
     WaveItem,
+    WaveListing,
     WaveOrderInfo,
     WaveOrderLine,
 )
 from tuangou.pools.rules import LineStatus
-from tuangou.pools.service.publishing import get_wave, items_of
+from tuangou.pools.service.publishing import get_listing, get_wave, items_of
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
+
+
+def may_see_listing(
+    session: Session,
+    listing: WaveListing,
+    *,
+    user_id: int | None,
+    operator: bool = False,
+    share: str | None = None,
+) -> bool:
+    """Who sees a community's wave: operators, its leader, the community's members, and
+    invitees (anyone holding the listing's share link, whose token is compared in constant
+    time)."""
+    if share and hmac.compare_digest(share.encode(), listing.share_token.encode()):
+        return True
+    if user_id is None:
+        return False
+    if operator or communities.is_member(session, listing.community_id, user_id):
+        return True
+    return communities.get_leader(session, listing.leader_id).user_id == user_id
+
+
+def visible_listing(
+    session: Session,
+    listing_id: int,
+    *,
+    user_id: int | None,
+    operator: bool = False,
+    share: str | None = None,
+) -> WaveListing:
+    """The listing if the caller may see it (``may_see_listing``); else the same 404 as for
+    a listing that does not exist, so ids reveal nothing."""
+    listing = get_listing(session, listing_id)
+    if not may_see_listing(session, listing, user_id=user_id, operator=operator, share=share):
+        raise errors.ListingNotFound()
+    return listing
 
 
 def progress(item: WaveItem) -> dict[str, Any]:

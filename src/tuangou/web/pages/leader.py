@@ -727,6 +727,9 @@ def wave_page(request: Request, listing_id: int, me: PageLeader) -> Response:
         "leader/wave.html",
         {
             "listing": listing,
+            "share_url": absolute_url(
+                request, pool_rules.share_path(listing.id, listing.share_token)
+            ),
             "wave": wave,
             "community": community,
             "point": point,

@@ -34,7 +34,7 @@ from tuangou.web import errors as page_errors
 from tuangou.web import i18n, once, responses, session, status, views
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageBuyer, PageUser
-from tuangou.web.templating import language, render
+from tuangou.web.templating import absolute_url, language, render
 
 router = APIRouter()
 
@@ -47,10 +47,23 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
+    """The wave for its community's members, its leader and operators, and for invitees: the
+    share link carries the listing's token (``?share=``). Anyone else gets 404."""
     who = session.current(request)
+    share = request.query_params.get("share") or None
     with unit_of_work(readonly=True) as db:
-        page = views.wave_page(db, listing_id, who.user_id if who else None)
-    return {"page": page, "key": once.new_key()}
+        page = views.wave_page(
+            db,
+            listing_id,
+            who.user_id if who else None,
+            operator=who is not None and who.role == "operator",
+            share=share[:64] if share else None,
+        )
+    return {
+        "page": page,
+        "key": once.new_key(),
+        "share_url": absolute_url(request, page.share_path),
+    }
 
 
 def _item_for(page: views.WavePage, exc: DomainError) -> str:
