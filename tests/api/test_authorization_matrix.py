@@ -66,7 +66,8 @@ GET    /api/campaigns                                                 ok   ok   
 GET    /api/campaigns/{campaign_id}                                   ok   ok     ok      ok     ok      ok       ok        ok
 GET    /api/teams/{team_id}                                           ok   ok     ok      ok     ok      ok       ok        ok
 GET    /api/communities/invite/{code}                                 ok   ok     ok      ok     ok      ok       ok        ok
-GET    /api/listings/{listing_id}                                     ok   ok     ok      ok     ok      ok       ok        ok
+# A community's wave: its members, leader and operators, or whoever holds its share link.
+GET    /api/listings/{listing_id}                                     404  ok     404     ok     404     404      404       ok
 GET    /api/sandbox/pay                                               ok   ok     ok      ok     ok      ok       ok        ok
 POST   /api/sandbox/pay                                               ok   ok     ok      ok     ok      ok       ok        ok
 POST   /api/payments/webhooks/sandbox                                 ok   ok     ok      ok     ok      ok       ok        ok
@@ -84,7 +85,13 @@ GET    /api/admin/products                                            401  403  
 POST   /api/admin/products                                            401  403    403     403    403     403      403       ok
 POST   /api/admin/products/{product_id}/skus                          401  403    403     403    403     403      403       ok
 PUT    /api/admin/skus/{sku_id}/stock                                 401  403    403     403    403     403      403       ok
+PUT    /api/admin/skus/{sku_id}/terms                                 401  403    403     403    403     403      403       ok
+# SKUs and their terms are public to leaders: another supplier is refused, not kept in the dark.
+PUT    /api/supplier/skus/{sku_id}/terms                              401  403    403     403    403     ok       403       403
+GET    /api/supplier/products                                         401  403    403     403    403     ok       ok        403
+GET    /api/leader/skus                                               401  403    403     ok     ok      403      403       403
 GET    /api/admin/campaigns                                           401  403    403     403    403     403      403       ok
+GET    /api/admin/campaigns/{campaign_id}                             401  403    403     403    403     403      403       ok
 POST   /api/admin/campaigns                                           401  403    403     403    403     403      403       ok
 PATCH  /api/admin/campaigns/{campaign_id}                             401  403    403     403    403     403      403       ok
 POST   /api/campaigns/{campaign_id}/teams                             401  ok     ok      ok     ok      403      403       403
@@ -97,6 +104,7 @@ POST   /api/orders/{order_id}/confirm-receipt                         401  ok   
 GET    /api/supplier/orders                                           401  403    403     403    403     ok       ok        403
 POST   /api/supplier/orders/{order_id}/ship                           401  403    403     403    403     ok       404       403
 GET    /api/admin/orders                                              401  403    403     403    403     403      403       ok
+GET    /api/admin/order-desk                                          401  403    403     403    403     403      403       ok
 POST   /api/admin/orders/{order_id}/refund                            401  403    403     403    403     403      403       ok
 POST   /api/leader/applications                                       401  ok     ok      ok     ok      403      403       403
 GET    /api/leader/applications                                       401  ok     ok      ok     ok      403      403       403
@@ -118,10 +126,10 @@ GET    /api/leader/communities/{community_id}/members                 401  403  
 POST   /api/leader/communities/{community_id}/admins                  401  403    404     ok     404     403      403       403
 DELETE /api/leader/communities/{community_id}/admins/{user_id}        401  403    404     ok     404     403      403       403
 GET    /api/communities                                               401  ok     ok      ok     ok      403      403       403
-GET    /api/communities/{community_id}/waves                          401  ok     404     ok     404     404      404       403
+GET    /api/communities/{community_id}/waves                          401  ok     404     ok     404     404      404       ok
 POST   /api/listings/{listing_id}/orders                              401  ok     404     ok     404     403      403       403
 GET    /api/wave-orders/{order_id}                                    401  ok     404     ok     404     404      404       ok
-GET    /api/wave-orders/{order_id}/pickup                             401  ok     404     404    404     404      404       403
+GET    /api/wave-orders/{order_id}/pickup                             401  ok     404     404    404     404      404       404
 POST   /api/leader/waves                                              401  403    403     ok     404     403      403       403
 GET    /api/leader/waves                                              401  403    403     ok     ok      403      403       403
 GET    /api/catalogue                                                 401  403    403     ok     ok      403      403       403
@@ -157,10 +165,20 @@ POST   /api/aftersales/{case_id}/accept                               401  403  
 POST   /api/wave-orders/{order_id}/rating                             401  ok     404     404    404     403      403       403
 GET    /api/wave-orders/{order_id}/rating                             401  ok     404     ok     404     404      404       ok
 POST   /api/leader/sub-leaders                                        401  403    403     ok     ok      403      403       403
+# Leader 2 invited leader 1, who accepted: the invitation is leader 1's to answer (again: a 409).
+GET    /api/leader/sub-leader-invitations                             401  403    403     ok     ok      403      403       403
+POST   /api/leader/sub-leader-invitations/{invitation_id}/accept      401  403    403     ok     404     403      403       403
+POST   /api/leader/sub-leader-invitations/{invitation_id}/decline     401  403    403     ok     404     403      403       403
+POST   /api/leader/sub-leader-invitations/{invitation_id}/cancel      401  403    403     404    ok      403      403       403
+GET    /api/admin/sub-leader-links                                    401  403    403     403    403     403      403       ok
+GET    /api/admin/sub-leader-invitations                              401  403    403     403    403     403      403       ok
+POST   /api/admin/sub-leader-links/{link_id}/end                      401  403    403     403    403     403      403       ok
+POST   /api/leader/upline/leave                                       401  403    403     ok     ok      403      403       403
 POST   /api/teams/{team_id}/leave                                     401  ok     ok      ok     ok      403      403       403
 POST   /api/communities/{community_id}/leave                          401  ok     ok      ok     ok      403      403       403
 POST   /api/communities/invite/{code}/join                            401  ok     ok      ok     ok      403      403       403
-POST   /api/leader/communities/{community_id}/invite-code             401  403    404     ok     404     403      403       403
+# By now member 2 and leader 2 have joined the community: a member who does not manage it.
+POST   /api/leader/communities/{community_id}/invite-code             401  403    403     ok     403     403      403       403
 POST   /api/auth/logout-everywhere                                    401  ok     ok      ok     ok      ok       ok        ok
 """
 
@@ -266,6 +284,12 @@ def build_world(api: Api) -> World:
         now=clock.now(),
     )
     withdrawal = scalar("SELECT MAX(id) FROM withdrawals")
+    # Leader 1 is leader 2's sub-leader, by an invitation they accepted.
+    invited = {"leader_id": leader["leader_id"]}
+    invitation = _ok(c.post("/api/leader/sub-leaders", json=invited, headers=_auth(leader2)))["id"]
+    link = _ok(
+        c.post(f"/api/leader/sub-leader-invitations/{invitation}/accept", headers=_auth(leader))
+    )["link"]["id"]
     headers = {
         "anon": {},
         "member": _auth(member),
@@ -295,6 +319,8 @@ def build_world(api: Api) -> World:
         "wave_id": wave["id"],
         "withdrawal_id": withdrawal,
         "case_id": case,
+        "invitation_id": invitation,
+        "link_id": link,
         "n": 1,
     }
     own_point = {
@@ -348,6 +374,9 @@ def build_world(api: Api) -> World:
         "POST /api/aftersales": case_body,
         "POST /api/aftersales/{case_id}/reject": {"reason": "照片看不出破损"},
         "POST /api/wave-orders/{order_id}/rating": {"stars": 5},
+        "PUT /api/admin/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
+        "PUT /api/supplier/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
+        "POST /api/admin/sub-leader-links/{link_id}/end": {"reason": "双方同意"},
     }
     return World(headers, ids, by_path, bodies)
 

@@ -77,9 +77,10 @@ def _wave_page(session: Session, listing_id: int) -> schemas.WavePageOut:
 def community_waves(
     community_id: int, who: Caller, all: bool = False
 ) -> list[schemas.ListedWaveOut]:
-    """The waves published in a community (open ones by default), for its members."""
+    """The waves published in a community (open ones by default), for its members, its
+    leader and admins, and the operators."""
     with unit_of_work(readonly=True) as session:
-        if not communities.is_member(session, community_id, who.user_id):
+        if who.role != "operator" and not communities.is_member(session, community_id, who.user_id):
             communities.assert_can_manage(session, who.user_id, community_id)
         return [
             schemas.ListedWaveOut.model_construct(
