@@ -203,6 +203,7 @@ REASONS_ZH = {
     "price_protection": "价格保护, 退差价",
     "team_failed": "拼团失败",
     "left_team": "退出拼团",
+    "cancelled_by_member": "截单前取消订单",
     "opener_free": "团长免单",
     "not_shipped": "供应商未按时发货",
     "late_payment": "订单关闭后到账",

@@ -60,6 +60,7 @@ REFUND_REASONS = frozenset(
         "price_protection",  # the team reached a cheaper tier
         "team_failed",  # the team did not form by its deadline
         "left_team",  # the member left before the team formed
+        "cancelled_by_member",  # the member cancelled a paid wave order before its cut-off
         "opener_free",  # 团长免单, paid by the subsidy budget
         "not_shipped",  # the supplier missed the shipping deadline
         "late_payment",  # a payment arrived after its order was released

@@ -7,6 +7,7 @@ class PoolErrorCode(StrEnum):
     ABOVE_LIMIT = "above_limit"
     ALREADY_ADOPTED = "already_adopted"
     BELOW_LIMIT = "below_limit"
+    CANCEL_TOO_LATE = "cancel_too_late"
     INVALID_WAVE = "invalid_wave"
     LISTING_NOT_FOUND = "listing_not_found"
     NOT_CATALOGUE = "not_catalogue"
@@ -67,3 +68,8 @@ class AlreadyAdopted(Conflict):
 class NotCatalogue(Conflict):
     code = PoolErrorCode.NOT_CATALOGUE
     title = "Only a supplier's catalogue wave can be adopted"
+
+
+class CancelTooLate(Conflict):
+    code = PoolErrorCode.CANCEL_TOO_LATE
+    title = "The wave's cut-off has passed: the order can no longer be cancelled"

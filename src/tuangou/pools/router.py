@@ -146,6 +146,22 @@ def place_order(
     )
 
 
+def _wave_order(session: Session, order_id: int) -> schemas.WaveOrderOut:
+    from tuangou.orders import service as orders
+
+    order = orders.get(session, order_id)
+    info = pools.info_of(session, order_id)
+    titles = {i.id: i.title for i in pools.items_of(session, info.wave_id)}
+    return schemas.WaveOrderOut.model_construct(
+        order=OrderOut.of(order, refunds=orders.refunds_of(session, order.id)),
+        wave_order=schemas.WaveOrderInfoOut.of(info),
+        lines=[
+            schemas.LineOut.of(line, titles.get(line.item_id, ""))
+            for line in pools.lines_of(session, order_id)
+        ],
+    )
+
+
 @router.get("/wave-orders/{order_id}")
 def wave_order(order_id: int, who: Caller) -> schemas.WaveOrderOut:
     """A member's wave order with its lines and chain number."""
@@ -159,15 +175,18 @@ def wave_order(order_id: int, who: Caller) -> schemas.WaveOrderOut:
             leader = communities.find_leader_by_user(session, who.user_id)
             if leader is None or leader.id != listing.leader_id:
                 raise orders.errors.NotYourOrder()
-        titles = {i.id: i.title for i in pools.items_of(session, info.wave_id)}
-        return schemas.WaveOrderOut.model_construct(
-            order=OrderOut.of(order, refunds=orders.refunds_of(session, order.id)),
-            wave_order=schemas.WaveOrderInfoOut.of(info),
-            lines=[
-                schemas.LineOut.of(line, titles.get(line.item_id, ""))
-                for line in pools.lines_of(session, order_id)
-            ],
-        )
+        return _wave_order(session, order_id)
+
+
+@router.post("/wave-orders/{order_id}/cancel")
+def cancel_wave_order(order_id: int, who: Member) -> schemas.WaveOrderOut:
+    """Cancel your wave order before the wave's cut-off: a paid order is refunded in full
+    (back to where it was paid from), its units leave the MOQ counts and it leaves the chain
+    list. A retry returns the cancelled order; after the cut-off, or once the wave settled,
+    ``cancel_too_late`` (409)."""
+    with unit_of_work() as session:
+        pools.cancel_order(session, user_id=who.user_id, order_id=order_id)
+        return _wave_order(session, order_id)
 
 
 # ---------------------------------------------------------------- leaders

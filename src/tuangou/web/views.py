@@ -31,6 +31,7 @@ REFUND_REASONS = {
     "price_protection": lazy("Price protection: the group reached a cheaper price"),
     "team_failed": lazy("The team did not form in time"),
     "left_team": lazy("You left the team before it formed"),
+    "cancelled_by_member": lazy("You cancelled the order before the cut-off"),
     "opener_free": lazy("Opener free: the opener's order is on the platform"),
     "not_shipped": lazy("The supplier did not ship in time"),
     "late_payment": lazy("The payment arrived after the order was closed"),

@@ -7,6 +7,7 @@ caller writes ``from tuangou.pools import service as pools``:
 * ``publishing``: a leader's own wave, a supplier's catalogue wave, a leader adopting one
   (帮卖), and the reads of waves, items and listings;
 * ``ordering``: ordering from a listing (接龙), and the wave as a kind of order (``KIND``);
+* ``cancelling``: a member cancelling their order before the cut-off (a full refund);
 * ``settlement``: settling a wave at its cut-off, exactly once, in chunks;
 * ``queries``: reads for the API, the pages and the exports;
 * ``history``: a leader's history of waves, as the leader credit reads it.
@@ -18,6 +19,7 @@ rules (tiers, outcomes at cut-off) are in ``pools.rules``; the worker's job in `
 """
 
 from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
+from tuangou.pools.service.cancelling import Cancelled, cancel_order, cancellable
 from tuangou.pools.service.history import (
     LeaderOrderStats,
     PickupShipment,
@@ -74,6 +76,7 @@ from tuangou.pools.service.settlement import (
 __all__ = [
     "KIND",
     "SETTLE_CHUNK",
+    "Cancelled",
     "ItemInput",
     "ItemStatus",
     "LeaderCheck",
@@ -87,6 +90,8 @@ __all__ = [
     "WaveStatus",
     "adopt_wave",
     "all_waves",
+    "cancel_order",
+    "cancellable",
     "catalogue",
     "chain",
     "create_catalogue_wave",

@@ -52,6 +52,7 @@ REFUND_REASONS = {
     "price_protection": i18n.lazy("Price protection"),
     "team_failed": i18n.lazy("Team failed"),
     "left_team": i18n.lazy("Left the team"),
+    "cancelled_by_member": i18n.lazy("Cancelled by the member"),
     "opener_free": i18n.lazy("Opener free"),
     "not_shipped": i18n.lazy("Not shipped in time"),
     "late_payment": i18n.lazy("Late payment"),
