@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     # Where members reach this server (e.g. "https://tuan.example.org" behind a proxy): the
     # base of share links, invite links and their QR codes. Empty: the address of the request.
     public_url: str = ""
+    # The operator's customer service (联系客服), shown on every order that has no leader to
+    # ask (a team-buy order): a phone number ("400-123-4567": a tel: link), or any short text
+    # (a WeChat id, hours). Empty: not shown.
+    service_contact: str = Field(default="", max_length=100)
+
+    @field_validator("service_contact")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return " ".join(value.split())
 
     @field_validator("public_url")
     @classmethod

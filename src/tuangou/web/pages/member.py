@@ -30,8 +30,9 @@ from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import service as pools
+from tuangou.teams import service as teams
 from tuangou.web import errors as page_errors
-from tuangou.web import i18n, once, responses, session, status, views
+from tuangou.web import i18n, once, responses, session, status, views, wayout
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, language, render
@@ -144,8 +145,10 @@ def my_orders(request: Request, who: PageUser) -> Response:
 def _order_context(request: Request, order_id: int, who: Principal) -> dict[str, Any]:
     with unit_of_work(readonly=True) as db:
         page = views.order_page(db, order_id, who.user_id)
+        way = wayout.way_out(db, page.order, who.user_id)
     return {
         "page": page,
+        "way": way,
         "key": once.new_key(),
         "done": request.query_params.get("done", ""),
         "reasons": views.REFUND_REASONS,
@@ -207,6 +210,25 @@ def _order_action(
 @router.post("/orders/{order_id}/cancel")
 def cancel_order(request: Request, order_id: int, form: Form) -> Response:
     return _order_action(request, order_id, orders.cancel, "cancelled")
+
+
+@router.post("/orders/{order_id}/withdraw")
+def withdraw_order(request: Request, order_id: int, form: Form) -> Response:
+    """Cancel a paid wave order before the cut-off: a full refund (the page asked first)."""
+    return _order_action(request, order_id, pools.cancel_order, "withdrawn")
+
+
+def _leave(db: Session, *, user_id: int, order_id: int) -> None:
+    seat = teams.seat_of(db, order_id)
+    if seat is None:
+        raise orders.errors.OrderNotFound()
+    teams.leave_team(db, user_id=user_id, team_id=seat.team_id)
+
+
+@router.post("/orders/{order_id}/leave")
+def leave_team(request: Request, order_id: int, form: Form) -> Response:
+    """Leave the order's team before it forms: a full refund (the page asked first)."""
+    return _order_action(request, order_id, _leave, "left")
 
 
 @router.post("/orders/{order_id}/confirm")
