@@ -225,7 +225,9 @@ def test_a_settlement_holding_the_wave_refuses_the_last_second_cancel(
         return settle_item(**kw)
 
     monkeypatch.setattr(
-        settlement, "rules", SimpleNamespace(**{**vars(settlement.rules), "settle_item": settle_then_wait})
+        settlement,
+        "rules",
+        SimpleNamespace(**{**vars(settlement.rules), "settle_item": settle_then_wait}),
     )
     monkeypatch.setattr(cancelling, "clock", SimpleNamespace(now=lambda: before_cutoff))
     clock.advance(timedelta(hours=3, seconds=1))

@@ -111,9 +111,7 @@ def cancel_order(session: Session, *, user_id: int, order_id: int) -> Cancelled:
     session.execute(
         update(table(WaveOrderInfo)).where(WaveOrderInfo.order_id == order.id).values(seq=None)
     )
-    refunded = orders.refund_in_full(
-        session, order, reason=REASON, note="截单前取消订单, 全额退款"
-    )
+    refunded = orders.refund_in_full(session, order, reason=REASON, note="截单前取消订单, 全额退款")
     session.expire(info)
     return Cancelled(order, refunded, again=False)
 
