@@ -130,6 +130,8 @@ GET    /api/communities/{community_id}/waves                          401  ok   
 POST   /api/listings/{listing_id}/orders                              401  ok     404     ok     404     403      403       403
 GET    /api/wave-orders/{order_id}                                    401  ok     404     ok     404     404      404       ok
 GET    /api/wave-orders/{order_id}/pickup                             401  ok     404     404    404     404      404       404
+# Cancelling before the cut-off: the owner only (this one is picked up: a 409, too late).
+POST   /api/wave-orders/{order_id}/cancel                             401  ok     404     404    404     403      403       403
 POST   /api/leader/waves                                              401  403    403     ok     404     403      403       403
 GET    /api/leader/waves                                              401  403    403     ok     ok      403      403       403
 GET    /api/catalogue                                                 401  403    403     ok     ok      403      403       403
@@ -346,6 +348,7 @@ def build_world(api: Api) -> World:
             for path in (
                 "/api/wave-orders/{order_id}",
                 "/api/wave-orders/{order_id}/pickup",
+                "/api/wave-orders/{order_id}/cancel",
                 "/api/wave-orders/{order_id}/rating",
             )
         },

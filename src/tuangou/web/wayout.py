@@ -68,6 +68,7 @@ def _leader_contact(session: Session, order: Any, user_id: int) -> tuple[Contact
 
 def way_out(session: Session, order: Any, user_id: int) -> WayOut:
     can_cancel = can_leave = False
+    contact: Contact | None
     team_id = None
     leader_name = ""
     decider = "operators"
@@ -80,7 +81,7 @@ def way_out(session: Session, order: Any, user_id: int) -> WayOut:
             wave = pools.get_wave(session, pools.info_of(session, order.id).wave_id)
             can_cancel = pools.cancellable(order, wave)
     else:
-        contact = service_contact()  # type: ignore[assignment]
+        contact = service_contact()
         seat = teams.seat_of(session, order.id)
         if seat is not None:
             team_id = seat.team_id
