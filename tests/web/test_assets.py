@@ -39,5 +39,18 @@ def test_the_log_in_page_is_one_small_html_document(client: TestClient) -> None:
     assert page.status_code == 200
     assert len(page.content) < 20_000
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
-    assert assets and all(a.startswith("/static/app.") for a in assets)
+    assert assets and all(
+        a.startswith("/static/app.") or a == "/static/favicon.svg" for a in assets
+    )
     assert "<script src" not in page.text.replace('<script src="/static/app.js?v=1" defer>', "")
+
+
+def test_every_page_has_an_icon(client: TestClient) -> None:
+    """No 404 for the icon a browser asks for on every page."""
+    page = client.get("/login").text
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    for path in ("/static/favicon.svg", "/favicon.ico"):
+        icon = client.get(path)
+        assert icon.status_code == 200, path
+        assert icon.headers["content-type"].startswith("image/svg+xml")
+        assert icon.content.startswith(b"<svg")

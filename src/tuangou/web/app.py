@@ -33,6 +33,15 @@ def install(app: FastAPI) -> None:
     # The browser's session (its row read once per page) in ``request.session``.
     app.add_middleware(PageSessions, secure=settings.cookie_secure)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """Browsers ask for it on every site: the same icon the pages link."""
+        return Response(
+            (STATIC_DIR / "favicon.svg").read_bytes(),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": CACHE_A_DAY},
+        )
+
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.add_exception_handler(leader.NotALeader, leader.not_a_leader)
     for module in (auth, teambuy, member, leader, operator, supplier):
