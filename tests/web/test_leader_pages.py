@@ -256,6 +256,9 @@ def test_the_sub_leaders_money_traces_each_commission_to_its_order(web: TestClie
         assert f"#{order_id}" in page.text
         assert f"¥{amount // 100}.{amount % 100:02d}" in page.text
     assert demo.WAVE_COMPLETED in page.text and "冻结中" in page.text
+    # All of it frozen: nothing to withdraw, and the button says so instead of inviting a try.
+    assert re.search(r"<button[^>]*disabled[^>]*>申请提现</button>", page.text)
+    assert "暂无可提现金额" in page.text
 
 
 # ---------------------------------------------------------------- refusals
