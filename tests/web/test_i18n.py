@@ -70,3 +70,17 @@ def test_every_rule_violation_a_form_can_show_has_a_chinese_message() -> None:
     assert "a team needs at least 2 members" in found
     missing = i18n.untranslated("zh-CN", sorted(found))
     assert not missing, f"refusal texts without a translation (add to errors.po): {missing}"
+
+
+def test_lists_in_a_sentence_use_the_language_s_own_separator() -> None:
+    from tuangou.web import templating
+
+    listing = (
+        "{% for x in ['苹果', '梨'] %}{{ x }}{% if not loop.last %}{{ sep }}{% endif %}{% endfor %}"
+    )
+    assert templating.environment("zh-CN").from_string(listing).render() == "苹果、梨"
+    assert templating.environment("en").from_string(listing).render() == "苹果, 梨"
+    # No template writes the Chinese separator where an English page would show it too.
+    pages = templating.TEMPLATE_DIR.rglob("*.html")
+    literal = [p.name for p in pages if "、" in p.read_text(encoding="utf-8")]
+    assert literal == []

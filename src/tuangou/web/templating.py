@@ -50,6 +50,11 @@ def iso(value: datetime | None) -> str:
     return clock.iso(value) or ""
 
 
+def list_separator(lang: str) -> str:
+    """Between the items of a list in a sentence: 、 in Chinese, a comma in English."""
+    return "、" if lang == "zh-CN" else ", "
+
+
 @cache
 def environment(lang: str) -> Environment:
     env = Environment(
@@ -67,6 +72,7 @@ def environment(lang: str) -> Environment:
         languages=i18n.LANGUAGES,
         static_version=STATIC_VERSION,
         html_lang="zh-CN" if lang == "zh-CN" else "en",
+        sep=list_separator(lang),
     )
     return env
 

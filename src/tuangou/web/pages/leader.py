@@ -37,7 +37,14 @@ from tuangou.pools import service as pools
 from tuangou.web import errors, i18n, once, responses, session
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form
-from tuangou.web.templating import absolute_url, fmt_money, language, render, translate
+from tuangou.web.templating import (
+    absolute_url,
+    fmt_money,
+    language,
+    list_separator,
+    render,
+    translate,
+)
 
 if TYPE_CHECKING:
     from tuangou.communities.models import Leader
@@ -210,14 +217,14 @@ def pickup_counter(request: Request, me: PageLeader, point: int | None = None) -
     )
 
 
-def _items_text(items: list[dict[str, Any]]) -> str:
-    return "、".join(f"{i['title']}×{i['quantity']}" for i in items)
+def _items_text(request: Request, items: list[dict[str, Any]]) -> str:
+    return list_separator(language(request)).join(f"{i['title']}×{i['quantity']}" for i in items)
 
 
 def pickup_result(request: Request, code: str, status: int, body: dict[str, Any]) -> dict[str, Any]:
     """What the counter shows for a verification's outcome (a success or a problem)."""
     if status < 400:
-        items = _items_text(list(body.get("items") or []))
+        items = _items_text(request, list(body.get("items") or []))
         seq = body.get("seq")
         return {
             "ok": True,
