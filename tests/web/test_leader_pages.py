@@ -240,6 +240,11 @@ def test_every_page_of_the_console_shows_the_leaders_own_data(web: TestClient) -
     assert credit.status_code == 200
     assert all(part in credit.text for part in ("按时收货", "提货完成率", "售后率", "投诉率"))
     assert "60" in credit.text
+    # Each share says what it counts ("4 单中已提货 3 单（75%）"), not a bare "4 单中 75%".
+    explained = re.findall(r"(\d+) (?:单中|次到货中)\D+(\d+) [单次]（(\d+)%", credit.text)
+    assert explained, credit.text
+    for n, k, pct in explained:
+        assert int(k) <= int(n) and int(pct) == round(100 * int(k) / int(n))
 
 
 def test_the_sub_leaders_money_traces_each_commission_to_its_order(web: TestClient) -> None:

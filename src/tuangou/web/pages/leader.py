@@ -849,6 +849,9 @@ def credit_page(request: Request, me: PageLeader) -> Response:
             "points": p.points,
             "observed": None if p.observed is None else float(p.observed),
             "sample": p.sample,
+            # How many of the sample were good (received on time, picked up) or bad (refunded,
+            # complained about): the page says "3 of 4 orders", not a bare "4 单中 75%".
+            "count": None if p.observed is None else round(p.observed * p.sample),
             "percent": round(100 * p.points / p.weight) if p.weight else 0,
         }
         for p in score.parts
