@@ -15,7 +15,6 @@ from tests.web import test_member_pages as mp
 from tests.web import test_teambuy_pages as tb
 from tests.web.pages import demo_log_in as log_in
 from tests.web.pages import form_of
-from tuangou import demo
 
 site = mp.site
 shop = tb.shop

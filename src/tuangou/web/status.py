@@ -85,9 +85,7 @@ def word(of: str, status: str) -> str:
     return _OF[of].get(status, status)
 
 
-def order_state(
-    status: str, *, confirming: bool = False, team_status: str | None = None
-) -> str:
+def order_state(status: str, *, confirming: bool = False, team_status: str | None = None) -> str:
     """The state a member reads on an order: its status, ``confirming`` while its payment is
     in flight, and ``confirmed`` for a paid team order whose team has formed."""
     if status == OrderStatus.PENDING_PAYMENT and confirming:

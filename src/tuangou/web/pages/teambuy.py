@@ -90,7 +90,9 @@ class Viewer:
     def confirming(self) -> bool:
         """Paid at the gateway, waiting for its confirmation callback (支付确认中): the seat
         is not to be paid again (:func:`payments.in_flight`)."""
-        return self.seat is not None and self.seat.status == teams.SeatStatus.HELD and self.in_flight
+        return (
+            self.seat is not None and self.seat.status == teams.SeatStatus.HELD and self.in_flight
+        )
 
     @property
     def member(self) -> bool:
