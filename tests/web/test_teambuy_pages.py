@@ -168,7 +168,7 @@ def test_paying_shows_confirming_until_the_callback_then_the_team_forms_for_ever
     r = a.c.post(pay_path, data=tap, follow_redirects=False)
     team = r.headers["location"]
     page = a.get(team)
-    assert "支付确认中" in page.text and "data-refresh" in page.text
+    assert "支付确认中" in page.text and "data-poll" in page.text
     again = a.c.post(pay_path, data=tap, follow_redirects=False)
     assert again.headers["location"] == team  # a second tap charges nothing again
     run_worker()
@@ -249,7 +249,7 @@ def test_a_failed_team_explains_the_refund(shop: dict[str, Any], people: list[Me
     clock.set_offset(timedelta(hours=25))
     run_worker()
     page = a.get(team)
-    assert "拼团未成功" in page.text
+    assert '<p class="result bad" role="status">未成团</p>' in page.text
     assert "未在时限内成团：全额退款" in page.text and "¥19.90" in page.text
 
 

@@ -22,7 +22,7 @@ from tuangou.teams import service as teams
 TEXTS: dict[str, tuple[str, str, str, str]] = {
     "wave.confirmed": (
         "已成团",
-        "Group confirmed",
+        "Formed",
         "{items_zh}已成团, 预计 {delivery_date} 送达自提点。{refund_note}",
         "Confirmed{items_en}; expected at your pickup point on {delivery_date}. {refund_note_en}",
     ),

@@ -39,8 +39,12 @@ class Started:
 
 
 def start(session: Session, order: Order) -> Started:
-    """A new payment attempt for an unpaid order, with the gateway page to pay on."""
+    """A new payment attempt for an unpaid order, with the gateway page to pay on; refused
+    while another payment of the order is charged and waiting for its confirmation (a second
+    payment of one order is never started)."""
     orders.assert_payable(order)
+    if in_flight(session, order.id) is not None:
+        raise errors.PaymentInFlight()
     gateway = get_gateway()
     now = clock.now()
     payment = Payment(
@@ -154,6 +158,21 @@ def payments_of(session: Session, order_id: int) -> list[Payment]:
     )
 
 
+def in_flight(session: Session, order_id: int) -> Payment | None:
+    """The order's payment that the gateway has charged (or that already succeeded), if any:
+    while its confirmation (the callback) is on its way, the order still reads unpaid, but it
+    is not to be paid again. Asks the gateway about the order's pending payments."""
+    gateway = get_gateway()
+    for payment in reversed(payments_of(session, order_id)):
+        if payment.status == PaymentStatus.SUCCEEDED:
+            return payment
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED) and (
+            gateway.query(session, payment.gateway_ref).status == GatewayState.SUCCEEDED
+        ):
+            return payment
+    return None
+
+
 def get_for_user(session: Session, *, user_id: int, payment_id: int) -> Payment:
     payment = session.get(Payment, payment_id)
     if payment is None or payment.user_id != user_id:
@@ -167,7 +186,19 @@ def get_for_user(session: Session, *, user_id: int, payment_id: int) -> Payment:
 def sandbox_authorize(
     session: Session, *, ref: str, amount: int, sig: str, outcome: str | None
 ) -> SandboxCharge:
-    return sandbox().authorize(session, ref=ref, amount=amount, sig=sig, outcome=outcome)
+    """The payer confirms on the sandbox page. Like a gateway that knows the merchant's order
+    number (Alipay's ``out_trade_no``), the sandbox charges one order once: a payment whose
+    order already has a charged payment is refused (``payment_in_flight``). Two payments of one
+    order racing here take the order's row lock in turn; the second sees the first's charge."""
+    gateway = sandbox()
+    gateway.check(ref, amount, sig)
+    payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))
+    if payment is not None:
+        orders.lock_orders(session, [payment.order_id])
+        other = in_flight(session, payment.order_id)
+        if other is not None and other.id != payment.id:
+            raise errors.PaymentInFlight()
+    return gateway.authorize(session, ref=ref, amount=amount, sig=sig, outcome=outcome)
 
 
 def sandbox_pay_now(session: Session, payment: Payment) -> str:

@@ -18,6 +18,7 @@ from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.errors import DomainError
 from tuangou.fulfilment import service as fulfilment
+from tuangou.fulfilment.rules import PickupStatus
 from tuangou.orders import rules as order_rules
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
@@ -209,23 +210,31 @@ class Line:
 
 
 class _OrderStatus:
-    """An order's status in words, and the colour of its badge."""
+    """An order's state in words (web/status.py), and the colour of its badge."""
 
     order: Any
+    state: str
 
     @property
     def status_label(self) -> str:
-        return status.order_word(self.order.status)
+        return status.order_word(self.state or self.order.status)
 
     @property
     def badge(self) -> str:
-        return status.order_badge(self.order.status)
+        return status.order_badge(self.state or self.order.status)
+
+    @property
+    def confirming(self) -> bool:
+        """Paid at the gateway, its confirmation on its way (支付确认中): not to be paid again."""
+        return self.state == status.CONFIRMING
 
 
 @dataclass
 class OrderCard(_OrderStatus):
     order: Any
     title: str
+    state: str = ""
+    tab: str | None = None
 
 
 @dataclass
@@ -237,6 +246,7 @@ class OrderPage(_OrderStatus):
     steps: list[Step]
     in_escrow: int
     pending_payment_id: int | None
+    state: str = ""
     pickup: dict[str, Any] | None = None
     seq: int | None = None
     remark: str = ""
@@ -271,37 +281,68 @@ def _title(session: Session, order: Any, cache: dict[tuple[str, int], str]) -> s
     return cache[key]
 
 
+def _team_status(session: Session, order: Any) -> str | None:
+    """The status of a team order's team (None for a wave order, or a team not found)."""
+    if order.kind != "team":
+        return None
+    seat = teams.seat_of(session, order.id)
+    if seat is None:
+        return None
+    try:
+        return str(teams.get_team(session, seat.team_id).status)
+    except DomainError:
+        return None
+
+
+def order_state(session: Session, order: Any) -> str:
+    """The state a member reads on ``order`` (:func:`status.order_state`): 支付确认中 while a
+    charged payment waits for its confirmation, 已成团 for a paid order of a formed team."""
+    confirming = (
+        order.status == orders.OrderStatus.PENDING_PAYMENT
+        and payments.in_flight(session, order.id) is not None
+    )
+    return status.order_state(
+        order.status, confirming=confirming, team_status=_team_status(session, order)
+    )
+
+
 def order_cards(session: Session, user_id: int, *, limit: int = 50) -> list[OrderCard]:
+    """The member's orders, each with its state and the tab of 我的订单 it is under."""
     cache: dict[tuple[str, int], str] = {}
-    return [
-        OrderCard(o, _title(session, o, cache))
-        for o in orders.list_for_user(session, user_id, limit=limit)
-    ]
+    with_case = {c.order_id for c in aftersales.cases_of_member(session, user_id)}
+    cards = []
+    for o in orders.list_for_user(session, user_id, limit=limit):
+        state = order_state(session, o)
+        tab = status.tab_of(state, refunded=o.refunded_amount, cases=int(o.id in with_case))
+        cards.append(OrderCard(o, _title(session, o, cache), state, tab))
+    return cards
 
 
 def _steps(order: Any, pickup: Any, formed_at: datetime | None, refunds: list[Any]) -> list[Step]:
     wave = order.kind == "wave"
+    # The states' own words (web/status.py), as the pill and the team page say them.
+    word = status.ORDER
     plan: list[tuple[str, datetime | None]] = [
-        (lazy("Paid"), order.paid_at),
-        (lazy("Group confirmed"), formed_at or order.settled_at),
-        (lazy("Shipped"), order.shipped_at),
+        (word[orders.OrderStatus.PAID], order.paid_at),
+        (word[orders.OrderStatus.CONFIRMED], formed_at or order.settled_at),
+        (word[orders.OrderStatus.SHIPPED], order.shipped_at),
     ]
     if wave:
         plan += [
             (lazy("Arrived"), pickup.arrived_at if pickup is not None else None),
-            (lazy("Picked up"), pickup.picked_up_at if pickup is not None else None),
+            (status.PICKUP[PickupStatus.PICKED_UP], pickup.picked_up_at if pickup else None),
         ]
-    plan.append((lazy("Completed"), order.completed_at))
+    plan.append((word[orders.OrderStatus.COMPLETED], order.completed_at))
     closed = order.status in orders.CLOSED
     steps = [Step(label, at, at is not None) for label, at in plan if at is not None or not closed]
     if order.status == orders.OrderStatus.CANCELLED:
-        steps.append(Step(lazy("Cancelled"), order.closed_at, True, refund=True))
+        steps.append(Step(word[orders.OrderStatus.CANCELLED], order.closed_at, True, refund=True))
     # Every refund is a step of its own, with its amount and why (price protection and
     # partial refunds happen on live orders too).
     for r in refunds:
         steps.append(
             Step(
-                lazy("Refunded"),
+                word[orders.OrderStatus.REFUNDED],
                 r.created_at,
                 True,
                 refund=True,
@@ -324,11 +365,13 @@ def order_page(session: Session, order_id: int, user_id: int) -> OrderPage:
     except orders.errors.NotYourOrder as exc:
         raise orders.errors.OrderNotFound() from exc
     refunds = orders.refunds_of(session, order.id)
+    state = order_state(session, order)
     pending = [
         p.id
         for p in payments.payments_of(session, order.id)
         if p.status == payments.PaymentStatus.PENDING
         and order.status == orders.OrderStatus.PENDING_PAYMENT
+        and state != status.CONFIRMING  # its payment is in flight: nothing to pay
     ]
     page = OrderPage(
         order=order,
@@ -340,6 +383,7 @@ def order_page(session: Session, order_id: int, user_id: int) -> OrderPage:
             order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
         ),
         pending_payment_id=pending[-1] if pending else None,
+        state=state,
     )
     pickup_row = None
     formed_at = None

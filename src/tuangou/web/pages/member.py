@@ -25,6 +25,7 @@ from tuangou.aftersales import service as aftersales
 from tuangou.communities import service as communities
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, InvalidInput
+from tuangou.core.schemas import Out
 from tuangou.notifications import service as notifications
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
@@ -137,9 +138,35 @@ def place_order(request: Request, listing_id: int, form: Form) -> Response:
 
 @router.get("/orders")
 def my_orders(request: Request, who: PageUser) -> Response:
+    """我的订单, with a tab per group of states (``?tab=``), each with its count."""
+    tab = request.query_params.get("tab", "")
+    tab = tab if tab in status.TAB_KEYS else ""
     with unit_of_work(readonly=True) as db:
         cards = views.order_cards(db, who.user_id)
-    return render(request, "member/orders.html", {"cards": cards})
+    counts = {key: sum(1 for c in cards if c.tab == key) for key, _ in status.TABS}
+    shown = [c for c in cards if not tab or c.tab == tab]
+    context = {"cards": shown, "tab": tab, "tabs": status.TABS, "counts": counts, "all": len(cards)}
+    return render(request, "member/orders.html", context)
+
+
+class OrderStateOut(Out):
+    """What a page waiting for a payment's confirmation asks for (app.js polls it)."""
+
+    order_id: int
+    state: str
+    confirming: bool
+
+
+@router.get("/orders/{order_id}/state", response_model=OrderStateOut)
+def order_state(order_id: int, who: PageUser) -> OrderStateOut:
+    """The state of the member's own order: ``confirming`` while its payment is in flight."""
+    with unit_of_work(readonly=True) as db:
+        try:
+            order = orders.get_for_user(db, order_id, who.user_id)
+        except orders.errors.NotYourOrder as exc:  # the same 404 as a missing order
+            raise orders.errors.OrderNotFound() from exc
+        state = views.order_state(db, order)
+    return OrderStateOut(order_id=order_id, state=state, confirming=state == status.CONFIRMING)
 
 
 def _order_context(request: Request, order_id: int, who: Principal) -> dict[str, Any]:
@@ -149,6 +176,7 @@ def _order_context(request: Request, order_id: int, who: Principal) -> dict[str,
     return {
         "page": page,
         "way": way,
+        "poll_url": f"/orders/{order_id}/state" if page.confirming else "",
         "key": once.new_key(),
         "done": request.query_params.get("done", ""),
         "reasons": views.REFUND_REASONS,

@@ -31,7 +31,7 @@ from tuangou.payments import service as payments
 from tuangou.pools import service as pools
 from tuangou.teams import schemas as team_schemas
 from tuangou.teams import service as teams
-from tuangou.web import i18n, once, qr, session
+from tuangou.web import i18n, once, qr, session, status
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
 from tuangou.web.forms import FormState
@@ -73,6 +73,7 @@ class Viewer:
     payment: Any = None
     gateway_status: str | None = None  # the sandbox's word on the latest payment
     refunds: list[Any] | None = None
+    in_flight: bool = False  # a payment of the order is charged, its confirmation on its way
 
     @property
     def live(self) -> bool:
@@ -87,20 +88,23 @@ class Viewer:
 
     @property
     def confirming(self) -> bool:
-        """Paid at the gateway, waiting for its confirmation callback (支付确认中)."""
+        """Paid at the gateway, waiting for its confirmation callback (支付确认中): the seat
+        is not to be paid again (:func:`payments.in_flight`)."""
         return (
-            self.seat is not None
-            and self.seat.status == teams.SeatStatus.HELD
-            and self.payment is not None
-            and self.payment.status == payments.PaymentStatus.PENDING
-            and self.gateway_status == payments.ChargeStatus.SUCCEEDED
+            self.seat is not None and self.seat.status == teams.SeatStatus.HELD and self.in_flight
         )
+
+    @property
+    def member(self) -> bool:
+        """In the team: a paid seat, or one whose payment is being confirmed."""
+        return self.paid or self.confirming
 
     @property
     def declined(self) -> bool:
         return (
             self.seat is not None
             and self.seat.status == teams.SeatStatus.HELD
+            and not self.in_flight
             and self.payment is not None
             and (
                 self.payment.status == payments.PaymentStatus.FAILED
@@ -125,6 +129,8 @@ def _viewer(db: Session, team_id: int, who: Principal | None) -> Viewer:
         payment=payment,
         gateway_status=charge.status if charge else None,
         refunds=orders.refunds_of(db, order.id),
+        in_flight=order.status == orders.OrderStatus.PENDING_PAYMENT
+        and payments.in_flight(db, order.id) is not None,
     )
 
 
@@ -149,6 +155,8 @@ def _team_context(db: Session, team: Team, who: Principal | None) -> dict[str, A
         "share_path": f"/t/{team.id}",
         "key": once.new_key(),
         "waiting": me.confirming,
+        "poll_url": f"/orders/{me.order.id}/state" if me.confirming else "",
+        "team_word": status.TEAM.get(team.status, team.status),
         "refund_reasons": REFUND_REASONS,
     }
 
@@ -402,9 +410,17 @@ def _pay_context(db: Session, who: Principal, payment_id: int) -> dict[str, Any]
     product = None
     if order.kind == "team":
         product = _product(db, teams.get_campaign(db, order.campaign_id))
+    # 支付确认中: this payment, or another of the order (another tab), was charged and its
+    # confirmation is on its way; the order is not to be paid again.
+    confirming = (
+        order.status == orders.OrderStatus.PENDING_PAYMENT
+        and payments.in_flight(db, order.id) is not None
+    )
     return {
         "payment": payment,
         "order": order,
+        "confirming": confirming,
+        "poll_url": f"/orders/{order.id}/state" if confirming else "",
         "gateway_status": charge.status if charge else None,
         "product": product,
         "next_url": _after_paying(db, order),
@@ -505,15 +521,8 @@ class _PaymentClosed(DomainError):
     title = "This payment is already settled; nothing was charged again"
 
 
-# Messages shown by the templates through variables (kept here so they are extracted).
-STATUS_TEXT = {
-    "pending": i18n.lazy("Waiting for the opener to pay"),
-    "open": i18n.lazy("Open"),
-    "formed": i18n.lazy("Formed"),
-    "settled": i18n.lazy("Formed"),
-    "failed": i18n.lazy("Did not form"),
-    "closed": i18n.lazy("Team closed"),
-}
+# Messages shown by the templates through variables (kept here so they are extracted); a
+# team's words are web/status.py's.
 REFUND_REASONS = {
     "price_protection": i18n.lazy("Price protection: the team reached a cheaper tier"),
     "team_failed": i18n.lazy("The team did not form in time: full refund"),

@@ -51,6 +51,19 @@
         });
       });
     });
+    // 支付确认中: ask the order's state, backing off (1 s, 2 s, 4 s … at most 15 s), and show
+    // the page again once the payment has landed. Without JavaScript a meta refresh does it.
+    var poll = document.querySelector("[data-poll]");
+    if (poll && window.fetch) {
+      var delay = 1000, tries = 0;
+      var again = function () { if (++tries < 60) setTimeout(check, delay); delay = Math.min(delay * 2, 15000); };
+      var check = function () {
+        fetch(poll.dataset.poll, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (s) { if (s && s.confirming === false) location.reload(); else again(); }, again);
+      };
+      again();
+    }
     var refresh = document.querySelector("[data-refresh]");
     if (refresh) setTimeout(function () { location.reload(); },
       parseInt(refresh.dataset.refresh, 10) * 1000);
