@@ -363,9 +363,7 @@ def load_communities(
     own_shop = catalog.create_supplier(
         session, name=OWN_SHOP, contact="社区团长自营", leader_id=leaders[2][1].id
     )
-    sku(
-        "自家腌萝卜干 500g", "500g", 1590, "placeholder", (1290, 1000), "蔬菜", owner=own_shop.id
-    )
+    sku("自家腌萝卜干 500g", "500g", 1590, "placeholder", (1290, 1000), "蔬菜", owner=own_shop.id)
 
     def listing(leader_index: int, wave_id: int) -> int:
         user, _, point, community = leaders[leader_index]

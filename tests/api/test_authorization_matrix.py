@@ -328,7 +328,9 @@ def build_world(api: Api) -> World:
         "case_id": case,
         "invitation_id": invitation,
         "link_id": link,
-        "category_id": _ok(c.post("/api/admin/categories", json={"name": "水果"}, headers=op))["id"],
+        "category_id": _ok(c.post("/api/admin/categories", json={"name": "水果"}, headers=op))[
+            "id"
+        ],
         "n": 1,
     }
     own_point = {

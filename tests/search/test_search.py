@@ -26,9 +26,8 @@ from tests.pools.support import (
     seed_wave,
     snapshot,
 )
-from tests.web.pages import form_of, log_in
 from tuangou.core import clock
-from tuangou.core.db import read, run_in_transaction, unit_of_work
+from tuangou.core.db import read, run_in_transaction
 from tuangou.search import rules
 
 # ---------------------------------------------------------------- the rules
@@ -54,7 +53,11 @@ def test_a_text_matches_when_it_holds_every_term() -> None:
 
 def test_a_highlight_marks_the_words_of_the_query() -> None:
     pieces = rules.highlight("红富士苹果 5斤装", "苹果")
-    assert [(p.text, p.hit) for p in pieces] == [("红富士", False), ("苹果", True), (" 5斤装", False)]
+    assert [(p.text, p.hit) for p in pieces] == [
+        ("红富士", False),
+        ("苹果", True),
+        (" 5斤装", False),
+    ]
 
 
 # ---------------------------------------------------------------- a world
@@ -120,9 +123,7 @@ def world(db: str) -> World:
 def _search(user_id: int | None, query: str = "", category_id: int | None = None) -> list[Any]:
     from tuangou.search import service as search
 
-    return read(
-        lambda s: search.search(s, user_id=user_id, query=query, category_id=category_id)
-    )
+    return read(lambda s: search.search(s, user_id=user_id, query=query, category_id=category_id))
 
 
 def _found(hits: list[Any]) -> set[tuple[str, int]]:
@@ -183,3 +184,129 @@ def test_too_long_a_query_is_refused(world: World) -> None:
     with pytest.raises(DomainError) as refused:
         _search(world.member.user_id, "苹" * (rules.MAX_QUERY + 1))
     assert refused.value.code == "query_too_long" and refused.value.status == 422
+
+
+# ---------------------------------------------------------------- categories
+
+
+def _category(name: str) -> int:
+    from tuangou.catalog import service as catalog
+
+    return run_in_transaction(lambda s: catalog.create_category(s, name=name).id)
+
+
+def test_a_category_filters_and_hiding_it_hides_nothing_it_should_not(world: World) -> None:
+    from tuangou.catalog import service as catalog
+
+    fruit, eggs = _category("水果"), _category("肉禽蛋")
+    run_in_transaction(
+        lambda s: catalog.set_product_category(s, product_id=world.product_id, category_id=fruit)
+    )
+    member = world.member.user_id
+    assert _found(_search(member, category_id=fruit)) == {("campaign", world.campaign_id)}
+    assert _found(_search(member, "苹果", category_id=fruit)) == {("campaign", world.campaign_id)}
+    assert _found(_search(member, category_id=eggs)) == set()
+    everything = _found(_search(member))
+    assert ("campaign", world.campaign_id) in everything
+    assert ("wave", world.listing_here) in everything
+    assert ("wave", world.listing_there) not in everything
+
+    run_in_transaction(lambda s: catalog.update_category(s, fruit, hidden=True))
+    # Off the strip...
+    strip = read(lambda s: [c.id for c in catalog.list_categories(s, visible_only=True)])
+    assert strip == [eggs]
+    # ...but its product is still listed and found, and the category is not a filter for
+    # members any more (an operator still filters by it).
+    assert _found(_search(member)) == everything
+    assert ("campaign", world.campaign_id) in _found(_search(member, "苹果"))
+    with pytest.raises(catalog.CategoryNotFound):
+        _search(member, category_id=fruit)
+    from tuangou.search import service as search
+
+    hits = read(lambda s: search.search(s, user_id=None, category_id=fruit, operator=True))
+    assert _found(hits) == {("campaign", world.campaign_id)}
+
+
+def test_categories_refuse_bad_input_and_change_nothing(world: World) -> None:
+    from tuangou.catalog import service as catalog
+    from tuangou.core.errors import DomainError
+
+    fruit = _category("水果")
+    before = snapshot()
+    for bad in (
+        lambda s: catalog.create_category(s, name="  "),
+        lambda s: catalog.create_category(s, name="水果"),
+        lambda s: catalog.create_category(s, name="长" * 33),
+        lambda s: catalog.update_category(s, fruit, position=-1),
+        lambda s: catalog.update_category(s, 999_999, name="蔬菜"),
+        lambda s: catalog.set_product_category(s, product_id=world.product_id, category_id=999_999),
+    ):
+        with pytest.raises(DomainError):
+            run_in_transaction(bad)
+    assert changed_tables(before, snapshot()) == []
+
+
+def test_categories_come_in_the_operators_order(world: World) -> None:
+    from tuangou.catalog import service as catalog
+
+    a, b, c = _category("水果"), _category("蔬菜"), _category("粮油")
+    run_in_transaction(lambda s: catalog.update_category(s, c, position=0, name="粮 油"))
+    run_in_transaction(lambda s: catalog.update_category(s, a, position=5))
+    listed = read(lambda s: [(x.id, x.name) for x in catalog.list_categories(s)])
+    assert listed == [(c, "粮 油"), (b, "蔬菜"), (a, "水果")]
+
+
+# ---------------------------------------------------------------- the API
+
+
+def test_the_search_api(world: World, client: TestClient) -> None:
+    r = client.get("/api/search", params={"q": "苹果"})
+    assert r.status_code == 200, r.text
+    assert [(h["kind"], h["id"]) for h in r.json()["results"]] == [("campaign", world.campaign_id)]
+    r = client.get("/api/search", params={"q": "苹果"}, headers=world.member.headers)
+    body = r.json()
+    assert {(h["kind"], h["id"]) for h in body["results"]} == {
+        ("campaign", world.campaign_id),
+        ("wave", world.listing_here),
+    }
+    wave = next(h for h in body["results"] if h["kind"] == "wave")
+    assert wave["url"] == f"/w/{world.listing_here}"
+    assert any(p == {"text": "苹果", "hit": True} for m in wave["matched"] for p in m["pieces"])
+    # Nothing: an empty list, not an error.
+    r = client.get("/api/search", params={"q": "榴莲"}, headers=world.member.headers)
+    assert r.status_code == 200 and r.json()["results"] == []
+
+
+def test_the_search_api_refuses_bad_input(world: World, client: TestClient) -> None:
+    too_long = "苹" * (rules.MAX_QUERY + 1)
+    r = client.get("/api/search", params={"q": too_long}, headers=world.member.headers)
+    body = problem(r, 422, "invalid_input")
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert body["errors"][0]["field"] == "q"
+    assert str(rules.MAX_QUERY) in body["detail"]
+    problem(client.get("/api/search", params={"category": 0}), 422, "invalid_input")
+    problem(client.get("/api/search", params={"category": 999_999}), 404, "category_not_found")
+
+
+def test_operators_manage_categories_through_the_api(world: World, api: Api) -> None:
+    op = api.operator()
+    c = api.c
+    r = c.post("/api/admin/categories", json={"name": "水果"}, headers=op)
+    assert r.status_code == 201, r.text
+    fruit = r.json()["id"]
+    problem(
+        c.post("/api/admin/categories", json={"name": "水果"}, headers=op),
+        409,
+        "duplicate_category",
+    )
+    r = c.put(
+        f"/api/admin/products/{world.product_id}/category", json={"category_id": fruit}, headers=op
+    )
+    assert r.status_code == 200 and r.json()["category_id"] == fruit
+    r = c.patch(f"/api/admin/categories/{fruit}", json={"hidden": True, "name": "鲜果"}, headers=op)
+    assert r.json() == {"id": fruit, "name": "鲜果", "position": 0, "hidden": True}
+    assert c.get("/api/categories").json() == []
+    assert [x["id"] for x in c.get("/api/categories", headers=op).json()] == [fruit]
+    # Hidden: still found, not a filter for members.
+    assert c.get("/api/search", params={"q": "苹果"}).json()["results"]
+    problem(c.get("/api/search", params={"category": fruit}), 404, "category_not_found")

@@ -170,8 +170,7 @@ def list_categories(who: MaybeCaller) -> list[CategoryOut]:
     operator = who is not None and who.role == "operator"
     with unit_of_work(readonly=True) as session:
         return [
-            CategoryOut.of(c)
-            for c in catalog.list_categories(session, visible_only=not operator)
+            CategoryOut.of(c) for c in catalog.list_categories(session, visible_only=not operator)
         ]
 
 

@@ -342,9 +342,7 @@ def _category_name(session: Session, name: str, *, other_than: int | None = None
     if not name:
         raise InvalidInput("a category needs a name", field="name")
     if len(name) > CATEGORY_NAME_MAX:
-        raise InvalidInput(
-            f"a category's name has at most {CATEGORY_NAME_MAX} characters", field="name"
-        )
+        raise InvalidInput("a category's name has at most 32 characters", field="name")
     query = select(Category.id).where(Category.name == name)
     if other_than is not None:
         query = query.where(Category.id != other_than)

@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.catalog import service as catalog
@@ -98,9 +99,12 @@ def _campaign_doc(session: Session, campaign: Any) -> _Doc:
         price=min((p for _, p in campaign.tiers), default=campaign.single_price),
         category_ids=[category] if category is not None else [],
     )
+    product = summary["title"]
+    if summary["sku_name"] not in product:  # 烟台红富士苹果 5斤装 says its SKU already
+        product = f"{product} {summary['sku_name']}"
     fields = [
         ("title", campaign.title),
-        ("product", f"{summary['title']} {summary['sku_name']}"),
+        ("product", product),
         ("description", summary["description"]),
     ]
     return _Doc(CAMPAIGN, campaign.id, hit, fields)
@@ -124,11 +128,10 @@ def _wave_doc(session: Session, wave: Any, listing: Any = None, community: Any =
     )
     fields = [("title", wave.title)]
     for item in items:
+        fields.append(("item", item.title))
         product = products.get(item.sku_id)
-        name = item.title
-        if product is not None and product.title not in name:
-            name = f"{name} {product.title}"
-        fields.append(("item", name))
+        if product is not None and product.title != item.title:
+            fields.append(("product", product.title))
     fields.append(("description", wave.description))
     return _Doc(WAVE, wave.id, hit, fields)
 
@@ -152,16 +155,21 @@ def index(session: Session, kind: str, ref_id: int, text: str) -> SearchEntry:
     )
     if entry is None:
         entry = SearchEntry(kind=kind, ref_id=ref_id, text=text, indexed_at=clock.now())
-        session.add(entry)
-        session.flush()
-    else:
-        session.execute(delete(SearchTerm).where(SearchTerm.entry_id == entry.id))
-        entry.text = text
-        entry.indexed_at = clock.now()
+        try:
+            with session.begin_nested():  # another worker may index it at the same instant
+                session.add(entry)
+                session.flush()
+        except IntegrityError:
+            entry = session.scalars(
+                select(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.ref_id == ref_id)
+            ).one()
+    session.execute(delete(SearchTerm).where(SearchTerm.entry_id == entry.id))
+    entry.text = text
+    entry.indexed_at = clock.now()
     terms = rules.index_terms(text)
     if terms:
         session.execute(
-            SearchTerm.__table__.insert(),
+            insert(SearchTerm),
             [{"entry_id": entry.id, "term": t} for t in sorted(terms)],
         )
     session.flush()
@@ -188,8 +196,11 @@ def refresh(session: Session, *, recheck: bool | None = None) -> int:
         _last_recheck = time.monotonic()
     live = {(CAMPAIGN, c.id): c for c in teams.list_campaigns(session)}
     live.update({(WAVE, w.id): w for w in _live_waves(session)})
-    entries = {(e.kind, e.ref_id): e for e in session.scalars(select(SearchEntry))}
-    stale = [e.id for key, e in entries.items() if key not in live]
+    columns = [SearchEntry.id, SearchEntry.kind, SearchEntry.ref_id]
+    if recheck:
+        columns.append(SearchEntry.text)
+    entries = {(row.kind, row.ref_id): row for row in session.execute(select(*columns))}
+    stale = [row.id for key, row in entries.items() if key not in live]
     _drop(session, stale)
     changed = len(stale)
     for key, source in live.items():
@@ -221,7 +232,7 @@ def _indexed_matches(
         .join(SearchTerm, SearchTerm.entry_id == SearchEntry.id)
         .where(
             and_(SearchEntry.kind == kind, SearchEntry.ref_id.in_(ref_ids)),
-            or_(*(SearchTerm.term == t for t in terms)),
+            SearchTerm.term.in_(terms),
         )
         .group_by(SearchEntry.ref_id)
         .having(func.count(SearchTerm.term) == len(terms))
