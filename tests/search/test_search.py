@@ -178,6 +178,20 @@ def test_the_index_follows_what_is_live(world: World) -> None:
     assert _found(_search(world.member.user_id, "苹果")) == {("wave", world.listing_here)}
 
 
+def test_the_index_answers_and_is_rechecked_for_changed_texts(world: World) -> None:
+    from tests.pools.support import execute
+
+    _refresh()
+    execute("UPDATE products SET title = '泰国金枕榴莲' WHERE id = :p", p=world.product_id)
+    member = world.member.user_id
+    # Until the worker rechecks, the index answers (the old words).
+    assert ("campaign", world.campaign_id) in _found(_search(member, "苹果"))
+    assert _found(_search(member, "榴莲")) == set()
+    assert _refresh() == 1
+    assert _found(_search(member, "榴莲")) == {("campaign", world.campaign_id)}
+    assert ("campaign", world.campaign_id) not in _found(_search(member, "苹果"))
+
+
 def test_too_long_a_query_is_refused(world: World) -> None:
     from tuangou.core.errors import DomainError
 

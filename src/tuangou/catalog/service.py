@@ -414,25 +414,13 @@ def set_product_category(session: Session, *, product_id: int, category_id: int 
     return product
 
 
-def categories_of_skus(session: Session, sku_ids: Sequence[int]) -> dict[int, int | None]:
-    """The category of each SKU's product, by SKU id."""
+def skus_with_products(session: Session, sku_ids: Sequence[int]) -> dict[int, tuple[Sku, Product]]:
+    """Each SKU with its product, by SKU id (one query)."""
     if not sku_ids:
         return {}
     rows = session.execute(
-        select(Sku.id, Product.category_id)
+        select(Sku, Product)
         .join(Product, Product.id == Sku.product_id)
         .where(Sku.id.in_(sorted(set(sku_ids))))
     )
-    return {sku_id: category_id for sku_id, category_id in rows}
-
-
-def products_of_skus(session: Session, sku_ids: Sequence[int]) -> dict[int, Product]:
-    """Each SKU's product, by SKU id (one query)."""
-    if not sku_ids:
-        return {}
-    rows = session.execute(
-        select(Sku.id, Product)
-        .join(Product, Product.id == Sku.product_id)
-        .where(Sku.id.in_(sorted(set(sku_ids))))
-    )
-    return {sku_id: product for sku_id, product in rows}
+    return {sku.id: (sku, product) for sku, product in rows}

@@ -87,51 +87,52 @@ def check_query(query: str) -> str:
 # ---------------------------------------------------------------- documents
 
 
-def _campaign_doc(session: Session, campaign: Any) -> _Doc:
-    summary = catalog.sku_summary(session, campaign.sku_id)
-    category = catalog.categories_of_skus(session, [campaign.sku_id]).get(campaign.sku_id)
-    hit = Hit(
-        kind=CAMPAIGN,
-        id=campaign.id,
-        title=campaign.title,
-        url=f"/c/{campaign.id}",
-        image_url=summary["image_url"],
-        price=min((p for _, p in campaign.tiers), default=campaign.single_price),
-        category_ids=[category] if category is not None else [],
-    )
-    product = summary["title"]
-    if summary["sku_name"] not in product:  # 烟台红富士苹果 5斤装 says its SKU already
-        product = f"{product} {summary['sku_name']}"
-    fields = [
-        ("title", campaign.title),
-        ("product", product),
-        ("description", summary["description"]),
-    ]
-    return _Doc(CAMPAIGN, campaign.id, hit, fields)
+def _campaign_docs(session: Session, campaigns: list[Any]) -> list[_Doc]:
+    found = catalog.skus_with_products(session, [c.sku_id for c in campaigns])
+    docs = []
+    for campaign in campaigns:
+        sku, product = found[campaign.sku_id]
+        name = product.title
+        if sku.name not in name:  # 烟台红富士苹果 5斤装 says its SKU already
+            name = f"{name} {sku.name}"
+        hit = Hit(
+            kind=CAMPAIGN,
+            id=campaign.id,
+            title=campaign.title,
+            url=f"/c/{campaign.id}",
+            image_url=product.image_url,
+            price=min((p for _, p in campaign.tiers), default=campaign.single_price),
+            category_ids=[product.category_id] if product.category_id is not None else [],
+        )
+        fields = [
+            ("title", campaign.title),
+            ("product", name),
+            ("description", product.description),
+        ]
+        docs.append(_Doc(CAMPAIGN, campaign.id, hit, fields))
+    return docs
 
 
 def _wave_doc(session: Session, wave: Any, listing: Any = None, community: Any = None) -> _Doc:
     items = pools.items_of(session, wave.id)
-    products = catalog.products_of_skus(session, [i.sku_id for i in items])
-    categories = catalog.categories_of_skus(session, [i.sku_id for i in items])
-    first = products.get(items[0].sku_id) if items else None
+    found = catalog.skus_with_products(session, [i.sku_id for i in items])
+    products = [found[i.sku_id][1] for i in items if i.sku_id in found]
     hit = Hit(
         kind=WAVE,
         id=listing.id if listing is not None else 0,
         title=wave.title,
         url=f"/w/{listing.id}" if listing is not None else "",
-        image_url=first.image_url if first is not None else "",
+        image_url=products[0].image_url if products else "",
         price=min((i.price for i in items), default=None),
-        category_ids=sorted({c for c in categories.values() if c is not None}),
+        category_ids=sorted({p.category_id for p in products if p.category_id is not None}),
         community=community.name if community is not None else None,
         cutoff_at=wave.cutoff_at,
     )
     fields = [("title", wave.title)]
     for item in items:
         fields.append(("item", item.title))
-        product = products.get(item.sku_id)
-        if product is not None and product.title != item.title:
-            fields.append(("product", product.title))
+        if item.sku_id in found and found[item.sku_id][1].title != item.title:
+            fields.append(("product", found[item.sku_id][1].title))
     fields.append(("description", wave.description))
     return _Doc(WAVE, wave.id, hit, fields)
 
@@ -203,13 +204,13 @@ def refresh(session: Session, *, recheck: bool | None = None) -> int:
     stale = [row.id for key, row in entries.items() if key not in live]
     _drop(session, stale)
     changed = len(stale)
-    for key, source in live.items():
-        entry = entries.get(key)
-        if entry is not None and not recheck:
-            continue
-        doc = _campaign_doc(session, source) if key[0] == CAMPAIGN else _wave_doc(session, source)
+    due = [key for key in live if recheck or key not in entries]
+    docs = _campaign_docs(session, [live[k] for k in due if k[0] == CAMPAIGN])
+    docs += [_wave_doc(session, live[k]) for k in due if k[0] == WAVE]
+    for doc in docs:
+        entry = entries.get((doc.kind, doc.ref_id))
         if entry is None or entry.text != doc.text:
-            index(session, key[0], key[1], doc.text)
+            index(session, doc.kind, doc.ref_id, doc.text)
             changed += 1
     return changed
 
@@ -266,7 +267,7 @@ def search(
     query = check_query(query)
     if category_id is not None:
         visible_category(session, category_id, operator=operator)
-    docs: list[_Doc] = [_campaign_doc(session, c) for c in teams.list_campaigns(session)]
+    docs = _campaign_docs(session, teams.list_campaigns(session))
     if user_id is not None:
         for community in communities.communities_of(session, user_id):
             for listing, wave in pools.listings_of_community(session, community.id, open_only=True):
