@@ -44,6 +44,18 @@ def already_loaded(session: Session) -> bool:
     return session.scalar(select(User.id).where(User.phone == OPERATOR_PHONE)) is not None
 
 
+# The categories of the members' strip, in order.
+CATEGORIES = ("水果", "蔬菜", "肉禽蛋", "粮油", "日用")
+
+
+def _category(session: Session, name: str) -> int:
+    """The demo category of that name (made, with the others, if missing)."""
+    found = {c.name: c.id for c in catalog.list_categories(session)}
+    if not found:
+        found = {n: catalog.create_category(session, name=n).id for n in CATEGORIES}
+    return found[name]
+
+
 def _address(name: str, phone: str) -> dict[str, str]:
     return {"name": name, "phone": phone, "line": "幸福里小区 3 栋 2 单元 501"}
 
@@ -78,6 +90,9 @@ def load() -> dict[str, object]:
             description="当季现摘, 果径 80mm 以上, 产地直发。",
             image_url="/static/demo/apples.svg",
         )
+        catalog.set_product_category(
+            session, product_id=apples.id, category_id=_category(session, "水果")
+        )
         apple_box = catalog.create_sku(
             session, product_id=apples.id, name="5斤装", price=3990, stock=500
         )
@@ -88,6 +103,9 @@ def load() -> dict[str, object]:
             description="林下散养, 每日新鲜收蛋。",
             image_url="/static/demo/eggs.svg",
         )
+        catalog.set_product_category(
+            session, product_id=eggs.id, category_id=_category(session, "肉禽蛋")
+        )
         egg_box = catalog.create_sku(
             session, product_id=eggs.id, name="30枚", price=4590, stock=300
         )
@@ -97,6 +115,9 @@ def load() -> dict[str, object]:
             title="五常稻花香大米 10斤",
             description="新米, 真空包装。",
             image_url="/static/demo/rice.svg",
+        )
+        catalog.set_product_category(
+            session, product_id=rice.id, category_id=_category(session, "粮油")
         )
         rice_bag = catalog.create_sku(
             session, product_id=rice.id, name="10斤", price=8900, stock=200
@@ -303,7 +324,13 @@ def load_communities(
     communities.set_admin(session, first_user.id, first_community.id, people[0].id, admin=True)
 
     def sku(
-        title: str, name: str, price: int, image: str, terms: tuple[int, int], owner: int = 0
+        title: str,
+        name: str,
+        price: int,
+        image: str,
+        terms: tuple[int, int],
+        category: str,
+        owner: int = 0,
     ) -> int:
         """A SKU with the supplier's terms for leaders' waves (floor price, max commission)."""
         product = catalog.create_product(
@@ -312,6 +339,9 @@ def load_communities(
             title=title,
             description="产地直发, 团长自提点取货。",
             image_url=f"/static/demo/{image}.svg",
+        )
+        catalog.set_product_category(
+            session, product_id=product.id, category_id=_category(session, category)
         )
         floor, most = terms
         return catalog.create_sku(
@@ -324,16 +354,16 @@ def load_communities(
             max_commission_bps=most,
         ).id
 
-    apples = sku("烟台红富士苹果 3斤", "3斤装", 2590, "apples", (2190, 1500))
-    eggs = sku("农家土鸡蛋 15枚", "15枚", 2290, "eggs", (1990, 1500))
-    pears = sku("砀山酥梨 5斤", "5斤装", 1990, "pears", (1690, 1200))
-    greens = sku("本地小青菜 500g", "500g", 390, "greens", (350, 1000))
-    bread = sku("现烤全麦面包", "1个", 1290, "bread", (1090, 1200))
+    apples = sku("烟台红富士苹果 3斤", "3斤装", 2590, "apples", (2190, 1500), "水果")
+    eggs = sku("农家土鸡蛋 15枚", "15枚", 2290, "eggs", (1990, 1500), "肉禽蛋")
+    pears = sku("砀山酥梨 5斤", "5斤装", 1990, "pears", (1690, 1200), "水果")
+    greens = sku("本地小青菜 500g", "500g", 390, "greens", (350, 1000), "蔬菜")
+    bread = sku("现烤全麦面包", "1个", 1290, "bread", (1090, 1200), "粮油")
     # The third leader's own goods: their terms bind other leaders, not the third.
     own_shop = catalog.create_supplier(
         session, name=OWN_SHOP, contact="社区团长自营", leader_id=leaders[2][1].id
     )
-    sku("自家腌萝卜干 500g", "500g", 1590, "placeholder", (1290, 1000), owner=own_shop.id)
+    sku("自家腌萝卜干 500g", "500g", 1590, "placeholder", (1290, 1000), "蔬菜", owner=own_shop.id)
 
     def listing(leader_index: int, wave_id: int) -> int:
         user, _, point, community = leaders[leader_index]

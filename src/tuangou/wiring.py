@@ -50,6 +50,7 @@ def _load_models() -> None:
     import tuangou.orders.models
     import tuangou.payments.models
     import tuangou.pools.models
+    import tuangou.search.models
     import tuangou.teams.models  # noqa: F401
 
 

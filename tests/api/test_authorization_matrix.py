@@ -85,6 +85,13 @@ GET    /api/admin/products                                            401  403  
 POST   /api/admin/products                                            401  403    403     403    403     403      403       ok
 POST   /api/admin/products/{product_id}/skus                          401  403    403     403    403     403      403       ok
 PUT    /api/admin/skus/{sku_id}/stock                                 401  403    403     403    403     403      403       ok
+# Categories: the strip is public (an operator also sees the hidden ones); operators manage them.
+GET    /api/categories                                                ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/admin/categories                                          401  403    403     403    403     403      403       ok
+PATCH  /api/admin/categories/{category_id}                            401  403    403     403    403     403      403       ok
+PUT    /api/admin/products/{product_id}/category                      401  403    403     403    403     403      403       ok
+# Search: public (team buys only without a log-in; a member's waves are those of their communities).
+GET    /api/search                                                    ok   ok     ok      ok     ok      ok       ok        ok
 PUT    /api/admin/skus/{sku_id}/terms                                 401  403    403     403    403     403      403       ok
 # SKUs and their terms are public to leaders: another supplier is refused, not kept in the dark.
 PUT    /api/supplier/skus/{sku_id}/terms                              401  403    403     403    403     ok       403       403
@@ -323,6 +330,9 @@ def build_world(api: Api) -> World:
         "case_id": case,
         "invitation_id": invitation,
         "link_id": link,
+        "category_id": _ok(c.post("/api/admin/categories", json={"name": "水果"}, headers=op))[
+            "id"
+        ],
         "n": 1,
     }
     own_point = {
@@ -380,6 +390,9 @@ def build_world(api: Api) -> World:
         "PUT /api/admin/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "PUT /api/supplier/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "POST /api/admin/sub-leader-links/{link_id}/end": {"reason": "双方同意"},
+        "POST /api/admin/categories": {"name": "蔬菜"},
+        "PATCH /api/admin/categories/{category_id}": {"hidden": False},
+        "PUT /api/admin/products/{product_id}/category": {"category_id": None},
     }
     return World(headers, ids, by_path, bodies)
 

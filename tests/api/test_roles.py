@@ -24,6 +24,9 @@ PUBLIC = {
     ("GET", "/api/campaigns/{campaign_id}"),
     ("GET", "/api/teams/{team_id}"),  # the share link
     ("GET", "/api/communities/invite/{code}"),  # a community's invite link
+    # The categories' strip, and search (team buys only, without a log-in).
+    ("GET", "/api/categories"),
+    ("GET", "/api/search"),
     # A wave's page with its chain list (接龙): for an invitee too, with its share link's token
     # (anyone else gets 404, as for a listing that does not exist).
     ("GET", "/api/listings/{listing_id}"),

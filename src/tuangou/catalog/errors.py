@@ -6,7 +6,9 @@ from enum import StrEnum
 
 
 class CatalogErrorCode(StrEnum):
+    CATEGORY_NOT_FOUND = "category_not_found"
     COMMISSION_ABOVE_MAX = "commission_above_max"
+    DUPLICATE_CATEGORY = "duplicate_category"
     DUPLICATE_SUPPLIER = "duplicate_supplier"
     INSUFFICIENT_STOCK = "insufficient_stock"
     LEADER_HAS_SUPPLIER = "leader_has_supplier"

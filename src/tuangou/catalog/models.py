@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
@@ -21,6 +21,20 @@ class Supplier(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class Category(Base):
+    """A product category (水果, 蔬菜…), managed by operators: the members' home shows the
+    visible ones as a strip, in ``position`` order. Hiding one takes it off the strip only:
+    its products stay listed and found."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Product(Base):
     __tablename__ = "products"
 
@@ -29,6 +43,10 @@ class Product(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     image_url: Mapped[str] = mapped_column(String(500), default="")
+    # One category at most (None: not yet sorted).
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id"), index=True, default=None
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

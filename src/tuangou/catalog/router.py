@@ -5,9 +5,19 @@ from pydantic import Field
 
 from tuangou.accounts import service as accounts
 from tuangou.accounts.schemas import Phone
-from tuangou.api.deps import Operator, SupplierStaff
+from tuangou.api.deps import MaybeCaller, Operator, SupplierStaff
 from tuangou.catalog import service as catalog
-from tuangou.catalog.schemas import ProductOut, SkuOut, SupplierOut, SupplierUserOut, TermsIn
+from tuangou.catalog.schemas import (
+    CategoryIn,
+    CategoryOut,
+    CategoryPatchIn,
+    ProductCategoryIn,
+    ProductOut,
+    SkuOut,
+    SupplierOut,
+    SupplierUserOut,
+    TermsIn,
+)
 from tuangou.communities import service as communities
 from tuangou.core.db import unit_of_work
 from tuangou.core.schemas import In
@@ -149,6 +159,54 @@ def set_terms(sku_id: int, body: TermsIn, who: Operator) -> SkuOut:
         )
 
 
+# ---------------------------------------------------------------- categories
+
+categories = APIRouter(tags=["catalog"])
+
+
+@categories.get("/categories")
+def list_categories(who: MaybeCaller) -> list[CategoryOut]:
+    """The categories of the members' strip, in order (an operator sees the hidden too)."""
+    operator = who is not None and who.role == "operator"
+    with unit_of_work(readonly=True) as session:
+        return [
+            CategoryOut.of(c) for c in catalog.list_categories(session, visible_only=not operator)
+        ]
+
+
+@admin.post("/categories", status_code=201)
+def create_category(body: CategoryIn, who: Operator) -> CategoryOut:
+    with unit_of_work() as session:
+        return CategoryOut.of(
+            catalog.create_category(session, name=body.name, position=body.position)
+        )
+
+
+@admin.patch("/categories/{category_id}")
+def update_category(category_id: int, body: CategoryPatchIn, who: Operator) -> CategoryOut:
+    """Rename, move or hide a category."""
+    with unit_of_work() as session:
+        return CategoryOut.of(
+            catalog.update_category(
+                session,
+                category_id,
+                name=body.name,
+                position=body.position,
+                hidden=body.hidden,
+            )
+        )
+
+
+@admin.put("/products/{product_id}/category")
+def set_product_category(product_id: int, body: ProductCategoryIn, who: Operator) -> ProductOut:
+    """Put a product in a category (null: in none)."""
+    with unit_of_work() as session:
+        product = catalog.set_product_category(
+            session, product_id=product_id, category_id=body.category_id
+        )
+        return ProductOut.of(product, catalog.skus_of(session, product.id))
+
+
 # ---------------------------------------------------------------- a supplier's own staff
 
 
@@ -181,4 +239,5 @@ def set_my_terms(sku_id: int, body: TermsIn, who: SupplierStaff) -> SkuOut:
 
 
 router.include_router(admin)
+router.include_router(categories)
 router.include_router(supplier)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from tuangou.catalog.models import Product, Sku, Supplier
+from tuangou.catalog.models import Category, Product, Sku, Supplier
 from tuangou.core.schemas import In, Out
 
 
@@ -15,6 +15,40 @@ class TermsIn(In):
         gt=0, description="the lowest unit price (fen), at most the single price"
     )
     max_commission_bps: int = Field(ge=0, le=5000, description="the highest leader commission")
+
+
+class CategoryIn(In):
+    """A new category."""
+
+    name: str = Field(min_length=1, max_length=32)
+    position: int | None = Field(
+        default=None, ge=0, le=9999, description="its place on the strip (default: last)"
+    )
+
+
+class CategoryPatchIn(In):
+    """Rename, move or hide a category (what is left out stays)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=32)
+    position: int | None = Field(default=None, ge=0, le=9999)
+    hidden: bool | None = Field(
+        default=None, description="off the members' strip; its products stay listed"
+    )
+
+
+class ProductCategoryIn(In):
+    category_id: int | None = Field(description="the product's category (null: none)")
+
+
+class CategoryOut(Out):
+    id: int
+    name: str
+    position: int
+    hidden: bool
+
+    @classmethod
+    def of(cls, c: Category) -> CategoryOut:
+        return cls.model_construct(id=c.id, name=c.name, position=c.position, hidden=c.hidden)
 
 
 class SupplierOut(Out):
@@ -73,6 +107,7 @@ class ProductOut(Out):
     title: str
     description: str
     image_url: str
+    category_id: int | None = Field(default=None, description="the product's category")
     skus: list[SkuOut]
 
     @classmethod
@@ -83,5 +118,6 @@ class ProductOut(Out):
             title=p.title,
             description=p.description,
             image_url=p.image_url,
+            category_id=p.category_id,
             skus=[SkuOut.of(s) for s in skus],
         )

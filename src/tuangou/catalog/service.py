@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuangou.catalog.errors import CatalogErrorCode
-from tuangou.catalog.models import Product, Sku, Supplier
+from tuangou.catalog.models import Category, Product, Sku, Supplier
 from tuangou.core import clock
 from tuangou.core.db import get_or_404
 from tuangou.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -77,6 +77,16 @@ class CommissionAboveMax(DomainError):
 class NotYourSku(Forbidden):
     code = CatalogErrorCode.NOT_YOUR_SKU
     title = "This SKU belongs to another supplier"
+
+
+class CategoryNotFound(NotFound):
+    code = CatalogErrorCode.CATEGORY_NOT_FOUND
+    title = "No such category"
+
+
+class DuplicateCategory(Conflict):
+    code = CatalogErrorCode.DUPLICATE_CATEGORY
+    title = "A category with this name exists"
 
 
 class LeaderHasSupplier(Conflict):
@@ -320,3 +330,97 @@ def settle_allocation(session: Session, *, sku_id: int, allocated: int, sold: in
     ).rowcount  # type: ignore[attr-defined]
     if not moved:  # the books disagree: never settle blind (the caller's transaction rolls back)
         raise RuntimeError(f"SKU {sku_id} does not hold an allocation of {allocated}")
+
+
+# ---------------------------------------------------------------- categories
+
+CATEGORY_NAME_MAX = 32
+
+
+def _category_name(session: Session, name: str, *, other_than: int | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("a category needs a name", field="name")
+    if len(name) > CATEGORY_NAME_MAX:
+        raise InvalidInput("a category's name has at most 32 characters", field="name")
+    query = select(Category.id).where(Category.name == name)
+    if other_than is not None:
+        query = query.where(Category.id != other_than)
+    if session.scalar(query) is not None:
+        raise DuplicateCategory(field="name")
+    return name
+
+
+def create_category(session: Session, *, name: str, position: int | None = None) -> Category:
+    """A category, last on the strip unless given a ``position``."""
+    name = _category_name(session, name)
+    if position is None:
+        last = session.scalar(select(Category.position).order_by(Category.position.desc()))
+        position = 0 if last is None else last + 1
+    category = Category(name=name, position=position, hidden=False, created_at=clock.now())
+    session.add(category)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise DuplicateCategory(field="name") from exc
+    return category
+
+
+def get_category(session: Session, category_id: int) -> Category:
+    return get_or_404(session, Category, category_id, CategoryNotFound)
+
+
+def update_category(
+    session: Session,
+    category_id: int,
+    *,
+    name: str | None = None,
+    position: int | None = None,
+    hidden: bool | None = None,
+) -> Category:
+    """Rename, move or hide a category (what is None stays). Hiding takes it off the
+    members' strip; its products stay listed and found."""
+    category = get_category(session, category_id)
+    if name is not None:
+        category.name = _category_name(session, name, other_than=category_id)
+    if position is not None:
+        if not 0 <= position <= 9999:
+            raise InvalidInput("the position is 0 to 9999", field="position")
+        category.position = position
+    if hidden is not None:
+        category.hidden = hidden
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise DuplicateCategory(field="name") from exc
+    return category
+
+
+def list_categories(session: Session, *, visible_only: bool = False) -> list[Category]:
+    """The categories in strip order (``visible_only``: those the members' strip shows)."""
+    query = select(Category).order_by(Category.position, Category.id)
+    if visible_only:
+        query = query.where(Category.hidden.is_(False))
+    return list(session.scalars(query))
+
+
+def set_product_category(session: Session, *, product_id: int, category_id: int | None) -> Product:
+    """Put a product in one category (None: in none)."""
+    product = get_product(session, product_id)
+    if category_id is not None:
+        get_category(session, category_id)
+    product.category_id = category_id
+    session.flush()
+    return product
+
+
+def skus_with_products(session: Session, sku_ids: Sequence[int]) -> dict[int, tuple[Sku, Product]]:
+    """Each SKU with its product, by SKU id (one query)."""
+    if not sku_ids:
+        return {}
+    rows = session.execute(
+        select(Sku, Product)
+        .join(Product, Product.id == Sku.product_id)
+        .where(Sku.id.in_(sorted(set(sku_ids))))
+    )
+    return {sku.id: (sku, product) for sku, product in rows}

@@ -29,6 +29,8 @@ from tuangou.core.errors import DomainError, NotFound
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.pools import service as pools
+from tuangou.search import rules as search_rules
+from tuangou.search import service as search
 from tuangou.teams import schemas as team_schemas
 from tuangou.teams import service as teams
 from tuangou.web import i18n, once, qr, session, status
@@ -36,7 +38,7 @@ from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageBuyer, PageUser
-from tuangou.web.templating import absolute_url, environment, language, render
+from tuangou.web.templating import absolute_url, environment, language, render, translate
 
 if TYPE_CHECKING:
     from tuangou.teams.models import Team, TeamCampaign
@@ -195,9 +197,36 @@ def _take_seat(
 # ---------------------------------------------------------------- home
 
 
+MATCHED_FIELDS = {
+    "title": i18n.lazy("Title"),
+    "product": i18n.lazy("Product"),
+    "item": i18n.lazy("Item"),
+    "description": i18n.lazy("Description"),
+}
+
+
+def _search_of(request: Request) -> tuple[str, int | None, str | None]:
+    """The home's search words and category, and what is wrong with them (None: nothing)."""
+    query = request.query_params.get("q", "")
+    raw = request.query_params.get("category", "").strip()
+    category_id = int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    error = None
+    if len(query.strip()) > search_rules.MAX_QUERY:
+        error = translate(request, "Enter at most %(n)s characters", n=search_rules.MAX_QUERY)
+    return query.strip(), category_id, error
+
+
 @router.get("/")
 def home(request: Request, who: PageUser) -> Response:
+    query, category_id, search_error = _search_of(request)
     with unit_of_work(readonly=True) as db:
+        strip = catalog.list_categories(db, visible_only=True)
+        if category_id is not None and category_id not in {c.id for c in strip}:
+            category_id = None  # unknown or hidden: the strip shows everything
+        hits: dict[tuple[str, int], Any] | None = None
+        if search_error is None and (query or category_id is not None):
+            found = search.search(db, user_id=who.user_id, query=query, category_id=category_id)
+            hits = {(h.kind, h.id): h for h in found}
         waves: list[dict[str, Any]] = []
         for community in communities.communities_of(db, who.user_id):
             for listing, wave in pools.listings_of_community(db, community.id, open_only=True):
@@ -232,8 +261,33 @@ def home(request: Request, who: PageUser) -> Response:
                 }
             )
     waves.sort(key=lambda w: w["cutoff_at"])
+    if hits is not None:
+        waves = [
+            {**w, "matched": hits[("wave", w["listing_id"])].matched}
+            for w in waves
+            if ("wave", w["listing_id"]) in hits
+        ]
+        campaigns = [
+            {**c, "matched": hits[("campaign", c["id"])].matched}
+            for c in campaigns
+            if ("campaign", c["id"]) in hits
+        ]
     return render(
-        request, "member/home.html", {"waves": waves, "campaigns": campaigns, "mine": mine}
+        request,
+        "member/home.html",
+        {
+            "waves": waves,
+            "campaigns": campaigns,
+            "mine": mine if hits is None else [],
+            "categories": strip,
+            "category_id": category_id,
+            "query": query,
+            "searching": hits is not None,
+            "search_error": search_error,
+            "matched_fields": MATCHED_FIELDS,
+            "max_query": search_rules.MAX_QUERY,
+        },
+        status_code=422 if search_error else 200,
     )
 
 

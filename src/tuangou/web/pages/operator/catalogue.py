@@ -75,6 +75,8 @@ def _products_page(
     form: FormState | None = None,
     sku_form: FormState | None = None,
     sku_product: int | None = None,
+    category_form: FormState | None = None,
+    category_id: int | None = None,
     status: int = 200,
 ) -> Response:
     def load(session: Session) -> dict[str, Any]:
@@ -82,6 +84,7 @@ def _products_page(
         return {
             "suppliers": {s.id: s for s in catalog.list_suppliers(session)},
             "products": [(p, catalog.skus_of(session, p.id)) for p in found],
+            "categories": catalog.list_categories(session),
         }
 
     data = read(load)
@@ -94,6 +97,9 @@ def _products_page(
             form=form or FormState(),
             sku_form=sku_form or FormState(),
             sku_product=sku_product,
+            category_form=category_form or FormState(),
+            category_id=category_id,
+            new_category=category_form if category_form and category_id == 0 else FormState(),
         ),
         status_code=status,
     )
@@ -149,6 +155,78 @@ def create_sku(product_id: int, request: Request, form: Form, who: PageOperator)
             ),
             "/ops/products",
             "price",
+        )
+        if saved:
+            return saved
+    return _products_page(request, sku_form=state, sku_product=product_id, status=400)
+
+
+# ---------------------------------------------------------------- categories
+
+
+def _category_fields(request: Request, state: FormState) -> int | None:
+    """The name (required, at most 32 characters) and the position (0 to 9999, or blank)."""
+    state.required(request, "name")
+    state.at_most(request, "name", catalog.CATEGORY_NAME_MAX)
+    if not state.text("position"):
+        return None
+    return state.integer(request, "position", low=0, high=9999)
+
+
+@router.post("/categories")
+def create_category(request: Request, form: Form, who: PageOperator) -> Response:
+    state = FormState.of(form)
+    position = _category_fields(request, state)
+    if state.ok:
+        saved = _save(
+            request,
+            state,
+            lambda s: catalog.create_category(s, name=state.text("name"), position=position),
+            "/ops/products#categories",
+            "name",
+        )
+        if saved:
+            return saved
+    return _products_page(request, category_form=state, category_id=0, status=400)
+
+
+@router.post("/categories/{category_id}")
+def update_category(category_id: int, request: Request, form: Form, who: PageOperator) -> Response:
+    """Rename, move, hide or show a category (the row's form sends all three)."""
+    state = FormState.of(form)
+    position = _category_fields(request, state)
+    hidden = state.text("hidden") == "1"
+    if state.ok:
+        saved = _save(
+            request,
+            state,
+            lambda s: catalog.update_category(
+                s, category_id, name=state.text("name"), position=position, hidden=hidden
+            ),
+            "/ops/products#categories",
+            "name",
+        )
+        if saved:
+            return saved
+    return _products_page(request, category_form=state, category_id=category_id, status=400)
+
+
+@router.post("/products/{product_id}/category")
+def set_product_category(
+    product_id: int, request: Request, form: Form, who: PageOperator
+) -> Response:
+    state = FormState.of(form)
+    raw = state.text("category_id")
+    category_id = state.integer(request, "category_id", low=1) if raw else None
+    if state.ok:
+        saved = _save(
+            request,
+            state,
+            lambda s: catalog.set_product_category(
+                s, product_id=product_id, category_id=category_id
+            ),
+            f"/ops/products#product-{product_id}",
+            "category_id",
         )
         if saved:
             return saved
