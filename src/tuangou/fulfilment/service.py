@@ -511,6 +511,8 @@ def lookup(
     """For a member who lost their code: this pickup point's orders waiting for pickup whose
     member's phone ends in ``phone_tail`` (4 digits) and whose name contains ``name``. Rows as
     the counter's list shows them (masked names); the leader hands over by choosing one."""
+    leader = communities.get_leader_by_user(session, user_id)
+    communities.require_own_pickup_point(session, leader.id, pickup_point_id)
     tail = rules.phone_tail(phone_tail)
     if tail is None:
         raise InvalidInput("手机尾号是 4 位数字", field="phone_tail")

@@ -389,16 +389,16 @@ def _scan(request: Request, form: Any, me: Me, data: bytes) -> Response:
     try:
         texts = fulfilment.decode_qr(data)
     except fulfilment_errors.PickupScanInvalid:
-        texts, problem = [], "The picture could not be read: take it again"
+        texts, problem = [], translate(request, "The picture could not be read: take it again")
     else:
-        problem = "No pickup code QR in the picture: hold it steady, closer"
+        problem = translate(request, "No pickup code QR in the picture: hold it steady, closer")
     if not texts:
         if wants_json:
-            return JSONResponse({"found": False, "message": translate(request, problem)})
+            return JSONResponse({"found": False, "message": problem})
         request.session[PICKUP_RESULT] = {
             "ok": False,
             "code": "",
-            "text": translate(request, problem),
+            "text": problem,
             "detail": "",
         }
         return _redirect(back)
