@@ -515,9 +515,9 @@ def lookup(
     communities.require_own_pickup_point(session, leader.id, pickup_point_id)
     tail = rules.phone_tail(phone_tail)
     if tail is None:
-        raise InvalidInput("手机尾号是 4 位数字", field="phone_tail")
+        raise InvalidInput("Type the last 4 digits of the phone", field="phone_tail")
     if len(name) > rules.LOOKUP_NAME_MAX:
-        raise InvalidInput("name too long", field="name")
+        raise InvalidInput("Type part of the name, at most 40 characters", field="name")
     listed = pickup_list(session, user_id=user_id, pickup_point_id=pickup_point_id)
     waiting = [r for r in listed["uncollected"] if r["phone_last4"] == tail]
     if not waiting:
