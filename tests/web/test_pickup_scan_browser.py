@@ -12,7 +12,7 @@ import pytest
 import segno
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.web.browser import CHROMIUM, Site, log_in, phone_context
+from tests.web.browser import CHROMIUM, Site, check_page, log_in, phone_context
 from tests.web.test_leader_pages import LEADER, leader_ids, waiting_codes
 
 WIDTH, HEIGHT = 640, 480
@@ -93,6 +93,7 @@ def test_the_leader_scans_a_qr_with_the_camera(
         assert shown.get_attribute("data-result") == "ok", shown.inner_text()
         assert f"提货码 {code}" in " ".join(shown.inner_text().split())
         assert scalar("SELECT verified_how FROM pickups WHERE code = :c", c=code) == "scan"
+        check_page(page, "leader-pickup-scanned")  # the page's accessibility basics, a shot
         assert errors == []
     finally:
         context.close()
