@@ -161,6 +161,9 @@ GET    /api/supplier/waves/{wave_id}/manifests/{pickup_point_id}      401  403  
 POST   /api/leader/waves/{wave_id}/pickup-points/{pickup_point_id}/receive 401 403 403   ok     404     403      403       403
 POST   /api/leader/pickups/verify                                     401  403    403     ok     404     403      403       403
 GET    /api/leader/pickup-points/{pickup_point_id}/pickups            401  403    403     ok     404     403      403       403
+POST   /api/leader/pickup-points/{pickup_point_id}/scan               401  403    403     ok     404     403      403       403
+GET    /api/leader/pickup-points/{pickup_point_id}/lookup             401  403    403     ok     404     403      403       403
+POST   /api/leader/pickups/hand-over                                  401  403    403     ok     404     403      403       403
 POST   /api/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/refund-undelivered 401 403 403 403 403 403 403   ok
 POST   /api/uploads                                                   401  ok     ok      ok     ok      403      403       403
 POST   /api/aftersales                                                401  ok     404     404    404     403      403       403
@@ -383,6 +386,12 @@ def build_world(api: Api) -> World:
             "pickup_point_id": leader["pickup_point_id"],
             "code": code,  # picked up already: a 409 for its leader
         },
+        "POST /api/leader/pickup-points/{pickup_point_id}/scan": png(),  # no QR: a 422
+        "GET /api/leader/pickup-points/{pickup_point_id}/lookup": {"phone_tail": "0000"},
+        "POST /api/leader/pickups/hand-over": {
+            "pickup_point_id": leader["pickup_point_id"],
+            "order_id": wave_order,  # picked up already: a 409 for its leader
+        },
         "POST /api/uploads": png(),
         "POST /api/aftersales": case_body,
         "POST /api/aftersales/{case_id}/reject": {"reason": "照片看不出破损"},
@@ -409,6 +418,8 @@ def call(client: TestClient, world: World, row: Row, column: str) -> Any:
     if isinstance(body, bytes):
         headers["Content-Type"] = "image/png"
         return client.request(row.method, url, content=body, headers=headers)
+    if row.method == "GET":
+        return client.request(row.method, url, params=body or None, headers=headers)
     return client.request(row.method, url, json=body, headers=headers)
 
 

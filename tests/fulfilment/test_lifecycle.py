@@ -205,7 +205,9 @@ def test_verify_answers_valid_used_wrong_point_and_unknown(scenario: Scenario) -
     taken = {c for (c,) in rows("SELECT code FROM pickups")}
     unknown = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in taken)
     problem(w.verify(s.a, unknown), 404, "pickup_code_unknown")
-    problem(w.verify(s.a, "12ab"), 404, "pickup_code_unknown")
+    short = problem(w.verify(s.a, "12345"), 422, "pickup_code_length")
+    assert (short["detail"], short["digits"]) == ("提货码是 6 位数字", 6)
+    problem(w.verify(s.a, "12ab"), 422, "pickup_code_length")
     # Spaces a leader typed are fine.
     zhang_code = w.code(s.member("张大爷"), s.orders["张大爷"])
     r = w.verify(s.a, f"{zhang_code[:3]} {zhang_code[3:]}")

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from tuangou.core.errors import Conflict, NotFound
+from tuangou.core.errors import Conflict, InvalidInput, NotFound
 from tuangou.pools.errors import WaveNotFound
 
 
@@ -8,11 +8,14 @@ class FulfilmentErrorCode(StrEnum):
     ALREADY_RECEIVED = "already_received"
     DELIVERY_DEADLINE_NOT_PASSED = "delivery_deadline_not_passed"
     PICKUP_CODE_AMBIGUOUS = "pickup_code_ambiguous"
+    PICKUP_CODE_LENGTH = "pickup_code_length"
     PICKUP_CODE_REFUNDED = "pickup_code_refunded"
     PICKUP_CODE_UNKNOWN = "pickup_code_unknown"
     PICKUP_CODE_USED = "pickup_code_used"
     PICKUP_NOT_FOUND = "pickup_not_found"
     PICKUP_POINT_NOT_IN_WAVE = "pickup_point_not_in_wave"
+    PICKUP_SCAN_INVALID = "pickup_scan_invalid"
+    PICKUP_SCAN_UNREADABLE = "pickup_scan_unreadable"
     UNDELIVERED_REFUNDED = "undelivered_refunded"
     WAVE_NOT_SETTLED = "wave_not_settled"
     WRONG_PICKUP_POINT = "wrong_pickup_point"
@@ -75,3 +78,20 @@ class PickupCodeAmbiguous(Conflict):
 class PickupNotFound(NotFound):
     code = FulfilmentErrorCode.PICKUP_NOT_FOUND
     title = "No such pickup"
+
+
+class PickupCodeLength(InvalidInput):
+    """Digits, but too few or too many: ``digits`` says how many a code has."""
+
+    code = FulfilmentErrorCode.PICKUP_CODE_LENGTH
+    title = "A pickup code is 6 digits"
+
+
+class PickupScanInvalid(InvalidInput):
+    code = FulfilmentErrorCode.PICKUP_SCAN_INVALID
+    title = "The picture is not a JPEG, PNG or WebP image of at most 2 MB"
+
+
+class PickupScanUnreadable(InvalidInput):
+    code = FulfilmentErrorCode.PICKUP_SCAN_UNREADABLE
+    title = "No pickup code QR could be read in the picture"

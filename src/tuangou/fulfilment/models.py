@@ -56,6 +56,8 @@ class Pickup(Base):
     unpicked_at: Mapped[datetime] = mapped_column(DateTime)  # the wave's policy applies then
     picked_up_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     verified_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    # how it was handed over: "code" (typed), "scan" (its QR) or "lookup" (phone tail + name)
+    verified_how: Mapped[str | None] = mapped_column(String(8), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     __table_args__ = (
@@ -63,4 +65,8 @@ class Pickup(Base):
         Index("ix_pickups_point_code", "pickup_point_id", "code"),
         Index("ix_pickups_due", "status", "unpicked_at"),
         CheckConstraint("status IN ('waiting', 'picked_up', 'refunded', 'kept')", name="status"),
+        CheckConstraint(
+            "verified_how IS NULL OR verified_how IN ('code', 'scan', 'lookup')",
+            name="verified_how",
+        ),
     )

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tuangou.api.deps import Caller, IdemKey, Operator, SupplierStaff, idempotent
 from tuangou.core.db import unit_of_work
-from tuangou.fulfilment import schemas
+from tuangou.fulfilment import errors, rules, schemas
 from tuangou.fulfilment import service as fulfilment
 from tuangou.orders.schemas import OrderOut
 
@@ -107,6 +109,110 @@ def verify(body: schemas.VerifyIn, request: Request, who: Caller, key: IdemKey =
                 pickup_point_id=body.pickup_point_id,
                 code=body.code,
                 wave_id=body.wave_id,
+            )
+        ).model_dump()
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
+
+
+@router.post(
+    "/leader/pickup-points/{pickup_point_id}/scan",
+    tags=["leaders"],
+    response_model=schemas.ScannedOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("image/jpeg", "image/png", "image/webp")
+            },
+        }
+    },
+)
+async def scan(
+    pickup_point_id: int,
+    request: Request,
+    who: Caller,
+    key: IdemKey = None,
+    wave_id: int | None = None,
+) -> JSONResponse:
+    """Verify a pickup code from a picture of the member's QR (raw body: one JPEG, PNG or
+    WebP camera frame, ≤ 2 MB), decoded on the server: then exactly as ``verify``. 422
+    ``pickup_scan_unreadable`` when no QR could be read, ``pickup_scan_invalid`` for a body
+    that is no such picture."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > rules.SCAN_MAX_BYTES:
+        raise errors.PickupScanInvalid(field="image")
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk)
+        if len(data) > rules.SCAN_MAX_BYTES:
+            raise errors.PickupScanInvalid(field="image")
+    image = bytes(data)
+
+    def work(session: Session) -> dict[str, Any]:
+        code, verified = fulfilment.verify_scan(
+            session,
+            user_id=who.user_id,
+            pickup_point_id=pickup_point_id,
+            image=image,
+            wave_id=wave_id,
+        )
+        return schemas.ScannedOut.read(code, verified).model_dump()
+
+    body = {
+        "pickup_point_id": pickup_point_id,
+        "wave_id": wave_id,
+        "image_sha256": hashlib.sha256(image).hexdigest(),
+    }
+    reply: JSONResponse = await run_in_threadpool(
+        lambda: idempotent(request, who=who, key=key, body=body, work=work)
+    )
+    return reply
+
+
+@router.get(
+    "/leader/pickup-points/{pickup_point_id}/lookup",
+    tags=["leaders"],
+    response_model=schemas.PickupLookupOut,
+)
+def lookup(
+    pickup_point_id: int,
+    who: Caller,
+    phone_tail: str = Query(max_length=8, description="the last 4 digits of the phone"),
+    name: str = Query(default="", max_length=rules.LOOKUP_NAME_MAX),
+) -> dict[str, Any]:
+    """For a member who lost their code: the orders waiting here whose member's phone ends in
+    ``phone_tail`` and whose name contains ``name``; hand one over with ``hand-over``."""
+    with unit_of_work(readonly=True) as session:
+        rows = fulfilment.lookup(
+            session,
+            user_id=who.user_id,
+            pickup_point_id=pickup_point_id,
+            phone_tail=phone_tail,
+            name=name,
+        )
+    return {
+        "pickup_point_id": pickup_point_id,
+        "phone_tail": phone_tail,
+        "name": name,
+        "rows": rows,
+    }
+
+
+@router.post("/leader/pickups/hand-over", tags=["leaders"], response_model=schemas.VerifiedOut)
+def hand_over(body: schemas.HandOverIn, request: Request, who: Caller, key: IdemKey = None) -> Any:
+    """Hand over an order chosen from a lookup (the member lost their code): verified as its
+    code would be, recorded as handed over by lookup. 404 ``pickup_not_found`` for an order
+    not waiting at this pickup point."""
+
+    def work(session: Session) -> dict[str, Any]:
+        return schemas.VerifiedOut.of(
+            fulfilment.hand_over_found(
+                session,
+                user_id=who.user_id,
+                pickup_point_id=body.pickup_point_id,
+                order_id=body.order_id,
             )
         ).model_dump()
 

@@ -47,6 +47,40 @@ def normalise_code(value: str) -> str:
     return "".join(ch for ch in value.strip() if ch not in " -\u3000")
 
 
+def code_length_wrong(value: str) -> bool:
+    """Digits, but not six of them: the leader typed one too few or too many."""
+    return value.isascii() and value.isdigit() and len(value) != CODE_DIGITS
+
+
+class HandOver(StrEnum):
+    """How a pickup was handed over at the counter: its code typed, its QR scanned, or the
+    order chosen from a lookup by phone tail and name (the member lost their code)."""
+
+    CODE = "code"
+    SCAN = "scan"
+    LOOKUP = "lookup"
+
+
+PHONE_TAIL_DIGITS = 4
+LOOKUP_NAME_MAX = 40
+SCAN_MAX_BYTES = 2 * 1024 * 1024  # one camera frame or photo (a phone's JPEG is far smaller)
+SCAN_MAX_PIXELS = 12_000_000  # a decoded picture larger than this is refused, not decoded
+
+
+def phone_tail(value: str) -> str | None:
+    """The last four digits of a phone number as typed (spaces dropped), or None."""
+    tail = "".join(ch for ch in value if ch not in " -\u3000")
+    ok = len(tail) == PHONE_TAIL_DIGITS and tail.isascii() and tail.isdigit()
+    return tail if ok else None
+
+
+def name_matches(typed: str, nickname: str) -> bool:
+    """A lookup's name: any part of the member's name (``"李"`` finds ``"李阿姨"``); empty
+    matches everyone with that phone tail."""
+    wanted = "".join(typed.split()).casefold()
+    return not wanted or wanted in "".join(nickname.split()).casefold()
+
+
 def random_code() -> str:
     return f"{secrets.randbelow(CODE_SPACE):0{CODE_DIGITS}d}"
 

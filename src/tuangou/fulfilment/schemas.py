@@ -24,6 +24,11 @@ class VerifyIn(In):
     )
 
 
+class HandOverIn(In):
+    pickup_point_id: int
+    order_id: int = Field(description="the order chosen from a lookup by phone tail and name")
+
+
 # ---------------------------------------------------------------- replies
 
 
@@ -108,6 +113,16 @@ class VerifiedOut(Out):
         )
 
 
+class ScannedOut(VerifiedOut):
+    """A picture of a member's QR, decoded on the server and verified as a typed code."""
+
+    code: str = Field(description="the pickup code read from the QR")
+
+    @classmethod
+    def read(cls, code: str, v: service.Verified) -> ScannedOut:
+        return cls.model_construct(**dict(VerifiedOut.of(v)), code=code)
+
+
 class ManifestPointOut(Out):
     id: int
     name: str
@@ -158,6 +173,18 @@ class PickupRowOut(Out):
     status: str
     arrived_at: Iso | None
     picked_up_at: Iso | None
+    verified_how: str | None = Field(
+        default=None, description='"code" (typed), "scan" (its QR) or "lookup"'
+    )
+
+
+class PickupLookupOut(Out):
+    """The orders waiting at a pickup point whose member matches a phone tail and name."""
+
+    pickup_point_id: int
+    phone_tail: str
+    name: str
+    rows: list[PickupRowOut]
 
 
 class PickupListOut(Out):

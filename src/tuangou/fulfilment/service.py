@@ -18,6 +18,7 @@ Services flush, never commit.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -327,13 +328,19 @@ def verify(
     pickup_point_id: int,
     code: str,
     wave_id: int | None = None,
+    how: rules.HandOver = rules.HandOver.CODE,
 ) -> Verified:
-    """The leader verifies a member's code at the counter: the order completes, once."""
+    """The leader verifies a member's code at the counter: the order completes, once.
+
+    ``how``: the code was typed, read from the member's QR, or taken from the order the
+    leader chose after a lookup; it is recorded on the pickup."""
     leader = communities.get_leader_by_user(session, user_id)
     communities.require_own_pickup_point(session, leader.id, pickup_point_id)
     code = rules.normalise_code(code)
     if not rules.is_code(code):
-        raise errors.PickupCodeUnknown("a pickup code is 6 digits")
+        raise errors.PickupCodeLength(
+            f"提货码是 {rules.CODE_DIGITS} 位数字", digits=rules.CODE_DIGITS, field="code"
+        )
     query = select(Pickup).where(Pickup.pickup_point_id == pickup_point_id, Pickup.code == code)
     if wave_id is not None:
         query = query.where(Pickup.wave_id == wave_id)
@@ -344,7 +351,7 @@ def verify(
     # A kept order (unpicked, completed by the wave's policy) can still be collected.
     open_ = waiting or [p for p in here if p.status == PickupStatus.KEPT]
     if open_:
-        return _hand_over(session, open_[0], user_id)
+        return _hand_over(session, open_[0], user_id, how)
     used = [p for p in here if p.status == PickupStatus.PICKED_UP]
     if used:
         _raise_used(session, used[0])
@@ -398,14 +405,19 @@ def _raise_if_elsewhere(
     )
 
 
-def _hand_over(session: Session, pickup: Pickup, user_id: int) -> Verified:
+def _hand_over(session: Session, pickup: Pickup, user_id: int, how: rules.HandOver) -> Verified:
     frm = pickup.status
     now = clock.now()
     moved = _rowcount(
         session.execute(
             update(table(Pickup))
             .where(Pickup.id == pickup.id, Pickup.status == frm)
-            .values(status=PickupStatus.PICKED_UP, picked_up_at=now, verified_by=user_id)
+            .values(
+                status=PickupStatus.PICKED_UP,
+                picked_up_at=now,
+                verified_by=user_id,
+                verified_how=str(how),
+            )
         )
     )
     session.refresh(pickup)
@@ -431,6 +443,115 @@ def _hand_over(session: Session, pickup: Pickup, user_id: int) -> Verified:
         },
     )
     return Verified(pickup, order, seq, name, items)
+
+
+# ---------------------------------------------------------------- scanning and lookup
+
+
+def decode_qr(data: bytes) -> list[str]:
+    """The texts of the QR codes in a picture (JPEG, PNG or WebP), decoded by zxing-cpp.
+
+    Refuses what is not such a picture, or larger than :data:`rules.SCAN_MAX_BYTES` or
+    :data:`rules.SCAN_MAX_PIXELS` (checked before the pixels are decoded)."""
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    if not data or len(data) > rules.SCAN_MAX_BYTES:
+        raise errors.PickupScanInvalid(field="image")
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG", "PNG", "WEBP")) as picture:
+            if picture.width * picture.height > rules.SCAN_MAX_PIXELS:
+                raise errors.PickupScanInvalid(field="image")
+            grey = picture.convert("L")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise errors.PickupScanInvalid(field="image") from exc
+    found = zxingcpp.read_barcodes(
+        grey, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
+    return [b.text for b in found if b.valid and b.text]
+
+
+def verify_scan(
+    session: Session,
+    *,
+    user_id: int,
+    pickup_point_id: int,
+    image: bytes,
+    wave_id: int | None = None,
+) -> tuple[str, Verified]:
+    """A picture of a member's QR: decoded on the server (a browser without a barcode
+    detector sends a camera frame), then verified exactly as a typed code. Returns the code
+    read and the verification; a picture with no QR is ``pickup_scan_unreadable``."""
+    leader = communities.get_leader_by_user(session, user_id)
+    communities.require_own_pickup_point(session, leader.id, pickup_point_id)
+    texts = decode_qr(image)
+    if not texts:
+        raise errors.PickupScanUnreadable(field="image")
+    # A pickup code's QR holds the code alone; a picture with several QRs prefers a code.
+    codes = [t for t in texts if rules.is_code(rules.normalise_code(t))]
+    code = rules.normalise_code((codes or texts)[0])[:20]
+    try:
+        verified = verify(
+            session,
+            user_id=user_id,
+            pickup_point_id=pickup_point_id,
+            code=code,
+            wave_id=wave_id,
+            how=rules.HandOver.SCAN,
+        )
+    except errors.PickupCodeLength as exc:  # a QR, but not of a pickup code
+        exc.extra["scanned"] = code
+        raise
+    return code, verified
+
+
+def lookup(
+    session: Session, *, user_id: int, pickup_point_id: int, phone_tail: str, name: str = ""
+) -> list[dict[str, Any]]:
+    """For a member who lost their code: this pickup point's orders waiting for pickup whose
+    member's phone ends in ``phone_tail`` (4 digits) and whose name contains ``name``. Rows as
+    the counter's list shows them (masked names); the leader hands over by choosing one."""
+    leader = communities.get_leader_by_user(session, user_id)
+    communities.require_own_pickup_point(session, leader.id, pickup_point_id)
+    tail = rules.phone_tail(phone_tail)
+    if tail is None:
+        raise InvalidInput("Type the last 4 digits of the phone", field="phone_tail")
+    if len(name) > rules.LOOKUP_NAME_MAX:
+        raise InvalidInput("Type part of the name, at most 40 characters", field="name")
+    listed = pickup_list(session, user_id=user_id, pickup_point_id=pickup_point_id)
+    waiting = [r for r in listed["uncollected"] if r["phone_last4"] == tail]
+    if not waiting:
+        return []
+    people = communities.people(
+        session, [orders.get(session, r["order_id"]).user_id for r in waiting]
+    )
+    found = []
+    for row in waiting:
+        person = people[orders.get(session, row["order_id"]).user_id]
+        if rules.name_matches(name, person.nickname):
+            found.append(row)
+    return found
+
+
+def hand_over_found(
+    session: Session, *, user_id: int, pickup_point_id: int, order_id: int
+) -> Verified:
+    """Hand over the order the leader chose after a lookup: through :func:`verify` with the
+    order's own code, recorded as handed over by lookup. Only an order of this pickup point
+    still waiting for pickup can be chosen (else 404 ``pickup_not_found``)."""
+    leader = communities.get_leader_by_user(session, user_id)
+    communities.require_own_pickup_point(session, leader.id, pickup_point_id)
+    pickup = pickup_of_order(session, order_id)
+    if pickup is None or pickup.pickup_point_id != pickup_point_id:
+        raise errors.PickupNotFound()
+    return verify(
+        session,
+        user_id=user_id,
+        pickup_point_id=pickup_point_id,
+        code=pickup.code,
+        wave_id=pickup.wave_id,
+        how=rules.HandOver.LOOKUP,
+    )
 
 
 # ---------------------------------------------------------------- views
@@ -523,6 +644,7 @@ def pickup_list(
                     "status": p.status,
                     "arrived_at": clock.iso(p.arrived_at),
                     "picked_up_at": clock.iso(p.picked_up_at),
+                    "verified_how": p.verified_how,
                 }
             )
     collected = [r for r in rows if r["status"] == PickupStatus.PICKED_UP]

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from tuangou.accounts.service import Principal
 from tuangou.commission import service as commission
@@ -29,6 +31,7 @@ from tuangou.core.errors import DomainError, InvalidInput
 from tuangou.credit import rules as credit_rules
 from tuangou.credit import service as credit
 from tuangou.fulfilment import errors as fulfilment_errors
+from tuangou.fulfilment import rules as fulfilment_rules
 from tuangou.fulfilment import service as fulfilment
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import export
@@ -183,7 +186,14 @@ def _points(db: Session, me: Me) -> list[Any]:
 
 
 @router.get("/pickup")
-def pickup_counter(request: Request, me: PageLeader, point: int | None = None) -> Response:
+def pickup_counter(
+    request: Request,
+    me: PageLeader,
+    point: int | None = None,
+    phone_tail: str | None = None,
+    name: str = "",
+) -> Response:
+    lookup: dict[str, Any] | None = None
     with unit_of_work(readonly=True) as db:
         points = _points(db, me)
         if point is not None:
@@ -201,6 +211,8 @@ def pickup_counter(request: Request, me: PageLeader, point: int | None = None) -
             wid: pools.get_wave(db, wid).title
             for wid in {r["wave_id"] for r in today_list["uncollected"] + today_list["collected"]}
         }
+        if phone_tail is not None:
+            lookup = _lookup(request, db, me, chosen.id, phone_tail, name)
     return _page(
         request,
         "leader/pickup.html",
@@ -213,8 +225,27 @@ def pickup_counter(request: Request, me: PageLeader, point: int | None = None) -
             "choices": choices,
             "form": FormState(),
             "once": once.new_key(),
+            "lookup": lookup,
+            "scan_max_bytes": fulfilment_rules.SCAN_MAX_BYTES,
         },
     )
+
+
+def _lookup(
+    request: Request, db: Session, me: Me, point_id: int, phone_tail: str, name: str
+) -> dict[str, Any]:
+    """A lookup for a member who lost their code: the matching orders waiting here."""
+    form = FormState(values={"phone_tail": phone_tail, "name": name})
+    rows: list[dict[str, Any]] = []
+    if fulfilment_rules.phone_tail(phone_tail) is None:
+        form.add(request, "phone_tail", "Type the last 4 digits of the phone")
+    elif len(name) > fulfilment_rules.LOOKUP_NAME_MAX:
+        form.add(request, "name", "Type part of the name, at most 40 characters")
+    else:
+        rows = fulfilment.lookup(
+            db, user_id=me.who.user_id, pickup_point_id=point_id, phone_tail=phone_tail, name=name
+        )
+    return {"form": form, "rows": rows, "searched": form.ok}
 
 
 def _items_text(request: Request, items: list[dict[str, Any]]) -> str:
@@ -244,6 +275,11 @@ def pickup_result(request: Request, code: str, status: int, body: dict[str, Any]
         other = body.get("pickup_point") or {}
         if other.get("name"):
             detail = translate(request, "Collected at: %(point)s", point=other["name"])
+    elif kind == "pickup_code_length":
+        n = body.get("digits") or fulfilment_rules.CODE_DIGITS
+        text = translate(request, "A pickup code is %(n)s digits", n=n)
+    elif kind == "pickup_not_found":
+        text = translate(request, "This order is not waiting here any more")
     elif kind == "pickup_code_unknown":
         text = translate(request, "No order has this pickup code")
     elif kind == "pickup_code_refunded":
@@ -256,15 +292,73 @@ def pickup_result(request: Request, code: str, status: int, body: dict[str, Any]
     return {"ok": False, "code": code, "text": text, "detail": detail, "choices": choices}
 
 
+_REFUSALS = (
+    fulfilment_errors.PickupCodeUnknown,
+    fulfilment_errors.PickupCodeUsed,
+    fulfilment_errors.WrongPickupPoint,
+    fulfilment_errors.PickupCodeRefunded,
+    fulfilment_errors.PickupCodeAmbiguous,
+    fulfilment_errors.PickupCodeLength,
+    fulfilment_errors.PickupNotFound,
+)
+
+
+def _point_of(request: Request, state: FormState) -> int:
+    point_id = state.integer(request, "pickup_point_id", low=1)
+    if point_id is None:
+        raise InvalidInput()
+    return point_id
+
+
+def _verified(v: fulfilment.Verified) -> dict[str, Any]:
+    return {
+        "result": "valid",
+        "name": v.name,
+        "items": [{"title": i["title"], "quantity": i["quantity"]} for i in v.items],
+        "seq": v.seq,
+        "order_id": v.order.id,
+        "wave_id": v.pickup.wave_id,
+    }
+
+
+def _counter_verify(
+    request: Request,
+    state: FormState,
+    me: Me,
+    point_id: int,
+    code: str,
+    how: fulfilment_rules.HandOver,
+) -> dict[str, Any]:
+    """Verify a typed or scanned code exactly as the API does; what the counter shows."""
+    wave_id = state.integer(request, "wave_id", low=1) if state.text("wave_id") else None
+
+    def work(db: Session) -> dict[str, Any]:
+        return _verified(
+            fulfilment.verify(
+                db,
+                user_id=me.who.user_id,
+                pickup_point_id=point_id,
+                code=code,
+                wave_id=wave_id,
+                how=how,
+            )
+        )
+
+    body = {"pickup_point_id": point_id, "code": code, "wave_id": wave_id}
+    try:
+        outcome = once.run(request, me.who, state.text("once"), body, work, per_values=True)
+        status, answer = outcome.status_code, dict(outcome.body)
+    except _REFUSALS as refusal:
+        status, answer = refusal.status, refusal.to_problem()
+    return pickup_result(request, code, status, answer)
+
+
 @router.post("/pickup")
 def verify_code(request: Request, form: Form, me: PageLeader) -> Response:
     """核销: verify a code exactly as the API does; the result is shown once, after a redirect."""
     state = FormState.of(form)
-    point_id = state.integer(request, "pickup_point_id", low=1)
-    if point_id is None:
-        raise InvalidInput()
+    point_id = _point_of(request, state)
     code = state.text("code")[:20]
-    wave_id = state.integer(request, "wave_id", low=1) if state.text("wave_id") else None
     if not code:
         request.session[PICKUP_RESULT] = {
             "ok": False,
@@ -273,33 +367,82 @@ def verify_code(request: Request, form: Form, me: PageLeader) -> Response:
             "detail": "",
         }
         return _redirect(f"/leader/pickup?point={point_id}")
+    request.session[PICKUP_RESULT] = _counter_verify(
+        request, state, me, point_id, code, fulfilment_rules.HandOver.CODE
+    )
+    return _redirect(f"/leader/pickup?point={point_id}")
+
+
+@router.post("/pickup/scan")
+async def scan_code(request: Request, form: Form, me: PageLeader) -> Response:
+    """A picture of the member's QR (a camera frame sent by the counter's script where the
+    browser has no barcode detector, or a photo from the file field): decoded here, then
+    verified exactly as a typed code. The script asks for JSON: ``found`` false while its
+    frames show no QR, else where the result is shown."""
+    picture = form.get("image")
+    data = b""
+    if isinstance(picture, UploadFile):
+        data = await picture.read(fulfilment_rules.SCAN_MAX_BYTES + 1)
+    return await run_in_threadpool(_scan, request, form, me, data)
+
+
+def _scan(request: Request, form: Any, me: Me, data: bytes) -> Response:
+    state = FormState.of(form)
+    point_id = _point_of(request, state)
+    with unit_of_work(readonly=True) as db:
+        communities.require_own_pickup_point(db, me.leader.id, point_id)
+    wants_json = "application/json" in request.headers.get("accept", "")
+    back = f"/leader/pickup?point={point_id}"
+    try:
+        texts = fulfilment.decode_qr(data)
+    except fulfilment_errors.PickupScanInvalid:
+        texts, problem = [], translate(request, "The picture could not be read: take it again")
+    else:
+        problem = translate(request, "No pickup code QR in the picture: hold it steady, closer")
+    if not texts:
+        if wants_json:
+            return JSONResponse({"found": False, "message": problem})
+        request.session[PICKUP_RESULT] = {
+            "ok": False,
+            "code": "",
+            "text": problem,
+            "detail": "",
+        }
+        return _redirect(back)
+    codes = [t for t in texts if fulfilment_rules.is_code(fulfilment_rules.normalise_code(t))]
+    code = fulfilment_rules.normalise_code((codes or texts)[0])[:20]
+    request.session[PICKUP_RESULT] = _counter_verify(
+        request, state, me, point_id, code, fulfilment_rules.HandOver.SCAN
+    )
+    if wants_json:
+        return JSONResponse({"found": True, "next": back})
+    return _redirect(back)
+
+
+@router.post("/pickup/hand-over")
+def hand_over(request: Request, form: Form, me: PageLeader) -> Response:
+    """Hand over the order chosen after a lookup by phone tail and name (the member lost
+    their code): through the same verification, recorded as handed over by lookup."""
+    state = FormState.of(form)
+    point_id = _point_of(request, state)
+    order_id = state.integer(request, "order_id", low=1)
+    if order_id is None:
+        raise InvalidInput()
 
     def work(db: Session) -> dict[str, Any]:
-        v = fulfilment.verify(
-            db, user_id=me.who.user_id, pickup_point_id=point_id, code=code, wave_id=wave_id
+        return _verified(
+            fulfilment.hand_over_found(
+                db, user_id=me.who.user_id, pickup_point_id=point_id, order_id=order_id
+            )
         )
-        return {
-            "result": "valid",
-            "name": v.name,
-            "items": [{"title": i["title"], "quantity": i["quantity"]} for i in v.items],
-            "seq": v.seq,
-            "order_id": v.order.id,
-            "wave_id": v.pickup.wave_id,
-        }
 
-    body = {"pickup_point_id": point_id, "code": code, "wave_id": wave_id}
+    body = {"pickup_point_id": point_id, "order_id": order_id}
     try:
         outcome = once.run(request, me.who, state.text("once"), body, work, per_values=True)
         status, answer = outcome.status_code, dict(outcome.body)
-    except (
-        fulfilment_errors.PickupCodeUnknown,
-        fulfilment_errors.PickupCodeUsed,
-        fulfilment_errors.WrongPickupPoint,
-        fulfilment_errors.PickupCodeRefunded,
-        fulfilment_errors.PickupCodeAmbiguous,
-    ) as refusal:
+    except _REFUSALS as refusal:
         status, answer = refusal.status, refusal.to_problem()
-    request.session[PICKUP_RESULT] = pickup_result(request, code, status, answer)
+    request.session[PICKUP_RESULT] = pickup_result(request, "", status, answer)
     return _redirect(f"/leader/pickup?point={point_id}")
 
 
