@@ -1,7 +1,7 @@
 """product categories, and the search index of live campaigns and waves
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-07 08:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
