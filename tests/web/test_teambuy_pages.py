@@ -125,6 +125,8 @@ def test_home_lists_live_campaigns_with_picture_price_and_status(
     assert "¥19.90" in page.text and "¥30.00" in page.text  # group price beside single price
     assert "/static/demo/placeholder.svg" in page.text  # no picture: a neutral placeholder
     assert "你的社群暂时没有进行中的接龙" in page.text
+    campaign = people[0].get(f"/c/{shop['ladder']}").text
+    assert '<h2 class="tb-name">苹果 5斤</h2>' in campaign  # the SKU's name said once
 
 
 def test_opening_a_team_creates_one_order_and_a_double_submit_replays_it(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.catalog.errors import CatalogErrorCode
 from tuangou.catalog.models import Category, Product, Sku, Supplier
+from tuangou.catalog.rules import goods_name
 from tuangou.core import clock
 from tuangou.core.db import get_or_404
 from tuangou.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -223,6 +224,7 @@ def sku_summary(session: Session, sku_id: int) -> dict[str, Any]:
         "description": product.description,
         "image_url": product.image_url,
         "sku_name": sku.name,
+        "name": goods_name(product.title, sku.name),
     }
 
 

@@ -92,9 +92,7 @@ def _campaign_docs(session: Session, campaigns: list[Any]) -> list[_Doc]:
     docs = []
     for campaign in campaigns:
         sku, product = found[campaign.sku_id]
-        name = product.title
-        if sku.name not in name:  # 烟台红富士苹果 5斤装 says its SKU already
-            name = f"{name} {sku.name}"
+        name = catalog.goods_name(product.title, sku.name)
         hit = Hit(
             kind=CAMPAIGN,
             id=campaign.id,

@@ -170,6 +170,7 @@ class SkuSummaryOut(Out):
     description: str
     image_url: str
     sku_name: str
+    name: str = Field(description="the product's title and the SKU's name, said once")
 
 
 class TierOut(Out):

@@ -174,7 +174,7 @@ def _create_wave(
             WaveItem(
                 wave_id=wave.id,
                 sku_id=sku.id,
-                title=item.title.strip() or f"{product.title} {sku.name}".strip(),
+                title=item.title.strip() or catalog.goods_name(product.title, sku.name),
                 price=item.price,
                 tiers=[list(t) for t in rules.ordered_pairs(item.tiers)],
                 moq=item.moq,

@@ -261,7 +261,7 @@ def sku_choices(session: Session, leader_id: int | None = None) -> list[SkuChoic
                 found.append(
                     SkuChoice(
                         sku_id=sku.id,
-                        title=f"{product.title} {sku.name}".strip(),
+                        title=catalog.goods_name(product.title, sku.name),
                         supplier=supplier.name,
                         price=sku.price,
                         available=sku.stock - sku.allocated,

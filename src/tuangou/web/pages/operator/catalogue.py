@@ -285,6 +285,7 @@ def _campaigns_page(request: Request, form: FormState | None = None, status: int
                     "c": c,
                     "product": product,
                     "sku": sku,
+                    "goods": catalog.goods_name(product.title, sku.name),
                     "tiers": teams.tiers_of(c),
                     "live": teams.is_live(c),
                     "available": c.stock - c.sold - c.held,
@@ -322,7 +323,7 @@ def _campaigns_page(request: Request, form: FormState | None = None, status: int
             perks=OPENER_PERKS,
             perk_options=[(k, translate(request, v)) for k, v in OPENER_PERKS.items()],
             sku_options=[
-                (sku.id, f"{product.title} · {sku.name} · {fmt_money(sku.price)}")
+                (sku.id, f"{catalog.goods_name(product.title, sku.name)} · {fmt_money(sku.price)}")
                 for sku, product in data["skus"]
             ],
         ),
