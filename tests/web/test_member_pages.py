@@ -188,6 +188,7 @@ def test_a_member_orders_in_a_wave_once_however_often_the_form_is_sent(
     assert re.search(r"已团 \d+/20 份", page)  # the apples' MOQ progress
     assert re.search(r"<strong>1\.</strong> 李\*姨", page)  # the chain, masked
     assert 'data-total-of="wave-form"' in page and "data-stepper" in page
+    assert "你已跟团" not in page  # nothing of hers in the chain yet
 
     body = {
         **form_of(site, f"/w/{listing}", "idem"),
@@ -559,3 +560,24 @@ def test_staff_accounts_neither_buy_nor_apply_to_lead(site: TestClient, phone: s
     assert {t: scalar(f"SELECT COUNT(*) FROM {t}") for t in tables} == before
     # The rest of their account is theirs: the profile page still works.
     assert site.get("/me").status_code == 200
+
+
+def test_a_member_in_the_chain_is_told_so_with_their_number(site: TestClient) -> None:
+    listing = open_listing()
+    log_in(site, AUNTIE)
+    page = site.get(f"/w/{listing}").text
+    [(order_id, seq)] = rows(
+        "SELECT i.order_id, i.seq FROM wave_orders i JOIN orders o ON o.id = i.order_id"
+        " WHERE i.listing_id = :l AND o.user_id = :u AND i.seq IS NOT NULL",
+        l=listing,
+        u=user_id(AUNTIE),
+    )
+    banner = page[page.index('id="you-joined"') :]
+    assert "你已跟团" in banner
+    assert f'<a href="/orders/{order_id}">跟团号 {seq}</a>' in banner
+    # The API says which entries of the chain are the caller's, and nobody else's order id.
+    login = site.post("/api/auth/login", json={"phone": AUNTIE, "password": demo.PASSWORD})
+    token = {"Authorization": f"Bearer {login.json()['token']}"}
+    chain = site.get(f"/api/listings/{listing}", headers=token).json()["chain"]
+    assert [(e["seq"], e["order_id"]) for e in chain if e["mine"]] == [(seq, order_id)]
+    assert all(e["order_id"] is None for e in chain if not e["mine"])

@@ -45,7 +45,9 @@ def _items(session: Session, wave_id: int) -> list[schemas.ItemProgressOut]:
     ]
 
 
-def _wave_page(session: Session, listing_id: int) -> schemas.WavePageOut:
+def _wave_page(
+    session: Session, listing_id: int, viewer_id: int | None = None
+) -> schemas.WavePageOut:
     listing = pools.get_listing(session, listing_id)
     wave = pools.get_wave(session, listing.wave_id)
     leader = communities.get_leader(session, listing.leader_id)
@@ -66,7 +68,10 @@ def _wave_page(session: Session, listing_id: int) -> schemas.WavePageOut:
             longitude=point.longitude,
         ),
         items=_items(session, wave.id),
-        chain=[schemas.ChainEntryOut.of(row) for row in pools.chain(session, listing.id)],
+        chain=[
+            schemas.ChainEntryOut.of(row)
+            for row in pools.chain(session, listing.id, viewer_id=viewer_id)
+        ],
     )
 
 
@@ -109,7 +114,7 @@ def wave_page(listing_id: int, who: MaybeCaller, share: ShareToken = None) -> sc
     link's token); anyone else gets 404, as for a listing that does not exist."""
     with unit_of_work(readonly=True) as session:
         _visible(session, listing_id, who, share)
-        return _wave_page(session, listing_id)
+        return _wave_page(session, listing_id, who.user_id if who is not None else None)
 
 
 @router.post("/listings/{listing_id}/orders", status_code=201, response_model=schemas.PlacedOut)

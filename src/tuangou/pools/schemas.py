@@ -224,6 +224,8 @@ class ChainEntryOut(Out):
     items: list[ChainItemOut]
     paid_at: Iso | None
     refunded: bool
+    mine: bool = Field(default=False, description="the caller's own order")
+    order_id: int | None = Field(default=None, description="the order's id, on the caller's own")
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> ChainEntryOut:

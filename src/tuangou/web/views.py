@@ -164,7 +164,7 @@ def wave_page(
         point=point,
         map_url=_map_url(point),
         items=items,
-        chain=pools.chain(session, listing.id),
+        chain=pools.chain(session, listing.id, viewer_id=user_id),
         open=wave.status == pools.WaveStatus.OPEN and wave.cutoff_at > now,
         delivery_date=wave.delivery_date,
         delivery_tomorrow=(wave.delivery_date - clock.local_date(now)).days == 1,

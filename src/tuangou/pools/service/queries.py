@@ -93,8 +93,11 @@ def progress(item: WaveItem) -> dict[str, Any]:
     }
 
 
-def chain(session: Session, listing_id: int, *, limit: int = 500) -> list[dict[str, Any]]:
-    """The chain list (接龙) of one community: ``1. 李*姨 苹果×2 · 3分钟前``."""
+def chain(
+    session: Session, listing_id: int, *, viewer_id: int | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """The chain list (接龙) of one community: ``1. 李*姨 苹果×2 · 3分钟前``. The viewer's own
+    entries say so (``mine``, with their order's id: "你已跟团")."""
     rows = session.execute(
         select(WaveOrderInfo.order_id, WaveOrderInfo.seq)
         .where(WaveOrderInfo.listing_id == listing_id, WaveOrderInfo.seq.is_not(None))
@@ -126,6 +129,10 @@ def chain(session: Session, listing_id: int, *, limit: int = 500) -> list[dict[s
             ],
             "paid_at": of[r.order_id].paid_at,
             "refunded": of[r.order_id].status == orders.OrderStatus.REFUNDED,
+            "mine": viewer_id is not None and of[r.order_id].user_id == viewer_id,
+            "order_id": r.order_id
+            if viewer_id is not None and of[r.order_id].user_id == viewer_id
+            else None,
         }
         for r in rows
     ]
