@@ -198,17 +198,33 @@ def delete_address(session: Session, user_id: int, address_id: int) -> None:
 def save_profile_address(session: Session, user_id: int, address: dict[str, Any]) -> None:
     """The profile's (and sign-up's) single address: it edits the default entry, or adds
     the first one."""
-    fields = {
-        "name": str(address.get("name", "")),
-        "phone": str(address.get("phone", "")),
-        "region": str(address.get("region") or ""),
-        "detail": str(address.get("line", "")),
-    }
+    name = str(address.get("name", ""))
+    phone = str(address.get("phone", ""))
+    region = str(address.get("region") or "")
+    detail = str(address.get("line", ""))
     entry = default_address(session, user_id)
     if entry is None:
-        add_address(session, user_id, **fields, make_default=True, need_region=False)
+        add_address(
+            session,
+            user_id,
+            name=name,
+            phone=phone,
+            region=region,
+            detail=detail,
+            make_default=True,
+            need_region=False,
+        )
     else:
-        update_address(session, user_id, entry.id, **fields, need_region=False)
+        update_address(
+            session,
+            user_id,
+            entry.id,
+            name=name,
+            phone=phone,
+            region=region,
+            detail=detail,
+            need_region=False,
+        )
 
 
 def shipping_address(

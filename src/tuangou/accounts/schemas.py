@@ -20,7 +20,9 @@ class Address(In):
     name: str = Field(min_length=1, max_length=32, examples=["李阿姨"])
     phone: Phone
     line: str = Field(min_length=1, max_length=200, examples=["幸福小区 3 栋 2 单元 501"])
-    region: str = Field(default="", max_length=rules.ADDRESS_REGION_MAX, examples=["浙江省 杭州市 西湖区"])
+    region: str = Field(
+        default="", max_length=rules.ADDRESS_REGION_MAX, examples=["浙江省 杭州市 西湖区"]
+    )
 
 
 class AddressBookIn(In):
@@ -33,9 +35,7 @@ class AddressBookIn(In):
         description="province, city and district, as text",
         examples=["浙江省 杭州市 西湖区"],
     )
-    detail: str = Field(
-        max_length=rules.ADDRESS_DETAIL_MAX, examples=["幸福小区 3 栋 2 单元 501"]
-    )
+    detail: str = Field(max_length=rules.ADDRESS_DETAIL_MAX, examples=["幸福小区 3 栋 2 单元 501"])
     is_default: bool = Field(default=False, description="make it the default (preselected)")
 
 

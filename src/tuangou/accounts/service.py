@@ -371,9 +371,7 @@ def shipping_address(
     if address_id is not None and given:
         raise InvalidInput("give either an address id or an address, not both", field="address")
     checked = check_address(given) if given else None
-    return addresses.shipping_address(
-        session, user_id, address_id=address_id, checked=checked
-    )
+    return addresses.shipping_address(session, user_id, address_id=address_id, checked=checked)
 
 
 def masked(user: User) -> tuple[str, str]:

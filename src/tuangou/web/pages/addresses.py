@@ -108,21 +108,38 @@ def _save(request: Request, form: Form, address_id: int | None) -> Response:
     state = FormState.of(form)
     next_url = _next(request, form)
     state.required(request, *FIELDS)
-    fields = {name: state.text(name) for name in FIELDS}
+    name, phone, region, detail = (state.text(n) for n in FIELDS)
     make_default = bool(state.text("is_default"))
     if state.ok:
         try:
             if address_id is None:
                 saved = run_in_transaction(
-                    lambda db: addresses.add_address(
-                        db, who.user_id, **fields, make_default=make_default
-                    ).id
+                    lambda db: (
+                        addresses.add_address(
+                            db,
+                            who.user_id,
+                            name=name,
+                            phone=phone,
+                            region=region,
+                            detail=detail,
+                            make_default=make_default,
+                        ).id
+                    )
                 )
             else:
                 saved = run_in_transaction(
-                    lambda db: addresses.update_address(
-                        db, who.user_id, address_id, **fields, make_default=make_default
-                    ).id
+                    lambda db: (
+                        addresses.update_address(
+                            db,
+                            who.user_id,
+                            address_id,
+                            name=name,
+                            phone=phone,
+                            region=region,
+                            detail=detail,
+                            make_default=make_default,
+                        ).id
+                    )
                 )
         except addresses.AddressNotFound:
             raise
@@ -151,7 +168,9 @@ def make_default(request: Request, address_id: int, form: Form) -> Response:
     who = session.require_buyer(request)
     run_in_transaction(lambda db: addresses.set_default(db, who.user_id, address_id))
     next_url = _next(request, form)
-    return RedirectResponse(_with_next(f"{BOOK}", next_url) if next_url else f"{BOOK}?done=default", status_code=303)
+    return RedirectResponse(
+        _with_next(f"{BOOK}", next_url) if next_url else f"{BOOK}?done=default", status_code=303
+    )
 
 
 @router.post(BOOK + "/{address_id}/delete")
