@@ -39,13 +39,12 @@ class AddressRequired(DomainError):
 
 
 def snapshot(entry: MemberAddress) -> dict[str, Any]:
-    """The copy an order keeps (and the profile shows): ``line`` is the detail line."""
-    return {
-        "name": entry.name,
-        "phone": entry.phone,
-        "region": entry.region,
-        "line": entry.detail,
-    }
+    """The copy an order keeps (and the profile shows): ``line`` is the detail line;
+    ``region`` is left out when empty (an address given the old way, as one line)."""
+    copy = {"name": entry.name, "phone": entry.phone, "line": entry.detail}
+    if entry.region:
+        copy["region"] = entry.region
+    return copy
 
 
 def one_line(address: dict[str, Any] | None) -> str:
