@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tuangou.accounts import addresses
 from tuangou.accounts import service as accounts
 from tuangou.accounts.models import User
 from tuangou.catalog import service as catalog
@@ -56,8 +57,23 @@ def _category(session: Session, name: str) -> int:
     return found[name]
 
 
-def _address(name: str, phone: str) -> dict[str, str]:
-    return {"name": name, "phone": phone, "line": "幸福里小区 3 栋 2 单元 501"}
+# Homes for the demo's address books: (region, detail line).
+HOMES = [
+    ("浙江省 杭州市 西湖区", "幸福里小区 3 栋 2 单元 501"),
+    ("浙江省 杭州市 西湖区", "幸福里小区 5 栋 1 单元 302"),
+    ("浙江省 杭州市 拱墅区", "和睦新村 12 幢 402"),
+    ("浙江省 杭州市 上城区", "望江家园 东区 7 幢 1103"),
+]
+WORK = ("浙江省 杭州市 滨江区", "网商路 599 号 B 座 8 楼 前台")
+
+
+def _address_book(session: Session, user: User, index: int) -> None:
+    """A member's address book: a home (the default) and, for every other one, an office."""
+    region, detail = HOMES[index % len(HOMES)]
+    add = partial(addresses.add_address, session, user.id, name=user.nickname, phone=user.phone)
+    add(region=region, detail=detail, make_default=True)
+    if index % 2 == 0:
+        add(region=WORK[0], detail=WORK[1])
 
 
 def load() -> dict[str, object]:
@@ -79,9 +95,9 @@ def load() -> dict[str, object]:
             supplier_id=farm.id,
         )
         members = []
-        for phone, name in MEMBERS:
+        for index, (phone, name) in enumerate(MEMBERS):
             user = accounts.create_user(session, phone=phone, password=PASSWORD, nickname=name)
-            user.address = _address(name, phone)
+            _address_book(session, user, index)
             members.append(user)
         apples = catalog.create_product(
             session,
@@ -170,7 +186,15 @@ def load() -> dict[str, object]:
         )
         session.flush()
         # Two teams under way on the ladder campaign: the openers have paid; one has a joiner.
-        first = teams.open_team(session, user_id=members[0].id, campaign_id=ladder.id, quantity=2)
+        # Each order keeps a copy of the address chosen (the first opener ships to the office).
+        office = addresses.list_addresses(session, members[0].id)[-1]
+        first = teams.open_team(
+            session,
+            user_id=members[0].id,
+            campaign_id=ladder.id,
+            quantity=2,
+            address_id=office.id,
+        )
         second = teams.open_team(session, user_id=members[1].id, campaign_id=ladder.id)
         for seat in (first, second):
             payments.sandbox_pay_now(session, seat.started.payment)
@@ -310,9 +334,9 @@ def load_communities(
     communities.invite_sub_leader(session, leaders[parent][0].id, leaders[PENDING_INVITEE][1].id)
 
     neighbours = []
-    for phone, name in NEIGHBOURS:
+    for index, (phone, name) in enumerate(NEIGHBOURS, start=len(members)):
         user = accounts.create_user(session, phone=phone, password=PASSWORD, nickname=name)
-        user.address = _address(name, phone)
+        _address_book(session, user, index)
         neighbours.append(user)
     people = members + neighbours
     # Each community has its neighbours; some people are in two.

@@ -191,6 +191,12 @@ POST   /api/communities/{community_id}/leave                          401  ok   
 POST   /api/communities/invite/{code}/join                            401  ok     ok      ok     ok      403      403       403
 # By now member 2 and leader 2 have joined the community: a member who does not manage it.
 POST   /api/leader/communities/{community_id}/invite-code             401  403    403     ok     403     403      403       403
+# The address book is the caller's own: another member's entry is 404, staff accounts do not buy.
+GET    /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
+POST   /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
+PUT    /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
+POST   /api/me/addresses/{address_id}/default                         401  ok     404     404    404     403      403       403
+DELETE /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
 POST   /api/auth/logout-everywhere                                    401  ok     ok      ok     ok      ok       ok        ok
 """
 
@@ -336,6 +342,9 @@ def build_world(api: Api) -> World:
         "category_id": _ok(c.post("/api/admin/categories", json={"name": "水果"}, headers=op))[
             "id"
         ],
+        "address_id": scalar(
+            "SELECT id FROM member_addresses WHERE user_id = :u", u=int(member["user_id"])
+        ),
         "n": 1,
     }
     own_point = {
@@ -402,6 +411,15 @@ def build_world(api: Api) -> World:
         "POST /api/admin/categories": {"name": "蔬菜"},
         "PATCH /api/admin/categories/{category_id}": {"hidden": False},
         "PUT /api/admin/products/{product_id}/category": {"category_id": None},
+        **{
+            f"{verb} /api/me/addresses{tail}": {
+                "name": "李阿姨",
+                "phone": "13800138000",
+                "region": "浙江省 杭州市 西湖区",
+                "detail": "幸福小区 3 栋 501",
+            }
+            for verb, tail in (("POST", ""), ("PUT", "/{address_id}"))
+        },
     }
     return World(headers, ids, by_path, bodies)
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Api, run_worker
 from tests.web.pages import form_of, hidden, log_in
+from tuangou.accounts import addresses as address_book
 from tuangou.accounts import service as accounts
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction, unit_of_work
@@ -40,7 +41,14 @@ class Member:
 
         def make(db: Any) -> int:
             user = accounts.create_user(db, phone=phone, password=PASSWORD, nickname=nickname)
-            user.address = {"name": nickname, "phone": phone, "line": "幸福里 1 号"}
+            address_book.add_address(
+                db,
+                user.id,
+                name=nickname,
+                phone=phone,
+                region="浙江省 杭州市 西湖区",
+                detail="幸福里 1 号",
+            )
             return int(user.id)
 
         self.user_id = run_in_transaction(make)

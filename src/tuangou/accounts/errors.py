@@ -6,6 +6,8 @@ from enum import StrEnum
 
 
 class AccountErrorCode(StrEnum):
+    ADDRESS_BOOK_FULL = "address_book_full"
+    ADDRESS_NOT_FOUND = "address_not_found"
     ADDRESS_REQUIRED = "address_required"
     BAD_CODE = "bad_code"
     BAD_CREDENTIALS = "bad_credentials"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
@@ -18,6 +18,8 @@ class User(Base):
     nickname: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), default="member")  # member|supplier|operator
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), default=None)
+    # The default entry of the address book, as a snapshot (kept equal to it by the book's
+    # service; the book itself is ``member_addresses``).
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -57,3 +59,21 @@ class PageSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class MemberAddress(Base):
+    """One entry of a member's address book: where a team buy is shipped. An order keeps a
+    copy (``orders.address``), so a later edit or deletion here never changes a placed order.
+    At most one entry of a member is the default (the checkout's preselected choice)."""
+
+    __tablename__ = "member_addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(64))  # province, city, district, as text
+    detail: Mapped[str] = mapped_column(String(200))  # street, building, door
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

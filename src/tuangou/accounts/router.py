@@ -4,9 +4,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from tuangou.accounts import schemas
+from tuangou.accounts import addresses, schemas
 from tuangou.accounts import service as accounts
-from tuangou.api.deps import Caller, client_ip
+from tuangou.api.deps import Caller, Member, client_ip
 from tuangou.core.db import run_in_transaction, unit_of_work
 
 router = APIRouter(tags=["accounts"])
@@ -91,3 +91,65 @@ def update_me(body: schemas.ProfileIn, who: Caller) -> schemas.UserOut:
             address=body.address.model_dump() if body.address else None,
         )
         return schemas.UserOut.of(user)
+
+
+# ---------------------------------------------------------------- the address book
+
+
+@router.get("/me/addresses")
+def my_addresses(who: Member) -> list[schemas.AddressBookOut]:
+    """The caller's address book: the default first, then the newest."""
+    with unit_of_work(readonly=True) as session:
+        return [
+            schemas.AddressBookOut.of(a) for a in addresses.list_addresses(session, who.user_id)
+        ]
+
+
+@router.post("/me/addresses", status_code=201)
+def add_address(body: schemas.AddressBookIn, who: Member) -> schemas.AddressBookOut:
+    """Add an address (the first one becomes the default; at most 20)."""
+    with unit_of_work() as session:
+        entry = addresses.add_address(
+            session,
+            who.user_id,
+            name=body.name,
+            phone=body.phone,
+            region=body.region,
+            detail=body.detail,
+            make_default=body.is_default,
+        )
+        return schemas.AddressBookOut.of(entry)
+
+
+@router.put("/me/addresses/{address_id}")
+def edit_address(
+    address_id: int, body: schemas.AddressBookIn, who: Member
+) -> schemas.AddressBookOut:
+    """Edit an address; orders already placed keep the copy they took."""
+    with unit_of_work() as session:
+        entry = addresses.update_address(
+            session,
+            who.user_id,
+            address_id,
+            name=body.name,
+            phone=body.phone,
+            region=body.region,
+            detail=body.detail,
+            make_default=body.is_default,
+        )
+        return schemas.AddressBookOut.of(entry)
+
+
+@router.post("/me/addresses/{address_id}/default")
+def make_default_address(address_id: int, who: Member) -> schemas.AddressBookOut:
+    """Make an address the default (preselected at checkout)."""
+    with unit_of_work() as session:
+        return schemas.AddressBookOut.of(addresses.set_default(session, who.user_id, address_id))
+
+
+@router.delete("/me/addresses/{address_id}")
+def delete_address(address_id: int, who: Member) -> schemas.AddressDeletedOut:
+    """Delete an address; if it was the default, the newest remaining one becomes it."""
+    with unit_of_work() as session:
+        addresses.delete_address(session, who.user_id, address_id)
+    return schemas.AddressDeletedOut(deleted=True)

@@ -77,3 +77,37 @@ def session_alive(
 def session_renewal_due(seen_at: datetime, now: datetime) -> bool:
     """Whether a request at ``now`` writes the session's renewal (at most once an interval)."""
     return now - seen_at >= SESSION_RENEW_EVERY
+
+
+# The address book: bounds of an entry and of the book.
+ADDRESS_NAME_MAX = 32
+ADDRESS_REGION_MAX = 64
+ADDRESS_DETAIL_MAX = 200
+ADDRESS_DETAIL_MIN = 4
+ADDRESSES_MAX = 20
+
+
+def address_problem(
+    name: str, phone: str, region: str, detail: str, *, need_region: bool = True
+) -> tuple[str, str] | None:
+    """The first thing wrong with an address book entry (already stripped), as (field,
+    message), or None. ``region`` (province, city, district) is free text; an address
+    given the old way (one line, no region) is taken without it."""
+    for field, value in (("name", name), ("region", region), ("detail", detail)):
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            return field, "line breaks and control characters are not allowed"
+    if not name:
+        return "name", "the recipient's name is required"
+    if len(name) > ADDRESS_NAME_MAX:
+        return "name", f"the recipient's name may have at most {ADDRESS_NAME_MAX} characters"
+    if not valid_phone(phone):
+        return "phone", "the recipient's phone number is not valid (11 digits, starting with 1)"
+    if need_region and not region:
+        return "region", "the province, city and district are required"
+    if len(region) > ADDRESS_REGION_MAX:
+        return "region", f"the region may have at most {ADDRESS_REGION_MAX} characters"
+    if len(detail) < ADDRESS_DETAIL_MIN:
+        return "detail", f"the street and door need at least {ADDRESS_DETAIL_MIN} characters"
+    if len(detail) > ADDRESS_DETAIL_MAX:
+        return "detail", f"the street and door may have at most {ADDRESS_DETAIL_MAX} characters"
+    return None

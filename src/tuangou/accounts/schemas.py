@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from tuangou.accounts.models import User
+from tuangou.accounts import rules
+from tuangou.accounts.models import MemberAddress, User
 from tuangou.accounts.rules import PHONE_RE, mask_phone
 from tuangou.core.schemas import In, Out
 
@@ -19,6 +20,47 @@ class Address(In):
     name: str = Field(min_length=1, max_length=32, examples=["李阿姨"])
     phone: Phone
     line: str = Field(min_length=1, max_length=200, examples=["幸福小区 3 栋 2 单元 501"])
+    region: str = Field(
+        default="", max_length=rules.ADDRESS_REGION_MAX, examples=["浙江省 杭州市 西湖区"]
+    )
+
+
+class AddressBookIn(In):
+    """An entry of the address book (the service checks each field, with its own message)."""
+
+    name: str = Field(max_length=rules.ADDRESS_NAME_MAX, examples=["李阿姨"])
+    phone: Phone
+    region: str = Field(
+        max_length=rules.ADDRESS_REGION_MAX,
+        description="province, city and district, as text",
+        examples=["浙江省 杭州市 西湖区"],
+    )
+    detail: str = Field(max_length=rules.ADDRESS_DETAIL_MAX, examples=["幸福小区 3 栋 2 单元 501"])
+    is_default: bool = Field(default=False, description="make it the default (preselected)")
+
+
+class AddressBookOut(Out):
+    id: int
+    name: str
+    phone: str
+    region: str
+    detail: str
+    is_default: bool
+
+    @classmethod
+    def of(cls, a: MemberAddress) -> AddressBookOut:
+        return cls.model_construct(
+            id=a.id,
+            name=a.name,
+            phone=a.phone,
+            region=a.region,
+            detail=a.detail,
+            is_default=a.is_default,
+        )
+
+
+class AddressDeletedOut(Out):
+    deleted: bool
 
 
 class SignupIn(In):

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tuangou.accounts import rules
+from tuangou.accounts import addresses, rules
 from tuangou.accounts.errors import AccountErrorCode
 from tuangou.accounts.models import OneTimeCode, PageSession, User
 from tuangou.accounts.sms import get_sender
@@ -50,12 +50,6 @@ class BadCode(DomainError):
     code = AccountErrorCode.BAD_CODE
     status = 401
     title = "The code is wrong or has expired"
-
-
-class AddressRequired(DomainError):
-    code = AccountErrorCode.ADDRESS_REQUIRED
-    status = 422
-    title = "A shipping address is required"
 
 
 class UserNotFound(NotFound):
@@ -344,7 +338,7 @@ def update_profile(
             raise InvalidInput("the nickname needs 1 to 32 characters", field="nickname")
         user.nickname = nickname.strip()
     if address is not None:
-        user.address = check_address(address)
+        addresses.save_profile_address(session, user_id, check_address(address))
     session.flush()
     return user
 
@@ -353,22 +347,31 @@ def check_address(address: dict[str, Any]) -> dict[str, Any]:
     name = str(address.get("name", "")).strip()
     phone = str(address.get("phone", "")).strip()
     line = str(address.get("line", "")).strip()
+    region = " ".join(str(address.get("region") or "").split())
     if not name or not line:
         raise InvalidInput("an address needs a recipient name and an address line", field="address")
     if not rules.valid_phone(phone):
         raise InvalidInput("the recipient's phone number is not valid", field="address.phone")
-    return {"name": name[:32], "phone": phone, "line": line[:200]}
+    checked = {"name": name[:32], "phone": phone, "line": line[:200]}
+    if region:
+        checked["region"] = region[: rules.ADDRESS_REGION_MAX]
+    return checked
 
 
 def shipping_address(
-    session: Session, user_id: int, given: dict[str, Any] | None
+    session: Session,
+    user_id: int,
+    given: dict[str, Any] | None = None,
+    *,
+    address_id: int | None = None,
 ) -> dict[str, Any]:
-    if given:
-        return check_address(given)
-    user = get_user(session, user_id)
-    if not user.address:
-        raise AddressRequired("add a shipping address to your profile, or give one with the order")
-    return user.address
+    """The address an order of ``user_id`` ships to, as the copy the order keeps: the
+    address book's entry ``address_id``, or an address given with the order, else the
+    default entry (see :func:`tuangou.accounts.addresses.shipping_address`)."""
+    if address_id is not None and given:
+        raise InvalidInput("give either an address id or an address, not both", field="address")
+    checked = check_address(given) if given else None
+    return addresses.shipping_address(session, user_id, address_id=address_id, checked=checked)
 
 
 def masked(user: User) -> tuple[str, str]:

@@ -81,6 +81,7 @@ async def open_team(
             campaign_id=campaign_id,
             quantity=body.quantity,
             address=address,
+            address_id=body.address_id,
         ),
     )
 
@@ -103,7 +104,12 @@ async def join_team(
         key,
         body,
         lambda session, address: teams.join_team(
-            session, user_id=who.user_id, team_id=team_id, quantity=body.quantity, address=address
+            session,
+            user_id=who.user_id,
+            team_id=team_id,
+            quantity=body.quantity,
+            address=address,
+            address_id=body.address_id,
         ),
     )
 

@@ -55,7 +55,15 @@ class CampaignStatusIn(In):
 
 class SeatIn(In):
     quantity: int = Field(default=1, ge=1)
-    address: Address | None = Field(default=None, description="default: the profile's address")
+    address_id: int | None = Field(
+        default=None,
+        description="the entry of the caller's address book to ship to (another member's is "
+        "404 address_not_found); default: the book's default entry; a member without any "
+        "address is refused with 422 address_required",
+    )
+    address: Address | None = Field(
+        default=None, description="an address given with the order instead of address_id"
+    )
 
 
 def ladder_view(tiers: list[rules.Tier], members: int) -> list[dict[str, Any]]:

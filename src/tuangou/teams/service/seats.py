@@ -161,13 +161,14 @@ def open_team(
     campaign_id: int,
     quantity: int = 1,
     address: dict[str, Any] | None = None,
+    address_id: int | None = None,
 ) -> Seat:
     """Open a team: the opener's order and payment; the team opens once the opener paid."""
     campaign = campaigns.get_campaign(session, campaign_id)
     if not campaigns.is_live(campaign):
         raise errors.CampaignNotLive()
     _check_quantity(campaign, quantity)
-    address = accounts.shipping_address(session, user_id, address)
+    address = accounts.shipping_address(session, user_id, address, address_id=address_id)
     team = Team(
         campaign_id=campaign.id,
         opener_id=user_id,
@@ -203,6 +204,7 @@ def join_team(
     team_id: int,
     quantity: int = 1,
     address: dict[str, Any] | None = None,
+    address_id: int | None = None,
 ) -> Seat:
     """Join a team through its share link: a seat, the member's order and payment."""
     row = session.execute(_TEAM_AND_CAMPAIGN, {"b_team": team_id}).first()
@@ -219,7 +221,7 @@ def join_team(
     _check_quantity(campaign, quantity)
     if campaign.new_member_only and orders.has_paid_order(session, user_id):
         raise errors.NotNewMember()
-    address = accounts.shipping_address(session, user_id, address)
+    address = accounts.shipping_address(session, user_id, address, address_id=address_id)
     locks.note(session, Rank.GROUP, team_id)
     seated = execute(session, _TAKE_SEAT, {"b_team": team_id, "b_now": now}).first()
     if seated is None:

@@ -1,5 +1,6 @@
 """The supplier's pages: its products and SKUs, and the terms leaders' waves must keep on
-each SKU (the floor price and the maximum leader commission)."""
+each SKU (the floor price and the maximum leader commission); its shipping list (team-buy
+orders to ship, with the member's address)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tuangou.accounts.service import Principal
 from tuangou.catalog import service as catalog
 from tuangou.core.db import read, run_in_transaction
 from tuangou.core.errors import DomainError
+from tuangou.orders import service as orders
 from tuangou.web import session
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form
@@ -111,3 +113,72 @@ def set_terms(sku_id: int, request: Request, form: Form, who: PageSupplier) -> R
             request.session[FLASH] = translate(request, "Terms saved.")
             return RedirectResponse("/supplier/products", status_code=303)
     return _products_page(request, who, form=state, sku_id=sku_id, status=400)
+
+
+# ---------------------------------------------------------------- orders to ship
+
+SHIP_LIST_MAX = 200
+
+
+def _to_ship_page(
+    request: Request,
+    who: Principal,
+    *,
+    form: FormState | None = None,
+    order_id: int | None = None,
+    status: int = 200,
+) -> Response:
+    """The supplier's shipping list: its team-buy orders waiting to be shipped, each with the
+    address the member chose at checkout (the order's copy), and a form to ship it."""
+    assert who.supplier_id is not None
+    supplier_id = who.supplier_id
+
+    def load(db: Session) -> dict[str, Any]:
+        waiting = orders.list_all(
+            db, status=orders.OrderStatus.CONFIRMED, supplier_id=supplier_id, limit=SHIP_LIST_MAX
+        )
+        rows = []
+        for order in waiting:
+            if order.kind != "team" or order.sku_id is None:
+                continue
+            sku = catalog.sku_summary(db, order.sku_id)
+            rows.append({"order": order, "title": f"{sku['title']} {sku['sku_name']}".strip()})
+        return {"supplier": catalog.get_supplier(db, supplier_id), "rows": rows}
+
+    context = {**read(load), "form": form or FormState(), "form_order": order_id}
+    flash = request.session.pop(FLASH, None)
+    if flash:
+        context["flash"] = flash
+    return render(request, "supplier/orders.html", context, status_code=status)
+
+
+@router.get("/orders")
+def orders_to_ship(request: Request, who: PageSupplier) -> Response:
+    return _to_ship_page(request, who)
+
+
+@router.post("/orders/{order_id}/ship")
+def ship_order(order_id: int, request: Request, form: Form, who: PageSupplier) -> Response:
+    state = FormState.of(form)
+    state.required(request, "carrier", "tracking_no")
+    state.at_most(request, "carrier", 64)
+    state.at_most(request, "tracking_no", 64)
+    if state.ok:
+        try:
+            run_in_transaction(
+                lambda db: orders.ship(
+                    db,
+                    supplier_id=who.supplier_id or 0,
+                    order_id=order_id,
+                    carrier=state.text("carrier"),
+                    tracking_no=state.text("tracking_no"),
+                )
+            )
+        except DomainError as exc:
+            if exc.status in (403, 404):  # another supplier's order, or none: the error page
+                raise
+            state.refuse(request, exc)
+        else:
+            request.session[FLASH] = translate(request, "Marked as shipped.")
+            return RedirectResponse("/supplier/orders", status_code=303)
+    return _to_ship_page(request, who, form=state, order_id=order_id, status=400)

@@ -21,6 +21,9 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from tuangou.accounts import addresses as address_book
+from tuangou.accounts.errors import AccountErrorCode
+from tuangou.accounts.rules import may_buy
 from tuangou.accounts.service import Principal
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
@@ -36,6 +39,7 @@ from tuangou.teams import service as teams
 from tuangou.web import i18n, once, qr, session, status
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
+from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, environment, language, render, translate
@@ -169,27 +173,60 @@ def _quantity(request: Request, state: FormState, campaign: dict[str, Any]) -> i
     return state.integer(request, "quantity", low=1, high=campaign["max_quantity_per_order"])
 
 
+# Refusals about the shipping address, shown next to the address choice.
+_ADDRESS_CODES = {AccountErrorCode.ADDRESS_REQUIRED, AccountErrorCode.ADDRESS_NOT_FOUND}
+
+
+def _checkout(request: Request, db: Session, who: Principal | None, back: str) -> dict[str, Any]:
+    """The address step of opening or joining: the member's address book, the entry chosen
+    (``?address=`` after adding one, else the default), and the way to add one and come
+    back to this step."""
+    if who is None or not may_buy(who.role):
+        return {"addresses": [], "chosen_address": None, "address_next": back}
+    entries = address_book.list_addresses(db, who.user_id)
+    ids = {a.id for a in entries}
+    asked = request.query_params.get("address", "")
+    chosen = int(asked) if asked.isdigit() and int(asked) in ids else None
+    if chosen is None and entries:
+        chosen = entries[0].id  # the default comes first
+    return {"addresses": entries, "chosen_address": chosen, "address_next": back}
+
+
+def _address_id(request: Request, state: FormState) -> int | None:
+    """The form's chosen address (None: none chosen; the service then takes the default
+    or refuses with ``address_required``)."""
+    if not state.text("address_id"):
+        return None
+    return state.integer(request, "address_id", low=1)
+
+
 def _take_seat(
     request: Request,
     who: Principal,
     state: FormState,
     campaign: dict[str, Any],
-    take: Callable[[Session, int], teams.Seat],
+    take: Callable[[Session, int, int | None], teams.Seat],
 ) -> Response | int:
-    """Open or join a team with the form's quantity, once per form key: the way to the pay
-    page, or the status to show the form again with (its errors are in ``state``)."""
+    """Open or join a team with the form's quantity and shipping address, once per form key:
+    the way to the pay page, or the status to show the form again with (its errors are in
+    ``state``)."""
     quantity = _quantity(request, state, campaign)
+    address_id = _address_id(request, state)
     if not state.ok or quantity is None:
         return 400
 
     def work(db: Session) -> dict[str, Any]:
-        seat = take(db, quantity)
+        seat = take(db, quantity, address_id)
         return {"team_id": seat.team.id, "payment_id": seat.started.payment.id}
 
+    body = {"quantity": quantity, "address_id": address_id}
     try:
-        done = once.do(request, who, state.get("key"), {"quantity": quantity}, work)
+        done = once.do(request, who, state.get("key"), body, work)
     except DomainError as exc:
-        state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
+        if exc.code in _ADDRESS_CODES:
+            state.errors.setdefault("address_id", page_message(request, exc))
+        else:
+            state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
         return exc.status
     return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
 
@@ -313,7 +350,9 @@ def _campaign_page(
                 }
             )
         who = session.current(request)
+        checkout = _checkout(request, db, who, f"/c/{campaign_id}")
     context = {
+        **checkout,
         "campaign": campaign,
         "open_teams": open_teams[:10],
         "form": state or FormState.of(quantity="1"),
@@ -341,8 +380,12 @@ def open_team(request: Request, campaign_id: int, form: Form) -> Response:
         who,
         state,
         campaign,
-        lambda db, quantity: teams.open_team(
-            db, user_id=who.user_id, campaign_id=campaign_id, quantity=quantity
+        lambda db, quantity, address_id: teams.open_team(
+            db,
+            user_id=who.user_id,
+            campaign_id=campaign_id,
+            quantity=quantity,
+            address_id=address_id,
         ),
     )
     if isinstance(taken, Response):
@@ -359,6 +402,7 @@ def _team_page(
     who = session.current(request)
     with unit_of_work(readonly=True) as db:
         context = _team_context(db, teams.get_team(db, team_id), who)
+        context.update(_checkout(request, db, who, f"/t/{team_id}"))
     context["form"] = state or FormState.of(quantity="1")
     context["login_next"] = "/login?next=" + quote(f"/t/{team_id}", safe="")
     return render(request, "member/team.html", context, status_code=status_code)
@@ -381,8 +425,8 @@ def join_team(request: Request, team_id: int, form: Form) -> Response:
         who,
         state,
         campaign,
-        lambda db, quantity: teams.join_team(
-            db, user_id=who.user_id, team_id=team_id, quantity=quantity
+        lambda db, quantity, address_id: teams.join_team(
+            db, user_id=who.user_id, team_id=team_id, quantity=quantity, address_id=address_id
         ),
     )
     if isinstance(taken, Response):
