@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tuangou.web import app as web_app
+from tuangou.web import templating
 
 WEB = Path(web_app.__file__).parent
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
@@ -42,7 +43,8 @@ def test_the_log_in_page_is_one_small_html_document(client: TestClient) -> None:
     assert assets and all(
         a.startswith("/static/app.") or a == "/static/favicon.svg" for a in assets
     )
-    assert "<script src" not in page.text.replace('<script src="/static/app.js?v=1" defer>', "")
+    app_js = f'<script src="/static/app.js?v={templating.STATIC_VERSION}" defer>'
+    assert "<script src" not in page.text.replace(app_js, "")
 
 
 def test_every_page_has_an_icon(client: TestClient) -> None:

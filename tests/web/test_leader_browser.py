@@ -81,3 +81,12 @@ def test_the_leader_verifies_pickup_codes_at_her_counter(browser: Browser, site:
             expect(page.locator("main")).to_be_visible()
             check_page(page, name)
         expect(page.get_by_label("截单时间")).to_be_visible()
+        # Every section of the console is in sight on the phone (none cut off at the edge),
+        # and the member's tab bar is not in the way.
+        width = page.viewport_size["width"] if page.viewport_size else 0
+        tabs = page.locator("nav.subnav a")
+        assert tabs.count() == 8
+        for i in range(tabs.count()):
+            box = tabs.nth(i).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (i, box, width)
+        expect(page.locator("nav.tabbar")).to_have_count(0)
