@@ -235,7 +235,9 @@ def test_wave_refusals_show_next_to_the_item_and_change_nothing(site: TestClient
     reply = post(site, f"/w/{listing}", {apples: "1", eggs: "4"})  # eggs: 3 per member
     assert reply.status_code == 409, errors(reply.text)
     assert eggs in errors(reply.text) and apples not in errors(reply.text)
+    assert errors(reply.text)[eggs] == "每人限购 3 份，您还可以再买 3 份"  # says how many more
     assert 'value="4"' in reply.text
+    assert "每人限购 3 份" in site.get(f"/w/{listing}").text  # said before the + stops, too
 
     with_stock = "UPDATE wave_items SET stock = sold + held WHERE id = :i"
     from tuangou.core.db import unit_of_work

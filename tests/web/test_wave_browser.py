@@ -151,8 +151,8 @@ def test_a_member_orders_in_a_wave_and_picks_up_with_the_code(browser: Browser, 
         # The leader verifies the code at the pickup counter.
         with person(browser, site, LEADER) as leader:
             leader.goto("/leader/pickup")
-            leader.get_by_label("提货码").fill(code)
-            leader.get_by_role("button", name="核销").click()
+            leader.get_by_label("提货码", exact=True).fill(code)
+            leader.get_by_role("button", name="核销", exact=True).click()
             expect(leader.locator("#pickup-result")).to_have_attribute("data-result", "ok")
             expect(leader.locator("#pickup-result")).to_contain_text("张*红")
 

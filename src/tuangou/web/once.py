@@ -77,8 +77,12 @@ def refusal(problem: dict[str, Any]) -> DomainError:
             "title": str(problem.get("title", "")),
         },
     )
-    extra = {"field": problem["field"]} if problem.get("field") else {}
+    # The refusal's own fields (the field it names, how many more are allowed...) come along.
+    extra = {k: v for k, v in problem.items() if k not in _PROBLEM_FIELDS and v is not None}
     return kind(str(problem.get("detail") or problem.get("title") or ""), **extra)
+
+
+_PROBLEM_FIELDS = frozenset({"type", "title", "status", "code", "detail", "instance"})
 
 
 def replayed_refusal(request: Request, state: FormState, outcome: idempotency.Outcome) -> bool:

@@ -41,10 +41,22 @@ class Placed:
     started: payments.Started
 
 
+def _above_limit(session: Session, item: WaveItem, user_id: int) -> errors.AboveLimit:
+    """The refusal, saying how many more of the item the member may still order (``left``)."""
+    used = session.scalar(
+        select(WaveUsage.quantity).where(WaveUsage.item_id == item.id, WaveUsage.user_id == user_id)
+    )
+    return errors.AboveLimit(
+        f"at most {item.per_member_limit} of {item.title} per member",
+        limit=item.per_member_limit,
+        left=max(0, item.per_member_limit - (used or 0)),
+    )
+
+
 def _reserve(session: Session, item: WaveItem, user_id: int, quantity: int) -> None:
     """Count ``quantity`` against the member's limit for the item (a guarded upsert)."""
     if quantity > item.per_member_limit:
-        raise errors.AboveLimit(f"at most {item.per_member_limit} of {item.title} per member")
+        raise _above_limit(session, item, user_id)
     stmt = (
         upsert_insert(session)(table(WaveUsage))
         .values(item_id=item.id, user_id=user_id, quantity=quantity)
@@ -56,7 +68,7 @@ def _reserve(session: Session, item: WaveItem, user_id: int, quantity: int) -> N
     )
     locks.note(session, Rank.LIMIT, item.id)
     if not session.execute(stmt).rowcount:  # type: ignore[attr-defined]
-        raise errors.AboveLimit(f"at most {item.per_member_limit} of {item.title} per member")
+        raise _above_limit(session, item, user_id)
 
 
 def _hold(session: Session, item: WaveItem, quantity: int) -> None:

@@ -36,7 +36,7 @@ from tuangou.web import errors as page_errors
 from tuangou.web import i18n, once, responses, session, status, views, wayout
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageBuyer, PageUser
-from tuangou.web.templating import absolute_url, language, render
+from tuangou.web.templating import absolute_url, language, render, translate
 
 router = APIRouter()
 
@@ -68,13 +68,21 @@ def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
     }
 
 
+def _limit_message(request: Request, values: dict[str, Any]) -> str:
+    if values["left"]:
+        return translate(
+            request, "At most %(limit)s per member: you may add %(left)s more", **values
+        )
+    return translate(request, "At most %(limit)s per member: you have ordered them all", **values)
+
+
 def _item_for(page: views.WavePage, exc: DomainError) -> str:
     """Which item a refusal names (the service says it in its detail), else the form."""
-    if isinstance(exc, pool_errors.AboveLimit | pool_errors.SoldOut):
+    if exc.code in (pool_errors.AboveLimit.code, pool_errors.SoldOut.code):
         for item in sorted(page.items, key=lambda i: -len(i.title)):
             if item.title and item.title in exc.detail:
                 return f"qty_{item.id}"
-    if isinstance(exc, pool_errors.BelowLimit):
+    if exc.code == pool_errors.BelowLimit.code:
         return "_items"
     if isinstance(exc, InvalidInput) and exc.extra.get("field") == "remark":
         return "remark"
@@ -124,7 +132,12 @@ def place_order(request: Request, listing_id: int, form: Form) -> Response:
             done = once.do(request, who, state.get("idem"), body, work)
             return _redirect(f"/pay/{done['payment_id']}")
         except DomainError as exc:
-            state.refuse(request, exc, _item_for(page, exc))
+            field = _item_for(page, exc)
+            if exc.code == pool_errors.AboveLimit.code and "left" in exc.extra:
+                # Say how many more, not only that it is too many.
+                values = {"limit": exc.extra["limit"], "left": exc.extra["left"]}
+                state.errors.setdefault(field, _limit_message(request, values))
+            state.refuse(request, exc, field)
             context = _wave_context(request, listing_id)  # fresh counts and a new form key
             context["not_member"] = exc.code == pool_errors.NotCommunityMember.code
             context["form"] = state

@@ -18,6 +18,9 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
+    // A refused form shows its first error in the middle of the screen, never under a bar.
+    var invalid = document.querySelector('[aria-invalid="true"]');
+    if (invalid) invalid.scrollIntoView({ block: "center" });
     tick(); setInterval(tick, 1000);
     document.querySelectorAll("[data-stepper]").forEach(function (box) {
       var input = box.querySelector("input");
@@ -26,6 +29,9 @@
           var min = parseInt(input.min || "0", 10), max = parseInt(input.max || "9999", 10);
           var v = (parseInt(input.value || "0", 10) || 0) + parseInt(b.dataset.step, 10);
           input.value = Math.min(max, Math.max(min, v));
+          // + at the most one may order says why it stops (the item's "at most N" note).
+          var item = box.closest("li"), note = item && item.querySelector("[data-limit-note]");
+          if (note) note.classList.toggle("alert", v > max);
           input.dispatchEvent(new Event("change", { bubbles: true }));
         });
       });
