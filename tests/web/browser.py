@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 from tests.e2e.server import REPO, Server
 
@@ -162,3 +162,12 @@ def check_page(page: Page, name: str) -> None:
     viewport = page.viewport_size or PHONE
     assert width <= viewport["width"] + 1, f"{name} scrolls sideways: {width}px"
     shot(page, name)
+
+
+def failed_request(request: Request) -> str | None:
+    """A request that failed, as a problem; None for one the browser dropped itself because
+    the page moved on (``net::ERR_ABORTED``: an image still loading when a form was sent)."""
+    reason = request.failure or ""
+    if "ERR_ABORTED" in reason:
+        return None
+    return f"failed: {request.url} ({reason})"

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Browser, expect
 
-from tests.web.browser import Site, check_page, log_in, shot
+from tests.web.browser import Site, check_page, failed_request, log_in, shot
 
 EGGS = "土鸡蛋 · 2人团"  # the demo's two-person campaign
 PHONE_390 = {"width": 390, "height": 844}
@@ -39,7 +39,7 @@ def test_a_member_adds_an_address_at_checkout_and_sees_it_on_the_pay_page_and_th
             else None
         ),
     )
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    page.on("requestfailed", lambda r: problems.extend(filter(None, [failed_request(r)])))
     page.on(
         "response",
         lambda r: (

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.server import Server, pointed_at
-from tests.web.browser import Site, check_page, person
+from tests.web.browser import Site, check_page, failed_request, person
 from tuangou import demo
 
 MEMBER = demo.MEMBERS[2][0]  # 张小红: in 幸福里邻里团, nothing in the open wave yet
@@ -47,7 +47,7 @@ def test_the_order_and_team_pages_confirm_a_payment_by_themselves(
     with person(browser, slow_site, MEMBER) as member:
         problems: list[str] = []
         member.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        member.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        member.on("requestfailed", lambda r: problems.extend(filter(None, [failed_request(r)])))
 
         # A wave order: pay, come back to the order page.
         member.goto("/communities")
