@@ -200,7 +200,9 @@ def test_every_page_of_the_console_shows_the_leaders_own_data(web: TestClient) -
     today = web.get("/leader")
     assert today.status_code == 200
     assert 'class="leader"' in today.text and 'class="subnav"' in today.text
-    assert 'class="tabbar"' in today.text  # the member's bottom navigation stays
+    # The console's own row of sections, with a way back to the member's home; the member's
+    # bottom tab bar is not on the console.
+    assert 'class="tabbar"' not in today.text and '<a href="/" >会员首页</a>' in today.text
     assert demo.WAVE_OPEN in today.text  # open for orders, with its countdown
     assert 'class="countdown" data-deadline=' in today.text
     assert re.search(r"已团 \d+/20", today.text)  # the apples' total against their MOQ
