@@ -194,7 +194,9 @@ def sandbox_authorize(
     gateway.check(ref, amount, sig)
     payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))
     if payment is not None:
-        orders.lock_orders(session, [payment.order_id])
+        # No lock here: taking the order's row before the callback's payment → team → order
+        # would break the lock order. Two approvals racing past this check may both charge;
+        # the order is still paid once (the other payment is refunded as late).
         other = in_flight(session, payment.order_id)
         if other is not None and other.id != payment.id:
             raise errors.PaymentInFlight()
