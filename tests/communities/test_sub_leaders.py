@@ -276,3 +276,17 @@ def test_the_operator_sees_links_invitations_and_history_and_ends_a_link(api: Ap
         assert "被迫加入" in inbox(api, who)[0]["body"]
     current = api.c.get("/api/admin/sub-leader-links", headers=op).json()
     assert [k["id"] for k in current] == [ac["id"]]
+
+
+def test_a_paused_leader_recruits_nobody(api: Api) -> None:
+    """A leader an operator paused publishes nothing, and invites no sub-leader either."""
+    op = api.operator()
+    a, b = make_leader(api, op, "甲团长"), make_leader(api, op, "乙团长")
+    r = api.c.post(
+        f"/api/admin/leaders/{a['leader_id']}/pause", json={"reason": "投诉待查"}, headers=auth(op)
+    )
+    assert r.status_code == 200, r.text
+    before = state()
+    refused(_invite(api, a, b), 403, "leader_paused")
+    assert state() == before
+    assert count("sub_leader_invitations") == 0

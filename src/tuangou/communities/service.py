@@ -450,9 +450,10 @@ def invite_sub_leader(
     """The caller (a leader) invites another approved leader to become their sub-leader.
 
     Nothing changes until the invitee accepts. Inviting again while an invitation to the same
-    leader is pending returns that invitation.
+    leader is pending returns that invitation. A paused leader recruits nobody
+    (``leader_paused``), as they publish nothing.
     """
-    inviter = get_leader_by_user(session, inviter_user_id)
+    inviter = require_publishing_leader(session, inviter_user_id)
     get_leader(session, invitee_leader_id)
     if inviter.id == invitee_leader_id:
         raise errors.SelfRecruit()
