@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 WIDTH, HEIGHT = 750, 1200  # 2× a phone's 375 × 600 points
 MAX_BYTES = 1_500_000  # a poster is bounded: above this its colours are reduced
 MAX_PICTURE_PIXELS = 12_000_000  # a picture larger than this is not opened
-VERSION = "1"  # bump when the drawing changes: the ETag changes with it
+VERSION = "2"  # bump when the drawing changes: the ETag changes with it
 MEDIA_TYPE = "image/png"
 
 # Well-known places of a CJK font: Debian / Ubuntu packages, then macOS and Windows.
@@ -417,7 +417,7 @@ def render(poster: Poster, font: FontChoice, static_dir: Path) -> Rendered:
 
     x0, x1 = 95, WIDTH - 95  # the card's text column
     picture_height = 560 if not poster.rows else 400
-    initial = poster.title.strip()[:1]
+    initial = (poster.rows[0].partition(". ")[2] if poster.rows else poster.title).strip()[:1]
     _picture(c, picture_file(static_dir, poster.picture), (75, 165, 675, 165 + picture_height), initial)
 
     y = 165 + picture_height + 26
@@ -447,16 +447,18 @@ def render(poster: Poster, font: FontChoice, static_dir: Path) -> Rendered:
         middle = (box[1] + box[3]) // 2
         c.draw.line([(box[0], middle), (box[2], middle)], fill=MUTED, width=2)
         y += 40
-    size = 24
-    room = max(1, (bottom - y) // round(size * 1.3))
+    size, step = 24, round(24 * 1.3)
     if poster.ladder:
+        room = max(1, (bottom - y) // step)
         steps = wrap_units(poster.ladder, column, c.measure(size), room)
         y = c.lines("ladder", x0, y, steps, size, MUTED)
-    if poster.rows:
+    if poster.rows:  # a wave's items: under the QR code, across the card
+        y = max(y, qr_top + qr_size + 60)
+        room = max(1, (bottom - y) // step)
         shown = list(poster.rows[:room])
         if len(poster.rows) > room:
             shown[-1] = ELLIPSIS
-        fitted = [ellipsize(row, column, c.measure(size)) for row in shown]
+        fitted = [ellipsize(row, x1 - x0, c.measure(size)) for row in shown]
         y = c.lines("rows", x0, y, fitted, size, INK)
 
     # The link at the foot, in the frame's colour band under the card: shrunk to fit, then cut.

@@ -508,7 +508,7 @@ def _wave_poster(request: Request, page: views.WavePage, share_url: str) -> post
         arrives = translate(request, "Arrives tomorrow")
     else:
         arrives = translate(request, "Arrives %(d)s", d=page.delivery_date.strftime("%m-%d"))
-    head = f"[{page.community.name}]" if lang == "en" else f"【{page.community.name}】"
+    head = f"[{page.community.name}] " if lang == "en" else f"【{page.community.name}】"
     rows = tuple(
         f"{n}. {item.title} {money.fmt(item.current_price)} · "
         + translate(request, "%(n)s/%(moq)s ordered", n=item.ordered, moq=item.moq)
@@ -520,8 +520,9 @@ def _wave_poster(request: Request, page: views.WavePage, share_url: str) -> post
         lang=language(request),
         headline=f"{head}{page.wave.title}",
         subline=f"{when} · {arrives}",
-        title=translate(request, "Leader %(name)s · pickup at %(point)s", name=page.leader_name,
-                        point=page.point.name),
+        title=translate(
+            request, "%(name)s · pickup at %(point)s", name=page.leader_name, point=page.point.name
+        ),
         price_label=translate(request, "From"),
         price=money.fmt(min(prices)) if prices else "",
         rows=rows,

@@ -1,0 +1,252 @@
+"""Sharing in a chat over HTTP, on both backends: the posters as PNG (decoded with Pillow:
+a PNG of the poster's size, nothing drawn off its card in either language), who may fetch a
+wave's poster, their ETag, and the leader's 分享团期 (the 接龙 text, on the page and the API)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import zxingcpp
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.api import execute
+from tests.conftest import Api
+from tests.web.pages import demo_log_in as log_in
+from tests.web.pages import scalar
+from tuangou import demo
+from tuangou.core.config import reset_settings
+from tuangou.web import poster
+
+LEADER, _, THIRD_LEADER = (phone for phone, *_ in demo.LEADERS)
+MEMBER = demo.MEMBERS[0][0]  # 李阿姨, of the first leader's community
+LONG_NAME = (
+    "Extraordinarily Crunchy Yantai Fuji Apples from the Hillside Orchards, Five Jin Gift Box"
+)
+
+
+def decoded(reply: Any) -> Image.Image:
+    """The reply's poster, checked: a PNG of the poster's size, in bounds."""
+    assert reply.status_code == 200, reply.text[:300]
+    assert reply.headers["content-type"] == "image/png"
+    assert len(reply.content) <= poster.MAX_BYTES
+    image = Image.open(io.BytesIO(reply.content))
+    assert image.format == "PNG" and image.size == (poster.WIDTH, poster.HEIGHT)
+    return image.convert("RGB")
+
+
+def untouched_frame(image: Image.Image) -> bool:
+    """Nothing runs off the card: in the strips along the left and right edges each row is
+    one colour (the band's or the background's), so no text reaches them."""
+    for left in (0, poster.WIDTH - poster.FRAME):
+        strip = image.crop((left, 0, left + poster.FRAME, poster.HEIGHT))
+        for y in range(poster.HEIGHT):
+            row = strip.crop((0, y, poster.FRAME, y + 1))
+            if len(row.getcolors(poster.FRAME) or ()) != 1:
+                return False
+    return True
+
+
+def test_a_text_too_long_for_its_line_would_be_seen_in_the_frame() -> None:
+    """The frame check can fail: a line drawn past the card reaches the strips."""
+    canvas = Image.new("RGB", (poster.WIDTH, poster.HEIGHT), poster.BACKGROUND)
+    assert untouched_frame(canvas)
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(canvas).text((95, 800), LONG_NAME, fill=poster.INK, font_size=38)
+    assert not untouched_frame(canvas)
+
+
+# ---------------------------------------------------------------- a team's poster
+
+
+@pytest.fixture
+def team(api: Api) -> str:
+    op = api.operator()
+    supplier_id, _ = api.supplier(op)
+    campaign = api.campaign(op, supplier_id, tiers=[[2, 1990], [3, 1790]], max_size=3)
+    execute(
+        "UPDATE products SET title = :t WHERE id = (SELECT product_id FROM skus WHERE id = :s)",
+        t=LONG_NAME,
+        s=campaign["sku_id"],
+    )
+    opened = api.open(api.signup("Li Ayi"), campaign["id"])
+    return f"/t/{opened['team']['id']}"
+
+
+def test_the_share_page_offers_the_png_poster_and_the_share_sheet(
+    client: TestClient, team: str
+) -> None:
+    page = client.get(f"{team}/share", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200
+    assert f'src="{team}/poster.png"' in page.text and "poster.svg" not in page.text
+    assert f'download="poster-{team.removeprefix("/t/")}.png"' in page.text
+    # The share sheet's button (hidden until the script finds navigator.share or copies).
+    assert f'data-share-url="http://testserver{team}"' in page.text
+    assert '<script src="/static/share.js' in page.text
+
+
+def test_a_long_english_name_stays_on_the_poster(client: TestClient, team: str) -> None:
+    english = decoded(client.get(f"{team}/poster.png", headers={"Accept-Language": "en"}))
+    chinese = decoded(client.get(f"{team}/poster.png", headers={"Accept-Language": "zh-CN"}))
+    assert untouched_frame(english) and untouched_frame(chinese)
+    assert english.tobytes() != chinese.tobytes()  # the words are the page's language's
+
+
+def test_the_poster_is_cached_by_what_it_shows(client: TestClient, team: str, api: Api) -> None:
+    first = client.get(f"{team}/poster.png")
+    etag = first.headers["etag"]
+    assert "max-age" in first.headers["cache-control"]
+    again = client.get(f"{team}/poster.png", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = client.get(f"{team}/poster.png", headers={"Accept-Language": "en"})
+    assert other.headers["etag"] != etag  # another language, another poster
+    # Someone joins: the poster says one fewer to form, so it is drawn again.
+    api.join(api.signup("Wang"), int(team.removeprefix("/t/")))
+    changed = client.get(f"{team}/poster.png", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert client.get("/t/999999/poster.png").status_code == 404
+
+
+# ---------------------------------------------------------------- a wave's poster and 分享团期
+
+
+@pytest.fixture
+def web(client: TestClient) -> TestClient:
+    assert demo.load()["loaded"] is True
+    return client
+
+
+def _open_listing(phone: str) -> tuple[int, str]:
+    listing = scalar(
+        "SELECT wl.id FROM wave_listings wl JOIN waves w ON w.id = wl.wave_id"
+        " JOIN leaders l ON l.id = wl.leader_id JOIN users u ON u.id = l.user_id"
+        " WHERE u.phone = :phone AND w.title = :title",
+        phone=phone,
+        title=demo.WAVE_OPEN,
+    )
+    token = scalar("SELECT share_token FROM wave_listings WHERE id = :i", i=listing)
+    return int(listing), str(token)
+
+
+def test_a_waves_poster_is_for_those_who_may_see_the_wave(web: TestClient) -> None:
+    listing, token = _open_listing(LEADER)
+    path = f"/w/{listing}/poster.png"
+    # Nobody logged in: only with the share link's token.
+    assert web.get(path).status_code == 404
+    assert web.get(f"{path}?share=wrong{token[5:]}").status_code == 404
+    poster_png = decoded(web.get(f"{path}?share={token}"))
+    assert untouched_frame(poster_png)
+    # Its QR code is the wave's share link, token and all: decoded from the picture.
+    found = [code.text for code in zxingcpp.read_barcodes(poster_png)]
+    assert found == [f"http://testserver/w/{listing}?share={token}"]
+    # Another community's leader without the token: as if there were none.
+    log_in(web, THIRD_LEADER)
+    assert web.get(path).status_code == 404
+    log_in(web, MEMBER)  # a member of the community
+    reply = web.get(path)
+    assert untouched_frame(decoded(reply)) and reply.headers["cache-control"].startswith("private")
+    wave = web.get(f"/w/{listing}")
+    assert f'href="{path}?share={token}"' in wave.text and "data-share-url" in wave.text
+
+
+def test_the_leader_shares_the_wave_with_a_text_and_a_poster(web: TestClient) -> None:
+    listing, token = _open_listing(LEADER)
+    log_in(web, LEADER)
+    page = web.get(f"/leader/waves/{listing}")
+    assert page.status_code == 200
+    assert "分享团期" in page.text
+    link = f"http://testserver/w/{listing}?share={token}"
+    assert f'<textarea id="chain-text"' in page.text
+    assert f"【{demo.LEADERS[0][4]}】{demo.WAVE_OPEN} · " in page.text
+    assert "1. 烟台红富士 3斤 ¥25.90（满60份 ¥21.90）" in page.text
+    assert f"跟团：{link}</textarea>" in page.text
+    assert 'data-copy-from="chain-text"' in page.text
+    assert f'src="/w/{listing}/poster.png?share={token}"' in page.text
+
+    api = web.get(f"/api/leader/waves/{listing}/share", headers=_bearer(web, LEADER))
+    assert api.status_code == 200, api.text
+    body = api.json()
+    assert body["link"] == link and body["text"].endswith(f"跟团：{link}")
+    assert body["poster_url"] == f"http://testserver/w/{listing}/poster.png?share={token}"
+    assert body["text"] in page.text.replace("&amp;", "&")
+    english = web.get(
+        f"/api/leader/waves/{listing}/share?lang=en", headers=_bearer(web, LEADER)
+    ).json()
+    assert english["text"].startswith(f"[{demo.LEADERS[0][4]}] {demo.WAVE_OPEN} · order by")
+    assert web.get(body["poster_url"].removeprefix("http://testserver")).status_code == 200
+
+    # Another leader: not theirs, as if it did not exist; a member is no leader.
+    third = web.get(f"/api/leader/waves/{listing}/share", headers=_bearer(web, THIRD_LEADER))
+    assert third.status_code == 404
+    member = web.get(f"/api/leader/waves/{listing}/share", headers=_bearer(web, MEMBER))
+    assert member.status_code == 403
+    bad = web.get(f"/api/leader/waves/{listing}/share?lang=fr", headers=_bearer(web, LEADER))
+    assert bad.status_code == 422
+
+
+def test_every_demo_picture_has_a_png_for_the_posters() -> None:
+    """Pillow draws no SVG: a poster uses the PNG next to a product's SVG picture."""
+    from tuangou.web.app import STATIC_DIR
+
+    for svg in (STATIC_DIR / "demo").glob("*.svg"):
+        found = poster.picture_file(STATIC_DIR, f"/static/demo/{svg.name}")
+        assert found == svg.with_suffix(".png").resolve(), svg.name
+    assert poster.picture_file(STATIC_DIR, "https://cdn.example.org/a.png") is None  # not fetched
+    assert poster.picture_file(STATIC_DIR, "/static/../../etc/passwd.png") is None
+
+
+def test_the_leaders_wave_page_is_english_where_the_page_is(web: TestClient) -> None:
+    listing, _ = _open_listing(LEADER)
+    log_in(web, LEADER)
+    web.cookies.set("lang", "en")
+    page = web.get(f"/leader/waves/{listing}")
+    assert "Share the wave" in page.text and "Order here: http://testserver/w/" in page.text
+
+
+def _bearer(client: TestClient, phone: str) -> dict[str, str]:
+    reply = client.post("/api/auth/login", json={"phone": phone, "password": demo.PASSWORD})
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['token']}"}
+
+
+# ---------------------------------------------------------------- fonts
+
+
+@pytest.fixture
+def no_font_cache() -> Iterator[None]:
+    poster.font_choice.cache_clear()
+    yield
+    poster.font_choice.cache_clear()
+    reset_settings()
+
+
+def test_the_poster_font_setting_is_used_and_a_missing_cjk_font_is_warned_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, no_font_cache: None
+) -> None:
+    latin = next(p for p in poster.LATIN_FONT_PATHS if __import__("os").path.isfile(p))
+    monkeypatch.setattr(poster, "CJK_FONT_PATHS", ())
+    monkeypatch.setattr(poster, "_fc_match", lambda: None)
+    with caplog.at_level("WARNING", logger="tuangou.web.poster"):
+        chosen = poster.font_choice(latin)  # a font without Chinese: not taken as one
+        assert chosen.cjk is False
+        assert poster.font_choice(latin) is chosen  # kept: the warning is logged once
+    assert sum("no CJK font" in r.getMessage() for r in caplog.records) == 1
+    drawn = poster.render(_sample(), chosen, poster.Path("/nonexistent"))
+    assert Image.open(io.BytesIO(drawn.png)).format == "PNG"  # still a poster
+
+
+def _sample() -> poster.Poster:
+    return poster.Poster(
+        lang="zh-CN",
+        headline="李*姨 邀你一起拼团",
+        subline="还差 1 人成团 · 2人团",
+        title="苹果",
+        price_label="拼团价",
+        price="¥19.90",
+        link="http://testserver/t/1",
+        scan="扫码参团",
+    )
