@@ -66,11 +66,17 @@ def test_the_cut_off_is_said_from_the_day_it_is_read() -> None:
 def test_names_stay_on_their_line_and_long_waves_are_counted() -> None:
     broken = rules.ShareItem("苹果\n2. 假的一行", 100)
     text = _text(title="明日\n达", items=[broken], pickup="  ")
-    assert text.split("\n")[:2] == ["【幸福里邻里团】明日 达 · 今晚23:00截单", "1. 苹果 2. 假的一行 ¥1.00"]
+    assert text.split("\n")[:2] == [
+        "【幸福里邻里团】明日 达 · 今晚23:00截单",
+        "1. 苹果 2. 假的一行 ¥1.00",
+    ]
     assert "自提" not in text  # no pickup point named: only the delivery
     many = [rules.ShareItem(f"第{n}件", 100) for n in range(rules.CHAIN_TEXT_ITEMS + 3)]
     lines = _text(items=many).split("\n")
-    assert lines[rules.CHAIN_TEXT_ITEMS] == f"{rules.CHAIN_TEXT_ITEMS}. 第{rules.CHAIN_TEXT_ITEMS - 1}件 ¥1.00"
+    assert (
+        lines[rules.CHAIN_TEXT_ITEMS]
+        == f"{rules.CHAIN_TEXT_ITEMS}. 第{rules.CHAIN_TEXT_ITEMS - 1}件 ¥1.00"
+    )
     assert lines[rules.CHAIN_TEXT_ITEMS + 1] == "…等3件"
 
 

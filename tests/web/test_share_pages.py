@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import zxingcpp
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from tests.api import execute
@@ -160,7 +162,7 @@ def test_the_leader_shares_the_wave_with_a_text_and_a_poster(web: TestClient) ->
     assert page.status_code == 200
     assert "分享团期" in page.text
     link = f"http://testserver/w/{listing}?share={token}"
-    assert f'<textarea id="chain-text"' in page.text
+    assert '<textarea id="chain-text"' in page.text
     assert f"【{demo.LEADERS[0][4]}】{demo.WAVE_OPEN} · " in page.text
     assert "1. 烟台红富士 3斤 ¥25.90（满60份 ¥21.90）" in page.text
     assert f"跟团：{link}</textarea>" in page.text
@@ -250,3 +252,46 @@ def _sample() -> poster.Poster:
         link="http://testserver/t/1",
         scan="扫码参团",
     )
+
+
+# ---------------------------------------------------------------- the layout, without a server
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"lang": "en", "title": LONG_NAME * 2, "headline": LONG_NAME, "subline": LONG_NAME},
+        {"price": "¥12,345,678.90", "was": "Single price ¥99,999,999.99 " * 3},
+        {"ladder": tuple(f"{n} people ¥1{n},999.90" for n in range(2, 40))},
+        {"rows": tuple(f"{n}. {LONG_NAME} ¥25.90 · 11/20 ordered" for n in range(1, 30))},
+        {"title": "苹" * 200, "link": "https://tuan.example.org/w/1?share=" + "x" * 300},
+    ],
+)
+def test_everything_drawn_stays_inside_and_apart(changes: dict[str, Any]) -> None:
+    from dataclasses import replace
+
+    from tuangou.web.app import STATIC_DIR
+
+    drawn = poster.render(replace(_sample(), **changes), poster.current_font(), STATIC_DIR)
+    inside = (poster.FRAME, 0, poster.WIDTH - poster.FRAME, poster.HEIGHT - poster.FRAME)
+    for what, box in drawn.boxes:
+        assert inside[0] <= box[0] and box[2] <= inside[2], (what, box)
+        assert inside[1] <= box[1] and box[3] <= inside[3], (what, box)
+    for n, (what, box) in enumerate(drawn.boxes):
+        for other, box2 in drawn.boxes[n + 1 :]:
+            assert not _overlap(box, box2), (what, box, other, box2)
+    assert untouched_frame(Image.open(io.BytesIO(drawn.png)).convert("RGB"))
+
+
+@given(st.text(max_size=200), st.integers(3, 40), st.integers(1, 4))
+def test_wrapped_lines_fit_their_width(text: str, width: int, max_lines: int) -> None:
+    lines = poster.wrap(text, width, lambda s: float(len(s)), max_lines)
+    assert len(lines) <= max_lines
+    assert all(len(line) <= width for line in lines)
+    if len(lines) < max_lines or not lines[-1].endswith(poster.ELLIPSIS):
+        assert "".join(lines).replace(" ", "") == "".join(text.split())  # nothing lost

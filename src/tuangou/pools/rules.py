@@ -135,7 +135,7 @@ def ordered_pairs(tiers: Sequence[Sequence[int]]) -> list[Tier]:
 
 CHAIN_TEXT_ITEMS = 20  # items listed one a line; the rest are counted ("…等 3 件")
 EVENING_HOUR = 18  # a cut-off from this hour on is "tonight" (今晚)
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 @dataclass(frozen=True)

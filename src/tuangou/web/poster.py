@@ -418,7 +418,9 @@ def render(poster: Poster, font: FontChoice, static_dir: Path) -> Rendered:
     x0, x1 = 95, WIDTH - 95  # the card's text column
     picture_height = 560 if not poster.rows else 400
     initial = (poster.rows[0].partition(". ")[2] if poster.rows else poster.title).strip()[:1]
-    _picture(c, picture_file(static_dir, poster.picture), (75, 165, 675, 165 + picture_height), initial)
+    _picture(
+        c, picture_file(static_dir, poster.picture), (75, 165, 675, 165 + picture_height), initial
+    )
 
     y = 165 + picture_height + 26
     title = wrap(poster.title, x1 - x0, c.measure(38, bold=True), 2)
@@ -428,7 +430,9 @@ def render(poster: Poster, font: FontChoice, static_dir: Path) -> Rendered:
     qr_size, qr_left = 160, x1 - 160
     qr_top = y + 6
     _qr(c, poster.link, qr_left, qr_top, qr_size)
-    c.text("scan", (qr_left + qr_size / 2, qr_top + qr_size + 22), poster.scan, 24, MUTED, anchor="ma")
+    c.text(
+        "scan", (qr_left + qr_size / 2, qr_top + qr_size + 22), poster.scan, 24, MUTED, anchor="ma"
+    )
     column = qr_left - 30 - x0
     bottom = card_bottom - 24  # the card's foot, less its padding
 
