@@ -81,7 +81,7 @@ def test_names_stay_on_their_line_and_long_waves_are_counted() -> None:
 
 
 @given(
-    st.lists(st.tuples(st.text(min_size=1, max_size=30), st.integers(1, 10**8)), max_size=30),
+    st.lists(st.tuples(st.text(min_size=1, max_size=12), st.integers(1, 10**8)), max_size=24),
     st.sampled_from(["zh", "en"]),
 )
 def test_every_item_has_one_numbered_line_and_the_link_comes_last(

@@ -79,8 +79,8 @@ def team(api: Api) -> str:
     return f"/t/{opened['team']['id']}"
 
 
-def test_the_share_page_offers_the_png_poster_and_the_share_sheet(
-    client: TestClient, team: str
+def test_a_teams_poster_is_a_png_in_the_pages_language_cached_by_what_it_shows(
+    client: TestClient, team: str, api: Api
 ) -> None:
     page = client.get(f"{team}/share", headers={"Accept-Language": "zh-CN"})
     assert page.status_code == 200
@@ -90,22 +90,17 @@ def test_the_share_page_offers_the_png_poster_and_the_share_sheet(
     assert f'data-share-url="http://testserver{team}"' in page.text
     assert '<script src="/static/share.js' in page.text
 
+    # A long English name stays on the poster, as the Chinese words do.
+    english = client.get(f"{team}/poster.png", headers={"Accept-Language": "en"})
+    first = client.get(f"{team}/poster.png", headers={"Accept-Language": "zh-CN"})
+    assert untouched_frame(decoded(english)) and untouched_frame(decoded(first))
+    assert english.content != first.content and english.headers["content-language"] == "en"
 
-def test_a_long_english_name_stays_on_the_poster(client: TestClient, team: str) -> None:
-    english = decoded(client.get(f"{team}/poster.png", headers={"Accept-Language": "en"}))
-    chinese = decoded(client.get(f"{team}/poster.png", headers={"Accept-Language": "zh-CN"}))
-    assert untouched_frame(english) and untouched_frame(chinese)
-    assert english.tobytes() != chinese.tobytes()  # the words are the page's language's
-
-
-def test_the_poster_is_cached_by_what_it_shows(client: TestClient, team: str, api: Api) -> None:
-    first = client.get(f"{team}/poster.png")
+    # Cached by what it shows: the same poster again is a 304; another language is another.
     etag = first.headers["etag"]
-    assert "max-age" in first.headers["cache-control"]
+    assert english.headers["etag"] != etag and "max-age" in first.headers["cache-control"]
     again = client.get(f"{team}/poster.png", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    other = client.get(f"{team}/poster.png", headers={"Accept-Language": "en"})
-    assert other.headers["etag"] != etag  # another language, another poster
     # Someone joins: the poster says one fewer to form, so it is drawn again.
     api.join(api.signup("Wang"), int(team.removeprefix("/t/")))
     changed = client.get(f"{team}/poster.png", headers={"If-None-Match": etag})
@@ -134,28 +129,7 @@ def _open_listing(phone: str) -> tuple[int, str]:
     return int(listing), str(token)
 
 
-def test_a_waves_poster_is_for_those_who_may_see_the_wave(web: TestClient) -> None:
-    listing, token = _open_listing(LEADER)
-    path = f"/w/{listing}/poster.png"
-    # Nobody logged in: only with the share link's token.
-    assert web.get(path).status_code == 404
-    assert web.get(f"{path}?share=wrong{token[5:]}").status_code == 404
-    poster_png = decoded(web.get(f"{path}?share={token}"))
-    assert untouched_frame(poster_png)
-    # Its QR code is the wave's share link, token and all: decoded from the picture.
-    found = [code.text for code in zxingcpp.read_barcodes(poster_png)]
-    assert found == [f"http://testserver/w/{listing}?share={token}"]
-    # Another community's leader without the token: as if there were none.
-    log_in(web, THIRD_LEADER)
-    assert web.get(path).status_code == 404
-    log_in(web, MEMBER)  # a member of the community
-    reply = web.get(path)
-    assert untouched_frame(decoded(reply)) and reply.headers["cache-control"].startswith("private")
-    wave = web.get(f"/w/{listing}")
-    assert f'href="{path}?share={token}"' in wave.text and "data-share-url" in wave.text
-
-
-def test_the_leader_shares_the_wave_with_a_text_and_a_poster(web: TestClient) -> None:
+def test_the_leader_shares_the_wave_whose_poster_only_its_viewers_see(web: TestClient) -> None:
     listing, token = _open_listing(LEADER)
     log_in(web, LEADER)
     page = web.get(f"/leader/waves/{listing}")
@@ -189,6 +163,36 @@ def test_the_leader_shares_the_wave_with_a_text_and_a_poster(web: TestClient) ->
     bad = web.get(f"/api/leader/waves/{listing}/share?lang=fr", headers=_bearer(web, LEADER))
     assert bad.status_code == 422
 
+    # The leader's page in English says it in English.
+    log_in(web, LEADER)
+    web.cookies.set("lang", "en")
+    english_page = web.get(f"/leader/waves/{listing}")
+    assert "Share the wave" in english_page.text
+    assert f"Order here: {link}</textarea>" in english_page.text
+
+    _who_sees_the_waves_poster(web, listing, token)
+
+
+def _who_sees_the_waves_poster(web: TestClient, listing: int, token: str) -> None:
+    web.cookies.clear()
+    path = f"/w/{listing}/poster.png"
+    # Nobody logged in: only with the share link's token.
+    assert web.get(path).status_code == 404
+    assert web.get(f"{path}?share=wrong{token[5:]}").status_code == 404
+    poster_png = decoded(web.get(f"{path}?share={token}"))
+    assert untouched_frame(poster_png)
+    # Its QR code is the wave's share link, token and all: decoded from the picture.
+    found = [code.text for code in zxingcpp.read_barcodes(poster_png)]
+    assert found == [f"http://testserver/w/{listing}?share={token}"]
+    # Another community's leader without the token: as if there were none.
+    log_in(web, THIRD_LEADER)
+    assert web.get(path).status_code == 404
+    log_in(web, MEMBER)  # a member of the community
+    reply = web.get(path)
+    assert untouched_frame(decoded(reply)) and reply.headers["cache-control"].startswith("private")
+    wave = web.get(f"/w/{listing}")
+    assert f'href="{path}?share={token}"' in wave.text and "data-share-url" in wave.text
+
 
 def test_every_demo_picture_has_a_png_for_the_posters() -> None:
     """Pillow draws no SVG: a poster uses the PNG next to a product's SVG picture."""
@@ -199,14 +203,6 @@ def test_every_demo_picture_has_a_png_for_the_posters() -> None:
         assert found == svg.with_suffix(".png").resolve(), svg.name
     assert poster.picture_file(STATIC_DIR, "https://cdn.example.org/a.png") is None  # not fetched
     assert poster.picture_file(STATIC_DIR, "/static/../../etc/passwd.png") is None
-
-
-def test_the_leaders_wave_page_is_english_where_the_page_is(web: TestClient) -> None:
-    listing, _ = _open_listing(LEADER)
-    log_in(web, LEADER)
-    web.cookies.set("lang", "en")
-    page = web.get(f"/leader/waves/{listing}")
-    assert "Share the wave" in page.text and "Order here: http://testserver/w/" in page.text
 
 
 def _bearer(client: TestClient, phone: str) -> dict[str, str]:
@@ -288,7 +284,7 @@ def test_everything_drawn_stays_inside_and_apart(changes: dict[str, Any]) -> Non
     assert untouched_frame(Image.open(io.BytesIO(drawn.png)).convert("RGB"))
 
 
-@given(st.text(max_size=200), st.integers(3, 40), st.integers(1, 4))
+@given(st.text(max_size=80), st.integers(3, 40), st.integers(1, 4))
 def test_wrapped_lines_fit_their_width(text: str, width: int, max_lines: int) -> None:
     lines = poster.wrap(text, width, lambda s: float(len(s)), max_lines)
     assert len(lines) <= max_lines
