@@ -5,6 +5,7 @@ wave's poster, their ETag, and the leader's 分享团期 (the 接龙 text, on th
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -225,9 +226,15 @@ def no_font_cache() -> Iterator[None]:
 def test_the_poster_font_setting_is_used_and_a_missing_cjk_font_is_warned_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, no_font_cache: None
 ) -> None:
-    latin = next(p for p in poster.LATIN_FONT_PATHS if __import__("os").path.isfile(p))
+    installed = [p for p in poster.CJK_FONT_PATHS if os.path.isfile(p)]
+    assert installed, "no CJK font: scripts/test installs fonts-wqy-microhei"
+    latin = next(p for p in poster.LATIN_FONT_PATHS if os.path.isfile(p))
     monkeypatch.setattr(poster, "CJK_FONT_PATHS", ())
     monkeypatch.setattr(poster, "_fc_match", lambda: None)
+    # The setting names a CJK font: it is the one, though no well-known path has one.
+    monkeypatch.setenv("TUANGOU_POSTER_FONT", installed[0])
+    reset_settings()
+    assert poster.current_font() == poster.FontChoice(installed[0], cjk=True)
     with caplog.at_level("WARNING", logger="tuangou.web.poster"):
         chosen = poster.font_choice(latin)  # a font without Chinese: not taken as one
         assert chosen.cjk is False
