@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # ask (a team-buy order): a phone number ("400-123-4567": a tel: link), or any short text
     # (a WeChat id, hours). Empty: not shown.
     service_contact: str = Field(default="", max_length=100)
+    # The font of share posters (a path to a .ttf, .otf or .ttc with Chinese glyphs). Empty:
+    # well-known system fonts, then fontconfig (tuangou.web.poster); never downloaded.
+    poster_font: str = ""
 
     @field_validator("service_contact")
     @classmethod

@@ -18,6 +18,7 @@ from tuangou.api.deps import (
 from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock
+from tuangou.core.config import get_settings
 from tuangou.core.db import unit_of_work
 from tuangou.core.errors import Forbidden
 from tuangou.orders.schemas import OrderOut
@@ -224,6 +225,30 @@ def my_waves(who: Caller) -> list[schemas.LeaderWaveOut]:
             )
             for listing, wave in pools.listings_of_leader(session, leader.id)
         ]
+
+
+@router.get("/leader/waves/{listing_id}/share", tags=["leaders"])
+def share_wave(
+    listing_id: int,
+    request: Request,
+    who: Caller,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+) -> schemas.WaveShareOut:
+    """分享团期: the copy-ready 接龙 text of one of your waves (the id of its listing, as
+    ``GET /leader/waves`` lists it) with its share link, and the poster's address. Another
+    leader's listing is answered as a missing one (404)."""
+    base = get_settings().public_url or str(request.base_url)
+    with unit_of_work(readonly=True) as session:
+        shared = pools.share_of_listing(
+            session, user_id=who.user_id, listing_id=listing_id, base_url=base, lang=lang
+        )
+    return schemas.WaveShareOut(
+        listing_id=shared.listing_id,
+        text=shared.text,
+        link=shared.link,
+        poster_url=base.rstrip("/") + shared.poster_path,
+        lang=lang,
+    )
 
 
 @router.get("/leader/skus", tags=["leaders"])

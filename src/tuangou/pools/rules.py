@@ -11,9 +11,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from tuangou.core import ladder
+from tuangou.core import ladder, money
 
 Tier = ladder.Step  # (total quantity reached, unit price in fen)
 
@@ -57,6 +58,11 @@ def new_share_token() -> str:
 def share_path(listing_id: int, token: str) -> str:
     """The wave's share link: whoever holds it may see the wave (an invitee)."""
     return f"/w/{listing_id}?share={token}"
+
+
+def poster_path(listing_id: int, token: str) -> str:
+    """The wave's poster (a PNG of its share link): seen by those who may see the wave."""
+    return f"/w/{listing_id}/poster.png?share={token}"
 
 
 class RuleViolation(ValueError):
@@ -123,3 +129,109 @@ def ordered_pairs(tiers: Sequence[Sequence[int]]) -> list[Tier]:
     except ladder.LadderError as e:
         raise RuleViolation("tiers", str(e)) from None
     return pairs
+
+
+# ---------------------------------------------------------------- the 接龙 text for a group chat
+
+CHAIN_TEXT_ITEMS = 20  # items listed one a line; the rest are counted ("…等 3 件")
+EVENING_HOUR = 18  # a cut-off from this hour on is "tonight" (今晚)
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+@dataclass(frozen=True)
+class ShareItem:
+    """One line of a wave's chat text: what it is, its price now, and its cheapest tier."""
+
+    title: str
+    price: int  # fen: the unit price a member pays now
+    best_tier: Tier | None = None  # (quantity, unit price) of the cheapest tier, if any
+
+
+def _one_line(text: str) -> str:
+    """A name as one line: a title with a line break would break the numbered list."""
+    return " ".join(text.split())
+
+
+def _day(day: date, lang: str) -> str:
+    return f"{day.month}月{day.day}日" if lang == "zh" else f"{_MONTHS[day.month - 1]} {day.day}"
+
+
+def cutoff_phrase(cutoff: datetime, now: datetime, lang: str = "zh") -> str:
+    """When a wave closes, as a chat says it: 今晚23:00截单, 明天12:00截单, 12月8日 23:00截单
+    (English: order by tonight 23:00 …); 已截单 once past. Both times are local wall-clock
+    times of the deployment's zone."""
+    if cutoff <= now:
+        return "已截单" if lang == "zh" else "closed"
+    at = cutoff.strftime("%H:%M")
+    days = (cutoff.date() - now.date()).days
+    if lang == "zh":
+        if days == 0:
+            return f"{'今晚' if cutoff.hour >= EVENING_HOUR else '今天'}{at}截单"
+        if days == 1:
+            return f"{'明晚' if cutoff.hour >= EVENING_HOUR else '明天'}{at}截单"
+        return f"{_day(cutoff.date(), lang)} {at}截单"
+    if days == 0:
+        return f"order by {'tonight' if cutoff.hour >= EVENING_HOUR else 'today'} {at}"
+    if days == 1:
+        return f"order by tomorrow {at}"
+    return f"order by {_day(cutoff.date(), lang)} {at}"
+
+
+def _delivery(day: date, today: date, lang: str) -> str:
+    if day == today + timedelta(days=1):
+        return "明日到货" if lang == "zh" else "arrives tomorrow"
+    if day == today:
+        return "今日到货" if lang == "zh" else "arrives today"
+    return f"{_day(day, lang)}到货" if lang == "zh" else f"arrives {_day(day, lang)}"
+
+
+def _item_line(n: int, item: ShareItem, lang: str) -> str:
+    line = f"{n}. {_one_line(item.title)} {money.fmt(item.price)}"
+    if item.best_tier is not None and item.best_tier[1] < item.price:
+        quantity, price = item.best_tier
+        if lang == "zh":
+            line += f"（满{quantity}份 {money.fmt(price)}）"
+        else:
+            line += f" ({money.fmt(price)} at {quantity})"
+    return line
+
+
+def chain_text(
+    *,
+    community: str,
+    title: str,
+    cutoff: datetime,
+    now: datetime,
+    items: Sequence[ShareItem],
+    link: str,
+    pickup: str = "",
+    delivery: date | None = None,
+    lang: str = "zh",
+) -> str:
+    """The copy-ready 接龙 text a leader pastes into the group chat::
+
+        【幸福里邻里团】明日达 · 今晚23:00截单
+        1. 烟台红富士 ¥25.90（满50份 ¥23.90）
+        2. 土鸡蛋 ¥32.00
+        自提：3 栋楼下 · 明日到货
+        跟团：https://…/w/5?share=…
+
+    ``cutoff`` and ``now`` are local wall-clock times; ``lang`` is ``zh`` or ``en``. Names
+    are put on one line each; beyond :data:`CHAIN_TEXT_ITEMS` items the rest are counted."""
+    en = lang == "en"
+    head = f"[{_one_line(community)}] " if en else f"【{_one_line(community)}】"
+    lines = [f"{head}{_one_line(title)} · {cutoff_phrase(cutoff, now, lang)}"]
+    shown = items[:CHAIN_TEXT_ITEMS]
+    lines += [_item_line(n, item, lang) for n, item in enumerate(shown, start=1)]
+    if len(items) > len(shown):
+        more = len(items) - len(shown)
+        lines.append(f"… and {more} more" if en else f"…等{more}件")
+    where = []
+    if pickup.strip():
+        where.append(f"Pickup: {_one_line(pickup)}" if en else f"自提：{_one_line(pickup)}")
+    if delivery is not None:
+        where.append(_delivery(delivery, now.date(), lang))
+    if where:
+        lines.append(" · ".join(where))
+    lines.append(f"Order here: {link}" if en else f"跟团：{link}")
+    return "\n".join(lines)

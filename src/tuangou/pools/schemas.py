@@ -182,6 +182,20 @@ class ListingOut(Out):
         )
 
 
+class WaveShareOut(Out):
+    """What a leader shares of a wave (分享团期): a copy-ready 接龙 text for the group chat,
+    the share link it ends with, and a poster of the wave to long-press and save."""
+
+    listing_id: int
+    text: str = Field(
+        description="The 接龙 text: community, title and cut-off, one line per item with its "
+        "price, pickup point and delivery, then the share link"
+    )
+    link: str = Field(description="The wave's share link, absolute (it carries its token)")
+    poster_url: str = Field(description="The wave's poster, a PNG image of the share link")
+    lang: str = Field(description="The language of the text: zh or en")
+
+
 class ItemTierOut(Out):
     quantity: int
     unit_price: int

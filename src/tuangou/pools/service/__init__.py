@@ -55,6 +55,7 @@ from tuangou.pools.service.publishing import (
     waves_of_supplier,
 )
 from tuangou.pools.service.queries import (
+    ListingShare,
     OrderLabel,
     SkuChoice,
     chain,
@@ -63,6 +64,7 @@ from tuangou.pools.service.queries import (
     order_labels,
     progress,
     purchase_order,
+    share_of_listing,
     sku_choices,
     visible_listing,
     wave_orders,
@@ -82,6 +84,7 @@ __all__ = [
     "LeaderCheck",
     "LeaderOrderStats",
     "LineStatus",
+    "ListingShare",
     "OrderLabel",
     "PickupShipment",
     "Placed",
@@ -118,6 +121,7 @@ __all__ = [
     "purchase_order",
     "register_leader_check",
     "settle_wave",
+    "share_of_listing",
     "sku_choices",
     "visible_listing",
     "wave_orders",

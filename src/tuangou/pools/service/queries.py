@@ -69,6 +69,62 @@ def visible_listing(
     return listing
 
 
+@dataclass(frozen=True)
+class ListingShare:
+    """What a leader shares of a wave (分享团期): the link, and the 接龙 text with it."""
+
+    listing_id: int
+    share_path: str  # the wave's share link, which carries its token
+    link: str  # the same link, absolute
+    poster_path: str  # the wave's poster (PNG), with the same token
+    text: str  # the copy-ready 接龙 text (``rules.chain_text``)
+
+
+def share_of_listing(
+    session: Session, *, user_id: int, listing_id: int, base_url: str, lang: str = "zh"
+) -> ListingShare:
+    """The 接龙 text and share link of a listing, for its leader only (a non-leader:
+    ``not_a_leader``; another leader's listing: the 404 of a missing one). ``base_url`` is
+    where members reach the server."""
+    leader = communities.get_leader_by_user(session, user_id)
+    listing = get_listing(session, listing_id)
+    if listing.leader_id != leader.id:
+        raise errors.ListingNotFound()
+    wave = get_wave(session, listing.wave_id)
+    community = communities.get_community(session, listing.community_id)
+    point = communities.get_pickup_point(session, listing.pickup_point_id)
+    items = []
+    for item in items_of(session, wave.id):
+        tiers = rules.ordered_pairs(item.tiers)
+        items.append(
+            rules.ShareItem(
+                title=item.title,
+                price=rules.unit_price_at(item.price, tiers, item.sold),
+                best_tier=tiers[-1] if tiers else None,
+            )
+        )
+    path = rules.share_path(listing.id, listing.share_token)
+    link = base_url.rstrip("/") + path
+    text = rules.chain_text(
+        community=community.name,
+        title=wave.title,
+        cutoff=clock.to_local(wave.cutoff_at).replace(tzinfo=None),
+        now=clock.to_local(clock.now()).replace(tzinfo=None),
+        items=items,
+        link=link,
+        pickup=point.name,
+        delivery=wave.delivery_date,
+        lang=lang,
+    )
+    return ListingShare(
+        listing_id=listing.id,
+        share_path=path,
+        link=link,
+        poster_path=rules.poster_path(listing.id, listing.share_token),
+        text=text,
+    )
+
+
 def progress(item: WaveItem) -> dict[str, Any]:
     tiers = rules.ordered_pairs(item.tiers)
     nxt = rules.next_tier(tiers, item.sold)

@@ -871,15 +871,21 @@ def wave_page(request: Request, listing_id: int, me: PageLeader) -> Response:
         community = communities.get_community(db, listing.community_id)
         point = communities.get_pickup_point(db, listing.pickup_point_id)
         items = [pools.progress(i) for i in pools.items_of(db, wave.id)]
-    lang = "en" if language(request) == "en" else "zh"
+        lang = "en" if language(request) == "en" else "zh"
+        shared = pools.share_of_listing(
+            db,
+            user_id=me.who.user_id,
+            listing_id=listing_id,
+            base_url=absolute_url(request, ""),
+            lang=lang,
+        )
     return _page(
         request,
         "leader/wave.html",
         {
             "listing": listing,
-            "share_url": absolute_url(
-                request, pool_rules.share_path(listing.id, listing.share_token)
-            ),
+            "share_url": shared.link,
+            "share": shared,
             "wave": wave,
             "community": community,
             "point": point,

@@ -30,6 +30,7 @@ from tuangou.notifications import service as notifications
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
 from tuangou.pools import errors as pool_errors
+from tuangou.pools import rules as pools_rules
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
 from tuangou.web import errors as page_errors
@@ -65,6 +66,7 @@ def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
         "page": page,
         "key": once.new_key(),
         "share_url": absolute_url(request, page.share_path),
+        "poster_url": pools_rules.poster_path(page.listing.id, page.listing.share_token),
     }
 
 

@@ -9,8 +9,6 @@ run through :mod:`tuangou.web.once`: a double submit replays the first answer
 
 from __future__ import annotations
 
-import base64
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +16,6 @@ from urllib.parse import parse_qs, quote, urlparse
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import addresses as address_book
@@ -27,22 +24,24 @@ from tuangou.accounts.rules import may_buy
 from tuangou.accounts.service import Principal
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
+from tuangou.core import clock, money
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, NotFound
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
+from tuangou.pools import rules as pool_rules
 from tuangou.pools import service as pools
 from tuangou.search import rules as search_rules
 from tuangou.search import service as search
 from tuangou.teams import schemas as team_schemas
 from tuangou.teams import service as teams
-from tuangou.web import i18n, once, qr, session, status
+from tuangou.web import i18n, once, poster, session, status, views
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
 from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form, PageBuyer, PageUser
-from tuangou.web.templating import absolute_url, environment, language, render, translate
+from tuangou.web.templating import absolute_url, language, render, translate
 
 if TYPE_CHECKING:
     from tuangou.teams.models import Team, TeamCampaign
@@ -52,7 +51,6 @@ router = APIRouter()
 PLACEHOLDER = "/static/demo/placeholder.svg"
 PAY_OUTCOMES = {"approve", "decline"}
 REFRESH_SECONDS = 2
-_MIME = {".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
 # ---------------------------------------------------------------- small reads
@@ -456,46 +454,126 @@ def share_page(request: Request, team_id: int) -> Response:
     with unit_of_work(readonly=True) as db:
         context = _team_context(db, teams.get_team(db, team_id), who)
     context["share_url"] = absolute_url(request, f"/t/{team_id}")
+    context["share_title"] = _team_headline(request, context["opener"])
     return render(request, "member/share.html", context)
 
 
-def _embedded(image: str) -> str:
-    """The product picture as a data URI (an SVG shown by <img> loads nothing else)."""
-    if image.startswith("/static/"):
-        path = (STATIC_DIR / image.removeprefix("/static/").split("?")[0]).resolve()
-        mime = _MIME.get(path.suffix.lower())
-        if mime and path.is_relative_to(STATIC_DIR.resolve()) and path.is_file():
-            return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
-    return _embedded(PLACEHOLDER) if image != PLACEHOLDER else ""
+def _team_headline(request: Request, opener: str | None) -> str:
+    if opener:
+        return translate(request, "%(name)s invites you to a team buy", name=opener)
+    return translate(request, "Join my team buy")
 
 
-def _qr_group(data: str, size: int) -> Markup:
-    """The QR code as a nested <svg> of ``size`` px (for the poster)."""
-    text = str(qr.svg(data, scale=4))
-    head, _, rest = text.partition(">")
-    natural = dict(re.findall(r'\s(width|height)="([\d.]+)"', head))
-    head = re.sub(r'\s(width|height|viewBox)="[^"]*"', "", head)
-    box = f'viewBox="0 0 {natural.get("width", size)} {natural.get("height", size)}"'
-    # segno's own SVG (it escapes the title), with numbers of ours in the head
-    return Markup(f'{head} width="{size}" height="{size}" {box}>{rest}')  # nosec B704
+def _picture(image: str) -> tuple[str, str]:
+    """A product picture for a poster: its address and the stamp of its file."""
+    return image, poster.stamp(poster.picture_file(STATIC_DIR, image))
 
 
-@router.get("/t/{team_id}/poster.svg")
-def poster(request: Request, team_id: int) -> Response:
+def _team_poster(request: Request, context: dict[str, Any], share_url: str) -> poster.Poster:
+    view, team, product = context["view"], context["team"], context["campaign"]["product"]
+    if view["members_to_form"] and view["joinable"]:
+        state = translate(request, "%(n)s more to form", n=view["members_to_form"])
+    elif view["formed"]:
+        state = translate(request, "Formed")
+    else:
+        state = translate(request, str(context["team_word"]))
+    size = translate(request, "%(n)s-person team", n=team.min_size)
+    ladder = tuple(
+        f"{translate(request, '%(n)s people', n=step['members'])} {money.fmt(step['unit_price'])}"
+        for step in view["ladder"]
+    )
+    image, stamp = _picture(product["image"])
+    return poster.Poster(
+        lang=language(request),
+        headline=_team_headline(request, context["opener"]),
+        subline=f"{state} · {size}",
+        title=product["title"],
+        price_label=translate(request, "Group price"),
+        price=money.fmt(view["final_unit_price"] or view["current_unit_price"]),
+        was=f"{translate(request, 'Single price')} {money.fmt(view['single_price'])}",
+        ladder=ladder,
+        scan=translate(request, "Scan to join"),
+        link=share_url,
+        picture=image,
+        picture_stamp=stamp,
+    )
+
+
+def _wave_poster(request: Request, page: views.WavePage, share_url: str) -> poster.Poster:
+    lang = "en" if language(request) == "en" else "zh"
+    now = clock.to_local(clock.now()).replace(tzinfo=None)
+    cutoff = clock.to_local(page.wave.cutoff_at).replace(tzinfo=None)
+    when = pool_rules.cutoff_phrase(cutoff, now, lang)
+    if page.delivery_tomorrow:
+        arrives = translate(request, "Arrives tomorrow")
+    else:
+        arrives = translate(request, "Arrives %(d)s", d=page.delivery_date.strftime("%m-%d"))
+    head = f"[{page.community.name}] " if lang == "en" else f"【{page.community.name}】"
+    rows = tuple(
+        f"{n}. {item.title} {money.fmt(item.current_price)} · "
+        + translate(request, "%(n)s/%(moq)s ordered", n=item.ordered, moq=item.moq)
+        for n, item in enumerate(page.items, start=1)
+    )
+    prices = [item.current_price for item in page.items]
+    image, stamp = _picture(next((i.image_url for i in page.items if i.image_url), PLACEHOLDER))
+    return poster.Poster(
+        lang=language(request),
+        headline=f"{head}{page.wave.title}",
+        subline=f"{when} · {arrives}",
+        title=translate(
+            request, "%(name)s · pickup at %(point)s", name=page.leader_name, point=page.point.name
+        ),
+        price_label=translate(request, "From"),
+        price=money.fmt(min(prices)) if prices else "",
+        rows=rows,
+        scan=translate(request, "Scan to order"),
+        link=share_url,
+        picture=image,
+        picture_stamp=stamp,
+    )
+
+
+def _png(request: Request, drawn: poster.Poster, cache: str) -> Response:
+    """The poster as PNG, answered 304 when the browser holds the same (its ETag is a digest
+    of what the poster shows), drawn only when it is not."""
+    etag = drawn.etag(poster.current_font())
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache,
+        "Vary": "Accept-Language, Cookie",
+        "Content-Language": language(request),
+    }
+    asked = request.headers.get("if-none-match", "")
+    if etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(poster.png(drawn, STATIC_DIR), media_type=poster.MEDIA_TYPE, headers=headers)
+
+
+@router.get("/t/{team_id}/poster.png")
+def team_poster(request: Request, team_id: int) -> Response:
+    """The team's poster: seen by whoever may open the team's page (its share link)."""
     with unit_of_work(readonly=True) as db:
         context = _team_context(db, teams.get_team(db, team_id), None)
-    share_url = absolute_url(request, f"/t/{team_id}")
-    context.update(
-        share_url=share_url,
-        picture=_embedded(context["campaign"]["product"]["image"]),
-        qr_code=_qr_group(share_url, 170),
-    )
-    body = environment(language(request)).get_template("member/poster.svg").render(context)
-    return Response(
-        body,
-        media_type="image/svg+xml",
-        headers={"Cache-Control": "no-cache", "Content-Language": language(request)},
-    )
+    drawn = _team_poster(request, context, absolute_url(request, f"/t/{team_id}"))
+    return _png(request, drawn, "public, max-age=60")
+
+
+@router.get("/w/{listing_id}/poster.png")
+def wave_poster(request: Request, listing_id: int) -> Response:
+    """A wave's poster: for those who may see the wave (its community's members, its leader,
+    operators, and whoever holds its share link, ``?share=``); anyone else gets 404."""
+    who = session.current(request)
+    share = request.query_params.get("share") or None
+    with unit_of_work(readonly=True) as db:
+        page = views.wave_page(
+            db,
+            listing_id,
+            who.user_id if who else None,
+            operator=who is not None and who.role == "operator",
+            share=share[:64] if share else None,
+        )
+    drawn = _wave_poster(request, page, absolute_url(request, page.share_path))
+    return _png(request, drawn, "private, max-age=60")
 
 
 # ---------------------------------------------------------------- paying (sandbox gateway)
