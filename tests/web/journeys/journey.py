@@ -33,6 +33,8 @@ LANGS = {"zh-CN": "zh", "en": "en"}
 # The committed screenshots are PNGs of at most this many colours (text and flat colours
 # lose nothing a reader would notice; a set of journeys stays around 2 MB).
 COLOURS = 96
+# A shot stops there (the operator's catalogue runs on for pages).
+MAX_HEIGHT = 2000
 
 
 def committing() -> bool:
@@ -116,7 +118,7 @@ class Journey:
         """The page in front of the person passes the checks; its screenshot is saved."""
         page.wait_for_load_state()
         where = f"step {len(self.steps) + 1} ({name}, {page.url.removeprefix(self.site.url)})"
-        problems = accessibility_problems(page)
+        problems = accessibility_problems(page) + empty_cards(page)
         assert not problems, f"{where}: {problems}"
         width = page.evaluate("document.documentElement.scrollWidth")
         viewport = page.viewport_size or PHONE
@@ -124,9 +126,36 @@ class Journey:
         self.guard.check(where)
         self.steps.append(name)
         path = self.folder / f"{len(self.steps):02d}-{name}.png"
-        shot = page.screenshot(full_page=True, animations="disabled", caret="hide")
+        shot = whole_page(page)
         path.write_bytes(small_png(shot) if committing() else shot)
         return path
+
+
+_EMPTY_CARDS = """() => [...document.querySelectorAll(".card")].filter((card) =>
+  (card.offsetWidth || card.offsetHeight) && !card.innerText.trim()
+  && !card.querySelector("img, svg, input, select, textarea, button, canvas, video")
+).map((card) => `an empty card: <${card.tagName.toLowerCase()} class="${card.className}">`)"""
+
+
+def empty_cards(page: Page) -> list[str]:
+    """Cards on the page with nothing in them (a blank box a person would wonder about)."""
+    return list(page.evaluate(_EMPTY_CARDS))
+
+
+def whole_page(page: Page) -> bytes:
+    """The whole page as a person would see it on a screen that tall: the viewport grows to
+    the page's height for the shot (a full-page capture would paint the fixed and sticky
+    bars where the viewport happened to end, in the middle of the page)."""
+    size = page.viewport_size or PHONE
+    page.evaluate("window.scrollTo(0, 0)")
+    height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
+    if height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": height})
+    try:
+        return page.screenshot(animations="disabled", caret="hide")
+    finally:
+        if height > size["height"]:
+            page.set_viewport_size(size)
 
 
 def small_png(data: bytes) -> bytes:

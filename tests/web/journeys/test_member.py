@@ -104,7 +104,9 @@ def test_a_member_buys_in_a_team_and_a_wave_and_reports_a_problem(journey: Journ
         expect(page.locator("mark", has_text="苹果").first).to_be_visible()
         journey.step(page, "search")
         page.goto("/")
-        page.get_by_role("navigation", name=t("Categories")).get_by_role("link", name="肉禽蛋").click()
+        page.get_by_role("navigation", name=t("Categories")).get_by_role(
+            "link", name="肉禽蛋"
+        ).click()
         expect(page.get_by_role("link", name=re.compile(EGGS))).to_be_visible()
         expect(page.get_by_role("link", name=re.compile("红富士苹果 · 阶梯拼团"))).to_have_count(0)
         journey.step(page, "category")
@@ -125,9 +127,7 @@ def test_a_member_buys_in_a_team_and_a_wave_and_reports_a_problem(journey: Journ
         expect(page.locator(".tb-status")).to_contain_text(t("Confirming payment…"))
         expect(page.get_by_role("link", name=t("Pay now"))).to_have_count(0)
         journey.step(page, "team-confirming")
-        expect(page.get_by_text(t("%(n)s more to form", n=1))).to_be_visible(
-            timeout=PAID_WITHIN_MS
-        )
+        expect(page.get_by_text(t("%(n)s more to form", n=1))).to_be_visible(timeout=PAID_WITHIN_MS)
         expect(page.get_by_text(t("Confirming payment…"))).to_have_count(0)
         journey.step(page, "team-open")
 
@@ -151,7 +151,9 @@ def test_a_member_buys_in_a_team_and_a_wave_and_reports_a_problem(journey: Journ
             journey.step(friend, "friend-signup")
             friend.get_by_role("button", name=t("Create an account")).click()
             expect(friend).to_have_url(share_url)
-            friend.get_by_role("button", name=re.compile("^" + re.escape(t("Join the team")))).click()
+            friend.get_by_role(
+                "button", name=re.compile("^" + re.escape(t("Join the team")))
+            ).click()
             expect(friend.locator("#ship-to")).to_contain_text("幸福里小区 7 栋 1 单元 201")
             pay(journey, friend, r"/t/\d+$")
             expect(friend.locator(".result.ok")).to_have_text(
@@ -205,9 +207,7 @@ def test_a_member_buys_in_a_team_and_a_wave_and_reports_a_problem(journey: Journ
         expect(badge).to_be_visible()
         tabbar.get_by_role("link", name=re.compile(t("Me"))).click()
         page.get_by_role("link", name=re.compile(t("Inbox"))).click()
-        formed = page.locator(".inbox-item.unread", has_text=t("Formed")).filter(
-            has_text="土鸡蛋"
-        )
+        formed = page.locator(".inbox-item.unread", has_text=t("Formed")).filter(has_text="土鸡蛋")
         expect(formed.first).to_be_visible()
         journey.step(page, "inbox")
         formed.first.get_by_role("button").click()

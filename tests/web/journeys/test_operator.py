@@ -22,9 +22,11 @@ from tuangou import demo
 
 OPERATOR = demo.OPERATOR_PHONE
 PEOPLE = {
-    # lang: (a member whose wave order has arrived, an applicant, their pickup point, a category)
+    # lang: (a member whose wave order has arrived, an applicant, their pickup point, a
+    # category); the leader's journey finds these two members at her counter, and leaves
+    # their goods waiting there.
     "zh-CN": (demo.MEMBERS[1], "13700009991", "桂花苑驿站", "饮品"),
-    "en": (demo.MEMBERS[2], "13700009992", "Osmanthus Court kiosk", "Drinks"),
+    "en": (demo.MEMBERS[3], "13700009992", "Osmanthus Court kiosk", "Drinks"),
 }
 
 
