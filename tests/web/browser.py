@@ -1,6 +1,7 @@
 """Helpers for the browser tests: a real ``tuangou serve`` on demo data, Debian's chromium at a
-phone's viewport, log-in through the pages, screenshots kept as artifacts, and accessibility
-basics checked on every page a test visits.
+phone's viewport, log-in through the pages, screenshots kept as artifacts, accessibility
+basics checked on every page a test visits, and a guard that fails a test on what a person
+would see break (:class:`Guard`: a console error, a script error, a failed request).
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, Request
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    WebError,
+)
 
 from tests.e2e.server import REPO, Server
 
@@ -140,7 +149,9 @@ _A11Y = """() => {
       problems.push(`link that is a script: ${a.textContent.trim()}`);
   }
   for (const b of document.querySelectorAll("button, a")) {
-    const named = b.textContent.trim() || b.getAttribute("aria-label") || b.getAttribute("title");
+    const named = b.textContent.trim() || b.getAttribute("aria-label") || b.getAttribute("title")
+      || [...b.querySelectorAll("img[alt]")].some((img) => img.alt.trim())
+      || [...b.querySelectorAll("svg[role=img]")].some((svg) => svg.querySelector("title"));
     if (visible(b) && !named) problems.push(`${b.tagName.toLowerCase()} with no text`);
   }
   if (!document.documentElement.lang) problems.push("page without lang");
@@ -171,3 +182,65 @@ def failed_request(request: Request) -> str | None:
     if "ERR_ABORTED" in reason:
         return None
     return f"failed: {request.url} ({reason})"
+
+
+class Guard:
+    """Everything of a browser profile that a person would see break, as problems: an error in
+    the console, a script's uncaught error, a request that failed, and a response of 400 or
+    more (a page's subresource, a script's fetch, or a page itself) unless the test said it
+    expects that one (:meth:`allow`: a form sent back with a refusal next to its field).
+
+    Watch a profile with :meth:`watch` (its pages now and later); :meth:`check` fails the
+    test with the list of what went wrong, naming the URL of each."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.problems: list[str] = []
+        self._allowed: list[tuple[int, str]] = []
+
+    def watch(self, context: BrowserContext) -> BrowserContext:
+        context.on("console", self._console)
+        context.on("weberror", self._script_error)
+        context.on("requestfailed", self._failed)
+        context.on("response", self._response)
+        return context
+
+    def allow(self, status: int, path: str) -> None:
+        """The next response ``status`` to ``path`` (no query) is expected, once."""
+        self._allowed.append((status, path))
+
+    def check(self, where: str = "") -> None:
+        problems, self.problems = self.problems, []
+        assert not problems, f"{where}: " + "\n".join(problems)
+
+    def _where(self, url: str) -> str:
+        return url.removeprefix(self.base_url) or "/"
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        # "Failed to load resource: the server responded with a status of 404": the
+        # response itself is judged below (with its URL, and unless it was expected).
+        if message.text.startswith("Failed to load resource: the server responded"):
+            return
+        page = self._where(message.page.url) if message.page else "?"
+        self.problems.append(f"console error on {page}: {message.text}")
+
+    def _script_error(self, error: WebError) -> None:
+        page = self._where(error.page.url) if error.page else "?"
+        self.problems.append(f"script error on {page}: {error.error}")
+
+    def _failed(self, request: Request) -> None:
+        problem = failed_request(request)
+        if problem:
+            self.problems.append(problem)
+
+    def _response(self, response: Response) -> None:
+        if response.status < 400:
+            return
+        path = self._where(response.url).split("?", 1)[0]
+        if (response.status, path) in self._allowed:
+            self._allowed.remove((response.status, path))
+            return
+        kind = response.request.resource_type
+        self.problems.append(f"{response.status} for {kind} {self._where(response.url)}")
