@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -65,7 +66,22 @@ def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
         "page": page,
         "key": once.new_key(),
         "share_url": absolute_url(request, page.share_path),
+        "back_url": _wave_back(request, page),
     }
+
+
+# The pages a member opens a wave from: the home and 我的社区 (their communities' waves).
+_WAVE_FROM = ("/", "/communities")
+
+
+def _wave_back(request: Request, page: views.WavePage) -> str:
+    """Where the wave page's back arrow leads: the page of this site the member came from (the
+    home, with its search, or their communities), else their communities for a member of the
+    wave's community, else the home (a visitor who came by a share link)."""
+    came = urlsplit(request.headers.get("referer", ""))
+    if came.netloc == request.url.netloc and came.path in _WAVE_FROM:
+        return came.path + (f"?{came.query}" if came.query else "")
+    return "/communities" if page.is_member else "/"
 
 
 def _limit_message(request: Request, values: dict[str, Any]) -> str:
