@@ -161,7 +161,14 @@ def test_the_wave_page_has_a_way_back_a_whole_title_and_one_bar(
         expect(page.locator("nav.tabbar")).to_be_visible()  # no action bar: the tab bar
 
 
-def test_the_team_buy_page_shows_its_teams_above_one_bar(browser: Browser, site: Site) -> None:
+def test_the_team_buy_page_shows_its_teams_above_one_bar_and_the_point_is_picked_on_a_map(
+    browser: Browser, site: Site
+) -> None:
+    # The operator's tile provider: this site's own images here (no request leaves the machine).
+    site.server.stop()
+    site.server.env["TUANGOU_MAP_TILE_URL"] = "/static/demo/placeholder.svg?z={z}&x={x}&y={y}"
+    site.server.env["TUANGOU_MAP_CENTER"] = "30.2741,120.1551"
+    site.server.start()
     with phone(browser, site, lang="en") as page:
         page.goto("/")
         page.locator('a[href^="/c/"]').first.click()
@@ -174,3 +181,35 @@ def test_the_team_buy_page_shows_its_teams_above_one_bar(browser: Browser, site:
             bar = box(page, ".sticky-bar")
             assert heading is not None and heading["y"] + heading["height"] <= bar["y"]
         check_page(page, "member-campaign-390-en")
+
+        page.goto("/me/apply")
+        view = page.locator("#map-view")
+        expect(view).to_be_visible()
+        expect(view.locator(".map-tiles img").first).to_be_visible()
+        expect(page.get_by_text("GCJ-02").first).to_be_visible()
+        # A tap in the middle of the map picks the map's centre.
+        view.scroll_into_view_if_needed()
+        middle = box(page, "#map-view")
+        page.mouse.click(middle["x"] + middle["width"] / 2, middle["y"] + middle["height"] / 2)
+        lat = float(page.locator("#f-latitude").input_value())
+        lon = float(page.locator("#f-longitude").input_value())
+        assert abs(lat - 30.2741) < 0.001 and abs(lon - 120.1551) < 0.001, (lat, lon)
+        expect(page.locator("#map-stored")).to_have_text(f"{lat}, {lon}")
+        expect(page.locator(".map-marker")).to_be_visible()
+        # + zooms in, a drag moves the map, and a second tap moves the point east.
+        page.get_by_role("button", name="Zoom in").click()
+        page.mouse.click(middle["x"] + middle["width"] * 0.75, middle["y"] + middle["height"] / 2)
+        east = float(page.locator("#f-longitude").input_value())
+        assert east > lon, (east, lon)
+        # Typed coordinates move the pin and are what will be stored.
+        page.locator("#f-latitude").fill("30.28")
+        page.locator("#f-longitude").fill("120.16")
+        expect(page.locator("#map-stored")).to_have_text("30.28, 120.16")
+        check_page(page, "member-apply-map-390-en")
+        page.get_by_label("Pickup point name").fill("5号楼自提点")
+        page.get_by_label("Pickup point address").fill("幸福里 5 栋")
+        page.get_by_role("button", name="Send the application").click()
+        page.wait_for_url("**/me?done=applied")
+    assert rows(
+        "SELECT latitude, longitude FROM leader_applications WHERE name = '5号楼自提点'"
+    ) == [(30.28, 120.16)]

@@ -88,7 +88,7 @@ class OrderOut(Out):
         json_schema_extra={"enum": [str(d) for d in rules.DisplayStatus]},
         description="the state a member reads (to_pay, confirming_payment, awaiting_team,"
         " awaiting_cutoff, formed, shipped, to_pick_up, completed, cancelled, refunded): the"
-        " pages' words, from the status, the kind and the team's state"
+        " pages' words, from the status, the kind and the team's state",
     )
     display_label: str = Field(
         description="the words of display_status, in Chinese, or in English for"

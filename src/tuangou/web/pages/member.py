@@ -24,6 +24,7 @@ from tuangou.accounts.service import Principal
 from tuangou.aftersales import rules as aftersale_rules
 from tuangou.aftersales import service as aftersales
 from tuangou.communities import service as communities
+from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, InvalidInput
 from tuangou.core.schemas import Out
@@ -611,10 +612,25 @@ def update_me(request: Request, form: Form) -> Response:
     return render(request, "member/me.html", context, status_code=400)
 
 
+def _map() -> dict[str, str] | None:
+    """The map the applicant picks the point on (static/mappick.js), from the operator's tile
+    provider (``TUANGOU_MAP_TILE_URL``); None without one: the coordinates are typed."""
+    settings = get_settings()
+    if not settings.map_tile_url:
+        return None
+    return {
+        "tiles": settings.map_tile_url,
+        "attribution": settings.map_attribution,
+        "center": settings.map_center or "35.0,105.0",
+        "zoom": "13" if settings.map_center else "4",
+    }
+
+
 @router.get("/me/apply")
 def apply_page(request: Request, who: PageBuyer) -> Response:
     context = _me_context(request, who)
     context["form"] = FormState(values={"opening_hours": "08:00-21:00"})
+    context["map"] = _map()
     return render(request, "member/apply.html", context)
 
 
@@ -651,4 +667,5 @@ def apply(request: Request, form: Form) -> Response:
             state.refuse(request, exc, "_form")
     context = _me_context(request, who)
     context["form"] = state
+    context["map"] = _map()
     return render(request, "member/apply.html", context, status_code=400)
