@@ -189,7 +189,8 @@ class OrderStateOut(Out):
 
 @router.get("/orders/{order_id}/state", response_model=OrderStateOut)
 def order_state(order_id: int, who: PageUser) -> OrderStateOut:
-    """The state of the member's own order: ``confirming`` while its payment is in flight."""
+    """The state of the member's own order (``orders.rules.display_status``): ``confirming`` is
+    true while its payment is in flight (``confirming_payment``)."""
     with unit_of_work(readonly=True) as db:
         try:
             order = orders.get_for_user(db, order_id, who.user_id)
