@@ -65,7 +65,7 @@ def test_the_order_and_team_pages_confirm_a_payment_by_themselves(
         expect(member.get_by_role("link", name="刷新")).to_be_visible()
         check_page(member, "member-order-confirming")
         # Nobody touches the page: it asks, and shows the paid order once the callback lands.
-        expect(status).to_have_text("已支付", timeout=CALLBACK_DELAY_MS + 20_000)
+        expect(status).to_have_text("待截单", timeout=CALLBACK_DELAY_MS + 20_000)
         expect(member.get_by_text("支付确认中")).to_have_count(0)
         expect(member.locator(".timeline li.done").first).to_contain_text("已支付")
 

@@ -59,7 +59,7 @@ def test_a_wave_order_says_confirming_after_paying_and_never_offers_to_pay_again
     for never in ("待支付", "立即支付", "取消订单", "¥0.00", f"/pay/{payment_id}"):
         assert never not in page, never
     state = site.get(f"/orders/{order_id}/state")
-    assert state.json() == {"order_id": order_id, "state": "confirming", "confirming": True}
+    assert state.json() == {"order_id": order_id, "state": "confirming_payment", "confirming": True}
 
     listed = site.get("/orders").text
     card = re.search(rf'href="/orders/{order_id}">.*?</a>', listed, re.S)
@@ -78,10 +78,10 @@ def test_a_wave_order_says_confirming_after_paying_and_never_offers_to_pay_again
 
     run_worker()  # the callback lands
     page = site.get(f"/orders/{order_id}").text
-    assert 'id="order-status">已支付<' in page
+    assert 'id="order-status">待截单<' in page
     assert "支付确认中" not in page and "data-poll" not in page and "立即支付" not in page
     state = site.get(f"/orders/{order_id}/state")
-    assert state.json() == {"order_id": order_id, "state": "paid", "confirming": False}
+    assert state.json() == {"order_id": order_id, "state": "awaiting_cutoff", "confirming": False}
     pay = site.get(f"/pay/{payment_id}").text
     assert "✓ 已支付" in pay and "支付确认中" not in pay
 

@@ -112,12 +112,12 @@ def test_a_member_orders_in_a_wave_and_picks_up_with_the_code(browser: Browser, 
         member.locator("button[name=outcome][value=approve]").click()
         expect(member).to_have_url(re.compile(r"/orders/\d+$"))
         order_id = int(member.url.rsplit("/", 1)[1])
-        reload_until(member, "#order-status", "已支付")
+        reload_until(member, "#order-status", "待截单")
         expect(member.locator(".timeline li.done").first).to_contain_text("已支付")
         expect(member.get_by_text("在平台托管中, 提货后结算给团长")).to_be_visible()
 
         member.goto("/orders")
-        expect(member.locator(f'a[href="/orders/{order_id}"]')).to_contain_text("已支付")
+        expect(member.locator(f'a[href="/orders/{order_id}"]')).to_contain_text("待截单")
         check_page(member, "member-orders")
 
         # The chain now shows the member's order (masked name).

@@ -69,11 +69,46 @@ class Settings(BaseSettings):
     # The font of share posters (a path to a .ttf, .otf or .ttc with Chinese glyphs). Empty:
     # well-known system fonts, then fontconfig (tuangou.web.poster); never downloaded.
     poster_font: str = ""
+    # The map a leader applicant picks their pickup point on: a tile server's URL template with
+    # {z}, {x} and {y} ("https://tiles.example.com/{z}/{x}/{y}.png", Web Mercator tiles in
+    # GCJ-02, as Chinese map providers serve them), its attribution (the provider's terms ask
+    # for it), and where the map starts ("30.2741,120.1551"; empty: all of China). https or
+    # this site's own path: the pages' Content-Security-Policy loads images from nowhere else.
+    # Empty: no map; the applicant types the coordinates.
+    map_tile_url: str = ""
+    map_attribution: str = Field(default="", max_length=200)
+    map_center: str = ""
 
-    @field_validator("service_contact")
+    @field_validator("service_contact", "map_attribution")
     @classmethod
     def _one_line(cls, value: str) -> str:
         return " ".join(value.split())
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        if not value.startswith(("https://", "/")):
+            raise ValueError("map_tile_url must start with https:// or / (this site)")
+        if any(part not in value for part in ("{z}", "{x}", "{y}")):
+            raise ValueError("map_tile_url must name {z}, {x} and {y}")
+        return value
+
+    @field_validator("map_center")
+    @classmethod
+    def _lat_lon(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        try:
+            lat, lon = (float(v) for v in value.split(","))
+        except ValueError:
+            raise ValueError("map_center is latitude,longitude, like 30.2741,120.1551") from None
+        if not (-85 <= lat <= 85 and -180 <= lon <= 180):
+            raise ValueError("map_center is out of range")
+        return f"{lat},{lon}"
 
     @field_validator("public_url")
     @classmethod

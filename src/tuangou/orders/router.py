@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from tuangou.api.deps import Caller, IdemKey, Member, Operator, SupplierStaff, idempotent
 from tuangou.core.db import unit_of_work
 from tuangou.core.schemas import BIGGEST
-from tuangou.orders import schemas
+from tuangou.orders import rules, schemas
 from tuangou.orders import service as orders
 from tuangou.orders.schemas import OrderOut
 from tuangou.payments import service as payments
@@ -22,36 +22,63 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=BIGGEST)]
 
 
-def full_view(session: Session, order: Any) -> OrderOut:
+def language(request: Request | None) -> str:
+    """The language of a reply's words (``display_label``): English for an Accept-Language
+    that starts with en, else Chinese (as the inbox's replies)."""
+    accept = request.headers.get("accept-language", "") if request is not None else ""
+    return "en" if accept.strip().lower().startswith("en") else "zh-CN"
+
+
+def state_facts(session: Session, found: list[Any]) -> dict[int, dict[str, Any]]:
+    """What each order's kind adds (a team order's team), and what the state a member reads
+    on it comes from (:func:`rules.display_status`): its team's status, and for an unpaid
+    order whether the gateway has charged it already (支付确认中)."""
+    facts = orders.facts(session, found)
+    for o in found:
+        known = facts[o.id]
+        team_id = known.get("team_id")
+        if o.kind == "team" and team_id is not None:
+            known["team_status"] = str(teams.get_team(session, team_id).status)
+        if o.status == rules.OrderStatus.PENDING_PAYMENT:
+            known["confirming"] = payments.in_flight(session, o.id) is not None
+    return facts
+
+
+def full_view(session: Session, order: Any, lang: str = "zh-CN") -> OrderOut:
     return OrderOut.of(
         order,
-        facts=orders.facts(session, [order])[order.id],
+        facts=state_facts(session, [order])[order.id],
         refunds=orders.refunds_of(session, order.id),
         payments=[PaymentOut.of(p) for p in payments.payments_of(session, order.id)],
+        lang=lang,
     )
 
 
-def view(session: Session, order: Any) -> OrderOut:
-    return views(session, [order])[0]
+def view(session: Session, order: Any, lang: str = "zh-CN") -> OrderOut:
+    return views(session, [order], lang)[0]
 
 
-def views(session: Session, found: list[Any]) -> list[OrderOut]:
-    """Orders as replies, with what their kinds add (a team order's team)."""
-    facts = orders.facts(session, found)
-    return [OrderOut.of(o, facts=facts[o.id]) for o in found]
+def views(session: Session, found: list[Any], lang: str = "zh-CN") -> list[OrderOut]:
+    """Orders as replies, with what their kinds add (a team order's team) and the state a
+    member reads on each, in ``lang``."""
+    facts = state_facts(session, found)
+    return [OrderOut.of(o, facts=facts[o.id], lang=lang) for o in found]
 
 
 @router.get("/orders")
-def my_orders(who: Member, limit: Limit = 50, offset: Offset = 0) -> list[OrderOut]:
+def my_orders(
+    request: Request, who: Member, limit: Limit = 50, offset: Offset = 0
+) -> list[OrderOut]:
     with unit_of_work(readonly=True) as session:
         return views(
             session,
             orders.list_for_user(session, who.user_id, limit=limit, offset=offset),
+            language(request),
         )
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: int, who: Caller) -> OrderOut:
+def get_order(order_id: int, request: Request, who: Caller) -> OrderOut:
     """An order: its buyer's, any supplier's staff for that supplier's, any operator's."""
     with unit_of_work(readonly=True) as session:
         order = orders.get(session, order_id)
@@ -62,7 +89,7 @@ def get_order(order_id: int, who: Caller) -> OrderOut:
                 raise orders.errors.NotYourOrder()
         elif order.user_id != who.user_id:
             raise orders.errors.NotYourOrder()
-        return full_view(session, order)
+        return full_view(session, order, language(request))
 
 
 @router.post("/orders/{order_id}/payments", status_code=201, response_model=StartedPaymentOut)
@@ -79,23 +106,33 @@ def pay_again(order_id: int, request: Request, who: Member, key: IdemKey = None)
 
 
 @router.post("/orders/{order_id}/cancel")
-def cancel(order_id: int, who: Member) -> OrderOut:
+def cancel(order_id: int, request: Request, who: Member) -> OrderOut:
     with unit_of_work() as session:
-        return view(session, orders.cancel(session, user_id=who.user_id, order_id=order_id))
+        return view(
+            session,
+            orders.cancel(session, user_id=who.user_id, order_id=order_id),
+            language(request),
+        )
 
 
 @router.post("/orders/{order_id}/confirm-receipt")
-def confirm_receipt(order_id: int, who: Member) -> OrderOut:
+def confirm_receipt(order_id: int, request: Request, who: Member) -> OrderOut:
     """The member got the goods: the money leaves escrow for the supplier."""
     with unit_of_work() as session:
         return view(
-            session, orders.confirm_receipt(session, user_id=who.user_id, order_id=order_id)
+            session,
+            orders.confirm_receipt(session, user_id=who.user_id, order_id=order_id),
+            language(request),
         )
 
 
 @router.get("/supplier/orders", tags=["supplier"])
 def supplier_orders(
-    who: SupplierStaff, status: str | None = None, limit: Limit = 50, offset: Offset = 0
+    request: Request,
+    who: SupplierStaff,
+    status: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> list[OrderOut]:
     assert who.supplier_id is not None
     with unit_of_work(readonly=True) as session:
@@ -108,11 +145,12 @@ def supplier_orders(
                 limit=limit,
                 offset=offset,
             ),
+            language(request),
         )
 
 
 @router.post("/supplier/orders/{order_id}/ship", tags=["supplier"])
-def ship(order_id: int, body: schemas.ShipIn, who: SupplierStaff) -> OrderOut:
+def ship(order_id: int, body: schemas.ShipIn, request: Request, who: SupplierStaff) -> OrderOut:
     assert who.supplier_id is not None
     with unit_of_work() as session:
         return view(
@@ -124,11 +162,13 @@ def ship(order_id: int, body: schemas.ShipIn, who: SupplierStaff) -> OrderOut:
                 carrier=body.carrier,
                 tracking_no=body.tracking_no,
             ),
+            language(request),
         )
 
 
 @router.get("/admin/orders", tags=["operator: orders"])
 def all_orders(
+    request: Request,
     who: Operator,
     status: str | None = None,
     campaign_id: int | None = None,
@@ -148,6 +188,7 @@ def all_orders(
                 limit=limit,
                 offset=offset,
             ),
+            language(request),
         )
 
 
@@ -164,7 +205,7 @@ def refund(
         row = orders.manual_refund(session, order_id=order_id, amount=body.amount, note=body.note)
         return schemas.RefundedOrderOut.model_construct(
             refund=schemas.RefundOut.of(row),
-            order=full_view(session, orders.get(session, order_id)),
+            order=full_view(session, orders.get(session, order_id), language(request)),
         ).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)

@@ -91,3 +91,78 @@ def fee_split(kept: int, fee_bps: int) -> tuple[int, int]:
     """(supplier amount, operator fee) of an amount leaving escrow; fee rounded half up."""
     fee = apply_bps(kept, fee_bps)
     return kept - fee, fee
+
+
+# ---------------------------------------------------------------- what a member reads
+
+
+class DisplayStatus(StrEnum):
+    """The state a member reads on an order: one vocabulary for the pages, the API's
+    ``display_status`` and the inbox. A key is stable (clients may branch on it); its words are
+    :data:`DISPLAY_LABELS`. Derived by :func:`display_status` from the order's status, its kind
+    and its team's status; the raw ``status`` stays what it is."""
+
+    TO_PAY = "to_pay"  # 待支付
+    CONFIRMING_PAYMENT = "confirming_payment"  # 支付确认中: charged, its confirmation on its way
+    AWAITING_TEAM = "awaiting_team"  # 待成团: paid, its team not formed yet
+    AWAITING_CUTOFF = "awaiting_cutoff"  # 待截单: a paid wave order before its wave confirms
+    FORMED = "formed"  # 已成团: its team formed, or its wave confirmed; the goods are due
+    SHIPPED = "shipped"  # 已发货
+    TO_PICK_UP = "to_pick_up"  # 待提货: at the pickup point
+    COMPLETED = "completed"  # 已完成
+    CANCELLED = "cancelled"  # 已取消
+    REFUNDED = "refunded"  # 已退款
+
+
+# key -> (English, Chinese): the words of each state (the pages' catalogs say the same).
+DISPLAY_LABELS: dict[str, tuple[str, str]] = {
+    DisplayStatus.TO_PAY: ("Unpaid", "待支付"),
+    DisplayStatus.CONFIRMING_PAYMENT: ("Confirming payment…", "支付确认中"),
+    DisplayStatus.AWAITING_TEAM: ("Waiting to form", "待成团"),
+    DisplayStatus.AWAITING_CUTOFF: ("Waiting for the cut-off", "待截单"),
+    DisplayStatus.FORMED: ("Formed", "已成团"),
+    DisplayStatus.SHIPPED: ("Shipped", "已发货"),
+    DisplayStatus.TO_PICK_UP: ("Ready for pickup", "待提货"),
+    DisplayStatus.COMPLETED: ("Completed", "已完成"),
+    DisplayStatus.CANCELLED: ("Cancelled", "已取消"),
+    DisplayStatus.REFUNDED: ("Refunded", "已退款"),
+}
+# The team statuses in which a team has formed (teams.rules.TeamStatus FORMED and SETTLED).
+FORMED_TEAM = frozenset({"formed", "settled"})
+_PLAIN: dict[str, DisplayStatus] = {
+    OrderStatus.PENDING_PAYMENT: DisplayStatus.TO_PAY,
+    OrderStatus.CONFIRMED: DisplayStatus.FORMED,
+    OrderStatus.SHIPPED: DisplayStatus.SHIPPED,
+    OrderStatus.ARRIVED: DisplayStatus.TO_PICK_UP,
+    OrderStatus.COMPLETED: DisplayStatus.COMPLETED,
+    OrderStatus.CANCELLED: DisplayStatus.CANCELLED,
+    OrderStatus.REFUNDED: DisplayStatus.REFUNDED,
+}
+
+
+def display_status(
+    status: str, *, kind: str = "team", team_status: str | None = None, confirming: bool = False
+) -> DisplayStatus:
+    """The state a member reads on an order of ``kind`` ("team" or "wave") in ``status``:
+
+    * unpaid: 待支付, or 支付确认中 while a charged payment waits for its confirmation
+      (``confirming``), never an invitation to pay twice;
+    * paid: 待成团 until its team forms (``team_status``), then 已成团 as the team page says;
+      a paid wave order waits for its wave's cut-off (待截单), which confirms it (已成团);
+    * every later status has its one word (已发货, 待提货, 已完成, 已取消, 已退款).
+    """
+    if status == OrderStatus.PENDING_PAYMENT and confirming:
+        return DisplayStatus.CONFIRMING_PAYMENT
+    if status == OrderStatus.PAID:
+        if kind == "wave":
+            return DisplayStatus.AWAITING_CUTOFF
+        if team_status in FORMED_TEAM:
+            return DisplayStatus.FORMED
+        return DisplayStatus.AWAITING_TEAM
+    return _PLAIN[OrderStatus(status)]
+
+
+def display_label(state: str, lang: str = "zh-CN") -> str:
+    """The words of a display state in ``lang`` (English for "en…", else Chinese)."""
+    english, chinese = DISPLAY_LABELS[state]
+    return english if lang.lower().startswith("en") else chinese

@@ -83,7 +83,18 @@ class OrderOut(Out):
 
     id: int
     kind: str
-    status: str
+    status: str = Field(description="the order's raw status (pending_payment, paid, confirmed…)")
+    display_status: str = Field(
+        json_schema_extra={"enum": [str(d) for d in rules.DisplayStatus]},
+        description="the state a member reads (to_pay, confirming_payment, awaiting_team,"
+        " awaiting_cutoff, formed, shipped, to_pick_up, completed, cancelled, refunded): the"
+        " pages' words, from the status, the kind and the team's state",
+    )
+    display_label: str = Field(
+        description="the words of display_status, in Chinese, or in English for"
+        " Accept-Language: en",
+        examples=["待成团"],
+    )
     user_id: int
     supplier_id: int
     campaign_id: int
@@ -115,15 +126,27 @@ class OrderOut(Out):
         facts: Mapping[str, Any] | None = None,
         refunds: list[Refund] | None = None,
         payments: list[PaymentOut] | None = None,
+        lang: str = "zh-CN",
     ) -> OrderOut:
+        """``facts``: what its kind adds (its team), and what its state is read from: its
+        team's status (``team_status``), whether its payment is in flight (``confirming``)."""
+        known = facts or {}
+        shown = rules.display_status(
+            o.status,
+            kind=o.kind,
+            team_status=known.get("team_status"),
+            confirming=bool(known.get("confirming", False)),
+        )
         return cls.model_construct(
             id=o.id,
             kind=o.kind,
             status=o.status,
+            display_status=str(shown),
+            display_label=rules.display_label(shown, lang),
             user_id=o.user_id,
             supplier_id=o.supplier_id,
             campaign_id=o.campaign_id,
-            team_id=(facts or {}).get("team_id"),
+            team_id=known.get("team_id"),
             sku_id=o.sku_id,
             quantity=o.quantity,
             unit_price=o.unit_price,
@@ -135,7 +158,7 @@ class OrderOut(Out):
             in_escrow=rules.in_escrow(
                 o.paid_amount, o.subsidy_amount, o.refunded_amount, o.released_amount
             ),
-            is_opener=bool((facts or {}).get("is_opener", False)),
+            is_opener=bool(known.get("is_opener", False)),
             address=o.address,
             carrier=o.carrier,
             tracking_no=o.tracking_no,

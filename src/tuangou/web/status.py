@@ -7,11 +7,15 @@ the order whose pill says 已成团, on a team page that says 已成团). A form
 (已成团) for a team and for the orders in it, whether the team is still taking members or
 settled, and for a wave's orders once it is confirmed.
 
-Two states are the pages' reading of several facts:
+An order's state is not its status: :func:`orders.rules.display_status` (a pure rule, which
+the orders API uses for its ``display_status`` too) reads it from the status, the kind and the
+team's status:
 
-* ``confirming`` (支付确认中): the order is unpaid, but the gateway has charged one of its
-  payments and its confirmation is on its way (:func:`payments.in_flight`). Never 待支付.
-* a paid team order whose team has formed reads as ``confirmed`` (已成团), as its team does.
+* ``confirming_payment`` (支付确认中): the order is unpaid, but the gateway has charged one of
+  its payments and its confirmation is on its way (:func:`payments.in_flight`). Never 待支付.
+* a paid team order is ``awaiting_team`` (待成团) until its team forms, then ``formed``
+  (已成团), as its team is; a paid wave order is ``awaiting_cutoff`` (待截单) until its wave
+  confirms it.
 
 and 我的订单's tabs group the states (:data:`TABS`, :func:`tab_of`).
 """
@@ -21,30 +25,44 @@ from __future__ import annotations
 from tuangou.aftersales.rules import CaseStatus
 from tuangou.fulfilment.rules import PickupStatus
 from tuangou.notifications import rules as inbox_rules
-from tuangou.orders.rules import OrderStatus
+from tuangou.orders import rules as order_rules
+from tuangou.orders.rules import DisplayStatus, OrderStatus
 from tuangou.teams.rules import TeamStatus
 from tuangou.web.i18n import lazy
 
-CONFIRMING = "confirming"  # not an order status: paid at the gateway, not yet confirmed
+D = DisplayStatus
+CONFIRMING = D.CONFIRMING_PAYMENT  # paid at the gateway, not yet confirmed
+# An order's state (orders.rules.display_status) in words: the same words as the API's
+# ``display_label`` (orders.rules.DISPLAY_LABELS; a test holds them equal).
 ORDER: dict[str, str] = {
-    OrderStatus.PENDING_PAYMENT: lazy("Unpaid"),
-    CONFIRMING: lazy("Confirming payment…"),
+    D.TO_PAY: lazy("Unpaid"),
+    D.CONFIRMING_PAYMENT: lazy("Confirming payment…"),
+    D.AWAITING_TEAM: lazy("Waiting to form"),
+    D.AWAITING_CUTOFF: lazy("Waiting for the cut-off"),
+    D.FORMED: lazy("Formed"),
+    D.SHIPPED: lazy("Shipped"),
+    D.TO_PICK_UP: lazy("Ready for pickup"),
+    D.COMPLETED: lazy("Completed"),
+    D.CANCELLED: lazy("Cancelled"),
+    D.REFUNDED: lazy("Refunded"),
+}
+ORDER_BADGE: dict[str, str] = {
+    D.TO_PAY: "warn",
+    D.CONFIRMING_PAYMENT: "warn",
+    D.FORMED: "ok",
+    D.TO_PICK_UP: "warn",
+    D.COMPLETED: "ok",
+    D.CANCELLED: "",
+    D.REFUNDED: "bad",
+}
+# The steps of an order's timeline: what happened (paid, formed…), not the state it is in.
+STEP: dict[str, str] = {
     OrderStatus.PAID: lazy("Paid"),
     OrderStatus.CONFIRMED: lazy("Formed"),
     OrderStatus.SHIPPED: lazy("Shipped"),
-    OrderStatus.ARRIVED: lazy("Ready for pickup"),
     OrderStatus.COMPLETED: lazy("Completed"),
     OrderStatus.CANCELLED: lazy("Cancelled"),
     OrderStatus.REFUNDED: lazy("Refunded"),
-}
-ORDER_BADGE: dict[str, str] = {
-    OrderStatus.PENDING_PAYMENT: "warn",
-    CONFIRMING: "warn",
-    OrderStatus.CONFIRMED: "ok",
-    OrderStatus.ARRIVED: "warn",
-    OrderStatus.COMPLETED: "ok",
-    OrderStatus.CANCELLED: "",
-    OrderStatus.REFUNDED: "bad",
 }
 TEAM: dict[str, str] = {
     TeamStatus.PENDING: lazy("Waiting for the opener to pay"),
@@ -74,34 +92,40 @@ TABS: list[tuple[str, str]] = [
     ("aftersale", lazy("Refunds / after-sales")),
 ]
 TAB_KEYS = frozenset(key for key, _ in TABS)
-_FORMED_TEAM = (TeamStatus.FORMED, TeamStatus.SETTLED)
-_RECEIVING = (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.ARRIVED)
+_ORDER_STATUSES = frozenset(OrderStatus)
+_FORMING = (D.CONFIRMING_PAYMENT, D.AWAITING_TEAM, D.AWAITING_CUTOFF)
+_RECEIVING = (D.FORMED, D.SHIPPED, D.TO_PICK_UP)
 _OF = {"order": ORDER, "team": TEAM, "pickup": PICKUP, "case": CASE}
 
 
 def word(of: str, status: str) -> str:
-    """The (untranslated) word for ``status`` of an ``order``, ``team``, ``pickup`` or
-    ``case``; the status itself when it has none."""
+    """The (untranslated) word for ``status`` of an ``order`` (its status, or the state
+    :func:`order_state` made of it), ``team``, ``pickup`` or ``case``; the status itself when
+    it has none."""
+    if of == "order" and status in _ORDER_STATUSES:
+        status = order_rules.display_status(status)
     return _OF[of].get(status, status)
 
 
-def order_state(status: str, *, confirming: bool = False, team_status: str | None = None) -> str:
-    """The state a member reads on an order: its status, ``confirming`` while its payment is
-    in flight, and ``confirmed`` for a paid team order whose team has formed."""
-    if status == OrderStatus.PENDING_PAYMENT and confirming:
-        return CONFIRMING
-    if status == OrderStatus.PAID and team_status in _FORMED_TEAM:
-        return OrderStatus.CONFIRMED
-    return status
+def order_state(
+    status: str, *, kind: str = "team", confirming: bool = False, team_status: str | None = None
+) -> str:
+    """The state a member reads on an order (:func:`orders.rules.display_status`): 支付确认中
+    while its payment is in flight, 待成团 until its team forms and 已成团 once it has…"""
+    return order_rules.display_status(
+        status, kind=kind, team_status=team_status, confirming=confirming
+    )
 
 
-def order_word(status: str) -> str:
-    """The word of an order's state (:func:`order_state`)."""
-    return word("order", status)
+def order_word(state: str) -> str:
+    """The word of an order's state (:func:`order_state`, or a bare order status)."""
+    return word("order", state)
 
 
-def order_badge(status: str) -> str:
-    return ORDER_BADGE.get(status, "")
+def order_badge(state: str) -> str:
+    if state in _ORDER_STATUSES:
+        state = order_rules.display_status(state)
+    return ORDER_BADGE.get(state, "")
 
 
 def tab_of(state: str, *, refunded: int = 0, cases: int = 0) -> str | None:
@@ -109,15 +133,15 @@ def tab_of(state: str, *, refunded: int = 0, cases: int = 0) -> str | None:
     order, a paid order cancelled with its refund, and one with an after-sale case are under
     退款/售后 (a live order's partial refund, price protection, keeps it where it is); an unpaid
     order that was cancelled (nothing charged) is only under 全部."""
-    if state == OrderStatus.REFUNDED or cases or (refunded and state == OrderStatus.CANCELLED):
+    if state == D.REFUNDED or cases or (refunded and state == D.CANCELLED):
         return "aftersale"
-    if state == OrderStatus.PENDING_PAYMENT:
+    if state == D.TO_PAY:
         return "unpaid"
-    if state in (CONFIRMING, OrderStatus.PAID):
+    if state in _FORMING:
         return "forming"
     if state in _RECEIVING:
         return "receiving"
-    if state == OrderStatus.COMPLETED:
+    if state == D.COMPLETED:
         return "completed"
     return None
 

@@ -302,7 +302,10 @@ def order_state(session: Session, order: Any) -> str:
         and payments.in_flight(session, order.id) is not None
     )
     return status.order_state(
-        order.status, confirming=confirming, team_status=_team_status(session, order)
+        order.status,
+        kind=order.kind,
+        confirming=confirming,
+        team_status=_team_status(session, order),
     )
 
 
@@ -321,7 +324,7 @@ def order_cards(session: Session, user_id: int, *, limit: int = 50) -> list[Orde
 def _steps(order: Any, pickup: Any, formed_at: datetime | None, refunds: list[Any]) -> list[Step]:
     wave = order.kind == "wave"
     # The states' own words (web/status.py), as the pill and the team page say them.
-    word = status.ORDER
+    word = status.STEP
     plan: list[tuple[str, datetime | None]] = [
         (word[orders.OrderStatus.PAID], order.paid_at),
         (word[orders.OrderStatus.CONFIRMED], formed_at or order.settled_at),

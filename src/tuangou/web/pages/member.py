@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -23,6 +24,7 @@ from tuangou.accounts.service import Principal
 from tuangou.aftersales import rules as aftersale_rules
 from tuangou.aftersales import service as aftersales
 from tuangou.communities import service as communities
+from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, InvalidInput
 from tuangou.core.schemas import Out
@@ -67,7 +69,22 @@ def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
         "key": once.new_key(),
         "share_url": absolute_url(request, page.share_path),
         "poster_url": pools_rules.poster_path(page.listing.id, page.listing.share_token),
+        "back_url": _wave_back(request, page),
     }
+
+
+# The pages a member opens a wave from: the home and 我的社区 (their communities' waves).
+_WAVE_FROM = ("/", "/communities")
+
+
+def _wave_back(request: Request, page: views.WavePage) -> str:
+    """Where the wave page's back arrow leads: the page of this site the member came from (the
+    home, with its search, or their communities), else their communities for a member of the
+    wave's community, else the home (a visitor who came by a share link)."""
+    came = urlsplit(request.headers.get("referer", ""))
+    if came.netloc == request.url.netloc and came.path in _WAVE_FROM:
+        return came.path + (f"?{came.query}" if came.query else "")
+    return "/communities" if page.is_member else "/"
 
 
 def _limit_message(request: Request, values: dict[str, Any]) -> str:
@@ -174,7 +191,8 @@ class OrderStateOut(Out):
 
 @router.get("/orders/{order_id}/state", response_model=OrderStateOut)
 def order_state(order_id: int, who: PageUser) -> OrderStateOut:
-    """The state of the member's own order: ``confirming`` while its payment is in flight."""
+    """The state of the member's own order (``orders.rules.display_status``): ``confirming`` is
+    true while its payment is in flight (``confirming_payment``)."""
     with unit_of_work(readonly=True) as db:
         try:
             order = orders.get_for_user(db, order_id, who.user_id)
@@ -597,10 +615,25 @@ def update_me(request: Request, form: Form) -> Response:
     return render(request, "member/me.html", context, status_code=400)
 
 
+def _map() -> dict[str, str] | None:
+    """The map the applicant picks the point on (static/mappick.js), from the operator's tile
+    provider (``TUANGOU_MAP_TILE_URL``); None without one: the coordinates are typed."""
+    settings = get_settings()
+    if not settings.map_tile_url:
+        return None
+    return {
+        "tiles": settings.map_tile_url,
+        "attribution": settings.map_attribution,
+        "center": settings.map_center or "35.0,105.0",
+        "zoom": "13" if settings.map_center else "4",
+    }
+
+
 @router.get("/me/apply")
 def apply_page(request: Request, who: PageBuyer) -> Response:
     context = _me_context(request, who)
     context["form"] = FormState(values={"opening_hours": "08:00-21:00"})
+    context["map"] = _map()
     return render(request, "member/apply.html", context)
 
 
@@ -637,4 +670,5 @@ def apply(request: Request, form: Form) -> Response:
             state.refuse(request, exc, "_form")
     context = _me_context(request, who)
     context["form"] = state
+    context["map"] = _map()
     return render(request, "member/apply.html", context, status_code=400)

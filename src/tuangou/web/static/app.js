@@ -18,6 +18,15 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
+    // The sticky action bar's height is the page's bottom padding and scroll padding (--bar-h),
+    // so that the page's last content, or a field scrolled to, is never under it.
+    var bar = document.querySelector(".sticky-bar");
+    if (bar) {
+      var fit = function () { document.documentElement.style.setProperty("--bar-h", bar.offsetHeight + "px"); };
+      fit();
+      if (window.ResizeObserver) new ResizeObserver(fit).observe(bar);
+      else window.addEventListener("resize", fit);
+    }
     // A refused form shows its first error in the middle of the screen, never under a bar.
     var invalid = document.querySelector('[aria-invalid="true"]');
     if (invalid) invalid.scrollIntoView({ block: "center" });
