@@ -116,6 +116,14 @@ def test_sold_out_is_answered_without_a_database_write(flash: Flash) -> None:
             r = flash.buy(second, slot, key=key)
             assert r.status_code == 409 and r.json()["code"] == "sold_out"
         assert statements == []  # no write, and not even a read
+        # Nobody but a member is told "sold out": the route's own answers stand.
+        url = f"/api/flash/{slot}/buy"
+        assert flash.api.c.post(url, json={"quantity": 1}).status_code == 401
+        bad = {"Authorization": "Bearer forged"}
+        assert flash.api.c.post(url, json={"quantity": 1}, headers=bad).status_code == 401
+        r = flash.api.c.post(url, json={"quantity": 1}, headers=flash.op)
+        assert r.status_code == 403 and r.json()["code"] == "staff_account"
+        statements.clear()
         # Once the mark is old, one read (and no write) checks it again.
         flash_service._memory().sold_out[slot] -= 60
         r = flash.buy(second, slot)

@@ -20,6 +20,7 @@ from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
 from tuangou.core.schemas import bound_parameters, problem_responses
 from tuangou.credit.router import router as credit_router
+from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.notifications.router import router as notifications_router
@@ -118,5 +119,6 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
     from tuangou.web.app import install as install_web
 
     install_web(app)  # the pages, at /
+    app.add_middleware(SoldOutGate)  # a flash sale's refusals from memory, before routing
     security.install(app)  # the docs page; security headers around everything above
     return app
