@@ -37,7 +37,8 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from join import (  # noqa: E402  (the server, seeding and measuring helpers of the join bench)
+# The server, seeding and measuring helpers of the join benchmark.
+from join import (
     audit,
     count,
     drive,
@@ -227,8 +228,10 @@ def main() -> None:
             violations += audit()
         except Exception as exc:  # a broken audit is a failed audit, and still a result
             violations.append(f"the audit could not run: {type(exc).__name__}: {exc}")
-        print(f"units sold {held} of {args.stock}; invariants (tuangou audit): "
-              f"{'FAIL' if violations else 'PASS'}")
+        print(
+            f"units sold {held} of {args.stock}; invariants (tuangou audit): "
+            f"{'FAIL' if violations else 'PASS'}"
+        )
         for v in violations[:20]:
             print(f"  - {v}")
     finally:

@@ -72,7 +72,9 @@ def test_buy_pay_and_the_sale_is_confirmed_for_shipping(flash: Flash) -> None:
     order = flash.api.order(member, bought["order"]["id"])
     assert order["status"] == "confirmed"
     assert order["address"]["line"] == "幸福里 1 号"
-    got = scalar("SELECT available || ',' || held || ',' || sold FROM flash_slots WHERE id = :id", id=slot)
+    got = scalar(
+        "SELECT available || ',' || held || ',' || sold FROM flash_slots WHERE id = :id", id=slot
+    )
     assert got == "1,0,2"
     # The per-member cap: one more unit is refused, and nothing changes.
     r = flash.buy(member, slot, 1)
@@ -132,9 +134,10 @@ def test_sold_out_is_answered_without_a_database_write(flash: Flash) -> None:
         assert work == ["SELECT"]
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert count("idempotency_records") == 0 or scalar(
-        "SELECT COUNT(*) FROM idempotency_records WHERE key IN ('k1', 'k2')"
-    ) == 0
+    assert (
+        count("idempotency_records") == 0
+        or scalar("SELECT COUNT(*) FROM idempotency_records WHERE key IN ('k1', 'k2')") == 0
+    )
 
 
 def test_a_released_hold_gives_its_unit_back(flash: Flash) -> None:

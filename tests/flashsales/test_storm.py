@@ -30,7 +30,9 @@ def seed_slot(stock: int) -> int:
     def make(session: Any) -> int:
         supplier = catalog.create_supplier(session, name="秒杀果园")
         product = catalog.create_product(session, supplier_id=supplier.id, title="红富士苹果")
-        sku = catalog.create_sku(session, product_id=product.id, name="5斤", price=2990, stock=stock)
+        sku = catalog.create_sku(
+            session, product_id=product.id, name="5斤", price=2990, stock=stock
+        )
         start = clock.to_local(clock.now() - timedelta(minutes=1))
         (slot,) = flash.create_slots(
             session,
@@ -67,7 +69,9 @@ async def storm(base: str, slot: int, members: list[Member]) -> tuple[Counter[st
             seen[str(reply.status) if reply.status == 201 else str(reply.code)] += 1
             if reply.status == 201:
                 bought.append(reply.body)
-                paid = await call(http, "POST", f"{base}/api/sandbox/pay", body=pay_body(reply.body["pay_url"]))
+                paid = await call(
+                    http, "POST", f"{base}/api/sandbox/pay", body=pay_body(reply.body["pay_url"])
+                )
                 assert paid.status == 200, paid
 
         await asyncio.gather(*(client(m) for m in members))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 
 MAX_SLOTS_PER_DAY = 24
 MAX_STOCK = 100_000  # a flash slot is small stock at a deep price
@@ -50,7 +51,7 @@ def parse_times(times: list[str]) -> list[tuple[int, int]]:
 def overlapping(times: list[tuple[int, int]], minutes: int) -> bool:
     """Whether slots starting at ``times`` (sorted) and lasting ``minutes`` overlap."""
     starts = [h * 60 + m for h, m in times]
-    return any(b - a < minutes for a, b in zip(starts, starts[1:], strict=False))
+    return any(b - a < minutes for a, b in pairwise(starts))
 
 
 def state(now: datetime, starts_at: datetime, ends_at: datetime, left: int) -> SlotState:

@@ -424,12 +424,12 @@ def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
             select(FlashSlot.id, FlashSlot.ship_within_hours).where(FlashSlot.id.in_(per_slot))
         )
     }
-    for order in orders.get_many(session, [o.id for o in paid]):
+    for row in orders.get_many(session, [o.id for o in paid]):
         orders.confirm(
             session,
-            order,
-            final_unit_price=order.unit_price,
-            ship_within_hours=ship[order.campaign_id],
+            row,
+            final_unit_price=row.unit_price,
+            ship_within_hours=ship[row.campaign_id],
         )
     for slot_id in sorted(per_slot):
         locks.note(session, Rank.STOCK, slot_id)
