@@ -9,7 +9,7 @@ from enum import StrEnum
 from itertools import pairwise
 
 MAX_SLOTS_PER_DAY = 24
-MAX_STOCK = 100_000  # a flash slot is small stock at a deep price
+MAX_STOCK = 100_000  # a flash slot is small stock at a deep price (the refusals say these)
 MAX_MINUTES = 12 * 60
 MAX_HOLD_MINUTES = 30
 DEFAULT_MINUTES = 60

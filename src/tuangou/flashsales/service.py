@@ -187,11 +187,9 @@ def _check(data: SlotsInput, single_price: int) -> list[tuple[int, int]]:
     if not data.title.strip():
         raise InvalidInput("give the flash sale a title", field="title")
     if not 1 <= data.price < single_price:
-        raise InvalidInput(
-            f"a flash price is below the SKU's price of {single_price} fen", field="price"
-        )
+        raise InvalidInput("a flash price must be below the SKU's own price", field="price")
     if not 1 <= data.stock <= rules.MAX_STOCK:
-        raise InvalidInput(f"stock per slot is 1 to {rules.MAX_STOCK}", field="stock")
+        raise InvalidInput("stock per slot is 1 to 100000", field="stock")
     if not 1 <= data.per_order_cap <= data.stock:
         raise InvalidInput("the per-order cap is 1 to the slot's stock", field="per_order_cap")
     if not data.per_order_cap <= data.per_member_cap <= data.stock:
@@ -200,17 +198,17 @@ def _check(data: SlotsInput, single_price: int) -> list[tuple[int, int]]:
             field="per_member_cap",
         )
     if not 1 <= data.minutes <= rules.MAX_MINUTES:
-        raise InvalidInput(f"a slot lasts 1 to {rules.MAX_MINUTES} minutes", field="minutes")
+        raise InvalidInput("a slot lasts 1 to 720 minutes", field="minutes")
     if not 1 <= data.hold_minutes <= rules.MAX_HOLD_MINUTES:
-        raise InvalidInput(
-            f"an unpaid hold lasts 1 to {rules.MAX_HOLD_MINUTES} minutes", field="hold_minutes"
-        )
+        raise InvalidInput("an unpaid hold lasts 1 to 30 minutes", field="hold_minutes")
     if not 1 <= data.ship_within_hours <= 24 * 30:
         raise InvalidInput("ship within 1 hour to 30 days", field="ship_within_hours")
     try:
         times = rules.parse_times(data.times)
     except ValueError as exc:
-        raise InvalidInput(str(exc), field="times") from exc
+        raise InvalidInput(
+            "give times of day as HH:MM, like 10:00, 14:00, each once", field="times"
+        ) from exc
     if rules.overlapping(times, data.minutes):
         raise InvalidInput("the slots of a day must not overlap", field="times")
     return times
@@ -229,7 +227,7 @@ def create_slots(session: Session, data: SlotsInput) -> list[FlashSlot]:
         ends = starts + timedelta(minutes=data.minutes)
         if ends <= now:
             raise InvalidInput(
-                f"the slot at {hour:02d}:{minute:02d} would be over already", field="times"
+                "a slot would be over already: choose a later day or time", field="times"
             )
         catalog.allocate(session, sku_id=sku.id, quantity=data.stock)
         slot = FlashSlot(
