@@ -150,6 +150,9 @@ def test_a_released_hold_gives_its_unit_back(flash: Flash) -> None:
     assert flash.api.order(first, bought["order"]["id"])["status"] == "cancelled"
     assert scalar("SELECT available FROM flash_slots WHERE id = :id", id=slot) == 1
     assert scalar("SELECT quantity FROM flash_usage WHERE slot_id = :s", s=slot) == 0
+    # The member is told, about this flash sale (not a team buy that has the same id).
+    told = flash.api.c.get("/api/notifications", headers={"Authorization": first["Authorization"]})
+    assert {n["subject"] for n in told.json()["items"]} == {"秒杀 · 红富士"}
     # This process forgot its mark at the release: the unit is sold again at once.
     r = flash.buy(second, slot)
     assert r.status_code == 201, r.text
