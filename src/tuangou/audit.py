@@ -95,22 +95,68 @@ def check_stock(session: Session) -> Check:
     # A SKU has set aside exactly the stock of its team campaigns still running and of its
     # items in waves not settled yet (an ended campaign or a settled wave gave its allocation
     # back: the units sold left the SKU's stock, the rest are free).
-    for sid, allocated, campaigns, waves in _rows(
+    for sid, allocated, campaigns, waves, slots in _rows(
         session,
         """SELECT s.id, s.allocated,
                   (SELECT COALESCE(SUM(c.stock), 0) FROM team_campaigns c
                     WHERE c.sku_id = s.id AND c.status <> 'ended'),
                   (SELECT COALESCE(SUM(i.stock), 0) FROM wave_items i
                      JOIN waves w ON w.id = i.wave_id
-                    WHERE i.sku_id = s.id AND w.status <> 'settled')
+                    WHERE i.sku_id = s.id AND w.status <> 'settled'),
+                  (SELECT COALESCE(SUM(f.stock), 0) FROM flash_slots f
+                    WHERE f.sku_id = s.id AND f.settled_at IS NULL)
            FROM skus s""",
     ):
-        if allocated != campaigns + waves:
+        if allocated != campaigns + waves + slots:
             c.violations.append(
-                f"sku {sid}: allocated {allocated}, but its running campaigns hold {campaigns}"
-                f" and its open wave items {waves}"
+                f"sku {sid}: allocated {allocated}, but its running campaigns hold {campaigns},"
+                f" its open wave items {waves} and its unsettled flash slots {slots}"
             )
+    c.violations.extend(flash_violations(session))
     return c
+
+
+def flash_violations(session: Session) -> list[str]:
+    """A flash slot's units: available + held + sold = stock, held = the units of its unpaid
+    orders, sold = the units of its orders ever paid (a refund after the sale keeps them
+    sold), and each member's count = the units of their orders not cancelled."""
+    found = []
+    for fid, stock, available, held, sold in _rows(
+        session, "SELECT id, stock, available, held, sold FROM flash_slots"
+    ):
+        if min(available, held, sold) < 0 or available + held + sold != stock:
+            found.append(
+                f"flash slot {fid}: available {available} + held {held} + sold {sold}"
+                f" is not its stock {stock}"
+            )
+    for fid, held, unpaid, sold, paid in _rows(
+        session,
+        """SELECT f.id, f.held,
+                  (SELECT COALESCE(SUM(o.quantity), 0) FROM orders o WHERE o.kind = 'flash'
+                      AND o.campaign_id = f.id AND o.status = 'pending_payment'),
+                  f.sold,
+                  (SELECT COALESCE(SUM(o.quantity), 0) FROM orders o WHERE o.kind = 'flash'
+                      AND o.campaign_id = f.id
+                      AND o.status NOT IN ('pending_payment', 'cancelled'))
+           FROM flash_slots f""",
+    ):
+        if held != unpaid:
+            found.append(f"flash slot {fid}: held {held} but unpaid orders hold {unpaid}")
+        if sold != paid:
+            found.append(f"flash slot {fid}: sold {sold} but its orders sold {paid}")
+    for fid, uid, counted, actual in _rows(
+        session,
+        """SELECT u.slot_id, u.user_id, u.quantity,
+                  (SELECT COALESCE(SUM(o.quantity), 0) FROM orders o WHERE o.kind = 'flash'
+                      AND o.campaign_id = u.slot_id AND o.user_id = u.user_id
+                      AND o.status <> 'cancelled')
+           FROM flash_usage u""",
+    ):
+        if counted != actual:
+            found.append(
+                f"flash slot {fid}: member {uid} counted {counted} but has {actual} in orders"
+            )
+    return found
 
 
 def check_seats(session: Session) -> Check:

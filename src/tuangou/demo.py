@@ -6,7 +6,11 @@ communities (one a sub-leader of another, by an accepted invitation; one invitat
 pending), neighbours in them, and three waves of the
 supplier: one open for orders (cut-off tonight, delivery tomorrow) with its chain under way,
 one that has arrived at its pickup point (pickup codes issued), and one completed (every
-order picked up; the leaders' commissions frozen through the after-sale window)."""
+order picked up; the leaders' commissions frozen through the after-sale window).
+
+Flash sales (:func:`_flash_sales`): today's slots of navel oranges at 10:00, 14:00 and 20:00
+(those not over yet), one on sale now, where a member has bought and paid, and tomorrow's
+10:00."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock, locks
 from tuangou.core.db import run_in_transaction
+from tuangou.flashsales import rules as flash_rules
+from tuangou.flashsales import service as flash
 from tuangou.payments import service as payments
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
@@ -203,11 +209,65 @@ def load() -> dict[str, object]:
         waves = load_communities(
             session, operator_id=operator.id, supplier_id=farm.id, members=members
         )
+        _flash_sales(session, supplier_id=farm.id, buyer_id=members[3].id)
         return {"loaded": True, "team_ids": [first.team.id, second.team.id], "wave_ids": waves}
 
     result = run_in_transaction(build)
     finish_communities()
     return result
+
+
+FLASH_TITLE = "整点秒杀 · 赣南脐橙"
+FLASH_TIMES = ((10, 0), (14, 0), (20, 0))
+
+
+def _flash_sales(session: Session, *, supplier_id: int, buyer_id: int) -> None:
+    """Today's flash slots not over yet, one on sale now, tomorrow's 10:00; one unit bought."""
+    oranges = catalog.create_product(
+        session,
+        supplier_id=supplier_id,
+        title="赣南脐橙 5斤装",
+        description="果园直发, 酸甜多汁。",
+        image_url="/static/demo/apples.svg",
+    )
+    catalog.set_product_category(
+        session, product_id=oranges.id, category_id=_category(session, "水果")
+    )
+    box = catalog.create_sku(session, product_id=oranges.id, name="5斤装", price=3990, stock=300)
+    now = clock.to_local(clock.now())
+    today, minute = now.date(), now.hour * 60 + now.minute
+    fixed = [(h, m) for h, m in FLASH_TIMES if h * 60 + m + flash_rules.DEFAULT_MINUTES > minute]
+    live = [(h, m) for h, m in fixed if h * 60 + m <= minute]
+    if not live:  # none of the fixed slots is on now: one more, from five minutes ago
+        start = max(0, minute - 5)
+        ahead = [h * 60 + m for h, m in fixed]
+        if not ahead or ahead[0] - start >= flash_rules.DEFAULT_MINUTES:
+            live = [divmod(start, 60)]
+            fixed = sorted([*fixed, live[0]])
+
+    def slots(day: date, times: list[tuple[int, int]]) -> list[Any]:
+        if not times:
+            return []
+        return flash.create_slots(
+            session,
+            flash.SlotsInput(
+                sku_id=box.id,
+                title=FLASH_TITLE,
+                price=990,
+                stock=20,
+                per_order_cap=1,
+                per_member_cap=1,
+                day=day,
+                times=[f"{h:02d}:{m:02d}" for h, m in times],
+            ),
+        )
+
+    made = slots(today, fixed)
+    slots(today + timedelta(days=1), [FLASH_TIMES[0]])
+    on_now = [s for s in made if s.starts_at <= clock.now() < s.ends_at]
+    if on_now and on_now[0].ends_at - clock.now() > timedelta(minutes=5):
+        bought = flash.buy(session, user_id=buyer_id, slot_id=on_now[0].id)
+        payments.sandbox_pay_now(session, bought.started.payment)
 
 
 # ---------------------------------------------------------------- community group-buying

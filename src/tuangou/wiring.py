@@ -33,7 +33,7 @@ def load_application() -> None:
     and every error class): for what walks them all, such as the table of error codes."""
     compose()
     import tuangou.api.app  # noqa: F401
-    from tuangou.web.pages import auth, leader, member, operator, teambuy  # noqa: F401
+    from tuangou.web.pages import auth, flash, leader, member, operator, teambuy  # noqa: F401
 
 
 def _load_models() -> None:
@@ -44,6 +44,7 @@ def _load_models() -> None:
     import tuangou.commission.models
     import tuangou.communities.models
     import tuangou.core.models
+    import tuangou.flashsales.models
     import tuangou.fulfilment.models
     import tuangou.ledger.models
     import tuangou.notifications.models
@@ -57,6 +58,7 @@ def _load_models() -> None:
 def _register() -> None:
     from tuangou.core import outbox
     from tuangou.credit import service as credit
+    from tuangou.flashsales import service as flash
     from tuangou.notifications import service as notifications
     from tuangou.orders import service as orders
     from tuangou.payments import tasks as payment_tasks
@@ -66,6 +68,7 @@ def _register() -> None:
     # Kinds of order (DOMAIN.md §1, §2): what a payment, a release or a delivery does.
     orders.register_kind("team", teams.KIND)
     orders.register_kind("wave", pools.KIND)
+    orders.register_kind(flash.KIND_NAME, flash.KIND)
 
     # Conditions across domains: a leader below the credit threshold publishes no wave.
     pools.register_leader_check("credit", credit.require_good_standing)

@@ -19,6 +19,7 @@ from tuangou.accounts import tasks as account_tasks
 from tuangou.commission import tasks as commission_tasks
 from tuangou.core import limits, outbox
 from tuangou.credit import tasks as credit_tasks
+from tuangou.flashsales import tasks as flash_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
@@ -34,6 +35,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("release unpaid holds", order_tasks.release_expired),
     ("settle due teams", team_tasks.settle_due),
     ("end finished campaigns", team_tasks.close_ended),
+    ("settle flash slots", flash_tasks.settle_over),
     ("settle waves at cut-off", pool_tasks.settle_due),
     ("deliver outbox", outbox.deliver_pending),
     ("reconcile payments", payment_tasks.reconcile_stale),

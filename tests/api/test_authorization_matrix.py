@@ -102,6 +102,12 @@ GET    /api/admin/campaigns/{campaign_id}                             401  403  
 POST   /api/admin/campaigns                                           401  403    403     403    403     403      403       ok
 PATCH  /api/admin/campaigns/{campaign_id}                             401  403    403     403    403     403      403       ok
 POST   /api/campaigns/{campaign_id}/teams                             401  ok     ok      ok     ok      403      403       403
+# Flash sales: anyone logged in sees the slots, members buy, operators set them.
+GET    /api/flash                                                     401  ok     ok      ok     ok      ok       ok        ok
+GET    /api/flash/{slot_id}                                           401  ok     ok      ok     ok      ok       ok        ok
+POST   /api/flash/{slot_id}/buy                                       401  ok     ok      ok     ok      403      403       403
+GET    /api/admin/flash                                               401  403    403     403    403     403      403       ok
+POST   /api/admin/flash                                               401  403    403     403    403     403      403       ok
 POST   /api/teams/{team_id}/join                                      401  ok     ok      ok     ok      403      403       403
 GET    /api/orders                                                    401  ok     ok      ok     ok      403      403       403
 GET    /api/orders/{order_id}                                         401  ok     404     404    404     ok       404       ok
@@ -309,6 +315,14 @@ def build_world(api: Api) -> World:
     link = _ok(
         c.post(f"/api/leader/sub-leader-invitations/{invitation}/accept", headers=_auth(leader))
     )["link"]["id"]
+    flash_slots = {
+        "sku_id": apples,
+        "title": "整点秒杀",
+        "price": 500,
+        "stock": 2,
+        "day": (clock.local_date(clock.now()) + timedelta(days=1)).isoformat(),
+        "times": ["10:00"],
+    }
     headers = {
         "anon": {},
         "member": _auth(member),
@@ -346,6 +360,7 @@ def build_world(api: Api) -> World:
         "address_id": scalar(
             "SELECT id FROM member_addresses WHERE user_id = :u", u=int(member["user_id"])
         ),
+        "slot_id": _ok(c.post("/api/admin/flash", json=flash_slots, headers=op))[0]["id"],
         "n": 1,
     }
     own_point = {
@@ -378,6 +393,8 @@ def build_world(api: Api) -> World:
     }
     bodies: dict[str, Any] = {
         "POST /api/campaigns/{campaign_id}/teams": {"quantity": 1},
+        "POST /api/flash/{slot_id}/buy": {"quantity": 1},
+        "POST /api/admin/flash": flash_slots,
         "POST /api/teams/{team_id}/join": {"quantity": 1},
         "POST /api/supplier/orders/{order_id}/ship": {"carrier": "顺丰", "tracking_no": "SF1"},
         "POST /api/leader/applications": point,

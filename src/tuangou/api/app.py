@@ -20,6 +20,8 @@ from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
 from tuangou.core.schemas import bound_parameters, problem_responses
 from tuangou.credit.router import router as credit_router
+from tuangou.flashsales.router import SoldOutGate
+from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
@@ -95,6 +97,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
     # (No two API routes match the same method and path but the communities' invite and
     # waves pair, which keep their order.)
     for router in (
+        flash_router,
         teams_router,
         payments_router,
         accounts_router,
@@ -116,5 +119,6 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
     from tuangou.web.app import install as install_web
 
     install_web(app)  # the pages, at /
+    app.add_middleware(SoldOutGate)  # a flash sale's refusals from memory, before routing
     security.install(app)  # the docs page; security headers around everything above
     return app

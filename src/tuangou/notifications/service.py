@@ -12,6 +12,7 @@ from tuangou.core import clock, money
 from tuangou.core.db import upsert_insert
 from tuangou.core.errors import DomainError
 from tuangou.core.models import OutboxEvent
+from tuangou.flashsales import service as flash
 from tuangou.notifications import rules
 from tuangou.notifications.models import Notification
 from tuangou.orders import service as orders
@@ -264,6 +265,8 @@ def _about(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, An
                 order = found[0]
                 if order.kind == "wave":  # the kind the composition root registers
                     return pools.get_wave(session, order.campaign_id).title, extra
+                if order.kind == flash.KIND_NAME:
+                    return flash.get_slot(session, order.campaign_id).title, extra
                 facts = orders.facts(session, [order]).get(order.id, {})
                 if isinstance(facts.get("team_id"), int) and "team_id" not in payload:
                     extra["team_id"] = facts["team_id"]

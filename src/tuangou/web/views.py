@@ -17,6 +17,7 @@ from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.errors import DomainError
+from tuangou.flashsales import service as flash
 from tuangou.fulfilment import service as fulfilment
 from tuangou.fulfilment.rules import PickupStatus
 from tuangou.orders import rules as order_rules
@@ -274,6 +275,8 @@ def _title(session: Session, order: Any, cache: dict[tuple[str, int], str]) -> s
         try:
             if order.kind == "wave":
                 cache[key] = pools.get_wave(session, order.campaign_id).title
+            elif order.kind == flash.KIND_NAME:
+                cache[key] = flash.get_slot(session, order.campaign_id).title
             else:
                 cache[key] = teams.get_campaign(session, order.campaign_id).title
         except DomainError:
