@@ -40,6 +40,7 @@ def _load_models() -> None:
     """Every table, so that the metadata (and Alembic) sees the whole schema."""
     import tuangou.accounts.models
     import tuangou.aftersales.models
+    import tuangou.bargains.models
     import tuangou.catalog.models
     import tuangou.commission.models
     import tuangou.communities.models
@@ -55,6 +56,7 @@ def _load_models() -> None:
 
 
 def _register() -> None:
+    from tuangou.bargains import service as bargains
     from tuangou.core import outbox
     from tuangou.credit import service as credit
     from tuangou.notifications import service as notifications
@@ -66,6 +68,7 @@ def _register() -> None:
     # Kinds of order (DOMAIN.md §1, §2): what a payment, a release or a delivery does.
     orders.register_kind("team", teams.KIND)
     orders.register_kind("wave", pools.KIND)
+    orders.register_kind(bargains.KIND_NAME, bargains.KIND)
 
     # Conditions across domains: a leader below the credit threshold publishes no wave.
     pools.register_leader_check("credit", credit.require_good_standing)
