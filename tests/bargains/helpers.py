@@ -47,9 +47,7 @@ def start(api: Api, who: dict[str, str], campaign_id: int) -> dict[str, Any]:
     return dict(r.json())
 
 
-def help_(
-    api: Api, who: dict[str, str], bargain: dict[str, Any], **headers: str
-) -> Any:
+def help_(api: Api, who: dict[str, str], bargain: dict[str, Any], **headers: str) -> Any:
     return api.c.post(
         f"/api/bargains/{bargain['id']}/help",
         json={"share": bargain["share_token"]},

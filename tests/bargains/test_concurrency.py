@@ -102,8 +102,8 @@ def test_five_hundred_helpers_never_over_cut(db_url: str, tmp_path: Any) -> None
     assert [a for _, a in helps] == rules.schedule(START - FLOOR, NEEDED)
     assert sum(a for _, a in helps) == START - FLOOR
     assert sorted(r.body["cut"] for _, r in cut) == sorted(a for _, a in helps)
-    assert rows(
-        "SELECT price, cuts_taken, status FROM bargains WHERE id = :b", b=bargain_id
-    ) == [(FLOOR, NEEDED, "complete")]
+    assert rows("SELECT price, cuts_taken, status FROM bargains WHERE id = :b", b=bargain_id) == [
+        (FLOOR, NEEDED, "complete")
+    ]
     assert scalar("SELECT COUNT(*) FROM bargain_usage WHERE helped = 1") == NEEDED
     assert audit_violations() == []

@@ -114,9 +114,7 @@ def help_bargain(
         return schemas.HelpOut(
             cut=done.help.amount,
             bonus=done.help.bonus,
-            bargain=schemas.BargainOut.of(
-                done.bargain, bargains.details(session, done.bargain), viewer_id=who.user_id
-            ),
+            bargain=schemas.BargainSummaryOut.of(done.bargain),
         ).model_dump()
 
     reply = run_in_transaction(work)

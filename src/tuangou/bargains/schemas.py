@@ -194,10 +194,34 @@ class HelpIn(In):
     )
 
 
+class BargainSummaryOut(Out):
+    """A bargain's price and cuts, without its helpers (the full view is one GET away)."""
+
+    id: int
+    status: str
+    start_price: int
+    floor_price: int
+    price: int
+    cuts_taken: int
+    cuts_left: int
+
+    @classmethod
+    def of(cls, b: Bargain) -> BargainSummaryOut:
+        return cls(
+            id=b.id,
+            status=b.status,
+            start_price=b.start_price,
+            floor_price=b.floor_price,
+            price=b.price,
+            cuts_taken=b.cuts_taken,
+            cuts_left=b.helpers_needed - b.cuts_taken,
+        )
+
+
 class HelpOut(Out):
     cut: int
     bonus: int
-    bargain: BargainOut
+    bargain: BargainSummaryOut
 
 
 class BargainOrderIn(In):

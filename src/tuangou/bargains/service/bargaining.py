@@ -296,8 +296,14 @@ def help_bargain(
         raise errors.SelfHelp()
     device = (device or "").strip()[:64] or None
     ip = (ip or "").strip()[:64] or None
-    bargain = lock_bargain(session, bargain_id)
     now = clock.now()
+    # What is refused anyway is refused before queueing for the bargain's lock (a bargain
+    # leaves ``open`` only under it, so a refusal read here stays true), then checked again
+    # under the lock.
+    if helped(session, bargain.id, helper_id):
+        raise errors.AlreadyHelped()
+    _refuse_if_not_cuttable(bargain, now)
+    bargain = lock_bargain(session, bargain_id)
     if helped(session, bargain.id, helper_id):
         raise errors.AlreadyHelped()
     _refuse_if_not_cuttable(bargain, now)
