@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.bargains.helpers import buy, campaign, help_, start, view
-from tests.conftest import Api, _auth, audit_violations, run_worker, rows, scalar
+from tests.conftest import Api, _auth, audit_violations, rows, run_worker, scalar
 from tuangou.bargains import rules
 from tuangou.bargains import service as bargains
 from tuangou.core import clock
@@ -25,7 +25,7 @@ def _code(r: Any) -> str:
 
 
 def test_friends_cut_to_the_floor_and_the_starter_buys(api: Api) -> None:
-    op, c = campaign(api)
+    _, c = campaign(api)
     starter = api.signup("发起人")
     b = start(api, starter, c["id"])
     planned = rules.schedule(2000, 4)
@@ -118,9 +118,8 @@ def test_an_expired_bargain_closes_exactly_once(api: Api) -> None:
     first = run_worker()
     assert first.get("close expired bargains") == 1
     assert run_worker().get("close expired bargains", 0) == 0
-    assert bargains.BargainStatus.EXPIRED == scalar(
-        "SELECT status FROM bargains WHERE id = :i", i=b["id"]
-    )
+    status = scalar("SELECT status FROM bargains WHERE id = :i", i=b["id"])
+    assert status == bargains.BargainStatus.EXPIRED
     assert audit_violations() == []
 
 
@@ -159,7 +158,7 @@ def test_an_unpaid_order_gives_the_bargain_back(api: Api) -> None:
 
 
 def test_a_brand_new_member_cuts_more_and_the_schedule_still_sums(api: Api) -> None:
-    op, c = campaign(
+    _, c = campaign(
         api,
         new_member_bonus=300,
         hours=rules.MAX_HOURS,
@@ -286,7 +285,7 @@ def test_a_fraud_rings_helps_are_reversed_exactly_once(api: Api) -> None:
 
 
 def test_a_bargain_campaign_ends_and_gives_its_stock_back(api: Api) -> None:
-    op, c = campaign(api, helpers_needed=1, ends_at=(clock.now() + timedelta(hours=5)).isoformat())
+    _, c = campaign(api, helpers_needed=1, ends_at=(clock.now() + timedelta(hours=5)).isoformat())
     a = api.signup("甲")
     b = start(api, a, c["id"])
     assert help_(api, api.signup("乙"), b).status_code == 201

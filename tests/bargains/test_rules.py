@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -19,7 +20,7 @@ def test_a_schedule_sums_exactly_and_never_rises(total: int, count: int) -> None
     cuts = rules.schedule(total, count)
     assert len(cuts) == count
     assert sum(cuts) == total
-    assert all(a >= b for a, b in zip(cuts, cuts[1:], strict=False))
+    assert all(a >= b for a, b in pairwise(cuts))
     assert all(c >= 0 for c in cuts)
 
 
@@ -32,7 +33,7 @@ def test_every_cut_is_at_least_a_fen_when_there_is_enough(data: st.DataObject) -
 
 def test_the_cuts_fall_fast_then_slowly() -> None:
     cuts = rules.schedule(10_000, 10)
-    drops = [a - b for a, b in zip(cuts, cuts[1:], strict=False)]
+    drops = [a - b for a, b in pairwise(cuts)]
     assert cuts[0] > cuts[-1]
     assert drops[0] > drops[-1]  # big steps first, small ones at the end
     assert cuts[0] >= 3 * cuts[4]
@@ -52,7 +53,7 @@ def test_a_bonus_keeps_the_sum_and_a_fen_for_every_later_cut(data: st.DataObject
     assert 0 <= granted <= bonus
     assert after[0] == remaining[0] + granted
     assert all(c >= 1 for c in after)
-    assert all(a >= b for a, b in zip(after[1:], after[2:], strict=False))
+    assert all(a >= b for a, b in pairwise(after[1:]))
     # The whole schedule still sums exactly to start − floor.
     assert sum(cuts[:taken]) + sum(after) == total
 

@@ -26,6 +26,7 @@ SECTIONS = [
     ("/ops/orders", i18n.lazy("Orders")),
     ("/ops/waves", i18n.lazy("Waves")),
     ("/ops/campaigns", i18n.lazy("Campaigns")),
+    ("/ops/bargains", i18n.lazy("Bargains")),
     ("/ops/products", i18n.lazy("Products")),
     ("/ops/suppliers", i18n.lazy("Suppliers")),
 ]
@@ -46,7 +47,11 @@ ORDER_STATUSES = {
     "cancelled": i18n.lazy("Cancelled"),
     "refunded": i18n.lazy("Refunded"),
 }
-ORDER_KINDS = {"team": i18n.lazy("Team buy"), "wave": i18n.lazy("Wave")}
+ORDER_KINDS = {
+    "team": i18n.lazy("Team buy"),
+    "wave": i18n.lazy("Wave"),
+    "bargain": i18n.lazy("Bargain"),
+}
 
 REFUND_REASONS = {
     "price_protection": i18n.lazy("Price protection"),
