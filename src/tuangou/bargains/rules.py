@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-MAX_HELPERS = 100
+MAX_HELPERS = 100  # (the refusals below say these numbers)
 MAX_HOURS = 7 * 24
 DEFAULT_HOURS = 24
 # A brand-new member: signed up at most this long ago, and never paid for an order.
@@ -135,13 +135,13 @@ def validate_campaign(
     if start_price <= floor_price:
         raise RuleViolation("start_price", "the start price must be above the floor")
     if not 1 <= helpers_needed <= MAX_HELPERS:
-        raise RuleViolation("helpers_needed", f"helpers needed must be 1 to {MAX_HELPERS}")
+        raise RuleViolation("helpers_needed", "helpers needed must be 1 to 100")
     if start_price - floor_price < helpers_needed:
         raise RuleViolation(
             "helpers_needed", "every helper must cut at least 1 fen: too many helpers"
         )
     if not 1 <= hours <= MAX_HOURS:
-        raise RuleViolation("hours", f"the time limit must be 1 to {MAX_HOURS} hours")
+        raise RuleViolation("hours", "the time limit must be 1 to 168 hours")
     if helps_per_member < 1:
         raise RuleViolation("helps_per_member", "a member must be able to help at least once")
     if starts_per_member < 1:
