@@ -37,7 +37,7 @@ from tuangou.web.templating import absolute_url, fmt_money, render, translate
 router = APIRouter()
 
 PLACEHOLDER = "/static/demo/placeholder.svg"
-STATUSES = {
+STATUSES: dict[str, str] = {
     bargain_rules.BargainStatus.OPEN: i18n.lazy("Bargaining"),
     bargain_rules.BargainStatus.COMPLETE: i18n.lazy("Floor reached"),
     bargain_rules.BargainStatus.ORDERED: i18n.lazy("Awaiting payment"),
