@@ -62,3 +62,29 @@ def view(api: Api, who: dict[str, str], bargain_id: int, share: str | None = Non
 
 def buy(api: Api, who: dict[str, str], bargain_id: int) -> Any:
     return api.c.post(f"/api/bargains/{bargain_id}/order", json={}, headers=_auth(who))
+
+
+def member(api: Api, nickname: str = "团员") -> dict[str, str]:
+    """A member with a shipping address, made directly (no password: no slow hashing), as
+    :meth:`Api.signup` returns one: the bearer header and the user id."""
+    from tuangou.accounts import addresses
+    from tuangou.accounts import service as accounts
+    from tuangou.core.db import run_in_transaction
+
+    phone = api.phone()
+
+    def make(session: Any) -> tuple[int, str]:
+        user = accounts.create_user(session, phone=phone, password=None, nickname=nickname)
+        addresses.add_address(
+            session,
+            user.id,
+            name=nickname,
+            phone=phone,
+            region="浙江省 杭州市 西湖区",
+            detail="幸福里 1 号",
+            make_default=True,
+        )
+        return user.id, accounts.issue_token(user)
+
+    user_id, token = run_in_transaction(make)
+    return {"Authorization": f"Bearer {token}", "user_id": str(user_id)}

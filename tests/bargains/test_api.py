@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.bargains.helpers import buy, campaign, help_, start, view
+from tests.bargains.helpers import buy, campaign, help_, member, start, view
 from tests.conftest import Api, _auth, audit_violations, rows, run_worker, scalar
 from tuangou.bargains import rules
 from tuangou.bargains import service as bargains
@@ -26,14 +26,14 @@ def _code(r: Any) -> str:
 
 def test_friends_cut_to_the_floor_and_the_starter_buys(api: Api) -> None:
     _, c = campaign(api)
-    starter = api.signup("发起人")
+    starter = member(api, "发起人")
     b = start(api, starter, c["id"])
     planned = rules.schedule(2000, 4)
     assert b["schedule"] == planned and b["price"] == 3000 and b["cuts_left"] == 4
     assert b["next_cut"] == planned[0] and b["is_starter"]
     price = 3000
     for i in range(4):
-        friend = api.signup(f"好友{i}")
+        friend = member(api, f"好友{i}")
         # A friend opens the link: the bargain, masked names, the cuts left and the time.
         seen = view(api, friend, b["id"], b["share_token"])
         assert seen.status_code == 200 and not seen.json()["is_starter"]
@@ -56,7 +56,7 @@ def test_friends_cut_to_the_floor_and_the_starter_buys(api: Api) -> None:
     assert price == 1000
     final = view(api, starter, b["id"]).json()
     assert final["status"] == "complete" and final["seconds_left"] > 0
-    late = api.signup("来晚了")
+    late = member(api, "来晚了")
     assert _code(help_(api, late, b)) == "bargain_complete"
 
     r = buy(api, starter, b["id"])
@@ -76,7 +76,7 @@ def test_friends_cut_to_the_floor_and_the_starter_buys(api: Api) -> None:
 
 def test_every_refusal_has_its_code_and_changes_nothing(api: Api) -> None:
     op, c = campaign(api, helps_per_member=1, starts_per_member=1)
-    a, b_starter, friend = api.signup("甲"), api.signup("乙"), api.signup("丙")
+    a, b_starter, friend = member(api, "甲"), member(api, "乙"), member(api, "丙")
     bargain_a = start(api, a, c["id"])
     bargain_b = start(api, b_starter, c["id"])
     r = api.c.post(f"/api/bargain-campaigns/{c['id']}/bargains", headers=_auth(a))
@@ -90,7 +90,7 @@ def test_every_refusal_has_its_code_and_changes_nothing(api: Api) -> None:
     r = help_(api, friend, bargain_b)  # one help per member in this campaign
     assert r.status_code == 409 and _code(r) == "help_limit_reached"
     # Without the share link the bargain is as missing as one that does not exist.
-    stranger = api.signup("路人")
+    stranger = member(api, "路人")
     r = api.c.post(f"/api/bargains/{bargain_b['id']}/help", json={}, headers=_auth(stranger))
     assert r.status_code == 404 and _code(r) == "bargain_not_found"
     assert view(api, stranger, bargain_b["id"]).status_code == 404
@@ -108,11 +108,11 @@ def test_every_refusal_has_its_code_and_changes_nothing(api: Api) -> None:
 
 def test_an_expired_bargain_closes_exactly_once(api: Api) -> None:
     _, c = campaign(api, hours=2)
-    a = api.signup("甲")
+    a = member(api, "甲")
     b = start(api, a, c["id"])
-    assert help_(api, api.signup("乙"), b).status_code == 201
+    assert help_(api, member(api, "乙"), b).status_code == 201
     clock.advance(timedelta(hours=2, minutes=1))
-    r = help_(api, api.signup("丙"), b)
+    r = help_(api, member(api, "丙"), b)
     assert r.status_code == 409 and _code(r) == "bargain_expired"
     assert _code(buy(api, a, b["id"])) == "bargain_expired"
     first = run_worker()
@@ -125,32 +125,32 @@ def test_an_expired_bargain_closes_exactly_once(api: Api) -> None:
 
 def test_only_at_the_floor_when_the_campaign_says_so(api: Api) -> None:
     _, c = campaign(api, buy_at_any_price=False, helpers_needed=2)
-    a = api.signup("甲")
+    a = member(api, "甲")
     b = start(api, a, c["id"])
-    assert help_(api, api.signup("乙"), b).status_code == 201
+    assert help_(api, member(api, "乙"), b).status_code == 201
     r = buy(api, a, b["id"])
     assert r.status_code == 409 and _code(r) == "floor_not_reached"
     assert scalar("SELECT COUNT(*) FROM orders") == 0
-    assert help_(api, api.signup("丙"), b).status_code == 201
+    assert help_(api, member(api, "丙"), b).status_code == 201
     assert buy(api, a, b["id"]).status_code == 201
 
 
 def test_an_unpaid_order_gives_the_bargain_back(api: Api) -> None:
     _, c = campaign(api, helpers_needed=2)
-    a = api.signup("甲")
+    a = member(api, "甲")
     b = start(api, a, c["id"])
-    assert help_(api, api.signup("乙"), b).status_code == 201
+    assert help_(api, member(api, "乙"), b).status_code == 201
     r = buy(api, a, b["id"])
     assert r.status_code == 201
     assert scalar("SELECT held FROM bargain_campaigns WHERE id = :i", i=c["id"]) == 1
     # While the order waits, nobody cuts: its price is fixed.
-    assert _code(help_(api, api.signup("丙"), b)) == "bargain_complete"
+    assert _code(help_(api, member(api, "丙"), b)) == "bargain_complete"
     clock.advance(timedelta(minutes=16))
     run_worker()
     again = view(api, a, b["id"]).json()
     assert again["status"] == "open" and again["order_id"] is None
     assert scalar("SELECT held FROM bargain_campaigns WHERE id = :i", i=c["id"]) == 0
-    assert help_(api, api.signup("丁"), b).status_code == 201
+    assert help_(api, member(api, "丁"), b).status_code == 201
     r = buy(api, a, b["id"])
     assert r.status_code == 201 and r.json()["order"]["amount"] == 1000
     api.pay(r.json()["pay_url"])
@@ -164,14 +164,14 @@ def test_a_brand_new_member_cuts_more_and_the_schedule_still_sums(api: Api) -> N
         hours=rules.MAX_HOURS,
         ends_at=(clock.now() + timedelta(days=10)).isoformat(),
     )
-    a = api.signup("甲")
-    old = api.signup("老会员")
+    a = member(api, "甲")
+    old = member(api, "老会员")
     b = start(api, a, c["id"])
     planned = rules.schedule(2000, 4)
     clock.advance(timedelta(hours=rules.NEW_MEMBER_HOURS + 1))
     r = help_(api, old, b)  # signed up long ago: no bonus
     assert r.json()["cut"] == planned[0] and r.json()["bonus"] == 0
-    new = api.signup("新人")
+    new = member(api, "新人")
     r = help_(api, new, b)
     assert r.status_code == 201, r.text
     assert r.json()["bonus"] == 300 and r.json()["cut"] == planned[1] + 300
@@ -184,7 +184,7 @@ def test_a_brand_new_member_cuts_more_and_the_schedule_still_sums(api: Api) -> N
     )
     assert sorted(revisions) == [(0, 2000), (1, 2000)]
     for i in range(2):
-        assert help_(api, api.signup(f"再{i}"), b).status_code == 201
+        assert help_(api, member(api, f"再{i}"), b).status_code == 201
     assert view(api, a, b["id"]).json()["price"] == 1000
     assert audit_violations() == []
 
@@ -218,9 +218,9 @@ def test_the_risk_check_refuses_without_naming_a_signal(
     api: Api, risk: list[tuple[int, int, str | None, str | None]]
 ) -> None:
     _, c = campaign(api)
-    a = api.signup("甲")
+    a = member(api, "甲")
     b = start(api, a, c["id"])
-    bot, odd, fine = api.signup("机器"), api.signup("奇怪"), api.signup("好人")
+    bot, odd, fine = member(api, "机器"), member(api, "奇怪"), member(api, "好人")
     r = help_(api, bot, b, **{"X-Device-Id": "farm"})
     assert r.status_code == 403 and _code(r) == "risk_refused"
     assert "farm" not in r.text and "device" not in r.text.lower()
@@ -245,17 +245,17 @@ def test_the_risk_check_refuses_without_naming_a_signal(
 
 def test_a_fraud_rings_helps_are_reversed_exactly_once(api: Api) -> None:
     op, c = campaign(api, helpers_needed=4, helps_per_member=5, starts_per_member=5)
-    a, paid_starter, ordering = api.signup("甲"), api.signup("乙"), api.signup("丙")
-    ring = [api.signup(f"环{i}") for i in range(2)]
-    honest = api.signup("好人")
+    a, paid_starter, ordering = member(api, "甲"), member(api, "乙"), member(api, "丙")
+    ring = [member(api, f"环{i}") for i in range(2)]
+    honest = member(api, "好人")
     open_b = start(api, a, c["id"])
     paid_b = start(api, paid_starter, c["id"])
     ordered_b = start(api, ordering, c["id"])
-    for member in (ring[0], honest, ring[1]):
-        assert help_(api, member, open_b).status_code == 201
-    for member in ring:
-        assert help_(api, member, paid_b).status_code == 201
-        assert help_(api, member, ordered_b).status_code == 201
+    for friend in (ring[0], honest, ring[1]):
+        assert help_(api, friend, open_b).status_code == 201
+    for friend in ring:
+        assert help_(api, friend, paid_b).status_code == 201
+        assert help_(api, friend, ordered_b).status_code == 201
     r = buy(api, paid_starter, paid_b["id"])
     api.pay(r.json()["pay_url"])
     r = buy(api, ordering, ordered_b["id"])
@@ -286,9 +286,9 @@ def test_a_fraud_rings_helps_are_reversed_exactly_once(api: Api) -> None:
 
 def test_a_bargain_campaign_ends_and_gives_its_stock_back(api: Api) -> None:
     _, c = campaign(api, helpers_needed=1, ends_at=(clock.now() + timedelta(hours=5)).isoformat())
-    a = api.signup("甲")
+    a = member(api, "甲")
     b = start(api, a, c["id"])
-    assert help_(api, api.signup("乙"), b).status_code == 201
+    assert help_(api, member(api, "乙"), b).status_code == 201
     r = buy(api, a, b["id"])
     api.pay(r.json()["pay_url"])
     sku_id = c["sku_id"]
@@ -319,7 +319,7 @@ def test_operators_set_up_and_follow_campaigns(api: Api) -> None:
     )
     assert r.status_code == 422 and _code(r) == "invalid_bargain_campaign"
     assert r.json()["field"] == "helpers_needed"
-    a = api.signup("甲")
+    a = member(api, "甲")
     start(api, a, c["id"])
     listed = api.c.get(f"/api/admin/bargain-campaigns/{c['id']}/bargains", headers=op).json()
     assert len(listed) == 1 and listed[0]["status"] == "open"
@@ -327,7 +327,7 @@ def test_operators_set_up_and_follow_campaigns(api: Api) -> None:
         f"/api/admin/bargain-campaigns/{c['id']}", json={"status": "paused"}, headers=op
     )
     assert r.status_code == 200 and r.json()["status"] == "paused"
-    r = api.c.post(f"/api/bargain-campaigns/{c['id']}/bargains", headers=_auth(api.signup("乙")))
+    r = api.c.post(f"/api/bargain-campaigns/{c['id']}/bargains", headers=_auth(member(api, "乙")))
     assert r.status_code == 409 and _code(r) == "bargain_campaign_not_live"
     mine = api.c.get("/api/bargains/mine", headers=_auth(a)).json()
     assert len(mine) == 1

@@ -19,12 +19,12 @@ from tuangou.bargains import rules
 pytestmark = pytest.mark.server
 
 HELPERS = 500
-NEEDED = 100
+NEEDED = 40
 START, FLOOR = 100_000, 20_000
 
 
 def seed_bargain(starter: Member) -> tuple[int, str]:
-    """A live bargain campaign (start ¥1,000.00, floor ¥200.00, 100 helpers) and one bargain
+    """A live bargain campaign (start ¥1,000.00, floor ¥200.00, 40 helpers) and one bargain
     started on it; returns the bargain's id and share token."""
     from tuangou.bargains import service as bargains
     from tuangou.catalog import service as catalog
@@ -72,7 +72,7 @@ async def storm(
             )
             return member, reply
 
-        twice = helpers[:20]
+        twice = helpers[:10]
         return await asyncio.gather(*(cut(m) for m in [*helpers, *twice]))
 
 

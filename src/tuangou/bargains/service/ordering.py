@@ -22,6 +22,7 @@ from tuangou.bargains.models import Bargain, BargainCampaign
 from tuangou.bargains.rules import BargainStatus
 from tuangou.bargains.service import bargaining, campaigns
 from tuangou.core import clock, locks
+from tuangou.core.db import expire_loaded
 from tuangou.core.locks import Rank
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
@@ -146,7 +147,8 @@ def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
                 sold=BargainCampaign.sold + per_campaign[campaign_id],
             )
         )
-    session.expire_all()
+    # The statements above are plain UPDATEs: what the session had loaded of them is stale.
+    expire_loaded(session, Bargain, BargainCampaign)
 
 
 def on_released(session: Session, order: Order) -> None:
