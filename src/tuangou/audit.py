@@ -92,14 +92,17 @@ def check_stock(session: Session) -> Check:
     for sid, stock, allocated in _rows(session, "SELECT id, stock, allocated FROM skus"):
         if allocated > stock or allocated < 0:
             c.violations.append(f"sku {sid}: allocated {allocated} > stock {stock}")
-    # A SKU has set aside exactly the stock of its team campaigns still running and of its
-    # items in waves not settled yet (an ended campaign or a settled wave gave its allocation
-    # back: the units sold left the SKU's stock, the rest are free).
+    # A SKU has set aside exactly the stock of its team and bargain campaigns still running,
+    # of its items in waves not settled yet and of its flash slots not settled (an ended
+    # campaign, a settled wave or slot gave its allocation back: the units sold left the
+    # SKU's stock, the rest are free).
     for sid, allocated, campaigns, waves, slots in _rows(
         session,
         """SELECT s.id, s.allocated,
                   (SELECT COALESCE(SUM(c.stock), 0) FROM team_campaigns c
-                    WHERE c.sku_id = s.id AND c.status <> 'ended'),
+                    WHERE c.sku_id = s.id AND c.status <> 'ended')
+                  + (SELECT COALESCE(SUM(b.stock), 0) FROM bargain_campaigns b
+                    WHERE b.sku_id = s.id AND b.status <> 'ended'),
                   (SELECT COALESCE(SUM(i.stock), 0) FROM wave_items i
                      JOIN waves w ON w.id = i.wave_id
                     WHERE i.sku_id = s.id AND w.status <> 'settled'),
@@ -113,6 +116,7 @@ def check_stock(session: Session) -> Check:
                 f" its open wave items {waves} and its unsettled flash slots {slots}"
             )
     c.violations.extend(flash_violations(session))
+    c.violations.extend(bargain_stock_violations(session))
     return c
 
 
@@ -237,6 +241,7 @@ def check_settlement(session: Session) -> Check:
         if actual > paid:
             c.violations.append(f"order {oid}: refunded {actual} > paid {paid}")
     c.violations.extend(pickup_violations(session))
+    c.violations.extend(bargain_cut_violations(session))
     c.violations.extend(aftersale_violations(session))
     return c
 
@@ -437,6 +442,84 @@ def aftersale_violations(session: Session) -> list[str]:
         if claimed > bought:
             violations.append(f"order {oid}: item {item} claimed {claimed} > bought {bought}")
     return violations
+
+
+def bargain_cut_violations(session: Session) -> list[str]:
+    """Every bargain's counted cuts sum to start − price, and every revision of its cut
+    schedule to start − floor; the taken cuts are the schedule's first ones."""
+    c = Check("", 3)
+    for bid, start, floor, price, taken, needed, cut, counted in _rows(
+        session,
+        """SELECT b.id, b.start_price, b.floor_price, b.price, b.cuts_taken, b.helpers_needed,
+                  COALESCE(SUM(h.amount), 0), COUNT(h.id)
+           FROM bargains b
+           LEFT JOIN bargain_helps h ON h.bargain_id = b.id AND h.status = 'counted'
+           GROUP BY b.id, b.start_price, b.floor_price, b.price, b.cuts_taken,
+                    b.helpers_needed""",
+    ):
+        if start - price != cut:
+            c.violations.append(f"bargain {bid}: cut {start - price}, but its helps cut {cut}")
+        if price < floor or counted != taken or taken > needed:
+            c.violations.append(
+                f"bargain {bid}: price {price} (floor {floor}), {counted} helps counted,"
+                f" {taken} cuts taken of {needed}"
+            )
+    for bid, revision, total, span, count, needed in _rows(
+        session,
+        """SELECT k.bargain_id, k.revision, SUM(k.amount), b.start_price - b.floor_price,
+                  COUNT(*), b.helpers_needed
+           FROM bargain_cuts k JOIN bargains b ON b.id = k.bargain_id
+           GROUP BY k.bargain_id, k.revision, b.start_price, b.floor_price, b.helpers_needed""",
+    ):
+        if total != span or count != needed:
+            c.violations.append(
+                f"bargain {bid}: schedule revision {revision} has {count} cuts summing to"
+                f" {total}, not {needed} summing to {span}"
+            )
+    schedules: dict[int, list[int]] = {}
+    for bid, amount in _rows(
+        session,
+        """SELECT k.bargain_id, k.amount FROM bargain_cuts k
+           JOIN bargains b ON b.id = k.bargain_id AND k.revision = b.revision
+           ORDER BY k.bargain_id, k.seq""",
+    ):
+        schedules.setdefault(bid, []).append(amount)
+    taken_cuts: dict[int, list[int]] = {}
+    for bid, amount in _rows(
+        session,
+        "SELECT bargain_id, amount FROM bargain_helps WHERE status = 'counted'"
+        " ORDER BY bargain_id, id",
+    ):
+        taken_cuts.setdefault(bid, []).append(amount)
+    for bid, cuts in taken_cuts.items():
+        if schedules.get(bid, [])[: len(cuts)] != cuts:
+            c.violations.append(f"bargain {bid}: its helps did not take its schedule's cuts")
+    return c.violations
+
+
+def bargain_stock_violations(session: Session) -> list[str]:
+    """A bargain campaign never sells more than its stock, and its counters match its
+    orders."""
+    c = Check("", 1)
+    for cid, stock, sold, held, unpaid, paid in _rows(
+        session,
+        """SELECT c.id, c.stock, c.sold, c.held,
+                  (SELECT COUNT(*) FROM orders o WHERE o.kind = 'bargain'
+                    AND o.campaign_id = c.id AND o.status = 'pending_payment'),
+                  (SELECT COUNT(*) FROM orders o WHERE o.kind = 'bargain'
+                    AND o.campaign_id = c.id AND (
+                      o.status IN ('paid', 'confirmed', 'shipped', 'completed')
+                      OR (o.status = 'refunded' AND o.close_reason IN ('not_shipped', 'manual'))))
+           FROM bargain_campaigns c""",
+    ):
+        if sold < 0 or held < 0 or sold + held > stock:
+            c.violations.append(f"bargain campaign {cid}: sold {sold} + held {held} > {stock}")
+        if held != unpaid or sold != paid:
+            c.violations.append(
+                f"bargain campaign {cid}: held {held}, sold {sold}, but its orders hold"
+                f" {unpaid} and sold {paid}"
+            )
+    return c.violations
 
 
 CHECKS = (check_stock, check_seats, check_settlement, check_orders, check_journal)

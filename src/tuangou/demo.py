@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import addresses
 from tuangou.accounts import service as accounts
 from tuangou.accounts.models import User
+from tuangou.bargains import service as bargains
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock, locks
@@ -206,11 +207,17 @@ def load() -> dict[str, object]:
             payments.sandbox_pay_now(session, seat.started.payment)
         joiner = teams.join_team(session, user_id=members[2].id, team_id=first.team.id)
         payments.sandbox_pay_now(session, joiner.started.payment)
+        bargain_id = _demo_bargain(session, supplier_id=farm.id, members=members)
         waves = load_communities(
             session, operator_id=operator.id, supplier_id=farm.id, members=members
         )
         _flash_sales(session, supplier_id=farm.id, buyer_id=members[3].id)
-        return {"loaded": True, "team_ids": [first.team.id, second.team.id], "wave_ids": waves}
+        return {
+            "loaded": True,
+            "team_ids": [first.team.id, second.team.id],
+            "wave_ids": waves,
+            "bargain_id": bargain_id,
+        }
 
     result = run_in_transaction(build)
     finish_communities()
@@ -268,6 +275,44 @@ def _flash_sales(session: Session, *, supplier_id: int, buyer_id: int) -> None:
     if on_now and on_now[0].ends_at - clock.now() > timedelta(minutes=5):
         bought = flash.buy(session, user_id=buyer_id, slot_id=on_now[0].id)
         payments.sandbox_pay_now(session, bought.started.payment)
+
+
+def _demo_bargain(session: Session, *, supplier_id: int, members: list[User]) -> int:
+    """A bargain campaign (砍价) and a bargain under way: 陈大明 started it and two friends
+    have cut (both new members, so each cut carries the new-member bonus)."""
+    now = clock.now()
+    pan = catalog.create_product(
+        session,
+        supplier_id=supplier_id,
+        title="铸铁炒锅 32cm",
+        description="无涂层铸铁, 老师傅手工打磨。",
+    )
+    pan_sku = catalog.create_sku(session, product_id=pan.id, name="32cm", price=12900, stock=50)
+    campaign = bargains.create_campaign(
+        session,
+        bargains.CampaignInput(
+            sku_id=pan_sku.id,
+            title="铸铁炒锅 · 好友砍价",
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=7),
+            start_price=12900,
+            floor_price=3900,
+            helpers_needed=5,
+            stock=20,
+            new_member_bonus=300,
+        ),
+    )
+    bargain = bargains.start_bargain(session, user_id=members[3].id, campaign_id=campaign.id)
+    for friend in (members[4], members[5]):
+        bargains.help_bargain(
+            session,
+            helper_id=friend.id,
+            bargain_id=bargain.id,
+            share=bargain.share_token,
+            device=f"demo-phone-{friend.id}",
+            ip="127.0.0.1",
+        )
+    return int(bargain.id)
 
 
 # ---------------------------------------------------------------- community group-buying

@@ -33,13 +33,14 @@ def load_application() -> None:
     and every error class): for what walks them all, such as the table of error codes."""
     compose()
     import tuangou.api.app  # noqa: F401
-    from tuangou.web.pages import auth, flash, leader, member, operator, teambuy  # noqa: F401
+    from tuangou.web.pages import auth, bargains, flash, leader, member, operator, teambuy  # noqa: F401
 
 
 def _load_models() -> None:
     """Every table, so that the metadata (and Alembic) sees the whole schema."""
     import tuangou.accounts.models
     import tuangou.aftersales.models
+    import tuangou.bargains.models
     import tuangou.catalog.models
     import tuangou.commission.models
     import tuangou.communities.models
@@ -56,6 +57,7 @@ def _load_models() -> None:
 
 
 def _register() -> None:
+    from tuangou.bargains import service as bargains
     from tuangou.core import outbox
     from tuangou.credit import service as credit
     from tuangou.flashsales import service as flash
@@ -69,6 +71,7 @@ def _register() -> None:
     orders.register_kind("team", teams.KIND)
     orders.register_kind("wave", pools.KIND)
     orders.register_kind(flash.KIND_NAME, flash.KIND)
+    orders.register_kind(bargains.KIND_NAME, bargains.KIND)
 
     # Conditions across domains: a leader below the credit threshold publishes no wave.
     pools.register_leader_check("credit", credit.require_good_standing)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from tuangou import wiring
 from tuangou.accounts import tasks as account_tasks
+from tuangou.bargains import tasks as bargain_tasks
 from tuangou.commission import tasks as commission_tasks
 from tuangou.core import limits, outbox
 from tuangou.credit import tasks as credit_tasks
@@ -37,6 +38,8 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("end finished campaigns", team_tasks.close_ended),
     ("settle flash slots", flash_tasks.settle_over),
     ("settle waves at cut-off", pool_tasks.settle_due),
+    ("close expired bargains", bargain_tasks.expire_due),
+    ("end finished bargain campaigns", bargain_tasks.close_ended),
     ("deliver outbox", outbox.deliver_pending),
     ("reconcile payments", payment_tasks.reconcile_stale),
     ("auto-confirm receipt", order_tasks.auto_complete),

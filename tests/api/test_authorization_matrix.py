@@ -199,6 +199,20 @@ POST   /api/communities/invite/{code}/join                            401  ok   
 # By now member 2 and leader 2 have joined the community: a member who does not manage it.
 POST   /api/leader/communities/{community_id}/invite-code             401  403    403     ok     403     403      403       403
 # The address book is the caller's own: another member's entry is 404, staff accounts do not buy.
+# Bargains: the campaigns are public; a bargain is seen by its starter, its helpers, operators
+# and whoever holds its share link (the world's calls carry none); members start, cut and buy.
+GET    /api/bargain-campaigns                                         ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/bargain-campaigns/{campaign_id}                           ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/bargain-campaigns/{campaign_id}/bargains                  401  ok     ok      ok     ok      403      403       403
+GET    /api/bargains/mine                                             401  ok     ok      ok     ok      403      403       403
+GET    /api/bargains/{bargain_id}                                     401  ok     404     404    404     404      404       ok
+POST   /api/bargains/{bargain_id}/help                                401  ok     404     404    404     403      403       403
+POST   /api/bargains/{bargain_id}/order                               401  ok     404     404    404     403      403       403
+GET    /api/admin/bargain-campaigns                                   401  403    403     403    403     403      403       ok
+POST   /api/admin/bargain-campaigns                                   401  403    403     403    403     403      403       ok
+PATCH  /api/admin/bargain-campaigns/{campaign_id}                     401  403    403     403    403     403      403       ok
+GET    /api/admin/bargain-campaigns/{campaign_id}/bargains            401  403    403     403    403     403      403       ok
+POST   /api/admin/bargains/reverse-helps                              401  403    403     403    403     403      403       ok
 GET    /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
 POST   /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
 PUT    /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
@@ -363,6 +377,25 @@ def build_world(api: Api) -> World:
         "slot_id": _ok(c.post("/api/admin/flash", json=flash_slots, headers=op))[0]["id"],
         "n": 1,
     }
+    # A bargain campaign of supplier 1's SKU, and a bargain member 1 started on it.
+    bargain_campaign = _ok(
+        c.post(
+            "/api/admin/bargain-campaigns",
+            json={
+                "sku_id": apples,
+                "ends_at": (clock.now() + timedelta(days=2)).isoformat(),
+                "start_price": 3000,
+                "floor_price": 1000,
+                "helpers_needed": 3,
+                "stock": 5,
+            },
+            headers=op,
+        )
+    )["id"]
+    bargain = _ok(
+        c.post(f"/api/bargain-campaigns/{bargain_campaign}/bargains", headers=_auth(member))
+    )["id"]
+    ids["bargain_id"] = bargain
     own_point = {
         "community_id": leader["community_id"],
         "pickup_point_id": leader["pickup_point_id"],
@@ -379,6 +412,15 @@ def build_world(api: Api) -> World:
     open_item = open_wave["items"][0]["item_id"]
     new_wave = w.catalogue_wave([{"sku_id": apples, "price": 1000, "moq": 1, "stock": 100}])
     by_path: dict[str, dict[str, Any]] = {
+        **{
+            path: {"campaign_id": bargain_campaign}
+            for path in (
+                "/api/bargain-campaigns/{campaign_id}",
+                "/api/bargain-campaigns/{campaign_id}/bargains",
+                "/api/admin/bargain-campaigns/{campaign_id}",
+                "/api/admin/bargain-campaigns/{campaign_id}/bargains",
+            )
+        },
         "/api/listings/{listing_id}/orders": {"listing_id": open_wave["listing"]["id"]},
         "/api/leader/waves/{wave_id}/adopt": {"wave_id": new_wave["id"]},
         **{

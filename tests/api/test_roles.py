@@ -26,6 +26,9 @@ PUBLIC = {
     ("GET", "/api/communities/invite/{code}"),  # a community's invite link
     # The categories' strip, and search (team buys only, without a log-in).
     ("GET", "/api/categories"),
+    # The bargain campaigns running now (a bargain itself needs a log-in).
+    ("GET", "/api/bargain-campaigns"),
+    ("GET", "/api/bargain-campaigns/{campaign_id}"),
     ("GET", "/api/search"),
     # A wave's page with its chain list (接龙): for an invitee too, with its share link's token
     # (anyone else gets 404, as for a listing that does not exist).

@@ -15,6 +15,7 @@ from tuangou.analytics.router import router as analytics_router
 from tuangou.api import errors, security
 from tuangou.api.responses import FastJSONResponse
 from tuangou.api.schemas import HealthOut, NoopOut
+from tuangou.bargains.router import router as bargains_router
 from tuangou.catalog.router import router as catalog_router
 from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
@@ -112,6 +113,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         credit_router,
         analytics_router,
         search_router,
+        bargains_router,
     ):
         api.include_router(router)
     app.include_router(api)

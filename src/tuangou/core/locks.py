@@ -9,10 +9,12 @@ rank  name        rows
 ====  ==========  ==========================================================================
 1     PAYMENT     payment attempts (``payments``)
 2     GROUP       a team (``teams``); its seats are changed only by whoever holds it
+2b    BARGAIN     a bargain (``bargains``): its price, cuts and helps
 3     ORDER       orders (``orders``)
 4     LIMIT       a member's counter in a campaign or a wave item (``campaign_usage``,
-                  ``wave_usage``)
-5     STOCK       the units of a team campaign (``team_campaigns``): the hottest row, so it
+                  ``wave_usage``, ``bargain_usage``)
+5     STOCK       the units of a team or bargain campaign (``team_campaigns``,
+                  ``bargain_campaigns``): the hottest row, so it
                   comes last in a join and a confirmation and is held only to the commit
 6     ITEM        the units of a wave item (``wave_items``)
 7     SKU         a SKU's physical stock and allocation (``skus``)
@@ -58,12 +60,13 @@ from tuangou.core.config import get_settings
 class Rank(IntEnum):
     PAYMENT = 1
     GROUP = 2
-    ORDER = 3
-    LIMIT = 4
-    STOCK = 5
-    ITEM = 6
-    SKU = 7
-    COUNTER = 8
+    BARGAIN = 3  # (2b in the table above: after a team, before an order)
+    ORDER = 4
+    LIMIT = 5
+    STOCK = 6
+    ITEM = 7
+    SKU = 8
+    COUNTER = 9
 
 
 class LockOrderViolation(AssertionError):

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tuangou.bargains import service as bargains
 from tuangou.core import clock, money
 from tuangou.core.db import upsert_insert
 from tuangou.core.errors import DomainError
@@ -267,6 +268,8 @@ def _about(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, An
                     return pools.get_wave(session, order.campaign_id).title, extra
                 if order.kind == flash.KIND_NAME:
                     return flash.get_slot(session, order.campaign_id).title, extra
+                if order.kind == bargains.KIND_NAME:
+                    return bargains.get_campaign(session, order.campaign_id).title, extra
                 facts = orders.facts(session, [order]).get(order.id, {})
                 if isinstance(facts.get("team_id"), int) and "team_id" not in payload:
                     extra["team_id"] = facts["team_id"]

@@ -30,6 +30,7 @@ def install(app: FastAPI) -> None:
     from tuangou.web.pages import (
         addresses,
         auth,
+        bargains,
         flash,
         leader,
         member,
@@ -53,5 +54,5 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.add_exception_handler(leader.NotALeader, leader.not_a_leader)
-    for module in (auth, teambuy, flash, member, addresses, leader, operator, supplier):
+    for module in (auth, teambuy, flash, member, addresses, leader, operator, supplier, bargains):
         app.include_router(module.router, include_in_schema=False)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.aftersales import rules as aftersale_rules
 from tuangou.aftersales import service as aftersales
+from tuangou.bargains import service as bargains
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock
@@ -277,6 +278,8 @@ def _title(session: Session, order: Any, cache: dict[tuple[str, int], str]) -> s
                 cache[key] = pools.get_wave(session, order.campaign_id).title
             elif order.kind == flash.KIND_NAME:
                 cache[key] = flash.get_slot(session, order.campaign_id).title
+            elif order.kind == bargains.KIND_NAME:
+                cache[key] = bargains.get_campaign(session, order.campaign_id).title
             else:
                 cache[key] = teams.get_campaign(session, order.campaign_id).title
         except DomainError:

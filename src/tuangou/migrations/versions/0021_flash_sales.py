@@ -1,7 +1,7 @@
 """flash sales: time slots of a SKU at a deep price, and each member's count in a slot
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -139,7 +139,7 @@ def _to_ship_page(
         )
         rows = []
         for order in waiting:
-            if order.kind not in ("team", "flash") or order.sku_id is None:
+            if order.kind not in ("team", "flash", "bargain") or order.sku_id is None:
                 continue
             sku = catalog.sku_summary(db, order.sku_id)
             rows.append({"order": order, "title": f"{sku['title']} {sku['sku_name']}".strip()})

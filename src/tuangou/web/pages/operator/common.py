@@ -27,6 +27,7 @@ SECTIONS = [
     ("/ops/waves", i18n.lazy("Waves")),
     ("/ops/campaigns", i18n.lazy("Campaigns")),
     ("/ops/flash", i18n.lazy("Flash sales")),
+    ("/ops/bargains", i18n.lazy("Bargains")),
     ("/ops/products", i18n.lazy("Products")),
     ("/ops/suppliers", i18n.lazy("Suppliers")),
 ]
@@ -51,6 +52,7 @@ ORDER_KINDS = {
     "team": i18n.lazy("Team buy"),
     "wave": i18n.lazy("Wave"),
     "flash": i18n.lazy("Flash sale"),
+    "bargain": i18n.lazy("Bargain"),
 }
 
 REFUND_REASONS = {
