@@ -102,6 +102,7 @@ GET    /api/admin/campaigns/{campaign_id}                             401  403  
 POST   /api/admin/campaigns                                           401  403    403     403    403     403      403       ok
 PATCH  /api/admin/campaigns/{campaign_id}                             401  403    403     403    403     403      403       ok
 POST   /api/campaigns/{campaign_id}/teams                             401  ok     ok      ok     ok      403      403       403
+POST   /api/campaigns/{campaign_id}/solo                              401  ok     ok      ok     ok      403      403       403
 POST   /api/teams/{team_id}/join                                      401  ok     ok      ok     ok      403      403       403
 GET    /api/orders                                                    401  ok     ok      ok     ok      403      403       403
 GET    /api/orders/{order_id}                                         401  ok     404     404    404     ok       404       ok
@@ -377,6 +378,7 @@ def build_world(api: Api) -> World:
     }
     bodies: dict[str, Any] = {
         "POST /api/campaigns/{campaign_id}/teams": {"quantity": 1},
+        "POST /api/campaigns/{campaign_id}/solo": {"quantity": 1},
         "POST /api/teams/{team_id}/join": {"quantity": 1},
         "POST /api/supplier/orders/{order_id}/ship": {"carrier": "顺丰", "tracking_no": "SF1"},
         "POST /api/leader/applications": point,
