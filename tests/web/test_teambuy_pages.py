@@ -79,7 +79,7 @@ def shop(client: TestClient) -> dict[str, Any]:
         per_member_limit=2,
         max_quantity_per_order=2,
     )
-    pair = api.campaign(op, supplier_id, stock=1)
+    pair = api.campaign(op, supplier_id, stock=2)  # one team of two
     return {"ladder": ladder["id"], "pair": pair["id"]}
 
 
@@ -202,24 +202,30 @@ def test_a_refused_join_is_a_clear_message_not_a_stack_trace(
     shop: dict[str, Any], people: list[Member]
 ) -> None:
     a, b, c = people
-    team = _open_and_pay(a, shop["pair"])  # stock 1: the campaign is now sold out
+    team = _open_and_pay(a, shop["pair"])  # stock 2: both units are the team's now
     own = a.c.post(
         f"{team}/join",
         data={"csrf_token": _csrf(a.get(team).text), "key": "k1", "quantity": "1"},
         follow_redirects=False,
     )
     assert own.status_code == 409 and 'role="alert"' in own.text
+    # No new team can open, but the open team's seat is there to join: it is offered.
     page = c.get(f"/c/{shop['pair']}")
-    assert "已售罄" in page.text and "/open" not in page.text  # no 开团 button, a clear word
-    page = b.get(team)
-    assert "已售罄" in page.text and f"{team}/join" not in page.text
-    # A form sent anyway (an old tab) gets the same clear answer, and nothing changes.
+    assert "暂不能开新团" in page.text and f"/c/{shop['pair']}/open" not in page.text
+    assert f'href="{team}"' in page.text
     token = _csrf(c.get("/login").text)
     data = {"csrf_token": token, "key": "k2", "quantity": "1"}
     r = c.c.post(f"/c/{shop['pair']}/open", data=data, follow_redirects=False)
-    assert r.status_code == 409 and "已售罄" in r.text
-    data["csrf_token"] = _csrf(b.get("/login").text)
-    r = b.c.post(f"{team}/join", data=data, follow_redirects=False)
+    assert r.status_code == 409 and "暂不能开新团" in r.text
+    _join_and_pay(b, team)  # the reserved seat: the team forms, full, and settles
+    page = c.get(f"/c/{shop['pair']}")
+    assert "已售罄" in page.text and "/open" not in page.text  # no 开团 button, a clear word
+    # A form sent anyway (an old tab) gets the same clear answer, and nothing changes.
+    data["key"] = "k3"
+    r = c.c.post(f"/c/{shop['pair']}/open", data=data, follow_redirects=False)
+    assert r.status_code == 409 and "已售罄" in r.text, r.text
+    data["key"] = "k4"
+    r = c.c.post(f"/c/{shop['pair']}/solo", data=data, follow_redirects=False)
     assert r.status_code == 409 and "已售罄" in r.text
 
 
