@@ -102,7 +102,7 @@ def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
     # A full team settles at once, in this transaction: its other orders are paid and its
     # campaign's row is held already, so nothing new is locked out of order.
     for team_id in full:
-        settlement.settle_team(session, team_id)
+        settlement.settle_team(session, team_id, stock_held=True)
     # 单独购买: an order without a seat is sold at the single price the moment it is paid.
     alone = [o.id for o in paid if o.id not in with_seat]
     if alone:

@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from tuangou.orders.models import Order
 
 
-def settle_team(session: Session, team_id: int) -> str | None:
+def settle_team(session: Session, team_id: int, *, stock_held: bool = False) -> str | None:
     """Settle a team that is full or past its deadline, exactly once.
 
-    Returns the outcome (``success``, ``completed``, ``failed``) or None when there was
-    nothing to do (already settled, or not due)."""
+    ``stock_held``: the caller's transaction already updated the campaign's row (see
+    ``locking.lock_members``). Returns the outcome (``success``, ``completed``, ``failed``)
+    or None when there was nothing to do (already settled, or not due)."""
     now = clock.now()
     if session.get(Team, team_id) is None:
         return None
@@ -48,7 +49,7 @@ def settle_team(session: Session, team_id: int) -> str | None:
     )
     # Members' limits come back for unpaid seats, and for everyone if the team may fail.
     gives_back = team.seats_taken > team.paid_count or outcome.kind != "success"
-    held = locking.lock_members(session, team, limits=gives_back)
+    held = locking.lock_members(session, team, limits=gives_back, stock_held=stock_held)
     campaign = held.campaign
     team_orders = list(held.orders.values())
     paid_orders = sorted(
