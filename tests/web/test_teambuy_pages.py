@@ -229,6 +229,45 @@ def test_a_refused_join_is_a_clear_message_not_a_stack_trace(
     assert r.status_code == 409 and "已售罄" in r.text
 
 
+def test_the_campaign_page_offers_open_teams_first_then_opening_or_buying_alone(
+    shop: dict[str, Any], people: list[Member]
+) -> None:
+    a, b, _ = people
+    path = f"/c/{shop['pair']}"  # stock 2, teams of two, 单独购买 allowed (the default)
+    page = b.get(path).text
+    assert "可开团 1 个" in page
+    assert f'formaction="{path}/solo"' in page and "单独购买 · ¥30.00" in page
+    assert f'action="{path}/open"' in page
+    team = _open_and_pay(a, shop["pair"])
+    page = b.get(path).text
+    # The open team comes first, above the product; no new team can open; no unit is free
+    # to buy alone (the one left is the team's reserved seat).
+    assert page.index("可参加的团") < page.index('class="card tb-product"')
+    assert f'href="{team}"' in page
+    assert "暂不能开新团" in page and f"{path}/open" not in page and f"{path}/solo" not in page
+
+
+def test_buying_alone_on_the_page_pays_and_confirms_the_order(
+    shop: dict[str, Any], people: list[Member]
+) -> None:
+    a = people[0]
+    path = f"/c/{shop['ladder']}"
+    r = a.submit(path, f"{path}/solo", quantity="2")
+    assert r.status_code == 303 and r.headers["location"].startswith("/pay/"), r.text
+    pay_page = a.get(r.headers["location"]).text
+    assert "¥60.00" in pay_page  # 2 × the single price
+    r = a.pay(r.headers["location"])
+    assert r.status_code == 303 and re.fullmatch(r"/orders/\d+", r.headers["location"])
+    run_worker()
+    order_id = int(r.headers["location"].rsplit("/", 1)[1])
+    with unit_of_work(readonly=True) as db:
+        order = orders.get(db, order_id)
+        assert (order.status, order.final_unit_price, order.quantity) == ("confirmed", 3000, 2)
+    # Above the per-member limit (2): refused next to the quantity, nothing made.
+    r = a.submit(path, f"{path}/solo", quantity="1")
+    assert r.status_code == 409 and 'role="alert"' in r.text
+
+
 def test_a_declined_payment_can_be_tried_again(shop: dict[str, Any], people: list[Member]) -> None:
     a = people[0]
     r = a.submit(f"/c/{shop['ladder']}", f"/c/{shop['ladder']}/open", quantity="1")
