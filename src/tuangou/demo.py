@@ -156,7 +156,7 @@ def load() -> dict[str, object]:
                 allow_solo=True,  # 单独购买 at the SKU's price, beside 开团
             ),
         )
-        eggs = teams.create_campaign(
+        egg_team = teams.create_campaign(
             session,
             teams.CampaignInput(
                 sku_id=egg_box.id,
@@ -203,7 +203,7 @@ def load() -> dict[str, object]:
         joiner = teams.join_team(session, user_id=members[2].id, team_id=first.team.id)
         payments.sandbox_pay_now(session, joiner.started.payment)
         # 单独购买: a box of eggs bought alone at the single price, confirmed once paid.
-        alone = teams.buy_alone(session, user_id=members[2].id, campaign_id=eggs.id)
+        alone = teams.buy_alone(session, user_id=members[2].id, campaign_id=egg_team.id)
         payments.sandbox_pay_now(session, alone.started.payment)
         waves = load_communities(
             session, operator_id=operator.id, supplier_id=farm.id, members=members
