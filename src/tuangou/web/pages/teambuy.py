@@ -151,10 +151,13 @@ def _team_context(db: Session, team: Team, who: Principal | None) -> dict[str, A
         slots = max(len(chain) + 3, team.min_size)
     slots = min(slots, team.max_size)
     me = _viewer(db, team.id, who)
+    shown = _campaign(db, campaign)
+    # A seat of this team is sold out only when neither its reservation nor free stock is left.
+    shown["sold_out"] = team.reserved <= 0 and shown["available"] <= 0
     return {
         "team": team,
         "view": view,
-        "campaign": _campaign(db, campaign),
+        "campaign": shown,
         "chain": chain,
         "opener": opener,
         "slots": slots,
