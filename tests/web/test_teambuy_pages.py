@@ -236,7 +236,10 @@ def test_the_campaign_page_offers_open_teams_first_then_opening_or_buying_alone(
     path = f"/c/{shop['pair']}"  # stock 2, teams of two, 单独购买 allowed (the default)
     page = b.get(path).text
     assert "可开团 1 个" in page
-    assert f'formaction="{path}/solo"' in page and "单独购买 · ¥30.00" in page
+    assert (
+        f'formaction="{path}/solo"' in page
+        and '<span>单独购买</span><span class="tb-solo-price">¥30.00</span>' in page
+    )
     assert f'action="{path}/open"' in page
     team = _open_and_pay(a, shop["pair"])
     page = b.get(path).text
