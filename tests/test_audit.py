@@ -143,6 +143,18 @@ def sold_counter_out_of_step(s: Session, st: dict[str, Any]) -> list[tuple[str, 
     return [(f"campaign {st['campaign']}: sold 3", "orders sold 2")]
 
 
+@case(1)
+def reservation_counter_out_of_step(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE team_campaigns SET reserved = reserved + 1 WHERE id = :c", c=st["campaign"])
+    return [(f"campaign {st['campaign']}: reserved", "but its teams reserve")]
+
+
+@case(1)
+def settled_team_still_reserving(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
+    _sql(s, "UPDATE teams SET reserved = reserved + 1 WHERE id = :t", t=st["settled_team"])
+    return [(f"team {st['settled_team']}: settled but still reserves 1",)]
+
+
 @case(1, lift=(("skus", "ck_skus_allocated_within_stock"),))
 def sku_over_allocated(s: Session, st: dict[str, Any]) -> list[tuple[str, ...]]:
     _sql(s, "UPDATE skus SET allocated = stock + 1 WHERE id = :k", k=st["sku"])

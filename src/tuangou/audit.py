@@ -39,12 +39,33 @@ def _rows(session: Session, sql: str, **params: object) -> list[tuple[Any, ...]]
 
 
 def check_stock(session: Session) -> Check:
-    c = Check("no oversell: sold + held ≤ stock, counters match the orders", 1)
-    for cid, stock, sold, held in _rows(
-        session, "SELECT id, stock, sold, held FROM team_campaigns"
+    c = Check("no oversell: sold + held + reserved ≤ stock, counters match the orders and teams", 1)
+    for cid, stock, sold, held, reserved in _rows(
+        session, "SELECT id, stock, sold, held, reserved FROM team_campaigns"
     ):
-        if sold < 0 or held < 0 or sold + held > stock:
-            c.violations.append(f"campaign {cid}: sold {sold} + held {held} > stock {stock}")
+        if sold < 0 or held < 0 or reserved < 0 or sold + held + reserved > stock:
+            c.violations.append(
+                f"campaign {cid}: sold {sold} + held {held} + reserved {reserved} > stock {stock}"
+            )
+    # Stock is conserved: what a campaign reserves is exactly what its teams still reserve,
+    # and only a team still under way reserves anything (a settled, failed or closed team
+    # gave its reservation back).
+    for cid, reserved, actual in _rows(
+        session,
+        """SELECT c.id, c.reserved, COALESCE(SUM(t.reserved), 0) FROM team_campaigns c
+           LEFT JOIN teams t ON t.campaign_id = c.id
+           GROUP BY c.id, c.reserved""",
+    ):
+        if reserved != actual:
+            c.violations.append(
+                f"campaign {cid}: reserved {reserved} but its teams reserve {actual}"
+            )
+    for tid, status, reserved in _rows(
+        session,
+        """SELECT id, status, reserved FROM teams
+           WHERE reserved < 0 OR (reserved > 0 AND status NOT IN ('pending', 'open', 'formed'))""",
+    ):
+        c.violations.append(f"team {tid}: {status} but still reserves {reserved}")
     for cid, held, actual in _rows(
         session,
         """SELECT c.id, c.held, COALESCE(SUM(o.quantity), 0) FROM team_campaigns c

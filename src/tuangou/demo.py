@@ -160,9 +160,10 @@ def load() -> dict[str, object]:
                 max_quantity_per_order=3,
                 opener_perk="price",
                 opener_price=2790,
+                allow_solo=True,  # 单独购买 at the SKU's price, beside 开团
             ),
         )
-        teams.create_campaign(
+        egg_team = teams.create_campaign(
             session,
             teams.CampaignInput(
                 sku_id=egg_box.id,
@@ -189,6 +190,7 @@ def load() -> dict[str, object]:
                 opener_perk="free",
                 subsidy_budget=50000,
                 new_member_only=True,
+                allow_solo=False,  # a newcomers' team offer: no buying alone
             ),
         )
         session.flush()
@@ -207,6 +209,9 @@ def load() -> dict[str, object]:
             payments.sandbox_pay_now(session, seat.started.payment)
         joiner = teams.join_team(session, user_id=members[2].id, team_id=first.team.id)
         payments.sandbox_pay_now(session, joiner.started.payment)
+        # 单独购买: a box of eggs bought alone at the single price, confirmed once paid.
+        alone = teams.buy_alone(session, user_id=members[2].id, campaign_id=egg_team.id)
+        payments.sandbox_pay_now(session, alone.started.payment)
         bargain_id = _demo_bargain(session, supplier_id=farm.id, members=members)
         waves = load_communities(
             session, operator_id=operator.id, supplier_id=farm.id, members=members

@@ -108,6 +108,7 @@ GET    /api/flash/{slot_id}                                           401  ok   
 POST   /api/flash/{slot_id}/buy                                       401  ok     ok      ok     ok      403      403       403
 GET    /api/admin/flash                                               401  403    403     403    403     403      403       ok
 POST   /api/admin/flash                                               401  403    403     403    403     403      403       ok
+POST   /api/campaigns/{campaign_id}/solo                              401  ok     ok      ok     ok      403      403       403
 POST   /api/teams/{team_id}/join                                      401  ok     ok      ok     ok      403      403       403
 GET    /api/orders                                                    401  ok     ok      ok     ok      403      403       403
 GET    /api/orders/{order_id}                                         401  ok     404     404    404     ok       404       ok
@@ -437,6 +438,7 @@ def build_world(api: Api) -> World:
         "POST /api/campaigns/{campaign_id}/teams": {"quantity": 1},
         "POST /api/flash/{slot_id}/buy": {"quantity": 1},
         "POST /api/admin/flash": flash_slots,
+        "POST /api/campaigns/{campaign_id}/solo": {"quantity": 1},
         "POST /api/teams/{team_id}/join": {"quantity": 1},
         "POST /api/supplier/orders/{order_id}/ship": {"carrier": "顺丰", "tracking_no": "SF1"},
         "POST /api/leader/applications": point,

@@ -56,7 +56,8 @@ def test_open_with_the_same_key_opens_once(api: Api) -> None:
     assert count("orders") == 1
     assert count("payments") == 1
     campaign = api.c.get(f"/api/campaigns/{w.campaign['id']}").json()
-    assert campaign["available"] == w.campaign["stock"] - 1
+    # The opener's unit held, and the rest of the team's minimum size reserved: once.
+    assert campaign["available"] == w.campaign["stock"] - w.campaign["min_size"]
 
 
 def test_pay_again_with_the_same_key_starts_one_payment(api: Api) -> None:
@@ -137,7 +138,7 @@ def test_same_key_with_another_body_is_refused_and_changes_nothing(api: Api) -> 
 
 
 def test_a_refusal_is_replayed_identically(api: Api) -> None:
-    w = world(api, 2, stock=1)
+    w = world(api, 2, stock=2)  # one team of two: opening it sets both units aside
     a, b = w.members
     held = api.open(a, w.campaign["id"], pay=False)["order"]["id"]
     path = f"/api/campaigns/{w.campaign['id']}/teams"

@@ -2,6 +2,8 @@
 
 * a hot campaign with small stock and a few hundred members joining, paying and retrying
   at once (invariants 1-4, 6 and 9);
+* a scarce team campaign: a thousand members for a hundred units in teams of two, where the
+  units must end in teams that formed, not in teams that can no longer fill;
 * twenty members racing for the last seat of a two-person team (invariant 2);
 * two worker processes settling the same due teams at once (invariant 3).
 """
@@ -82,7 +84,7 @@ async def hot_client(
     last: tuple[str, dict[str, Any], str] | None = None
     candidates: list[int] = []  # teams the campaign page showed as joinable
     for attempt in range(60):
-        if opener or attempt >= 30:  # nobody to join for long: open a team
+        if opener or (attempt >= 30 and attempt % 10 == 0):  # nobody to join for long: open
             path = f"/api/campaigns/{campaign_id}/teams"
         else:
             if not candidates:
@@ -140,6 +142,11 @@ async def hot_client(
         if reply.status == 409 and reply.code == "sold_out":
             out.sold_out.add(member.user_id)
             break
+        if reply.status == 409 and reply.code == "too_few_to_open":
+            # The units left are open teams' reserved seats: join one instead.
+            opener = False
+            candidates = []
+            continue
         if reply.status == 409 and reply.code in ("team_full", "team_closed"):
             continue
         out.problems.append(f"{path}: unexpected {reply.status} {reply.body}")
@@ -216,6 +223,124 @@ def test_hot_campaign_under_hundreds_of_clients(db_url: str, tmp_path: Any) -> N
            WHERE status IN ('held', 'paid') GROUP BY team_id"""
     ):
         assert seats == distinct <= 3, team_id
+
+
+# ---------------------------------------------------------------- scarce stock, teams of two
+
+
+@dataclass
+class Scarce:
+    paid: int = 0  # orders paid at the gateway
+    gave_up: int = 0  # members who found the campaign sold out
+    refusals: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+
+async def scarce_client(
+    http: aiohttp.ClientSession,
+    base: str,
+    campaign_id: int,
+    member: Member,
+    gate: asyncio.Semaphore,
+    out: Scarce,
+) -> None:
+    """A member who does what the campaign page offers: join the first open team it lists,
+    else open one while 可开团 says one can, else wait for the teams being paid for (their
+    seats are reserved) until the campaign is sold out."""
+    rng = random.Random(member.user_id)
+    async with gate:
+        for attempt in range(80):
+            view = (await call(http, "GET", f"{base}/api/campaigns/{campaign_id}")).body
+            joinable = [t["id"] for t in view["open_teams"] if t["joinable"]]
+            if joinable:
+                path = f"/api/teams/{rng.choice(joinable)}/join"
+            elif view["openable_teams"] > 0:
+                path = f"/api/campaigns/{campaign_id}/teams"
+            elif view["available"] <= 0 and view["reserved"] <= 0:
+                out.gave_up += 1
+                return
+            else:  # only seats of teams whose opener is paying: they open in a moment
+                await asyncio.sleep(rng.uniform(0.05, 0.15))
+                continue
+            reply = await call(
+                http,
+                "POST",
+                base + path,
+                body={"quantity": 1},
+                headers={**member.headers, "Idempotency-Key": f"scarce-{attempt}"},
+            )
+            if reply.status == 201:
+                paid = await call(
+                    http, "POST", f"{base}/api/sandbox/pay", body=pay_body(reply.body["pay_url"])
+                )
+                if paid.status != 200:
+                    out.problems.append(f"payment refused: {paid}")
+                out.paid += 1
+                return
+            if reply.status == 409 and reply.code in (
+                "team_full",
+                "team_closed",
+                "sold_out",
+                "too_few_to_open",
+            ):
+                out.refusals[str(reply.code)] += 1
+                continue
+            out.problems.append(f"{path}: unexpected {reply.status} {reply.body}")
+            return
+        out.problems.append(f"member {member.user_id} neither bought nor saw the end")
+
+
+async def scarce_traffic(base: str, campaign_id: int, members: list[Member]) -> Scarce:
+    out = Scarce()
+    gate = asyncio.Semaphore(50)  # clients in flight at once; the rest queue behind them
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=2)
+    async with aiohttp.ClientSession(connector=connector, timeout=TIMEOUT) as http:
+        await asyncio.gather(
+            *(scarce_client(http, base, campaign_id, m, gate, out) for m in members)
+        )
+    return out
+
+
+def test_scarce_stock_ends_in_formed_teams(db_url: str, tmp_path: Any) -> None:
+    """1,000 members, 100 units, teams of two, one unit each. A team opens only with both of
+    its units set aside, and members join open teams before opening new ones: the units end
+    in settled teams, not in one-member teams left to fail when the free stock ran out."""
+    stock, clients = 100, 1000
+    campaign_id = seed_campaign(
+        stock=stock, tiers=[(2, 1990)], min_size=2, max_size=2, per_member_limit=1
+    )
+    members = seed_members(clients)
+    # The sandbox's callbacks (which open the teams) come from the server's worker: often.
+    env = {"TUANGOU_WORKER_INTERVAL": "0.05"}
+    with Server(db_url, log_dir=tmp_path, env=env) as server:
+        out = asyncio.run(scarce_traffic(server.url, campaign_id, members))
+        drain_worker()
+        log = server.log()
+
+    assert out.problems == [], ("\n".join(out.problems[:6]), log)
+    assert out.paid + out.gave_up == clients
+    sold, held, reserved, campaign_stock = rows(
+        "SELECT sold, held, reserved, stock FROM team_campaigns WHERE id = :c", c=campaign_id
+    )[0]
+    # No oversell; the campaign sold out: nothing free, held or reserved is left.
+    assert sold + held + reserved <= campaign_stock == stock
+    assert (sold, held, reserved) == (stock, 0, 0), out
+    # At least 90% of the units are in teams that formed and settled (here: all of them).
+    settled = scalar(
+        """SELECT COALESCE(SUM(o.quantity), 0) FROM orders o
+           JOIN team_seats s ON s.order_id = o.id JOIN teams t ON t.id = s.team_id
+           WHERE t.campaign_id = :c AND t.status = 'settled' AND o.status = 'confirmed'""",
+        c=campaign_id,
+    )
+    assert settled >= 0.9 * stock, (settled, out)
+    assert (
+        scalar(
+            "SELECT COUNT(*) FROM teams WHERE campaign_id = :c AND status <> 'settled'",
+            c=campaign_id,
+        )
+        == 0
+    )
+    assert audit_violations() == []
 
 
 # ---------------------------------------------------------------- the last seat

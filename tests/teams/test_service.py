@@ -91,9 +91,11 @@ TABLES = (
 def _snapshot() -> dict[str, Any]:
     """Everything a refused request must leave as it was."""
     snap: dict[str, Any] = {t: _scalar(f"SELECT COUNT(*) FROM {t}") for t in TABLES}
-    snap["campaigns"] = _rows("SELECT id, sold, held, subsidy_used FROM team_campaigns ORDER BY id")
+    snap["campaigns"] = _rows(
+        "SELECT id, sold, held, reserved, subsidy_used FROM team_campaigns ORDER BY id"
+    )
     snap["teams_state"] = _rows(
-        "SELECT id, status, seats_taken, paid_count, opener_id FROM teams ORDER BY id"
+        "SELECT id, status, seats_taken, paid_count, opener_id, reserved FROM teams ORDER BY id"
     )
     snap["usage"] = _rows(
         "SELECT campaign_id, user_id, quantity FROM campaign_usage ORDER BY campaign_id, user_id"
@@ -216,7 +218,9 @@ def test_team_below_min_fails_refunds_once_and_gives_stock_back(api: Api) -> Non
     opened = api.open(a, c["id"])
     team_id = opened["team"]["id"]
     joined = api.join(b, team_id)
-    assert _campaign(api, c["id"])["available"] == 8
+    # Two units sold, and the third seat's unit reserved for the team since it opened.
+    assert _campaign(api, c["id"])["available"] == 7
+    assert _campaign(api, c["id"])["reserved"] == 1
 
     clock.advance(PAST_DEADLINE)
     run_worker()
@@ -235,6 +239,7 @@ def test_team_below_min_fails_refunds_once_and_gives_stock_back(api: Api) -> Non
     campaign = _campaign(api, c["id"])
     assert campaign["available"] == 10
     assert campaign["sold"] == 0
+    assert campaign["reserved"] == 0  # the unfilled seat's reservation came back too
 
     # Exactly once: the worker again (and again), or settling by hand, refunds nothing more.
     run_worker()
@@ -497,11 +502,16 @@ def test_refusals(api: Api) -> None:
     api.join(e, team_id, pay=False)  # 4 of 4 seats: full
     refused("POST", join, f, 409, "team_full", json={})
 
-    # The campaign's stock (5) is all held or sold once a second team is opened.
-    second = api.open(a, c["id"])
+    # One unit of the stock (5) is left: too few for a team of two to form, so none opens.
+    assert _campaign(api, c["id"])["available"] == 1
+    assert _campaign(api, c["id"])["openable_teams"] == 0
+    refused("POST", open_path, f, 409, "too_few_to_open", json={})
+    # Bought alone, the last unit is gone: opening is refused as sold out.
+    r = api.c.post(f"/api/campaigns/{c['id']}/solo", json={}, headers=_auth(f))
+    assert r.status_code == 201, r.text
     assert _campaign(api, c["id"])["available"] == 0
-    refused("POST", f"/api/teams/{second['team']['id']}/join", f, 409, "sold_out", json={})
-    refused("POST", open_path, f, 409, "sold_out", json={})
+    refused("POST", open_path, a, 409, "sold_out", json={})
+    refused("POST", f"/api/campaigns/{c['id']}/solo", a, 409, "sold_out", json={})
     run_worker()
     assert audit_violations() == []
 
@@ -558,7 +568,9 @@ def test_leaving_before_the_team_forms(api: Api) -> None:
     a, b = api.signup("甲"), api.signup("乙")
     team_id = api.open(a, c["id"])["team"]["id"]
     joined = api.join(b, team_id)
-    assert _campaign(api, c["id"])["available"] == 8
+    # Two units sold, and the third seat's unit reserved for the team since it opened.
+    assert _campaign(api, c["id"])["available"] == 7
+    assert _campaign(api, c["id"])["reserved"] == 1
     r = api.c.post(f"/api/teams/{team_id}/leave", headers=_auth(b))
     assert r.status_code == 200, r.text
     run_worker()
@@ -571,7 +583,9 @@ def test_leaving_before_the_team_forms(api: Api) -> None:
     assert team["seats_taken"] == 1
     assert team["paid_members"] == 1
     assert [row["name"] for row in team["chain"]] == ["甲"]
-    assert _campaign(api, c["id"])["available"] == 9
+    assert (
+        _campaign(api, c["id"])["available"] == 7
+    )  # the seat left is the team's again: reserved, not free
     # The seat is free again: the member may come back (a new order).
     again = api.join(b, team_id)
     assert again["order"]["id"] != joined["order"]["id"]
@@ -588,7 +602,9 @@ def test_leaving_an_unpaid_seat_releases_it(api: Api) -> None:
     assert r.status_code == 200, r.text
     assert api.order(b, joined["order"]["id"])["status"] == "cancelled"
     assert api.team(team_id)["seats_taken"] == 1
-    assert _campaign(api, c["id"])["available"] == 9
+    assert (
+        _campaign(api, c["id"])["available"] == 7
+    )  # the released unit went back to the team's reservation
     assert audit_violations() == []
 
 
@@ -676,7 +692,9 @@ def test_unpaid_opener_is_released_and_the_team_closes(api: Api) -> None:
     opened = api.open(a, c["id"], pay=False)
     team_id = opened["team"]["id"]
     assert api.team(team_id)["status"] == "pending"
-    assert _campaign(api, c["id"])["available"] == 9
+    assert (
+        _campaign(api, c["id"])["available"] == 8
+    )  # the opener's unit held, the second seat's reserved
     clock.advance(timedelta(minutes=14))
     run_worker()
     assert api.order(a, opened["order"]["id"])["status"] == "pending_payment"  # still held
@@ -716,7 +734,9 @@ def test_unpaid_joiner_is_released_and_a_late_payment_refunded(api: Api) -> None
     team = api.team(team_id)
     assert team["status"] == "open"
     assert team["seats_taken"] == 1
-    assert _campaign(api, c["id"])["available"] == 9
+    assert (
+        _campaign(api, c["id"])["available"] == 8
+    )  # the released unit is the team's reservation again
 
     # The member pays on the gateway's page anyway: the money comes back in full.
     _sandbox_pay(api, joined["pay_url"])
@@ -730,7 +750,7 @@ def test_unpaid_joiner_is_released_and_a_late_payment_refunded(api: Api) -> None
     team = api.team(team_id)
     assert team["paid_members"] == 1
     assert team["seats_taken"] == 1
-    assert _campaign(api, c["id"])["available"] == 9
+    assert _campaign(api, c["id"])["available"] == 8
     assert audit_violations() == []
 
 

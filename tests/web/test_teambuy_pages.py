@@ -81,7 +81,7 @@ def shop(client: TestClient) -> dict[str, Any]:
         per_member_limit=2,
         max_quantity_per_order=2,
     )
-    pair = api.campaign(op, supplier_id, stock=1)
+    pair = api.campaign(op, supplier_id, stock=2)  # one team of two
     return {"ladder": ladder["id"], "pair": pair["id"]}
 
 
@@ -204,25 +204,73 @@ def test_a_refused_join_is_a_clear_message_not_a_stack_trace(
     shop: dict[str, Any], people: list[Member]
 ) -> None:
     a, b, c = people
-    team = _open_and_pay(a, shop["pair"])  # stock 1: the campaign is now sold out
+    team = _open_and_pay(a, shop["pair"])  # stock 2: both units are the team's now
     own = a.c.post(
         f"{team}/join",
         data={"csrf_token": _csrf(a.get(team).text), "key": "k1", "quantity": "1"},
         follow_redirects=False,
     )
     assert own.status_code == 409 and 'role="alert"' in own.text
+    # No new team can open, but the open team's seat is there to join: it is offered.
     page = c.get(f"/c/{shop['pair']}")
-    assert "已售罄" in page.text and "/open" not in page.text  # no 开团 button, a clear word
-    page = b.get(team)
-    assert "已售罄" in page.text and f"{team}/join" not in page.text
-    # A form sent anyway (an old tab) gets the same clear answer, and nothing changes.
+    assert "暂不能开新团" in page.text and f"/c/{shop['pair']}/open" not in page.text
+    assert f'href="{team}"' in page.text
     token = _csrf(c.get("/login").text)
     data = {"csrf_token": token, "key": "k2", "quantity": "1"}
     r = c.c.post(f"/c/{shop['pair']}/open", data=data, follow_redirects=False)
+    assert r.status_code == 409 and "暂不能开新团" in r.text
+    _join_and_pay(b, team)  # the reserved seat: the team forms, full, and settles
+    page = c.get(f"/c/{shop['pair']}")
+    assert "已售罄" in page.text and "/open" not in page.text  # no 开团 button, a clear word
+    # A form sent anyway (an old tab) gets the same clear answer, and nothing changes.
+    data["key"] = "k3"
+    r = c.c.post(f"/c/{shop['pair']}/open", data=data, follow_redirects=False)
+    assert r.status_code == 409 and "已售罄" in r.text, r.text
+    data["key"] = "k4"
+    r = c.c.post(f"/c/{shop['pair']}/solo", data=data, follow_redirects=False)
     assert r.status_code == 409 and "已售罄" in r.text
-    data["csrf_token"] = _csrf(b.get("/login").text)
-    r = b.c.post(f"{team}/join", data=data, follow_redirects=False)
-    assert r.status_code == 409 and "已售罄" in r.text
+
+
+def test_the_campaign_page_offers_open_teams_first_then_opening_or_buying_alone(
+    shop: dict[str, Any], people: list[Member]
+) -> None:
+    a, b, _ = people
+    path = f"/c/{shop['pair']}"  # stock 2, teams of two, 单独购买 allowed (the default)
+    page = b.get(path).text
+    assert "可开团 1 个" in page
+    assert (
+        f'formaction="{path}/solo"' in page
+        and '<span>单独购买</span><span class="tb-solo-price">¥30.00</span>' in page
+    )
+    assert f'action="{path}/open"' in page
+    team = _open_and_pay(a, shop["pair"])
+    page = b.get(path).text
+    # The open team comes first, above the product; no new team can open; no unit is free
+    # to buy alone (the one left is the team's reserved seat).
+    assert page.index("可参加的团") < page.index('class="card tb-product"')
+    assert f'href="{team}"' in page
+    assert "暂不能开新团" in page and f"{path}/open" not in page and f"{path}/solo" not in page
+
+
+def test_buying_alone_on_the_page_pays_and_confirms_the_order(
+    shop: dict[str, Any], people: list[Member]
+) -> None:
+    a = people[0]
+    path = f"/c/{shop['ladder']}"
+    r = a.submit(path, f"{path}/solo", quantity="2")
+    assert r.status_code == 303 and r.headers["location"].startswith("/pay/"), r.text
+    pay_page = a.get(r.headers["location"]).text
+    assert "¥60.00" in pay_page  # 2 × the single price
+    r = a.pay(r.headers["location"])
+    assert r.status_code == 303 and re.fullmatch(r"/orders/\d+", r.headers["location"])
+    run_worker()
+    order_id = int(r.headers["location"].rsplit("/", 1)[1])
+    with unit_of_work(readonly=True) as db:
+        order = orders.get(db, order_id)
+        assert (order.status, order.final_unit_price, order.quantity) == ("confirmed", 3000, 2)
+    # Above the per-member limit (2): refused next to the quantity, nothing made.
+    r = a.submit(path, f"{path}/solo", quantity="1")
+    assert r.status_code == 409 and 'role="alert"' in r.text
 
 
 def test_a_declined_payment_can_be_tried_again(shop: dict[str, Any], people: list[Member]) -> None:

@@ -13,10 +13,12 @@ class TeamErrorCode(StrEnum):
     NOT_NEW_MEMBER = "not_new_member"
     OWN_TEAM = "own_team"
     SOLD_OUT = "sold_out"
+    SOLO_NOT_ALLOWED = "solo_not_allowed"
     TEAM_ALREADY_FORMED = "team_already_formed"
     TEAM_CLOSED = "team_closed"
     TEAM_FULL = "team_full"
     TEAM_NOT_FOUND = "team_not_found"
+    TOO_FEW_TO_OPEN = "too_few_to_open"
 
 
 class CampaignNotFound(NotFound):
@@ -52,6 +54,16 @@ class TeamFull(Conflict):
 class SoldOut(Conflict):
     code = TeamErrorCode.SOLD_OUT
     title = "Sold out"
+
+
+class TooFewToOpen(Conflict):
+    code = TeamErrorCode.TOO_FEW_TO_OPEN
+    title = "Too few units are left to open a team that could form: join an open team"
+
+
+class SoloNotAllowed(Conflict):
+    code = TeamErrorCode.SOLO_NOT_ALLOWED
+    title = "This campaign sells in teams only"
 
 
 class OwnTeam(Conflict):

@@ -55,9 +55,17 @@ class TeamCampaign(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # Units set aside for the seats that open teams still need to form (the sum of their
+    # teams' ``reserved``): stock = free + reserved + held + sold, free ≥ 0.
+    reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 单独购买: a member may buy alone at the single price (a team order without a seat).
+    allow_solo: Mapped[bool] = mapped_column(Boolean, default=True, server_default="0")
 
     __table_args__ = (
-        CheckConstraint("sold >= 0 AND held >= 0 AND sold + held <= stock", name="no_oversell"),
+        CheckConstraint(
+            "sold >= 0 AND held >= 0 AND reserved >= 0 AND sold + held + reserved <= stock",
+            name="no_oversell",
+        ),
         CheckConstraint("subsidy_used >= 0 AND subsidy_used <= subsidy_budget", name="subsidy"),
         CheckConstraint("min_size >= 2 AND max_size >= min_size", name="sizes"),
     )
@@ -88,8 +96,14 @@ class Team(Base):
     final_unit_price: Mapped[int | None] = mapped_column(Integer, default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     outcome_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The campaign's units this team holds for the seats it still needs to form; joins draw
+    # from it first, and what is left goes back to the campaign when the team ends.
+    reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The units one seat was reserved for: the opener's quantity.
+    seat_units: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
+        CheckConstraint("reserved >= 0 AND seat_units >= 1", name="reservation"),
         CheckConstraint(
             "seats_taken >= 0 AND seats_taken <= max_size AND paid_count >= 0"
             " AND paid_count <= seats_taken",

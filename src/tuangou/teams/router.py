@@ -86,6 +86,34 @@ async def open_team(
     )
 
 
+@router.post("/campaigns/{campaign_id}/solo", status_code=201, response_model=schemas.SoloOut)
+async def buy_alone(
+    campaign_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
+) -> JSONResponse:
+    """单独购买: buy alone at the single price, without a team (when the campaign allows it).
+    A plain order to the member's address, paid like any order, confirmed once paid."""
+    address = body.address.model_dump() if body.address else None
+
+    def work(session: Session) -> dict[str, Any]:
+        solo = teams.buy_alone(
+            session,
+            user_id=who.user_id,
+            campaign_id=campaign_id,
+            quantity=body.quantity,
+            address=address,
+            address_id=body.address_id,
+        )
+        return schemas.SoloOut.model_construct(
+            order=OrderOut.of(solo.order),
+            payment=PaymentOut.of(solo.started.payment),
+            pay_url=solo.started.pay_url,
+        ).model_dump()
+
+    return await idempotent_grouped(
+        request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
+    )
+
+
 @router.get("/teams/{team_id}", response_model=schemas.TeamOut)
 def team(team_id: int) -> dict[str, Any]:
     """A team as its share link shows it: ladder, seats left, deadline, masked chain list."""
@@ -195,6 +223,7 @@ def campaign_for_operator(campaign_id: int, who: Operator) -> dict[str, Any]:
     response_model=schemas.CampaignAdminOut,
 )
 def set_status(campaign_id: int, body: schemas.CampaignStatusIn, who: Operator) -> dict[str, Any]:
+    """Pause or resume a campaign, or turn 单独购买 on or off."""
     with unit_of_work() as session:
-        c = teams.set_campaign_status(session, campaign_id, body.status)
+        c = teams.set_campaign_status(session, campaign_id, body.status, allow_solo=body.allow_solo)
         return _operator_view(session, c)

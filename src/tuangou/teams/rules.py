@@ -281,3 +281,51 @@ def after_leaving(*, was_opener: bool, paid_left: int) -> AfterLeaving:
 def closes_on_release(status: str, *, was_opener: bool) -> bool:
     """An unpaid seat was released: a team whose opener never paid closes."""
     return TeamStatus(status) is TeamStatus.PENDING and was_opener
+
+
+# ---------------------------------------------------------------- reservations
+#
+# A team opens only if it can form: opening sets aside the units of its minimum size from
+# the campaign's free stock (the opener's quantity for each of the min-size seats). The
+# opener's own seat holds its units at once; the rest stays reserved for the team. A join
+# draws from its team's reservation first, then from the free stock (a team growing past
+# its minimum). A seat that goes again (an unpaid hold released, a paid member leaving an
+# open team) gives its units back to the reservation, up to what the team still needs; the
+# rest, and whatever a team still reserves when it settles, fails or closes, goes back to
+# the free stock. So, per campaign: stock = free + reserved + held + sold, free ≥ 0.
+
+
+def opening_reservation(quantity: int, min_size: int) -> int:
+    """What opening a team reserves beyond the opener's own units: one seat's worth
+    (the opener's quantity) for each of the other seats of its minimum size."""
+    return quantity * (min_size - 1)
+
+
+def drawn(reserved: int, quantity: int) -> int:
+    """How much of a join's quantity comes out of its team's reservation."""
+    return min(max(reserved, 0), quantity)
+
+
+def back_to_team(
+    status: str,
+    quantity: int,
+    *,
+    reserved: int,
+    seats_taken: int,
+    min_size: int,
+    seat_units: int,
+) -> int:
+    """How much of a seat's ``quantity``, given up while its team goes on, returns to the
+    team's reservation (the rest is free stock again). Only a team that has not formed
+    needs units to form: up to one seat's worth for each seat it is short of its minimum
+    (``seats_taken``: the live seats once this one has gone), less what it reserves
+    already."""
+    if TeamStatus(status) not in (TeamStatus.PENDING, TeamStatus.OPEN):
+        return 0
+    need = max(0, min_size - seats_taken) * seat_units
+    return max(0, min(quantity, need - reserved))
+
+
+def openable_teams(available: int, min_size: int) -> int:
+    """How many teams (of one unit a member) the free stock lets open now: 可开团 N 个."""
+    return max(0, available) // min_size

@@ -39,6 +39,10 @@ class CampaignIn(In):
     new_member_only: bool = False
     hold_minutes: int = Field(default=15, ge=1, le=1440)
     ship_within_hours: int = Field(default=72, ge=1)
+    allow_solo: bool = Field(
+        default=True,
+        description="单独购买: members may also buy alone at the single price, without a team",
+    )
 
     @model_validator(mode="after")
     def _utc(self) -> CampaignIn:
@@ -50,7 +54,10 @@ class CampaignIn(In):
 
 
 class CampaignStatusIn(In):
-    status: str = Field(pattern="^(active|paused)$")
+    status: str | None = Field(default=None, pattern="^(active|paused)$")
+    allow_solo: bool | None = Field(
+        default=None, description="turn 单独购买 on or off (default: unchanged)"
+    )
 
 
 class SeatIn(In):
@@ -98,7 +105,12 @@ def campaign_view(
         "max_size": c.max_size,
         "window_hours": c.window_hours,
         "stock": c.stock,
-        "available": c.stock - c.sold - c.held,
+        "available": c.stock - c.sold - c.held - c.reserved,
+        "reserved": c.reserved,
+        "openable_teams": rules.openable_teams(c.stock - c.sold - c.held - c.reserved, c.min_size)
+        if c.status == rules.CampaignStatus.ACTIVE and c.starts_at <= now < c.ends_at
+        else 0,
+        "allow_solo": c.allow_solo,
         "sold": c.sold,
         "returned": c.returned,
         "ended_at": clock.iso(c.ended_at) if c.ended_at else None,
@@ -206,7 +218,16 @@ class CampaignOut(Out):
     max_size: int
     window_hours: int
     stock: int
-    available: int
+    available: int = Field(
+        description="units free for a new order: not sold, not held by an unpaid order, not "
+        "reserved for an open team's seats"
+    )
+    reserved: int = Field(description="units set aside for the seats open teams need to form")
+    openable_teams: int = Field(
+        description="可开团 N 个: how many teams (one unit a member) the free units let open now; "
+        "a team opens only if its minimum size can be set aside"
+    )
+    allow_solo: bool = Field(description="单独购买 at the single price is offered")
     sold: int
     returned: int
     ended_at: Iso | None
@@ -318,6 +339,15 @@ class SeatOut(Out):
     """A seat taken: the order, its payment and where to pay it, and the team's counters."""
 
     team: TeamSummaryOut
+    order: OrderOut
+    payment: PaymentOut
+    pay_url: str
+
+
+class SoloOut(Out):
+    """单独购买: the order (a team order without a team, at the single price), its payment and
+    where to pay it."""
+
     order: OrderOut
     payment: PaymentOut
     pay_url: str

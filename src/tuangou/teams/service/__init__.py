@@ -4,7 +4,8 @@ One module per part of a team's life; this package re-exports their public funct
 caller writes ``from tuangou.teams import service as teams``:
 
 * ``campaigns``: creating a campaign, pausing it, its end (stock back to the SKU);
-* ``seats``: opening a team, joining one, leaving before it forms;
+* ``seats``: opening a team (its minimum size reserved), joining one, leaving before it
+  forms, and buying alone (单独购买: a team order without a seat);
 * ``hooks``: the team buy as a kind of order (what a payment or a release does to a team);
 * ``settlement``: settling a team exactly once, when full or at its deadline;
 * ``membership``: seats, the opener's hand-over, closing an empty team;
@@ -38,7 +39,7 @@ from tuangou.teams.service.queries import (
     seat_in_team,
     teams_of_campaign,
 )
-from tuangou.teams.service.seats import Seat, join_team, leave_team, open_team
+from tuangou.teams.service.seats import Seat, Solo, buy_alone, join_team, leave_team, open_team
 from tuangou.teams.service.settlement import due, settle_team
 
 __all__ = [
@@ -47,7 +48,9 @@ __all__ = [
     "CampaignStatus",
     "Seat",
     "SeatStatus",
+    "Solo",
     "TeamStatus",
+    "buy_alone",
     "chain_list",
     "claim_team",
     "close_campaign",

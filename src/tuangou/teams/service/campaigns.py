@@ -38,6 +38,7 @@ class CampaignInput:
     new_member_only: bool = False
     hold_minutes: int = 15
     ship_within_hours: int = 72
+    allow_solo: bool = True
 
 
 def create_campaign(session: Session, data: CampaignInput) -> TeamCampaign:
@@ -100,6 +101,8 @@ def create_campaign(session: Session, data: CampaignInput) -> TeamCampaign:
         new_member_only=data.new_member_only,
         hold_minutes=data.hold_minutes,
         ship_within_hours=data.ship_within_hours,
+        allow_solo=data.allow_solo,
+        reserved=0,
         status=rules.CampaignStatus.ACTIVE,
         created_at=clock.now(),
     )
@@ -133,14 +136,31 @@ def list_campaigns(session: Session, *, live_only: bool = True) -> list[TeamCamp
     return list(session.scalars(query))
 
 
-def set_campaign_status(session: Session, campaign_id: int, status: str) -> TeamCampaign:
-    if status not in (rules.CampaignStatus.ACTIVE, rules.CampaignStatus.PAUSED):
+def set_campaign_status(
+    session: Session,
+    campaign_id: int,
+    status: str | None = None,
+    *,
+    allow_solo: bool | None = None,
+) -> TeamCampaign:
+    """Pause or resume a campaign, and/or turn 单独购买 on or off (None: unchanged)."""
+    if status is not None and status not in (
+        rules.CampaignStatus.ACTIVE,
+        rules.CampaignStatus.PAUSED,
+    ):
         raise errors.InvalidCampaign("status must be active or paused", field="status")
     campaign = get_campaign(session, campaign_id)
+    values: dict[str, object] = {}
+    if status is not None:
+        values["status"] = status
+    if allow_solo is not None:
+        values["allow_solo"] = allow_solo
+    if not values:
+        raise errors.InvalidCampaign("nothing to change", field="status")
     moved = session.execute(
         update(TeamCampaign)
         .where(TeamCampaign.id == campaign_id, TeamCampaign.status != rules.CampaignStatus.ENDED)
-        .values(status=status)
+        .values(**values)
     ).rowcount  # type: ignore[attr-defined]
     if not moved:
         raise errors.CampaignEnded()
@@ -189,6 +209,7 @@ def _can_end(now: datetime) -> tuple[ColumnElement[bool], ...]:
         TeamCampaign.status != rules.CampaignStatus.ENDED,
         TeamCampaign.ends_at <= now,
         TeamCampaign.held == 0,
+        TeamCampaign.reserved == 0,
         ~live_team,
     )
 

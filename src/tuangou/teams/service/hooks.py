@@ -48,7 +48,7 @@ _SEATS_PAID = (
         _seats.c.status == SeatStatus.HELD,
     )
     .values(status=SeatStatus.PAID, paid_at=bindparam("b_now"))
-    .returning(_seats.c.team_id)
+    .returning(_seats.c.team_id, _seats.c.order_id)
 )
 _COUNT_PAID = (
     update(_teams)
@@ -71,8 +71,9 @@ def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
     per_campaign: Counter[int] = Counter()
     for order in paid:
         per_campaign[order.campaign_id] += order.quantity
-    seated = execute(session, _SEATS_PAID, {"b_orders": [o.id for o in paid], "b_now": now})
-    per_team = Counter(team_id for (team_id,) in seated)
+    seated = execute(session, _SEATS_PAID, {"b_orders": [o.id for o in paid], "b_now": now}).all()
+    per_team = Counter(team_id for team_id, _ in seated)
+    with_seat = {order_id for _, order_id in seated}
     windows: dict[int, int] = {}
     full: list[int] = []
     for team_id in sorted(per_team):
@@ -101,7 +102,27 @@ def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
     # A full team settles at once, in this transaction: its other orders are paid and its
     # campaign's row is held already, so nothing new is locked out of order.
     for team_id in full:
-        settlement.settle_team(session, team_id)
+        settlement.settle_team(session, team_id, stock_held=True)
+    # 单独购买: an order without a seat is sold at the single price the moment it is paid.
+    alone = [o.id for o in paid if o.id not in with_seat]
+    if alone:
+        _sell_alone(session, alone)
+
+
+def _sell_alone(session: Session, order_ids: list[int]) -> None:
+    """Paid solo orders (team orders that never had a seat): confirmed at once at the price
+    they were charged, the single price, to be shipped like a settled team's orders. A paid
+    team order always has a seat (its seat was paid in this batch), so only solo orders
+    come here; the seat check below keeps it so."""
+    seated = set(session.scalars(select(TeamSeat.order_id).where(TeamSeat.order_id.in_(order_ids))))
+    for order in orders.get_many(session, [i for i in order_ids if i not in seated]):
+        campaign = campaigns.get_campaign(session, order.campaign_id)
+        orders.confirm(
+            session,
+            order,
+            final_unit_price=order.unit_price,
+            ship_within_hours=campaign.ship_within_hours,
+        )
 
 
 def _open(session: Session, team_id: int, now: datetime, *, hours: int) -> None:
@@ -145,6 +166,7 @@ def on_released(session: Session, order: Order) -> None:
         .where(TeamSeat.order_id == order.id, TeamSeat.status == SeatStatus.HELD)
         .values(status=SeatStatus.RELEASED)
     ).rowcount  # type: ignore[attr-defined]
+    back = 0  # units the team keeps in its reservation (the rest is free stock again)
     if freed and seat is not None:
         locks.note(session, Rank.GROUP, seat.team_id)
         status = session.execute(
@@ -157,11 +179,13 @@ def on_released(session: Session, order: Order) -> None:
             team = session.get(Team, seat.team_id)
             assert team is not None
             membership.close(session, team, reason="opener_unpaid")
+        else:
+            back = membership.to_reservation(session, seat.team_id, order.quantity)
     locks.note(session, Rank.STOCK, order.campaign_id)
     session.execute(
         update(TeamCampaign)
         .where(TeamCampaign.id == order.campaign_id)
-        .values(held=TeamCampaign.held - order.quantity)
+        .values(held=TeamCampaign.held - order.quantity, reserved=TeamCampaign.reserved + back)
     )
 
 
@@ -173,10 +197,10 @@ def facts(session: Session, order_ids: list[int]) -> dict[int, dict[str, Any]]:
             TeamSeat.order_id.in_(order_ids)
         )
     )
-    return {
-        order_id: {"team_id": team_id, "is_opener": bool(is_opener)}
-        for order_id, team_id, is_opener in rows
-    }
+    found: dict[int, dict[str, Any]] = {order_id: {"solo": True} for order_id in order_ids}
+    for order_id, team_id, is_opener in rows:
+        found[order_id] = {"team_id": team_id, "is_opener": bool(is_opener)}
+    return found
 
 
 KIND = orders.KindHooks(

@@ -65,11 +65,16 @@ class Locked:
     orders: dict[int, Order]  # their orders, by id
 
 
-def lock_members(session: Session, team: Team, *, limits: bool) -> Locked:
+def lock_members(session: Session, team: Team, *, limits: bool, stock_held: bool = False) -> Locked:
     """Everything a team's leave or settlement may change, locked up front in the one order,
     after the team itself (:func:`lock_team`): its live seats' orders (under the team), the
     members' limits (``limits``: when some of them will be given back), the campaign's
-    stock. Then the path may change them in whatever order reads best."""
+    stock. Then the path may change them in whatever order reads best.
+
+    ``stock_held``: this transaction has already updated the campaign's row (a confirmation
+    settling the team it filled). It is not locked again: on PostgreSQL an UPDATE holds the
+    row ``FOR NO KEY UPDATE``, and asking for ``FOR UPDATE`` on top would wait behind every
+    join queued for the row, which waits for this transaction: a deadlock."""
     seats = list(
         session.scalars(
             select(TeamSeat)
@@ -82,7 +87,10 @@ def lock_members(session: Session, team: Team, *, limits: bool) -> Locked:
         orders.lock_usage(
             session, campaign_id=team.campaign_id, user_ids=[s.user_id for s in seats]
         )
-    locks.lock(session, Rank.STOCK, TeamCampaign.id, [team.campaign_id])
+    if stock_held:
+        locks.note(session, Rank.STOCK, team.campaign_id)
+    else:
+        locks.lock(session, Rank.STOCK, TeamCampaign.id, [team.campaign_id])
     campaign = session.get(TeamCampaign, team.campaign_id, populate_existing=True)
     assert campaign is not None
     return Locked(campaign, seats, {o.id: o for o in found})

@@ -8,10 +8,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tuangou.core import clock, outbox
+from tuangou.core import clock, locks, outbox
+from tuangou.core.locks import Rank
 from tuangou.orders import service as orders
 from tuangou.teams import rules
-from tuangou.teams.models import Team, TeamSeat
+from tuangou.teams.models import Team, TeamCampaign, TeamSeat
 from tuangou.teams.rules import SeatStatus, TeamStatus
 
 
@@ -82,4 +83,49 @@ def close(session: Session, team: Team, *, reason: str) -> None:
     held = seats_of(session, team.id, (SeatStatus.HELD,))
     for order in orders.get_many(session, [s.order_id for s in held]):
         orders.release_unpaid(session, order, reason="team_closed")
+    end_reservation(session, team.id)
     session.refresh(team)
+
+
+def to_reservation(session: Session, team_id: int, quantity: int) -> int:
+    """A seat of the team gave up ``quantity`` units while the team goes on: what of them the
+    team keeps in its reservation (up to what it still needs to form, ``rules.back_to_team``;
+    the caller moves the same amount into the campaign's ``reserved``). Under the team's
+    lock."""
+    team = session.get(Team, team_id, populate_existing=True)
+    assert team is not None
+    back = rules.back_to_team(
+        team.status,
+        quantity,
+        reserved=team.reserved,
+        seats_taken=team.seats_taken,
+        min_size=team.min_size,
+        seat_units=team.seat_units,
+    )
+    if back:
+        session.execute(
+            update(Team).where(Team.id == team_id).values(reserved=Team.reserved + back)
+        )
+    return back
+
+
+def end_reservation(session: Session, team_id: int) -> int:
+    """The team settled, failed or closed: whatever it still reserves goes back to its
+    campaign's free stock, once (a compare-and-set takes the team's counter to zero; a second
+    call finds nothing to move). Under the team's lock; takes the campaign's stock last."""
+    row = session.execute(select(Team.reserved, Team.campaign_id).where(Team.id == team_id)).one()
+    reserved, campaign_id = int(row[0]), int(row[1])
+    if reserved <= 0:
+        return 0
+    moved = session.execute(
+        update(Team).where(Team.id == team_id, Team.reserved == reserved).values(reserved=0)
+    ).rowcount  # type: ignore[attr-defined]
+    if not moved:
+        return 0
+    locks.note(session, Rank.STOCK, campaign_id)
+    session.execute(
+        update(TeamCampaign)
+        .where(TeamCampaign.id == campaign_id)
+        .values(reserved=TeamCampaign.reserved - reserved)
+    )
+    return reserved

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
@@ -51,9 +51,23 @@ def order_ids_of_team(session: Session, team_id: int) -> list[int]:
 def teams_of_campaign(
     session: Session, campaign_id: int, *, joinable_only: bool = True
 ) -> list[Team]:
-    query = select(Team).where(Team.campaign_id == campaign_id).order_by(Team.id.desc()).limit(50)
-    if joinable_only:
-        query = query.where(Team.status.in_(rules.JOINABLE), Team.deadline > clock.now())
+    """The campaign's teams, newest first; ``joinable_only``: the teams one can join now
+    (open or formed, before the deadline, with a seat left), the ones that most need members
+    first: teams still forming, the fewest members short, the nearest deadline (joining
+    them is offered before opening a new team, so reserved seats fill)."""
+    query = select(Team).where(Team.campaign_id == campaign_id).limit(50)
+    if not joinable_only:
+        return list(session.scalars(query.order_by(Team.id.desc())))
+    query = query.where(
+        Team.status.in_(rules.JOINABLE),
+        Team.deadline > clock.now(),
+        Team.seats_taken < Team.max_size,
+    ).order_by(
+        case((Team.status == rules.TeamStatus.FORMED, 1), else_=0),
+        Team.min_size - Team.paid_count,
+        Team.deadline,
+        Team.id,
+    )
     return list(session.scalars(query))
 
 

@@ -1,8 +1,12 @@
-"""Taking a seat in a team (opening one, joining one) and leaving it before it forms.
+"""Taking a seat in a team (opening one, joining one), leaving it before it forms, and
+buying alone (单独购买).
 
 Every write is guarded (DOMAIN.md invariants 1 and 2):
 
-* stock: ``UPDATE team_campaigns SET held = held + q WHERE sold + held + q <= stock``;
+* stock: ``UPDATE team_campaigns SET held = held + q, reserved = reserved + r
+  WHERE sold + held + reserved + q + r <= stock``; opening reserves the rest of its team's
+  minimum size (``r > 0``: a team opens only if it can form), a join draws from its team's
+  reservation first (``r < 0``; see ``rules.opening_reservation``);
 * seats: ``UPDATE teams SET seats_taken = seats_taken + 1 WHERE seats_taken < max_size``,
   plus a unique index on a member's live seat in a team.
 
@@ -51,9 +55,17 @@ _TAKE_STOCK = (
     update(_campaigns)
     .where(
         _campaigns.c.id == bindparam("b_campaign"),
-        _campaigns.c.sold + _campaigns.c.held + bindparam("b_quantity") <= _campaigns.c.stock,
+        _campaigns.c.sold
+        + _campaigns.c.held
+        + _campaigns.c.reserved
+        + bindparam("b_quantity")
+        + bindparam("b_reserve")
+        <= _campaigns.c.stock,
     )
-    .values(held=_campaigns.c.held + bindparam("b_quantity"))
+    .values(
+        held=_campaigns.c.held + bindparam("b_quantity"),
+        reserved=_campaigns.c.reserved + bindparam("b_reserve"),
+    )
 )
 _TAKE_SEAT = (
     update(_teams)
@@ -64,10 +76,21 @@ _TAKE_SEAT = (
         _teams.c.deadline > bindparam("b_now"),
     )
     .values(seats_taken=_teams.c.seats_taken + 1)
-    .returning(_teams.c.status, _teams.c.seats_taken, _teams.c.paid_count, _teams.c.deadline)
+    .returning(
+        _teams.c.status,
+        _teams.c.seats_taken,
+        _teams.c.paid_count,
+        _teams.c.deadline,
+        _teams.c.reserved,
+    )
+)
+_DRAW = (
+    update(_teams)
+    .where(_teams.c.id == bindparam("b_team"))
+    .values(reserved=_teams.c.reserved - bindparam("b_drawn"))
 )
 _ADD_SEAT = insert(table(TeamSeat))
-_SEAT_COLUMNS = ("status", "seats_taken", "paid_count", "deadline")
+_SEAT_COLUMNS = ("status", "seats_taken", "paid_count", "deadline", "reserved")
 _TEAM_AND_CAMPAIGN = (
     select(Team, TeamCampaign)
     .join(TeamCampaign, TeamCampaign.id == Team.campaign_id)
@@ -82,18 +105,33 @@ def _check_quantity(campaign: TeamCampaign, quantity: int) -> None:
         )
 
 
-def _take_stock(session: Session, campaign: TeamCampaign, quantity: int) -> None:
-    """Hold stock on the campaign's row, or refuse (the whole unit of work rolls back).
+def _take_stock(
+    session: Session, campaign: TeamCampaign, quantity: int, *, reserve: int = 0
+) -> None:
+    """Hold ``quantity`` on the campaign's row and move ``reserve`` units into (or, when
+    negative, out of) its teams' reservations, or refuse (the whole unit of work rolls back).
 
     A join calls this last: every join of a campaign updates this one row, and on PostgreSQL
     its lock is held from here to the commit, so the less work after it, the more joins per
     second."""
     locks.note(session, Rank.STOCK, campaign.id)
     taken = execute(
-        session, _TAKE_STOCK, {"b_campaign": campaign.id, "b_quantity": quantity}
+        session,
+        _TAKE_STOCK,
+        {"b_campaign": campaign.id, "b_quantity": quantity, "b_reserve": reserve},
     ).rowcount
-    if not taken:
-        raise errors.SoldOut()
+    if taken:
+        return
+    if reserve > 0:
+        # Opening: if a lone unit or so is left, say that the way in is an open team.
+        free = session.execute(
+            select(
+                TeamCampaign.stock - TeamCampaign.sold - TeamCampaign.held - TeamCampaign.reserved
+            ).where(TeamCampaign.id == campaign.id)
+        ).scalar_one()
+        if free >= quantity:
+            raise errors.TooFewToOpen()
+    raise errors.SoldOut()
 
 
 def _take_seat(
@@ -105,9 +143,11 @@ def _take_seat(
     quantity: int,
     address: dict[str, Any],
     is_opener: bool,
+    reserve: int,
 ) -> Seat:
     """The member's order, seat and payment, then the stock: what opening and joining share
-    once the team's seat is taken."""
+    once the team's seat is taken. ``reserve``: the units moved into the team's reservation
+    (opening) or drawn from it (a join, negative)."""
     orders.reserve_quantity(
         session,
         campaign_id=campaign.id,
@@ -150,7 +190,7 @@ def _take_seat(
     except IntegrityError as exc:
         raise errors.AlreadyInTeam() from exc
     started = payments.start(session, order)
-    _take_stock(session, campaign, quantity)
+    _take_stock(session, campaign, quantity, reserve=reserve)
     return Seat(team, order, started)
 
 
@@ -163,12 +203,14 @@ def open_team(
     address: dict[str, Any] | None = None,
     address_id: int | None = None,
 ) -> Seat:
-    """Open a team: the opener's order and payment; the team opens once the opener paid."""
+    """Open a team: the opener's order and payment; the team opens once the opener paid.
+    The units of the team's minimum size are set aside at once, or it does not open."""
     campaign = campaigns.get_campaign(session, campaign_id)
     if not campaigns.is_live(campaign):
         raise errors.CampaignNotLive()
     _check_quantity(campaign, quantity)
     address = accounts.shipping_address(session, user_id, address, address_id=address_id)
+    reserve = rules.opening_reservation(quantity, campaign.min_size)
     team = Team(
         campaign_id=campaign.id,
         opener_id=user_id,
@@ -178,6 +220,8 @@ def open_team(
         seats_taken=1,
         paid_count=0,
         created_at=clock.now(),
+        reserved=reserve,
+        seat_units=quantity,
     )
     insert_loaded(session, team)
     return _take_seat(
@@ -188,6 +232,7 @@ def open_team(
         quantity=quantity,
         address=address,
         is_opener=True,
+        reserve=reserve,
     )
 
 
@@ -233,6 +278,11 @@ def join_team(
     # The team as this transaction left it, without reading it again.
     for name, value in zip(_SEAT_COLUMNS, seated, strict=True):
         set_committed_value(team, name, value)
+    # The team's reservation first (its row is this transaction's already), then free stock.
+    draw = rules.drawn(team.reserved, quantity)
+    if draw:
+        execute(session, _DRAW, {"b_team": team_id, "b_drawn": draw})
+        set_committed_value(team, "reserved", team.reserved - draw)
     # A second live seat is refused by the unique index (see _take_seat).
     return _take_seat(
         session,
@@ -242,6 +292,7 @@ def join_team(
         quantity=quantity,
         address=address,
         is_opener=False,
+        reserve=-draw,
     )
 
 
@@ -283,10 +334,12 @@ def leave_team(session: Session, *, user_id: int, team_id: int) -> Order:
         session, campaign_id=order.campaign_id, user_id=order.user_id, quantity=order.quantity
     )
     orders.refund_in_full(session, order, reason="left_team", note="left the team before it formed")
+    # The units go back to the team's reservation while it still needs them to form.
+    back = membership.to_reservation(session, team_id, order.quantity)
     session.execute(
         update(TeamCampaign)
         .where(TeamCampaign.id == order.campaign_id)
-        .values(sold=TeamCampaign.sold - order.quantity)
+        .values(sold=TeamCampaign.sold - order.quantity, reserved=TeamCampaign.reserved + back)
     )
     session.refresh(team)
     after = rules.after_leaving(was_opener=was_opener, paid_left=paid_left)
@@ -295,3 +348,57 @@ def leave_team(session: Session, *, user_id: int, team_id: int) -> Order:
     if after.close:
         membership.close(session, team, reason="everyone_left")
     return order
+
+
+@dataclass(frozen=True)
+class Solo:
+    order: Order
+    started: payments.Started
+
+
+def buy_alone(
+    session: Session,
+    *,
+    user_id: int,
+    campaign_id: int,
+    quantity: int = 1,
+    address: dict[str, Any] | None = None,
+    address_id: int | None = None,
+) -> Solo:
+    """单独购买: a plain order at the single price, no team. It is a team order without a seat:
+    the member's limit, the stock (free stock only: teams' reservations are theirs), the one
+    payment path and the escrow are a team order's; paid, it is confirmed at once to be
+    shipped (``hooks.on_paid``), and refunds, shipping and after-sales treat it as any other
+    confirmed team order.
+
+    Locks: the member's limit, then the campaign's stock (the order and its payment are
+    rows this transaction inserts)."""
+    campaign = campaigns.get_campaign(session, campaign_id)
+    if not campaigns.is_live(campaign):
+        raise errors.CampaignNotLive()
+    if not campaign.allow_solo:
+        raise errors.SoloNotAllowed()
+    _check_quantity(campaign, quantity)
+    address = accounts.shipping_address(session, user_id, address, address_id=address_id)
+    orders.reserve_quantity(
+        session,
+        campaign_id=campaign.id,
+        user_id=user_id,
+        quantity=quantity,
+        limit=campaign.per_member_limit,
+    )
+    order = orders.create_order(
+        session,
+        user_id=user_id,
+        supplier_id=campaign.supplier_id,
+        kind="team",
+        campaign_id=campaign.id,
+        sku_id=campaign.sku_id,
+        quantity=quantity,
+        unit_price=campaign.single_price,
+        address=address,
+        hold_minutes=campaign.hold_minutes,
+    )
+    started = payments.start(session, order)
+    _take_stock(session, campaign, quantity)
+    return Solo(order, started)

@@ -3,8 +3,9 @@
 Success: every paid order gets its final price (the tier reached; the opener price if lower),
 a price-protection refund of the difference, a completion subsidy and the opener-free refund
 where the campaign has them, and moves to ``confirmed`` with a shipping deadline. Failure:
-every paid order is refunded in full and its stock goes back. One compare-and-set on the
-team's status decides, so two workers never settle a team twice.
+every paid order is refunded in full and its stock goes back. Either way, what the team
+still reserves for seats nobody took goes back to the campaign's free stock. One
+compare-and-set on the team's status decides, so two workers never settle a team twice.
 """
 
 from __future__ import annotations
@@ -18,17 +19,18 @@ from tuangou.core import clock, outbox
 from tuangou.orders import service as orders
 from tuangou.teams import rules
 from tuangou.teams.models import Team, TeamCampaign
-from tuangou.teams.service import campaigns, locking
+from tuangou.teams.service import campaigns, locking, membership
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
 
 
-def settle_team(session: Session, team_id: int) -> str | None:
+def settle_team(session: Session, team_id: int, *, stock_held: bool = False) -> str | None:
     """Settle a team that is full or past its deadline, exactly once.
 
-    Returns the outcome (``success``, ``completed``, ``failed``) or None when there was
-    nothing to do (already settled, or not due)."""
+    ``stock_held``: the caller's transaction already updated the campaign's row (see
+    ``locking.lock_members``). Returns the outcome (``success``, ``completed``, ``failed``)
+    or None when there was nothing to do (already settled, or not due)."""
     now = clock.now()
     if session.get(Team, team_id) is None:
         return None
@@ -47,7 +49,7 @@ def settle_team(session: Session, team_id: int) -> str | None:
     )
     # Members' limits come back for unpaid seats, and for everyone if the team may fail.
     gives_back = team.seats_taken > team.paid_count or outcome.kind != "success"
-    held = locking.lock_members(session, team, limits=gives_back)
+    held = locking.lock_members(session, team, limits=gives_back, stock_held=stock_held)
     campaign = held.campaign
     team_orders = list(held.orders.values())
     paid_orders = sorted(
@@ -84,6 +86,8 @@ def settle_team(session: Session, team_id: int) -> str | None:
     for order in sorted(team_orders, key=lambda o: o.id):
         if order.status == orders.OrderStatus.PENDING_PAYMENT:
             orders.release_unpaid(session, order, reason="team_settled")
+    # Seats never filled: what the team still reserves is free stock again.
+    membership.end_reservation(session, team_id)
     if outcome.succeeded:
         _succeed(session, campaign, team, paid_orders, completed=outcome.kind == "completed")
     else:

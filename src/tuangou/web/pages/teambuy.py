@@ -63,7 +63,8 @@ def _product(db: Session, campaign: TeamCampaign) -> dict[str, Any]:
 
 def _campaign(db: Session, campaign: TeamCampaign) -> dict[str, Any]:
     view = team_schemas.campaign_view(campaign, product=_product(db, campaign))
-    view["sold_out"] = view["available"] <= 0
+    # Sold out: no free unit and none reserved for an open team's seats either.
+    view["sold_out"] = view["available"] <= 0 and view["reserved"] <= 0
     view["model"] = campaign
     return view
 
@@ -148,10 +149,13 @@ def _team_context(db: Session, team: Team, who: Principal | None) -> dict[str, A
         slots = max(len(chain) + 3, team.min_size)
     slots = min(slots, team.max_size)
     me = _viewer(db, team.id, who)
+    shown = _campaign(db, campaign)
+    # A seat of this team is sold out only when neither its reservation nor free stock is left.
+    shown["sold_out"] = team.reserved <= 0 and shown["available"] <= 0
     return {
         "team": team,
         "view": view,
-        "campaign": _campaign(db, campaign),
+        "campaign": shown,
         "chain": chain,
         "opener": opener,
         "slots": slots,
@@ -389,6 +393,41 @@ def open_team(request: Request, campaign_id: int, form: Form) -> Response:
     if isinstance(taken, Response):
         return taken
     return _campaign_page(request, campaign_id, state, status_code=taken)
+
+
+@router.post("/c/{campaign_id}/solo")
+def buy_alone(request: Request, campaign_id: int, form: Form) -> Response:
+    """单独购买: the same form as opening (quantity, address, one-time key), a plain order at
+    the single price (as the API's ``POST /api/campaigns/{id}/solo``)."""
+    who = session.require_buyer(request)
+    state = FormState.of(form)
+    with unit_of_work(readonly=True) as db:
+        campaign = _campaign(db, teams.get_campaign(db, campaign_id))
+    quantity = _quantity(request, state, campaign)
+    address_id = _address_id(request, state)
+    if not state.ok or quantity is None:
+        return _campaign_page(request, campaign_id, state, status_code=400)
+
+    def work(db: Session) -> dict[str, Any]:
+        solo = teams.buy_alone(
+            db,
+            user_id=who.user_id,
+            campaign_id=campaign_id,
+            quantity=quantity,
+            address_id=address_id,
+        )
+        return {"payment_id": solo.started.payment.id}
+
+    body = {"solo": True, "quantity": quantity, "address_id": address_id}
+    try:
+        done = once.do(request, who, state.get("key"), body, work)
+    except DomainError as exc:
+        if exc.code in _ADDRESS_CODES:
+            state.errors.setdefault("address_id", page_message(request, exc))
+        else:
+            state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
+        return _campaign_page(request, campaign_id, state, status_code=exc.status)
+    return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
 
 
 # ---------------------------------------------------------------- team (the share link)
