@@ -56,7 +56,10 @@ class Log:
         patterns: dict[str, list[int]] = {}
         for m, p in sorted(self.labels.items()):
             patterns.setdefault(p, []).append(m)
-        return {"members": {str(m): p for m, p in sorted(self.labels.items())}, "patterns": patterns}
+        return {
+            "members": {str(m): p for m, p in sorted(self.labels.items())},
+            "patterns": patterns,
+        }
 
 
 class _Gen:
@@ -91,7 +94,8 @@ class _Gen:
 
     def mobile_ip(self) -> str:
         r = self.r
-        return f"{r.choice((39, 112, 117, 183, 223))}.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(1, 255)}"
+        first = r.choice((39, 112, 117, 183, 223))
+        return f"{first}.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(1, 255)}"
 
     def member(self, label: str, at: datetime, device: str, ip: str, phone: str) -> int:
         m = self.next_member
@@ -254,7 +258,9 @@ def _ring(g: _Gen, n: int, camouflage: bool) -> int:
                     g.help(helper, b, starter, at, dev, g.mobile_ip())
         if camouflage and g.popular:
             for b, s, s_at in r.sample(g.popular, min(len(g.popular), r.randint(3, 8))):
-                g.help(starter, b, s, max(g.at(s_at, timedelta(hours=20)), joined), _dev, g.mobile_ip())
+                g.help(
+                    starter, b, s, max(g.at(s_at, timedelta(hours=20)), joined), _dev, g.mobile_ip()
+                )
     for m, dev, joined in ring:
         if r.random() < 0.5:
             g.order(m, g.at(joined, timedelta(days=5)), r.randint(990, 9900), dev, g.mobile_ip())
@@ -269,14 +275,23 @@ def _device_farm(g: _Gen, n: int) -> int:
     start = g.at(START, timedelta(days=DAYS - 6))
     base = 13_000_000_000 + r.randrange(10**9)
     owner_dev = g.device()
-    owner = g.member("device_farm", g.at(start - timedelta(days=2), timedelta(days=1)),
-                     owner_dev, g.mobile_ip(), g.phone())
+    owner = g.member(
+        "device_farm",
+        g.at(start - timedelta(days=2), timedelta(days=1)),
+        owner_dev,
+        g.mobile_ip(),
+        g.phone(),
+    )
     accounts = []
     for i in range(n - 1):
         at = g.at(start, timedelta(minutes=80) if burst else timedelta(days=4))
         dev = devices[i % len(devices)]
-        accounts.append((g.member("device_farm", at, dev, f"{subnet}.{r.randrange(2, 254)}",
-                                  str(base + i)), dev))
+        accounts.append(
+            (
+                g.member("device_farm", at, dev, f"{subnet}.{r.randrange(2, 254)}", str(base + i)),
+                dev,
+            )
+        )
     work = start + (timedelta(hours=2) if burst else timedelta(days=4, hours=1))
     for _ in range(r.randint(3, 5)):
         b_at = g.at(work, timedelta(days=2))
@@ -293,7 +308,9 @@ def _invite_farm(g: _Gen, n: int) -> int:
     start = g.at(START, timedelta(days=DAYS - 10))
     inviter_dev = g.device()
     inviter = g.member("invite_farm", start, inviter_dev, g.mobile_ip(), g.phone())
-    g.order(inviter, g.at(start, timedelta(days=3)), r.randint(2000, 9000), inviter_dev, g.mobile_ip())
+    g.order(
+        inviter, g.at(start, timedelta(days=3)), r.randint(2000, 9000), inviter_dev, g.mobile_ip()
+    )
     devices = [g.device() for _ in range(r.randint(2, n))]  # emulators, often one per account
     for i in range(n - 1):
         at = g.at(start + timedelta(hours=1), timedelta(days=4))
@@ -301,7 +318,9 @@ def _invite_farm(g: _Gen, n: int) -> int:
         ip = g.mobile_ip()
         m = g.member("invite_farm", at, dev, ip, g.phone())
         g.emit("invite", at + timedelta(seconds=30), inviter=inviter, invitee=m)
-        g.order(m, at + timedelta(minutes=r.randint(2, 50)), r.choice((1, 10, 100, 500, 990)), dev, ip)
+        g.order(
+            m, at + timedelta(minutes=r.randint(2, 50)), r.choice((1, 10, 100, 500, 990)), dev, ip
+        )
     return n
 
 

@@ -89,9 +89,7 @@ class History:
         default_factory=lambda: defaultdict(list)
     )
     invites: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
-    orders: dict[int, list[tuple[datetime, int]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    orders: dict[int, list[tuple[datetime, int]]] = field(default_factory=lambda: defaultdict(list))
     last_seen: dict[int, datetime] = field(default_factory=dict)
 
     def add(self, e: Event) -> None:
@@ -286,15 +284,13 @@ def lockstep(h: History, p: GraphPolicy) -> list[Finding]:
         if len(comp) < p.lockstep_min:
             continue
         targets = set().union(*(shared[(a, b)] for a, b in g.subgraph(comp).edges()))
-        span = max(
-            (s for group, s in burst_span.items() if group & comp), default=0.0
-        )
-        members = tuple(sorted(comp))
+        span = max((s for group, s in burst_span.items() if group & comp), default=0.0)
+        group = tuple(sorted(comp))
         found.append(
             Finding(
                 "lockstep",
-                members,
-                (Reason("lockstep", len(members), int(span), len(targets)),),
+                group,
+                (Reason("lockstep", len(group), int(span), len(targets)),),
                 tuple(
                     Edge(_m(m), "t:" + t, "acts-on")
                     for t in sorted(targets)
@@ -354,9 +350,7 @@ def beneficiaries(h: History, p: GraphPolicy, flagged: set[int]) -> list[Finding
     return found
 
 
-def analyse(
-    h: History, now: datetime, p: GraphPolicy = DEFAULT_GRAPH_POLICY
-) -> list[Finding]:
+def analyse(h: History, now: datetime, p: GraphPolicy = DEFAULT_GRAPH_POLICY) -> list[Finding]:
     """Every finding over the history, as of ``now``."""
     farms = same_person(h, p) + lockstep(h, p)
     found = farms + dense_rings(h, p) + invite_farms(h, p, now)

@@ -100,8 +100,12 @@ class Reason:
         zh, en = REASON_TEXT.get(self.code, (self.code, self.code))
         template = zh if lang.startswith("zh") else en
         return template.format(
-            n=self.n, s=self.within_s, m=self.within_s // 60, h=self.within_s // 3600,
-            d=self.devices, x=self.extra,
+            n=self.n,
+            s=self.within_s,
+            m=self.within_s // 60,
+            h=self.within_s // 3600,
+            d=self.devices,
+            x=self.extra,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -336,7 +340,7 @@ def gather(event: Event, store: Store, policy: Policy = DEFAULT_POLICY) -> Facts
 
 # What a member an open case names may still do: log in and buy, with a review; not help,
 # invite or vote (the actions that carry rewards).
-_FLAGGED_ACTION = {
+_FLAGGED_ACTION: dict[str, Action] = {
     EventType.HELP: Action.BLOCK,
     EventType.INVITE: Action.BLOCK,
     EventType.VOTE: Action.BLOCK,
@@ -368,9 +372,7 @@ def decide(event: Event, facts: Facts, policy: Policy = DEFAULT_POLICY) -> Verdi
             found.append((Action.CHALLENGE, Reason("subnet_burst", facts.subnet_recent, secs)))
         if facts.phone_neighbours >= policy.phone_sequence_challenge:
             secs = int(policy.phone_window.total_seconds())
-            found.append(
-                (Action.CHALLENGE, Reason("phone_sequence", facts.phone_neighbours, secs))
-            )
+            found.append((Action.CHALLENGE, Reason("phone_sequence", facts.phone_neighbours, secs)))
     if event.type == EventType.HELP:
         secs = int(policy.help_window.total_seconds())
         if (
