@@ -33,7 +33,7 @@ def load_application() -> None:
     and every error class): for what walks them all, such as the table of error codes."""
     compose()
     import tuangou.api.app  # noqa: F401
-    from tuangou.web.pages import auth, leader, member, operator, teambuy  # noqa: F401
+    from tuangou.web.pages import auth, leader, member, operator, risk, teambuy  # noqa: F401
 
 
 def _load_models() -> None:

@@ -90,10 +90,13 @@ def register_risk_gate(gate: RiskGate | None) -> None:
     _risk_gate = gate
 
 
-def device_of(request: Request) -> str | None:
-    """The caller's device: the app's ``X-Device-Id`` header, else the pages' device cookie."""
-    value = request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE)
-    return value.strip()[:128] or None if value else None
+def device_of(request: Request, *, cookie: bool = False) -> str | None:
+    """The caller's device: the app's ``X-Device-Id`` header (and for the pages, their
+    long-lived device cookie)."""
+    value = request.headers.get(DEVICE_HEADER) or (
+        request.cookies.get(DEVICE_COOKIE) if cookie else None
+    )
+    return (value.strip()[:128] or None) if value else None
 
 
 def screen(

@@ -26,22 +26,22 @@ def cases(
         return [schemas.RiskCaseOut.of(c) for c in found]
 
 
-@router.get("/admin/risk/cases/{case_id}")
-def case(case_id: int, who: Operator) -> schemas.RiskCaseDetailOut:
+@router.get("/admin/risk/cases/{risk_case_id}")
+def case(risk_case_id: int, who: Operator) -> schemas.RiskCaseDetailOut:
     """One case with its evidence: the reasons, and the graph around it as edges."""
     with unit_of_work(readonly=True) as session:
-        return schemas.RiskCaseDetailOut.of(risk.get_case(session, case_id))
+        return schemas.RiskCaseDetailOut.of(risk.get_case(session, risk_case_id))
 
 
-@router.post("/admin/risk/cases/{case_id}/decision")
-def decide(case_id: int, body: schemas.DecisionIn, who: Operator) -> schemas.RiskCaseOut:
+@router.post("/admin/risk/cases/{risk_case_id}/decision")
+def decide(risk_case_id: int, body: schemas.DecisionIn, who: Operator) -> schemas.RiskCaseOut:
     """Confirm (the members are blocked and their helps reversed) or clear (the members are
     not flagged again for the same evidence). A case is decided once (409 after)."""
 
     def work(session: Session) -> schemas.RiskCaseOut:
         view = risk.decide_case(
             session,
-            case_id,
+            risk_case_id,
             confirm=body.decision == "confirm",
             operator_id=who.user_id,
             note=body.note.strip() or None,

@@ -276,6 +276,8 @@ def subnet_of(ip: str | None) -> str | None:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return None
+    if addr.is_loopback or addr.is_unspecified:
+        return None  # the machine itself (a proxy that does not forward the address)
     prefix = 24 if addr.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
@@ -370,7 +372,11 @@ def decide(event: Event, facts: Facts, policy: Policy = DEFAULT_POLICY) -> Verdi
         if facts.subnet_recent >= policy.subnet_burst_challenge:
             secs = int(policy.subnet_window.total_seconds())
             found.append((Action.CHALLENGE, Reason("subnet_burst", facts.subnet_recent, secs)))
-        if facts.phone_neighbours >= policy.phone_sequence_challenge:
+        if facts.phone_neighbours >= policy.phone_sequence_challenge and (
+            facts.device_recent >= 2 or facts.subnet_recent >= 3
+        ):
+            # A run of SIM cards is only a signal with a shared device or network: a family's
+            # or a company's contract has sequential numbers too.
             secs = int(policy.phone_window.total_seconds())
             found.append((Action.CHALLENGE, Reason("phone_sequence", facts.phone_neighbours, secs)))
     if event.type == EventType.HELP:

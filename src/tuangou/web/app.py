@@ -27,7 +27,16 @@ class CachedStatic(StaticFiles):
 
 
 def install(app: FastAPI) -> None:
-    from tuangou.web.pages import addresses, auth, leader, member, operator, supplier, teambuy
+    from tuangou.web.pages import (
+        addresses,
+        auth,
+        leader,
+        member,
+        operator,
+        risk,
+        supplier,
+        teambuy,
+    )
 
     settings = get_settings()
     # The browser's session (its row read once per page) in ``request.session``.
@@ -44,5 +53,5 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.add_exception_handler(leader.NotALeader, leader.not_a_leader)
-    for module in (auth, teambuy, member, addresses, leader, operator, supplier):
+    for module in (auth, teambuy, member, addresses, leader, operator, risk, supplier):
         app.include_router(module.router, include_in_schema=False)

@@ -102,6 +102,13 @@ def downgrade() -> None:
     op.drop_index("ix_risk_cases_status_opened_at", table_name="risk_cases")
     op.drop_index(op.f("ix_risk_cases_fingerprint"), table_name="risk_cases")
     op.drop_table("risk_cases")
-    for name in ("at", "actor_type_at", "target_at", "phone_num_at", "type_subnet_at", "type_device_at"):
+    for name in (
+        "at",
+        "actor_type_at",
+        "target_at",
+        "phone_num_at",
+        "type_subnet_at",
+        "type_device_at",
+    ):
         op.drop_index(f"ix_risk_events_{name}", table_name="risk_events")
     op.drop_table("risk_events")
