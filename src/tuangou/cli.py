@@ -207,7 +207,7 @@ def risk_replay(
     ],
     graph_every: Annotated[
         int, typer.Option(help="run the graph work every N events, as the worker would")
-    ] = 25_000,
+    ] = 50_000,
 ) -> None:
     """Replay an event log through the risk engine (the same rules as the platform's, in
     memory), in time order, and write the flagged member ids. Unknown event types are skipped

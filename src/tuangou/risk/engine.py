@@ -55,6 +55,7 @@ class MemoryStore:
         self.subnets: dict[str, _Times] = defaultdict(_Times)
         self.phones: dict[int, _Times] = defaultdict(_Times)
         self.helps: dict[str, list[HelpSeen]] = defaultdict(list)
+        self.help_times: dict[str, list[datetime]] = defaultdict(list)
         self.actions: dict[tuple[int, str], _Times] = defaultdict(_Times)
 
     # the Store protocol
@@ -84,12 +85,7 @@ class MemoryStore:
         seen = self.helps.get(target)
         if not seen:
             return []
-        out = []
-        for h in reversed(seen):
-            if h.at < since:
-                break
-            out.append(h)
-        return out
+        return seen[bisect.bisect_left(self.help_times[target], since) :]
 
     def actions_of(self, member: int, type: str, since: datetime) -> int:
         t = self.actions.get((member, type))
@@ -108,6 +104,7 @@ class MemoryStore:
                 self.phones[number].add(e.at)
         if e.type == EventType.HELP and e.target:
             self.helps[e.target].append(HelpSeen(e.actor, e.device, e.at))
+            self.help_times[e.target].append(e.at)  # events come in time order
         if e.actor is not None:
             self.actions[(e.actor, e.type)].add(e.at)
 
@@ -160,7 +157,7 @@ class Replay:
         self,
         policy: rules.Policy = rules.DEFAULT_POLICY,
         graph_policy: graph.GraphPolicy = graph.DEFAULT_GRAPH_POLICY,
-        graph_every: int = 25_000,
+        graph_every: int = 50_000,
     ) -> None:
         self.policy = policy
         self.graph_policy = graph_policy

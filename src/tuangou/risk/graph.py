@@ -201,11 +201,11 @@ def dense_rings(h: History, p: GraphPolicy) -> list[Finding]:
     if not h.helps:
         return []
     in_deg: dict[int, int] = defaultdict(int)
-    out_deg: dict[int, int] = defaultdict(int)
+    out_adj: dict[int, set[int]] = defaultdict(set)
     und = nx.Graph()
-    for (a, b), _n in h.helps.items():
+    for a, b in h.helps:
         in_deg[b] += 1
-        out_deg[a] += 1
+        out_adj[a].add(b)
         und.add_edge(a, b)
     und.remove_edges_from(nx.selfloop_edges(und))
     core = nx.k_core(und, p.ring_core)
@@ -213,7 +213,7 @@ def dense_rings(h: History, p: GraphPolicy) -> list[Finding]:
     for comp in nx.connected_components(core):
         nodes = set(comp)
         while len(nodes) >= p.ring_min:
-            edges = [(a, b) for (a, b) in h.helps if a in nodes and b in nodes]
+            edges = [(a, b) for a in nodes for b in out_adj.get(a, ()) if b in nodes]
             rows_ids = sorted({a for a, _ in edges})
             cols_ids = sorted({b for _, b in edges})
             if not rows_ids or not cols_ids:
@@ -233,20 +233,16 @@ def dense_rings(h: History, p: GraphPolicy) -> list[Finding]:
             block_cols = {cols_ids[j] for j in cols}
             if density < p.ring_density or len(block_rows) < p.ring_min:
                 break
-            inside = sum(n for (a, b), n in h.helps.items() if a in block_rows and b in block_cols)
-            out = sum(out_deg[a] for a in block_rows)
+            inside = [(a, b) for a in block_rows for b in out_adj[a] if b in block_cols]
+            out = sum(len(out_adj[a]) for a in block_rows)
             members = tuple(sorted(block_rows))
-            if out and inside / out >= p.ring_inside_share:
+            if out and len(inside) / out >= p.ring_inside_share:
                 found.append(
                     Finding(
                         "dense_ring",
                         members,
-                        (Reason("dense_ring", len(members), extra=str(inside)),),
-                        tuple(
-                            Edge(_m(a), _m(b), "help")
-                            for (a, b) in h.helps
-                            if a in block_rows and b in block_cols
-                        ),
+                        (Reason("dense_ring", len(members), extra=str(len(inside))),),
+                        tuple(Edge(_m(a), _m(b), "help") for a, b in sorted(inside)),
                     )
                 )
             nodes -= block_rows

@@ -217,7 +217,8 @@ class Policy:
     help_window: timedelta = timedelta(seconds=90)
     help_burst_hold: int = 6  # helpers of one bargain within the window ...
     help_burst_device_share: float = 0.5  # ... on at most this share of distinct devices
-    help_same_device_hold: int = 6  # helps of one bargain from one device (a family: ≤ 4)
+    help_same_device_hold: int = 6  # helps of one bargain from one device (a family: ≤ 4) ...
+    same_device_window: timedelta = timedelta(hours=24)  # ... within a day
     velocity_window: timedelta = timedelta(hours=1)
     velocity_hold: dict[str, int] = field(
         default_factory=lambda: {EventType.HELP: 25, EventType.INVITE: 30, EventType.VOTE: 30}
@@ -315,14 +316,15 @@ def gather(event: Event, store: Store, policy: Policy = DEFAULT_POLICY) -> Facts
             since = at - policy.phone_window
             phone_neighbours = store.phones_near(number, policy.phone_span, since) + 1
     if event.type == EventType.HELP and event.target:
-        seen = list(store.helps_on(event.target, at - policy.help_window))
-        seen.append(HelpSeen(event.actor, event.device, at))
+        day = list(store.helps_on(event.target, at - policy.same_device_window))
+        day.append(HelpSeen(event.actor, event.device, at))
+        seen = [h for h in day if h.at >= at - policy.help_window]
         helpers = {h.actor for h in seen if h.actor is not None}
         helpers_recent = len(helpers)
         helper_devices = len({h.device or f"?{h.actor}" for h in seen})
         burst = tuple(sorted(helpers))
         if event.device:
-            same_device = sum(1 for h in seen if h.device == event.device)
+            same_device = sum(1 for h in day if h.device == event.device)
     if event.actor is not None and event.type in policy.velocity_hold:
         velocity = store.actions_of(event.actor, event.type, at - policy.velocity_window) + 1
     return Facts(

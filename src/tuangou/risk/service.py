@@ -297,13 +297,17 @@ def gate(session: Session | None, *, challenge_ok: bool = False, **event: Any) -
 
 
 def bind_actor(session: Session, event_id: int, actor: int) -> None:
-    """The account a signup screened before it existed created."""
-    session.execute(
-        update(RiskEvent)
-        .where(RiskEvent.id == event_id, RiskEvent.actor.is_(None))
-        .values(actor=actor)
-        .execution_options(synchronize_session=False)
-    )
+    """The account a signup screened before it existed created; a held signup's case names
+    it now."""
+    row = session.get(RiskEvent, event_id)
+    if row is None or row.actor is not None:
+        return
+    row.actor = actor
+    if row.action == Action.HOLD and row.reasons:
+        reasons = tuple(Reason.of(r) for r in json.loads(row.reasons))
+        codes = "+".join(sorted({r.code for r in reasons if r.code != "new_account"}))
+        open_case(session, graph.Finding(codes[:32], (actor,), reasons), source="event")
+    session.flush()
 
 
 # ---------------------------------------------------------------- cases
