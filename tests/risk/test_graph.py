@@ -53,7 +53,9 @@ def test_a_shared_payout_account_links_accounts_too() -> None:
     h = History()
     for m in range(1, 9):
         add(h, EventType.ORDER, m, device=f"d{m}", payout="bank-42")
-    assert kinds(graph.same_person(h, graph.DEFAULT_GRAPH_POLICY)) == {"same_person": set(range(1, 9))}
+    assert kinds(graph.same_person(h, graph.DEFAULT_GRAPH_POLICY)) == {
+        "same_person": set(range(1, 9))
+    }
 
 
 def ring(h: History, members: range, rng: random.Random) -> None:
@@ -73,7 +75,9 @@ def test_a_ring_that_helps_itself_is_found_among_honest_helpers() -> None:
     assert found == {"dense_ring": set(range(1, 9))}
 
 
-def test_camouflage_on_popular_honest_bargains_hides_neither_the_ring_nor_flags_the_popular() -> None:
+def test_camouflage_on_popular_honest_bargains_hides_neither_the_ring_nor_flags_the_popular() -> (
+    None
+):
     rng = random.Random(2)
     h = History()
     honest_background(h, rng)
@@ -101,7 +105,14 @@ def test_accounts_acting_in_lockstep_on_several_targets_are_a_group() -> None:
     for target in range(3):  # six accounts help three bargains, each within a minute
         at = T0 + timedelta(days=target)
         for m in range(1, 7):
-            add(h, EventType.HELP, m, at + timedelta(seconds=10 * m), target=f"bargain:{target}", other=50)
+            add(
+                h,
+                EventType.HELP,
+                m,
+                at + timedelta(seconds=10 * m),
+                target=f"bargain:{target}",
+                other=50,
+            )
     # Six others help one bargain together once: a chat group's evening, not a pattern.
     for m in range(11, 17):
         add(h, EventType.HELP, m, T0 + timedelta(seconds=10 * m), target="bargain:9", other=60)

@@ -44,7 +44,9 @@ def test_count_limits_alone_flag_honest_families_and_neighbours(small_log: gener
 
 
 def test_the_same_seed_gives_the_same_log() -> None:
-    assert list(generate.generate(300, seed=5).lines()) == list(generate.generate(300, seed=5).lines())
+    assert list(generate.generate(300, seed=5).lines()) == list(
+        generate.generate(300, seed=5).lines()
+    )
 
 
 def test_events_replay_in_time_order_whatever_the_order_of_the_lines() -> None:
@@ -75,7 +77,9 @@ def test_unknown_types_are_counted_and_malformed_lines_reported_with_their_numbe
     assert "not ISO-8601" in report.malformed[1][1]
 
 
-def test_the_cli_replays_a_log_and_writes_the_flagged_ids(tmp_path: Path, small_log: generate.Log) -> None:
+def test_the_cli_replays_a_log_and_writes_the_flagged_ids(
+    tmp_path: Path, small_log: generate.Log
+) -> None:
     events = tmp_path / "events.jsonl"
     out = tmp_path / "flagged.txt"
     with events.open("w") as f:
@@ -95,7 +99,18 @@ def test_the_cli_replays_a_log_and_writes_the_flagged_ids(tmp_path: Path, small_
 def test_the_cli_generates_a_log_with_its_labels(tmp_path: Path) -> None:
     events, labels = tmp_path / "e.jsonl", tmp_path / "l.json"
     result = CliRunner().invoke(
-        app, ["risk", "generate", str(events), "--members", "400", "--seed", "3", "--labels", str(labels)]
+        app,
+        [
+            "risk",
+            "generate",
+            str(events),
+            "--members",
+            "400",
+            "--seed",
+            "3",
+            "--labels",
+            str(labels),
+        ],
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(labels.read_text())

@@ -17,8 +17,12 @@ def judge(store: MemoryStore, e: Event) -> rules.Verdict:
     return verdict
 
 
-def signup(member: int, at: datetime, device: str, ip: str = "100.64.1.9", phone: str = "") -> Event:
-    return Event(EventType.SIGNUP, at, member, device=device, ip=ip, phone=phone or f"139{member:08d}7")
+def signup(
+    member: int, at: datetime, device: str, ip: str = "100.64.1.9", phone: str = ""
+) -> Event:
+    return Event(
+        EventType.SIGNUP, at, member, device=device, ip=ip, phone=phone or f"139{member:08d}7"
+    )
 
 
 def test_a_quiet_signup_is_allowed() -> None:
@@ -26,7 +30,9 @@ def test_a_quiet_signup_is_allowed() -> None:
     assert judge(store, signup(1, T0, "tablet")).action == Action.ALLOW
 
 
-def test_a_family_on_one_tablet_is_allowed_a_burst_of_accounts_on_one_device_is_held_then_blocked() -> None:
+def test_a_family_on_one_tablet_is_allowed_a_burst_of_accounts_on_one_device_is_held_then_blocked() -> (
+    None
+):
     store = MemoryStore()
     family = [judge(store, signup(m, T0 + timedelta(minutes=m), "tablet")) for m in range(1, 6)]
     assert {v.action for v in family} == {Action.ALLOW}
@@ -67,7 +73,10 @@ def test_a_burst_of_new_accounts_from_one_subnet_is_challenged() -> None:
 def test_sequential_phone_numbers_are_a_signal_only_with_a_shared_network() -> None:
     store = MemoryStore()
     seq = [
-        judge(store, signup(m, T0 + timedelta(minutes=m), f"d{m}", ip="10.9.9.1", phone=f"1300000000{m}"))
+        judge(
+            store,
+            signup(m, T0 + timedelta(minutes=m), f"d{m}", ip="10.9.9.1", phone=f"1300000000{m}"),
+        )
         for m in range(1, 5)
     ]
     assert seq[3].action == Action.CHALLENGE
@@ -75,7 +84,10 @@ def test_sequential_phone_numbers_are_a_signal_only_with_a_shared_network() -> N
     # A family contract's numbers, from different networks: allowed.
     other = MemoryStore()
     apart = [
-        judge(other, signup(m, T0 + timedelta(minutes=m), f"d{m}", ip=f"10.{m}.0.1", phone=f"1300000000{m}"))
+        judge(
+            other,
+            signup(m, T0 + timedelta(minutes=m), f"d{m}", ip=f"10.{m}.0.1", phone=f"1300000000{m}"),
+        )
         for m in range(1, 5)
     ]
     assert {v.action for v in apart} == {Action.ALLOW}
@@ -85,7 +97,9 @@ def help_(helper: int, at: datetime, device: str, bargain: int = 1) -> Event:
     return Event(EventType.HELP, at, helper, target=f"bargain:{bargain}", other=99, device=device)
 
 
-def test_many_helpers_within_90_s_sharing_few_devices_are_held_with_words_an_operator_reads() -> None:
+def test_many_helpers_within_90_s_sharing_few_devices_are_held_with_words_an_operator_reads() -> (
+    None
+):
     store = MemoryStore()
     verdicts = [
         judge(store, help_(m, T0 + timedelta(seconds=6 * m), f"dev{m % 2}")) for m in range(1, 15)
@@ -121,7 +135,8 @@ def test_a_family_tablet_passed_round_is_allowed_six_helps_from_one_device_are_h
 def test_velocity_a_member_helping_25_bargains_within_an_hour_is_held() -> None:
     store = MemoryStore()
     verdicts = [
-        judge(store, help_(7, T0 + timedelta(minutes=2 * b), f"own{b}", bargain=b)) for b in range(25)
+        judge(store, help_(7, T0 + timedelta(minutes=2 * b), f"own{b}", bargain=b))
+        for b in range(25)
     ]
     assert verdicts[23].action == Action.ALLOW
     assert verdicts[24].action == Action.HOLD

@@ -17,11 +17,12 @@ a malformed line is skipped and reported with its line number.
 from __future__ import annotations
 
 import bisect
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+import orjson
 
 from tuangou.risk import graph, rules
 from tuangou.risk.rules import Event, EventType, Flag, FlagStatus, HelpSeen
@@ -182,8 +183,8 @@ class Replay:
     def parse(self, line: str) -> Event | None:
         """One line of the log as an event; None for an unknown type (counted)."""
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
             raise Malformed(f"not JSON ({e.msg})") from e
         if not isinstance(obj, dict):
             raise Malformed("not a JSON object")

@@ -16,6 +16,7 @@ words an operator can read ("14 helpers within 90 s sharing 2 devices").
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -273,6 +274,11 @@ def subnet_of(ip: str | None) -> str | None:
     """The /24 of an IPv4 address (the /48 of an IPv6 one), or None."""
     if not ip:
         return None
+    return _subnet(ip)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _subnet(ip: str) -> str | None:
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
