@@ -132,7 +132,9 @@ def help_latency(url: str | None, checks: int) -> tuple[float, float, float, flo
         def without(session: Any) -> None:
             session.execute(text("SELECT 1"))
 
-        def with_check(session: Any, helper: int = helper, bargain: Bargain = bargain) -> float:
+        def with_check(
+            session: Any, helper: int = helper, bargain: Bargain = bargain, i: int = i
+        ) -> float:
             session.execute(text("SELECT 1"))
             t = time.perf_counter()
             risk.help_check(session, helper, bargain, f"dev{helper}", f"100.64.{i % 50}.9")

@@ -30,9 +30,7 @@ def test_a_quiet_signup_is_allowed() -> None:
     assert judge(store, signup(1, T0, "tablet")).action == Action.ALLOW
 
 
-def test_a_family_on_one_tablet_is_allowed_a_burst_of_accounts_on_one_device_is_held_then_blocked() -> (
-    None
-):
+def test_a_family_tablet_is_allowed_a_burst_of_accounts_on_one_device_held_then_blocked() -> None:
     store = MemoryStore()
     family = [judge(store, signup(m, T0 + timedelta(minutes=m), "tablet")) for m in range(1, 6)]
     assert {v.action for v in family} == {Action.ALLOW}
