@@ -48,6 +48,7 @@ from tuangou.risk.rules import (
 __all__ = [
     "Action",
     "CaseStatus",
+    "Event",
     "EventType",
     "FlagStatus",
     "Verdict",
@@ -249,6 +250,28 @@ def _judge(session: Session, event: Event, policy: rules.Policy) -> tuple[Verdic
             open_case(session, finding, source="event")
     session.flush()
     return verdict, row.id
+
+
+def record(session: Session, event: Event) -> None:
+    """Keep an event that happened elsewhere (an import, the demo's history) as allowed,
+    without judging it: the graph work reads it like any other."""
+    session.add(
+        RiskEvent(
+            type=event.type,
+            at=event.at,
+            actor=event.actor,
+            target=event.target,
+            other=event.other,
+            device=event.device,
+            ip=event.ip,
+            subnet=event.subnet,
+            phone=event.phone,
+            phone_num=rules.phone_number(event.phone),
+            amount_fen=event.amount_fen,
+            payout=event.payout,
+            action=Action.ALLOW,
+        )
+    )
 
 
 def _new_evidence(verdict: Verdict) -> bool:
