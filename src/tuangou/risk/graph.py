@@ -1,8 +1,8 @@
 """The risk engine's graph work: what no single event shows, found over the history.
 
 * **same person**: accounts linked by a device, a phone number or a payout account are merged
-  (connected components of the member–identifier graph, networkx); a component of many
-  accounts is one person behind them (a device farm).
+  (connected components of the member–identifier graph, scipy.sparse.csgraph); a component of
+  many accounts is one person behind them (a device farm).
 * **dense rings**: FRAUDAR-style greedy peeling of the helper × starter matrix (scipy.sparse)
   with column weights 1/log(deg + 5), so that camouflage (ring members also helping popular
   honest bargains) cannot hide a ring: a popular column weighs little. The k-core of the
@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 import networkx as nx
 import numpy as np
 from scipy import sparse
+from scipy.sparse import csgraph
 
 from tuangou.risk.rules import Event, EventType, Reason
 
@@ -120,28 +121,42 @@ def _m(member: int) -> str:
 
 
 def same_person(h: History, p: GraphPolicy) -> list[Finding]:
-    g = nx.Graph()
-    for member, ids in h.links.items():
-        for ident in ids:
-            g.add_edge(_m(member), ident)
+    """Connected components (scipy.sparse.csgraph) of the accounts × identifiers graph."""
+    members = list(h.links)
+    if not members:
+        return []
+    ident_index: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, member in enumerate(members):
+        for ident in h.links[member]:
+            rows.append(i)
+            cols.append(ident_index.setdefault(ident, len(ident_index)))
+    n = len(members) + len(ident_index)
+    adjacency = sparse.coo_matrix(
+        (np.ones(len(rows)), (rows, [len(members) + c for c in cols])), shape=(n, n)
+    )
+    _count, labels = csgraph.connected_components(adjacency, directed=False)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, member in enumerate(members):
+        groups[int(labels[i])].append(member)
+    kinds = {"d": "device", "p": "phone", "y": "payout"}
     found = []
-    for comp in nx.connected_components(g):
-        members = sorted(int(n[2:]) for n in comp if n.startswith("m:"))
-        if len(members) < p.same_person_min:
+    for group in groups.values():
+        if len(group) < p.same_person_min:
             continue
-        idents = [n for n in comp if not n.startswith("m:")]
-        kinds = {"d": "device", "p": "phone", "y": "payout"}
-        edges = tuple(
-            Edge(_m(member), ident, kinds[ident[0]])
-            for member in members
-            for ident in sorted(h.links[member])
-        )
+        group.sort()
+        idents = {ident for m in group for ident in h.links[m]}
         found.append(
             Finding(
                 "same_person",
-                tuple(members),
-                (Reason("same_person", len(members), devices=len(idents)),),
-                edges,
+                tuple(group),
+                (Reason("same_person", len(group), devices=len(idents)),),
+                tuple(
+                    Edge(_m(m), ident, kinds[ident[0]])
+                    for m in group
+                    for ident in sorted(h.links[m])
+                ),
             )
         )
     return found
