@@ -12,7 +12,7 @@ T0 = datetime(2026, 11, 5, 10, 0, 0)
 
 
 def judge(store: MemoryStore, e: Event) -> rules.Verdict:
-    verdict = rules.decide(e, rules.gather(e, store))
+    verdict = rules.judge(e, store)
     store.record(e)
     return verdict
 

@@ -2,7 +2,7 @@
 
 :class:`MemoryStore` answers the per-event questions of :class:`tuangou.risk.rules.Store`
 from dictionaries; :class:`Replay` feeds events in time order through
-:func:`rules.gather` / :func:`rules.decide` (the request path's check) and, every
+:func:`rules.judge` (the request path's check) and, every
 ``graph_every`` events and at the end, :func:`graph.analyse` (the worker's job), whose
 findings flag members exactly as the job does on the platform.
 
@@ -235,7 +235,7 @@ class Replay:
         return events
 
     def step(self, e: Event) -> rules.Verdict:
-        verdict = rules.decide(e, rules.gather(e, self.store, self.policy), self.policy)
+        verdict = rules.judge(e, self.store, self.policy)
         self.store.record(e)
         self.history.add(e)
         self.report.verdicts[verdict.action] += 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any, Protocol
@@ -302,12 +302,24 @@ def near_numbers(number: int, span: int) -> list[int]:
     return [number + d for d in range(-span, span + 1) if d]
 
 
+def judge(event: Event, store: Store, policy: Policy = DEFAULT_POLICY) -> Verdict:
+    """:func:`decide` on what :func:`gather` reads; the account's age is read only when some
+    signal fired (it is kept among the reasons, never a reason alone)."""
+    facts = gather(event, store, policy)
+    verdict = decide(event, facts, policy)
+    if verdict.reasons and event.actor is not None:
+        signed = store.signed_up_at(event.actor)
+        if signed is not None:
+            verdict = decide(event, replace(facts, age=event.at - signed), policy)
+    return verdict
+
+
 def gather(event: Event, store: Store, policy: Policy = DEFAULT_POLICY) -> Facts:
-    """What the store knows that bears on ``event`` (the event itself counted in)."""
+    """What the store knows that bears on ``event`` (the event itself counted in), but the
+    account's age (see :func:`judge`)."""
     at = event.at
     flag = store.flag_of(event.actor) if event.actor is not None else None
-    signed = store.signed_up_at(event.actor) if event.actor is not None else None
-    age = at - signed if signed is not None else None
+    age = None
     device_recent = device_total = subnet_recent = phone_neighbours = 0
     helpers_recent = helper_devices = same_device = velocity = 0
     burst: tuple[int, ...] = ()

@@ -225,7 +225,7 @@ def _event(
 
 
 def _judge(session: Session, event: Event, policy: rules.Policy) -> tuple[Verdict, int]:
-    verdict = rules.decide(event, rules.gather(event, SqlStore(session), policy), policy)
+    verdict = rules.judge(event, SqlStore(session), policy)
     row = RiskEvent(
         type=event.type,
         at=event.at,
