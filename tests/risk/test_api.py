@@ -60,6 +60,7 @@ def test_operators_review_confirm_and_the_members_are_blocked(client: TestClient
     assert first["reasons"][0]["text"] == "7 accounts signed up on one device within 1 h"
     assert first["reasons"][0]["text_zh"] == "同一设备 1 小时内注册了 7 个账号"
     detail = client.get(f"/api/admin/risk/cases/{first['id']}", headers=op).json()
+    assert all(phone(n) not in str(detail) for n in range(1, 16))  # phones masked
     assert detail["members"][0]["name"].startswith("号")
     member = detail["members"][0]["id"]
     assert member == replies[6].json()["user"]["id"]

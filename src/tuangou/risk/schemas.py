@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from tuangou.accounts import service as accounts
 from tuangou.core import clock
 from tuangou.core.schemas import In, Iso, Out
 from tuangou.risk.service import CaseView
@@ -46,13 +47,23 @@ class RiskCaseOut(Out):
 
 
 class RiskCaseDetailOut(RiskCaseOut):
-    edges: list[EdgeOut] = Field(description="the graph around the case (at most 400 edges)")
+    edges: list[EdgeOut] = Field(
+        description="the graph around the case (at most 400 edges; phone numbers masked)"
+    )
 
     @classmethod
     def of(cls, c: CaseView) -> RiskCaseDetailOut:
         return cls.model_construct(
-            **_common(c), edges=[EdgeOut.model_construct(a=a, b=b, kind=k) for a, b, k in c.edges]
+            **_common(c),
+            edges=[
+                EdgeOut.model_construct(a=_masked(a), b=_masked(b), kind=k) for a, b, k in c.edges
+            ],
         )
+
+
+def _masked(node: str) -> str:
+    """A phone number as operators see it (p:138****8000); other nodes as they are."""
+    return "p:" + accounts.mask_phone(node[2:]) if node.startswith("p:") else node
 
 
 def _common(c: CaseView) -> dict[str, Any]:

@@ -245,7 +245,8 @@ def _judge(session: Session, event: Event, policy: rules.Policy) -> tuple[Verdic
     session.add(row)
     if rules.flags(verdict) and verdict.members and _new_evidence(verdict):
         codes = "+".join(sorted({r.code for r in verdict.reasons if r.code != "new_account"}))
-        finding = graph.Finding(codes[:32], verdict.members, verdict.reasons)
+        edges = _event_edges(verdict.members, event.device, event.target)
+        finding = graph.Finding(codes[:32], verdict.members, verdict.reasons, edges)
         if not _grow_case(session, finding):
             open_case(session, finding, source="event")
     session.flush()
@@ -272,6 +273,15 @@ def record(session: Session, event: Event) -> None:
             action=Action.ALLOW,
         )
     )
+
+
+def _event_edges(
+    members: Sequence[int], device: str | None, target: str | None
+) -> tuple[graph.Edge, ...]:
+    """What a held event's picture shows: its members, their device and their target."""
+    edges = [graph.Edge(f"m:{m}", f"d:{device}", "device") for m in members if device]
+    edges += [graph.Edge(f"m:{m}", f"t:{target}", "acts-on") for m in members if target]
+    return tuple(edges)
 
 
 def _new_evidence(verdict: Verdict) -> bool:
@@ -329,7 +339,8 @@ def bind_actor(session: Session, event_id: int, actor: int) -> None:
     if row.action == Action.HOLD and row.reasons:
         reasons = tuple(Reason.of(r) for r in json.loads(row.reasons))
         codes = "+".join(sorted({r.code for r in reasons if r.code != "new_account"}))
-        open_case(session, graph.Finding(codes[:32], (actor,), reasons), source="event")
+        edges = _event_edges((actor,), row.device, row.target)
+        open_case(session, graph.Finding(codes[:32], (actor,), reasons, edges), source="event")
     session.flush()
 
 
@@ -426,6 +437,9 @@ def _grow_case(session: Session, finding: graph.Finding) -> bool:
     new = [m for m in _known_members(session, finding.members) if m not in known]
     case.members = json.dumps(known + new)
     case.reasons = json.dumps([r.as_dict() for r in finding.reasons])
+    old_edges = [tuple(e) for e in json.loads(case.edges)]
+    more = [(e.a, e.b, e.kind) for e in finding.edges if (e.a, e.b, e.kind) not in old_edges]
+    case.edges = json.dumps([list(e) for e in (old_edges + more)[:400]])
     flagged = set(session.scalars(select(RiskFlag.member_id).where(RiskFlag.member_id.in_(new))))
     summary = "; ".join(r.text() for r in finding.reasons)[:200]
     for m in new:
