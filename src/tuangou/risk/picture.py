@@ -38,7 +38,9 @@ def svg(
     named: set[int],
     *,
     title: str = "",
+    kinds: dict[str, str] | None = None,
 ) -> str:
+    """The picture; ``kinds`` names the kinds of edge in the reader's language."""
     g = nx.DiGraph()
     for a, b, kind in list(edges)[:MAX_EDGES]:
         g.add_edge(a, b, kind=kind)
@@ -73,7 +75,7 @@ def svg(
         out.append(
             f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
             f'stroke="{colour}" stroke-opacity="0.6" stroke-width="1.2"{arrow}>'
-            f"<title>{escape(kind)}</title></line>"
+            f"<title>{escape((kinds or {}).get(kind, kind))}</title></line>"
         )
     for node in g.nodes:
         x, y = at(node)

@@ -21,7 +21,7 @@ from tuangou.web import i18n
 from tuangou.web.forms import FormState
 from tuangou.web.pages.operator.common import _ctx, _decide, age_text
 from tuangou.web.session import Form, PageOperator
-from tuangou.web.templating import language, render
+from tuangou.web.templating import language, render, translate
 
 router = APIRouter(prefix="/ops/risk")
 
@@ -38,6 +38,14 @@ CASE_STATUSES = {
     "cleared": i18n.lazy("Cleared"),
 }
 FLAGS = {"flagged": i18n.lazy("Flagged"), "blocked": i18n.lazy("Blocked")}
+EDGES = {
+    "help": i18n.lazy("Helped"),
+    "invite": i18n.lazy("Invited"),
+    "acts-on": i18n.lazy("Acted on"),
+    "device": i18n.lazy("Device"),
+    "phone": i18n.lazy("Phone number"),
+    "payout": i18n.lazy("Payout account"),
+}
 
 
 def _lang(request: Request) -> str:
@@ -88,7 +96,11 @@ def _case_page(
     view, names = read(load)
     row = _row(request, view)
     svg = picture.svg(
-        view.edges, names, {m.id for m in view.members}, title=" · ".join(row["reasons"])
+        view.edges,
+        names,
+        {m.id for m in view.members},
+        title=" · ".join(row["reasons"]),
+        kinds={k: translate(request, v) for k, v in EDGES.items()},
     )
     return render(
         request,
