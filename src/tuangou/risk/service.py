@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
 from tuangou.core import clock
-from tuangou.core.db import get_or_404
+from tuangou.core.db import get_or_404, run_in_transaction
 from tuangou.core.errors import Conflict, DomainError, Forbidden, NotFound
 from tuangou.risk import graph, rules
 from tuangou.risk.errors import RiskErrorCode
@@ -319,7 +319,6 @@ def gate(session: Session | None, *, challenge_ok: bool = False, **event: Any) -
     """The entry points' gate (``api.deps.register_risk_gate``): judge and record the event
     (in ``session``, else in a unit of work of its own, kept even when the action is then
     refused), and raise the refusal of a block (or of a challenge not yet met)."""
-    from tuangou.core.db import run_in_transaction
 
     def judge(s: Session) -> tuple[Verdict, int]:
         return _judge(s, _event(**event), rules.DEFAULT_POLICY)
