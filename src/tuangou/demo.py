@@ -33,6 +33,7 @@ from tuangou.flashsales import rules as flash_rules
 from tuangou.flashsales import service as flash
 from tuangou.payments import service as payments
 from tuangou.pools import service as pools
+from tuangou.risk import service as risk
 from tuangou.teams import service as teams
 
 PASSWORD = "demo1234"
@@ -226,6 +227,7 @@ def load() -> dict[str, object]:
 
     result = run_in_transaction(build)
     finish_communities()
+    run_in_transaction(_risk_ring)
     return result
 
 
@@ -318,6 +320,53 @@ def _demo_bargain(session: Session, *, supplier_id: int, members: list[User]) ->
             ip="127.0.0.1",
         )
     return int(bargain.id)
+
+
+# ---------------------------------------------------------------- a ring for the risk review
+
+# Six accounts made last week that help each other's bargains and nobody else's: the graph
+# work finds them, and the operator's risk review (/ops/risk) has a case to decide.
+RING = [(f"1377770{n:04d}", f"小号{n}") for n in range(101, 107)]
+
+
+def _risk_ring(session: Session) -> None:
+    if session.scalar(select(User.id).where(User.phone == RING[0][0])) is not None:
+        return  # loaded before
+    start = clock.now() - timedelta(days=6)
+    ids = []
+    for n, (phone, name) in enumerate(RING):
+        user = accounts.create_user(session, phone=phone, password=PASSWORD, nickname=name)
+        ids.append(user.id)
+        at = start + timedelta(hours=n)
+        risk.record(
+            session,
+            risk.Event(
+                risk.EventType.SIGNUP,
+                at,
+                user.id,
+                device=f"demo-phone-{n}",
+                ip=f"39.1.{n}.8",
+                phone=phone,
+            ),
+        )
+    step = 0
+    for starter in ids:
+        for helper in ids:
+            if helper != starter:
+                step += 1
+                risk.record(
+                    session,
+                    risk.Event(
+                        risk.EventType.HELP,
+                        start + timedelta(hours=8, minutes=23 * step),
+                        helper,
+                        target=f"bargain:demo-{starter}",
+                        other=starter,
+                        device=f"demo-phone-{ids.index(helper)}",
+                    ),
+                )
+    session.flush()
+    risk.analyse(session)
 
 
 # ---------------------------------------------------------------- community group-buying

@@ -33,7 +33,16 @@ def load_application() -> None:
     and every error class): for what walks them all, such as the table of error codes."""
     compose()
     import tuangou.api.app  # noqa: F401
-    from tuangou.web.pages import auth, bargains, flash, leader, member, operator, teambuy  # noqa: F401
+    from tuangou.web.pages import (  # noqa: F401
+        auth,
+        bargains,
+        flash,
+        leader,
+        member,
+        operator,
+        risk,
+        teambuy,
+    )
 
 
 def _load_models() -> None:
@@ -52,6 +61,7 @@ def _load_models() -> None:
     import tuangou.orders.models
     import tuangou.payments.models
     import tuangou.pools.models
+    import tuangou.risk.models
     import tuangou.search.models
     import tuangou.teams.models  # noqa: F401
 
@@ -65,6 +75,7 @@ def _register() -> None:
     from tuangou.orders import service as orders
     from tuangou.payments import tasks as payment_tasks
     from tuangou.pools import service as pools
+    from tuangou.risk import service as risk
     from tuangou.teams import service as teams
 
     # Kinds of order (DOMAIN.md §1, §2): what a payment, a release or a delivery does.
@@ -75,6 +86,11 @@ def _register() -> None:
 
     # Conditions across domains: a leader below the credit threshold publishes no wave.
     pools.register_leader_check("credit", credit.require_good_standing)
+
+    # The risk engine judges the entry points' signups, logins, joins, orders and invites.
+    from tuangou.api import deps
+
+    deps.register_risk_gate(deps.RiskGate(judge=risk.gate, bind=risk.bind_actor))
 
     # Outbox handlers (invariant 7): each receives its topics' events at least once.
     outbox.register(notifications.TOPICS, notifications.deliver)

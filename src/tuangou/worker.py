@@ -25,6 +25,7 @@ from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
 from tuangou.pools import tasks as pool_tasks
+from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks
 from tuangou.teams import tasks as team_tasks
 
@@ -51,6 +52,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("forget old attempt counts", limits.forget_old),
     ("forget ended page sessions", account_tasks.forget_expired_sessions),
     ("search index", search_tasks.refresh_index),
+    ("risk graph", risk_tasks.analyse_graph),
 ]
 
 

@@ -129,6 +129,11 @@ GET    /api/admin/leaders                                             401  403  
 POST   /api/admin/leaders/{leader_id}/pause                           401  403    403     403    403     403      403       ok
 POST   /api/admin/leaders/{leader_id}/resume                          401  403    403     403    403     403      403       ok
 GET    /api/admin/leaders/{leader_id}/credit                          401  403    403     403    403     403      403       ok
+# The risk review queue: operators only (the case names a bystander, not a column's caller).
+GET    /api/admin/risk/cases                                          401  403    403     403    403     403      403       ok
+GET    /api/admin/risk/cases/{risk_case_id}                           401  403    403     403    403     403      403       ok
+POST   /api/admin/risk/cases/{risk_case_id}/decision                  401  403    403     403    403     403      403       ok
+POST   /api/admin/risk/analyse                                        401  403    403     403    403     403      403       ok
 GET    /api/leader/me                                                 401  403    403     ok     ok      403      403       403
 GET    /api/leader/credit                                             401  403    403     ok     ok      403      403       403
 POST   /api/leader/pickup-points                                      401  403    403     ok     ok      403      403       403
@@ -266,6 +271,20 @@ def _auth(who: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": who["Authorization"]}
 
 
+def _risk_case(api: Api) -> int:
+    """A review case naming a bystander (a member none of the columns is)."""
+    from tuangou.core.db import run_in_transaction
+    from tuangou.risk import graph
+    from tuangou.risk import service as risk
+    from tuangou.risk.rules import Reason
+
+    bystander = int(api.signup("路人")["user_id"])
+    finding = graph.Finding("dense_ring", (bystander,), (Reason("dense_ring", 1, extra="0"),))
+    case = run_in_transaction(lambda s: risk.open_case(s, finding, source="graph"))
+    assert case is not None
+    return case.id
+
+
 def build_world(api: Api) -> World:
     """An operator; supplier 1 (a SKU, a catalogue wave, a team-buy campaign) and supplier 2;
     leader 1 (a pickup point, a community, a listing of the wave) and leader 2 (their own);
@@ -367,6 +386,7 @@ def build_world(api: Api) -> World:
         "wave_id": wave["id"],
         "withdrawal_id": withdrawal,
         "case_id": case,
+        "risk_case_id": _risk_case(api),
         "invitation_id": invitation,
         "link_id": link,
         "category_id": _ok(c.post("/api/admin/categories", json={"name": "水果"}, headers=op))[
@@ -466,6 +486,7 @@ def build_world(api: Api) -> World:
         "POST /api/uploads": png(),
         "POST /api/aftersales": case_body,
         "POST /api/aftersales/{case_id}/reject": {"reason": "照片看不出破损"},
+        "POST /api/admin/risk/cases/{risk_case_id}/decision": {"decision": "clear"},
         "POST /api/wave-orders/{order_id}/rating": {"stars": 5},
         "PUT /api/admin/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "PUT /api/supplier/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},

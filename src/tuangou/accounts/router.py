@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from tuangou.accounts import addresses, schemas
 from tuangou.accounts import service as accounts
-from tuangou.api.deps import Caller, Member, client_ip
+from tuangou.api.deps import Caller, Member, client_ip, screen, screened_actor
 from tuangou.core.db import run_in_transaction, unit_of_work
 
 router = APIRouter(tags=["accounts"])
@@ -18,7 +18,10 @@ def _session_reply(user: Any) -> schemas.SessionOut:
 
 @router.post("/auth/signup", status_code=201)
 def signup(body: schemas.SignupIn, request: Request) -> schemas.SessionOut:
-    """Create a member account with a phone number and password (a few per IP an hour)."""
+    """Create a member account with a phone number and password (a few per IP an hour). The
+    risk engine may refuse it (``risk_refused``) or ask for the phone to be proved first
+    (``risk_challenge``: sign up with an SMS code, ``/api/auth/code``)."""
+    screened = screen(request, type="signup", actor=None, phone=body.phone)
 
     def work(session: Any) -> schemas.SessionOut:
         user = accounts.sign_up(
@@ -29,6 +32,7 @@ def signup(body: schemas.SignupIn, request: Request) -> schemas.SessionOut:
             address=body.address.model_dump() if body.address else None,
             ip=client_ip(request),
         )
+        screened_actor(session, screened, user.id)
         return _session_reply(user)
 
     return run_in_transaction(work)
@@ -36,11 +40,13 @@ def signup(body: schemas.SignupIn, request: Request) -> schemas.SessionOut:
 
 @router.post("/auth/login")
 def login(body: schemas.LoginIn, request: Request) -> schemas.SessionOut:
-    """Log in with a password; too many wrong ones (per phone, per IP) answer 429 for a while."""
+    """Log in with a password; too many wrong ones (per phone, per IP) answer 429 for a while.
+    The risk engine may ask for an SMS code instead (``risk_challenge``: ``/api/auth/code``)."""
     with unit_of_work(readonly=True) as session:
         ip = client_ip(request)
         user = accounts.login(session, phone=body.phone, password=body.password, ip=ip)
-        return _session_reply(user)
+    screen(request, type="login", actor=user.id)
+    return _session_reply(user)
 
 
 @router.post("/auth/logout-everywhere")
@@ -62,12 +68,14 @@ def request_code(body: schemas.CodeIn, request: Request) -> schemas.CodeSentOut:
 
 
 @router.post("/auth/code/login")
-def login_with_code(body: schemas.CodeLoginIn) -> schemas.SessionOut:
+def login_with_code(body: schemas.CodeLoginIn, request: Request) -> schemas.SessionOut:
     try:
         with unit_of_work() as session:
             user = accounts.login_with_code(
                 session, phone=body.phone, code=body.code, nickname=body.nickname
             )
+            # The code proved the phone: what the risk engine's challenge asks.
+            screen(request, session, type="login", actor=user.id, challenge_ok=True)
             return _session_reply(user)
     except accounts.BadCode:
         with unit_of_work() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -61,6 +62,78 @@ def client_ip(request: Request) -> str | None:
     """The caller's IP address (behind a proxy, the server takes it from the proxy's
     ``X-Forwarded-For`` when the proxy is trusted: ``--forwarded-allow-ips``)."""
     return request.client.host if request.client else None
+
+
+# ---------------------------------------------------------------- the risk engine's gate
+# The risk engine judges every signup, login, join, order and invite (DOMAIN.md "Risk and
+# privacy"). The entry points call :func:`screen`; what judges is the gate the composition
+# root registers (``risk.service.gate``), so that no domain's router imports the risk domain.
+
+DEVICE_HEADER = "X-Device-Id"
+DEVICE_COOKIE = "tg_device"  # set by the pages (web/app.py), long-lived
+
+
+@dataclass(frozen=True)
+class RiskGate:
+    # (session or None, type=, actor=, target=, other=, device=, ip=, phone=, amount_fen=,
+    # challenge_ok=) -> the recorded event's id; raises the refusal of a block or a challenge
+    judge: Callable[..., int | None]
+    # (session, event id, actor): names the account a signup's event created
+    bind: Callable[[Session, int, int], None]
+
+
+_risk_gate: RiskGate | None = None
+
+
+def register_risk_gate(gate: RiskGate | None) -> None:
+    global _risk_gate
+    _risk_gate = gate
+
+
+def device_of(request: Request, *, cookie: bool = False) -> str | None:
+    """The caller's device: the app's ``X-Device-Id`` header (and for the pages, their
+    long-lived device cookie)."""
+    value = request.headers.get(DEVICE_HEADER) or (
+        request.cookies.get(DEVICE_COOKIE) if cookie else None
+    )
+    return (value.strip()[:128] or None) if value else None
+
+
+def screen(
+    request: Request,
+    session: Session | None = None,
+    *,
+    type: str,
+    actor: int | None,
+    target: str | None = None,
+    other: int | None = None,
+    phone: str | None = None,
+    amount_fen: int | None = None,
+    challenge_ok: bool = False,
+) -> int | None:
+    """Judge the request's action with the risk engine (in ``session``, else in a unit of
+    work of its own, so that a refused attempt is kept); raises its refusal. Returns the
+    recorded event's id (None when no gate is registered)."""
+    if _risk_gate is None:
+        return None
+    return _risk_gate.judge(
+        session,
+        type=type,
+        actor=actor,
+        target=target,
+        other=other,
+        device=device_of(request),
+        ip=client_ip(request),
+        phone=phone,
+        amount_fen=amount_fen,
+        challenge_ok=challenge_ok,
+    )
+
+
+def screened_actor(session: Session, event_id: int | None, actor: int) -> None:
+    """Name the account an action screened before it existed (a signup) created."""
+    if _risk_gate is not None and event_id is not None:
+        _risk_gate.bind(session, event_id, actor)
 
 
 def idempotent(

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
-from tuangou.api.deps import Member, Operator
+from tuangou.api.deps import Member, Operator, screen
 from tuangou.communities import schemas
 from tuangou.communities import service as communities
 from tuangou.core.db import run_in_transaction, unit_of_work
@@ -249,8 +249,15 @@ def invite(code: str) -> schemas.InviteOut:
 
 
 @router.post("/communities/invite/{code}/join")
-def join(code: str, who: Member) -> schemas.JoinedOut:
-    """Join through the invite link; joining again changes nothing and returns the membership."""
+def join(code: str, who: Member, request: Request) -> schemas.JoinedOut:
+    """Join through the invite link; joining again changes nothing and returns the membership.
+    The risk engine may refuse it (``risk_refused``)."""
+    with unit_of_work(readonly=True) as session:
+        community = communities.community_by_invite(session, code)
+        inviter = communities.get_leader(session, community.leader_id).user_id
+    screen(
+        request, type="invite", actor=who.user_id, target=f"community:{community.id}", other=inviter
+    )
 
     def work(session: Session) -> schemas.JoinedOut:
         m, new = communities.join_by_invite(session, code, who.user_id)

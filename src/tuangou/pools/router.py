@@ -14,6 +14,7 @@ from tuangou.api.deps import (
     Operator,
     SupplierStaff,
     idempotent,
+    screen,
 )
 from tuangou.commission import service as commission
 from tuangou.communities import service as communities
@@ -138,6 +139,14 @@ def place_order(
             listing_id=listing_id,
             quantities=body.items,
             remark=body.remark,
+        )
+        screen(
+            request,
+            session,
+            type="order",
+            actor=who.user_id,
+            target=f"order:{placed.order.id}",
+            amount_fen=placed.order.amount,
         )
         return schemas.PlacedOut.model_construct(
             order=OrderOut.of(placed.order),

@@ -6,9 +6,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tuangou.accounts.service import Principal
-from tuangou.api.deps import IdemKey, Member, Operator, idempotent, idempotent_grouped
+from tuangou.api.deps import IdemKey, Member, Operator, idempotent, idempotent_grouped, screen
 from tuangou.catalog import service as catalog
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
@@ -70,6 +71,9 @@ async def open_team(
     campaign_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
     """Open a team: creates the opener's order and its payment; the team opens once paid."""
+    await run_in_threadpool(
+        lambda: screen(request, type="join", actor=who.user_id, target=f"campaign:{campaign_id}")
+    )
     return await _take_seat(
         request,
         who,
@@ -126,6 +130,9 @@ async def join_team(
     team_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
     """Join a team through its share link: creates the order and its payment."""
+    await run_in_threadpool(
+        lambda: screen(request, type="join", actor=who.user_id, target=f"team:{team_id}")
+    )
     return await _take_seat(
         request,
         who,

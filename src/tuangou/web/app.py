@@ -35,6 +35,7 @@ def install(app: FastAPI) -> None:
         leader,
         member,
         operator,
+        risk,
         supplier,
         teambuy,
     )
@@ -54,5 +55,16 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.add_exception_handler(leader.NotALeader, leader.not_a_leader)
-    for module in (auth, teambuy, flash, member, addresses, leader, operator, supplier, bargains):
+    for module in (
+        auth,
+        teambuy,
+        flash,
+        member,
+        addresses,
+        leader,
+        operator,
+        risk,
+        supplier,
+        bargains,
+    ):
         app.include_router(module.router, include_in_schema=False)

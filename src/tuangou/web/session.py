@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 CSRF_FIELD = "csrf_token"
 SESSION_COOKIE = "tuangou_session"
 ANONYMOUS_COOKIE = "tuangou_csrf"
+DEVICE_COOKIE = "tg_device"  # the pages' device id (api.deps.device_of reads it)
+DEVICE_AGE = 2 * 365 * 86400
 _NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi.json")
 
 
@@ -237,6 +239,11 @@ class PageSessions:
         if not page.loaded and not str(scope["path"]).startswith(_NOT_PAGES):
             await anyio.to_thread.run_sync(page.load)
 
+        # The browser's device, for the risk engine: a long-lived random id, set once by a page.
+        new_device = not cookies.get(DEVICE_COOKIE) and not str(scope["path"]).startswith(
+            _NOT_PAGES
+        )
+
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 if page.needs_saving():
@@ -244,6 +251,11 @@ class PageSessions:
                 headers = MutableHeaders(scope=message)
                 for value in page.cookies(self.secure):
                     headers.append("Set-Cookie", value)
+                if new_device:
+                    device = secrets.token_urlsafe(16)
+                    headers.append(
+                        "Set-Cookie", _cookie(DEVICE_COOKIE, device, DEVICE_AGE, self.secure)
+                    )
             await send(message)
 
         await self.app(scope, receive, sending)
