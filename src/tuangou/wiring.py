@@ -10,6 +10,8 @@ of being imported.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 _composed = False
 _lock = threading.Lock()
@@ -91,8 +93,18 @@ def _register() -> None:
     from tuangou.api import deps
 
     deps.register_risk_gate(deps.RiskGate(judge=risk.gate, bind=risk.bind_actor))
+    # ... and each friend's cut of a bargain; a confirmed ring's helps are voided.
+    bargains.register_help_check(risk.help_check)
+    risk.register_on_confirmed(_void_ring_helps)
 
     # Outbox handlers (invariant 7): each receives its topics' events at least once.
     outbox.register(notifications.TOPICS, notifications.deliver)
     outbox.register(["refund.created"], payment_tasks.send_refund)
     outbox.register(["order.cancelled"], payment_tasks.expire_payments)
+
+
+def _void_ring_helps(session: Any, member_ids: Sequence[int], reason: str) -> None:
+    """A ring an operator confirmed loses its helps on bargains nobody has paid for."""
+    from tuangou.bargains import service as bargains
+
+    bargains.reverse_helps(session, member_ids, reason)

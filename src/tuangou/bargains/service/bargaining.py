@@ -42,7 +42,8 @@ SHARE_TOKEN_BYTES = 16  # 128 random bits, as a wave's share link
 
 
 class Verdict(Protocol):
-    action: str
+    @property
+    def action(self) -> str: ...
 
 
 HelpCheck = Callable[[Session, int, Bargain, "str | None", "str | None"], Verdict]
@@ -52,9 +53,10 @@ _help_checks: dict[str, HelpCheck] = {}
 def register_help_check(check: HelpCheck, name: str = "risk") -> None:
     """Another domain's judgement of a help, called inside the help's transaction before the
     cut with ``(session, helper_id, bargain, device, ip)``; it answers an object whose
-    ``action`` is allow, challenge, hold or block. Anything but allow refuses the help with
-    ``risk_refused`` (which names no signal) and records the refusal. The composition root
-    registers the risk engine here; with none registered every help is allowed."""
+    ``action`` is allow, challenge, hold or block. A hold lets the help count (the checker
+    keeps it under review); a challenge or a block refuses it with ``risk_refused`` (which
+    names no signal) and records the refusal. The composition root registers the risk engine
+    here; with none registered every help is allowed."""
     _help_checks[name] = check
 
 
@@ -273,9 +275,11 @@ def _refuse_if_not_cuttable(bargain: Bargain, now: Any) -> None:
 def _risk_action(
     session: Session, helper_id: int, bargain: Bargain, device: str | None, ip: str | None
 ) -> str:
+    """The first refusing answer of the checks (challenge, block), else allow: a help on hold
+    counts, and its review is the checker's."""
     for check in list(_help_checks.values()):
         action = str(check(session, helper_id, bargain, device, ip).action)
-        if action != rules.RiskAction.ALLOW:
+        if action not in (rules.RiskAction.ALLOW, rules.RiskAction.HOLD):
             return action
     return rules.RiskAction.ALLOW
 
