@@ -1,9 +1,10 @@
 """Share posters as PNG images, drawn on the server with Pillow.
 
 WeChat saves an image on a long press only when it is a PNG or a JPEG (an SVG is not one it
-keeps), so a team's and a wave's poster are drawn here: the product picture, its name, the
-price and the ladder or "还差 N 人成团", and the QR code of the share link, on a canvas of a
-fixed size (:data:`WIDTH` × :data:`HEIGHT`).
+keeps), so a team's, a wave's and a bargain's poster are drawn here: the product picture, its
+name, the price and the ladder or "还差 N 人成团" (a bargain's: the price reached, its floor,
+"还差 N 刀" and the deadline, see :func:`bargain`), and the QR code of the share link, on a
+canvas of a fixed size (:data:`WIDTH` × :data:`HEIGHT`).
 
 Text is wrapped and ellipsized by its measured width in the font it is drawn with, so no
 line runs off the card in either language; :func:`render` reports the box of everything it
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 WIDTH, HEIGHT = 750, 1200  # 2× a phone's 375 × 600 points
 MAX_BYTES = 1_500_000  # a poster is bounded: above this its colours are reduced
 MAX_PICTURE_PIXELS = 12_000_000  # a picture larger than this is not opened
-VERSION = "2"  # bump when the drawing changes: the ETag changes with it
+VERSION = "3"  # bump when the drawing changes: the ETag changes with it
 MEDIA_TYPE = "image/png"
 
 # Well-known places of a CJK font: Debian / Ubuntu packages, then macOS and Windows.
@@ -246,6 +247,7 @@ class Poster:
     link: str  # the share link, drawn as its QR code and written at the foot
     scan: str  # under the QR code: "扫码参团"
     was: str = ""  # "单买价 ¥25.90", struck through
+    floor: str = ""  # a bargain's floor under its price: "底价 ¥10.00"
     ladder: tuple[str, ...] = ()  # the steps: "2人 ¥19.90", "3人 ¥17.90"
     rows: tuple[str, ...] = ()  # a wave's items, one a line
     picture: str = ""  # the picture's path under the static folder
@@ -277,6 +279,42 @@ def stamp(path: Path | None) -> str:
         return ""
     info = path.stat()
     return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+def bargain(
+    *,
+    lang: str,
+    headline: str,
+    cuts: str,
+    deadline: str,
+    title: str,
+    price_label: str,
+    price: str,
+    was: str,
+    floor: str,
+    scan: str,
+    link: str,
+    picture: str = "",
+    picture_stamp: str = "",
+) -> Poster:
+    """A bargain's poster (砍价), its words already in the viewer's language: in the band who
+    asks for a cut, then "还差 N 刀" and the deadline (a picture cannot count down, so the
+    time it ends); on the card the price reached, large, the start price struck through and
+    the floor under it, beside the QR code of the share link."""
+    return Poster(
+        lang=lang,
+        headline=headline,
+        subline=f"{cuts} · {deadline}",
+        title=title,
+        price_label=price_label,
+        price=price,
+        was=was,
+        floor=floor,
+        scan=scan,
+        link=link,
+        picture=picture,
+        picture_stamp=picture_stamp,
+    )
 
 
 # ---------------------------------------------------------------- drawing
@@ -451,6 +489,10 @@ def render(poster: Poster, font: FontChoice, static_dir: Path) -> Rendered:
         middle = (box[1] + box[3]) // 2
         c.draw.line([(box[0], middle), (box[2], middle)], fill=MUTED, width=2)
         y += 40
+    if poster.floor:
+        floor = ellipsize(poster.floor, column, c.measure(28, bold=True))
+        c.text("floor", (x0, y), floor, 28, RED, bold=True)
+        y += 42
     size, step = 24, round(24 * 1.3)
     if poster.ladder:
         room = max(1, (bottom - y) // step)

@@ -1,7 +1,7 @@
 """The bargain by friends' pages (砍价): the live bargain campaigns, a campaign's page with
 its start button, a bargain's page (``/b/{id}``, the share link: the price falling, the
-helpers with their cuts, the cuts left, the countdown, and the cut button or the buy
-button), the member's bargains under 我的, and the operator's list and form
+helpers with their cuts, the cuts left, the countdown, the share button and the poster, and
+the cut button or the buy button), its PNG poster (``/b/{id}/poster.png``), the member's bargains under 我的, and the operator's list and form
 (``/ops/bargains``). Each handler calls the same services as the API."""
 
 from __future__ import annotations
@@ -23,16 +23,18 @@ from tuangou.bargains import rules as bargain_rules
 from tuangou.bargains import schemas as bargain_schemas
 from tuangou.bargains import service as bargains
 from tuangou.catalog import service as catalog
-from tuangou.core import clock
+from tuangou.core import clock, money
 from tuangou.core.config import get_settings
 from tuangou.core.db import read, run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError
-from tuangou.web import i18n, once, qr, session
+from tuangou.web import i18n, once, poster, qr, session
 from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
 from tuangou.web.pages.operator.common import _ctx, _done, _refused
+from tuangou.web.pages.teambuy import _picture
+from tuangou.web.pages.teambuy import _png as _poster_reply
 from tuangou.web.session import Form, PageBuyer, PageOperator
-from tuangou.web.templating import absolute_url, fmt_money, render, translate
+from tuangou.web.templating import absolute_url, fmt_money, language, render, translate
 
 router = APIRouter()
 
@@ -146,6 +148,11 @@ def _bargain_page(
     share_url = absolute_url(request, here)
     deadline = clock.now() + timedelta(seconds=view["seconds_left"])
     context.update(
+        poster_url=f"/b/{bargain_id}/poster.png?share={quote(view['share_token'], safe='')}",
+        share_title=_headline(request, view["starter"]),
+        share_text=f"{campaign['goods']} {money.fmt(view['price'])}",
+    )
+    context.update(
         bargain=view,
         campaign=campaign,
         status_label=STATUSES.get(view["status"], view["status"]),
@@ -171,6 +178,63 @@ def _bargain_page(
 @router.get("/b/{bargain_id}")
 def bargain_page(request: Request, bargain_id: int) -> Response:
     return _bargain_page(request, bargain_id)
+
+
+def _headline(request: Request, starter: str) -> str:
+    return translate(request, "%(name)s asks you to cut the price", name=starter)
+
+
+def _bargain_poster(
+    request: Request, view: dict[str, Any], campaign: dict[str, Any], ends: datetime, link: str
+) -> poster.Poster:
+    """The bargain's poster in the viewer's language: the price reached and the floor, the
+    cuts left (or where the bargain stands), the time it ends, the QR code of its link."""
+    if view["status"] == bargain_rules.BargainStatus.OPEN and view["cuts_left"]:
+        cuts = translate(request, "%(n)s cuts left", n=view["cuts_left"])
+    elif view["status"] == bargain_rules.BargainStatus.OPEN:
+        cuts = translate(request, "Floor reached")
+    else:
+        cuts = translate(request, str(STATUSES.get(view["status"], view["status"])))
+    image, stamp = _picture(campaign["image"])
+    return poster.bargain(
+        lang=language(request),
+        headline=_headline(request, view["starter"]),
+        cuts=cuts,
+        deadline=translate(
+            request, "Ends %(t)s", t=clock.to_local(ends).strftime("%m-%d %H:%M")
+        ),
+        title=campaign["goods"],
+        price_label=translate(request, "Price now"),
+        price=money.fmt(view["price"]),
+        was=f"{translate(request, 'Original price')} {money.fmt(view['start_price'])}",
+        floor=translate(request, "floor %(floor)s", floor=money.fmt(view["floor_price"])),
+        scan=translate(request, "Scan to cut"),
+        link=link,
+        picture=image,
+        picture_stamp=stamp,
+    )
+
+
+@router.get("/b/{bargain_id}/poster.png")
+def bargain_poster(request: Request, bargain_id: int) -> Response:
+    """The bargain's poster: seen by whoever may open its page (its starter, its helpers,
+    operators, and whoever holds its share link, ``?share=``); anyone else gets 404."""
+    who = session.current(request)
+    share = request.query_params.get("share") or None
+    with unit_of_work(readonly=True) as db:
+        b = bargains.visible_bargain(
+            db,
+            bargain_id,
+            user_id=who.user_id if who else None,
+            operator=who is not None and who.role == "operator",
+            share=share[:64] if share else None,
+        )
+        view = bargain_schemas.BargainOut.of(b, bargains.details(db, b), viewer_id=None)
+        campaign = _campaign_view(db, bargains.get_campaign(db, b.campaign_id))
+        ends = b.deadline
+    link = absolute_url(request, f"/b/{bargain_id}?share={view.share_token}")
+    drawn = _bargain_poster(request, view.model_dump(), campaign, ends, link)
+    return _poster_reply(request, drawn, "private, max-age=60")
 
 
 def _device(request: Request) -> str | None:
