@@ -136,5 +136,5 @@ def test_a_bargains_poster_draws_everything_inside_the_canvas() -> None:
         assert {"headline", "subline", "title", "price", "was", "floor", "qr"} <= set(kinds)
         assert kinds.index("floor") > kinds.index("price")
         for what, (left, top, right, bottom) in drawn.boxes:
-            assert poster.FRAME <= left and right <= poster.WIDTH - poster.FRAME, what
-            assert 0 <= top and bottom <= poster.HEIGHT, what
+            assert left >= poster.FRAME and right <= poster.WIDTH - poster.FRAME, what
+            assert top >= 0 and bottom <= poster.HEIGHT, what

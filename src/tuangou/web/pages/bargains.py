@@ -1,8 +1,9 @@
 """The bargain by friends' pages (砍价): the live bargain campaigns, a campaign's page with
 its start button, a bargain's page (``/b/{id}``, the share link: the price falling, the
 helpers with their cuts, the cuts left, the countdown, the share button and the poster, and
-the cut button or the buy button), its PNG poster (``/b/{id}/poster.png``), the member's bargains under 我的, and the operator's list and form
-(``/ops/bargains``). Each handler calls the same services as the API."""
+the cut button or the buy button), its PNG poster (``/b/{id}/poster.png``), the member's
+bargains under 我的, and the operator's list and form (``/ops/bargains``). Each handler calls
+the same services as the API."""
 
 from __future__ import annotations
 
@@ -200,9 +201,7 @@ def _bargain_poster(
         lang=language(request),
         headline=_headline(request, view["starter"]),
         cuts=cuts,
-        deadline=translate(
-            request, "Ends %(t)s", t=clock.to_local(ends).strftime("%m-%d %H:%M")
-        ),
+        deadline=translate(request, "Ends %(t)s", t=clock.to_local(ends).strftime("%m-%d %H:%M")),
         title=campaign["goods"],
         price_label=translate(request, "Price now"),
         price=money.fmt(view["price"]),
