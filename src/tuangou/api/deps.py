@@ -110,10 +110,12 @@ def screen(
     phone: str | None = None,
     amount_fen: int | None = None,
     challenge_ok: bool = False,
+    cookie: bool = False,
 ) -> int | None:
     """Judge the request's action with the risk engine (in ``session``, else in a unit of
     work of its own, so that a refused attempt is kept); raises its refusal. Returns the
-    recorded event's id (None when no gate is registered)."""
+    recorded event's id (None when no gate is registered). The pages pass ``cookie=True``:
+    their device is the ``tg_device`` cookie."""
     if _risk_gate is None:
         return None
     return _risk_gate.judge(
@@ -122,7 +124,7 @@ def screen(
         actor=actor,
         target=target,
         other=other,
-        device=device_of(request),
+        device=device_of(request, cookie=cookie),
         ip=client_ip(request),
         phone=phone,
         amount_fen=amount_fen,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tuangou.api.deps import Caller, IdemKey, Member, Operator, client_ip, idempotent
+from tuangou.api.deps import Caller, IdemKey, Member, Operator, client_ip, idempotent, screen
 from tuangou.bargains import errors, schemas
 from tuangou.bargains import service as bargains
 from tuangou.bargains.models import Bargain, BargainCampaign
@@ -51,10 +51,12 @@ def campaign(campaign_id: int) -> dict[str, Any]:
     status_code=201,
     response_model=schemas.BargainOut,
 )
-def start(campaign_id: int, who: Member) -> dict[str, Any]:
-    """Start a bargain: its cut schedule is fixed now; share its link with friends."""
+def start(campaign_id: int, who: Member, request: Request) -> dict[str, Any]:
+    """Start a bargain: its cut schedule is fixed now; share its link with friends. The risk
+    engine may refuse it (``risk_refused``)."""
     with unit_of_work() as session:
         b = bargains.start_bargain(session, user_id=who.user_id, campaign_id=campaign_id)
+        screen(request, session, type="bargain", actor=who.user_id, target=f"bargain:{b.id}")
         return bargain_out(session, b, who.user_id)
 
 
@@ -132,7 +134,8 @@ def buy(
     key: IdemKey = None,
 ) -> JSONResponse:
     """The starter buys at the price reached (or at the floor, if the campaign says so):
-    the order and its payment; shipped to the address like a team buy."""
+    the order and its payment; shipped to the address like a team buy. The risk engine may
+    refuse it (``risk_refused``)."""
     address = body.address.model_dump() if body.address else None
 
     def work(session: Session) -> dict[str, Any]:
@@ -142,6 +145,14 @@ def buy(
             bargain_id=bargain_id,
             address=address,
             address_id=body.address_id,
+        )
+        screen(
+            request,
+            session,
+            type="order",
+            actor=who.user_id,
+            target=f"order:{bought.order.id}",
+            amount_fen=bought.order.amount,
         )
         return schemas.BoughtOut.model_construct(
             bargain=schemas.BargainOut.of(

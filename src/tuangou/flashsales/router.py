@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tuangou.accounts import service as accounts
-from tuangou.api.deps import Caller, IdemKey, Member, Operator, idempotent_grouped
+from tuangou.api.deps import Caller, IdemKey, Member, Operator, idempotent_grouped, screen
 from tuangou.api.errors import problem
 from tuangou.catalog import service as catalog
 from tuangou.core.db import run_in_transaction, unit_of_work
@@ -98,12 +99,18 @@ async def buy(
 ) -> Response:
     """Buy in a flash slot: the order (held for the slot's ``hold_minutes``) and its payment.
     Refusals: ``sold_out``, ``limit_reached`` (per order or per member), ``not_started``,
-    ``over``; a sold-out slot is refused from memory, without touching the database."""
+    ``over``; a sold-out slot is refused from memory, without touching the database. The
+    risk engine may refuse the purchase (``risk_refused``)."""
     refused = flash.refusal_from_memory(slot_id)
     if refused is not None:
         return problem(
             refused.status, refused.code, refused.title, refused.detail, instance=request.url.path
         )
+    # After the sold-out answer from memory (which stays free of database work), and in a
+    # transaction of its own: the slot's lock is not held while the engine judges.
+    await run_in_threadpool(
+        lambda: screen(request, type="order", actor=who.user_id, target=f"flash:{slot_id}")
+    )
     address = body.address.model_dump() if body.address else None
 
     def work(session: Session) -> dict[str, Any]:

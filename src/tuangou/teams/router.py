@@ -95,7 +95,8 @@ async def buy_alone(
     campaign_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
     """单独购买: buy alone at the single price, without a team (when the campaign allows it).
-    A plain order to the member's address, paid like any order, confirmed once paid."""
+    A plain order to the member's address, paid like any order, confirmed once paid. The
+    risk engine may refuse it (``risk_refused``)."""
     address = body.address.model_dump() if body.address else None
 
     def work(session: Session) -> dict[str, Any]:
@@ -106,6 +107,14 @@ async def buy_alone(
             quantity=body.quantity,
             address=address,
             address_id=body.address_id,
+        )
+        screen(
+            request,
+            session,
+            type="order",
+            actor=who.user_id,
+            target=f"order:{solo.order.id}",
+            amount_fen=solo.order.amount,
         )
         return schemas.SoloOut.model_construct(
             order=OrderOut.of(solo.order),

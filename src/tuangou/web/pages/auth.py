@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tuangou.accounts import service as accounts
-from tuangou.api.deps import client_ip
+from tuangou.api.deps import client_ip, screen, screened_actor
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError
 from tuangou.web import i18n, session
@@ -35,6 +35,19 @@ def _blank(next: str) -> dict[str, Any]:
     return {"form": FormState(), "next": safe_next(next, "")}
 
 
+# The risk engine asks for the phone to be proved (api.deps.screen): the SMS-code log-in.
+RISK_CHALLENGE = "risk_challenge"
+
+
+def _prove_phone(request: Request, state: FormState, exc: DomainError) -> Response:
+    """The SMS-code log-in, with the number typed and what the risk engine asks, in place of
+    the password log-in or the sign-up it challenged."""
+    proof = FormState.of(phone=state.text("phone"))
+    proof.refuse(request, exc)
+    context = {"form": proof, "sent": False, "next": state.get("next")}
+    return render(request, "auth/code.html", context, status_code=exc.status)
+
+
 def _form_again(request: Request, template: str, state: FormState) -> Response:
     """The form again with its errors and values, but never the password typed."""
     state.values.pop("password", None)
@@ -56,8 +69,11 @@ def login(request: Request, form: Form) -> Response:
                 phone, password = state.text("phone"), state.get("password")
                 ip = client_ip(request)
                 user = accounts.login(db, phone=phone, password=password, ip=ip)
+            screen(request, type="login", actor=user.id, cookie=True)
             return _logged_in(request, user, state.get("next"))
         except DomainError as exc:
+            if exc.code == RISK_CHALLENGE:
+                return _prove_phone(request, state, exc)
             state.refuse(request, exc, "password")
     return _form_again(request, "auth/login.html", state)
 
@@ -90,6 +106,8 @@ def code_login(request: Request, form: Form) -> Response:
                     user = accounts.login_with_code(
                         db, phone=state.text("phone"), code=state.text("code")
                     )
+                    # The code proved the phone: what the risk engine's challenge asks.
+                    screen(request, db, type="login", actor=user.id, challenge_ok=True, cookie=True)
                 return _logged_in(request, user, state.get("next"))
             except accounts.BadCode as exc:
                 with unit_of_work() as db:
@@ -123,7 +141,7 @@ def signup(request: Request, form: Form) -> Response:
     if state.ok:
 
         def work(db: Any) -> Any:
-            return accounts.sign_up(
+            user = accounts.sign_up(
                 db,
                 phone=state.text("phone"),
                 password=state.get("password"),
@@ -131,11 +149,17 @@ def signup(request: Request, form: Form) -> Response:
                 address=address,
                 ip=client_ip(request),
             )
+            screened_actor(db, screened, user.id)
+            return user
 
         try:
+            phone = state.text("phone")
+            screened = screen(request, type="signup", actor=None, phone=phone, cookie=True)
             user = run_in_transaction(work)
             return _logged_in(request, user, state.get("next"))
         except DomainError as exc:
+            if exc.code == RISK_CHALLENGE:
+                return _prove_phone(request, state, exc)
             state.refuse(request, exc, "phone")
     return _form_again(request, "auth/signup.html", state)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import addresses as address_book
 from tuangou.accounts.rules import may_buy
 from tuangou.accounts.service import Principal
+from tuangou.api.deps import screen
 from tuangou.bargains import errors as bargain_errors
 from tuangou.bargains import rules as bargain_rules
 from tuangou.bargains import schemas as bargain_schemas
@@ -95,10 +96,14 @@ def campaign_page(request: Request, campaign_id: int) -> Response:
 
 @router.post("/bargains/{campaign_id}/start")
 def start(request: Request, campaign_id: int, form: Form, who: PageBuyer) -> Response:
+    def work(db: Session) -> int:
+        b = bargains.start_bargain(db, user_id=who.user_id, campaign_id=campaign_id)
+        target = f"bargain:{b.id}"
+        screen(request, db, type="bargain", actor=who.user_id, target=target, cookie=True)
+        return b.id
+
     try:
-        bargain_id = run_in_transaction(
-            lambda db: bargains.start_bargain(db, user_id=who.user_id, campaign_id=campaign_id).id
-        )
+        bargain_id = run_in_transaction(work)
     except DomainError as exc:
         state = FormState()
         state.refuse(request, exc)
@@ -280,6 +285,15 @@ def buy(request: Request, bargain_id: int, form: Form) -> Response:
     def work(db: Session) -> dict[str, Any]:
         bought = bargains.place_order(
             db, user_id=who.user_id, bargain_id=bargain_id, address_id=address_id
+        )
+        screen(
+            request,
+            db,
+            type="order",
+            actor=who.user_id,
+            target=f"order:{bought.order.id}",
+            amount_fen=bought.order.amount,
+            cookie=True,
         )
         return {"payment_id": bought.started.payment.id}
 

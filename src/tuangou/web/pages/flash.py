@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from tuangou.accounts.errors import AccountErrorCode
+from tuangou.api.deps import screen
 from tuangou.catalog import service as catalog
 from tuangou.core import clock
 from tuangou.core.db import read
@@ -107,6 +108,8 @@ def buy(request: Request, slot_id: int, form: Form) -> Response:
         refused = flash.refusal_from_memory(slot_id)
         if refused is not None:
             raise refused
+        # After the sold-out answer from memory, in a transaction of its own (as the API).
+        screen(request, type="order", actor=who.user_id, target=f"flash:{slot_id}", cookie=True)
 
         def work(db: Session) -> dict[str, Any]:
             bought = flash.buy(

@@ -23,6 +23,7 @@ from tuangou.accounts import service as accounts
 from tuangou.accounts.service import Principal
 from tuangou.aftersales import rules as aftersale_rules
 from tuangou.aftersales import service as aftersales
+from tuangou.api.deps import screen
 from tuangou.communities import service as communities
 from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
@@ -144,6 +145,15 @@ def place_order(request: Request, listing_id: int, form: Form) -> Response:
                 listing_id=listing_id,
                 quantities=quantities,
                 remark=remark,
+            )
+            screen(
+                request,
+                db,
+                type="order",
+                actor=who.user_id,
+                target=f"order:{placed.order.id}",
+                amount_fen=placed.order.amount,
+                cookie=True,
             )
             return {"order_id": placed.order.id, "payment_id": placed.started.payment.id}
 
@@ -545,6 +555,11 @@ def join_page(request: Request, code: str) -> Response:
 @router.post("/join/{code}")
 def join(request: Request, code: str, form: Form) -> Response:
     who = session.require_buyer(request)
+    with unit_of_work(readonly=True) as db:
+        community = communities.community_by_invite(db, code)
+        inviter = communities.get_leader(db, community.leader_id).user_id
+    target = f"community:{community.id}"
+    screen(request, type="invite", actor=who.user_id, target=target, other=inviter, cookie=True)
     run_in_transaction(lambda db: communities.join_by_invite(db, code, who.user_id))
     return _redirect("/communities")
 

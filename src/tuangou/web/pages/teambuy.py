@@ -22,6 +22,7 @@ from tuangou.accounts import addresses as address_book
 from tuangou.accounts.errors import AccountErrorCode
 from tuangou.accounts.rules import may_buy
 from tuangou.accounts.service import Principal
+from tuangou.api.deps import screen
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock, money
@@ -208,10 +209,11 @@ def _take_seat(
     state: FormState,
     campaign: dict[str, Any],
     take: Callable[[Session, int, int | None], teams.Seat],
+    target: str,
 ) -> Response | int:
     """Open or join a team with the form's quantity and shipping address, once per form key:
     the way to the pay page, or the status to show the form again with (its errors are in
-    ``state``)."""
+    ``state``). The risk engine judges the join first (``target``: the campaign or team)."""
     quantity = _quantity(request, state, campaign)
     address_id = _address_id(request, state)
     if not state.ok or quantity is None:
@@ -223,6 +225,7 @@ def _take_seat(
 
     body = {"quantity": quantity, "address_id": address_id}
     try:
+        screen(request, type="join", actor=who.user_id, target=target, cookie=True)
         done = once.do(request, who, state.get("key"), body, work)
     except DomainError as exc:
         if exc.code in _ADDRESS_CODES:
@@ -389,6 +392,7 @@ def open_team(request: Request, campaign_id: int, form: Form) -> Response:
             quantity=quantity,
             address_id=address_id,
         ),
+        f"campaign:{campaign_id}",
     )
     if isinstance(taken, Response):
         return taken
@@ -415,6 +419,15 @@ def buy_alone(request: Request, campaign_id: int, form: Form) -> Response:
             campaign_id=campaign_id,
             quantity=quantity,
             address_id=address_id,
+        )
+        screen(
+            request,
+            db,
+            type="order",
+            actor=who.user_id,
+            target=f"order:{solo.order.id}",
+            amount_fen=solo.order.amount,
+            cookie=True,
         )
         return {"payment_id": solo.started.payment.id}
 
@@ -465,6 +478,7 @@ def join_team(request: Request, team_id: int, form: Form) -> Response:
         lambda db, quantity, address_id: teams.join_team(
             db, user_id=who.user_id, team_id=team_id, quantity=quantity, address_id=address_id
         ),
+        f"team:{team_id}",
     )
     if isinstance(taken, Response):
         return taken
