@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tests.e2e.server import run_async
 from tuangou.core import clock, group_commit
 from tuangou.core.db import table, unit_of_work
 from tuangou.core.errors import DomainError
@@ -86,7 +87,7 @@ def test_a_batch_commits_together_and_a_refused_unit_fails_alone(db: str) -> Non
         results = await asyncio.gather(*rest, return_exceptions=True)
         return [await first, *results]
 
-    results = asyncio.run(main())
+    results = run_async(main())
     assert results[0] == "first"
     for n, result in enumerate(results[1:], start=1):
         if n % 3 == 0:
@@ -112,7 +113,7 @@ def test_a_refused_unit_changes_nothing_and_the_others_commit(db: str) -> None:
         units = [group_commit.run(unit(n)) for n in range(1, 31)]
         return await asyncio.gather(*units, return_exceptions=True)
 
-    for n, result in enumerate(asyncio.run(main()), start=1):
+    for n, result in enumerate(run_async(main()), start=1):
         assert isinstance(result, Refused) if n % 3 == 0 else result == n
     assert _keys() == {f"k{n}" for n in range(1, 31) if n % 3}
 
@@ -139,7 +140,7 @@ def test_two_requests_with_one_key_in_one_batch_do_the_work_once(db: str) -> Non
         await first
         return outcomes
 
-    a, b = asyncio.run(main())
+    a, b = run_async(main())
     # Both ran their work in the batch; the second met the first's key record (not yet
     # committed, in the same transaction), rolled its work back and replayed the first's answer.
     assert len(runs) == 2
@@ -175,7 +176,7 @@ def test_nobody_hears_back_before_the_commit(db: str) -> None:
     engine = get_engine()
     event.listen(engine, "commit", committed)
     try:
-        asyncio.run(main())
+        run_async(main())
     finally:
         event.remove(engine, "commit", committed)
     # (the reading of the keys commits too, after the answer)
@@ -206,7 +207,7 @@ def test_a_unit_that_ends_the_transaction_cannot_report_the_others_done(db: str)
         )
         return [await first, *results]
 
-    first, good_result, bad_result = asyncio.run(main())
+    first, good_result, bad_result = run_async(main())
     assert first == "first" and good_result == "good"
     # Alone, it ends a transaction that held nothing of anyone else's.
     assert bad_result == "bad"
@@ -226,7 +227,7 @@ def test_a_retryable_failure_is_run_again_alone(db: str) -> None:
             raise OperationalError("UPDATE x", {}, Exception("database is locked"))
         return "landed"
 
-    assert asyncio.run(group_commit.run(flaky)) == "landed"
+    assert run_async(group_commit.run(flaky)) == "landed"
     assert len(attempts) == 2
     assert _keys() == {"try2"}
 
@@ -236,7 +237,7 @@ def test_many_concurrent_units_all_commit_exactly_once(db: str, n: int) -> None:
     async def main() -> list[int]:
         return await asyncio.gather(*(group_commit.run(_numbered(i)) for i in range(n)))
 
-    assert sorted(asyncio.run(main())) == list(range(n))
+    assert sorted(run_async(main())) == list(range(n))
     with unit_of_work(readonly=True) as session:
         count = session.scalar(
             select(func.count()).select_from(records).where(records.c.scope == "test")

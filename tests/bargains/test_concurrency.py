@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import audit_violations
-from tests.e2e.server import Member, Reply, Server, call, rows, scalar, seed_members
+from tests.e2e.server import Member, Reply, Server, call, rows, run_async, scalar, seed_members
 from tuangou.bargains import rules
 
 pytestmark = pytest.mark.server
@@ -80,7 +80,7 @@ def test_five_hundred_helpers_never_over_cut(db_url: str, tmp_path: Any) -> None
     starter, *helpers = seed_members(HELPERS + 1)
     bargain_id, share = seed_bargain(starter)
     with Server(db_url, log_dir=tmp_path) as server:
-        results = asyncio.run(storm(server.url, bargain_id, share, helpers))
+        results = run_async(storm(server.url, bargain_id, share, helpers))
 
     cut = [(m, r) for m, r in results if r.status == 201]
     refused = [r for _, r in results if r.status != 201]

@@ -9,6 +9,7 @@ crash test); by default the operating system picks one.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import random
@@ -20,12 +21,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from sqlalchemy import text
@@ -439,3 +441,14 @@ async def call(
     async with http.request(method, url, json=body, headers=headers) as r:
         payload = await r.json(content_type=None)
         return Reply(r.status, payload, r.headers.get("Idempotent-Replayed") == "true")
+
+
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a load client's coroutine to its end, in a thread of its own: a browser test earlier
+    in the same process leaves Playwright's event loop running in this thread, where
+    ``asyncio.run`` refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

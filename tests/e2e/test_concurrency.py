@@ -31,6 +31,7 @@ from tests.e2e.server import (
     execute,
     pending_work,
     rows,
+    run_async,
     scalar,
     seed_campaign,
     seed_members,
@@ -182,7 +183,7 @@ def test_hot_campaign_under_hundreds_of_clients(db_url: str, tmp_path: Any) -> N
     campaign_id = seed_campaign(stock=stock, tiers=[(2, 1990), (3, 1790)], min_size=2, max_size=3)
     members = seed_members(clients)
     with Server(db_url, log_dir=tmp_path) as server:
-        out = asyncio.run(hot_traffic(server.url, campaign_id, members))
+        out = run_async(hot_traffic(server.url, campaign_id, members))
         drain_worker()
         log = server.log()
 
@@ -313,7 +314,7 @@ def test_scarce_stock_ends_in_formed_teams(db_url: str, tmp_path: Any) -> None:
     # The sandbox's callbacks (which open the teams) come from the server's worker: often.
     env = {"TUANGOU_WORKER_INTERVAL": "0.05"}
     with Server(db_url, log_dir=tmp_path, env=env) as server:
-        out = asyncio.run(scarce_traffic(server.url, campaign_id, members))
+        out = run_async(scarce_traffic(server.url, campaign_id, members))
         drain_worker()
         log = server.log()
 
@@ -407,7 +408,7 @@ def test_twenty_members_race_for_one_seat(db_url: str, tmp_path: Any) -> None:
     campaign_id = seed_campaign(stock=100, tiers=[(2, 1990)], min_size=2, max_size=2)
     opener, *joiners = seed_members(21)
     with Server(db_url, log_dir=tmp_path) as server:
-        team_id, results = asyncio.run(
+        team_id, results = run_async(
             race_for_the_last_seat(server.url, campaign_id, opener, joiners)
         )
         drain_worker()

@@ -26,6 +26,7 @@ from tests.e2e.server import (
     pending_work,
     pointed_at,
     rows,
+    run_async,
     run_cli,
     seed_campaign,
     seed_members,
@@ -191,7 +192,7 @@ def test_sigkill_mid_traffic_loses_nothing(durable_url: str, tmp_path: Path) -> 
     server = Server(durable_url, log_dir=tmp_path)
     server.start()
     try:
-        told, (paid, joined_teams) = asyncio.run(traffic_then_kill(server, campaign_id, members))
+        told, (paid, joined_teams) = run_async(traffic_then_kill(server, campaign_id, members))
         assert told.problems == [], (told.problems[:5], server.log())
         # The kill landed mid-traffic: opens, joins and payments had been answered, and
         # requests were in flight.
@@ -199,7 +200,7 @@ def test_sigkill_mid_traffic_loses_nothing(durable_url: str, tmp_path: Path) -> 
         assert told.unanswered or told.unanswered_pays
 
         server.start()  # the same database, the same port
-        after = asyncio.run(learn_the_truth(server.url, told))
+        after = run_async(learn_the_truth(server.url, told))
         assert after.problems == [], after.problems[:5]
         wait_until(lambda: pending_work() == 0, timeout=60, what="the worker to catch up")
         worker = run_cli(durable_url, "worker", "--once")

@@ -12,7 +12,16 @@ import aiohttp
 import pytest
 
 from tests.conftest import audit_violations, run_worker
-from tests.e2e.server import Member, Server, call, pending_work, scalar, seed_members, wait_until
+from tests.e2e.server import (
+    Member,
+    Server,
+    call,
+    pending_work,
+    run_async,
+    scalar,
+    seed_members,
+    wait_until,
+)
 from tests.e2e.test_concurrency import pay_body
 
 pytestmark = pytest.mark.server
@@ -82,7 +91,7 @@ def test_a_thousand_members_for_fifty_units_buy_exactly_fifty(db_url: str, tmp_p
     members = seed_members(CLIENTS)
     slot = seed_slot(UNITS)
     with Server(db_url, log_dir=tmp_path, workers=1) as server:
-        seen, bought = asyncio.run(storm(server.url, slot, members))
+        seen, bought = run_async(storm(server.url, slot, members))
         assert seen == {"201": UNITS, "sold_out": CLIENTS - UNITS}, seen
         assert len({b["order"]["user_id"] for b in bought}) == UNITS
         wait_until(

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import audit_violations, run_worker
-from tests.e2e.server import Reply, Server, call, pending_work, start_worker, wait_until
+from tests.e2e.server import Reply, Server, call, pending_work, run_async, start_worker, wait_until
 from tests.pools.support import (
     Item,
     Person,
@@ -139,7 +139,7 @@ def test_members_racing_for_the_last_units_never_oversell(db_url: str, tmp_path:
                 await http.close()
 
     with Server(db_url, log_dir=tmp_path) as server:
-        results = asyncio.run(race(server.url))
+        results = run_async(race(server.url))
         drain()
         log = server.log()
     assert "Traceback" not in log, log
@@ -232,7 +232,7 @@ def test_no_order_is_accepted_at_or_after_the_cutoff(db_url: str, tmp_path: Any)
                   tiers=((50, 950),))],
             cutoff_at=clock.now() + timedelta(seconds=3),
         )  # fmt: skip
-        asyncio.run(traffic(server.url, listing, item))
+        run_async(traffic(server.url, listing, item))
         wait_until(
             lambda: scalar("SELECT status FROM waves WHERE id = :w", w=wave_id) == "settled",
             timeout=120,

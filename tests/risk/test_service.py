@@ -36,9 +36,13 @@ def assess(**kw: Any) -> risk.Verdict:
 @pytest.fixture
 def hooks() -> Any:
     calls: list[tuple[list[int], str]] = []
-    risk.register_on_confirmed(lambda s, ids, reason: calls.append((ids, reason)))
+
+    def record(session: Any, ids: list[int], reason: str) -> None:
+        calls.append((ids, reason))
+
+    risk.register_on_confirmed(record)
     yield calls
-    risk.clear_on_confirmed()
+    risk.unregister_on_confirmed(record)  # the composition root's own hooks stay
 
 
 def test_every_event_is_recorded_with_its_verdict(db_url: str) -> None:

@@ -92,8 +92,9 @@ def register_on_confirmed(fn: OnConfirmed) -> None:
         _on_confirmed.append(fn)
 
 
-def clear_on_confirmed() -> None:
-    _on_confirmed.clear()
+def unregister_on_confirmed(fn: OnConfirmed) -> None:
+    if fn in _on_confirmed:
+        _on_confirmed.remove(fn)
 
 
 # ---------------------------------------------------------------- the store of the events
