@@ -25,7 +25,7 @@ from tuangou.web import i18n, qr, session
 log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-STATIC_VERSION = "3"
+STATIC_VERSION = "4"
 
 
 def language(request: Request) -> str:
