@@ -98,6 +98,9 @@ def test_from_the_operators_form_to_a_bought_bargain(api: Api, client: TestClien
     after = client.get(cut.headers["location"]).text
     assert "阿*" in after or "*强" in after
     assert scalar("SELECT price FROM bargains") == 3000 - first
+    # The risk engine judged the cut with the browser's long-lived device id.
+    device = client.cookies.get("tg_device")
+    assert device and scalar("SELECT device FROM risk_events WHERE type = 'help'") == device
     assert "/help" not in client.get(link).text  # no second cut offered
     again = post(
         client, f"/b/{bargain_id}/help", {"share": share}, form_page=f"/bargains/{campaign_id}"

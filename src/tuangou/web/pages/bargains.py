@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import addresses as address_book
 from tuangou.accounts.rules import may_buy
 from tuangou.accounts.service import Principal
-from tuangou.api.deps import screen
+from tuangou.api.deps import device_of, screen
 from tuangou.bargains import errors as bargain_errors
 from tuangou.bargains import rules as bargain_rules
 from tuangou.bargains import schemas as bargain_schemas
@@ -241,10 +241,6 @@ def bargain_poster(request: Request, bargain_id: int) -> Response:
     return _poster_reply(request, drawn, "private, max-age=60")
 
 
-def _device(request: Request) -> str | None:
-    return request.headers.get("x-device-id")
-
-
 @router.post("/b/{bargain_id}/help")
 def help_bargain(request: Request, bargain_id: int, form: Form) -> Response:
     who = session.require_buyer(request)
@@ -259,7 +255,7 @@ def help_bargain(request: Request, bargain_id: int, form: Form) -> Response:
                     helper_id=who.user_id,
                     bargain_id=bargain_id,
                     share=share,
-                    device=_device(request),
+                    device=device_of(request, cookie=True),
                     ip=ip,
                 ).refused
             )
