@@ -154,6 +154,7 @@ POST   /api/wave-orders/{order_id}/cancel                             401  ok   
 POST   /api/leader/waves                                              401  403    403     ok     404     403      403       403
 GET    /api/leader/waves                                              401  403    403     ok     ok      403      403       403
 GET    /api/leader/waves/{listing_id}/share                           401  403    403     ok     404     403      403       403
+POST   /api/leader/waves/{listing_id}/share/new-link                  401  403    403     ok     404     403      403       403
 GET    /api/catalogue                                                 401  403    403     ok     ok      403      403       403
 POST   /api/leader/waves/{wave_id}/adopt                              401  403    403     ok     404     403      403       403
 GET    /api/leader/commission                                         401  403    403     ok     ok      403      403       403

@@ -19,7 +19,7 @@ from PIL import Image
 from tests.api import execute
 from tests.conftest import Api
 from tests.web.pages import demo_log_in as log_in
-from tests.web.pages import scalar
+from tests.web.pages import post, scalar
 from tuangou import demo
 from tuangou.core.config import reset_settings
 from tuangou.web import poster
@@ -204,6 +204,39 @@ def test_every_demo_picture_has_a_png_for_the_posters() -> None:
         assert found == svg.with_suffix(".png").resolve(), svg.name
     assert poster.picture_file(STATIC_DIR, "https://cdn.example.org/a.png") is None  # not fetched
     assert poster.picture_file(STATIC_DIR, "/static/../../etc/passwd.png") is None
+
+
+def test_a_leaked_share_link_is_replaced_by_a_new_one(web: TestClient) -> None:
+    listing, old = _open_listing(LEADER)
+    web.cookies.clear()
+    assert web.get(f"/w/{listing}?share={old}").status_code == 200
+    # Another leader cannot replace it; a member is no leader.
+    third = web.post(
+        f"/api/leader/waves/{listing}/share/new-link", headers=_bearer(web, THIRD_LEADER)
+    )
+    assert third.status_code == 404
+    member = web.post(f"/api/leader/waves/{listing}/share/new-link", headers=_bearer(web, MEMBER))
+    assert member.status_code == 403
+    assert scalar("SELECT share_token FROM wave_listings WHERE id = :i", i=listing) == old
+
+    # The leader does, on the wave's page; the old link and poster then open nothing.
+    log_in(web, LEADER)
+    done = post(web, f"/leader/waves/{listing}/new-link", form_page=f"/leader/waves/{listing}")
+    assert done.status_code == 303, done.text
+    page = web.get(done.headers["location"]).text
+    assert "已换新的分享链接" in page
+    new = scalar("SELECT share_token FROM wave_listings WHERE id = :i", i=listing)
+    assert new != old and f"/w/{listing}?share={new}" in page
+    # And over the API, answering the new 接龙 text.
+    api = web.post(f"/api/leader/waves/{listing}/share/new-link", headers=_bearer(web, LEADER))
+    assert api.status_code == 200, api.text
+    newest = scalar("SELECT share_token FROM wave_listings WHERE id = :i", i=listing)
+    assert newest != new and api.json()["link"].endswith(f"?share={newest}")
+    web.cookies.clear()
+    for token in (old, new):
+        assert web.get(f"/w/{listing}?share={token}").status_code == 404
+        assert web.get(f"/w/{listing}/poster.png?share={token}").status_code == 404
+    assert web.get(f"/w/{listing}?share={newest}").status_code == 200
 
 
 def _bearer(client: TestClient, phone: str) -> dict[str, str]:

@@ -260,6 +260,15 @@ def share_wave(
     )
 
 
+@router.post("/leader/waves/{listing_id}/share/new-link", tags=["leaders"])
+def new_share_link(listing_id: int, request: Request, who: Caller) -> schemas.WaveShareOut:
+    """Replace the share link of one of your waves (one that leaked): the old link then shows
+    nothing; the community's members see the wave as before. Answers the new 接龙 text."""
+    with unit_of_work() as session:
+        pools.new_share_link(session, user_id=who.user_id, listing_id=listing_id)
+    return share_wave(listing_id, request, who)
+
+
 @router.get("/leader/skus", tags=["leaders"])
 def sku_choices(who: Caller) -> list[schemas.SkuChoiceOut]:
     """The SKUs you may put in a wave of your own, each with its supplier's terms: the floor

@@ -305,6 +305,19 @@ def get_listing(session: Session, listing_id: int) -> WaveListing:
     return get_or_404(session, WaveListing, listing_id, errors.ListingNotFound)
 
 
+def new_share_link(session: Session, *, user_id: int, listing_id: int) -> WaveListing:
+    """The listing's leader replaces its share link (a link that leaked): the old one then
+    shows nothing, as a wrong token does; members see the wave as before. Another leader's
+    listing is the 404 of a missing one; a non-leader ``not_a_leader``."""
+    leader = communities.get_leader_by_user(session, user_id)
+    listing = get_listing(session, listing_id)
+    if listing.leader_id != leader.id:
+        raise errors.ListingNotFound()
+    listing.share_token = rules.new_share_token()
+    session.flush()
+    return listing
+
+
 def items_of(session: Session, wave_id: int) -> list[WaveItem]:
     return list(
         session.scalars(select(WaveItem).where(WaveItem.wave_id == wave_id).order_by(WaveItem.id))

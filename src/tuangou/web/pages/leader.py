@@ -860,6 +860,16 @@ def adopt(request: Request, wave_id: int, form: Form, me: PageLeader) -> Respons
 # ---------------------------------------------------------------- one wave in one community
 
 
+@router.post("/waves/{listing_id}/new-link")
+def new_share_link(request: Request, listing_id: int, form: Form, me: PageLeader) -> Response:
+    """换一个分享链接: the old link (one that leaked) shows nothing from now on."""
+    run_in_transaction(
+        lambda db: pools.new_share_link(db, user_id=me.who.user_id, listing_id=listing_id)
+    )
+    _flash(request, translate(request, "A new share link: the old one no longer opens the wave."))
+    return _redirect(f"/leader/waves/{listing_id}")
+
+
 @router.get("/waves/{listing_id}")
 def wave_page(request: Request, listing_id: int, me: PageLeader) -> Response:
     with unit_of_work(readonly=True) as db:
