@@ -69,6 +69,7 @@ REFUND_REASONS = frozenset(
         "not_delivered",  # the goods never reached the pickup point
         "not_picked_up",  # unpicked after the wave's deadline, by its policy
         "after_sale",  # an accepted after-sale case (missing or damaged)
+        "event_cancelled",  # a paid event seat, the event cancelled by its leader
     }
 )
 
