@@ -38,6 +38,7 @@ def load_application() -> None:
     from tuangou.web.pages import (  # noqa: F401
         auth,
         bargains,
+        events,
         flash,
         leader,
         member,
@@ -56,6 +57,7 @@ def _load_models() -> None:
     import tuangou.commission.models
     import tuangou.communities.models
     import tuangou.core.models
+    import tuangou.events.models
     import tuangou.flashsales.models
     import tuangou.fulfilment.models
     import tuangou.ledger.models
@@ -72,6 +74,7 @@ def _register() -> None:
     from tuangou.bargains import service as bargains
     from tuangou.core import outbox
     from tuangou.credit import service as credit
+    from tuangou.events import service as events
     from tuangou.flashsales import service as flash
     from tuangou.notifications import service as notifications
     from tuangou.orders import service as orders
@@ -85,6 +88,7 @@ def _register() -> None:
     orders.register_kind("wave", pools.KIND)
     orders.register_kind(flash.KIND_NAME, flash.KIND)
     orders.register_kind(bargains.KIND_NAME, bargains.KIND)
+    orders.register_kind(events.KIND_NAME, events.KIND)
 
     # Conditions across domains: a leader below the credit threshold publishes no wave.
     pools.register_leader_check("credit", credit.require_good_standing)

@@ -20,6 +20,7 @@ from tuangou.bargains import tasks as bargain_tasks
 from tuangou.commission import tasks as commission_tasks
 from tuangou.core import limits, outbox
 from tuangou.credit import tasks as credit_tasks
+from tuangou.events import tasks as event_tasks
 from tuangou.flashsales import tasks as flash_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
@@ -40,6 +41,9 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("settle flash slots", flash_tasks.settle_over),
     ("settle waves at cut-off", pool_tasks.settle_due),
     ("close expired bargains", bargain_tasks.expire_due),
+    ("event reminders", event_tasks.remind_due),
+    ("settle cancelled events", event_tasks.settle_cancelled),
+    ("end events over", event_tasks.end_over),
     ("end finished bargain campaigns", bargain_tasks.close_ended),
     ("deliver outbox", outbox.deliver_pending),
     ("reconcile payments", payment_tasks.reconcile_stale),

@@ -16,6 +16,7 @@ from tuangou.api import errors, security
 from tuangou.api.responses import FastJSONResponse
 from tuangou.api.schemas import HealthOut, NoopOut
 from tuangou.bargains.router import router as bargains_router
+from tuangou.events.router import router as events_router
 from tuangou.catalog.router import router as catalog_router
 from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
@@ -116,6 +117,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         search_router,
         bargains_router,
         risk_router,
+        events_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -205,9 +205,7 @@ def my_signups(session: Session, user_id: int, *, limit: int = 100) -> list[Even
 def get_many(session: Session, event_ids: list[int]) -> dict[int, Event]:
     if not event_ids:
         return {}
-    return {
-        e.id: e for e in session.scalars(select(Event).where(Event.id.in_(set(event_ids))))
-    }
+    return {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(set(event_ids))))}
 
 
 def attendance_of(session: Session, event_id: int) -> list[tuple[int, datetime]]:
@@ -265,9 +263,7 @@ def _place(session: Session, leader_id: int, data: EventInput) -> tuple[str, int
     return _clean(place, field="place", max_len=rules.PLACE_MAX), data.pickup_point_id
 
 
-def create_event(
-    session: Session, *, user_id: int, community_id: int, data: EventInput
-) -> Event:
+def create_event(session: Session, *, user_id: int, community_id: int, data: EventInput) -> Event:
     """A draft event of the community (its leader or an admin)."""
     community = communities.assert_can_manage(session, user_id, community_id)
     now = clock.now()
@@ -398,9 +394,7 @@ def publish(session: Session, *, user_id: int, event_id: int) -> Event:
         session.execute(
             update(_events)
             .where(_events.c.id == event.id, _events.c.status == EventStatus.DRAFT)
-            .values(
-                status=EventStatus.PUBLISHED, published_at=clock.now(), supplier_id=supplier_id
-            )
+            .values(status=EventStatus.PUBLISHED, published_at=clock.now(), supplier_id=supplier_id)
         )
     )
     if not moved:
@@ -588,9 +582,7 @@ def _promote(session: Session, event: Event) -> list[int]:
     while True:
         first = session.scalar(
             select(EventSignup)
-            .where(
-                EventSignup.event_id == event.id, EventSignup.status == SignupStatus.WAITLISTED
-            )
+            .where(EventSignup.event_id == event.id, EventSignup.status == SignupStatus.WAITLISTED)
             .order_by(EventSignup.seq)
             .limit(1)
         )
@@ -727,9 +719,7 @@ class CheckedIn:
     name: str
 
 
-def check_in(
-    session: Session, *, user_id: int, event_id: int, code: str
-) -> CheckedIn:
+def check_in(session: Session, *, user_id: int, event_id: int, code: str) -> CheckedIn:
     """The leader (or an admin) verifies a member's code at the door: attendance recorded,
     once. ``checkin_code_invalid`` (no such code here), ``checkin_code_used`` (with when),
     ``not_signed_up`` (the code's sign-up was cancelled, or the event is not on)."""
@@ -957,4 +947,3 @@ def release_kept(session: Session, order_id: int) -> bool:
         return False
     _release_fee(session, order_id, how="event_over")
     return True
-

@@ -82,6 +82,9 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "aftersale.opened": f"case:{_id(payload, 'case_id')}:opened",
         "aftersale.accepted": f"case:{_id(payload, 'case_id')}:decided",
         "aftersale.rejected": f"case:{_id(payload, 'case_id')}:decided",
+        # Community events: one reminder and one cancellation per member and event.
+        "event.reminder": f"event:{_id(payload, 'event_id')}:reminder",
+        "event.cancelled": f"event:{_id(payload, 'event_id')}:cancelled",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):
@@ -109,6 +112,8 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("leader", _id(data, "leader_id") or 0)
     if topic == "leader.rejected":
         return ("application", _id(data, "application_id") or 0)
+    if topic.startswith("event.") and _id(data, "event_id") is not None:
+        return ("event", _id(data, "event_id") or 0)
     if order is not None:
         return ("order", order)
     if team is not None:

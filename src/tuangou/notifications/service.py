@@ -3,6 +3,7 @@ naming what it is about and linking to it (``rules``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -13,6 +14,7 @@ from tuangou.core import clock, money
 from tuangou.core.db import upsert_insert
 from tuangou.core.errors import DomainError
 from tuangou.core.models import OutboxEvent
+from tuangou.events import service as events
 from tuangou.flashsales import service as flash
 from tuangou.notifications import rules
 from tuangou.notifications.models import Notification
@@ -199,6 +201,31 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "平台已解除子团长关系: {reason}。此后的销售不再有团长奖励。",
         "The platform ended a sub-leader link: {reason}. Sales from now on earn no override.",
     ),
+    # Community events (活动报名).
+    "event.signed_up": (
+        "报名成功",
+        "Signed up",
+        "「{title}」报名成功, 签到码在活动页。",
+        "You are signed up for “{title}”; your check-in code is on the event page.",
+    ),
+    "event.promoted": (
+        "候补转正",
+        "Off the waitlist",
+        "「{title}」有空位了, 您已从候补转为报名。{pay_note}",
+        "A seat of “{title}” came free and is yours now. {pay_note_en}",
+    ),
+    "event.reminder": (
+        "活动提醒",
+        "Event reminder",
+        "「{title}」将于 {starts_local} 开始, 地点: {place}。请带好签到码。",
+        "“{title}” starts at {starts_local}, at {place}. Bring your check-in code.",
+    ),
+    "event.cancelled": (
+        "活动已取消",
+        "Event cancelled",
+        "「{title}」已被团长取消。已付费的报名将全额退款。",
+        "“{title}” was cancelled by the leader. Paid sign-ups are refunded in full.",
+    ),
 }
 
 REASONS_ZH = {
@@ -214,6 +241,7 @@ REASONS_ZH = {
     "not_delivered": "商品未送达自提点",
     "not_picked_up": "超时未提货",
     "after_sale": "售后退款",
+    "event_cancelled": "活动已取消",
 }
 
 
@@ -270,6 +298,9 @@ def _about(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, An
                     return flash.get_slot(session, order.campaign_id).title, extra
                 if order.kind == bargains.KIND_NAME:
                     return bargains.get_campaign(session, order.campaign_id).title, extra
+                if order.kind == events.KIND_NAME:
+                    extra["event_id"] = order.campaign_id
+                    return events.get_event(session, order.campaign_id).title, extra
                 facts = orders.facts(session, [order]).get(order.id, {})
                 if isinstance(facts.get("team_id"), int) and "team_id" not in payload:
                     extra["team_id"] = facts["team_id"]
@@ -279,6 +310,8 @@ def _about(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, An
             return teams.get_campaign(session, team.campaign_id).title, extra
         if isinstance(wave_id, int):
             return pools.get_wave(session, wave_id).title, extra
+        if isinstance(payload.get("event_id"), int):
+            return events.get_event(session, payload["event_id"]).title, extra
     except DomainError:  # gone since (never in practice: nothing is deleted)
         return "", extra
     point = payload.get("pickup_point")
@@ -318,6 +351,7 @@ def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
     note = str(data.get("note") or "")  # an operator's words to the member
     values["note_zh"] = f"说明: {note}" if note else ""
     values["note_en"] = f" Note: {note}" if note else ""
+    _event_values(data, values)
     values["reason_zh"] = REASONS_ZH.get(str(values.get("reason", "")), values.get("reason", ""))
     try:
         if lang.startswith("en"):
@@ -325,6 +359,25 @@ def render(kind: str, data: dict[str, Any], lang: str) -> tuple[str, str]:
         return zh_title, zh_body.format(**values).strip()
     except (KeyError, IndexError):
         return (en_title if lang.startswith("en") else zh_title), ""
+
+
+def _event_values(data: dict[str, Any], values: dict[str, Any]) -> None:
+    """The words of an event's messages: its start in the deployment's zone, what to pay."""
+    starts = data.get("starts_at")
+    values["starts_local"] = ""
+    if isinstance(starts, str):
+        try:
+            when = clock.to_local(clock.as_utc(datetime.fromisoformat(starts)))
+            values["starts_local"] = when.strftime("%m-%d %H:%M")
+        except ValueError:
+            pass
+    fee = data.get("amount") if "pay_by" in data else None
+    told = rules.says_amount(fee)
+    said = money.fmt(fee) if isinstance(fee, int) and told else ""
+    values["pay_note"] = f"请在活动页支付 {said}, 逾期名额顺延。" if told else ""
+    values["pay_note_en"] = (
+        f"Pay {said} on the event page before the hold runs out." if told else ""
+    )
 
 
 def target(notification: Notification) -> tuple[str, int] | None:

@@ -31,6 +31,7 @@ def install(app: FastAPI) -> None:
         addresses,
         auth,
         bargains,
+        events,
         flash,
         leader,
         member,
@@ -66,5 +67,6 @@ def install(app: FastAPI) -> None:
         risk,
         supplier,
         bargains,
+        events,
     ):
         app.include_router(module.router, include_in_schema=False)
