@@ -206,7 +206,56 @@ def check_seats(session: Session) -> Check:
             c.violations.append(f"team {tid}: counter says {taken} seats, {live} are live")
         if paid != paid_count:
             c.violations.append(f"team {tid}: counter says {paid_count} paid, {paid} seats paid")
+    c.violations.extend(event_violations(session))
     return c
+
+
+def event_violations(session: Session) -> list[str]:
+    """Community events: taken ≤ seats, taken = the sign-ups holding a seat, and each paid
+    seat's order consistent with its sign-up (its event, member, fee and state)."""
+    found: list[str] = []
+    for eid, seats, taken, holding in _rows(
+        session,
+        """SELECT e.id, e.seats, e.taken,
+                  COALESCE(SUM(CASE WHEN s.status IN ('held', 'signed_up') THEN 1 ELSE 0 END), 0)
+           FROM events e LEFT JOIN event_signups s ON s.event_id = e.id
+           GROUP BY e.id, e.seats, e.taken""",
+    ):
+        if taken > seats:
+            found.append(f"event {eid}: {taken} seats taken of {seats}")
+        if taken != holding:
+            found.append(
+                f"event {eid}: counter says {taken} seats taken, {holding} sign-ups hold one"
+            )
+    allowed = {
+        "held": {OrderStatus.PENDING_PAYMENT},
+        "signed_up": {
+            OrderStatus.PAID,
+            OrderStatus.CONFIRMED,
+            OrderStatus.ARRIVED,
+            OrderStatus.COMPLETED,
+        },
+        "waitlisted": set(),
+        "cancelled": {OrderStatus.CANCELLED, OrderStatus.REFUNDED},
+        "released": {OrderStatus.CANCELLED},
+    }
+    for sid, eid, status, fee, order_id, kind, campaign, same_user, amount, ostatus in _rows(
+        session,
+        """SELECT s.id, s.event_id, s.status, e.fee, s.order_id, o.kind, o.campaign_id,
+                  CASE WHEN o.user_id = s.user_id THEN 1 ELSE 0 END, o.amount, o.status
+           FROM event_signups s JOIN events e ON e.id = s.event_id
+           LEFT JOIN orders o ON o.id = s.order_id
+           WHERE e.fee > 0 OR s.order_id IS NOT NULL""",
+    ):
+        if order_id is None:
+            if status in ("held", "signed_up"):
+                found.append(f"event {eid}: sign-up {sid} holds a paid seat without an order")
+            continue
+        if kind != "event" or campaign != eid or not same_user or amount != fee:
+            found.append(f"event {eid}: sign-up {sid}'s order {order_id} is not its seat's")
+        elif ostatus not in allowed.get(str(status), set()):
+            found.append(f"event {eid}: sign-up {sid} is {status} but its order is {ostatus}")
+    return found
 
 
 def check_settlement(session: Session) -> Check:
