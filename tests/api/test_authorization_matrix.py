@@ -199,6 +199,18 @@ POST   /api/leader/sub-leader-invitations/{invitation_id}/cancel      401  403  
 GET    /api/admin/sub-leader-links                                    401  403    403     403    403     403      403       ok
 GET    /api/admin/sub-leader-invitations                              401  403    403     403    403     403      403       ok
 POST   /api/admin/sub-leader-links/{link_id}/end                      401  403    403     403    403     403      403       ok
+# Community events: seen by the community's members and operators; members sign up (staff do
+# not); its leader and admins manage it and check members in (another member is 403, a stranger 404).
+GET    /api/communities/{community_id}/events                         401  ok     404     ok     404     404      404       ok
+GET    /api/events/{event_id}                                         401  ok     404     ok     404     404      404       ok
+POST   /api/events/{event_id}/signup                                  401  ok     404     ok     404     403      403       403
+DELETE /api/events/{event_id}/signup                                  401  ok     404     ok     404     403      403       403
+POST   /api/leader/communities/{community_id}/events                  401  403    404     ok     404     403      403       403
+PATCH  /api/leader/events/{event_id}                                  401  403    404     ok     404     403      403       403
+POST   /api/leader/events/{event_id}/publish                          401  403    404     ok     404     403      403       403
+GET    /api/leader/events/{event_id}/attendees                        401  403    404     ok     404     403      403       403
+POST   /api/leader/events/{event_id}/checkin                          401  403    404     ok     404     403      403       403
+POST   /api/leader/events/{event_id}/cancel                           401  403    404     ok     404     403      403       403
 POST   /api/leader/upline/leave                                       401  403    403     ok     ok      403      403       403
 POST   /api/teams/{team_id}/leave                                     401  ok     ok      ok     ok      403      403       403
 POST   /api/communities/{community_id}/leave                          401  ok     ok      ok     ok      403      403       403
@@ -418,6 +430,27 @@ def build_world(api: Api) -> World:
         c.post(f"/api/bargain-campaigns/{bargain_campaign}/bargains", headers=_auth(member))
     )["id"]
     ids["bargain_id"] = bargain
+    # An event of leader 1's community; a member who signed up and was checked in already.
+    start = clock.now() + timedelta(days=3)
+    event_body = {
+        "title": "草莓品鉴会",
+        "place": "会所",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "seats": 5,
+    }
+    event = _ok(
+        c.post(
+            f"/api/leader/communities/{leader['community_id']}/events",
+            json=event_body,
+            headers=_auth(leader),
+        )
+    )["id"]
+    _ok(c.post(f"/api/leader/events/{event}/publish", headers=_auth(leader)))
+    guest = w.member(leader, "孙阿姨")
+    checked = _ok(c.post(f"/api/events/{event}/signup", headers=_auth(guest)))["signup"]["code"]
+    _ok(c.post(f"/api/leader/events/{event}/checkin", json={"code": checked}, headers=_auth(leader)))
+    ids["event_id"] = event
     own_point = {
         "community_id": leader["community_id"],
         "pickup_point_id": leader["pickup_point_id"],
@@ -458,6 +491,9 @@ def build_world(api: Api) -> World:
     bodies: dict[str, Any] = {
         "POST /api/campaigns/{campaign_id}/teams": {"quantity": 1},
         "POST /api/flash/{slot_id}/buy": {"quantity": 1},
+        "POST /api/leader/communities/{community_id}/events": event_body,
+        "PATCH /api/leader/events/{event_id}": {"title": "草莓品鉴会 (改)"},
+        "POST /api/leader/events/{event_id}/checkin": {"code": checked},  # used: a 409
         "POST /api/admin/flash": flash_slots,
         "POST /api/campaigns/{campaign_id}/solo": {"quantity": 1},
         "POST /api/teams/{team_id}/join": {"quantity": 1},
