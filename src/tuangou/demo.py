@@ -10,7 +10,10 @@ order picked up; the leaders' commissions frozen through the after-sale window).
 
 Flash sales (:func:`_flash_sales`): today's slots of navel oranges at 10:00, 14:00 and 20:00
 (those not over yet), one on sale now, where a member has bought and paid, and tomorrow's
-10:00."""
+10:00.
+
+An event (:func:`_demo_event`): a paid strawberry tasting in the third community next
+Saturday, two neighbours signed up and paid, one seat held for its payment, one waiting."""
 
 from __future__ import annotations
 
@@ -647,8 +650,50 @@ def load_communities(
     _order(session, people[6], chains[1], {apple_item: 2})
     _order(session, people[9], chains[2], {apple_item: 1, egg_item: 2}, "要大个的")
     _order(session, people[10], chains[2], {apple_item: 2})
+    _demo_event(
+        session, leader_id=leaders[2][0].id, community_id=leaders[2][3].id, people=people[8:12]
+    )
     session.flush()
     return [wave.id, arrived.id, completed.id]
+
+
+EVENT_TITLE = "周六草莓品鉴会"
+EVENT_FEE = 990  # fen: the tasting's plate, paid through the normal payment path
+
+
+def _demo_event(session: Session, *, leader_id: int, community_id: int, people: list[User]) -> None:
+    """A tasting in the third community (whose leader sells their own goods: the fee goes
+    to that record) next Saturday afternoon (3 seats, ¥9.90): two neighbours signed up and
+    paid (each with a check-in code), one seat held for its payment, one neighbour waiting."""
+    from tuangou.events import service as events
+
+    day = clock.local_date(clock.now()) + timedelta(days=1)
+    while day.weekday() != 5:  # the next Saturday (tomorrow at the earliest)
+        day += timedelta(days=1)
+    start = clock.local_midnight(day) + timedelta(hours=15)
+    leader = communities.get_leader_by_user(session, leader_id)
+    point = communities.pickup_points_of(session, leader.id)[0]
+    event = events.create_event(
+        session,
+        user_id=leader_id,
+        community_id=community_id,
+        data=events.EventInput(
+            title=EVENT_TITLE,
+            description="丹东 99 草莓刚到, 先尝后买; 小朋友可以一起来。每位 ¥9.90 含一份果盘。",
+            place="",
+            pickup_point_id=point.id,
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            seats=3,
+            fee=EVENT_FEE,
+            hold_minutes=60 * 24,
+        ),
+    )
+    events.publish(session, user_id=leader_id, event_id=event.id)
+    for n, user in enumerate(people):
+        done = events.sign_up(session, user_id=user.id, event_id=event.id)
+        if done.started is not None and n < 2:
+            payments.sandbox_pay_now(session, done.started.payment)
 
 
 def _demo_waves(session: Session) -> dict[str, int]:
