@@ -1,0 +1,155 @@
+"""Community events on the pages, on both backends, on the demo's data: members see the
+tasting, their state and check-in code (with its QR), pay for a held seat and wait in line;
+a stranger sees nothing; the leader creates, publishes and cancels events, sees who signed
+up, and checks members in at the counter (typed and used codes)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.pages import alerts, form_of, rows, scalar
+from tests.web.pages import demo_log_in as log_in
+from tuangou import demo
+from tuangou.core import clock
+
+PAID, SECOND, HELD, WAITING = (phone for phone, _ in demo.NEIGHBOURS[2:6])
+LEADER = demo.LEADERS[2][0]
+
+
+@pytest.fixture
+def web(client: TestClient) -> TestClient:
+    assert demo.load()["loaded"] is True
+    return client
+
+
+def tasting() -> tuple[int, int]:
+    (row,) = rows("SELECT id, community_id FROM events WHERE title = :t", t=demo.EVENT_TITLE)
+    return int(row[0]), int(row[1])
+
+
+def code_of(phone: str, event_id: int) -> str:
+    return str(
+        scalar(
+            "SELECT s.code FROM event_signups s JOIN users u ON u.id = s.user_id"
+            " WHERE u.phone = :p AND s.event_id = :e",
+            p=phone,
+            e=event_id,
+        )
+    )
+
+
+def test_members_see_the_tasting_their_code_their_payment_and_their_place(web: TestClient) -> None:
+    event_id, community_id = tasting()
+    log_in(web, PAID)
+    page = web.get(f"/c/{community_id}/events")
+    assert page.status_code == 200 and demo.EVENT_TITLE in page.text
+    assert f'href="/events/{event_id}"' in page.text
+    page = web.get(f"/events/{event_id}")
+    assert page.status_code == 200
+    code = code_of(PAID, event_id)
+    assert code in page.text and "<svg" in page.text  # the code, and its QR
+    assert "¥9.90" in page.text and "候补" in page.text  # the fee; someone waits
+    mine = web.get("/me/events")
+    assert mine.status_code == 200 and demo.EVENT_TITLE in mine.text
+    # The held seat pays from the event page: to the sandbox's pay page.
+    log_in(web, HELD)
+    page = web.get(f"/events/{event_id}")
+    assert f'action="/events/{event_id}/pay"' in page.text
+    body = form_of(web, f"/events/{event_id}", "key", need_key=True)
+    reply = web.post(f"/events/{event_id}/pay", data=body, follow_redirects=False)
+    assert reply.status_code == 303, alerts(reply.text)
+    assert reply.headers["location"].startswith("/pay/")
+    # The one waiting sees their place in line, and no code.
+    log_in(web, WAITING)
+    page = web.get(f"/events/{event_id}")
+    assert "候补第 1 位" in page.text and 'id="checkin-code"' not in page.text
+    # A member of another community sees nothing of it.
+    log_in(web, demo.MEMBERS[0][0])
+    assert web.get(f"/events/{event_id}").status_code == 404
+
+
+def test_a_member_signs_up_and_cancels_through_the_forms(web: TestClient) -> None:
+    event_id, community_id = tasting()
+    log_in(web, LEADER)
+    start = clock.to_local(clock.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    body = {
+        **form_of(web, f"/leader/communities/{community_id}/events", "key", need_key=True),
+        "title": "亲子手工课",
+        "place": "翠湖苑会所",
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "seats": "5",
+        "fee": "0",
+    }
+    reply = web.post(f"/leader/communities/{community_id}/events", data=body, follow_redirects=False)
+    assert reply.status_code == 303, alerts(reply.text)
+    new = int(scalar("SELECT id FROM events WHERE title = '亲子手工课'"))
+    assert reply.headers["location"] == f"/leader/events/{new}?done=created"
+    page = web.get(reply.headers["location"])
+    assert page.status_code == 200 and 'id="done"' in page.text
+    reply = web.post(
+        f"/leader/events/{new}/publish",
+        data=form_of(web, f"/leader/events/{new}"),
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303
+    assert scalar("SELECT status FROM events WHERE id = :id", id=new) == "published"
+    log_in(web, PAID)
+    reply = web.post(
+        f"/events/{new}/signup",
+        data=form_of(web, f"/events/{new}", "key", need_key=True),
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, alerts(reply.text)
+    assert code_of(PAID, new) in web.get(f"/events/{new}").text
+    # Signed up, the page offers no sign-up; a stale form sent again is refused on the page.
+    again = web.post(
+        f"/events/{new}/signup",
+        data={**form_of(web, f"/events/{new}"), "key": "another-tap"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 409 and alerts(again.text)
+    reply = web.post(f"/events/{new}/cancel", data=form_of(web, f"/events/{new}"), follow_redirects=False)
+    assert reply.status_code == 303
+    assert scalar("SELECT taken FROM events WHERE id = :id", id=new) == 0
+    # The leader cancels the event only with the box ticked.
+    log_in(web, LEADER)
+    unticked = web.post(f"/leader/events/{new}/cancel", data=form_of(web, f"/leader/events/{new}"))
+    assert unticked.status_code == 400 and alerts(unticked.text)
+    reply = web.post(
+        f"/leader/events/{new}/cancel",
+        data={**form_of(web, f"/leader/events/{new}"), "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303
+    assert scalar("SELECT status FROM events WHERE id = :id", id=new) == "cancelled"
+
+
+def test_the_leader_sees_who_signed_up_and_checks_them_in(web: TestClient) -> None:
+    event_id, community_id = tasting()
+    log_in(web, LEADER)
+    page = web.get(f"/leader/communities/{community_id}/events")
+    assert page.status_code == 200 and demo.EVENT_TITLE in page.text
+    page = web.get(f"/leader/events/{event_id}")
+    assert page.status_code == 200
+    assert page.text.count('class="row"') >= 4  # two paid, one held, one waiting
+    counter = f"/leader/events/{event_id}/checkin"
+    page = web.get(counter)
+    assert page.status_code == 200 and "/static/scan.js" in page.text
+    code = code_of(PAID, event_id)
+    reply = web.post(counter, data={**form_of(web, counter, "once"), "code": code})
+    assert reply.status_code == 200 and 'data-result="ok"' in reply.text
+    reply = web.post(counter, data={**form_of(web, counter, "once"), "code": code})
+    assert 'data-result="bad"' in reply.text and "已签到" in reply.text
+    reply = web.post(counter, data={**form_of(web, counter, "once"), "code": "000000"})
+    assert 'data-result="bad"' in reply.text
+    assert scalar(
+        "SELECT COUNT(*) FROM event_signups WHERE event_id = :e AND attended_at IS NOT NULL",
+        e=event_id,
+    ) == 1
+    # A member of the community who does not manage it is refused the counter.
+    log_in(web, SECOND)
+    assert web.get(counter).status_code == 403
