@@ -449,7 +449,9 @@ def build_world(api: Api) -> World:
     _ok(c.post(f"/api/leader/events/{event}/publish", headers=_auth(leader)))
     guest = w.member(leader, "孙阿姨")
     checked = _ok(c.post(f"/api/events/{event}/signup", headers=_auth(guest)))["signup"]["code"]
-    _ok(c.post(f"/api/leader/events/{event}/checkin", json={"code": checked}, headers=_auth(leader)))
+    _ok(
+        c.post(f"/api/leader/events/{event}/checkin", json={"code": checked}, headers=_auth(leader))
+    )
     ids["event_id"] = event
     own_point = {
         "community_id": leader["community_id"],

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from tests.communities import auth, inbox, refused
 from tests.conftest import Api, audit_violations, rows, run_worker
-from tests.events import World, holding, make_world, seats_row
+from tests.events import holding, make_world, seats_row
 from tuangou.core import clock
 
 
@@ -142,7 +142,9 @@ def test_seats_cannot_go_below_those_taken_and_more_seats_seat_the_waitlist(api:
 def test_sign_up_closes_at_its_time(api: Api) -> None:
     w = make_world(api)
     start = clock.now() + timedelta(days=1)
-    event = w.create(closes_at=(start - timedelta(hours=12)).isoformat(), start_in=timedelta(days=1))
+    event = w.create(
+        closes_at=(start - timedelta(hours=12)).isoformat(), start_in=timedelta(days=1)
+    )
     a, b = w.member("甲"), w.member("乙")
     assert w.sign_up(a, event["id"]).status_code == 200
     clock.advance(timedelta(hours=13))

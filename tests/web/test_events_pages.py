@@ -72,7 +72,7 @@ def test_members_see_the_tasting_their_code_their_payment_and_their_place(web: T
 
 
 def test_a_member_signs_up_and_cancels_through_the_forms(web: TestClient) -> None:
-    event_id, community_id = tasting()
+    _, community_id = tasting()
     log_in(web, LEADER)
     start = clock.to_local(clock.now() + timedelta(days=2)).replace(second=0, microsecond=0)
     body = {
@@ -84,7 +84,9 @@ def test_a_member_signs_up_and_cancels_through_the_forms(web: TestClient) -> Non
         "seats": "5",
         "fee": "0",
     }
-    reply = web.post(f"/leader/communities/{community_id}/events", data=body, follow_redirects=False)
+    reply = web.post(
+        f"/leader/communities/{community_id}/events", data=body, follow_redirects=False
+    )
     assert reply.status_code == 303, alerts(reply.text)
     new = int(scalar("SELECT id FROM events WHERE title = '亲子手工课'"))
     assert reply.headers["location"] == f"/leader/events/{new}?done=created"
@@ -112,7 +114,9 @@ def test_a_member_signs_up_and_cancels_through_the_forms(web: TestClient) -> Non
         follow_redirects=False,
     )
     assert again.status_code == 409 and alerts(again.text)
-    reply = web.post(f"/events/{new}/cancel", data=form_of(web, f"/events/{new}"), follow_redirects=False)
+    reply = web.post(
+        f"/events/{new}/cancel", data=form_of(web, f"/events/{new}"), follow_redirects=False
+    )
     assert reply.status_code == 303
     assert scalar("SELECT taken FROM events WHERE id = :id", id=new) == 0
     # The leader cancels the event only with the box ticked.
@@ -146,10 +150,13 @@ def test_the_leader_sees_who_signed_up_and_checks_them_in(web: TestClient) -> No
     assert 'data-result="bad"' in reply.text and "已签到" in reply.text
     reply = web.post(counter, data={**form_of(web, counter, "once"), "code": "000000"})
     assert 'data-result="bad"' in reply.text
-    assert scalar(
-        "SELECT COUNT(*) FROM event_signups WHERE event_id = :e AND attended_at IS NOT NULL",
-        e=event_id,
-    ) == 1
+    assert (
+        scalar(
+            "SELECT COUNT(*) FROM event_signups WHERE event_id = :e AND attended_at IS NOT NULL",
+            e=event_id,
+        )
+        == 1
+    )
     # A member of the community who does not manage it is refused the counter.
     log_in(web, SECOND)
     assert web.get(counter).status_code == 403

@@ -16,12 +16,12 @@ from tuangou.api import errors, security
 from tuangou.api.responses import FastJSONResponse
 from tuangou.api.schemas import HealthOut, NoopOut
 from tuangou.bargains.router import router as bargains_router
-from tuangou.events.router import router as events_router
 from tuangou.catalog.router import router as catalog_router
 from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
 from tuangou.core.schemas import bound_parameters, problem_responses
 from tuangou.credit.router import router as credit_router
+from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router

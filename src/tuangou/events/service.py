@@ -218,6 +218,7 @@ def attendance_of(session: Session, event_id: int) -> list[tuple[int, datetime]]
             .where(EventSignup.event_id == event_id, EventSignup.attended_at.is_not(None))
             .order_by(EventSignup.attended_at, EventSignup.id)
         )
+        if at is not None
     ]
 
 
@@ -453,13 +454,14 @@ class SignedUp:
 def _issue_code(session: Session, signup: EventSignup) -> None:
     """A check-in code, unique in the event (a collision draws again)."""
     for _ in range(5):
-        taken = set(
-            session.scalars(
+        taken = {
+            str(c)
+            for c in session.scalars(
                 select(EventSignup.code).where(
                     EventSignup.event_id == signup.event_id, EventSignup.code.is_not(None)
                 )
             )
-        )
+        }
         code = rules.draw_code(taken)
         try:
             with session.begin_nested():

@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.Column("published_at", sa.DateTime(), nullable=True),
         sa.Column("cancelled_at", sa.DateTime(), nullable=True),
         sa.Column("over_at", sa.DateTime(), nullable=True),
-        sa.CheckConstraint(
-            "taken >= 0 AND taken <= seats", name=op.f("ck_events_no_overbooking")
-        ),
+        sa.CheckConstraint("taken >= 0 AND taken <= seats", name=op.f("ck_events_no_overbooking")),
         sa.CheckConstraint("seats >= 1 AND seats <= 1000", name=op.f("ck_events_seats")),
         sa.CheckConstraint("fee >= 0", name=op.f("ck_events_fee")),
         sa.CheckConstraint(

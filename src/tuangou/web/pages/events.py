@@ -411,7 +411,9 @@ def checkin_counter(request: Request, event_id: int) -> Response:
     return render(request, "leader/events/checkin.html", context)
 
 
-def checkin_result(request: Request, code: str, status: int, body: dict[str, Any]) -> dict[str, Any]:
+def checkin_result(
+    request: Request, code: str, status: int, body: dict[str, Any]
+) -> dict[str, Any]:
     """What the counter shows for a check-in's outcome, in words that cannot be misread."""
     if status < 400:
         return {"ok": True, "code": code, "text": f"✓ {body.get('name', '')}", "detail": ""}
