@@ -1,7 +1,7 @@
 """events: a community's events with seats, a waitlist, check-in codes and an optional fee
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-07 13:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
