@@ -201,3 +201,15 @@ def test_reminders_go_once_per_member_before_the_start(api: Api) -> None:
     for who, told in ((a, 1), (b, 1), (c, 0)):
         assert len([m for m in inbox(api, who) if m["kind"] == "event.reminder"]) == told
     assert rows("SELECT COUNT(*) FROM event_signups WHERE reminded_at IS NOT NULL") == [(2,)]
+
+
+def test_the_audit_sees_a_seat_counter_that_lies(api: Api) -> None:
+    w = make_world(api)
+    event = w.create(seats=3)
+    w.sign_up(w.member(), event["id"])
+    assert audit_violations() == []
+    from tests.api import execute
+
+    execute("UPDATE events SET taken = taken + 1 WHERE id = :id", id=event["id"])
+    found = audit_violations()
+    assert any(f"event {event['id']}" in v for v in found), found

@@ -160,3 +160,40 @@ def test_the_leader_sees_who_signed_up_and_checks_them_in(web: TestClient) -> No
     # A member of the community who does not manage it is refused the counter.
     log_in(web, SECOND)
     assert web.get(counter).status_code == 403
+
+
+def test_the_counter_reads_a_photo_of_the_members_qr(web: TestClient) -> None:
+    import io
+
+    import segno
+
+    event_id, _ = tasting()
+    code = code_of(SECOND, event_id)
+    buffer = io.BytesIO()
+    segno.make(code, error="m").save(buffer, kind="png", scale=8, border=4)
+    log_in(web, LEADER)
+    counter = f"/leader/events/{event_id}/checkin"
+    reply = web.post(
+        f"{counter}/scan",
+        data=form_of(web, counter, "once", need_key=True),
+        files={"image": ("frame.png", b"\x89PNG not really", "image/png")},
+        headers={"Accept": "application/json"},
+    )
+    assert reply.status_code == 200 and reply.json()["found"] is False
+    reply = web.post(
+        f"{counter}/scan",
+        data=form_of(web, counter, "once", need_key=True),
+        files={"image": ("frame.png", buffer.getvalue(), "image/png")},
+        headers={"Accept": "application/json"},
+    )
+    assert reply.json() == {"found": True, "next": counter}
+    page = web.get(counter)
+    assert 'data-result="ok"' in page.text and f"签到码 {code}" in page.text
+    assert (
+        scalar(
+            "SELECT COUNT(*) FROM event_signups s JOIN users u ON u.id = s.user_id"
+            " WHERE u.phone = :p AND s.attended_at IS NOT NULL",
+            p=SECOND,
+        )
+        == 1
+    )
