@@ -43,6 +43,7 @@ REFUND_REASONS = {
     "not_delivered": lazy("The goods never reached the pickup point"),
     "not_picked_up": lazy("Not picked up in time"),
     "after_sale": lazy("After-sale: missing or damaged items"),
+    "event_cancelled": lazy("Event cancelled"),
 }
 CASE_KINDS = {
     "missing": lazy("Missing items"),

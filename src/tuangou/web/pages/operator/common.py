@@ -54,6 +54,7 @@ ORDER_KINDS = {
     "wave": i18n.lazy("Wave"),
     "flash": i18n.lazy("Flash sale"),
     "bargain": i18n.lazy("Bargain"),
+    "event": i18n.lazy("Event"),
 }
 
 REFUND_REASONS = {
@@ -69,6 +70,7 @@ REFUND_REASONS = {
     "after_sale": i18n.lazy("After-sale"),
     "not_picked_up": i18n.lazy("Not picked up"),
     "not_delivered": i18n.lazy("Not delivered"),
+    "event_cancelled": i18n.lazy("Event cancelled"),
 }
 
 WAVE_STATUSES = {
