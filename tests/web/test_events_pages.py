@@ -54,6 +54,15 @@ def test_members_see_the_tasting_their_code_their_payment_and_their_place(web: T
     assert "¥9.90" in page.text and "候补" in page.text  # the fee; someone waits
     mine = web.get("/me/events")
     assert mine.status_code == 200 and demo.EVENT_TITLE in mine.text
+    # The seat's order reads as the event's, in 我的订单 and on its page.
+    order_id = scalar(
+        "SELECT s.order_id FROM event_signups s JOIN users u ON u.id = s.user_id"
+        " WHERE u.phone = :p AND s.event_id = :e",
+        p=PAID,
+        e=event_id,
+    )
+    assert demo.EVENT_TITLE in web.get(f"/orders/{order_id}").text
+    assert demo.EVENT_TITLE in web.get("/orders").text
     # The held seat pays from the event page: to the sandbox's pay page.
     log_in(web, HELD)
     page = web.get(f"/events/{event_id}")

@@ -18,6 +18,7 @@ from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core import clock
 from tuangou.core.errors import DomainError
+from tuangou.events import service as events
 from tuangou.flashsales import service as flash
 from tuangou.fulfilment import service as fulfilment
 from tuangou.fulfilment.rules import PickupStatus
@@ -281,6 +282,8 @@ def _title(session: Session, order: Any, cache: dict[tuple[str, int], str]) -> s
                 cache[key] = flash.get_slot(session, order.campaign_id).title
             elif order.kind == bargains.KIND_NAME:
                 cache[key] = bargains.get_campaign(session, order.campaign_id).title
+            elif order.kind == events.KIND_NAME:
+                cache[key] = events.get_event(session, order.campaign_id).title
             else:
                 cache[key] = teams.get_campaign(session, order.campaign_id).title
         except DomainError:
