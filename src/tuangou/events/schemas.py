@@ -15,7 +15,10 @@ from tuangou.payments.schemas import PaymentOut
 
 def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is not None:
-        return clock.as_utc(value).replace(tzinfo=None)
+        try:
+            return clock.as_utc(value).replace(tzinfo=None)
+        except OverflowError as exc:  # the first or last instant of the calendar, shifted
+            raise ValueError("a time out of range") from exc
     return value
 
 
