@@ -14,7 +14,7 @@ rank  name        rows
 4     LIMIT       a member's counter in a campaign or a wave item (``campaign_usage``,
                   ``wave_usage``, ``bargain_usage``)
 5     STOCK       the units of a team or bargain campaign (``team_campaigns``,
-                  ``bargain_campaigns``): the hottest row, so it
+                  ``bargain_campaigns``), an event's seats (``events``): the hottest row, so it
                   comes last in a join and a confirmation and is held only to the commit
 6     ITEM        the units of a wave item (``wave_items``)
 7     SKU         a SKU's physical stock and allocation (``skus``)
