@@ -1,6 +1,6 @@
 """events: a community's events with seats, a waitlist, check-in codes and an optional fee
 
-Revision ID: 0027
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-07 13:00:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
+revision = "0024"
 down_revision = "0023"
 branch_labels = None
 depends_on = None
