@@ -17,12 +17,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from tuangou import wiring
 from tuangou.core import clock, secret
 from tuangou.core.config import reset_settings
 from tuangou.core.db import Base, make_engine, normalise_url, retry_count, set_engine
+
+# Property tests assert no time: a shared, busy machine must not fail an example for being slow.
+hypothesis_settings.register_profile("tuangou", deadline=None)
+hypothesis_settings.load_profile("tuangou")
 
 wiring.compose()
 
