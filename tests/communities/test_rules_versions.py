@@ -60,7 +60,11 @@ def test_rules_versions_are_accepted_on_joining_and_again_after_each_new_one(api
     assert _may_post(cid, early) == "rules_not_accepted:1"
     assert _may_post(cid, leader) is None  # the leader is never asked
     shown = api.c.get(rules_url, headers=auth(early)).json()
-    assert (shown["version"], shown["needs_acceptance"], shown["accepted_version"]) == (1, True, None)
+    assert (shown["version"], shown["needs_acceptance"], shown["accepted_version"]) == (
+        1,
+        True,
+        None,
+    )
 
     # Joining now needs version 1: refused without it (no membership made), or with another.
     page = api.c.get(f"/api/communities/invite/{code}").json()
@@ -105,7 +109,9 @@ def test_rules_versions_are_accepted_on_joining_and_again_after_each_new_one(api
     ]
     refused(api.c.get(put, headers=auth(late)), 403, "not_community_manager")
     refused(api.c.get(rules_url, headers=auth(outsider)), 404, "community_not_found")
-    refused(api.c.post(accept, json={"version": 2}, headers=auth(outsider)), 404, "community_not_found")
+    refused(
+        api.c.post(accept, json={"version": 2}, headers=auth(outsider)), 404, "community_not_found"
+    )
 
 
 @pytest.mark.parametrize(

@@ -47,14 +47,13 @@ def test_a_mute_ends_at_its_second(world: World, period: str, length: timedelta)
     assert until - started == length
 
     # The second before it ends: refused, naming until when; at its end and after: allowed.
-    with pytest.raises(errors.MutedUntil) as refusal:
-        with unit_of_work(readonly=True) as s:
-            moderation.require_not_muted(
-                s,
-                community_id=w.community["id"],
-                user_id=member["user_id"],
-                now=until - timedelta(seconds=1),
-            )
+    with pytest.raises(errors.MutedUntil) as refusal, unit_of_work(readonly=True) as s:
+        moderation.require_not_muted(
+            s,
+            community_id=w.community["id"],
+            user_id=member["user_id"],
+            now=until - timedelta(seconds=1),
+        )
     assert refusal.value.status == 403
     assert refusal.value.extra["until"] == clock.iso(until)
     assert may_post(w, member, until - timedelta(seconds=1)) == "muted_until"
@@ -64,7 +63,11 @@ def test_a_mute_ends_at_its_second(world: World, period: str, length: timedelta)
     assert may_post(w, w.members[1], until - timedelta(seconds=1)) is None
 
     me = w.get(f"/api/communities/{w.community['id']}/me", member).json()
-    assert (me["muted_until"], me["mute_reason"], me["may_post"]) == (clock.iso(until), "刷屏", False)
+    assert (me["muted_until"], me["mute_reason"], me["may_post"]) == (
+        clock.iso(until),
+        "刷屏",
+        False,
+    )
     run_worker()
     (told,) = [m for m in inbox(w.api, member) if m["kind"] == "moderation.muted"]
     assert "刷屏" in told["body"]
@@ -81,8 +84,12 @@ def test_unmute_early_and_every_mute_refusal(world: World) -> None:
     refused(w.post(mutes, w.leader2, body), 404, "community_not_found")
     refused(w.post(mutes, w.leader, {**body, "period": "2d"}), 422, "invalid_input")
     refused(w.post(mutes, w.leader, {**body, "reason": ""}), 422, "invalid_input")
-    refused(w.post(mutes, w.leader, {**body, "user_id": w.outsider["user_id"]}), 409, "not_a_member")
-    refused(w.post(mutes, w.op, {**body, "user_id": w.leader["user_id"]}), 409, "cannot_mute_leader")
+    refused(
+        w.post(mutes, w.leader, {**body, "user_id": w.outsider["user_id"]}), 409, "not_a_member"
+    )
+    refused(
+        w.post(mutes, w.op, {**body, "user_id": w.leader["user_id"]}), 409, "cannot_mute_leader"
+    )
     refused(w.delete(f"{mutes}/{member['user_id']}", w.leader), 409, "not_muted")
     assert rows("SELECT COUNT(*) FROM moderation_log") == before
     assert rows("SELECT COUNT(*) FROM moderation_mutes") == [(0,)]
@@ -106,8 +113,18 @@ def test_a_new_mute_replaces_the_one_in_force(world: World) -> None:
     member = w.members[0]
     cid = w.community["id"]
     mutes = f"/api/leader/communities/{cid}/mutes"
-    assert w.post(mutes, w.leader, {"user_id": member["user_id"], "period": "7d", "reason": "a"}).status_code == 201
-    assert w.post(mutes, w.leader, {"user_id": member["user_id"], "period": "1h", "reason": "b"}).status_code == 201
+    assert (
+        w.post(
+            mutes, w.leader, {"user_id": member["user_id"], "period": "7d", "reason": "a"}
+        ).status_code
+        == 201
+    )
+    assert (
+        w.post(
+            mutes, w.leader, {"user_id": member["user_id"], "period": "1h", "reason": "b"}
+        ).status_code
+        == 201
+    )
     hour = clock.now() + timedelta(hours=1, seconds=1)
     assert may_post(w, member, hour) is None
     in_force = run_in_transaction(lambda s: len(moderation.mutes_of(s, [cid], clock.now())))

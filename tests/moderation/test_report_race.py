@@ -15,9 +15,7 @@ THRESHOLD = 3
 REPORTERS = 8  # the threshold and five more, all at once
 
 
-def test_simultaneous_reports_hide_once_and_log_one_automatic_hide(
-    api: Api, notes: Notes
-) -> None:
+def test_simultaneous_reports_hide_once_and_log_one_automatic_hide(api: Api, notes: Notes) -> None:
     w = make_world(api, members=REPORTERS + 1)
     author, *reporters = w.members
     note = notes.add(w.community["id"], author["user_id"])
@@ -29,9 +27,11 @@ def test_simultaneous_reports_hide_once_and_log_one_automatic_hide(
         barrier.wait()
         try:
             done = run_in_transaction(
-                lambda s: moderation.report(
-                    s, user_id=who["user_id"], kind="note", target_id=note, reason="spam"
-                ).hidden_now
+                lambda s: (
+                    moderation.report(
+                        s, user_id=who["user_id"], kind="note", target_id=note, reason="spam"
+                    ).hidden_now
+                )
             )
         except DomainError as exc:  # a report of a note hidden a moment ago
             done = exc.code

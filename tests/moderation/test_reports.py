@@ -83,9 +83,7 @@ def test_reports_hide_at_the_threshold_until_a_moderator_restores(
     assert len(restored) == 1 and "误报, 是正常转让" in restored[0]["body"]
 
 
-def test_every_report_refusal_has_its_code_and_changes_nothing(
-    world: World, notes: Notes
-) -> None:
+def test_every_report_refusal_has_its_code_and_changes_nothing(world: World, notes: Notes) -> None:
     w = world
     author, a = w.members[0], w.members[1]
     note = notes.add(w.community["id"], author["user_id"])
@@ -104,7 +102,9 @@ def test_every_report_refusal_has_its_code_and_changes_nothing(
     refused(report(w, w.members[2], note, "other", note="x" * 501), 422, "invalid_input")
     assert state() == before
     # Staff accounts do not report.
-    refused(w.post(REPORTS, w.op, {"kind": "note", "id": note, "reason": "spam"}), 403, "staff_account")
+    refused(
+        w.post(REPORTS, w.op, {"kind": "note", "id": note, "reason": "spam"}), 403, "staff_account"
+    )
 
 
 def test_decisions_belong_to_the_communitys_leader_and_operators(
@@ -119,7 +119,9 @@ def test_decisions_belong_to_the_communitys_leader_and_operators(
     refused(w.post(hide, author, {"reason": "广告"}), 403, "not_a_moderator")
     refused(w.post(hide, w.leader2, {"reason": "广告"}), 404, "target_not_found")
     refused(w.post(hide, w.leader, {}), 422, "invalid_input")
-    refused(w.post("/api/moderation/poem/1/hide", w.leader, {"reason": "x"}), 422, "unknown_target_kind")
+    refused(
+        w.post("/api/moderation/poem/1/hide", w.leader, {"reason": "x"}), 422, "unknown_target_kind"
+    )
     assert state() == before
 
     r = w.post(hide, w.leader, {"reason": "发广告"})
@@ -129,7 +131,11 @@ def test_decisions_belong_to_the_communitys_leader_and_operators(
     refused(w.post(hide, w.op, {"reason": "再藏"}), 409, "already_hidden")
     # An operator moderates everything, a note of no community included.
     lonely = notes.add(None, author["user_id"])
-    refused(w.post(f"/api/moderation/note/{lonely}/hide", w.leader, {"reason": "x"}), 403, "not_a_moderator")
+    refused(
+        w.post(f"/api/moderation/note/{lonely}/hide", w.leader, {"reason": "x"}),
+        403,
+        "not_a_moderator",
+    )
     r = w.post(f"/api/moderation/note/{lonely}/hide", w.op, {"reason": "违规"})
     assert r.status_code == 200, r.text
     r = w.post(f"/api/moderation/note/{note}/restore", w.op, {"reason": "申诉通过"})
@@ -179,7 +185,9 @@ def test_held_content_waits_in_the_queue_until_approved(world: World, notes: Not
 
     approve = f"/api/moderation/note/{note}/approve"
     refused(w.post(approve, w.members[1], {}), 403, "not_a_moderator")
-    refused(w.post(f"/api/moderation/note/{note}/restore", w.leader, {"reason": "x"}), 409, "not_hidden")
+    refused(
+        w.post(f"/api/moderation/note/{note}/restore", w.leader, {"reason": "x"}), 409, "not_hidden"
+    )
     r = w.post(approve, w.leader, {})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "visible"

@@ -68,11 +68,21 @@ def test_joining_shows_the_rules_and_needs_the_box_ticked(web: TestClient) -> No
 
     status, page = send(web, f"/join/{code}", f"/join/{code}", rules_version="2")
     assert status == 400 and 'aria-invalid="true"' in page
-    assert rows("SELECT 1 FROM community_members WHERE community_id = :c AND user_id = :u", c=cid, u=me) == []
+    assert (
+        rows(
+            "SELECT 1 FROM community_members WHERE community_id = :c AND user_id = :u", c=cid, u=me
+        )
+        == []
+    )
     # Rules changed since the page was read: shown again, nothing joined.
     status, page = send(web, f"/join/{code}", f"/join/{code}", rules_version="1", accept_rules="1")
     assert status == 403 and 'aria-invalid="true"' in page
-    assert rows("SELECT 1 FROM community_members WHERE community_id = :c AND user_id = :u", c=cid, u=me) == []
+    assert (
+        rows(
+            "SELECT 1 FROM community_members WHERE community_id = :c AND user_id = :u", c=cid, u=me
+        )
+        == []
+    )
 
     status, _ = send(web, f"/join/{code}", f"/join/{code}", rules_version="2", accept_rules="1")
     assert status == 303
@@ -100,16 +110,23 @@ def test_a_new_version_asks_members_again_from_a_banner(web: TestClient) -> None
     page = web.get("/communities").text
     assert "rules-banner" in page and "新群规: 只发团购, 不发广告" in page
     assert f'action="/communities/{cid}/rules/accept"' in page
-    status, page = send(web, f"/communities/{cid}/rules/accept", "/communities", version="3", accept="1")
+    status, page = send(
+        web, f"/communities/{cid}/rules/accept", "/communities", version="3", accept="1"
+    )
     assert status == 303 and "rules-banner" not in page
     # A stale version from an old page is refused and records nothing.
     log_in(web, UNCLE)
-    status, _ = send(web, f"/communities/{cid}/rules/accept", "/communities", version="2", accept="1")
+    status, _ = send(
+        web, f"/communities/{cid}/rules/accept", "/communities", version="2", accept="1"
+    )
     assert status == 409
-    assert rows(
-        "SELECT version FROM community_rules_acceptances WHERE user_id = :u AND version = 3",
-        u=user_id(UNCLE),
-    ) == []
+    assert (
+        rows(
+            "SELECT version FROM community_rules_acceptances WHERE user_id = :u AND version = 3",
+            u=user_id(UNCLE),
+        )
+        == []
+    )
 
 
 def test_report_queue_hide_mute_and_the_logs(web: TestClient, notes: Notes) -> None:
@@ -119,7 +136,13 @@ def test_report_queue_hide_mute_and_the_logs(web: TestClient, notes: Notes) -> N
 
     # A member reports it with the partial's form; reporting again says why not.
     log_in(web, UNCLE)
-    form = {"kind": "note", "id": str(note), "reason": "spam", "note": "广告", "next": "/communities"}
+    form = {
+        "kind": "note",
+        "id": str(note),
+        "reason": "spam",
+        "note": "广告",
+        "next": "/communities",
+    }
     status, page = send(web, "/report", "/me", **form)
     assert status == 200 and 'href="/communities"' in page
     status, _ = send(web, "/report", "/me", **form)
@@ -133,7 +156,9 @@ def test_report_queue_hide_mute_and_the_logs(web: TestClient, notes: Notes) -> N
     assert "出闲置, 加我私聊" in page and f"/leader/moderation/note/{note}/hide" in page
     status, _ = send(web, f"/leader/moderation/note/{note}/hide", "/leader/communities", reason="")
     assert status == 303 and notes.items[note].hidden is False
-    status, page = send(web, f"/leader/moderation/note/{note}/hide", "/leader/communities", reason="私下交易")
+    status, page = send(
+        web, f"/leader/moderation/note/{note}/hide", "/leader/communities", reason="私下交易"
+    )
     assert status == 303 and notes.items[note].hidden is True
     assert "出闲置, 加我私聊" not in page
     status, page = send(
@@ -154,7 +179,11 @@ def test_report_queue_hide_mute_and_the_logs(web: TestClient, notes: Notes) -> N
 
     log_in(web, LEADER)
     status, page = send(
-        web, "/leader/moderation/unmute", "/leader/communities", community_id=str(cid), user_id=str(author)
+        web,
+        "/leader/moderation/unmute",
+        "/leader/communities",
+        community_id=str(cid),
+        user_id=str(author),
     )
     assert status == 303
     log_in(web, AUNT)

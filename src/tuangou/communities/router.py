@@ -268,9 +268,7 @@ def join(
     )
 
     def work(session: Session) -> schemas.JoinedOut:
-        m, new = communities.join_by_invite(
-            session, code, who.user_id, rules_version=rules_version
-        )
+        m, new = communities.join_by_invite(session, code, who.user_id, rules_version=rules_version)
         return schemas.JoinedOut.joined(m, new)
 
     return run_in_transaction(work)

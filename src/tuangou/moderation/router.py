@@ -53,9 +53,7 @@ def report(
         )
         return schemas.ReportedOut.of(done).model_dump()
 
-    return idempotent(
-        request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
-    )
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
 
 
 @router.get("/communities/{community_id}/me")
@@ -191,9 +189,7 @@ def mute(
         )
         return schemas.MuteOut.of(row).model_dump()
 
-    return idempotent(
-        request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
-    )
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
 
 
 @router.delete(
@@ -209,7 +205,11 @@ def unmute(
 
     def work(session: Session) -> dict[str, Any]:
         moderation.unmute(
-            session, actor_id=who.user_id, operator=operator, community_id=community_id, user_id=user_id
+            session,
+            actor_id=who.user_id,
+            operator=operator,
+            community_id=community_id,
+            user_id=user_id,
         )
         return schemas.UnmutedOut(
             community_id=community_id, user_id=user_id, unmuted=True

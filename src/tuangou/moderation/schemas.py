@@ -44,9 +44,7 @@ class CaseOut(Out):
     id: int
     community_id: int | None
     author_id: int
-    status: str = Field(
-        description="reported | hidden_pending_review | held | hidden | visible"
-    )
+    status: str = Field(description="reported | hidden_pending_review | held | hidden | visible")
     open_reports: int
     decided_at: Iso | None
     reason: str | None

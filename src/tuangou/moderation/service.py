@@ -683,7 +683,9 @@ def queue(
 # ---------------------------------------------------------------- mutes
 
 
-def muted_until(session: Session, community_id: int, user_id: int, now: datetime) -> datetime | None:
+def muted_until(
+    session: Session, community_id: int, user_id: int, now: datetime
+) -> datetime | None:
     """Until when the member is muted in the community (None: they are not)."""
     found = session.scalar(
         select(func.max(Mute.until)).where(
@@ -696,9 +698,7 @@ def muted_until(session: Session, community_id: int, user_id: int, now: datetime
     return cast(datetime | None, found)
 
 
-def require_not_muted(
-    session: Session, *, community_id: int, user_id: int, now: datetime
-) -> None:
+def require_not_muted(session: Session, *, community_id: int, user_id: int, now: datetime) -> None:
     """Refuse a muted member's post or reply: 403 ``muted_until``, the body carrying ``until``."""
     until = muted_until(session, community_id, user_id, now)
     if until is not None:

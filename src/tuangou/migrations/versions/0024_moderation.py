@@ -135,7 +135,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_moderation_reports")),
         sa.UniqueConstraint(
-            "kind", "target_id", "reporter_id", name=op.f("uq_moderation_reports_kind_target_id_reporter_id")
+            "kind",
+            "target_id",
+            "reporter_id",
+            name=op.f("uq_moderation_reports_kind_target_id_reporter_id"),
         ),
     )
     op.create_index(op.f("ix_moderation_reports_case_id"), "moderation_reports", ["case_id"])

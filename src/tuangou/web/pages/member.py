@@ -552,7 +552,9 @@ def _join_context(request: Request, code: str) -> dict[str, Any]:
 
 @router.get("/join/{code}")
 def join_page(request: Request, code: str) -> Response:
-    return render(request, "member/join.html", {**_join_context(request, code), "form": FormState()})
+    return render(
+        request, "member/join.html", {**_join_context(request, code), "form": FormState()}
+    )
 
 
 @router.post("/join/{code}")
@@ -567,7 +569,9 @@ def join(request: Request, code: str, form: Form) -> Response:
     version = None
     if communities.current_rules_version(community):
         if state.get("accept_rules") != "1":
-            state.add(request, "accept_rules", "Read the community rules and tick the box to accept them")
+            state.add(
+                request, "accept_rules", "Read the community rules and tick the box to accept them"
+            )
             context = {**_join_context(request, code), "form": state}
             return render(request, "member/join.html", context, status_code=400)
         version = state.integer(request, "rules_version", low=1, high=2**31 - 1)

@@ -17,6 +17,7 @@ which make the checks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -148,7 +149,9 @@ def accept_rules(request: Request, community_id: int, form: Form) -> Response:
 # ---------------------------------------------------------------- leaders
 
 
-def _leader_page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+def _leader_page(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> Response:
     flash = request.session.pop(FLASH, None)
     if flash and "flash" not in context:
         context = {**context, "flash": flash[1], "flash_kind": flash[0]}
@@ -179,7 +182,9 @@ def _communities_of(db: Session, ids: set[int | None]) -> list[Any]:
 
 
 def _log_rows(db: Session, entries: list[Any]) -> list[dict[str, Any]]:
-    ids = {e.actor_id for e in entries if e.actor_id} | {e.subject_id for e in entries if e.subject_id}
+    ids = {e.actor_id for e in entries if e.actor_id} | {
+        e.subject_id for e in entries if e.subject_id
+    }
     people = communities.people(db, sorted(ids))
     names = {c.id: c.name for c in _communities_of(db, {e.community_id for e in entries})}
     return [
@@ -211,20 +216,31 @@ def leader_queue(request: Request, me: PageLeader) -> Response:
 
 
 def _decide(
-    request: Request, who: Principal, operator: bool, kind: str, target_id: int, action: str, form: Any
+    request: Request,
+    who: Principal,
+    operator: bool,
+    kind: str,
+    target_id: int,
+    action: str,
+    form: Any,
 ) -> None:
     if action not in DECISIONS:
         raise InvalidInput("hide, restore or approve", field="action")
     state = FormState.of(form)
     reason = state.text("reason")
-    calls = {
+    calls: dict[str, Callable[..., Any]] = {
         "hide": moderation.hide,
         "restore": moderation.restore,
         "approve": moderation.approve,
     }
     run_in_transaction(
         lambda db: calls[action](
-            db, actor_id=who.user_id, operator=operator, kind=kind, target_id=target_id, reason=reason
+            db,
+            actor_id=who.user_id,
+            operator=operator,
+            kind=kind,
+            target_id=target_id,
+            reason=reason,
         )
     )
 
@@ -283,7 +299,11 @@ def leader_unmute(request: Request, form: Form, me: PageLeader) -> Response:
     try:
         run_in_transaction(
             lambda db: moderation.unmute(
-                db, actor_id=me.who.user_id, operator=False, community_id=community_id, user_id=user_id
+                db,
+                actor_id=me.who.user_id,
+                operator=False,
+                community_id=community_id,
+                user_id=user_id,
             )
         )
     except DomainError as exc:
@@ -335,7 +355,9 @@ def save_rules(request: Request, community_id: int, form: Form, me: PageLeader) 
     if state.ok:
         try:
             run_in_transaction(
-                lambda db: communities.save_rules(db, me.who.user_id, community_id, state.text("text"))
+                lambda db: communities.save_rules(
+                    db, me.who.user_id, community_id, state.text("text")
+                )
             )
         except DomainError as exc:
             if exc.status in (403, 404):
@@ -343,7 +365,9 @@ def save_rules(request: Request, community_id: int, form: Form, me: PageLeader) 
             state.refuse(request, exc, "text")
     if not state.ok:
         return _rules_page(request, me, community_id, state, status=400)
-    _flash(request, translate(request, "Saved: members accept the new version before they post again."))
+    _flash(
+        request, translate(request, "Saved: members accept the new version before they post again.")
+    )
     return _redirect(f"/leader/communities/{community_id}/rules")
 
 
@@ -369,7 +393,9 @@ def ops_moderation(request: Request, who: PageOperator) -> Response:
         }
 
     context = read(load)
-    return render(request, "operator/moderation/index.html", _ctx(request, **_words(request), **context))
+    return render(
+        request, "operator/moderation/index.html", _ctx(request, **_words(request), **context)
+    )
 
 
 @router.post("/ops/moderation/{kind}/{target_id}/{action}")
@@ -387,7 +413,11 @@ def ops_decide(
             _ctx(
                 request,
                 **_words(request),
-                rows=read(lambda db: _queue_rows(db, moderation.queue(db, actor_id=who.user_id, operator=True))),
+                rows=read(
+                    lambda db: _queue_rows(
+                        db, moderation.queue(db, actor_id=who.user_id, operator=True)
+                    )
+                ),
                 log=[],
                 community_id="",
                 action="",
