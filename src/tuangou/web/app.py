@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
         member,
         moderation,
         operator,
+        photos,
         risk,
         supplier,
         teambuy,
@@ -68,5 +69,6 @@ def install(app: FastAPI) -> None:
         risk,
         supplier,
         bargains,
+        photos,
     ):
         app.include_router(module.router, include_in_schema=False)
