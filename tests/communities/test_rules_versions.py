@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.communities import auth, count, make_community, make_leader, refused
 from tests.conftest import Api, rows
 from tuangou.communities import errors
@@ -114,17 +112,7 @@ def test_rules_versions_are_accepted_on_joining_and_again_after_each_new_one(api
     )
 
 
-@pytest.mark.parametrize(
-    "body,status,code",
-    [
-        ({"text": ""}, 422, "invalid_input"),
-        ({"text": "   "}, 422, "invalid_input"),
-        ({"text": "规" * 5001}, 422, "invalid_input"),
-    ],
-)
-def test_bad_rules_are_refused_and_change_nothing(
-    api: Api, body: dict[str, Any], status: int, code: str
-) -> None:
+def test_bad_rules_are_refused_and_change_nothing(api: Api) -> None:
     op = api.operator()
     leader = make_leader(api, op)
     community = make_community(api, leader, rules="旧群规")
@@ -132,19 +120,15 @@ def test_bad_rules_are_refused_and_change_nothing(
     assert _join(api, member, community["invite_code"], 1).status_code == 200
     before = rows("SELECT id, version, text FROM community_rules_versions")
     put = f"/api/leader/communities/{community['id']}/rules"
-    refused(api.c.put(put, json=body, headers=auth(leader)), status, code)
+    for text in ("", "   ", "规" * 5001):
+        refused(api.c.put(put, json={"text": text}, headers=auth(leader)), 422, "invalid_input")
     # Only the community's leader writes them.
     refused(api.c.put(put, json={"text": "新"}, headers=auth(member)), 403, "not_community_leader")
     other = make_leader(api, op, "赵团长")
     refused(api.c.put(put, json={"text": "新"}, headers=auth(other)), 404, "community_not_found")
     assert rows("SELECT id, version, text FROM community_rules_versions") == before
     assert rows("SELECT rules, rules_version FROM communities") == [("旧群规", 1)]
-
-
-def test_5000_characters_are_allowed(api: Api) -> None:
-    op = api.operator()
-    leader = make_leader(api, op)
-    community = make_community(api, leader, rules="")
-    put = f"/api/leader/communities/{community['id']}/rules"
+    # 5000 characters are allowed.
     r = api.c.put(put, json={"text": "规" * 5000}, headers=auth(leader))
     assert r.status_code == 200, r.text
+    assert r.json()["version"] == 2

@@ -83,8 +83,7 @@ def test_reports_hide_at_the_threshold_until_a_moderator_restores(
     assert len(restored) == 1 and "误报, 是正常转让" in restored[0]["body"]
 
 
-def test_every_report_refusal_has_its_code_and_changes_nothing(world: World, notes: Notes) -> None:
-    w = world
+def every_report_refusal_has_its_code_and_changes_nothing(w: World, notes: Notes) -> None:
     author, a = w.members[0], w.members[1]
     note = notes.add(w.community["id"], author["user_id"])
     assert report(w, a, note).status_code == 201
@@ -107,10 +106,11 @@ def test_every_report_refusal_has_its_code_and_changes_nothing(world: World, not
     )
 
 
-def test_decisions_belong_to_the_communitys_leader_and_operators(
+def test_refusals_and_decisions_of_the_communitys_leader_and_operators(
     world: World, notes: Notes
 ) -> None:
     w = world
+    every_report_refusal_has_its_code_and_changes_nothing(w, notes)
     author = w.members[0]
     note = notes.add(w.community["id"], author["user_id"])
     hide = f"/api/moderation/note/{note}/hide"

@@ -58,7 +58,7 @@ def send(client: TestClient, path: str, page: str, **data: str) -> tuple[int, st
     return reply.status_code, reply.text
 
 
-def test_joining_shows_the_rules_and_needs_the_box_ticked(web: TestClient) -> None:
+def joining_shows_the_rules_and_needs_the_box_ticked(web: TestClient) -> None:
     cid, code = first_community()
     log_in(web, STRANGER)
     page = web.get(f"/join/{code}").text
@@ -93,7 +93,8 @@ def test_joining_shows_the_rules_and_needs_the_box_ticked(web: TestClient) -> No
     ) == [(2,)]
 
 
-def test_a_new_version_asks_members_again_from_a_banner(web: TestClient) -> None:
+def test_joining_accepts_the_rules_and_a_new_version_asks_again(web: TestClient) -> None:
+    joining_shows_the_rules_and_needs_the_box_ticked(web)
     cid, _ = first_community()
     log_in(web, LEADER)
     editor = f"/leader/communities/{cid}/rules"
