@@ -418,7 +418,7 @@ def report(
             kind=kind,
             target_id=target_id,
             community_id=info.community_id,
-            reason=why,
+            reason=f"{threshold} 位成员举报, 等待管理员审核",  # the inbox speaks Chinese
             link=info.link,
         )(session)
     row = session.scalar(

@@ -566,8 +566,11 @@ def join(request: Request, code: str, form: Form) -> Response:
     with unit_of_work(readonly=True) as db:
         community = communities.community_by_invite(db, code)
         inviter = communities.get_leader(db, community.leader_id).user_id
+        member = communities.is_member(db, community.id, who.user_id)
+    target = f"community:{community.id}"
+    screen(request, type="invite", actor=who.user_id, target=target, other=inviter, cookie=True)
     version = None
-    if communities.current_rules_version(community):
+    if communities.current_rules_version(community) and not member:
         if state.get("accept_rules") != "1":
             state.add(
                 request, "accept_rules", "Read the community rules and tick the box to accept them"
@@ -575,8 +578,6 @@ def join(request: Request, code: str, form: Form) -> Response:
             context = {**_join_context(request, code), "form": state}
             return render(request, "member/join.html", context, status_code=400)
         version = state.integer(request, "rules_version", low=1, high=2**31 - 1)
-    target = f"community:{community.id}"
-    screen(request, type="invite", actor=who.user_id, target=target, other=inviter, cookie=True)
     try:
         run_in_transaction(
             lambda db: communities.join_by_invite(db, code, who.user_id, rules_version=version)
