@@ -221,6 +221,7 @@ def load() -> dict[str, object]:
             session, operator_id=operator.id, supplier_id=farm.id, members=members
         )
         _flash_sales(session, supplier_id=farm.id, buyer_id=members[3].id)
+        _group_rules_and_moderation(session)
         return {
             "loaded": True,
             "team_ids": [first.team.id, second.team.id],
@@ -401,6 +402,47 @@ WAVE_ARRIVED = "幸福里 · 酥梨青菜团"
 WAVE_COMPLETED = "周末面包鸡蛋团"
 
 
+def _group_rules_and_moderation(session: Session) -> None:
+    """Group rules (群规) and moderation: the first leader's community has a second version
+    of its rules, accepted by its members (they joined on the first, written when it was
+    created); its log shows a member muted for an hour two days ago, and lifted early."""
+    from tuangou.moderation import service as moderation
+
+    leader_phone, *_ = LEADERS[0]
+    leader = session.scalars(select(User).where(User.phone == leader_phone)).one()
+    profile = communities.leader_profile(session, leader.id)
+    community = profile.communities[0]
+    communities.save_rules(
+        session,
+        leader.id,
+        community.id,
+        "1. 每天最多 3 条团购消息, 晚上 10 点后不发广告。\n"
+        "2. 文明交流, 不发与小区无关的链接。\n"
+        "3. 提货请带提货码, 当天未取请在群里说一声。",
+    )
+    members = [m.user_id for m, _ in communities.members(session, leader.id, community.id)]
+    for user_id in members:
+        communities.accept_rules(session, community.id, user_id, community.rules_version)
+    noisy = next(uid for uid in members if uid != leader.id)
+    restore = _at_offset(2)
+    try:
+        moderation.mute(
+            session,
+            actor_id=leader.id,
+            operator=False,
+            community_id=community.id,
+            user_id=noisy,
+            period="1h",
+            reason="连续发了 5 条与团购无关的广告",
+        )
+        clock.set_offset(clock.offset() + timedelta(minutes=20))
+        moderation.unmute(
+            session, actor_id=leader.id, operator=False, community_id=community.id, user_id=noisy
+        )
+    finally:
+        clock.set_offset(restore)
+
+
 def _at_offset(days: float) -> timedelta:
     """Move the platform's clock ``days`` back (for waves that ran in the past);
     returns the offset to restore."""
@@ -505,7 +547,12 @@ def load_communities(
     circles = [people[0:6], people[4:9], people[8:12]]
     for (_, _, _, community), circle in zip(leaders, circles, strict=True):
         for user in circle:
-            communities.join_by_invite(session, community.invite_code, user.id)
+            communities.join_by_invite(
+                session,
+                community.invite_code,
+                user.id,
+                rules_version=communities.current_rules_version(community),
+            )
     first_user, _, _, first_community = leaders[0]
     communities.set_admin(session, first_user.id, first_community.id, people[0].id, admin=True)
 

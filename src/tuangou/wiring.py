@@ -42,6 +42,7 @@ def load_application() -> None:
         flash,
         leader,
         member,
+        moderation,
         operator,
         risk,
         teambuy,
@@ -61,6 +62,7 @@ def _load_models() -> None:
     import tuangou.flashsales.models
     import tuangou.fulfilment.models
     import tuangou.ledger.models
+    import tuangou.moderation.models
     import tuangou.notifications.models
     import tuangou.orders.models
     import tuangou.payments.models

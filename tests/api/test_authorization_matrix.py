@@ -220,6 +220,24 @@ POST   /api/communities/{community_id}/leave                          401  ok   
 POST   /api/communities/invite/{code}/join                            401  ok     ok      ok     ok      403      403       403
 # By now member 2 and leader 2 have joined the community: a member who does not manage it.
 POST   /api/leader/communities/{community_id}/invite-code             401  403    403     ok     403     403      403       403
+# Group rules (群规): a community's members read and accept them, its leader writes them.
+GET    /api/communities/{community_id}/rules                          401  ok     ok      ok     ok      403      403       403
+GET    /api/communities/{community_id}/me                             401  ok     ok      ok     ok      403      403       403
+POST   /api/communities/{community_id}/rules/accept                   401  ok     ok      ok     ok      403      403       403
+PUT    /api/leader/communities/{community_id}/rules                   401  403    403     ok     403     403      403       403
+GET    /api/leader/communities/{community_id}/rules                   401  403    403     ok     403     403      403       403
+# Moderation: members report; the community's leader and operators decide and mute. No kind
+# of content is registered in this world: reports and decisions get past the checks to 422.
+POST   /api/reports                                                   401  ok     ok      ok     ok      403      403       403
+POST   /api/moderation/{kind}/{target_id}/hide                        401  ok     ok      ok     ok      403      403       ok
+POST   /api/moderation/{kind}/{target_id}/restore                     401  ok     ok      ok     ok      403      403       ok
+POST   /api/moderation/{kind}/{target_id}/approve                     401  ok     ok      ok     ok      403      403       ok
+GET    /api/leader/moderation/queue                                   401  403    403     ok     ok      403      403       403
+GET    /api/leader/moderation/log                                     401  403    403     ok     ok      403      403       403
+POST   /api/leader/communities/{community_id}/mutes                   401  403    403     ok     403     403      403       ok
+DELETE /api/leader/communities/{community_id}/mutes/{user_id}         401  403    403     ok     403     403      403       ok
+GET    /api/ops/moderation/log                                        401  403    403     403    403     403      403       ok
+GET    /api/ops/moderation/queue                                      401  403    403     403    403     403      403       ok
 # The address book is the caller's own: another member's entry is 404, staff accounts do not buy.
 # Bargains: the campaigns are public; a bargain is seen by its starter, its helpers, operators
 # and whoever holds its share link (the world's calls carry none); members start, cut and buy.
@@ -415,6 +433,8 @@ def build_world(api: Api) -> World:
         ),
         "slot_id": _ok(c.post("/api/admin/flash", json=flash_slots, headers=op))[0]["id"],
         "n": 1,
+        "kind": "post",
+        "target_id": 1,
     }
     # A bargain campaign of supplier 1's SKU, and a bargain member 1 started on it.
     bargain_campaign = _ok(
@@ -510,6 +530,20 @@ def build_world(api: Api) -> World:
         "PATCH /api/leader/pickup-points/{pickup_point_id}": {"opening_hours": "8:00-20:00"},
         "POST /api/leader/communities": {"name": "新小区"},
         "PATCH /api/leader/communities/{community_id}": {"rules": "只发团购"},
+        # The PATCH above wrote version 1 of the rules: joining accepts it.
+        "POST /api/communities/invite/{code}/join": {"rules_version": 1},
+        "POST /api/communities/{community_id}/rules/accept": {"version": 1},
+        "PUT /api/leader/communities/{community_id}/rules": {"text": "只发团购, 文明交流"},
+        "POST /api/reports": {"kind": "post", "id": 1, "reason": "spam"},
+        **{
+            f"POST /api/moderation/{{kind}}/{{target_id}}/{verb}": {"reason": "广告"}
+            for verb in ("hide", "restore", "approve")
+        },
+        "POST /api/leader/communities/{community_id}/mutes": {
+            "user_id": member["user_id"],
+            "period": "1h",
+            "reason": "刷屏",
+        },
         "POST /api/leader/communities/{community_id}/admins": {"user_id": member["user_id"]},
         "POST /api/leader/sub-leaders": {"leader_id": leader2["leader_id"]},
         "POST /api/listings/{listing_id}/orders": {"items": {str(open_item): 1}},

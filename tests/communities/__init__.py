@@ -23,7 +23,9 @@ TABLES = {
     "leader_applications": "id, user_id, status, reject_reason, decided_by",
     "leaders": "id, user_id, status, parent_leader_id, paused_reason",
     "pickup_points": "id, leader_id, name, address, latitude, longitude, opening_hours, active",
-    "communities": "id, leader_id, name, rules, invite_code",
+    "communities": "id, leader_id, name, rules, rules_version, invite_code",
+    "community_rules_versions": "id, community_id, version, text, author_id",
+    "community_rules_acceptances": "id, community_id, user_id, version",
     "community_members": "id, community_id, user_id, role",
     "sub_leader_invitations": "id, inviter_leader_id, invitee_leader_id, status, decided_at",
     "sub_leader_links": "id, parent_leader_id, leader_id, invitation_id, ended_at, end_reason",
@@ -76,7 +78,10 @@ def make_community(
 
 
 def join(api: Api, who: dict[str, Any], code: str) -> dict[str, Any]:
-    r = api.c.post(f"/api/communities/invite/{code}/join", headers=auth(who))
+    """Join, accepting the community's current rules (群规) as the invite page shows them."""
+    version = api.c.get(f"/api/communities/invite/{code}").json()["rules_version"]
+    body = {"rules_version": version} if version else None
+    r = api.c.post(f"/api/communities/invite/{code}/join", json=body, headers=auth(who))
     assert r.status_code == 200, r.text
     return dict(r.json())
 

@@ -111,6 +111,7 @@ def test_application_to_community_with_admins(api: Api) -> None:
         "leader_name": "李*姨",
         "member_count": 1,
         "rules": "1. 只发团购 2. 文明交流",
+        "rules_version": 1,
     }
     assert aunt_phone[-4:] not in page.text
 

@@ -91,7 +91,7 @@ def test_the_functions_waves_call(db: str) -> None:
             communities.get_community(session, c.id + 99)
         assert communities.is_member(session, c.id, uid)  # the leader belongs to it
         assert not communities.is_member(session, c.id, member)
-        m, new = communities.join_by_invite(session, c.invite_code, member)
+        m, new = communities.join_by_invite(session, c.invite_code, member, rules_version=1)
         assert new and m.role == "member"
         assert communities.is_member(session, c.id, member)
         assert [x.id for x in communities.communities_of(session, member)] == [c.id]

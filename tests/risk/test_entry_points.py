@@ -113,7 +113,7 @@ def _page_entry_points(bargain_of: Callable[[], int]) -> list[tuple[str, str, st
         ("单独购买", f"/c/{campaign}", f"/c/{campaign}/solo", {}),
         ("参团", f"/t/{team}", f"/t/{team}/join", {}),
         ("跟团", f"/w/{listing}", f"/w/{listing}", {f"qty_{item}": "1"}),
-        ("invite", f"/join/{code}", f"/join/{code}", {}),
+        ("invite", f"/join/{code}", f"/join/{code}", {"accept_rules": "1", "rules_version": "1"}),
         ("flash", f"/flash/{slot}", f"/flash/{slot}/buy", {}),
         (
             "bargain start",

@@ -115,6 +115,11 @@ def site(client: TestClient) -> TestClient:
 # ---------------------------------------------------------------- who sees what
 
 
+def rules_version(code: str) -> int:
+    """The version of a community's rules (群规) that joining accepts."""
+    return int(scalar("SELECT rules_version FROM communities WHERE invite_code = :c", c=code))
+
+
 def test_member_pages_send_a_visitor_to_log_in_and_back(site: TestClient) -> None:
     for path in ("/orders", "/orders/1", "/inbox", "/communities", "/me", "/me/apply"):
         reply = site.get(path, follow_redirects=False)
@@ -271,7 +276,8 @@ def test_a_non_member_is_told_to_join_and_shown_the_invite(site: TestClient) -> 
     assert f'href="/join/{code}"' in reply.text
     assert orders_of(OUTSIDER) == before
     # Joining through the invite makes the invitee a member, who then orders from the link.
-    assert post(site, f"/join/{code}", {}).status_code == 303
+    accept = {"accept_rules": "1", "rules_version": str(rules_version(code))}
+    assert post(site, f"/join/{code}", accept).status_code == 303
     reply = post(site, link, {f"qty_{items['烟台红富士']}": "1"})
     assert reply.status_code == 303, reply.text
     assert len(orders_of(OUTSIDER)) == len(before) + 1
@@ -469,7 +475,11 @@ def test_joining_a_community_from_an_invite_link(site: TestClient) -> None:
     assert (
         '<button type="submit" class="primary wide">加入</button>' in site.get(f"/join/{code}").text
     )
-    reply = post(site, f"/join/{code}", {}, f"/join/{code}")
+    # The rules (群规) are shown, and joining needs the box ticked.
+    assert 'name="accept_rules"' in site.get(f"/join/{code}").text
+    assert post(site, f"/join/{code}", {}, f"/join/{code}").status_code == 400
+    accept = {"accept_rules": "1", "rules_version": str(rules_version(code))}
+    reply = post(site, f"/join/{code}", accept, f"/join/{code}")
     assert reply.status_code == 303 and reply.headers["location"] == "/communities"
     assert "幸福里邻里团" in site.get("/communities").text
     assert "您已经是本社群成员" in site.get(f"/join/{code}").text

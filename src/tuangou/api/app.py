@@ -25,6 +25,7 @@ from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router
+from tuangou.moderation.router import router as moderation_router
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
 from tuangou.payments.router import router as payments_router
@@ -120,6 +121,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         risk_router,
         events_router,
         photos_router,
+        moderation_router,
     ):
         api.include_router(router)
     app.include_router(api)

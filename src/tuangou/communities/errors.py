@@ -26,6 +26,9 @@ class CommunityErrorCode(StrEnum):
     NOT_COMMUNITY_MANAGER = "not_community_manager"
     OWN_APPLICATION = "own_application"
     PICKUP_POINT_NOT_FOUND = "pickup_point_not_found"
+    RULES_NOT_ACCEPTED = "rules_not_accepted"
+    RULES_NOT_FOUND = "rules_not_found"
+    RULES_VERSION_STALE = "rules_version_stale"
     SUB_LEADER_LINK_NOT_FOUND = "sub_leader_link_not_found"
     THIRD_LEVEL_REFUSED = "third_level_refused"
 
@@ -152,3 +155,23 @@ class NotASubLeader(Conflict):
 class SubLeaderLinkNotFound(NotFound):
     code = CommunityErrorCode.SUB_LEADER_LINK_NOT_FOUND
     title = "No such sub-leader link"
+
+
+class RulesNotAccepted(DomainError):
+    """Carries ``version``: the version of the rules to accept."""
+
+    code = CommunityErrorCode.RULES_NOT_ACCEPTED
+    status = 403
+    title = "Accept the community's current rules first"
+
+
+class RulesVersionStale(Conflict):
+    """Carries ``version``: the current version, the one to accept."""
+
+    code = CommunityErrorCode.RULES_VERSION_STALE
+    title = "These are not the community's current rules; read and accept the current version"
+
+
+class RulesNotFound(NotFound):
+    code = CommunityErrorCode.RULES_NOT_FOUND
+    title = "This community has no rules"

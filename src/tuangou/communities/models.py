@@ -176,7 +176,9 @@ class Community(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     leader_id: Mapped[int] = mapped_column(ForeignKey("leaders.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    rules: Mapped[str] = mapped_column(Text, default="")  # 群规
+    rules: Mapped[str] = mapped_column(Text, default="")  # 群规: the current version's text
+    # The current version of the rules (0: never written); each save adds one.
+    rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     invite_code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -196,3 +198,35 @@ class CommunityMember(Base):
         UniqueConstraint("community_id", "user_id"),
         CheckConstraint("role IN ('member', 'admin', 'leader')", name="role"),
     )
+
+
+class CommunityRulesVersion(Base):
+    """One saved version of a community's rules (群规). Append-only: each save is a new row."""
+
+    __tablename__ = "community_rules_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("community_id", "version"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+
+class CommunityRulesAcceptance(Base):
+    """A member accepted a version of a community's rules (one row per member and version)."""
+
+    __tablename__ = "community_rules_acceptances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    accepted_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("community_id", "user_id", "version"),)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tuangou.api.deps import Member, Operator, screen
+from tuangou.api.deps import IdemKey, Member, Operator, idempotent, screen
 from tuangou.communities import schemas
 from tuangou.communities import service as communities
 from tuangou.core.db import run_in_transaction, unit_of_work
@@ -249,9 +252,14 @@ def invite(code: str) -> schemas.InviteOut:
 
 
 @router.post("/communities/invite/{code}/join")
-def join(code: str, who: Member, request: Request) -> schemas.JoinedOut:
+def join(
+    code: str, who: Member, request: Request, body: schemas.JoinIn | None = None
+) -> schemas.JoinedOut:
     """Join through the invite link; joining again changes nothing and returns the membership.
+    A community with rules (群规) is joined by accepting their current version
+    (``rules_version``, from the invite page), else 403 ``rules_not_accepted`` naming it.
     The risk engine may refuse it (``risk_refused``)."""
+    rules_version = body.rules_version if body is not None else None
     with unit_of_work(readonly=True) as session:
         community = communities.community_by_invite(session, code)
         inviter = communities.get_leader(session, community.leader_id).user_id
@@ -260,7 +268,7 @@ def join(code: str, who: Member, request: Request) -> schemas.JoinedOut:
     )
 
     def work(session: Session) -> schemas.JoinedOut:
-        m, new = communities.join_by_invite(session, code, who.user_id)
+        m, new = communities.join_by_invite(session, code, who.user_id, rules_version=rules_version)
         return schemas.JoinedOut.joined(m, new)
 
     return run_in_transaction(work)
@@ -283,6 +291,63 @@ def leave(community_id: int, who: Member) -> schemas.LeftCommunityOut:
         return schemas.LeftCommunityOut(left=True, community_id=community_id)
 
     return run_in_transaction(work)
+
+
+# ---------------------------------------------------------------- rules (群规)
+
+
+@router.get("/communities/{community_id}/rules")
+def community_rules(community_id: int, who: Member) -> schemas.RulesOut:
+    """The community's current rules and whether you accepted them (its members)."""
+    with unit_of_work(readonly=True) as session:
+        return schemas.RulesOut.of(communities.rules_state(session, community_id, who.user_id))
+
+
+@router.post("/communities/{community_id}/rules/accept", response_model=schemas.RulesOut)
+def accept_rules(
+    community_id: int,
+    body: schemas.AcceptRulesIn,
+    request: Request,
+    who: Member,
+    key: IdemKey = None,
+) -> JSONResponse:
+    """Accept the current version of the rules; another version is 409
+    ``rules_version_stale`` naming the current one."""
+
+    def work(session: Session) -> dict[str, Any]:
+        state = communities.accept_rules(session, community_id, who.user_id, body.version)
+        return schemas.RulesOut.of(state).model_dump()
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
+
+
+@router.put(
+    "/leader/communities/{community_id}/rules",
+    response_model=schemas.RulesVersionOut,
+    tags=["leaders"],
+)
+def save_rules(
+    community_id: int, body: schemas.RulesIn, request: Request, who: Member, key: IdemKey = None
+) -> JSONResponse:
+    """Save the rules (its leader): a new version, which every member accepts again."""
+
+    def work(session: Session) -> dict[str, Any]:
+        c = communities.save_rules(session, who.user_id, community_id, body.text)
+        row = communities.rules_version_row(session, c.id, c.rules_version)
+        assert row is not None
+        return schemas.RulesVersionOut.of(row).model_dump()
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
+
+
+@router.get("/leader/communities/{community_id}/rules", tags=["leaders"])
+def rules_history(community_id: int, who: Member) -> list[schemas.RulesVersionOut]:
+    """Every version of the rules, newest first (its leader and admins)."""
+    with unit_of_work(readonly=True) as session:
+        return [
+            schemas.RulesVersionOut.of(v)
+            for v in communities.rules_history(session, who.user_id, community_id)
+        ]
 
 
 # ---------------------------------------------------------------- operator

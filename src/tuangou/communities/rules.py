@@ -60,7 +60,7 @@ ADDRESS_MAX = 200
 HOURS_MAX = 64
 NOTE_MAX = 500
 REASON_MAX = 200
-RULES_MAX = 4000
+RULES_MAX = 5000
 
 
 def new_invite_code() -> str:

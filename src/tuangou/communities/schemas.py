@@ -6,6 +6,7 @@ from tuangou.communities import rules
 from tuangou.communities.models import (
     Community,
     CommunityMember,
+    CommunityRulesVersion,
     Leader,
     LeaderApplication,
     PickupPoint,
@@ -20,6 +21,8 @@ from tuangou.communities.service import (
     Person,
     PickupPointInput,
     QueuedApplication,
+    RulesState,
+    current_rules_version,
 )
 from tuangou.core import clock
 from tuangou.core.schemas import In, Iso, Out
@@ -71,6 +74,24 @@ class CommunityIn(In):
 class CommunityPatch(In):
     name: str | None = Field(default=None, min_length=1, max_length=rules.NAME_MAX)
     rules: str | None = Field(default=None, max_length=rules.RULES_MAX)
+
+
+class RulesIn(In):
+    """The community's rules (群规): saving adds a version every member accepts again."""
+
+    text: str = Field(min_length=1, max_length=rules.RULES_MAX, examples=["只发团购; 文明交流"])
+
+
+class AcceptRulesIn(In):
+    version: int = Field(ge=1, description="the version of the rules you read and accept")
+
+
+class JoinIn(In):
+    rules_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the version of the community's rules you accept (needed when it has rules)",
+    )
 
 
 class AdminIn(In):
@@ -211,6 +232,7 @@ class CommunityOut(Out):
     leader_id: int
     name: str
     rules: str
+    rules_version: int = Field(description="the current version of the rules; 0: no rules")
     invite_code: str
     invite_path: str
     created_at: Iso
@@ -222,6 +244,7 @@ class CommunityOut(Out):
             leader_id=c.leader_id,
             name=c.name,
             rules=c.rules,
+            rules_version=current_rules_version(c),
             invite_code=c.invite_code,
             invite_path=f"/join/{c.invite_code}",
             created_at=clock.iso(c.created_at),
@@ -296,6 +319,7 @@ class InviteOut(Out):
     leader_name: str
     member_count: int
     rules: str
+    rules_version: int = Field(description="the version to accept on joining; 0: no rules")
 
     @classmethod
     def of(cls, page: InvitePage) -> InviteOut:
@@ -306,6 +330,47 @@ class InviteOut(Out):
             leader_name=page.leader_name,
             member_count=page.member_count,
             rules=c.rules,
+            rules_version=page.rules_version,
+        )
+
+
+class RulesVersionOut(Out):
+    community_id: int
+    version: int
+    text: str
+    author_id: int
+    created_at: Iso
+
+    @classmethod
+    def of(cls, v: CommunityRulesVersion) -> RulesVersionOut:
+        return cls.model_construct(
+            community_id=v.community_id,
+            version=v.version,
+            text=v.text,
+            author_id=v.author_id,
+            created_at=clock.iso(v.created_at),
+        )
+
+
+class RulesOut(Out):
+    """A community's current rules, and whether you accepted them."""
+
+    community_id: int
+    version: int = Field(description="0: the community has no rules")
+    text: str
+    created_at: Iso | None
+    accepted_version: int | None = Field(description="the newest version you accepted")
+    needs_acceptance: bool = Field(description="true until you accept the current version")
+
+    @classmethod
+    def of(cls, state: RulesState) -> RulesOut:
+        return cls.model_construct(
+            community_id=state.community.id,
+            version=state.version,
+            text=state.current.text if state.current else "",
+            created_at=clock.iso(state.current.created_at) if state.current else None,
+            accepted_version=state.accepted_version,
+            needs_acceptance=state.needs_acceptance,
         )
 
 

@@ -13,6 +13,10 @@
 * A leader creates communities; members join through the invite link (idempotent:
   ``INSERT ... ON CONFLICT DO NOTHING`` on the unique (community, user) pair); the leader names
   admins. The leader is recorded as a member of their own community with the role ``leader``.
+* Rules (群规) are versioned: each save appends a version (``community_rules_versions``) and
+  bumps ``communities.rules_version`` (one UPDATE: concurrent saves take distinct numbers).
+  A member accepts the current version on joining and again after each new version
+  (``community_rules_acceptances``); :func:`require_rules_accepted` refuses until they do.
 
 Services flush, never commit (ENGINEERING.md rule 2).
 """
@@ -32,6 +36,8 @@ from tuangou.communities import errors, rules
 from tuangou.communities.models import (
     Community,
     CommunityMember,
+    CommunityRulesAcceptance,
+    CommunityRulesVersion,
     Leader,
     LeaderApplication,
     PickupPoint,
@@ -969,10 +975,12 @@ def create_community(
     community = Community(
         leader_id=leader.id,
         name=_text(name, field="name", max_len=rules.NAME_MAX),
-        rules=_text(rules_text, field="rules", max_len=rules.RULES_MAX, required=False),
+        rules="",
+        rules_version=0,
         invite_code=_fresh_invite_code(session),
         created_at=clock.now(),
     )
+    text = _text(rules_text, field="rules", max_len=rules.RULES_MAX, required=False)
     session.add(community)
     session.flush()
     session.add(
@@ -981,6 +989,8 @@ def create_community(
         )
     )
     session.flush()
+    if text:
+        _new_rules_version(session, community, user_id, text)
     return community
 
 
@@ -1029,7 +1039,9 @@ def update_community(
     if name is not None:
         community.name = _text(name, field="name", max_len=rules.NAME_MAX)
     if rules_text is not None:
-        community.rules = _text(rules_text, field="rules", max_len=rules.RULES_MAX, required=False)
+        text = _text(rules_text, field="rules", max_len=rules.RULES_MAX, required=False)
+        if text != community.rules:
+            _new_rules_version(session, community, user_id, text)
     session.flush()
     return community
 
@@ -1042,13 +1054,27 @@ def regenerate_invite(session: Session, user_id: int, community_id: int) -> Comm
     return community
 
 
-def join_by_invite(session: Session, code: str, user_id: int) -> tuple[CommunityMember, bool]:
-    """Join through the invite link; joining again is a no-op. Returns (membership, new)."""
+def join_by_invite(
+    session: Session, code: str, user_id: int, *, rules_version: int | None = None
+) -> tuple[CommunityMember, bool]:
+    """Join through the invite link; joining again is a no-op. Returns (membership, new).
+
+    A community with rules is joined only by accepting their current version
+    (``rules_version``), recorded with the membership; else ``rules_not_accepted``."""
     community = community_by_invite(session, code)
     accounts.get_user(session, user_id)
     existing = membership(session, community.id, user_id)
+    current = current_rules_version(community)
     if existing is not None:
+        if current and rules_version == current:
+            _record_acceptance(session, community.id, user_id, current)
         return existing, False
+    if current:
+        if rules_version != current:
+            raise errors.RulesNotAccepted(
+                f"accept version {current} of the community's rules to join", version=current
+            )
+        _record_acceptance(session, community.id, user_id, current)
     inserted = _rowcount(
         session.execute(
             _insert(session)(CommunityMember)
@@ -1107,6 +1133,187 @@ def set_admin(
     return m
 
 
+# ---------------------------------------------------------------- rules (群规)
+
+
+def current_rules_version(community: Community) -> int:
+    """The version a member must have accepted: 0 when the community has no rules (never
+    written, or cleared by saving an empty text)."""
+    return community.rules_version if community.rules_version and community.rules else 0
+
+
+def _new_rules_version(session: Session, community: Community, user_id: int, text: str) -> int:
+    """Append a version: the counter is bumped by one UPDATE (a row lock on PostgreSQL, the
+    write lock on SQLite), so concurrent saves get distinct, consecutive numbers."""
+    session.execute(
+        update(Community)
+        .where(Community.id == community.id)
+        .values(rules_version=Community.rules_version + 1, rules=text)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(community, ["rules_version", "rules"])
+    version = community.rules_version
+    session.add(
+        CommunityRulesVersion(
+            community_id=community.id,
+            version=version,
+            text=text,
+            author_id=user_id,
+            created_at=clock.now(),
+        )
+    )
+    session.flush()
+    if text:  # the author accepts what they wrote
+        _record_acceptance(session, community.id, user_id, version)
+    return version
+
+
+def _record_acceptance(session: Session, community_id: int, user_id: int, version: int) -> bool:
+    """Record the acceptance once (a repeat changes nothing). True when it is new."""
+    return (
+        _rowcount(
+            session.execute(
+                _insert(session)(CommunityRulesAcceptance)
+                .values(
+                    community_id=community_id,
+                    user_id=user_id,
+                    version=version,
+                    accepted_at=clock.now(),
+                )
+                .on_conflict_do_nothing(index_elements=["community_id", "user_id", "version"])
+            )
+        )
+        == 1
+    )
+
+
+def _assert_may_see_rules(session: Session, community: Community, user_id: int | None) -> None:
+    """The rules of a community are for its members (the invite page shows them to anyone
+    who holds the link); others get 404, as if there were none."""
+    if user_id is None or not is_member(session, community.id, user_id):
+        raise errors.CommunityNotFound()
+
+
+@dataclass
+class RulesState:
+    community: Community
+    current: CommunityRulesVersion | None
+    accepted_version: int | None  # the newest version the user accepted (None: none)
+
+    @property
+    def version(self) -> int:
+        return current_rules_version(self.community)
+
+    @property
+    def needs_acceptance(self) -> bool:
+        return self.version > 0 and self.accepted_version != self.version
+
+
+def rules_version_row(
+    session: Session, community_id: int, version: int
+) -> CommunityRulesVersion | None:
+    return session.scalar(
+        select(CommunityRulesVersion).where(
+            CommunityRulesVersion.community_id == community_id,
+            CommunityRulesVersion.version == version,
+        )
+    )
+
+
+def accepted_version(session: Session, community_id: int, user_id: int) -> int | None:
+    found = session.scalar(
+        select(func.max(CommunityRulesAcceptance.version)).where(
+            CommunityRulesAcceptance.community_id == community_id,
+            CommunityRulesAcceptance.user_id == user_id,
+        )
+    )
+    return int(found) if found is not None else None
+
+
+def rules_state(session: Session, community_id: int, user_id: int) -> RulesState:
+    """A member's view of the rules: the current version and whether they accepted it."""
+    community = get_community(session, community_id)
+    _assert_may_see_rules(session, community, user_id)
+    version = current_rules_version(community)
+    return RulesState(
+        community=community,
+        current=rules_version_row(session, community_id, version) if version else None,
+        accepted_version=accepted_version(session, community_id, user_id),
+    )
+
+
+def rules_history(
+    session: Session, user_id: int, community_id: int, *, limit: int = 100
+) -> list[CommunityRulesVersion]:
+    """Every version, newest first: the community's leader and admins."""
+    assert_can_manage(session, user_id, community_id)
+    return list(
+        session.scalars(
+            select(CommunityRulesVersion)
+            .where(CommunityRulesVersion.community_id == community_id)
+            .order_by(CommunityRulesVersion.version.desc())
+            .limit(limit)
+        )
+    )
+
+
+def save_rules(session: Session, user_id: int, community_id: int, text: str) -> Community:
+    """The community's leader saves the rules (1–5000 characters): a new version, which every
+    member must accept again before they post."""
+    community = _assert_community_leader(session, user_id, community_id)
+    text = _text(text, field="text", max_len=rules.RULES_MAX)
+    _new_rules_version(session, community, user_id, text)
+    return community
+
+
+def accept_rules(session: Session, community_id: int, user_id: int, version: int) -> RulesState:
+    """A member accepts the current version of the rules (again: no change). An older or
+    unknown version is refused with ``rules_version_stale``, naming the current one."""
+    community = get_community(session, community_id)
+    _assert_may_see_rules(session, community, user_id)
+    current = current_rules_version(community)
+    if current == 0:
+        raise errors.RulesNotFound()
+    if version != current:
+        raise errors.RulesVersionStale(
+            f"the current rules are version {current}; read and accept them", version=current
+        )
+    _record_acceptance(session, community_id, user_id, current)
+    return rules_state(session, community_id, user_id)
+
+
+def require_rules_accepted(session: Session, *, community_id: int, user_id: int) -> None:
+    """Refuse (403 ``rules_not_accepted``, naming the version) a member who has not accepted
+    the community's current rules. The community's leader is never asked."""
+    community = get_community(session, community_id)
+    version = current_rules_version(community)
+    if version == 0:
+        return
+    if get_leader(session, community.leader_id).user_id == user_id:
+        return
+    found = session.scalar(
+        select(CommunityRulesAcceptance.id).where(
+            CommunityRulesAcceptance.community_id == community_id,
+            CommunityRulesAcceptance.user_id == user_id,
+            CommunityRulesAcceptance.version == version,
+        )
+    )
+    if found is None:
+        raise errors.RulesNotAccepted(
+            f"accept version {version} of the community's rules first", version=version
+        )
+
+
+def is_community_leader(session: Session, community_id: int, user_id: int) -> bool:
+    community = get_community(session, community_id)
+    return get_leader(session, community.leader_id).user_id == user_id
+
+
+def assert_community_leader(session: Session, user_id: int, community_id: int) -> Community:
+    """The community, if the user is its leader (403 for its members, 404 for others)."""
+    return _assert_community_leader(session, user_id, community_id)
+
+
 # ---------------------------------------------------------------- the leader's own view
 
 
@@ -1148,6 +1355,10 @@ class InvitePage:
     community: Community
     leader_name: str
     member_count: int
+
+    @property
+    def rules_version(self) -> int:
+        return current_rules_version(self.community)
 
 
 def invite_page(session: Session, code: str) -> InvitePage:

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Check the one lock order (tuangou.core.locks) on every write path that declares its
     # locks, and fail loudly when a path breaks it. On in the tests; off, it costs nothing.
     check_lock_order: bool = False
+    # Moderation: reports from this many distinct members hide a post, reply or review until a
+    # moderator reviews it; the text filter's own word list (a file, one term a line) added to
+    # the shipped one (tuangou/moderation/words.txt).
+    moderation_report_threshold: int = Field(default=3, ge=1, le=100)
+    moderation_word_list: str = ""
     # After-sale photos; empty: "uploads" next to a SQLite database file, else ./uploads.
     upload_dir: str = ""
     # Where members reach this server (e.g. "https://tuan.example.org" behind a proxy): the

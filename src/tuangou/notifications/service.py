@@ -226,6 +226,25 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "「{title}」已被团长取消。已付费的报名将全额退款。",
         "“{title}” was cancelled by the leader. Paid sign-ups are refunded in full.",
     ),
+    # Moderation (the moderation domain emits these; the reason is the moderator's words).
+    "moderation.hidden": (
+        "你的内容已被隐藏",
+        "Your content was hidden",
+        "你发布的内容已被隐藏: {reason}",
+        "Your content was hidden: {reason}",
+    ),
+    "moderation.restored": (
+        "你的内容已恢复",
+        "Your content was restored",
+        "你发布的内容已恢复显示: {reason}",
+        "Your content is shown again: {reason}",
+    ),
+    "moderation.muted": (
+        "你已被禁言",
+        "You are muted",
+        "你在本群被禁言至 {until_local}: {reason}",
+        "You are muted in this community until {until_local}: {reason}",
+    ),
 }
 
 REASONS_ZH = {

@@ -24,6 +24,7 @@ from tuangou.accounts.service import Principal
 from tuangou.aftersales import rules as aftersale_rules
 from tuangou.aftersales import service as aftersales
 from tuangou.api.deps import screen
+from tuangou.communities import errors as community_errors
 from tuangou.communities import service as communities
 from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
@@ -39,6 +40,7 @@ from tuangou.teams import service as teams
 from tuangou.web import errors as page_errors
 from tuangou.web import i18n, once, responses, session, status, views, wayout
 from tuangou.web.forms import FormState
+from tuangou.web.pages import moderation as moderation_pages
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, language, render, translate
 
@@ -533,6 +535,7 @@ def my_communities(request: Request, who: PageUser) -> Response:
                     "leader": communities.people(db, [leader.user_id])[leader.user_id],
                     "points": communities.pickup_points_of(db, leader.id, active_only=True),
                     "waves": pools.listings_of_community(db, community.id, open_only=True),
+                    "standing": moderation_pages.standing(db, community.id, who.user_id),
                 }
             )
     return render(request, "member/communities.html", {"rows": rows})
@@ -550,18 +553,42 @@ def _join_context(request: Request, code: str) -> dict[str, Any]:
 
 @router.get("/join/{code}")
 def join_page(request: Request, code: str) -> Response:
-    return render(request, "member/join.html", _join_context(request, code))
+    return render(
+        request, "member/join.html", {**_join_context(request, code), "form": FormState()}
+    )
 
 
 @router.post("/join/{code}")
 def join(request: Request, code: str, form: Form) -> Response:
+    """Join; a community with rules (群规) is joined by ticking "I accept" under them (the
+    version read is posted with the form, so rules changed meanwhile are shown again)."""
     who = session.require_buyer(request)
+    state = FormState.of(form)
     with unit_of_work(readonly=True) as db:
         community = communities.community_by_invite(db, code)
         inviter = communities.get_leader(db, community.leader_id).user_id
+        member = communities.is_member(db, community.id, who.user_id)
     target = f"community:{community.id}"
     screen(request, type="invite", actor=who.user_id, target=target, other=inviter, cookie=True)
-    run_in_transaction(lambda db: communities.join_by_invite(db, code, who.user_id))
+    version = None
+    if communities.current_rules_version(community) and not member:
+        if state.get("accept_rules") != "1":
+            state.add(
+                request, "accept_rules", "Read the community rules and tick the box to accept them"
+            )
+            context = {**_join_context(request, code), "form": state}
+            return render(request, "member/join.html", context, status_code=400)
+        version = state.integer(request, "rules_version", low=1, high=2**31 - 1)
+    try:
+        run_in_transaction(
+            lambda db: communities.join_by_invite(db, code, who.user_id, rules_version=version)
+        )
+    except DomainError as exc:
+        if not isinstance(exc, community_errors.RulesNotAccepted):
+            raise
+        state.refuse(request, exc, "accept_rules")
+        context = {**_join_context(request, code), "form": state}
+        return render(request, "member/join.html", context, status_code=exc.status)
     return _redirect("/communities")
 
 

@@ -24,6 +24,7 @@ SECTIONS = [
     ("/ops/aftersales", i18n.lazy("After-sales")),
     ("/ops/withdrawals", i18n.lazy("Withdrawals")),
     ("/ops/risk", i18n.lazy("Risk reviews")),
+    ("/ops/moderation", i18n.lazy("Moderation")),
     ("/ops/orders", i18n.lazy("Orders")),
     ("/ops/waves", i18n.lazy("Waves")),
     ("/ops/campaigns", i18n.lazy("Campaigns")),
