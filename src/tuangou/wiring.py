@@ -42,6 +42,7 @@ def load_application() -> None:
         leader,
         member,
         operator,
+        posts,
         risk,
         teambuy,
     )
@@ -63,6 +64,7 @@ def _load_models() -> None:
     import tuangou.orders.models
     import tuangou.payments.models
     import tuangou.pools.models
+    import tuangou.posts.models
     import tuangou.risk.models
     import tuangou.search.models
     import tuangou.teams.models  # noqa: F401
@@ -101,6 +103,19 @@ def _register() -> None:
     outbox.register(notifications.TOPICS, notifications.deliver)
     outbox.register(["refund.created"], payment_tasks.send_refund)
     outbox.register(["order.cancelled"], payment_tasks.expire_payments)
+
+    _register_posts()
+
+
+def _register_posts() -> None:
+    """Posts (issue 13): their photos are seen by the post's readers."""
+    try:  # TEMP until photos lands
+        from tuangou.photos import service as photos
+    except ImportError:
+        return
+    from tuangou.posts import service as posts
+
+    photos.register_visibility(posts.PHOTO_OWNER, posts.photo_visible)
 
 
 def _void_ring_helps(session: Any, member_ids: Sequence[int], reason: str) -> None:

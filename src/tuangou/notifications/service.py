@@ -199,6 +199,13 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "平台已解除子团长关系: {reason}。此后的销售不再有团长奖励。",
         "The platform ended a sub-leader link: {reason}. Sales from now on earn no override.",
     ),
+    # Posts (issue 13).
+    "post.replied": (
+        "有人回复了您的帖子",
+        "New reply to your post",
+        "{replier}: {excerpt}",
+        "{replier}: {excerpt}",
+    ),
 }
 
 REASONS_ZH = {
