@@ -63,6 +63,7 @@ def _load_models() -> None:
     import tuangou.notifications.models
     import tuangou.orders.models
     import tuangou.payments.models
+    import tuangou.photos.models
     import tuangou.pools.models
     import tuangou.posts.models
     import tuangou.risk.models
@@ -109,10 +110,7 @@ def _register() -> None:
 
 def _register_posts() -> None:
     """Posts (issue 13): their photos are seen by the post's readers."""
-    try:  # TEMP until photos lands
-        from tuangou.photos import service as photos
-    except ImportError:
-        return
+    from tuangou.photos import service as photos
     from tuangou.posts import service as posts
 
     photos.register_visibility(posts.PHOTO_OWNER, posts.photo_visible)

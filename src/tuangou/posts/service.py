@@ -33,6 +33,7 @@ from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
 from tuangou.core.db import get_or_404, is_sqlite, upsert_insert
 from tuangou.core.errors import DomainError, Forbidden, InvalidInput
+from tuangou.photos import service as photos
 from tuangou.pools import service as pools
 from tuangou.posts import errors, rules
 from tuangou.posts.models import DayDeal, Post, PostLike, PostReply, PostRhythm
@@ -366,12 +367,6 @@ def _check_reply_rhythm(
 # ---------------------------------------------------------------- posts
 
 
-def _photos() -> Any:
-    from tuangou.photos import service as photos
-
-    return photos
-
-
 def _check_deal(
     session: Session, community_id: int, campaign_id: int | None, listing_id: int | None
 ) -> None:
@@ -428,7 +423,7 @@ def create_post(
     session.add(post)
     session.flush()
     if photo_ids:
-        _photos().attach(
+        photos.attach(
             session,
             user_id=user_id,
             photo_ids=list(photo_ids),
@@ -802,13 +797,10 @@ def _deal(session: Session, post: Post) -> DealView | None:
 def photos_of(session: Session, post_ids: list[int]) -> dict[int, list[PhotoView]]:
     if not post_ids:
         return {}
-    try:  # TEMP until photos lands
-        found = _photos().photos_of(session, PHOTO_OWNER, post_ids)
-    except ImportError:
-        return {}
+    found = photos.photos_of(session, PHOTO_OWNER, post_ids)
     return {
-        pid: [PhotoView(p.id, p.url, p.thumb_url, p.width, p.height) for p in photos]
-        for pid, photos in found.items()
+        pid: [PhotoView(p.id, p.url, p.thumb_url, p.width, p.height) for p in shown]
+        for pid, shown in found.items()
     }
 
 
@@ -820,7 +812,7 @@ def views(session: Session, posts: list[Post], viewer: Viewer) -> list[PostView]
     community_names = {
         cid: communities.get_community(session, cid).name for cid in {p.community_id for p in posts}
     }
-    photos = photos_of(session, ids)
+    pictures = photos_of(session, ids)
     likes = liked(session, viewer.user_id, ids)
     today = day_deals(session, list(community_names))
     return [
@@ -828,7 +820,7 @@ def views(session: Session, posts: list[Post], viewer: Viewer) -> list[PostView]
             post=p,
             author=names.get(p.author_id, ""),
             community=community_names[p.community_id],
-            photos=photos.get(p.id, []),
+            photos=pictures.get(p.id, []),
             deal=_deal(session, p) if p.kind == PostKind.DEAL else None,
             liked_by_me=p.id in likes,
             todays_deal=today.get(p.community_id) == p.id,

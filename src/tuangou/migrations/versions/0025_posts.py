@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0022"  # TEMP: "0023" once photos lands
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
