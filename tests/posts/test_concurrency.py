@@ -59,13 +59,15 @@ def test_the_days_deal_cap_holds_under_concurrency(world: Posts) -> None:
 
     def deal(i: int) -> Callable[[], Any]:
         return lambda: run_in_transaction(
-            lambda s: posts.create_post(
-                s,
-                user_id=leader,
-                community_id=world.community,
-                body=f"团{i}",
-                listing_id=world.listing,
-            ).id
+            lambda s: (
+                posts.create_post(
+                    s,
+                    user_id=leader,
+                    community_id=world.community,
+                    body=f"团{i}",
+                    listing_id=world.listing,
+                ).id
+            )
         )
 
     results = _race([deal(i) for i in range(6)])
