@@ -5,6 +5,7 @@ text screen and the moderation hooks."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from tests.conftest import Api, run_worker, scalar
 from tests.fulfilment.conftest import auth
@@ -396,3 +397,35 @@ def test_a_check_refuses_and_a_hidden_reply_leaves_the_count(world: Posts) -> No
     problem(world.post(world.bob), 403, "forbidden")
     problem(world.reply(world.bob, made["id"]), 403, "forbidden")
     assert world.post(world.alice).status_code == 201
+
+
+# ---------------------------------------------------------------- photos
+
+
+def test_a_post_carries_its_photos_for_the_communitys_eyes_only(
+    world: Posts, tmp_path: Path
+) -> None:
+    from tests.aftersales.conftest import png
+    from tuangou.core.storage import LocalDiskStorage, set_storage
+
+    set_storage(LocalDiskStorage(tmp_path / "uploads"))
+    try:
+        headers = {**auth(world.alice), "Content-Type": "image/png"}
+        ids = []
+        for _ in range(2):
+            r = world.c.post("/api/photos", content=png(), headers=headers)
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+        made = world.made(world.alice, "晒一下到货的苹果", photo_ids=ids)
+        assert [p["id"] for p in made["photos"]] == ids
+        shown = world.feed(world.bob).json()["items"][0]["photos"][0]
+        assert shown["thumb_url"] == f"/photos/{ids[0]}/thumb"  # the pages' address
+        thumb = f"/api/photos/{ids[0]}?size=thumb"
+        assert world.c.get(thumb, headers=auth(world.bob)).status_code == 200
+        assert world.c.get(thumb, headers=auth(world.stranger)).status_code in (403, 404)
+        # A photo attached once cannot be attached again; nothing is posted.
+        r = world.post(world.alice, "再用一次", photo_ids=ids[:1])
+        assert r.status_code in (409, 422) and "photo" in r.json()["code"]
+        assert scalar("SELECT COUNT(*) FROM posts") == 1
+    finally:
+        set_storage(None)
