@@ -82,3 +82,16 @@ def world(api: Api) -> Iterator[Posts]:
     at_local(10, days=2)
     yield w
     posts.clear_registries()
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock stands still but where a test moves it (``clock.advance``, :func:`at_local`):
+    the rhythm's edges are exact to the second however slowly the machine runs."""
+    state = {"now": clock.now().replace(microsecond=0)}
+
+    def advance(delta: timedelta) -> None:
+        state["now"] += delta
+
+    monkeypatch.setattr(clock, "now", lambda: state["now"])
+    monkeypatch.setattr(clock, "advance", advance)

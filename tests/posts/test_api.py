@@ -259,7 +259,7 @@ def test_the_home_feed_merges_my_communities(world: Posts) -> None:
 # ---------------------------------------------------------------- the rhythm
 
 
-def test_deal_posts_a_day_exactly_n_then_refused_until_midnight(world: Posts) -> None:
+def test_deal_posts_a_day_exactly_n_then_refused_until_midnight(world: Posts, frozen: None) -> None:
     for i in range(3):
         world.made(world.leader, f"团{i}", listing_id=world.listing)
     r = world.post(world.leader, "第四个", listing_id=world.listing)
@@ -294,7 +294,7 @@ def test_the_leader_sets_the_rhythm_within_the_bound(world: Posts) -> None:
     problem(world.post(world.leader, "两个", listing_id=world.listing), 429, "rhythm_limited")
 
 
-def test_posting_hours_at_their_edges(world: Posts) -> None:
+def test_posting_hours_at_their_edges(world: Posts, frozen: None) -> None:
     url = f"/api/leader/communities/{world.community}/rhythm"
     body = {"deals_per_day": 3, "opens": "08:00", "closes": "22:00"}
     assert world.c.put(url, json=body, headers=auth(world.leader)).status_code == 200
@@ -311,7 +311,7 @@ def test_posting_hours_at_their_edges(world: Posts) -> None:
     assert body["retry_after"] == 10 * 3600
 
 
-def test_new_members_are_slowed_at_the_edges(world: Posts) -> None:
+def test_new_members_are_slowed_at_the_edges(world: Posts, frozen: None) -> None:
     newcomer = world.join("新人")
     first = world.made(newcomer, "大家好")
     clock.advance(timedelta(seconds=119))
@@ -335,7 +335,7 @@ def test_new_members_are_slowed_at_the_edges(world: Posts) -> None:
     assert world.made(world.leader, "a") and world.made(world.leader, "b")
 
 
-def test_a_rhythm_refusal_is_not_stored_under_the_key(world: Posts) -> None:
+def test_a_rhythm_refusal_is_not_stored_under_the_key(world: Posts, frozen: None) -> None:
     newcomer = world.join("新人")
     world.made(newcomer, "一")
     problem(world.post(newcomer, "二", key="k-2"), 429, "rhythm_limited")
