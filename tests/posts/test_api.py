@@ -199,6 +199,11 @@ def test_the_days_deal_is_one_per_community_and_day(world: Posts) -> None:
         assert r.status_code == 200 and r.json()["todays_deal"] is True
     marked = {p["id"]: p["todays_deal"] for p in world.feed(world.alice).json()["items"]}
     assert marked == {first["id"]: False, second["id"]: True, plain["id"]: False}
+    # An operator marks too (and replaces the leader's mark).
+    r = world.c.put(f"/api/posts/{first['id']}/deal-of-day", headers=world.op)
+    assert r.status_code == 200 and r.json()["todays_deal"] is True
+    marked = {p["id"]: p["todays_deal"] for p in world.feed(world.alice).json()["items"]}
+    assert marked == {first["id"]: True, second["id"]: False, plain["id"]: False}
     at_local(10)  # the next day: no deal of the day yet
     assert not any(p["todays_deal"] for p in world.feed(world.alice).json()["items"])
 

@@ -33,9 +33,7 @@ def _base(request: Request) -> str:
 
 
 def _viewer(who: Principal) -> posts.Viewer:
-    return posts.Viewer(
-        user_id=None if who.role == "operator" else who.user_id, operator=who.role == "operator"
-    )
+    return posts.Viewer(user_id=who.user_id, operator=who.role == "operator")
 
 
 _KEY_USED = text("SELECT 1 FROM idempotency_records WHERE scope = :s AND key = :k")

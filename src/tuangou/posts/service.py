@@ -134,7 +134,8 @@ def _is_manager(session: Session, community_id: int, user_id: int) -> bool:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who reads: a member (``user_id``) or an operator (who reads every community)."""
+    """Who reads: a member, or an operator (``operator``: reads every community, moderates
+    every post; never a member or an author)."""
 
     user_id: int | None
     operator: bool = False
@@ -697,10 +698,10 @@ def mark_day_deal(session: Session, viewer: Viewer, post_id: int) -> Post:
         raise errors.PostNotPublished()
     if post.kind != PostKind.DEAL:
         raise errors.NotADealPost()
-    now = clock.now()
-    values = {"post_id": post_id, "marked_by": viewer.user_id or 0, "marked_at": now}
     if viewer.user_id is None:
         raise Forbidden()
+    now = clock.now()
+    values = {"post_id": post_id, "marked_by": viewer.user_id, "marked_at": now}
     stmt = upsert_insert(session)(DayDeal).values(
         community_id=post.community_id, day=clock.local_date(now), **values
     )

@@ -45,8 +45,7 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _viewer(who: Principal) -> posts.Viewer:
-    operator = who.role == "operator"
-    return posts.Viewer(None if operator else who.user_id, operator=operator)
+    return posts.Viewer(who.user_id, operator=who.role == "operator")
 
 
 def rhythm_message(request: Request, exc: DomainError) -> str:
@@ -288,7 +287,7 @@ def _act(request: Request, post_id: int, form: Form, action: str) -> Response:
     viewer = _viewer(who)
 
     def work(db: Session) -> int:
-        if action in ("like", "unlike", "share", "delete") and viewer.user_id is None:
+        if action in ("like", "unlike", "share", "delete") and viewer.operator:
             raise post_errors.PostNotFound()
         if action == "like":
             post = posts.like(db, who.user_id, post_id)
