@@ -232,6 +232,7 @@ def load() -> dict[str, object]:
     result = run_in_transaction(build)
     finish_communities()
     run_in_transaction(_risk_ring)
+    run_in_transaction(_community_posts)
     return result
 
 
@@ -830,3 +831,113 @@ def _operator_refund(session: Session, wave_id: int) -> None:
         if order.status in orders.MANUALLY_REFUNDABLE and order.paid_amount > 200:
             orders.manual_refund(session, order_id=order.id, amount=200, note=REFUND_NOTE)
         return
+
+
+# ---------------------------------------------------------------- posts (社群动态)
+
+POST_PINNED = "【群公告】每周二、五到货, 提货时间 16:00-20:00, 提货请出示提货码。"
+POST_DEAL = "今晚 11 点截单: 果园当天采摘的红富士和土鸡蛋, 明天下午到自提点。"
+
+
+def _community_posts(session: Session) -> None:
+    """A community looks alive, honestly: its leader's notice (pinned) and a deal post linking
+    the open wave (today's deal), experience posts by members who picked up the completed
+    wave's orders there, with replies and likes. Nothing when it already has posts."""
+    from tuangou.posts import service as posts
+
+    waves = _demo_waves(session)
+    completed = waves.get(WAVE_COMPLETED)
+    if completed is None or not pools.listings_of_wave(session, completed):
+        return
+    # The community where the completed wave was picked up: its buyers are verified.
+    first = pools.listings_of_wave(session, completed)[0]
+    community = communities.get_community(session, first.community_id)
+    leader_user = accounts.get_user(
+        session, communities.get_leader(session, community.leader_id).user_id
+    )
+    operator = posts.Viewer(None, operator=True)
+    if posts.community_feed(session, community.id, operator).items:
+        return
+    listings = {
+        wave_id: next(
+            (
+                x.id
+                for x in pools.listings_of_wave(session, wave_id)
+                if x.community_id == community.id
+            ),
+            None,
+        )
+        for wave_id in waves.values()
+    }
+    buyers = list(
+        dict.fromkeys(
+            order.user_id
+            for info, order, _lines in pools.wave_orders(session, completed)
+            if info.listing_id == first.id and order.status == "completed"
+        )
+    )
+    others = [
+        m.user_id
+        for m, _ in communities.members(session, leader_user.id, community.id)
+        if m.user_id not in buyers and m.user_id != leader_user.id
+    ]
+    said = [
+        "周末的全麦面包很新鲜, 早上烤的, 孩子当早餐吃了两个。下次还跟。",
+        "鸡蛋个头不大但蛋黄很黄, 煮出来很香。提货很方便, 团长人很好。",
+    ]
+
+    def at(hours: float, fn: Any) -> Any:
+        restore = _at_offset(hours / 24)
+        try:
+            return fn()
+        finally:
+            clock.set_offset(restore)
+
+    notice = at(
+        30,
+        lambda: posts.create_post(
+            session, user_id=leader_user.id, community_id=community.id, body=POST_PINNED
+        ),
+    )
+    experiences = [
+        at(
+            20 - 3 * n,
+            lambda uid=uid, text=text: posts.create_post(
+                session, user_id=uid, community_id=community.id, body=text
+            ),
+        )
+        for n, (uid, text) in enumerate(zip(buyers, said, strict=False))
+    ]
+    deal = None
+    open_listing = listings.get(waves.get(WAVE_OPEN, -1))
+    if open_listing is not None:
+        deal = at(
+            2,
+            lambda: posts.create_post(
+                session,
+                user_id=leader_user.id,
+                community_id=community.id,
+                body=POST_DEAL,
+                listing_id=open_listing,
+            ),
+        )
+    for n, post in enumerate(experiences):
+        for m, uid in enumerate(others[n : n + 2]):
+            at(
+                15 - 3 * n - m,
+                lambda uid=uid, post=post: posts.add_reply(
+                    session, user_id=uid, post_id=post.id, body="看着不错, 下次我也跟一单。"
+                ),
+            )
+        at(
+            14 - 3 * n,
+            lambda post=post: posts.add_reply(
+                session, user_id=post.author_id, post_id=post.id, body="真的好吃, 推荐!"
+            ),
+        )
+        for uid in others[: 3 + n]:
+            posts.like(session, uid, post.id)
+    moderator = posts.Viewer(leader_user.id)
+    posts.pin(session, moderator, notice.id, pinned=True)
+    if deal is not None:
+        posts.mark_day_deal(session, moderator, deal.id)

@@ -44,6 +44,7 @@ def load_application() -> None:
         member,
         moderation,
         operator,
+        posts,
         risk,
         teambuy,
     )
@@ -68,6 +69,7 @@ def _load_models() -> None:
     import tuangou.payments.models
     import tuangou.photos.models
     import tuangou.pools.models
+    import tuangou.posts.models
     import tuangou.risk.models
     import tuangou.search.models
     import tuangou.teams.models  # noqa: F401
@@ -108,6 +110,24 @@ def _register() -> None:
     outbox.register(notifications.TOPICS, notifications.deliver)
     outbox.register(["refund.created"], payment_tasks.send_refund)
     outbox.register(["order.cancelled"], payment_tasks.expire_payments)
+
+    _register_posts()
+
+
+def _register_posts() -> None:
+    """Posts: their photos are seen by the post's readers; a post or reply passes the
+    community's rules and mutes, its text the filter (held for the queue when it matches);
+    reports and moderators hide and restore it."""
+    from tuangou.moderation import service as moderation
+    from tuangou.photos import service as photos
+    from tuangou.posts import service as posts
+
+    photos.register_visibility(posts.PHOTO_OWNER, posts.photo_visible)
+    posts.register_post_check(moderation.check_may_post)
+    posts.register_text_screen(moderation.screen_text)
+    posts.register_on_held(moderation.record_held)
+    for kind, hooks in posts.MODERATION_TARGETS.items():
+        moderation.register_target(kind, hooks)
 
 
 def _void_ring_helps(session: Any, member_ids: Sequence[int], reason: str) -> None:

@@ -146,6 +146,22 @@ POST   /api/leader/communities/{community_id}/admins                  401  403  
 DELETE /api/leader/communities/{community_id}/admins/{user_id}        401  403    404     ok     404     403      403       403
 GET    /api/communities                                               401  ok     ok      ok     ok      403      403       403
 GET    /api/communities/{community_id}/waves                          401  ok     404     ok     404     404      404       ok
+# Posts: a community's members read and write; its leader and admins (and operators) pin and
+# mark the day's deal; a non-member posting is refused with 409 not_a_member (an "ok" here).
+GET    /api/communities/{community_id}/posts                          401  ok     404     ok     404     404      404       ok
+POST   /api/communities/{community_id}/posts                          401  ok     ok      ok     ok      403      403       403
+GET    /api/feed                                                      401  ok     ok      ok     ok      403      403       403
+GET    /api/posts/{post_id}                                           401  ok     404     ok     404     404      404       ok
+POST   /api/posts/{post_id}/replies                                   401  ok     404     ok     404     403      403       403
+GET    /api/posts/{post_id}/replies                                   401  ok     404     ok     404     404      404       ok
+PUT    /api/posts/{post_id}/like                                      401  ok     404     ok     404     403      403       403
+DELETE /api/posts/{post_id}/like                                      401  ok     404     ok     404     403      403       403
+POST   /api/posts/{post_id}/share                                     401  ok     404     ok     404     403      403       403
+PUT    /api/posts/{post_id}/pin                                       401  403    404     ok     404     404      404       ok
+DELETE /api/posts/{post_id}/pin                                       401  403    404     ok     404     404      404       ok
+PUT    /api/posts/{post_id}/deal-of-day                               401  403    404     ok     404     404      404       ok
+GET    /api/leader/communities/{community_id}/rhythm                  401  403    404     ok     404     403      403       403
+PUT    /api/leader/communities/{community_id}/rhythm                  401  403    404     ok     404     403      403       403
 POST   /api/listings/{listing_id}/orders                              401  ok     404     ok     404     403      403       403
 GET    /api/wave-orders/{order_id}                                    401  ok     404     ok     404     404      404       ok
 GET    /api/wave-orders/{order_id}/pickup                             401  ok     404     404    404     404      404       404
@@ -258,6 +274,8 @@ POST   /api/me/addresses                                              401  ok   
 PUT    /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
 POST   /api/me/addresses/{address_id}/default                         401  ok     404     404    404     403      403       403
 DELETE /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
+# The author deletes their post (member 2 and leader 2 have joined by now: members, not authors).
+DELETE /api/posts/{post_id}                                           401  ok     403     403    403     403      403       403
 POST   /api/auth/logout-everywhere                                    401  ok     ok      ok     ok      ok       ok        ok
 """
 
@@ -478,6 +496,11 @@ def build_world(api: Api) -> World:
         c.post(f"/api/leader/events/{event}/checkin", json={"code": checked}, headers=_auth(leader))
     )
     ids["event_id"] = event
+    # A post of member 1's in leader 1's community.
+    community_posts = f"/api/communities/{leader['community_id']}/posts"
+    ids["post_id"] = _ok(c.post(community_posts, json={"text": "苹果很甜"}, headers=_auth(member)))[
+        "id"
+    ]
     own_point = {
         "community_id": leader["community_id"],
         "pickup_point_id": leader["pickup_point_id"],
@@ -571,6 +594,9 @@ def build_world(api: Api) -> World:
         "PUT /api/supplier/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "POST /api/admin/sub-leader-links/{link_id}/end": {"reason": "双方同意"},
         "POST /api/admin/categories": {"name": "蔬菜"},
+        "POST /api/communities/{community_id}/posts": {"text": "今天的菜很新鲜"},
+        "POST /api/posts/{post_id}/replies": {"text": "谢谢分享"},
+        "PUT /api/leader/communities/{community_id}/rhythm": {"deals_per_day": 3},
         "PATCH /api/admin/categories/{category_id}": {"hidden": False},
         "PUT /api/admin/products/{product_id}/category": {"category_id": None},
         **{

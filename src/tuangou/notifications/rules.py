@@ -85,6 +85,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         # Community events: one reminder and one cancellation per member and event.
         "event.reminder": f"event:{_id(payload, 'event_id')}:reminder",
         "event.cancelled": f"event:{_id(payload, 'event_id')}:cancelled",
+        "post.replied": f"reply:{_id(payload, 'reply_id')}:replied",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):
@@ -114,6 +115,8 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("application", _id(data, "application_id") or 0)
     if topic.startswith("event.") and _id(data, "event_id") is not None:
         return ("event", _id(data, "event_id") or 0)
+    if topic == "post.replied":
+        return ("post", _id(data, "post_id") or 0)
     if order is not None:
         return ("order", order)
     if team is not None:

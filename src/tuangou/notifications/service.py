@@ -245,6 +245,13 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "你在本群被禁言至 {until_local}: {reason}",
         "You are muted in this community until {until_local}: {reason}",
     ),
+    # Posts.
+    "post.replied": (
+        "有人回复了您的帖子",
+        "New reply to your post",
+        "{replier}: {excerpt}",
+        "{replier}: {excerpt}",
+    ),
 }
 
 REASONS_ZH = {

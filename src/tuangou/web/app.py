@@ -38,6 +38,7 @@ def install(app: FastAPI) -> None:
         moderation,
         operator,
         photos,
+        posts,
         risk,
         supplier,
         teambuy,
@@ -72,5 +73,6 @@ def install(app: FastAPI) -> None:
         bargains,
         events,
         photos,
+        posts,
     ):
         app.include_router(module.router, include_in_schema=False)

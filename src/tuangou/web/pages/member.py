@@ -473,6 +473,7 @@ _LINKS: dict[str, tuple[Callable[[dict[str, Any], int], str], str]] = {
     "leader": (lambda data, i: "/leader", i18n.lazy("Leader console")),
     "application": (lambda data, i: "/me/apply", i18n.lazy("View application")),
     "event": (lambda data, i: f"/events/{i}", i18n.lazy("View event")),
+    "post": (lambda data, i: f"/posts/{i}", i18n.lazy("View the post")),
 }
 
 
