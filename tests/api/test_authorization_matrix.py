@@ -141,6 +141,8 @@ GET    /api/leader/pickup-points                                      401  403  
 PATCH  /api/leader/pickup-points/{pickup_point_id}                    401  403    403     ok     404     403      403       403
 POST   /api/leader/communities                                        401  403    403     ok     ok      403      403       403
 PATCH  /api/leader/communities/{community_id}                         401  403    404     ok     404     403      403       403
+# The PATCH wrote version 1 of the rules: members accept it before they post.
+POST   /api/communities/{community_id}/rules/accept                   401  ok     404     ok     404     403      403       403
 GET    /api/leader/communities/{community_id}/members                 401  403    404     ok     404     403      403       403
 POST   /api/leader/communities/{community_id}/admins                  401  403    404     ok     404     403      403       403
 DELETE /api/leader/communities/{community_id}/admins/{user_id}        401  403    404     ok     404     403      403       403
@@ -239,15 +241,14 @@ POST   /api/leader/communities/{community_id}/invite-code             401  403  
 # Group rules (群规): a community's members read and accept them, its leader writes them.
 GET    /api/communities/{community_id}/rules                          401  ok     ok      ok     ok      403      403       403
 GET    /api/communities/{community_id}/me                             401  ok     ok      ok     ok      403      403       403
-POST   /api/communities/{community_id}/rules/accept                   401  ok     ok      ok     ok      403      403       403
 PUT    /api/leader/communities/{community_id}/rules                   401  403    403     ok     403     403      403       403
 GET    /api/leader/communities/{community_id}/rules                   401  403    403     ok     403     403      403       403
-# Moderation: members report; the community's leader and operators decide and mute. No kind
-# of content is registered in this world: reports and decisions get past the checks to 422.
+# Moderation: members report; the community's leader and operators decide (member 1's post
+# here) and mute.
 POST   /api/reports                                                   401  ok     ok      ok     ok      403      403       403
-POST   /api/moderation/{kind}/{target_id}/hide                        401  ok     ok      ok     ok      403      403       ok
-POST   /api/moderation/{kind}/{target_id}/restore                     401  ok     ok      ok     ok      403      403       ok
-POST   /api/moderation/{kind}/{target_id}/approve                     401  ok     ok      ok     ok      403      403       ok
+POST   /api/moderation/{kind}/{target_id}/hide                        401  403    403     ok     403     403      403       ok
+POST   /api/moderation/{kind}/{target_id}/restore                     401  403    403     ok     403     403      403       ok
+POST   /api/moderation/{kind}/{target_id}/approve                     401  403    403     ok     403     403      403       ok
 GET    /api/leader/moderation/queue                                   401  403    403     ok     ok      403      403       403
 GET    /api/leader/moderation/log                                     401  403    403     ok     ok      403      403       403
 POST   /api/leader/communities/{community_id}/mutes                   401  403    403     ok     403     403      403       ok
@@ -501,6 +502,7 @@ def build_world(api: Api) -> World:
     ids["post_id"] = _ok(c.post(community_posts, json={"text": "苹果很甜"}, headers=_auth(member)))[
         "id"
     ]
+    ids["target_id"] = ids["post_id"]
     own_point = {
         "community_id": leader["community_id"],
         "pickup_point_id": leader["pickup_point_id"],
