@@ -42,6 +42,7 @@ def load_application() -> None:
         leader,
         member,
         operator,
+        reviews,
         risk,
         teambuy,
     )
@@ -63,6 +64,7 @@ def _load_models() -> None:
     import tuangou.orders.models
     import tuangou.payments.models
     import tuangou.pools.models
+    import tuangou.reviews.models
     import tuangou.risk.models
     import tuangou.search.models
     import tuangou.teams.models  # noqa: F401
@@ -101,6 +103,12 @@ def _register() -> None:
     outbox.register(notifications.TOPICS, notifications.deliver)
     outbox.register(["refund.created"], payment_tasks.send_refund)
     outbox.register(["order.cancelled"], payment_tasks.expire_payments)
+
+    # Reviews (晒单): who sees a review's photos.
+    from tuangou.photos import service as photos
+    from tuangou.reviews import service as reviews
+
+    photos.register_visibility("review", reviews.photo_visible)
 
 
 def _void_ring_helps(session: Any, member_ids: Sequence[int], reason: str) -> None:

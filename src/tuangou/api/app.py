@@ -29,6 +29,7 @@ from tuangou.orders.router import router as orders_router
 from tuangou.payments.router import router as payments_router
 from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
+from tuangou.reviews.router import router as reviews_router
 from tuangou.risk.router import router as risk_router
 from tuangou.search.router import router as search_router
 from tuangou.teams.router import router as teams_router
@@ -116,6 +117,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         search_router,
         bargains_router,
         risk_router,
+        reviews_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -82,6 +82,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "aftersale.opened": f"case:{_id(payload, 'case_id')}:opened",
         "aftersale.accepted": f"case:{_id(payload, 'case_id')}:decided",
         "aftersale.rejected": f"case:{_id(payload, 'case_id')}:decided",
+        "review.replied": f"review:{_id(payload, 'review_id')}:replied",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):

@@ -199,6 +199,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "平台已解除子团长关系: {reason}。此后的销售不再有团长奖励。",
         "The platform ended a sub-leader link: {reason}. Sales from now on earn no override.",
     ),
+    "review.replied": (
+        "评价有回复",
+        "Your review was answered",
+        "您对「{item}」的评价收到了公开回复, 点开订单即可查看。",
+        "Your review of {item} was answered publicly; open the order to read it.",
+    ),
 }
 
 REASONS_ZH = {

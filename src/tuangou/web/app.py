@@ -35,6 +35,7 @@ def install(app: FastAPI) -> None:
         leader,
         member,
         operator,
+        reviews,
         risk,
         supplier,
         teambuy,
@@ -66,5 +67,6 @@ def install(app: FastAPI) -> None:
         risk,
         supplier,
         bargains,
+        reviews,
     ):
         app.include_router(module.router, include_in_schema=False)

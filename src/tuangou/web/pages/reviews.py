@@ -1,0 +1,5 @@
+"""Reviews pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
