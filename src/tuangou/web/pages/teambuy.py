@@ -36,6 +36,7 @@ from tuangou.search import rules as search_rules
 from tuangou.search import service as search
 from tuangou.teams import schemas as team_schemas
 from tuangou.teams import service as teams
+from tuangou.web.pages import reviews as review_pages
 from tuangou.web import i18n, once, poster, session, status, views
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
@@ -364,6 +365,7 @@ def _campaign_page(
         "key": once.new_key(),
         "live": campaign["live"],
         "logged_in": who is not None,
+        "reviews_block": review_pages.campaign_block(campaign_id),
     }
     return render(request, "member/campaign.html", context, status_code=status_code)
 
