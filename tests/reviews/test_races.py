@@ -57,7 +57,9 @@ def test_two_concurrent_reviews_of_one_line_one_wins(shop: Shop) -> None:
 
     def write_pear() -> Any:
         return run_in_transaction(
-            lambda s: reviews.write(s, user_id=uid, order_id=order_id, line_id=pear, rating=4, text="")
+            lambda s: reviews.write(
+                s, user_id=uid, order_id=order_id, line_id=pear, rating=4, text=""
+            )
         )
 
     assert _race([write_pear, write_pear, write_pear]) == [
@@ -106,6 +108,4 @@ def test_the_leader_and_the_supplier_answer_at_once_one_reply_stays(shop: Shop) 
     said = scalar("SELECT reply_text FROM reviews WHERE id = :i", i=review["id"])
     assert said in ("团长回复", "供应商回复")
     # Exactly one message to the author.
-    assert (
-        scalar("SELECT COUNT(*) FROM outbox_events WHERE topic = 'review.replied'") == 1
-    )
+    assert scalar("SELECT COUNT(*) FROM outbox_events WHERE topic = 'review.replied'") == 1

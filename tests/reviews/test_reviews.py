@@ -26,7 +26,9 @@ def test_a_buyer_reviews_each_line_of_a_picked_up_wave_order_once(shop: Shop) ->
     r = shop.write(member, order_id, apple, rating=4, text="  很甜, 个头大  ", photo_ids=photos)
     assert r.status_code == 201, r.text
     review = r.json()
-    assert review["verified_buyer"] is True and review["verified_label"] == "已购买 · verified buyer"
+    assert (
+        review["verified_buyer"] is True and review["verified_label"] == "已购买 · verified buyer"
+    )
     assert review["title"].startswith("苹果") and review["quantity"] == 3
     assert review["rating"] == 4 and review["text"] == "很甜, 个头大"
     assert review["status"] == "published" and review["reply"] is None

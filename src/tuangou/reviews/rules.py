@@ -36,7 +36,9 @@ class ReplierRole(StrEnum):
 
 
 def valid_rating(value: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and MIN_RATING <= value <= MAX_RATING
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and MIN_RATING <= value <= MAX_RATING
+    )
 
 
 @dataclass(frozen=True)

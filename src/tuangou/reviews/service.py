@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -344,9 +344,7 @@ def reviewable(session: Session, user_id: int, *, limit: int = 50) -> list[Revie
     reviewed = {
         (int(order_id), int(line_id))
         for order_id, line_id in session.execute(
-            select(Review.order_id, Review.line_id).where(
-                Review.order_id.in_([o.id for o in done])
-            )
+            select(Review.order_id, Review.line_id).where(Review.order_id.in_([o.id for o in done]))
         )
     }
     found: list[Reviewable] = []
@@ -375,9 +373,7 @@ def awaiting_reply(
 ) -> list[Review]:
     """Published reviews a supplier (of their SKUs) or a leader (of their waves) has not
     answered yet, oldest first (the longest waiting on top)."""
-    query = select(Review).where(
-        Review.status == ReviewStatus.PUBLISHED, Review.reply_by.is_(None)
-    )
+    query = select(Review).where(Review.status == ReviewStatus.PUBLISHED, Review.reply_by.is_(None))
     if supplier_id is not None:
         query = query.where(Review.supplier_id == supplier_id)
     elif leader_user_id is not None:

@@ -52,9 +52,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_reviews_supplier_id"), "reviews", ["supplier_id"])
     op.create_index("ix_reviews_product_list", "reviews", ["product_id", "status", "id"])
-    op.create_index(
-        "ix_reviews_product_stars", "reviews", ["product_id", "status", "rating", "id"]
-    )
+    op.create_index("ix_reviews_product_stars", "reviews", ["product_id", "status", "rating", "id"])
     op.create_index("ix_reviews_sku_list", "reviews", ["sku_id", "status", "id"])
     op.create_index("ix_reviews_sku_stars", "reviews", ["sku_id", "status", "rating", "id"])
     op.create_index(

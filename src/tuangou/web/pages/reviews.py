@@ -238,7 +238,9 @@ async def write_review(request: Request, order_id: int, form: Form) -> Response:
     return await run_in_threadpool(_write, request, order_id, form, uploads)
 
 
-def _write(request: Request, order_id: int, form: Any, uploads: list[tuple[str, bytes]]) -> Response:
+def _write(
+    request: Request, order_id: int, form: Any, uploads: list[tuple[str, bytes]]
+) -> Response:
     import hashlib
 
     who = session.require_buyer(request)
@@ -335,7 +337,9 @@ def supplier_reviews(request: Request) -> Response:
     return _answer_page(request, session.require(request, "supplier"), as_leader=False)
 
 
-def _reply(request: Request, review_id: int, form: Any, who: Principal, *, as_leader: bool) -> Response:
+def _reply(
+    request: Request, review_id: int, form: Any, who: Principal, *, as_leader: bool
+) -> Response:
     state = FormState.of(form)
     state.required(request, "text")
     state.at_most(request, "text", rules.REPLY_MAX)
@@ -382,4 +386,3 @@ def leader_reply(request: Request, review_id: int, form: Form) -> Response:
 @router.post("/supplier/reviews/{review_id}/reply")
 def supplier_reply(request: Request, review_id: int, form: Form) -> Response:
     return _reply(request, review_id, form, session.require(request, "supplier"), as_leader=False)
-

@@ -36,12 +36,12 @@ from tuangou.search import rules as search_rules
 from tuangou.search import service as search
 from tuangou.teams import schemas as team_schemas
 from tuangou.teams import service as teams
-from tuangou.web.pages import reviews as review_pages
 from tuangou.web import i18n, once, poster, session, status, views
 from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
 from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
+from tuangou.web.pages import reviews as review_pages
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, language, render, translate
 
