@@ -172,6 +172,17 @@ def db(db_url: str) -> str:
 
 
 @pytest.fixture
+def photo_dir(tmp_path: Path) -> Iterator[Path]:
+    """Uploaded photos go to the test's own directory."""
+    from tuangou.core.storage import LocalDiskStorage, set_storage
+
+    root = tmp_path / "uploads"
+    set_storage(LocalDiskStorage(root))
+    yield root
+    set_storage(None)
+
+
+@pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     from tuangou.api.app import create_app
 

@@ -63,6 +63,7 @@ def _load_models() -> None:
     import tuangou.notifications.models
     import tuangou.orders.models
     import tuangou.payments.models
+    import tuangou.photos.models
     import tuangou.pools.models
     import tuangou.reviews.models
     import tuangou.risk.models

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,14 +35,8 @@ def png(shade: int = 0) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def photo_dir(tmp_path: Path) -> Iterator[Path]:
-    """Photos go to the test's own directory."""
-    from tuangou.aftersales.storage import LocalDiskStorage, set_storage
-
-    root = tmp_path / "uploads"
-    set_storage(LocalDiskStorage(root))
-    yield root
-    set_storage(None)
+def _photos_in_the_tests_directory(photo_dir: Path) -> Path:
+    return photo_dir
 
 
 def arrive(order_id: int) -> None:

@@ -184,6 +184,9 @@ POST   /api/aftersales                                                401  ok   
 GET    /api/aftersales                                                401  ok     ok      ok     ok      ok       ok        ok
 GET    /api/aftersales/{case_id}                                      401  ok     404     ok     404     404      404       ok
 GET    /api/aftersales/{case_id}/photos/{n}                           401  ok     404     ok     404     404      404       ok
+# A photo not yet attached to anything is its uploader's alone (not even the operator's).
+POST   /api/photos                                                    401  ok     ok      ok     ok      403      403       403
+GET    /api/photos/{photo_id}                                         404  ok     404     404    404     404      404       404
 GET    /api/leader/aftersales                                         401  403    403     ok     ok      403      403       403
 GET    /api/admin/aftersales                                          401  403    403     403    403     403      403       ok
 POST   /api/aftersales/{case_id}/reject                               401  403    404     ok     404     404      404       ok
@@ -341,6 +344,7 @@ def build_world(api: Api) -> World:
     review = _ok(
         c.post(f"/api/orders/{wave_order}/reviews", json=review_body, headers=_auth(member))
     )["id"]
+    loose_photo = _ok(c.post("/api/photos", content=png(), headers=photo_headers))["id"]
     # A team buy of supplier 1's: member 1 opens a team and pays.
     campaign = api.campaign(op, w.supplier_id)
     opened = api.open(_auth(member), campaign["id"])
@@ -405,6 +409,7 @@ def build_world(api: Api) -> World:
         "withdrawal_id": withdrawal,
         "case_id": case,
         "review_id": review,
+        "photo_id": loose_photo,
         "risk_case_id": _risk_case(api),
         "invitation_id": invitation,
         "link_id": link,
@@ -504,6 +509,7 @@ def build_world(api: Api) -> World:
             "order_id": wave_order,  # picked up already: a 409 for its leader
         },
         "POST /api/uploads": png(),
+        "POST /api/photos": png(),
         "POST /api/aftersales": case_body,
         "POST /api/aftersales/{case_id}/reject": {"reason": "照片看不出破损"},
         "POST /api/admin/risk/cases/{risk_case_id}/decision": {"decision": "clear"},
@@ -562,7 +568,7 @@ def outcome(expected: str, r: Any) -> str | None:
 
 @pytest.fixture
 def photo_storage(tmp_path: Path) -> Iterator[None]:
-    from tuangou.aftersales.storage import LocalDiskStorage, set_storage
+    from tuangou.core.storage import LocalDiskStorage, set_storage
 
     set_storage(LocalDiskStorage(tmp_path / "uploads"))
     yield

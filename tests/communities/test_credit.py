@@ -142,7 +142,7 @@ def test_impossible_histories_are_refused(facts: CreditFacts) -> None:
 
 @pytest.fixture(autouse=True)
 def _photos(tmp_path: Path) -> Iterator[None]:
-    from tuangou.aftersales.storage import LocalDiskStorage, set_storage
+    from tuangou.core.storage import LocalDiskStorage, set_storage
 
     set_storage(LocalDiskStorage(tmp_path / "uploads"))
     yield

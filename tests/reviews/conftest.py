@@ -35,14 +35,9 @@ def _clean_screens() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _photo_storage(tmp_path: Path) -> Iterator[Path]:
-    """Photos go to the test's own directory (the storage after-sales uses)."""
-    from tuangou.aftersales.storage import LocalDiskStorage, set_storage
-
-    root = tmp_path / "uploads"
-    set_storage(LocalDiskStorage(root))
-    yield root
-    set_storage(None)
+def _photo_storage(photo_dir: Path) -> Path:
+    """Photos go to the test's own directory."""
+    return photo_dir
 
 
 class Shop:
@@ -94,20 +89,17 @@ class Shop:
         raise AssertionError(f"no reviewable line {title} on order {order_id}")
 
     def photo_ids(self, who: dict[str, str], n: int = 1) -> list[str]:
-        from tuangou.core.db import run_in_transaction
-        from tuangou.photos import service as photos
-
-        uid = int(who["user_id"])
-        return [
-            str(
-                run_in_transaction(
-                    lambda s, i=i: photos.upload(
-                        s, user_id=uid, content_type="image/jpeg", data=jpeg(i * 30)
-                    )
-                ).id
+        """``n`` photos uploaded through POST /api/photos (one per request)."""
+        ids = []
+        for i in range(n):
+            r = self.c.post(
+                "/api/photos",
+                content=jpeg(i * 30),
+                headers={**_auth(who), "Content-Type": "image/jpeg"},
             )
-            for i in range(n)
-        ]
+            assert r.status_code == 201, r.text
+            ids.append(str(r.json()["id"]))
+        return ids
 
     def write(
         self,

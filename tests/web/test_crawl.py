@@ -21,6 +21,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.aftersales.conftest import png
 from tests.web.pages import log_in
 from tuangou import demo
 from tuangou.web import i18n
@@ -297,7 +298,7 @@ def fill_the_queues(client: TestClient) -> None:
         "description": "两个梨摔坏了",
         "line_0": "1",
     }
-    photo = ("photos", ("p.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"))
+    photo = ("photos", ("p.png", png(), "image/png"))
     reply = client.post(path, data=body, files=[photo], follow_redirects=False)
     assert reply.status_code == 303, reply.text[:300]
     client.cookies.clear()
@@ -398,7 +399,7 @@ def test_the_operator_sees_the_photos_of_an_after_sale_case(
     found = re.search(thumb, page)
     assert found and "两个梨摔坏了" in page, page[-2000:]
     photo = client.get(found.group(1))
-    assert photo.status_code == 200 and photo.content.startswith(b"\x89PNG")
+    assert photo.status_code == 200 and photo.content.startswith(b"\xff\xd8\xff")  # cleaned: JPEG
     assert client.get(found.group(1)[:-1] + "2").status_code == 404  # only one was sent
     log_in(client, demo.MEMBERS[1][0], demo.PASSWORD)  # another member: not theirs
     assert client.get(found.group(1), follow_redirects=False).status_code == 403

@@ -67,3 +67,8 @@ class NotRateable(Conflict):
 class AlreadyRated(Conflict):
     code = AfterSaleErrorCode.ALREADY_RATED
     title = "You have already rated this pickup"
+
+
+class PhotoNotFound(NotFound):
+    code = AfterSaleErrorCode.PHOTO_NOT_FOUND
+    title = "No such photo"

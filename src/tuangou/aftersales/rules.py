@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from tuangou.orders.rules import OrderStatus
+from tuangou.photos.rules import sniff
 
 
 class CaseStatus(StrEnum):
@@ -122,17 +123,6 @@ def asked_amount(value: int, asked: int | None, refundable: int) -> int:
     return amount
 
 
-def sniff_image(data: bytes) -> str | None:
-    """The image type the bytes really are (by their signature), or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def check_photo(declared: str, data: bytes) -> str:
     """The photo's content type: declared as JPEG, PNG or WebP, really one, at most 5 MB."""
     declared = declared.split(";")[0].strip().lower()
@@ -142,7 +132,7 @@ def check_photo(declared: str, data: bytes) -> str:
         raise RuleViolation("photo_invalid", "the photo is empty", "photo")
     if len(data) > MAX_PHOTO_BYTES:
         raise RuleViolation("photo_invalid", "a photo may be at most 5 MB", "photo")
-    actual = sniff_image(data)
+    actual = sniff(data)
     if actual != declared:
         raise RuleViolation("photo_invalid", f"the bytes are not a {declared} image", "photo")
     return actual

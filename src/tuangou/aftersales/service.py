@@ -31,14 +31,15 @@ from sqlalchemy.orm import Session
 from tuangou.aftersales import errors, rules
 from tuangou.aftersales.models import AfterSaleCase, AfterSaleLine, AfterSalePhoto, PickupRating
 from tuangou.aftersales.rules import CaseStatus
-from tuangou.aftersales.storage import get_storage
 from tuangou.commission import service as commission
 from tuangou.communities import service as communities
 from tuangou.core import clock, outbox
 from tuangou.core.db import get_or_404, upsert_insert
 from tuangou.core.errors import InvalidInput, RateLimited
+from tuangou.core.storage import StoredFileMissing, get_storage
 from tuangou.orders import errors as order_errors
 from tuangou.orders import service as orders
+from tuangou.photos import service as photos
 from tuangou.pools import service as pools
 
 KIND_ZH = {"missing": "少件", "damaged": "破损", "wrong": "错发"}
@@ -95,13 +96,15 @@ def upload_photo(
     )
     if int(loose or 0) >= MAX_LOOSE_PHOTOS:
         raise RateLimited("too many photos not attached to a report; report first, or wait")
-    key = get_storage().put(data, suffix=rules.PHOTO_TYPES[kind])
+    del kind  # checked; what is stored is the cleaned photo (no EXIF: it carries the home's GPS)
+    clean = photos.clean(data).display
+    key = get_storage().put(clean.data, suffix=rules.PHOTO_TYPES[clean.content_type])
     photo = AfterSalePhoto(
         id=secrets.token_hex(16),
         user_id=user_id,
         storage_key=key,
-        content_type=kind,
-        size=len(data),
+        content_type=clean.content_type,
+        size=len(clean.data),
         created_at=clock.now(),
     )
     session.add(photo)
@@ -130,7 +133,10 @@ def photo(session: Session, viewer: Viewer, case_id: int, n: int) -> tuple[bytes
     )
     if row is None:
         raise errors.CaseNotFound("this case has no such photo")
-    return get_storage().get(row.storage_key), row.content_type
+    try:
+        return get_storage().get(row.storage_key), row.content_type
+    except StoredFileMissing as exc:
+        raise errors.PhotoNotFound() from exc
 
 
 def _attach(session: Session, case: AfterSaleCase, photo_ids: list[str]) -> None:

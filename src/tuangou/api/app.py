@@ -27,6 +27,7 @@ from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
 from tuangou.payments.router import router as payments_router
+from tuangou.photos.router import router as photos_router
 from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
 from tuangou.reviews.router import router as reviews_router
@@ -117,6 +118,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         search_router,
         bargains_router,
         risk_router,
+        photos_router,
         reviews_router,
     ):
         api.include_router(router)

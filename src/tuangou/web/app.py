@@ -35,6 +35,7 @@ def install(app: FastAPI) -> None:
         leader,
         member,
         operator,
+        photos,
         reviews,
         risk,
         supplier,
@@ -67,6 +68,7 @@ def install(app: FastAPI) -> None:
         risk,
         supplier,
         bargains,
+        photos,
         reviews,
     ):
         app.include_router(module.router, include_in_schema=False)

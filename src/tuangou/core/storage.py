@@ -1,4 +1,5 @@
-"""Where after-sale photos live: a small :class:`Storage` protocol (ENGINEERING.md rule 7).
+"""Where uploaded files live (after-sale photos, the photos of posts and reviews): a small
+:class:`Storage` protocol (ENGINEERING.md rule 7).
 
 :class:`LocalDiskStorage` is the default: files under ``TUANGOU_UPLOAD_DIR`` (default: an
 ``uploads`` directory next to a SQLite database file, else in the current directory), with
@@ -18,16 +19,13 @@ from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
-from tuangou.aftersales.errors import AfterSaleErrorCode
 from tuangou.core.config import get_settings
-from tuangou.core.errors import NotFound
 
 _KEY = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp)")
 
 
-class PhotoMissing(NotFound):
-    code = AfterSaleErrorCode.PHOTO_NOT_FOUND
-    title = "No such photo"
+class StoredFileMissing(LookupError):
+    """No file under that key: the caller answers with its own "not found"."""
 
 
 class Storage(Protocol):
@@ -46,7 +44,7 @@ class LocalDiskStorage:
 
     def _path(self, key: str) -> Path:
         if not _KEY.fullmatch(key):
-            raise PhotoMissing()
+            raise StoredFileMissing(key)
         return self.root / key[:2] / key
 
     def put(self, data: bytes, *, suffix: str) -> str:
@@ -70,7 +68,7 @@ class LocalDiskStorage:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError as exc:
-            raise PhotoMissing() from exc
+            raise StoredFileMissing(key) from exc
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
