@@ -66,6 +66,7 @@ def seed(size: int) -> int:
     from sqlalchemy import text
 
     from tuangou.core.db import get_engine, is_sqlite, run_in_transaction
+    from tuangou.reviews import service as reviews
 
     supplier, product, sku = _product()
 
@@ -86,6 +87,7 @@ def seed(size: int) -> int:
         )
 
     run_in_transaction(work)
+    run_in_transaction(reviews.recount)  # the counters of rows written by hand
     with get_engine().connect() as conn:  # fresh statistics for the planner
         conn.execute(text("ANALYZE" if is_sqlite() else "ANALYZE reviews"))
         conn.commit()
@@ -133,7 +135,7 @@ def measure_reviews(size: int, requests: int = 200) -> list[float]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:

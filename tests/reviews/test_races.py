@@ -68,6 +68,8 @@ def test_two_concurrent_reviews_of_one_line_one_wins(shop: Shop) -> None:
         "ok",
     ]
     assert scalar("SELECT COUNT(*) FROM reviews") == 2
+    # Each line counted once in its product's stars.
+    assert scalar("SELECT SUM(n) FROM review_counts WHERE scope = 'product'") == 2
 
 
 def test_the_leader_and_the_supplier_answer_at_once_one_reply_stays(shop: Shop) -> None:

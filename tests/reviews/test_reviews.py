@@ -6,9 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
 from tests.conftest import _auth, rows, run_worker, scalar
 from tests.pools.support import problem
 from tests.reviews.conftest import Shop
+from tuangou.reviews import rules
+
+
+def _counters_match_rows() -> None:
+    """Every scope's counters say what its published rows say."""
+    from tuangou.core.db import unit_of_work
+    from tuangou.reviews import service as reviews
+
+    with unit_of_work(readonly=True) as s:
+        scopes = {
+            sc
+            for (rid,) in s.execute(text("SELECT id FROM reviews"))
+            for sc in reviews.scopes_of(reviews.get(s, int(rid)))
+        }
+        for scope in scopes:
+            counted = rules.summarise(reviews.counted(s, scope))
+            assert reviews.summary(s, scope) == counted, scope
 
 
 def _reviews(shop: Shop, path: str, who: dict[str, str] | None = None, **q: Any) -> Any:
@@ -60,6 +79,7 @@ def test_a_buyer_reviews_each_line_of_a_picked_up_wave_order_once(shop: Shop) ->
     # The review is everyone's to read, by id.
     r = shop.c.get(f"/api/reviews/{review['id']}")
     assert r.status_code == 200 and r.json()["order_id"] == order_id
+    _counters_match_rows()
 
 
 def test_refusals_change_nothing(shop: Shop) -> None:
@@ -215,6 +235,9 @@ def test_a_held_or_hidden_review_is_shown_to_its_author_only(shop: Shop) -> None
     assert info.excerpt == "好吃" and info.link == f"/reviews/{shown['id']}"
     run_in_transaction(lambda s: hooks.set_hidden(s, shown["id"], True))
     assert _reviews(shop, pears)["summary"]["count"] == 0
+    _counters_match_rows()
+    run_in_transaction(lambda s: hooks.set_hidden(s, shown["id"], True))  # hiding twice
+    _counters_match_rows()
     problem(
         shop.c.get(f"/api/reviews/{shown['id']}", headers=_auth(neighbour)),
         404,
@@ -238,4 +261,11 @@ def test_a_held_or_hidden_review_is_shown_to_its_author_only(shop: Shop) -> None
     run_in_transaction(lambda s: hooks.set_hidden(s, shown["id"], False))
     assert _reviews(shop, pears)["summary"]["count"] == 1
     assert shop.c.get(photo, headers=_auth(neighbour)).status_code == 200
-    assert rows("SELECT status FROM reviews ORDER BY id") == [("held",), ("published",)]
+    _counters_match_rows()
+    # A held review restored by a moderator is published, and counted.
+    run_in_transaction(lambda s: hooks.set_hidden(s, held["id"], False))
+    assert _reviews(shop, product)["summary"]["count"] == 1
+    _counters_match_rows()
+    run_in_transaction(lambda s: hooks.set_hidden(s, held["id"], True))
+    assert rows("SELECT status FROM reviews ORDER BY id") == [("hidden",), ("published",)]
+    _counters_match_rows()

@@ -8,6 +8,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -68,4 +69,23 @@ class Review(Base):
         Index("ix_reviews_campaign_list", "order_kind", "campaign_id", "status", "id"),
         Index("ix_reviews_campaign_stars", "order_kind", "campaign_id", "status", "rating", "id"),
         Index("ix_reviews_user", "user_id", "id"),
+    )
+
+
+class ReviewCount(Base):
+    """How many published reviews of each star a product, a SKU, a team campaign or a wave
+    has: kept in the transaction that publishes, hides or restores a review, so a summary
+    reads five rows by their key, however many reviews there are (``service.recount``
+    rebuilds them from the reviews)."""
+
+    __tablename__ = "review_counts"
+
+    scope: Mapped[str] = mapped_column(String(8))  # product | sku | campaign | wave
+    scope_id: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("scope", "scope_id", "rating", name="pk_review_counts"),
+        CheckConstraint("n >= 0", name="n_non_negative"),
     )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -38,7 +38,7 @@ from tuangou.orders import service as orders
 from tuangou.photos import service as photos
 from tuangou.pools import service as pools
 from tuangou.reviews import errors, rules
-from tuangou.reviews.models import Review
+from tuangou.reviews.models import Review, ReviewCount
 from tuangou.reviews.rules import ReplierRole, ReviewStatus, Summary
 
 # ---------------------------------------------------------------- the text filter
@@ -206,6 +206,8 @@ def write(
     )
     if new_id is None:
         raise errors.AlreadyReviewed()
+    if status == ReviewStatus.PUBLISHED:
+        _count(session, get(session, new_id), +1)
     if ids:
         photos.attach(
             session,
@@ -266,14 +268,89 @@ class Scope:
 
 
 def summary(session: Session, scope: Scope) -> Summary:
-    """Count, stars 1..5 and average of the scope's published reviews: one grouped query
-    over the scope's (…, status, rating) index."""
+    """Count, stars 1..5 and average of the scope's published reviews: the scope's five
+    counters (``review_counts``), read by their key: as fast at 100,000 reviews as at 10."""
+    rows = session.execute(
+        select(ReviewCount.rating, ReviewCount.n).where(
+            ReviewCount.scope == scope.kind, ReviewCount.scope_id == scope.id
+        )
+    )
+    return rules.summarise({int(r): int(n) for r, n in rows})
+
+
+def scopes_of(review: Review) -> list[Scope]:
+    """The scopes a review counts in: its product, its SKU, and its team campaign or wave."""
+    found = [Scope("product", review.product_id), Scope("sku", review.sku_id)]
+    if review.order_kind == "team":
+        found.append(Scope("campaign", review.campaign_id))
+    elif review.order_kind == "wave":
+        found.append(Scope("wave", review.campaign_id))
+    return found
+
+
+def _count(session: Session, review: Review, delta: int) -> None:
+    """Add ``delta`` to the counters of the review's star in each of its scopes (in the one
+    order of their keys, so that concurrent writers lock them in the same order)."""
+    keys = sorted((sc.kind, sc.id) for sc in scopes_of(review))
+    for kind, scope_id in keys:
+        where = (
+            ReviewCount.scope == kind,
+            ReviewCount.scope_id == scope_id,
+            ReviewCount.rating == review.rating,
+        )
+        moved = session.execute(
+            update(ReviewCount)
+            .where(*where)
+            .values(n=ReviewCount.n + delta)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if moved:
+            continue
+        created = session.execute(
+            upsert_insert(session)(ReviewCount)
+            .values(scope=kind, scope_id=scope_id, rating=review.rating, n=max(delta, 0))
+            .on_conflict_do_nothing()
+        ).rowcount  # type: ignore[attr-defined]
+        if not created:  # a concurrent writer created it first: add to theirs
+            session.execute(
+                update(ReviewCount)
+                .where(*where)
+                .values(n=ReviewCount.n + delta)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def recount(session: Session) -> None:
+    """Rebuild every counter from the published reviews (after rows were written by hand: a
+    benchmark's seed, a repair)."""
+    session.execute(delete(ReviewCount))
+    published = Review.status == ReviewStatus.PUBLISHED
+    for kind, column, only in (
+        ("product", Review.product_id, None),
+        ("sku", Review.sku_id, None),
+        ("campaign", Review.campaign_id, "team"),
+        ("wave", Review.campaign_id, "wave"),
+    ):
+        query = select(column, Review.rating, func.count()).where(published)
+        if only is not None:
+            query = query.where(Review.order_kind == only)
+        rows = [
+            {"scope": kind, "scope_id": int(i), "rating": int(r), "n": int(n)}
+            for i, r, n in session.execute(query.group_by(column, Review.rating))
+        ]
+        if rows:
+            session.execute(insert(ReviewCount), rows)
+
+
+def counted(session: Session, scope: Scope) -> dict[int, int]:
+    """The scope's published reviews by star, counted from the rows themselves (one grouped
+    query over the scope's index): what the counters must say (tests, audits)."""
     rows = session.execute(
         select(Review.rating, func.count())
         .where(*scope.where(), Review.status == ReviewStatus.PUBLISHED)
         .group_by(Review.rating)
     )
-    return rules.summarise({int(r): int(n) for r, n in rows})
+    return {int(r): int(n) for r, n in rows}
 
 
 @dataclass(frozen=True)
@@ -510,14 +587,29 @@ def _locate(session: Session, review_id: int) -> TargetInfo | None:
 
 def set_hidden(session: Session, review_id: int, hidden: bool) -> None:
     """Hide a review (out of the lists and the summaries), or restore it (published, a held
-    one too). Its reply and photos stay with it."""
-    status = ReviewStatus.HIDDEN if hidden else ReviewStatus.PUBLISHED
-    session.execute(
-        update(Review)
-        .where(Review.id == review_id)
-        .values(status=status)
-        .execution_options(synchronize_session=False)
-    )
+    one too). Its reply and photos stay with it. Each move is a compare-and-set on its status,
+    and only a move out of or into ``published`` changes the counters."""
+    review = session.get(Review, review_id)
+    if review is None:
+        return
+
+    def move(frm: Sequence[str], to: str) -> bool:
+        return bool(
+            session.execute(
+                update(Review)
+                .where(Review.id == review_id, Review.status.in_(frm))
+                .values(status=to)
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+        )
+
+    if hidden:
+        if move([ReviewStatus.PUBLISHED], ReviewStatus.HIDDEN):
+            _count(session, review, -1)
+        else:
+            move([ReviewStatus.HELD], ReviewStatus.HIDDEN)
+    elif move([ReviewStatus.HELD, ReviewStatus.HIDDEN], ReviewStatus.PUBLISHED):
+        _count(session, review, +1)
     session.expire_all()
 
 

@@ -1,4 +1,5 @@
-"""reviews: verified buyers' reviews (晒单) of their completed order lines, with one reply
+"""reviews: verified buyers' reviews (晒单) of their completed order lines, with one reply,
+and the counts of their stars per product, SKU, team campaign and wave
 
 Revision ID: 0026
 Revises: 0023
@@ -64,7 +65,17 @@ def upgrade() -> None:
         ["order_kind", "campaign_id", "status", "rating", "id"],
     )
     op.create_index("ix_reviews_user", "reviews", ["user_id", "id"])
+    op.create_table(
+        "review_counts",
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("scope_id", sa.Integer(), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.CheckConstraint("n >= 0", name=op.f("ck_review_counts_n_non_negative")),
+        sa.PrimaryKeyConstraint("scope", "scope_id", "rating", name="pk_review_counts"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("review_counts")
     op.drop_table("reviews")
