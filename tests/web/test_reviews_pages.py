@@ -13,10 +13,9 @@ from tests.aftersales.conftest import Flow
 from tests.conftest import Api, scalar
 from tests.pools.conftest import Waves
 from tests.reviews.conftest import Shop, jpeg
+from tests.reviews.conftest import _clean_screens as _clean_screens  # autouse, here too
+from tests.reviews.conftest import _photo_storage as _photo_storage  # autouse, here too
 from tests.web.pages import csrf, hidden, log_in
-
-pytestmark = pytest.mark.usefixtures("_photo_storage", "_clean_screens")
-from tests.reviews.conftest import _clean_screens, _photo_storage  # noqa: E402,F401
 
 
 @pytest.fixture
