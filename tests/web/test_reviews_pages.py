@@ -104,6 +104,7 @@ def test_the_supplier_and_the_leader_answer_once(shop: Shop) -> None:
     second = shop.write(other, other_order, shop.line(other, other_order, "梨"), 5, "好").json()
     staff = scalar("SELECT id FROM users WHERE supplier_id = :s", s=shop.supplier_id)
     _as(c, staff)
+    assert 'href="/supplier/reviews"' in c.get("/supplier/orders").text
     page = c.get("/supplier/reviews")
     assert page.status_code == 200
     assert f'id="review-{first["id"]}"' in page.text and f'id="review-{second["id"]}"' in page.text
@@ -124,6 +125,7 @@ def test_the_supplier_and_the_leader_answer_once(shop: Shop) -> None:
     assert f'id="review-{first["id"]}"' not in page.text and 'id="done-replied"' in page.text
     # The leader comes second on the first review, and answers the other one.
     _as(c, shop.leader["user_id"])
+    assert 'href="/leader/reviews"' in c.get("/leader").text
     page = c.get("/leader/reviews")
     assert f'id="review-{first["id"]}"' not in page.text
     token = csrf(c, "/leader/reviews")
