@@ -231,6 +231,7 @@ def load() -> dict[str, object]:
 
     result = run_in_transaction(build)
     finish_communities()
+    run_in_transaction(_demo_reviews)
     run_in_transaction(_risk_ring)
     run_in_transaction(_community_posts)
     return result
@@ -813,6 +814,90 @@ def finish_communities() -> None:
                 )
 
         run_in_transaction(collect)
+
+
+# ---------------------------------------------------------------- reviews (晒单)
+
+# Reviews of the completed wave by its buyers: (phone, item, stars, text, photo, reply by the
+# supplier). Mixed, as real ones are; 刘婷 (13800000005) has not reviewed hers yet.
+DEMO_REVIEWS = [
+    ("13800000006", "现烤全麦面包", 5, "面包很香, 放到第二天还是软的, 孩子当早餐吃。", True, ""),
+    (
+        "13800000011",
+        "农家土鸡蛋",
+        4,
+        "蛋黄颜色很正, 就是有一个磕破了。",
+        False,
+        "抱歉有破损, 下一批我们加厚包装。",
+    ),
+    ("13800000013", "现烤全麦面包", 3, "味道一般, 有点干, 价格还算实惠。", False, ""),
+    ("13800000014", "现烤全麦面包", 5, "", False, ""),
+]
+
+
+def _demo_photo() -> bytes:
+    """A small JPEG of a loaf's colours (generated: the demo ships no photos)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 240), (240, 226, 200))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((50, 70, 270, 190), fill=(176, 112, 52))
+    draw.ellipse((80, 90, 240, 150), fill=(201, 142, 80))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _demo_reviews(session: Session) -> None:
+    """Reviews by buyers of the completed wave (only they may), one with a photo, one
+    answered by the supplier. Nothing twice: a line reviewed already is skipped."""
+    from tuangou.photos import service as photos
+    from tuangou.reviews import service as reviews
+
+    wave_id = _demo_waves(session).get(WAVE_COMPLETED)
+    if wave_id is None:
+        return
+    staff = session.scalar(select(User).where(User.phone == SUPPLIER_PHONE))
+    by_phone = {
+        u.phone: u.id
+        for u in session.scalars(select(User).where(User.phone.in_([r[0] for r in DEMO_REVIEWS])))
+    }
+    orders = [order for _info, order, _lines in pools.wave_orders(session, wave_id)]
+    for phone, item, stars, text, photo, reply in DEMO_REVIEWS:
+        order = next((o for o in orders if o.user_id == by_phone.get(phone)), None)
+        if order is None or not reviews.completed(order):
+            continue
+        done = reviews.of_order(session, order.id)
+        line = next((ln for ln in reviews.lines_of(session, order) if item in ln.title), None)
+        if line is None or line.line_id in done:
+            continue
+        ids = []
+        if photo:
+            ids = [
+                photos.upload(
+                    session, user_id=order.user_id, content_type="image/jpeg", data=_demo_photo()
+                ).id
+            ]
+        review = reviews.write(
+            session,
+            user_id=order.user_id,
+            order_id=order.id,
+            line_id=line.line_id,
+            rating=stars,
+            text=text,
+            photo_ids=ids,
+        )
+        if reply and staff is not None:
+            reviews.reply(
+                session,
+                review_id=review.id,
+                user_id=staff.id,
+                role=staff.role,
+                supplier_id=staff.supplier_id,
+                text=reply,
+            )
 
 
 REFUND_NOTE = "供应商反馈有一盒磕碰, 先退您 2 元, 给您添麻烦了。"

@@ -45,6 +45,7 @@ def load_application() -> None:
         moderation,
         operator,
         posts,
+        reviews,
         risk,
         teambuy,
     )
@@ -70,6 +71,7 @@ def _load_models() -> None:
     import tuangou.photos.models
     import tuangou.pools.models
     import tuangou.posts.models
+    import tuangou.reviews.models
     import tuangou.risk.models
     import tuangou.search.models
     import tuangou.teams.models  # noqa: F401
@@ -112,6 +114,7 @@ def _register() -> None:
     outbox.register(["order.cancelled"], payment_tasks.expire_payments)
 
     _register_posts()
+    _register_reviews()
 
 
 def _register_posts() -> None:
@@ -127,6 +130,20 @@ def _register_posts() -> None:
     posts.register_text_screen(moderation.screen_text)
     posts.register_on_held(moderation.record_held)
     for kind, hooks in posts.MODERATION_TARGETS.items():
+        moderation.register_target(kind, hooks)
+
+
+def _register_reviews() -> None:
+    """Reviews (晒单): who sees a review's photos; the text filter holds a review for the
+    moderation queue; reports and moderators hide and restore it."""
+    from tuangou.moderation import service as moderation
+    from tuangou.photos import service as photos
+    from tuangou.reviews import service as reviews
+
+    photos.register_visibility("review", reviews.photo_visible)
+    reviews.register_text_screen(moderation.screen_text)
+    reviews.register_on_held(moderation.record_held)
+    for kind, hooks in reviews.MODERATION_TARGETS.items():
         moderation.register_target(kind, hooks)
 
 

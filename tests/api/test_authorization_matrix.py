@@ -211,6 +211,17 @@ POST   /api/aftersales/{case_id}/reject                               401  403  
 POST   /api/aftersales/{case_id}/accept                               401  403    404     ok     404     404      404       ok
 POST   /api/wave-orders/{order_id}/rating                             401  ok     404     404    404     403      403       403
 GET    /api/wave-orders/{order_id}/rating                             401  ok     404     ok     404     404      404       ok
+# Reviews (晒单): only the buyer of a completed order writes one (another's order: 403
+# not_a_verified_buyer; staff: staff_account); the lists are public but a wave's, which is
+# for whoever may see the wave; the one reply is the wave's leader's or the goods' supplier's.
+POST   /api/orders/{order_id}/reviews                                 401  ok     403     403    403     403      403       403
+GET    /api/me/reviewable                                             401  ok     ok      ok     ok      ok       ok        ok
+GET    /api/products/{product_id}/reviews                             ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/skus/{sku_id}/reviews                                     ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/campaigns/{campaign_id}/reviews                           ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/waves/{wave_id}/reviews                                   404  ok     404     ok     ok      ok       404       ok
+GET    /api/reviews/{review_id}                                       ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/reviews/{review_id}/reply                                 401  403    403     ok     403     ok       403       403
 POST   /api/leader/sub-leaders                                        401  403    403     ok     ok      403      403       403
 # Leader 2 invited leader 1, who accepted: the invitation is leader 1's to answer (again: a 409).
 GET    /api/leader/sub-leader-invitations                             401  403    403     ok     ok      403      403       403
@@ -376,6 +387,12 @@ def build_world(api: Api) -> World:
         "photo_ids": [photo],
     }
     case = _ok(c.post("/api/aftersales", json=case_body, headers=_auth(member)))["id"]
+    # Member 1 reviews the wave order's line.
+    line = scalar("SELECT id FROM wave_order_lines WHERE order_id = :o", o=wave_order)
+    review_body = {"line_id": line, "rating": 5, "text": "很新鲜"}
+    review = _ok(
+        c.post(f"/api/orders/{wave_order}/reviews", json=review_body, headers=_auth(member))
+    )["id"]
     loose_photo = _ok(c.post("/api/photos", content=png(), headers=photo_headers))["id"]
     # A team buy of supplier 1's: member 1 opens a team and pays.
     campaign = api.campaign(op, w.supplier_id)
@@ -440,6 +457,7 @@ def build_world(api: Api) -> World:
         "wave_id": wave["id"],
         "withdrawal_id": withdrawal,
         "case_id": case,
+        "review_id": review,
         "photo_id": loose_photo,
         "risk_case_id": _risk_case(api),
         "invitation_id": invitation,
@@ -537,6 +555,7 @@ def build_world(api: Api) -> World:
                 "/api/wave-orders/{order_id}/pickup",
                 "/api/wave-orders/{order_id}/cancel",
                 "/api/wave-orders/{order_id}/rating",
+                "/api/orders/{order_id}/reviews",
             )
         },
     }
@@ -592,6 +611,8 @@ def build_world(api: Api) -> World:
         "POST /api/aftersales/{case_id}/reject": {"reason": "照片看不出破损"},
         "POST /api/admin/risk/cases/{risk_case_id}/decision": {"decision": "clear"},
         "POST /api/wave-orders/{order_id}/rating": {"stars": 5},
+        "POST /api/orders/{order_id}/reviews": review_body,
+        "POST /api/reviews/{review_id}/reply": {"text": "谢谢支持"},
         "PUT /api/admin/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "PUT /api/supplier/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "POST /api/admin/sub-leader-links/{link_id}/end": {"reason": "双方同意"},

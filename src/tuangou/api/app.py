@@ -33,6 +33,7 @@ from tuangou.photos.router import router as photos_router
 from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
 from tuangou.posts.router import router as posts_router
+from tuangou.reviews.router import router as reviews_router
 from tuangou.risk.router import router as risk_router
 from tuangou.search.router import router as search_router
 from tuangou.teams.router import router as teams_router
@@ -124,6 +125,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         photos_router,
         moderation_router,
         posts_router,
+        reviews_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -86,6 +86,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "event.reminder": f"event:{_id(payload, 'event_id')}:reminder",
         "event.cancelled": f"event:{_id(payload, 'event_id')}:cancelled",
         "post.replied": f"reply:{_id(payload, 'reply_id')}:replied",
+        "review.replied": f"review:{_id(payload, 'review_id')}:replied",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):

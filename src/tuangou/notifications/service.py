@@ -252,6 +252,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "{replier}: {excerpt}",
         "{replier}: {excerpt}",
     ),
+    "review.replied": (
+        "评价有回复",
+        "Your review was answered",
+        "您对「{item}」的评价收到了公开回复, 点开订单即可查看。",
+        "Your review of {item} was answered publicly; open the order to read it.",
+    ),
 }
 
 REASONS_ZH = {

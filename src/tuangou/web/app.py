@@ -39,6 +39,7 @@ def install(app: FastAPI) -> None:
         operator,
         photos,
         posts,
+        reviews,
         risk,
         supplier,
         teambuy,
@@ -74,5 +75,6 @@ def install(app: FastAPI) -> None:
         events,
         photos,
         posts,
+        reviews,
     ):
         app.include_router(module.router, include_in_schema=False)

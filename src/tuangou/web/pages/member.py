@@ -41,6 +41,7 @@ from tuangou.web import errors as page_errors
 from tuangou.web import i18n, once, responses, session, status, views, wayout
 from tuangou.web.forms import FormState
 from tuangou.web.pages import moderation as moderation_pages
+from tuangou.web.pages import reviews as review_pages
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, language, render, translate
 
@@ -73,6 +74,9 @@ def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
         "share_url": absolute_url(request, page.share_path),
         "poster_url": pools_rules.poster_path(page.listing.id, page.listing.share_token),
         "back_url": _wave_back(request, page),
+        "reviews_block": review_pages.wave_block(
+            page.listing.id, page.listing.wave_id, share[:64] if share else None
+        ),
     }
 
 
@@ -218,7 +222,9 @@ def _order_context(request: Request, order_id: int, who: Principal) -> dict[str,
     with unit_of_work(readonly=True) as db:
         page = views.order_page(db, order_id, who.user_id)
         way = wayout.way_out(db, page.order, who.user_id)
+        order_reviews = review_pages.order_reviews(db, page.order)
     return {
+        "order_reviews": order_reviews,
         "page": page,
         "way": way,
         "poll_url": f"/orders/{order_id}/state" if page.confirming else "",

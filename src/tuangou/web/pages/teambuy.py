@@ -41,6 +41,7 @@ from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
 from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
+from tuangou.web.pages import reviews as review_pages
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, language, render, translate
 
@@ -364,6 +365,7 @@ def _campaign_page(
         "key": once.new_key(),
         "live": campaign["live"],
         "logged_in": who is not None,
+        "reviews_block": review_pages.campaign_block(campaign_id),
     }
     return render(request, "member/campaign.html", context, status_code=status_code)
 
