@@ -254,7 +254,8 @@ def ops_levels(request: Request, form: Form, who: PageOperator) -> Response:
         if not name and not state.text(f"threshold_{i}"):
             continue  # an empty row: no level
         if not name:
-            state.add(request, f"name_{i}", "Fill this in")
+            missing = f"name_{i}"
+            state.add(request, missing, "Fill this in")
             continue
         state.at_most(request, f"name_{i}", 32)
         threshold = state.integer(request, f"threshold_{i}", low=0, high=100_000_000)
