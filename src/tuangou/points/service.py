@@ -385,11 +385,12 @@ def _last_checkin(session: Session, user_id: int, before: date) -> PointsCheckin
     )
 
 
-def checkin(session: Session, user_id: int) -> Checkin:
+def checkin(session: Session, user_id: int, *, at: datetime | None = None) -> Checkin:
     """Check in once per local day: the streak ladder's points (a missed day starts the
     streak again), plus the member's level's check-in bonus. ``already_checked_in`` the
-    second time the same day, however many arrive at once."""
-    now = clock.now()
+    second time the same day, however many arrive at once. (``at``: the demo data's past
+    days; a request checks in now.)"""
+    now = at or clock.now()
     today = clock.local_date(now)
     _lock_member(session, user_id)
     last = _last_checkin(session, user_id, today)
