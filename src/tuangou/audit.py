@@ -565,9 +565,7 @@ def check_points(session: Session) -> Check:
     ):
         in_journal = sums.get(f"member:{user_id}", 0)
         if cached != in_journal:
-            c.violations.append(
-                f"member {user_id}: points balance {cached} ≠ entries {in_journal}"
-            )
+            c.violations.append(f"member {user_id}: points balance {cached} ≠ entries {in_journal}")
         earned = session.execute(
             text("SELECT COALESCE(SUM(experience), 0) FROM points_awards WHERE user_id = :u"),
             {"u": user_id},

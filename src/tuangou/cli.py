@@ -311,7 +311,9 @@ def points_show(
     console.print(f"member {member}: {s.balance} points, {s.experience} experience")
     nxt = f", {lv.to_next} to {lv.next.name}" if lv.next else ""
     console.print(f"level {lv.index + 1} {lv.level.name}{nxt}")
-    console.print(f"streak {s.streak} day(s); checked in today: {'yes' if s.checked_in_today else 'no'}")
+    console.print(
+        f"streak {s.streak} day(s); checked in today: {'yes' if s.checked_in_today else 'no'}"
+    )
     for e in s.expiring:
         console.print(f"{e.points} point(s) expire after {e.on.isoformat()}")
     for row in rows:

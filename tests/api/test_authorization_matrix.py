@@ -513,7 +513,11 @@ def build_world(api: Api) -> World:
         "POST /api/admin/categories": {"name": "蔬菜"},
         "PATCH /api/admin/categories/{category_id}": {"hidden": False},
         "PUT /api/admin/products/{product_id}/category": {"category_id": None},
-        "POST /api/admin/points/adjust": {"member_id": member["user_id"], "points": 5, "note": "补"},
+        "POST /api/admin/points/adjust": {
+            "member_id": member["user_id"],
+            "points": 5,
+            "note": "补",
+        },
         **{
             f"{verb} /api/me/addresses{tail}": {
                 "name": "李阿姨",

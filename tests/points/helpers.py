@@ -21,9 +21,11 @@ def member(nickname: str = "邻居", role: str = "member") -> int:
 
     phone = f"136{next(_phones):08d}"
     return run_in_transaction(
-        lambda s: accounts.create_user(
-            s, phone=phone, password="secret123", nickname=nickname, role=role
-        ).id
+        lambda s: (
+            accounts.create_user(
+                s, phone=phone, password="secret123", nickname=nickname, role=role
+            ).id
+        )
     )
 
 

@@ -94,12 +94,14 @@ def test_operator_settings_levels_and_adjust(api: Api) -> None:
 
     uid = int(m["user_id"])
     r = api.c.post(
-        "/api/admin/points/adjust", json={"member_id": uid, "points": 40, "note": "活动补发"},
+        "/api/admin/points/adjust",
+        json={"member_id": uid, "points": 40, "note": "活动补发"},
         headers=op,
     )
     assert r.status_code == 201 and r.json() == {"member_id": uid, "points": 40, "balance": 40}
     short = api.c.post(
-        "/api/admin/points/adjust", json={"member_id": uid, "points": -41, "note": "扣回"},
+        "/api/admin/points/adjust",
+        json={"member_id": uid, "points": -41, "note": "扣回"},
         headers=op,
     )
     assert short.status_code == 409 and short.json()["code"] == "not_enough_points"
@@ -108,7 +110,8 @@ def test_operator_settings_levels_and_adjust(api: Api) -> None:
     )
     assert no_note.status_code == 422
     nobody = api.c.post(
-        "/api/admin/points/adjust", json={"member_id": 999999, "points": 1, "note": "x"},
+        "/api/admin/points/adjust",
+        json={"member_id": 999999, "points": 1, "note": "x"},
         headers=op,
     )
     assert nobody.status_code == 404

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, time
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -53,13 +54,18 @@ def test_balance_is_the_sum_of_entries_and_expiry_is_fifo(steps: list[tuple[str,
         held = sum(buckets.values())
         if op == "award":
             at = local(date(year, 6, 1), time(12))
-            tx(lambda s: points.award(s, user_id=a, reason="task", key=key, points=n, at=at))
+            tx(
+                lambda s, key=key, n=n, at=at: points.award(
+                    s, user_id=a, reason="task", key=key, points=n, at=at
+                )
+            )
             buckets[year] = buckets.get(year, 0) + n
         elif op in ("spend", "take"):
-            def go(s: object) -> bool:
+
+            def go(s: Any, op: str = op, n: int = n, key: str = key) -> bool:
                 if op == "spend":
-                    return points.spend(s, user_id=a, points=n, reason="coupon", key=key)  # type: ignore[arg-type]
-                return points.award(s, user_id=a, reason="admin_adjust", key=key, points=-n)  # type: ignore[arg-type]
+                    return points.spend(s, user_id=a, points=n, reason="coupon", key=key)
+                return points.award(s, user_id=a, reason="admin_adjust", key=key, points=-n)
 
             if n > held:
                 with pytest.raises(errors.NotEnoughPoints):
@@ -70,7 +76,7 @@ def test_balance_is_the_sum_of_entries_and_expiry_is_fifo(steps: list[tuple[str,
         else:
             year += n
             today = date(year, 1, 1)
-            expired = tx(lambda s: points.expire_member(s, a, today=today))
+            expired = tx(lambda s, today=today: points.expire_member(s, a, today=today))
             due = sum(v for y, v in buckets.items() if y + 1 < year)
             assert expired == due
             for y in list(buckets):

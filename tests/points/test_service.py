@@ -11,7 +11,6 @@ from tests.conftest import audit_violations, rows, scalar
 from tests.points.helpers import frozen, journal_sum, local, member, read, tx
 from tuangou.points import errors, rules
 from tuangou.points import service as points
-from tuangou.points.rules import Reason
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -143,9 +142,8 @@ def test_utc_midnight_is_no_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
     after = datetime(2027, 3, 15, 0, 0, 0)
     with frozen(monkeypatch, before):
         done = tx(lambda s: points.checkin(s, a))
-    with frozen(monkeypatch, after):
-        with pytest.raises(errors.AlreadyCheckedIn):
-            tx(lambda s: points.checkin(s, a))
+    with frozen(monkeypatch, after), pytest.raises(errors.AlreadyCheckedIn):
+        tx(lambda s: points.checkin(s, a))
     from tuangou.core import clock
 
     assert done.day == clock.local_date(before) == clock.local_date(after)

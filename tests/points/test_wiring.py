@@ -17,11 +17,15 @@ def test_a_bargain_help_earns_the_helper_points(api: Api) -> None:
     assert help_(api, friend, bargain).status_code == 409  # already helped: no second award
     me = api.c.get("/api/me/points", headers={"Authorization": friend["Authorization"]}).json()
     assert me["balance"] == 2 and me["experience"] == 2
-    assert scalar(
-        "SELECT COUNT(*) FROM points_awards WHERE reason = 'bargain_help' AND user_id = :u",
-        u=int(friend["user_id"]),
-    ) == 1
-    assert scalar(
-        "SELECT COUNT(*) FROM points_awards WHERE user_id = :u", u=int(starter["user_id"])
-    ) == 0
+    assert (
+        scalar(
+            "SELECT COUNT(*) FROM points_awards WHERE reason = 'bargain_help' AND user_id = :u",
+            u=int(friend["user_id"]),
+        )
+        == 1
+    )
+    assert (
+        scalar("SELECT COUNT(*) FROM points_awards WHERE user_id = :u", u=int(starter["user_id"]))
+        == 0
+    )
     assert audit_violations() == []

@@ -50,9 +50,7 @@ def test_staff_and_strangers_do_not_get_member_points_pages(api: Api, client: Te
     assert client.get("/ops/points", follow_redirects=False).status_code == 403
 
 
-def test_operator_sets_the_ladder_levels_and_adjusts_a_member(
-    api: Api, client: TestClient
-) -> None:
+def test_operator_sets_the_ladder_levels_and_adjusts_a_member(api: Api, client: TestClient) -> None:
     from tuangou.accounts import service as accounts
     from tuangou.core.db import run_in_transaction
 
@@ -81,10 +79,9 @@ def test_operator_sets_the_ladder_levels_and_adjusts_a_member(
     assert ok.status_code == 303, alerts(ok.text)
     assert 'value="2, 4, 8"' in client.get("/ops/points").text
 
-    levels = {
-        "name_0": "新人", "threshold_0": "0", "checkin_bonus_0": "0", "discount_bps_0": "0", "early_hours_0": "0",
-        "name_1": "老友", "threshold_1": "50", "checkin_bonus_1": "1", "discount_bps_1": "150", "early_hours_1": "6",
-    }  # fmt: skip
+    rows = [("新人", "0", "0", "0", "0"), ("老友", "50", "1", "150", "6")]
+    names = ("name", "threshold", "checkin_bonus", "discount_bps", "early_hours")
+    levels = {f"{n}_{i}": v for i, row in enumerate(rows) for n, v in zip(names, row, strict=True)}
     refused = post(
         client, "/ops/points/levels", {**levels, "threshold_1": "0"}, form_page="/ops/points"
     )
@@ -98,9 +95,7 @@ def test_operator_sets_the_ladder_levels_and_adjusts_a_member(
     page_path = f"/ops/points/members/{target}"
     assert client.get(page_path).status_code == 200
     assert client.get("/ops/points/members/999999").status_code == 404
-    no_note = post(
-        client, f"{page_path}/adjust", {"points": "10", "note": ""}, form_page=page_path
-    )
+    no_note = post(client, f"{page_path}/adjust", {"points": "10", "note": ""}, form_page=page_path)
     assert no_note.status_code == 400
     fields = form_of(client, page_path, "idem", need_key=True)
     done = client.post(

@@ -28,9 +28,9 @@ from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
 from tuangou.payments.router import router as payments_router
 from tuangou.photos.router import router as photos_router
+from tuangou.points.router import router as points_router
 from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
-from tuangou.points.router import router as points_router
 from tuangou.risk.router import router as risk_router
 from tuangou.search.router import router as search_router
 from tuangou.teams.router import router as teams_router

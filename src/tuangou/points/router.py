@@ -36,9 +36,7 @@ def my_points(who: Member) -> dict[str, Any]:
 
 
 @router.get("/me/points/entries", response_model=schemas.EntriesOut)
-def my_entries(
-    who: Member, cursor: Annotated[int | None, Query(ge=1)] = None
-) -> dict[str, Any]:
+def my_entries(who: Member, cursor: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
     """The caller's points entries, newest first, a page at a time."""
     with unit_of_work(readonly=True) as session:
         return _entries(session, who.user_id, cursor)
@@ -144,9 +142,7 @@ def adjust(
             balance=points.balance_of(session, body.member_id),
         ).model_dump()
 
-    return idempotent(
-        request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
-    )
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
 
 
 @router.get(

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from itertools import pairwise
 
 ISSUED = "issued"
 SPENT = "spent"
@@ -133,7 +134,7 @@ def check_levels(levels: Sequence[Level]) -> str | None:
     names = [level.name.strip() for level in levels]
     if any(not name for name in names) or len(set(names)) != len(names):
         return "each level needs a name of its own"
-    if any(b.threshold <= a.threshold for a, b in zip(levels, levels[1:], strict=False)):
+    if any(b.threshold <= a.threshold for a, b in pairwise(levels)):
         return "thresholds rise from one level to the next"
     return None
 

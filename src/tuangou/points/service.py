@@ -203,9 +203,7 @@ def _lock_member(session: Session, user_id: int) -> None:
     _ensure_row(session, user_id)
     if session.get_bind().dialect.name != "sqlite":
         session.execute(
-            select(PointsBalance.user_id)
-            .where(PointsBalance.user_id == user_id)
-            .with_for_update()
+            select(PointsBalance.user_id).where(PointsBalance.user_id == user_id).with_for_update()
         ).all()
 
 
@@ -228,7 +226,10 @@ def _move(session: Session, user_id: int, points: int, experience: int = 0) -> b
 
 
 def _transfer_exists(session: Session, transfer_id: str) -> bool:
-    return session.scalar(select(PointsTransfer.id).where(PointsTransfer.id == transfer_id)) is not None
+    return (
+        session.scalar(select(PointsTransfer.id).where(PointsTransfer.id == transfer_id))
+        is not None
+    )
 
 
 # ---------------------------------------------------------------- awards
@@ -437,7 +438,9 @@ def streak_of(session: Session, user_id: int, today: date | None = None) -> tupl
     return 0, False
 
 
-def checkins_between(session: Session, user_id: int, first: date, last: date) -> list[PointsCheckin]:
+def checkins_between(
+    session: Session, user_id: int, first: date, last: date
+) -> list[PointsCheckin]:
     return list(
         session.scalars(
             select(PointsCheckin)
@@ -468,9 +471,7 @@ def spend(session: Session, *, user_id: int, points: int, reason: str, key: str)
     if _transfer_exists(session, transfer_id):
         return False
     if not _move(session, user_id, -points):
-        raise errors.NotEnoughPoints(
-            f"{points} points needed, {balance_of(session, user_id)} held"
-        )
+        raise errors.NotEnoughPoints(f"{points} points needed, {balance_of(session, user_id)} held")
     _transfer(
         session,
         transfer_id,
@@ -666,7 +667,7 @@ def summary(session: Session, user_id: int) -> Summary:
     streak, done = streak_of(session, user_id, today)
     lv = level_view(session, user_id)
     ladder = get_settings(session).ladder
-    next_points = rules.ladder_points(ladder, streak + 1 if not done else streak + 1)
+    next_points = rules.ladder_points(ladder, streak + 1)  # today's, or tomorrow's
     first = today.replace(day=1)
     month = [c.day for c in checkins_between(session, user_id, first, today)]
     return Summary(

@@ -73,9 +73,7 @@ def upgrade() -> None:
         sa.Column("note", sa.String(length=200), nullable=False),
         sa.Column("by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["by_id"], ["users.id"], name=op.f("fk_points_awards_by_id_users")
-        ),
+        sa.ForeignKeyConstraint(["by_id"], ["users.id"], name=op.f("fk_points_awards_by_id_users")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_points_awards_user_id_users")
         ),

@@ -31,8 +31,8 @@ from tuangou.core.errors import DomainError, InvalidInput
 from tuangou.core.schemas import Out
 from tuangou.notifications import service as notifications
 from tuangou.orders import service as orders
-from tuangou.points import service as points
 from tuangou.payments import service as payments
+from tuangou.points import service as points
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import rules as pools_rules
 from tuangou.pools import service as pools

@@ -177,9 +177,7 @@ def _ops_page(
 
     data = read(load)
     levels_form = levels_form or _levels_form(data["levels"])
-    rows = sorted(
-        {int(k.rsplit("_", 1)[1]) for k in levels_form.values if k.startswith("name_")}
-    )
+    rows = sorted({int(k.rsplit("_", 1)[1]) for k in levels_form.values if k.startswith("name_")})
     return render(
         request,
         "operator/points/settings.html",
@@ -197,9 +195,8 @@ def _ops_page(
 @router.get("/ops/points")
 def ops_points(request: Request, who: PageOperator) -> Response:
     member = request.query_params.get("member", "").strip()
-    if member:
-        if member.isdigit():
-            return RedirectResponse(f"/ops/points/members/{int(member)}", status_code=303)
+    if member.isdigit():
+        return RedirectResponse(f"/ops/points/members/{int(member)}", status_code=303)
     return _ops_page(request)
 
 
@@ -263,9 +260,7 @@ def ops_levels(request: Request, form: Form, who: PageOperator) -> Response:
         bps = state.integer(request, f"discount_bps_{i}", low=0, high=5000)
         hours = state.integer(request, f"early_hours_{i}", low=0, high=168)
         if None not in (threshold, bonus, bps, hours):
-            levels.append(
-                points.Level(name, threshold or 0, bonus or 0, bps or 0, hours or 0)
-            )
+            levels.append(points.Level(name, threshold or 0, bonus or 0, bps or 0, hours or 0))
     if state.ok:
         try:
             run_in_transaction(lambda db: points.set_levels(db, levels))
