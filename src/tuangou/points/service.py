@@ -260,7 +260,7 @@ def award(
     if isinstance(points, bool) or not isinstance(points, int):
         raise errors.InvalidAward("points are a whole number")
     if abs(points) > rules.MAX_POINTS_PER_AWARD:
-        raise errors.InvalidAward(f"at most {rules.MAX_POINTS_PER_AWARD} points at once")
+        raise errors.InvalidAward("an award is at most 100000 points")
     if points < 0 and reason != Reason.ADMIN_ADJUST:
         raise errors.InvalidAward("only an adjustment takes points away")
     exp = rules.default_experience(reason, points) if experience is None else experience
