@@ -1,10 +1,12 @@
-"""``tuangou points expire`` and ``tuangou points show``, run in their own process (both
-backends): the expiry moves what is past its end; show names the balance, the
+"""``tuangou points expire`` and ``tuangou points show``, run in their own process: the
+expiry moves what is past its end; show names the balance, the
 level, the streak and what expires when."""
 
 from __future__ import annotations
 
 from datetime import date, time
+
+import pytest
 
 from tests.conftest import scalar
 from tests.points.helpers import local, member, tx
@@ -12,6 +14,9 @@ from tests.test_cli import tuangou
 from tuangou.points import service as points
 
 
+# On SQLite only: a process start costs seconds, and the commands are the same service
+# calls the tests of tests/points run on both backends.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_points_expire_and_show(db_url: str) -> None:
     a = member("小周")
     at_2000 = local(date(2000, 6, 1), time(12))

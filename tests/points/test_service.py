@@ -362,3 +362,25 @@ def test_audit_catches_a_tampered_row() -> None:
         )
     found = audit_violations()
     assert found == [f"member {a}: experience 3 ≠ awards 10"], found
+
+
+def test_a_month_before_year_end_members_are_told_what_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tuangou.core import outbox
+    from tuangou.points import tasks
+
+    a, b = member(), member()
+    _award_in(a, 2027, 10, "y27")  # good until 2028-12-31
+    _award_in(a, 2028, 5, "y28")  # good until 2029-12-31
+    _award_in(b, 2028, 8, "y28")
+    with frozen(monkeypatch, local(date(2028, 11, 30), time(12))):
+        assert tasks.warn_expiring() == 0  # not yet December
+    with frozen(monkeypatch, local(date(2028, 12, 1), time(0, 0, 1))):
+        assert tasks.expire_daily() == 1  # nothing expires; one member is told
+        outbox.deliver_pending()
+    with frozen(monkeypatch, local(date(2028, 12, 2), time(9))):
+        assert tasks.expire_daily() == 0  # told once a year
+    assert rows("SELECT user_id, kind, body FROM notifications") == [
+        (a, "points.expiring", "您有 10 积分将于 2028-12-31 后过期, 请尽快使用。")
+    ]

@@ -82,6 +82,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "aftersale.opened": f"case:{_id(payload, 'case_id')}:opened",
         "aftersale.accepted": f"case:{_id(payload, 'case_id')}:decided",
         "aftersale.rejected": f"case:{_id(payload, 'case_id')}:decided",
+        "points.expiring": f"points:{_id(payload, 'year')}:expiring",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):
@@ -109,6 +110,8 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("leader", _id(data, "leader_id") or 0)
     if topic == "leader.rejected":
         return ("application", _id(data, "application_id") or 0)
+    if topic == "points.expiring":
+        return ("points", 0)
     if order is not None:
         return ("order", order)
     if team is not None:

@@ -199,6 +199,13 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "平台已解除子团长关系: {reason}。此后的销售不再有团长奖励。",
         "The platform ended a sub-leader link: {reason}. Sales from now on earn no override.",
     ),
+    # Points (积分): a month before year end, what of a member's points expires at it.
+    "points.expiring": (
+        "积分即将过期",
+        "Points expiring",
+        "您有 {points} 积分将于 {on} 后过期, 请尽快使用。",
+        "{points} of your points expire after {on}; use them before then.",
+    ),
 }
 
 REASONS_ZH = {

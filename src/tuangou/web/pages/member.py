@@ -471,6 +471,7 @@ _LINKS: dict[str, tuple[Callable[[dict[str, Any], int], str], str]] = {
     "withdrawal": (lambda data, i: "/leader/money", i18n.lazy("View earnings")),
     "leader": (lambda data, i: "/leader", i18n.lazy("Leader console")),
     "application": (lambda data, i: "/me/apply", i18n.lazy("View application")),
+    "points": (lambda data, i: "/me/points", i18n.lazy("View points")),
 }
 
 
