@@ -431,6 +431,7 @@ def check_journal(session: Session) -> Check:
                 c.violations.append(
                     f"leader {leader_id}: wallet {name} {value} ≠ ledger {in_ledger}"
                 )
+    c.violations.extend(points_violations(session))
     return c
 
 
@@ -588,6 +589,53 @@ def bargain_stock_violations(session: Session) -> list[str]:
             c.violations.append(
                 f"bargain campaign {cid}: held {held}, sold {sold}, but its orders hold"
                 f" {unpaid} and sold {paid}"
+            )
+    return c.violations
+
+
+def points_violations(session: Session) -> list[str]:
+    """The points journal (part of invariant 5; its own tables, like the money journal):
+    balanced, no account but the source negative, each member's cached balance the sum of
+    their entries, their experience the sum of their awards', every award in the journal."""
+    c = Check("points", 5)
+    for tid, s in _rows(
+        session,
+        "SELECT transfer_id, SUM(amount) FROM points_entries GROUP BY transfer_id"
+        " HAVING SUM(amount) <> 0",
+    ):
+        c.violations.append(f"points transfer {tid} sums to {s}")
+    sums: dict[str, int] = dict(
+        _rows(session, "SELECT account, SUM(amount) FROM points_entries GROUP BY account")
+    )
+    for account, amount in sums.items():
+        if account != "issued" and amount < 0:
+            c.violations.append(f"points account {account} is negative ({amount})")
+    for user_id, cached, experience in _rows(
+        session, "SELECT user_id, balance, experience FROM points_balances"
+    ):
+        in_journal = sums.get(f"member:{user_id}", 0)
+        if cached != in_journal:
+            c.violations.append(f"member {user_id}: points balance {cached} ≠ entries {in_journal}")
+        earned = session.execute(
+            text("SELECT COALESCE(SUM(experience), 0) FROM points_awards WHERE user_id = :u"),
+            {"u": user_id},
+        ).scalar()
+        if experience != earned:
+            c.violations.append(f"member {user_id}: experience {experience} ≠ awards {earned}")
+    members = {int(a.split(":", 1)[1]) for a in sums if a.startswith("member:")}
+    cached_ids = {row[0] for row in _rows(session, "SELECT user_id FROM points_balances")}
+    for user_id in sorted(members - cached_ids):
+        c.violations.append(f"member {user_id}: points entries but no balance row")
+    for award_id, user_id, points, in_journal in _rows(
+        session,
+        """SELECT a.id, a.user_id, a.points, COALESCE(SUM(e.amount), 0) FROM points_awards a
+           LEFT JOIN points_entries e ON e.transfer_id = 'award:' || CAST(a.id AS VARCHAR(20))
+                AND e.account = 'member:' || CAST(a.user_id AS VARCHAR(20))
+           GROUP BY a.id, a.user_id, a.points""",
+    ):
+        if points != in_journal:
+            c.violations.append(
+                f"points award {award_id} of member {user_id}: {points} ≠ journal {in_journal}"
             )
     return c.violations
 

@@ -271,5 +271,54 @@ def risk_analyse(database_url: DbOption = None) -> None:
     console.print(f"{tasks.analyse_graph(force=True)} new review case(s)")
 
 
+points_app = typer.Typer(help="Points (积分): run the expiry now, show a member's points.")
+app.add_typer(points_app, name="points")
+
+
+@points_app.command("expire")
+def points_expire(database_url: DbOption = None) -> None:
+    """Expire every member's points that are past their end now (the worker does it once a
+    day); running it again expires nothing more."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou.points import tasks
+
+    console.print(f"{tasks.expire_all()} point(s) expired")
+
+
+@points_app.command("show")
+def points_show(
+    member: Annotated[int, typer.Argument(help="the member's id")],
+    database_url: DbOption = None,
+) -> None:
+    """A member's points: balance, experience and level, streak, what expires when, and the
+    latest entries."""
+    _setup(database_url)
+    from tuangou.accounts import service as accounts
+    from tuangou.core.db import unit_of_work
+    from tuangou.core.errors import NotFound
+    from tuangou.points import service as points
+
+    with unit_of_work(readonly=True) as session:
+        try:
+            accounts.get_user(session, member)
+        except NotFound as exc:
+            console.print(f"[red]no member {member}[/red]")
+            raise typer.Exit(1) from exc
+        s = points.summary(session, member)
+        rows = points.entries(session, member, limit=20)
+    lv = s.level
+    console.print(f"member {member}: {s.balance} points, {s.experience} experience")
+    nxt = f", {lv.to_next} to {lv.next.name}" if lv.next else ""
+    console.print(f"level {lv.index + 1} {lv.level.name}{nxt}")
+    console.print(
+        f"streak {s.streak} day(s); checked in today: {'yes' if s.checked_in_today else 'no'}"
+    )
+    for e in s.expiring:
+        console.print(f"{e.points} point(s) expire after {e.on.isoformat()}")
+    for row in rows:
+        console.print(f"  {row.at:%Y-%m-%d %H:%M} {row.amount:+d} {row.kind} {row.memo}")
+
+
 if __name__ == "__main__":
     app()

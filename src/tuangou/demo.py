@@ -222,6 +222,7 @@ def load() -> dict[str, object]:
         )
         _flash_sales(session, supplier_id=farm.id, buyer_id=members[3].id)
         _group_rules_and_moderation(session)
+        _demo_points(session, members)
         return {
             "loaded": True,
             "team_ids": [first.team.id, second.team.id],
@@ -235,6 +236,37 @@ def load() -> dict[str, object]:
     run_in_transaction(_risk_ring)
     run_in_transaction(_community_posts)
     return result
+
+
+def _demo_points(session: Session, members: list[User]) -> None:
+    """Points (积分): the first member has checked in five days running (today among them),
+    the second three days, then missed one (their streak starts again tomorrow) and has
+    reached 好邻居 with a verified-review-like task award; the third has a few points from
+    an operator's adjustment."""
+    from tuangou.points import service as points
+
+    today = clock.now()
+    for back in range(4, -1, -1):
+        points.checkin(session, members[0].id, at=today - timedelta(days=back))
+    for back in (5, 4, 3):
+        points.checkin(session, members[1].id, at=today - timedelta(days=back))
+    points.award(
+        session,
+        user_id=members[1].id,
+        reason=points.Reason.TASK,
+        key="demo:welcome-tasks",
+        points=200,
+        at=today - timedelta(days=2),
+        note="新手任务",
+    )
+    points.award(
+        session,
+        user_id=members[2].id,
+        reason=points.Reason.ADMIN_ADJUST,
+        key="demo:compensation",
+        points=30,
+        note="配送延误补偿",
+    )
 
 
 FLASH_TITLE = "整点秒杀 · 赣南脐橙"

@@ -69,6 +69,7 @@ def _load_models() -> None:
     import tuangou.orders.models
     import tuangou.payments.models
     import tuangou.photos.models
+    import tuangou.points.models
     import tuangou.pools.models
     import tuangou.posts.models
     import tuangou.reviews.models
@@ -113,6 +114,14 @@ def _register() -> None:
     outbox.register(["refund.created"], payment_tasks.send_refund)
     outbox.register(["order.cancelled"], payment_tasks.expire_payments)
 
+    # Points: a counted help on a bargain earns the helper points (capped per day); an
+    # invitee's first completed order earns their inviter points (once an inviter lookup is
+    # registered with points.register_inviter_lookup).
+    from tuangou.points import service as points
+
+    bargains.register_on_helped(points.on_bargain_help)
+    outbox.register(["order.completed"], _points_on_order_completed)
+
     _register_posts()
     _register_reviews()
 
@@ -145,6 +154,14 @@ def _register_reviews() -> None:
     reviews.register_on_held(moderation.record_held)
     for kind, hooks in reviews.MODERATION_TARGETS.items():
         moderation.register_target(kind, hooks)
+
+
+def _points_on_order_completed(session: Any, event: Any) -> None:
+    from tuangou.points import service as points
+
+    payload = event.payload or {}
+    for user_id in payload.get("user_ids") or []:
+        points.on_order_completed(session, int(user_id), int(payload["order_id"]))
 
 
 def _void_ring_helps(session: Any, member_ids: Sequence[int], reason: str) -> None:

@@ -25,6 +25,7 @@ from tuangou.flashsales import tasks as flash_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
+from tuangou.points import tasks as points_tasks
 from tuangou.pools import tasks as pool_tasks
 from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks
@@ -57,6 +58,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("forget ended page sessions", account_tasks.forget_expired_sessions),
     ("search index", search_tasks.refresh_index),
     ("risk graph", risk_tasks.analyse_graph),
+    ("points expiry (daily)", points_tasks.expire_daily),
 ]
 
 

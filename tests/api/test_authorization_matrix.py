@@ -281,6 +281,17 @@ POST   /api/admin/bargain-campaigns                                   401  403  
 PATCH  /api/admin/bargain-campaigns/{campaign_id}                     401  403    403     403    403     403      403       ok
 GET    /api/admin/bargain-campaigns/{campaign_id}/bargains            401  403    403     403    403     403      403       ok
 POST   /api/admin/bargains/reverse-helps                              401  403    403     403    403     403      403       ok
+# Points: a member's own (staff accounts hold none); the levels are public; the settings, levels and adjustments are the operator's.
+GET    /api/me/points                                                 401  ok     ok      ok     ok      403      403       403
+GET    /api/me/points/entries                                         401  ok     ok      ok     ok      403      403       403
+POST   /api/me/checkin                                                401  ok     ok      ok     ok      403      403       403
+GET    /api/levels                                                    ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/admin/points/settings                                     401  403    403     403    403     403      403       ok
+PUT    /api/admin/points/settings                                     401  403    403     403    403     403      403       ok
+GET    /api/admin/levels                                              401  403    403     403    403     403      403       ok
+PUT    /api/admin/levels                                              401  403    403     403    403     403      403       ok
+POST   /api/admin/points/adjust                                       401  403    403     403    403     403      403       ok
+GET    /api/admin/points/members/{member_id}                          401  403    403     403    403     403      403       ok
 GET    /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
 POST   /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
 PUT    /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
@@ -547,6 +558,7 @@ def build_world(api: Api) -> World:
             )
         },
         "/api/listings/{listing_id}/orders": {"listing_id": open_wave["listing"]["id"]},
+        "/api/admin/points/members/{member_id}": {"member_id": member["user_id"]},
         "/api/leader/waves/{wave_id}/adopt": {"wave_id": new_wave["id"]},
         **{
             path: {"order_id": wave_order}
@@ -622,6 +634,11 @@ def build_world(api: Api) -> World:
         "PUT /api/leader/communities/{community_id}/rhythm": {"deals_per_day": 3},
         "PATCH /api/admin/categories/{category_id}": {"hidden": False},
         "PUT /api/admin/products/{product_id}/category": {"category_id": None},
+        "POST /api/admin/points/adjust": {
+            "member_id": member["user_id"],
+            "points": 5,
+            "note": "补",
+        },
         **{
             f"{verb} /api/me/addresses{tail}": {
                 "name": "李阿姨",

@@ -30,6 +30,7 @@ from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
 from tuangou.payments.router import router as payments_router
 from tuangou.photos.router import router as photos_router
+from tuangou.points.router import router as points_router
 from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
 from tuangou.posts.router import router as posts_router
@@ -126,6 +127,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         moderation_router,
         posts_router,
         reviews_router,
+        points_router,
     ):
         api.include_router(router)
     app.include_router(api)

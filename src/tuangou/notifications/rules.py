@@ -87,6 +87,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "event.cancelled": f"event:{_id(payload, 'event_id')}:cancelled",
         "post.replied": f"reply:{_id(payload, 'reply_id')}:replied",
         "review.replied": f"review:{_id(payload, 'review_id')}:replied",
+        "points.expiring": f"points:{_id(payload, 'year')}:expiring",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):
@@ -118,6 +119,8 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("event", _id(data, "event_id") or 0)
     if topic == "post.replied":
         return ("post", _id(data, "post_id") or 0)
+    if topic == "points.expiring":
+        return ("points", 0)
     if order is not None:
         return ("order", order)
     if team is not None:

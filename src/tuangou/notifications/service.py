@@ -258,6 +258,13 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "您对「{item}」的评价收到了公开回复, 点开订单即可查看。",
         "Your review of {item} was answered publicly; open the order to read it.",
     ),
+    # Points (积分): a month before year end, what of a member's points expires at it.
+    "points.expiring": (
+        "积分即将过期",
+        "Points expiring",
+        "您有 {points} 积分将于 {on} 后过期, 请尽快使用。",
+        "{points} of your points expire after {on}; use them before then.",
+    ),
 }
 
 REASONS_ZH = {

@@ -38,6 +38,7 @@ def install(app: FastAPI) -> None:
         moderation,
         operator,
         photos,
+        points,
         posts,
         reviews,
         risk,
@@ -76,5 +77,6 @@ def install(app: FastAPI) -> None:
         photos,
         posts,
         reviews,
+        points,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -64,6 +64,17 @@ def unregister_help_check(name: str = "risk") -> None:
     _help_checks.pop(name, None)
 
 
+OnHelped = Callable[..., object]
+_on_helped: list[OnHelped] = []
+
+
+def register_on_helped(fn: OnHelped) -> None:
+    """Another domain's reaction to a counted help, called inside the help's transaction
+    with ``(session, helper_id=, help_id=, at=)`` (the points a helper earns)."""
+    if fn not in _on_helped:
+        _on_helped.append(fn)
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -385,6 +396,8 @@ def help_bargain(
     if not moved:  # cannot happen under the bargain's lock; refuse rather than over-cut
         raise errors.BargainComplete()
     session.refresh(bargain)
+    for react in list(_on_helped):
+        react(session, helper_id=helper_id, help_id=help_row.id, at=now)
     return Helped(bargain, help_row)
 
 

@@ -33,6 +33,7 @@ from tuangou.core.schemas import Out
 from tuangou.notifications import service as notifications
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
+from tuangou.points import service as points
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import rules as pools_rules
 from tuangou.pools import service as pools
@@ -480,6 +481,7 @@ _LINKS: dict[str, tuple[Callable[[dict[str, Any], int], str], str]] = {
     "application": (lambda data, i: "/me/apply", i18n.lazy("View application")),
     "event": (lambda data, i: f"/events/{i}", i18n.lazy("View event")),
     "post": (lambda data, i: f"/posts/{i}", i18n.lazy("View the post")),
+    "points": (lambda data, i: "/me/points", i18n.lazy("View points")),
 }
 
 
@@ -608,7 +610,11 @@ def _me_context(request: Request, who: Principal) -> dict[str, Any]:
         leader = communities.find_leader_by_user(db, who.user_id)
         applications = communities.applications_of(db, who.user_id)
         unread = notifications.unread_count(db, who.user_id)
+        points_balance = points.balance_of(db, who.user_id)
+        points_level = points.level_of(db, who.user_id).name
     return {
+        "points_balance": points_balance,
+        "points_level": points_level,
         "me": user,
         "leader": leader,
         "application": applications[0] if applications else None,

@@ -30,6 +30,7 @@ SECTIONS = [
     ("/ops/campaigns", i18n.lazy("Campaigns")),
     ("/ops/flash", i18n.lazy("Flash sales")),
     ("/ops/bargains", i18n.lazy("Bargains")),
+    ("/ops/points", i18n.lazy("Points")),
     ("/ops/products", i18n.lazy("Products")),
     ("/ops/suppliers", i18n.lazy("Suppliers")),
 ]

@@ -1,0 +1,32 @@
+"""The demo site's points: a five-day streak, a broken streak, a level-up, and a clean audit."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import audit_violations
+from tests.points.helpers import read
+from tuangou import demo
+from tuangou.points import service as points
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+def test_demo_members_have_points_streaks_and_a_level() -> None:
+    from sqlalchemy import select
+
+    from tuangou.accounts.models import User
+
+    demo.load()
+    ids = read(
+        lambda s: [
+            s.scalar(select(User.id).where(User.phone == phone)) for phone, _ in demo.MEMBERS[:3]
+        ]
+    )
+    first, second = (read(lambda s, u=u: points.summary(s, u)) for u in ids[:2])
+    assert (first.streak, first.checked_in_today) == (5, True)
+    assert first.balance == 5 + 5 + 10 + 10 + 15
+    assert (second.streak, second.checked_in_today) == (0, False)
+    assert second.level.level.name == "好邻居"
+    assert read(lambda s: points.balance_of(s, ids[2])) == 30
+    assert audit_violations() == []
