@@ -82,6 +82,8 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "aftersale.opened": f"case:{_id(payload, 'case_id')}:opened",
         "aftersale.accepted": f"case:{_id(payload, 'case_id')}:decided",
         "aftersale.rejected": f"case:{_id(payload, 'case_id')}:decided",
+        "proposal.ready": f"proposal:{_id(payload, 'proposal_id')}:ready",
+        "proposal.converted": f"proposal:{_id(payload, 'proposal_id')}:converted",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):
@@ -93,7 +95,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
 
 def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
     """What a message links to: ("team" | "order" | "case" | "commission" | "withdrawal" |
-    "leader" | "application", id), or None."""
+    "leader" | "application" | "proposal", id), or None."""
     team, order, case = _id(data, "team_id"), _id(data, "order_id"), _id(data, "case_id")
     if topic in ("team.formed", "team.opener_changed") and team is not None:
         return ("team", team)
@@ -107,6 +109,8 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("withdrawal", _id(data, "withdrawal_id") or 0)
     if topic in ("leader.approved", "leader.paused", "leader.resumed", "leader.recruited"):
         return ("leader", _id(data, "leader_id") or 0)
+    if topic.startswith("proposal."):
+        return ("proposal", _id(data, "proposal_id") or 0)
     if topic == "leader.rejected":
         return ("application", _id(data, "application_id") or 0)
     if order is not None:

@@ -470,6 +470,7 @@ _LINKS: dict[str, tuple[Callable[[dict[str, Any], int], str], str]] = {
     "withdrawal": (lambda data, i: "/leader/money", i18n.lazy("View earnings")),
     "leader": (lambda data, i: "/leader", i18n.lazy("Leader console")),
     "application": (lambda data, i: "/me/apply", i18n.lazy("View application")),
+    "proposal": (lambda data, i: f"/proposals/{i}", i18n.lazy("View proposal")),
 }
 
 
@@ -531,7 +532,9 @@ def my_communities(request: Request, who: PageUser) -> Response:
                     "members": count,
                     "leader": communities.people(db, [leader.user_id])[leader.user_id],
                     "points": communities.pickup_points_of(db, leader.id, active_only=True),
-                    "waves": pools.listings_of_community(db, community.id, open_only=True),
+                    "waves": pools.listings_of_community(
+                        db, community.id, open_only=True, viewer_id=who.user_id
+                    ),
                 }
             )
     return render(request, "member/communities.html", {"rows": rows})
