@@ -405,10 +405,9 @@ class ConvertInput:
 
 
 def ready_for_leader(session: Session, user_id: int) -> list[Proposal]:
-    """The proposals ready to convert in the communities the user leads."""
-    leader = communities.find_leader_by_user(session, user_id)
-    if leader is None:
-        return []
+    """The proposals ready to convert in the communities the user leads (a non-leader:
+    ``not_a_leader``)."""
+    leader = communities.get_leader_by_user(session, user_id)
     ids = [c.id for c in communities.communities_led_by(session, leader.id)]
     if not ids:
         return []

@@ -31,6 +31,7 @@ def install(app: FastAPI) -> None:
         addresses,
         auth,
         bargains,
+        cocreate,
         flash,
         leader,
         member,
@@ -68,5 +69,6 @@ def install(app: FastAPI) -> None:
         supplier,
         bargains,
         photos,
+        cocreate,
     ):
         app.include_router(module.router, include_in_schema=False)
