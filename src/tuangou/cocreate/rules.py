@@ -38,7 +38,7 @@ COMPLETED_ORDER = OrderStatus.COMPLETED
 
 
 class RuleViolation(ValueError):
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
 
@@ -55,29 +55,29 @@ class Threshold:
 
 def check_threshold(votes: int, units: int, early_hours: int) -> None:
     if not MIN_VOTES <= votes <= MAX_VOTES:
-        raise RuleViolation(f"votes needed must be {MIN_VOTES} to {MAX_VOTES}", "votes")
+        raise RuleViolation("votes", "the votes needed must be 3 to 1000")
     if not MIN_UNITS <= units <= MAX_UNITS:
-        raise RuleViolation(f"pledged units needed must be {MIN_UNITS} to {MAX_UNITS}", "units")
+        raise RuleViolation("units", "the pledged units needed must be 5 to 10000")
     if not 0 <= early_hours <= MAX_EARLY_HOURS:
-        raise RuleViolation(f"the early window must be 0 to {MAX_EARLY_HOURS} hours", "early_hours")
+        raise RuleViolation("early_hours", "the early window must be 0 to 168 hours")
 
 
 def check_pledge(pledge: int) -> None:
     if not MIN_PLEDGE <= pledge <= MAX_PLEDGE:
-        raise RuleViolation(f"a pledge is {MIN_PLEDGE + 1} to {MAX_PLEDGE} units, or none", "pledge")
+        raise RuleViolation("pledge", "a pledge is 1 to 99 units, or none")
 
 
 def check_proposal(title: str, description: str, target_price: int, supplier_hint: str) -> None:
     if not title.strip():
-        raise RuleViolation("a proposal needs a title", "title")
+        raise RuleViolation("title", "a proposal needs a title")
     if len(title.strip()) > TITLE_MAX:
-        raise RuleViolation(f"a title has at most {TITLE_MAX} characters", "title")
+        raise RuleViolation("title", "a proposal's title has at most 100 characters")
     if len(description) > DESCRIPTION_MAX:
-        raise RuleViolation(f"a description has at most {DESCRIPTION_MAX} characters", "description")
+        raise RuleViolation("description", "a proposal's description has at most 2000 characters")
     if not 1 <= target_price <= MAX_TARGET_PRICE:
-        raise RuleViolation("the target price must be ¥0.01 to ¥100,000", "target_price")
+        raise RuleViolation("target_price", "the target price must be ¥0.01 to ¥100,000")
     if len(supplier_hint) > HINT_MAX:
-        raise RuleViolation(f"a supplier hint has at most {HINT_MAX} characters", "supplier_hint")
+        raise RuleViolation("supplier_hint", "a supplier hint has at most 100 characters")
 
 
 def eligible_from(account_created: datetime, min_days: int) -> datetime:

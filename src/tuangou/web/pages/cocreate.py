@@ -39,9 +39,9 @@ router = APIRouter()
 STATUS_WORDS = {
     "open": lazy("Collecting votes"),
     "ready": lazy("Ready to become a wave"),
-    "converted": lazy("On sale"),
+    "converted": lazy("Became a pre-sale wave"),
     "archived": lazy("Archived"),
-    "withdrawn": lazy("Withdrawn"),
+    "withdrawn": lazy("Withdrawn by its author"),
 }
 TABS = ("", "open", "ready", "converted")
 
