@@ -262,7 +262,7 @@ def _act(request: Request, proposal_id: int, form: Any, action: str) -> Response
         except DomainError as exc:
             if exc.status == 404:
                 raise
-            state.refuse(request, exc, "pledge" if action == "vote" else "_form")
+            state.refuse(request, exc)
     context = _proposal_context(request, proposal_id, who)
     context["form"] = state
     return render(request, "member/cocreate/proposal.html", context, status_code=400)
