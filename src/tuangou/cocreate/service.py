@@ -119,6 +119,10 @@ def set_settings(
 # ---------------------------------------------------------------- proposals
 
 
+def any_proposal(session: Session) -> bool:
+    return session.scalar(select(Proposal.id).limit(1)) is not None
+
+
 def get_proposal(session: Session, proposal_id: int) -> Proposal:
     return get_or_404(session, Proposal, proposal_id, errors.ProposalNotFound)
 
