@@ -756,7 +756,8 @@ def _cocreate(session: Session) -> None:
         return
     phones = [phone for phone, _ in MEMBERS + NEIGHBOURS]
     people = {
-        u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones + [LEADERS[1][0]])))
+        u.phone: u
+        for u in session.scalars(select(User).where(User.phone.in_([*phones, LEADERS[1][0]])))
     }
     if LEADERS[1][0] not in people:
         return

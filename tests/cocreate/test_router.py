@@ -9,9 +9,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.cocreate.support import age_accounts
-from tests.pools.support import Person, problem, scalar, seed_sku
-from tests.pools.conftest import Waves
 from tests.conftest import Api
+from tests.pools.conftest import Waves
+from tests.pools.support import Person, problem, scalar, seed_sku
 from tuangou.core import clock
 
 
@@ -113,7 +113,9 @@ def test_proposals_votes_and_conversion_over_http(client: TestClient) -> None:
     problem(client.get(f"/api/listings/{listing}", headers=_h(author)), 404, "listing_not_found")
     waves = client.get(f"/api/communities/{cid}/waves", headers=_h(author)).json()
     assert waves == []
-    problem(client.post(url, json={**convert, "moq": 5}, headers=_h(leader)), 409, "proposal_closed")
+    problem(
+        client.post(url, json={**convert, "moq": 5}, headers=_h(leader)), 409, "proposal_closed"
+    )
 
     # The author withdraws an open proposal; then it takes no votes.
     r = client.delete(f"/api/proposals/{ids[0]}", headers=_h(author))

@@ -17,9 +17,8 @@ from tests.pools.support import (
     seed_paid_order,
     seed_sku,
 )
-from tuangou.cocreate import errors
+from tuangou.cocreate import errors, tasks
 from tuangou.cocreate import service as cocreate
-from tuangou.cocreate import tasks
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.pools import errors as pool_errors
@@ -168,7 +167,7 @@ def _convert(leader: Any, pid: int, sku: int, moq: int, **kw: Any) -> Any:
 
 
 def test_conversion_creates_a_wave_with_moq_at_most_the_pledges(db: str, leader: Any) -> None:
-    pid, people = _ready(leader, [3, 4, 0])
+    pid, _ = _ready(leader, [3, 4, 0])
     _, sku = seed_sku(price=1000)
     with pytest.raises(errors.MoqAbovePledged):
         _convert(leader, pid, sku, moq=8)
@@ -196,7 +195,7 @@ def test_an_open_proposal_cannot_be_converted(db: str, leader: Any) -> None:
 
 
 def test_the_early_window_keeps_the_wave_for_voters(db: str, leader: Any) -> None:
-    pid, (v1, v2, v3) = _ready(leader, [2, 3, 0])
+    pid, (v1, _, _) = _ready(leader, [2, 3, 0])
     (outsider,) = voters(leader, 1)
     _, sku = seed_sku()
     proposal = _convert(leader, pid, sku, moq=5)

@@ -90,9 +90,10 @@ def test_propose_vote_convert_and_the_early_window(client: TestClient, photo_dir
     )
     assert r.status_code == 303, alerts(r.text)
     pid = int(re.search(r"/proposals/(\d+)", r.headers["location"]).group(1))  # type: ignore[union-attr]
-    assert scalar(
-        "SELECT count(*) FROM photos WHERE owner_kind = 'proposal' AND owner_id = :p", p=pid
-    ) == 1
+    assert (
+        scalar("SELECT count(*) FROM photos WHERE owner_kind = 'proposal' AND owner_id = :p", p=pid)
+        == 1
+    )
     page = client.get(f"/proposals/{pid}").text
     assert "云南高山蓝莓" in page and "/photos/" in page
 
@@ -107,9 +108,13 @@ def test_propose_vote_convert_and_the_early_window(client: TestClient, photo_dir
     # The leader sets the threshold: 5 units pledged are enough.
     _as(client, "13900000001")
     settings = f"/leader/communities/{cid}/cocreate"
-    r = post(client, settings, {"votes": "1", "units": "5", "early_hours": "24"}, form_page=settings)
+    r = post(
+        client, settings, {"votes": "1", "units": "5", "early_hours": "24"}, form_page=settings
+    )
     assert r.status_code == 400 and 'id="e-votes"' in r.text
-    r = post(client, settings, {"votes": "20", "units": "5", "early_hours": "24"}, form_page=settings)
+    r = post(
+        client, settings, {"votes": "20", "units": "5", "early_hours": "24"}, form_page=settings
+    )
     assert r.status_code == 303
 
     _as(client, "13900000003")

@@ -114,16 +114,16 @@ def vote(
     ``not_eligible_to_vote`` (with ``eligible_at``), ``already_voted``, ``proposal_closed``."""
 
     def work(session: Session) -> dict[str, Any]:
-        done = cocreate.vote(session, user_id=who.user_id, proposal_id=proposal_id, pledge=body.pledge)
+        done = cocreate.vote(
+            session, user_id=who.user_id, proposal_id=proposal_id, pledge=body.pledge
+        )
         return proposal_out(session, done.proposal, who.user_id).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
 
 
 @router.delete("/proposals/{proposal_id}/vote", response_model=schemas.ProposalOut)
-def unvote(
-    proposal_id: int, request: Request, who: Member, key: IdemKey = None
-) -> JSONResponse:
+def unvote(proposal_id: int, request: Request, who: Member, key: IdemKey = None) -> JSONResponse:
     """Withdraw your vote and pledge while the proposal is open."""
 
     def work(session: Session) -> dict[str, Any]:
@@ -176,7 +176,10 @@ def set_settings(
 def ready_proposals(who: Caller) -> list[schemas.ProposalOut]:
     """The proposals ready to become a wave in the communities you lead."""
     with unit_of_work(readonly=True) as session:
-        return [proposal_out(session, p, who.user_id) for p in cocreate.ready_for_leader(session, who.user_id)]
+        return [
+            proposal_out(session, p, who.user_id)
+            for p in cocreate.ready_for_leader(session, who.user_id)
+        ]
 
 
 @router.post(
@@ -197,7 +200,9 @@ def convert(
     units (``pledge_below_moq``). Its voters are told first and have the early window."""
 
     def work(session: Session) -> dict[str, Any]:
-        p = cocreate.convert(session, user_id=who.user_id, proposal_id=proposal_id, data=body.data())
+        p = cocreate.convert(
+            session, user_id=who.user_id, proposal_id=proposal_id, data=body.data()
+        )
         return proposal_out(session, p, who.user_id, whole=True).model_dump()
 
     return idempotent(

@@ -50,7 +50,9 @@ def _redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _card(db: Any, p: Any, viewer_id: int, settings: Any, photo_map: dict[int, list[Any]]) -> dict[str, Any]:
+def _card(
+    db: Any, p: Any, viewer_id: int, settings: Any, photo_map: dict[int, list[Any]]
+) -> dict[str, Any]:
     vote = cocreate.vote_of(db, p.id, viewer_id)
     votes_pct = min(100, p.votes * 100 // max(settings.votes, 1))
     units_pct = min(100, p.pledged * 100 // max(settings.units, 1))
@@ -238,10 +240,8 @@ def _act(request: Request, proposal_id: int, form: Any, action: str) -> Response
     who = session.require_buyer(request)
     state = FormState.of(form)
     pledge = 0
-    if action == "vote":
-        if state.text("pledge"):
-            value = state.integer(request, "pledge", low=0, high=co_rules.MAX_PLEDGE)
-            pledge = value or 0
+    if action == "vote" and state.text("pledge"):
+        pledge = state.integer(request, "pledge", low=0, high=co_rules.MAX_PLEDGE) or 0
     if state.ok:
         try:
             if action == "vote":
@@ -296,7 +296,10 @@ def ready_page(request: Request, me: PageLeader) -> Response:
         request,
         "leader/cocreate/ready.html",
         {
-            "ready": [(p, names.get(p.community_id, ""), (photo_map.get(p.id) or [None])[0]) for p in ready],
+            "ready": [
+                (p, names.get(p.community_id, ""), (photo_map.get(p.id) or [None])[0])
+                for p in ready
+            ],
             "communities": names,
             "done": request.query_params.get("done", ""),
         },
@@ -387,9 +390,11 @@ def convert(request: Request, proposal_id: int, form: Form, me: PageLeader) -> R
             if exc.status == 404 and not exc.extra.get("field"):
                 raise
             field = str(exc.extra.get("field") or "_form")
-            field = {"items[0].price": "price", "items[0].moq": "moq", "items[0].stock": "stock"}.get(
-                field, field
-            )
+            field = {
+                "items[0].price": "price",
+                "items[0].moq": "moq",
+                "items[0].stock": "stock",
+            }.get(field, field)
             known = ("price", "moq", "stock", "cutoff_at", "delivery_date", "title")
             state.refuse(request, exc, field if field in known else "_form")
             if field in known and field not in state.errors:
@@ -446,4 +451,3 @@ def save_settings(request: Request, community_id: int, form: Form, me: PageLeade
         {"community": community, "form": state, "bounds": co_rules, "done": ""},
         status_code=400,
     )
-
