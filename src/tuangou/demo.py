@@ -825,8 +825,8 @@ def _cocreate(session: Session) -> None:
             price=8200,
             moq=12,
             stock=60,
-            cutoff_at=cutoff + timedelta(days=1),
-            delivery_date=delivery + timedelta(days=1),
+            cutoff_at=cutoff,
+            delivery_date=delivery,
             pickup_point_id=point.id,
         ),
     )
