@@ -29,6 +29,7 @@ from tuangou.accounts import service as accounts
 from tuangou.accounts.models import User
 from tuangou.bargains import service as bargains
 from tuangou.catalog import service as catalog
+from tuangou.cocreate import service as cocreate
 from tuangou.communities import service as communities
 from tuangou.core import clock, locks
 from tuangou.core.db import run_in_transaction
@@ -235,6 +236,7 @@ def load() -> dict[str, object]:
     run_in_transaction(_demo_reviews)
     run_in_transaction(_risk_ring)
     run_in_transaction(_community_posts)
+    run_in_transaction(_cocreate)
     return result
 
 
@@ -1058,3 +1060,97 @@ def _community_posts(session: Session) -> None:
     posts.pin(session, moderator, notice.id, pinned=True)
     if deal is not None:
         posts.mark_day_deal(session, moderator, deal.id)
+
+
+# ---------------------------------------------------------------- co-creation (共创)
+
+PROPOSAL_CONVERTED = "宁夏滩羊肉 · 邻居共创"
+
+
+def _cocreate(session: Session) -> None:
+    """Proposals in the second leader's community (阳光花园), whose neighbours picked up the
+    weekend bread: one converted into a pre-sale wave that two of its voters have ordered
+    from during their early window, one ready to convert, one still collecting votes. The
+    neighbours with a completed order may vote. Loading again adds nothing."""
+    if cocreate.any_proposal(session):
+        return
+    phones = [phone for phone, _ in MEMBERS + NEIGHBOURS]
+    people = {
+        u.phone: u
+        for u in session.scalars(select(User).where(User.phone.in_([*phones, LEADERS[1][0]])))
+    }
+    if LEADERS[1][0] not in people:
+        return
+    leader = people[LEADERS[1][0]]
+    person = [people[p] for p in phones]
+    community = next(
+        c for c in communities.communities_of(session, leader.id) if c.name == LEADERS[1][4]
+    )
+    cocreate.set_settings(
+        session, user_id=leader.id, community_id=community.id, votes=3, units=10, early_hours=24
+    )
+
+    def propose(author: User, title: str, description: str, price: int, hint: str = "") -> int:
+        return cocreate.propose(
+            session,
+            user_id=author.id,
+            community_id=community.id,
+            title=title,
+            description=description,
+            target_price=price,
+            supplier_hint=hint,
+        ).id
+
+    def votes(proposal_id: int, pledges: list[tuple[User, int]]) -> None:
+        for user, pledge in pledges:
+            cocreate.vote(session, user_id=user.id, proposal_id=proposal_id, pledge=pledge)
+
+    lamb = propose(
+        person[5],
+        PROPOSAL_CONVERTED,
+        "盐池滩羊, 冷链到自提点, 一份 2 斤, 炖汤涮锅都好。",
+        8800,
+        "宁夏盐池的牧场, 去年邻居买过",
+    )
+    votes(lamb, [(person[4], 2), (person[5], 3), (person[6], 5), (person[8], 2)])
+    berries = propose(person[4], "云南高山蓝莓", "12 盒一箱, 想和邻居分着买。", 3990)
+    votes(berries, [(person[4], 3), (person[6], 4), (person[8], 2)])
+    propose(person[7], "潮汕手打牛肉丸", "正宗潮汕口味, 最好能冷链送到。", 4590)
+
+    farm = next(s for s in catalog.list_suppliers(session) if s.name == "阳光果园合作社")
+    product = catalog.create_product(
+        session,
+        supplier_id=farm.id,
+        title="宁夏盐池滩羊肉 2斤",
+        description="冷链直发, 到自提点冷柜保存。",
+        image_url="/static/demo/placeholder.svg",
+    )
+    sku = catalog.create_sku(
+        session,
+        product_id=product.id,
+        name="2斤",
+        price=8800,
+        stock=500,
+        floor_price=7600,
+        max_commission_bps=1200,
+    )
+    cutoff, delivery = _tonight()
+    point = communities.pickup_points_of(session, community.leader_id, active_only=True)[0]
+    proposal = cocreate.convert(
+        session,
+        user_id=leader.id,
+        proposal_id=lamb,
+        data=cocreate.ConvertInput(
+            sku_id=sku.id,
+            price=8200,
+            moq=12,
+            stock=60,
+            cutoff_at=cutoff,
+            delivery_date=delivery,
+            pickup_point_id=point.id,
+        ),
+    )
+    assert proposal.listing_id is not None and proposal.wave_id is not None
+    (item,) = pools.items_of(session, proposal.wave_id)
+    _order(session, person[6], proposal.listing_id, {item.id: 4}, "冷柜放一下, 谢谢")
+    _order(session, person[8], proposal.listing_id, {item.id: 2})

@@ -38,6 +38,7 @@ def load_application() -> None:
     from tuangou.web.pages import (  # noqa: F401
         auth,
         bargains,
+        cocreate,
         events,
         flash,
         leader,
@@ -57,6 +58,7 @@ def _load_models() -> None:
     import tuangou.aftersales.models
     import tuangou.bargains.models
     import tuangou.catalog.models
+    import tuangou.cocreate.models
     import tuangou.commission.models
     import tuangou.communities.models
     import tuangou.core.models
@@ -80,6 +82,7 @@ def _load_models() -> None:
 
 def _register() -> None:
     from tuangou.bargains import service as bargains
+    from tuangou.cocreate import service as cocreate
     from tuangou.core import outbox
     from tuangou.credit import service as credit
     from tuangou.events import service as events
@@ -87,6 +90,7 @@ def _register() -> None:
     from tuangou.notifications import service as notifications
     from tuangou.orders import service as orders
     from tuangou.payments import tasks as payment_tasks
+    from tuangou.photos import service as photos
     from tuangou.pools import service as pools
     from tuangou.risk import service as risk
     from tuangou.teams import service as teams
@@ -100,6 +104,11 @@ def _register() -> None:
 
     # Conditions across domains: a leader below the credit threshold publishes no wave.
     pools.register_leader_check("credit", credit.require_good_standing)
+    # Co-creation: a proposal's wave is its voters' alone during its early window; a
+    # proposal's photo is seen by its community. (Reviews of its wave, once that domain is
+    # here: cocreate.register_review_summary(<reviews' summary of a wave>).)
+    pools.register_early_access("cocreate", cocreate.early_access)
+    photos.register_visibility(cocreate.PHOTO_KIND, cocreate.photo_visible)
 
     # The risk engine judges the entry points' signups, logins, joins, orders and invites.
     from tuangou.api import deps
@@ -154,6 +163,19 @@ def _register_reviews() -> None:
     reviews.register_on_held(moderation.record_held)
     for kind, hooks in reviews.MODERATION_TARGETS.items():
         moderation.register_target(kind, hooks)
+    # A converted proposal shows the reviews of its wave after delivery.
+    from tuangou.cocreate import service as cocreate
+
+    cocreate.register_review_summary(_wave_reviews)
+
+
+def _wave_reviews(session: Any, wave_id: int) -> dict[str, Any] | None:
+    from tuangou.reviews import service as reviews
+
+    found = reviews.summary(session, reviews.Scope("wave", wave_id))
+    if found.empty:
+        return None
+    return {"count": found.count, "average": found.average, "url": f"/api/waves/{wave_id}/reviews"}
 
 
 def _points_on_order_completed(session: Any, event: Any) -> None:

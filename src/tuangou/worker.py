@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from tuangou import wiring
 from tuangou.accounts import tasks as account_tasks
 from tuangou.bargains import tasks as bargain_tasks
+from tuangou.cocreate import tasks as cocreate_tasks
 from tuangou.commission import tasks as commission_tasks
 from tuangou.core import limits, outbox
 from tuangou.credit import tasks as credit_tasks
@@ -59,6 +60,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("search index", search_tasks.refresh_index),
     ("risk graph", risk_tasks.analyse_graph),
     ("points expiry (daily)", points_tasks.expire_daily),
+    ("archive stale proposals", cocreate_tasks.archive_stale),
 ]
 
 

@@ -244,6 +244,19 @@ GET    /api/leader/events/{event_id}/attendees                        401  403  
 POST   /api/leader/events/{event_id}/checkin                          401  403    404     ok     404     403      403       403
 POST   /api/leader/events/{event_id}/cancel                           401  403    404     ok     404     403      403       403
 POST   /api/leader/upline/leave                                       401  403    403     ok     ok      403      403       403
+# Co-creation: a community's proposals are its members', its leader's and operators'; voting
+# and proposing are for members (leader 1's account is new and has no completed order: its
+# vote is refused, not_eligible_to_vote); the threshold and conversion are its leader's.
+GET    /api/communities/{community_id}/proposals                      401  ok     404     ok     404     404      404       ok
+POST   /api/communities/{community_id}/proposals                      401  ok     404     ok     404     403      403       403
+GET    /api/proposals/{proposal_id}                                   401  ok     404     ok     404     404      404       ok
+PUT    /api/proposals/{proposal_id}/vote                              401  ok     404     403    404     403      403       403
+DELETE /api/proposals/{proposal_id}/vote                              401  ok     404     ok     404     403      403       403
+GET    /api/leader/communities/{community_id}/cocreate-settings       401  403    404     ok     404     404      404       404
+PUT    /api/leader/communities/{community_id}/cocreate-settings       401  403    404     ok     404     404      404       404
+GET    /api/leader/proposals                                          401  403    403     ok     ok      403      403       403
+POST   /api/leader/proposals/{proposal_id}/convert                    401  403    404     ok     404     404      404       404
+DELETE /api/proposals/{proposal_id}                                   401  ok     404     403    404     403      403       403
 POST   /api/teams/{team_id}/leave                                     401  ok     ok      ok     ok      403      403       403
 POST   /api/communities/{community_id}/leave                          401  ok     ok      ok     ok      403      403       403
 POST   /api/communities/invite/{code}/join                            401  ok     ok      ok     ok      403      403       403
@@ -532,6 +545,14 @@ def build_world(api: Api) -> World:
         "id"
     ]
     ids["target_id"] = ids["post_id"]
+    # A proposal member 1 made to leader 1's community (their completed order lets them vote).
+    ids["proposal_id"] = _ok(
+        c.post(
+            f"/api/communities/{leader['community_id']}/proposals",
+            json={"title": "云南蓝莓", "target_price": 3990},
+            headers=_auth(member),
+        )
+    )["id"]
     own_point = {
         "community_id": leader["community_id"],
         "pickup_point_id": leader["pickup_point_id"],
@@ -628,6 +649,18 @@ def build_world(api: Api) -> World:
         "PUT /api/admin/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "PUT /api/supplier/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "POST /api/admin/sub-leader-links/{link_id}/end": {"reason": "双方同意"},
+        "POST /api/communities/{community_id}/proposals": {"title": "蓝莓", "target_price": 3990},
+        "PUT /api/proposals/{proposal_id}/vote": {"pledge": 2},
+        "PUT /api/leader/communities/{community_id}/cocreate-settings": {"votes": 20, "units": 50},
+        "POST /api/leader/proposals/{proposal_id}/convert": {
+            "sku_id": apples,
+            "price": 1000,
+            "moq": 1,
+            "stock": 10,
+            "cutoff_at": (clock.now() + timedelta(hours=3)).isoformat() + "Z",
+            "delivery_date": (clock.now() + timedelta(days=1)).date().isoformat(),
+            "pickup_point_id": leader["pickup_point_id"],
+        },
         "POST /api/admin/categories": {"name": "蔬菜"},
         "POST /api/communities/{community_id}/posts": {"text": "今天的菜很新鲜"},
         "POST /api/posts/{post_id}/replies": {"text": "谢谢分享"},

@@ -17,6 +17,7 @@ from tuangou.api.responses import FastJSONResponse
 from tuangou.api.schemas import HealthOut, NoopOut
 from tuangou.bargains.router import router as bargains_router
 from tuangou.catalog.router import router as catalog_router
+from tuangou.cocreate.router import router as cocreate_router
 from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
 from tuangou.core.schemas import bound_parameters, problem_responses
@@ -128,6 +129,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         posts_router,
         reviews_router,
         points_router,
+        cocreate_router,
     ):
         api.include_router(router)
     app.include_router(api)

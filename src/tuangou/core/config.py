@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # A sub-leader invitation can be accepted for this many days.
     sub_leader_invitation_days: int = Field(default=7, ge=1, le=90)
     payment_reconcile_seconds: int = 30
+    # Co-creation (共创): votes count from accounts this many days old (or with a completed
+    # order); an open proposal is archived this many days after it was made.
+    cocreate_vote_account_days: int = Field(default=7, ge=0, le=365)
+    cocreate_archive_days: int = Field(default=60, ge=1, le=3650)
     # Payment gateway: "sandbox" is the built-in one.
     gateway: str = "sandbox"
     sandbox_callback_delay_ms: int = 20

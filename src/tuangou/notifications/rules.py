@@ -88,6 +88,8 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "post.replied": f"reply:{_id(payload, 'reply_id')}:replied",
         "review.replied": f"review:{_id(payload, 'review_id')}:replied",
         "points.expiring": f"points:{_id(payload, 'year')}:expiring",
+        "proposal.ready": f"proposal:{_id(payload, 'proposal_id')}:ready",
+        "proposal.converted": f"proposal:{_id(payload, 'proposal_id')}:converted",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):
@@ -99,7 +101,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
 
 def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
     """What a message links to: ("team" | "order" | "case" | "commission" | "withdrawal" |
-    "leader" | "application", id), or None."""
+    "leader" | "application" | "proposal", id), or None."""
     team, order, case = _id(data, "team_id"), _id(data, "order_id"), _id(data, "case_id")
     if topic in ("team.formed", "team.opener_changed") and team is not None:
         return ("team", team)
@@ -113,6 +115,8 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("withdrawal", _id(data, "withdrawal_id") or 0)
     if topic in ("leader.approved", "leader.paused", "leader.resumed", "leader.recruited"):
         return ("leader", _id(data, "leader_id") or 0)
+    if topic.startswith("proposal."):
+        return ("proposal", _id(data, "proposal_id") or 0)
     if topic == "leader.rejected":
         return ("application", _id(data, "application_id") or 0)
     if topic.startswith("event.") and _id(data, "event_id") is not None:

@@ -265,6 +265,21 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "您有 {points} 积分将于 {on} 后过期, 请尽快使用。",
         "{points} of your points expire after {on}; use them before then.",
     ),
+    # Co-creation (共创): a proposal reached its threshold (to the leader); it became a
+    # wave (to its voters, first).
+    "proposal.ready": (
+        "共创提案已达标",
+        "Proposal ready",
+        "「{title}」已有 {votes} 票、认购 {units} 份, 可以转为预售团期。",
+        "“{title}” has {votes} votes and {units} units pledged: it can become a pre-sale wave.",
+    ),
+    "proposal.converted": (
+        "您支持的提案开团了",
+        "Your proposal is on sale",
+        "「{title}」已开团。{early_until} 前仅投票的邻居可以下单, 之后向全社群开放。",
+        "“{title}” is now a pre-sale wave. Until {early_until} only its voters may order; "
+        "then it opens to the whole community.",
+    ),
 }
 
 REASONS_ZH = {

@@ -94,7 +94,10 @@ def community_waves(
                 listing=schemas.ListingOut.of(listing), wave=schemas.WaveOut.of(wave)
             )
             for listing, wave in pools.listings_of_community(
-                session, community_id, open_only=not all
+                session,
+                community_id,
+                open_only=not all,
+                viewer_id=None if who.role == "operator" else who.user_id,
             )
         ]
 

@@ -31,6 +31,7 @@ def install(app: FastAPI) -> None:
         addresses,
         auth,
         bargains,
+        cocreate,
         events,
         flash,
         leader,
@@ -78,5 +79,6 @@ def install(app: FastAPI) -> None:
         posts,
         reviews,
         points,
+        cocreate,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -27,7 +27,7 @@ from tuangou.pools.models import (
     WaveUsage,
 )
 from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
-from tuangou.pools.service.publishing import get_listing, get_wave, items_of
+from tuangou.pools.service.publishing import get_listing, get_wave, held_back, items_of
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -103,6 +103,8 @@ def place_order(
         raise errors.WaveClosed()
     if not communities.is_member(session, listing.community_id, user_id):
         raise errors.NotCommunityMember()
+    if held_back(session, wave.id, user_id):
+        raise errors.ListingNotFound()  # an early window: not this member's wave yet
     remark = remark.strip()
     if len(remark) > 200:
         raise InvalidInput("the remark may have at most 200 characters", field="remark")

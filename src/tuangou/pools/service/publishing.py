@@ -236,6 +236,22 @@ def register_leader_check(name: str, check: LeaderCheck) -> None:
     _leader_checks[name] = check
 
 
+EarlyAccess = Callable[[Session, int, int | None], bool]
+_early_access: dict[str, EarlyAccess] = {}
+
+
+def register_early_access(name: str, check: EarlyAccess) -> None:
+    """Another domain's early window on a wave: ``check(session, wave_id, user_id)`` returns
+    False while the wave is not yet the user's to see or order (co-creation: a proposal's
+    wave is its voters' alone for a while). Its leader and operators always see it."""
+    _early_access[name] = check
+
+
+def held_back(session: Session, wave_id: int, user_id: int | None) -> bool:
+    """Whether a registered early window keeps the wave from this user for now."""
+    return any(not check(session, wave_id, user_id) for check in _early_access.values())
+
+
 def _require_standing(session: Session, user_id: int) -> None:
     """A paused leader (``leader_paused``) or one a registered check refuses (the leader
     credit's ``credit_below_threshold``) may not publish or adopt a wave."""
@@ -333,8 +349,14 @@ def listings_of_wave(session: Session, wave_id: int) -> list[WaveListing]:
 
 
 def listings_of_community(
-    session: Session, community_id: int, *, open_only: bool = False
+    session: Session,
+    community_id: int,
+    *,
+    open_only: bool = False,
+    viewer_id: int | None = None,
 ) -> list[tuple[WaveListing, Wave]]:
+    """The community's waves, newest cut-off first; with ``viewer_id``, without those an
+    early window still holds back from that member (``held_back``)."""
     query = (
         select(WaveListing, Wave)
         .join(Wave, Wave.id == WaveListing.wave_id)
@@ -343,7 +365,10 @@ def listings_of_community(
     )
     if open_only:
         query = query.where(Wave.status == WaveStatus.OPEN, Wave.cutoff_at > clock.now())
-    return [(listing, wave) for listing, wave in session.execute(query)]
+    found = [(listing, wave) for listing, wave in session.execute(query)]
+    if viewer_id is not None and _early_access:
+        found = [(li, w) for li, w in found if not held_back(session, w.id, viewer_id)]
+    return found
 
 
 def listings_of_leader(session: Session, leader_id: int) -> list[tuple[WaveListing, Wave]]:

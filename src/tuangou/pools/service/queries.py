@@ -27,7 +27,7 @@ from tuangou.pools.models import (
     WaveOrderLine,
 )
 from tuangou.pools.rules import LineStatus
-from tuangou.pools.service.publishing import get_listing, get_wave, items_of
+from tuangou.pools.service.publishing import get_listing, get_wave, held_back, items_of
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -43,13 +43,22 @@ def may_see_listing(
 ) -> bool:
     """Who sees a community's wave: operators, its leader, the community's members, and
     invitees (anyone holding the listing's share link, whose token is compared in constant
-    time)."""
-    if share and hmac.compare_digest(share.encode(), listing.share_token.encode()):
+    time). An early window (``held_back``) keeps it from all but its leader and operators
+    until it ends."""
+    if user_id is not None and operator:
         return True
+    if share and hmac.compare_digest(share.encode(), listing.share_token.encode()):
+        pass
+    elif user_id is None:
+        return False
+    elif not communities.is_member(session, listing.community_id, user_id):
+        return _leads(session, listing, user_id)
+    return not held_back(session, listing.wave_id, user_id) or _leads(session, listing, user_id)
+
+
+def _leads(session: Session, listing: WaveListing, user_id: int | None) -> bool:
     if user_id is None:
         return False
-    if operator or communities.is_member(session, listing.community_id, user_id):
-        return True
     return communities.get_leader(session, listing.leader_id).user_id == user_id
 
 
@@ -360,3 +369,24 @@ def order_labels(session: Session, order_ids: list[int]) -> dict[int, OrderLabel
         info.order_id: OrderLabel(info.order_id, info.wave_id, title, info.listing_id, info.seq)
         for info, title in rows
     }
+
+
+def ordered_units(session: Session, wave_id: int, user_ids: list[int]) -> dict[int, int]:
+    """The units each of these members ordered in the wave and still has (paid, not
+    refunded; lines refunded below their MOQ not counted)."""
+    if not user_ids:
+        return {}
+    wanted = set(user_ids)
+    paid = orders.get_many(session, orders.ids_query(kind="wave", campaign_id=wave_id, paid=True))
+    owner = {o.id: o.user_id for o in paid if o.user_id in wanted and o.status != "refunded"}
+    found: dict[int, int] = {}
+    if not owner:
+        return found
+    for line in session.scalars(
+        select(WaveOrderLine).where(
+            WaveOrderLine.order_id.in_(list(owner)), WaveOrderLine.status != LineStatus.REFUNDED
+        )
+    ):
+        uid = owner[line.order_id]
+        found[uid] = found.get(uid, 0) + line.quantity
+    return found

@@ -482,6 +482,7 @@ _LINKS: dict[str, tuple[Callable[[dict[str, Any], int], str], str]] = {
     "event": (lambda data, i: f"/events/{i}", i18n.lazy("View event")),
     "post": (lambda data, i: f"/posts/{i}", i18n.lazy("View the post")),
     "points": (lambda data, i: "/me/points", i18n.lazy("View points")),
+    "proposal": (lambda data, i: f"/proposals/{i}", i18n.lazy("View proposal")),
 }
 
 
@@ -543,8 +544,10 @@ def my_communities(request: Request, who: PageUser) -> Response:
                     "members": count,
                     "leader": communities.people(db, [leader.user_id])[leader.user_id],
                     "points": communities.pickup_points_of(db, leader.id, active_only=True),
-                    "waves": pools.listings_of_community(db, community.id, open_only=True),
                     "standing": moderation_pages.standing(db, community.id, who.user_id),
+                    "waves": pools.listings_of_community(
+                        db, community.id, open_only=True, viewer_id=who.user_id
+                    ),
                 }
             )
     return render(request, "member/communities.html", {"rows": rows})

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile  # what a parsed form holds (not FastAPI's)
 
 from tuangou.core.db import unit_of_work
 from tuangou.photos import rules as photo_rules

@@ -1,0 +1,127 @@
+"""The co-creation API: proposals a page at a time, votes with their refusals, the leader's
+threshold and conversion, each reply in its response model."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.cocreate.support import age_accounts
+from tests.conftest import Api
+from tests.pools.conftest import Waves
+from tests.pools.support import Person, problem, scalar, seed_sku
+from tuangou.core import clock
+
+
+def _person(who: dict[str, str]) -> Person:
+    return Person(int(who["user_id"]), who["Authorization"].split()[1], "")
+
+
+def _h(who: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": who["Authorization"]}
+
+
+def test_proposals_votes_and_conversion_over_http(client: TestClient) -> None:
+    w = Waves(Api(client))
+    leader = w.leader()
+    cid = leader["community_id"]
+    author, a, b = (w.member(leader, n) for n in ("李阿姨", "张大爷", "赵阿姨"))
+    newcomer = w.member(leader, "新邻居")
+    age_accounts([_person(p) for p in (author, a, b)])
+
+    r = client.put(
+        f"/api/leader/communities/{cid}/cocreate-settings",
+        json={"votes": 3, "units": 5, "early_hours": 12},
+        headers=_h(leader),
+    )
+    assert r.status_code == 200 and r.json() == {
+        "community_id": cid,
+        "votes": 3,
+        "units": 5,
+        "early_hours": 12,
+    }
+    ids = []
+    for n in range(3):
+        r = client.post(
+            f"/api/communities/{cid}/proposals",
+            json={"title": f"提案{n}", "target_price": 1990},
+            headers={**_h(author), "Idempotency-Key": f"propose-{n}"},
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    again = client.post(
+        f"/api/communities/{cid}/proposals",
+        json={"title": "提案0", "target_price": 1990},
+        headers={**_h(author), "Idempotency-Key": "propose-0"},
+    )
+    assert again.json()["id"] == ids[0] and scalar("SELECT count(*) FROM proposals") == 3
+    problem(
+        client.post(
+            f"/api/communities/{cid}/proposals",
+            json={"title": "  ", "target_price": 1990},
+            headers=_h(author),
+        ),
+        422,
+        "invalid_proposal",
+        "title",
+    )
+
+    page = client.get(f"/api/communities/{cid}/proposals?cursor={ids[2]}", headers=_h(a)).json()
+    assert [p["id"] for p in page["items"]] == [ids[1], ids[0]] and page["next_cursor"] is None
+
+    pid = ids[2]
+    body = problem(
+        client.put(f"/api/proposals/{pid}/vote", json={"pledge": 2}, headers=_h(newcomer)),
+        403,
+        "not_eligible_to_vote",
+    )
+    assert body["eligible_at"]
+    r = client.put(f"/api/proposals/{pid}/vote", json={"pledge": 3}, headers=_h(a))
+    assert r.status_code == 200 and r.json()["my_pledge"] == 3 and r.json()["votes"] == 1
+    problem(
+        client.put(f"/api/proposals/{pid}/vote", json={"pledge": 1}, headers=_h(a)),
+        409,
+        "already_voted",
+    )
+    r = client.put(f"/api/proposals/{pid}/vote", json={"pledge": 2}, headers=_h(b))
+    assert r.json()["status"] == "ready"
+    problem(client.delete(f"/api/proposals/{pid}/vote", headers=_h(b)), 409, "proposal_closed")
+    ready = client.get("/api/leader/proposals", headers=_h(leader)).json()
+    assert [p["id"] for p in ready] == [pid]
+
+    sku = seed_sku()[1]
+    convert = {
+        "sku_id": sku,
+        "price": 1990,
+        "moq": 6,
+        "stock": 40,
+        "cutoff_at": (clock.now() + timedelta(days=2)).isoformat() + "Z",
+        "delivery_date": (clock.now() + timedelta(days=3)).date().isoformat(),
+        "pickup_point_id": leader["pickup_point_id"],
+    }
+    url = f"/api/leader/proposals/{pid}/convert"
+    problem(client.post(url, json=convert, headers=_h(leader)), 422, "pledge_below_moq", "moq")
+    r = client.post(url, json={**convert, "moq": 5}, headers=_h(leader))
+    assert r.status_code == 201, r.text
+    outcome = r.json()["outcome"]
+    assert outcome["pledgers"] == 2 and outcome["pledged_units"] == 5
+    assert outcome["pledgers_ordered"] == 0 and outcome["reviews"] is None
+    listing = outcome["listing_id"]
+    assert client.get(f"/api/listings/{listing}", headers=_h(a)).status_code == 200
+    problem(client.get(f"/api/listings/{listing}", headers=_h(author)), 404, "listing_not_found")
+    waves = client.get(f"/api/communities/{cid}/waves", headers=_h(author)).json()
+    assert waves == []
+    problem(
+        client.post(url, json={**convert, "moq": 5}, headers=_h(leader)), 409, "proposal_closed"
+    )
+
+    # The author withdraws an open proposal; then it takes no votes.
+    r = client.delete(f"/api/proposals/{ids[0]}", headers=_h(author))
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    problem(
+        client.put(f"/api/proposals/{ids[0]}/vote", json={"pledge": 0}, headers=_h(a)),
+        409,
+        "proposal_closed",
+    )
