@@ -115,3 +115,28 @@ def test_the_leader_pins_and_sets_the_rhythm(web: TestClient) -> None:
     assert scalar("SELECT pinned_at IS NOT NULL FROM posts WHERE id = :id", id=post_id)
     log_in(web, MEMBER)
     assert web.get(url).status_code == 403
+
+
+def test_a_neighbour_reports_a_post_from_its_page_and_its_author_sees_no_report_button(
+    web: TestClient,
+) -> None:
+    log_in(web, MEMBER)
+    member_id = int(scalar("SELECT id FROM users WHERE phone = :p", p=MEMBER))
+    theirs = int(
+        scalar(
+            "SELECT id FROM posts WHERE author_id != :u AND status = 'published' ORDER BY id",
+            u=member_id,
+        )
+    )
+    page = f"/posts/{theirs}"
+    assert 'action="/report"' in web.get(page).text
+    r = post(web, "/report", {"kind": "post", "id": str(theirs), "reason": "spam", "next": page})
+    assert r.status_code == 200, alerts(r.text) or r.text[:300]
+    assert scalar("SELECT COUNT(*) FROM moderation_reports WHERE target_id = :t", t=theirs) == 1
+    # Its author sees no report button on their own post.
+    author = scalar(
+        "SELECT phone FROM users JOIN posts ON posts.author_id = users.id WHERE posts.id = :t",
+        t=theirs,
+    )
+    log_in(web, str(author))
+    assert 'action="/report"' not in web.get(page).text.split("replies-h")[0]
