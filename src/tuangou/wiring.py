@@ -64,6 +64,7 @@ def _load_models() -> None:
     import tuangou.payments.models
     import tuangou.photos.models
     import tuangou.pools.models
+    import tuangou.referral.models
     import tuangou.risk.models
     import tuangou.search.models
     import tuangou.teams.models  # noqa: F401
@@ -97,6 +98,18 @@ def _register() -> None:
     # ... and each friend's cut of a bargain; a confirmed ring's helps are voided.
     bargains.register_help_check(risk.help_check)
     risk.register_on_confirmed(_void_ring_helps)
+
+    # Referral: a new member's invite code binds them at sign-up; the referrers' shares are
+    # taken at every release and given back by every after-sale reversal; their wallets are
+    # paid out through the leaders' withdrawal flow.
+    from tuangou.accounts import service as accounts
+    from tuangou.commission import service as commission
+    from tuangou.referral import service as referral
+
+    accounts.register_signup_hook(referral.bind_at_signup)
+    orders.register_release_share(referral.release_share)
+    commission.register_reversal_share(referral.reversal_share)
+    commission.register_wallet_kind(referral.WALLET_KIND, referral.WALLET_HOOKS)
 
     # Outbox handlers (invariant 7): each receives its topics' events at least once.
     outbox.register(notifications.TOPICS, notifications.deliver)

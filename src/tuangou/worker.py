@@ -25,6 +25,7 @@ from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
 from tuangou.pools import tasks as pool_tasks
+from tuangou.referral import tasks as referral_tasks
 from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks
 from tuangou.teams import tasks as team_tasks
@@ -46,6 +47,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("auto-confirm receipt", order_tasks.auto_complete),
     ("refund unshipped", order_tasks.refund_unshipped),
     ("commission available", commission_tasks.unfreeze_due),
+    ("referral commission available", referral_tasks.unfreeze_due),
     ("leader credit (daily)", credit_tasks.recompute_daily),
     ("close unpicked pickups", fulfilment_tasks.close_unpicked),
     ("refund undelivered waves", fulfilment_tasks.refund_undelivered),
