@@ -30,6 +30,7 @@ from tuangou.payments.router import router as payments_router
 from tuangou.photos.router import router as photos_router
 from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
+from tuangou.referral.router import router as referral_router
 from tuangou.risk.router import router as risk_router
 from tuangou.search.router import router as search_router
 from tuangou.teams.router import router as teams_router
@@ -118,6 +119,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         bargains_router,
         risk_router,
         photos_router,
+        referral_router,
     ):
         api.include_router(router)
     app.include_router(api)

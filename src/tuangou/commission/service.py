@@ -337,6 +337,7 @@ def _tell_decided(session: Session, row: Withdrawal, status: str, user_id: int) 
             "withdrawal_id": row.id,
             "amount": row.amount,
             "reason": row.reason or "",
+            "wallet": row.wallet,
         },
     )
 
