@@ -42,6 +42,7 @@ def load_application() -> None:
         leader,
         member,
         operator,
+        referral,
         risk,
         teambuy,
     )

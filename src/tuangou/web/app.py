@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
         member,
         operator,
         photos,
+        referral,
         risk,
         supplier,
         teambuy,
@@ -68,5 +69,6 @@ def install(app: FastAPI) -> None:
         supplier,
         bargains,
         photos,
+        referral,
     ):
         app.include_router(module.router, include_in_schema=False)
