@@ -374,7 +374,11 @@ def check_orders(session: Session) -> Check:
 
 
 def check_journal(session: Session) -> Check:
-    c = Check("journal balances; escrow = paid − refunded − settled; nothing negative", 5)
+    c = Check(
+        "journal balances; escrow = paid − refunded − settled; nothing negative;"
+        " every order's referral split exact",
+        5,
+    )
     total = session.execute(text("SELECT COALESCE(SUM(amount), 0) FROM ledger_entries")).scalar()
     if total != 0:
         c.violations.append(f"all entries sum to {total}, not 0")
@@ -432,7 +436,99 @@ def check_journal(session: Session) -> Check:
                     f"leader {leader_id}: wallet {name} {value} ≠ ledger {in_ledger}"
                 )
     c.violations.extend(points_violations(session))
+    c.violations.extend(referral_violations(session))
     return c
+
+
+def referral_violations(session: Session) -> list[str]:
+    """Referral commission (part of invariant 5): every line is what the order's release paid its
+    referrer and what its reversals took back; an order's shares never exceed its release;
+    two levels at most, within the cap; wallets agree with the ledger, a debt is never a
+    negative balance."""
+    c = Check("referral", 5)
+    released: dict[tuple[int, str], int] = {
+        (int(oid), str(account)): int(amount)
+        for oid, account, amount in _rows(
+            session,
+            """SELECT e.order_id, e.account, SUM(e.amount) FROM ledger_entries e
+               JOIN ledger_transfers t ON t.id = e.transfer_id
+               WHERE t.kind = 'release' AND e.account LIKE 'referral_frozen:%'
+               GROUP BY e.order_id, e.account""",
+        )
+    }
+    returned: dict[tuple[int, int], int] = {}  # (order, member) -> taken back
+    for oid, account, amount in _rows(
+        session,
+        """SELECT e.order_id, e.account, SUM(e.amount) FROM ledger_entries e
+           JOIN ledger_transfers t ON t.id = e.transfer_id
+           WHERE t.kind = 'release_reversal' AND e.account LIKE 'referral_%'
+           GROUP BY e.order_id, e.account""",
+    ):
+        key = (int(oid), int(str(account).rsplit(":", 1)[1]))
+        returned[key] = returned.get(key, 0) - int(amount)
+    seen: set[tuple[int, str]] = set()
+    per_order: dict[int, tuple[int, int, int]] = {}  # order -> (shares, rates, base)
+    for cid, oid, uid, level, base, rate, amount, rev in _rows(
+        session,
+        """SELECT id, order_id, user_id, level, base_amount, rate_bps, amount, reversed_amount
+           FROM referral_commissions""",
+    ):
+        account = f"referral_frozen:{uid}"
+        seen.add((int(oid), account))
+        paid = released.get((int(oid), account), 0)
+        if amount != paid:
+            c.violations.append(
+                f"referral commission {cid}: {amount} but order {oid}'s release paid {paid}"
+            )
+        back = returned.get((int(oid), int(uid)), 0)
+        if rev != back:
+            c.violations.append(
+                f"referral commission {cid}: {rev} reversed but the ledger took back {back}"
+            )
+        if level not in (1, 2):
+            c.violations.append(f"referral commission {cid}: level {level}")
+        if amount > (base * rate + 5000) // 10000:
+            c.violations.append(f"referral commission {cid}: {amount} > its rate of {base}")
+        shares, rates, _ = per_order.get(int(oid), (0, 0, 0))
+        per_order[int(oid)] = (shares + int(amount), rates + int(rate), int(base))
+    for (oid, account), amount in released.items():
+        if (oid, account) not in seen:
+            c.violations.append(f"order {oid}: release paid {amount} to {account}, no line")
+    for oid, (shares, rates, _) in per_order.items():
+        if rates > 3000:
+            c.violations.append(f"order {oid}: referral rates {rates} bps exceed 30%")
+        out = session.execute(
+            text(
+                "SELECT COALESCE(SUM(-amount), 0) FROM ledger_entries"
+                " WHERE transfer_id = :t AND account = 'escrow'"
+            ),
+            {"t": f"release:{oid}"},
+        ).scalar()
+        if shares > int(out or 0):
+            c.violations.append(f"order {oid}: referral shares {shares} > released {out}")
+    balances: dict[str, int] = dict(
+        _rows(
+            session,
+            "SELECT account, SUM(amount) FROM ledger_entries WHERE account LIKE 'referral_%'"
+            " GROUP BY account",
+        )
+    )
+    for uid, frozen, available, withdrawing, debt in _rows(
+        session, "SELECT user_id, frozen, available, withdrawing, debt FROM referral_wallets"
+    ):
+        for name, value in (
+            ("frozen", frozen),
+            ("available", available),
+            ("withdrawing", withdrawing),
+            ("debt", -debt),
+        ):
+            in_ledger = balances.get(f"referral_{name}:{uid}", 0)
+            if value != in_ledger:
+                c.violations.append(f"member {uid}: referral {name} {value} ≠ ledger {in_ledger}")
+    for account, amount in balances.items():
+        if account.startswith("referral_debt:") and amount > 0:
+            c.violations.append(f"account {account} is positive ({amount})")
+    return c.violations
 
 
 def pickup_violations(session: Session) -> list[str]:

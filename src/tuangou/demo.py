@@ -217,6 +217,7 @@ def load() -> dict[str, object]:
         # 单独购买: a box of eggs bought alone at the single price, confirmed once paid.
         alone = teams.buy_alone(session, user_id=members[2].id, campaign_id=egg_team.id)
         payments.sandbox_pay_now(session, alone.started.payment)
+        _referral(session, members)
         bargain_id = _demo_bargain(session, supplier_id=farm.id, members=members)
         waves = load_communities(
             session, operator_id=operator.id, supplier_id=farm.id, members=members
@@ -269,6 +270,18 @@ def _demo_points(session: Session, members: list[User]) -> None:
         points=30,
         note="配送延误补偿",
     )
+
+
+def _referral(session: Session, members: list[User]) -> None:
+    """Referral (分销): 李阿姨 invited 王叔叔, 张小红 and 刘婷, and 刘婷 invited 赵六. When the
+    weekend wave's orders are picked up, 刘婷's earns 李阿姨 level 1, and 赵六's earns 刘婷
+    level 1 and 李阿姨 level 2."""
+    from tuangou.referral import service as referral
+
+    code = referral.member(session, members[0].id).code
+    for invitee in (members[1], members[2], members[4]):
+        referral.bind(session, user_id=invitee.id, code=code)
+    referral.bind(session, user_id=members[5].id, code=referral.member(session, members[4].id).code)
 
 
 FLASH_TITLE = "整点秒杀 · 赣南脐橙"

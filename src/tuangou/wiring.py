@@ -46,6 +46,7 @@ def load_application() -> None:
         moderation,
         operator,
         posts,
+        referral,
         reviews,
         risk,
         teambuy,
@@ -74,6 +75,7 @@ def _load_models() -> None:
     import tuangou.points.models
     import tuangou.pools.models
     import tuangou.posts.models
+    import tuangou.referral.models
     import tuangou.reviews.models
     import tuangou.risk.models
     import tuangou.search.models
@@ -118,18 +120,33 @@ def _register() -> None:
     bargains.register_help_check(risk.help_check)
     risk.register_on_confirmed(_void_ring_helps)
 
+    # Referral: a new member's invite code binds them at sign-up; the referrers' shares are
+    # taken at every release and given back by every after-sale reversal; their wallets are
+    # paid out through the leaders' withdrawal flow.
+    from tuangou.accounts import service as accounts
+    from tuangou.commission import service as commission
+    from tuangou.referral import service as referral
+
+    accounts.register_signup_hook(referral.bind_at_signup)
+    orders.register_release_share(referral.release_share)
+    commission.register_reversal_share(referral.reversal_share)
+    commission.register_wallet_kind(referral.WALLET_KIND, referral.WALLET_HOOKS)
+
     # Outbox handlers (invariant 7): each receives its topics' events at least once.
     outbox.register(notifications.TOPICS, notifications.deliver)
     outbox.register(["refund.created"], payment_tasks.send_refund)
     outbox.register(["order.cancelled"], payment_tasks.expire_payments)
 
     # Points: a counted help on a bargain earns the helper points (capped per day); an
-    # invitee's first completed order earns their inviter points (once an inviter lookup is
-    # registered with points.register_inviter_lookup).
+    # invitee's first completed order earns their inviter (referral's binding) points.
     from tuangou.points import service as points
 
     bargains.register_on_helped(points.on_bargain_help)
     outbox.register(["order.completed"], _points_on_order_completed)
+    points.register_inviter_lookup(referral.inviter_of)
+    # ... a published review and an event attended earn their author and attendee points.
+    outbox.register(["review.published"], _points_on_review)
+    outbox.register(["event.attended"], _points_on_event)
 
     _register_posts()
     _register_reviews()
@@ -191,3 +208,21 @@ def _void_ring_helps(session: Any, member_ids: Sequence[int], reason: str) -> No
     from tuangou.bargains import service as bargains
 
     bargains.reverse_helps(session, member_ids, reason)
+
+
+def _points_on_review(session: Any, event: Any) -> None:
+    from tuangou.points import service as points
+
+    payload = event.payload or {}
+    points.on_review_published(
+        session, user_id=int(payload["user_id"]), review_id=int(payload["review_id"])
+    )
+
+
+def _points_on_event(session: Any, event: Any) -> None:
+    from tuangou.points import service as points
+
+    payload = event.payload or {}
+    points.on_event_attended(
+        session, user_id=int(payload["user_id"]), event_id=int(payload["event_id"])
+    )

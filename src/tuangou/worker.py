@@ -28,6 +28,7 @@ from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
 from tuangou.points import tasks as points_tasks
 from tuangou.pools import tasks as pool_tasks
+from tuangou.referral import tasks as referral_tasks
 from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks
 from tuangou.teams import tasks as team_tasks
@@ -52,6 +53,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("auto-confirm receipt", order_tasks.auto_complete),
     ("refund unshipped", order_tasks.refund_unshipped),
     ("commission available", commission_tasks.unfreeze_due),
+    ("referral commission available", referral_tasks.unfreeze_due),
     ("leader credit (daily)", credit_tasks.recompute_daily),
     ("close unpicked pickups", fulfilment_tasks.close_unpicked),
     ("refund undelivered waves", fulfilment_tasks.refund_undelivered),

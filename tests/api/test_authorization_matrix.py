@@ -134,6 +134,17 @@ GET    /api/admin/risk/cases                                          401  403  
 GET    /api/admin/risk/cases/{risk_case_id}                           401  403    403     403    403     403      403       ok
 POST   /api/admin/risk/cases/{risk_case_id}/decision                  401  403    403     403    403     403      403       ok
 POST   /api/admin/risk/analyse                                        401  403    403     403    403     403      403       ok
+# Referral: a buyer's own invite link, invitees, commission and withdrawals; the operator's terms.
+GET    /api/me/referral                                               401  ok     ok      ok     ok      403      403       403
+GET    /api/me/referral/invitees                                      401  ok     ok      ok     ok      403      403       403
+GET    /api/me/referral/commissions                                   401  ok     ok      ok     ok      403      403       403
+GET    /api/me/referral/withdrawals                                   401  ok     ok      ok     ok      403      403       403
+POST   /api/me/referral/withdrawals                                   401  ok     ok      ok     ok      403      403       403
+GET    /api/admin/referral/settings                                   401  403    403     403    403     403      403       ok
+PUT    /api/admin/referral/settings                                   401  403    403     403    403     403      403       ok
+GET    /api/admin/referral/partners                                   401  403    403     403    403     403      403       ok
+POST   /api/admin/referral/partners/{user_id}                         401  403    403     403    403     403      403       ok
+DELETE /api/admin/referral/partners/{user_id}                         401  403    403     403    403     403      403       ok
 GET    /api/leader/me                                                 401  403    403     ok     ok      403      403       403
 GET    /api/leader/credit                                             401  403    403     ok     ok      403      403       403
 POST   /api/leader/pickup-points                                      401  403    403     ok     ok      403      403       403
@@ -627,6 +638,8 @@ def build_world(api: Api) -> World:
         "POST /api/leader/waves": publish,
         "POST /api/leader/waves/{wave_id}/adopt": own_point,
         "POST /api/leader/withdrawals": {"amount": 1},
+        "POST /api/me/referral/withdrawals": {"amount": 1},
+        "PUT /api/admin/referral/settings": {"level1_bps": 1000, "level2_bps": 500},
         "POST /api/supplier/waves/{wave_id}/shipments": {"pickup_point_ids": None},
         "POST /api/leader/pickups/verify": {
             "pickup_point_id": leader["pickup_point_id"],

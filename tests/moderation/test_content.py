@@ -117,7 +117,9 @@ def test_only_a_moderators_hide_removes_a_review_and_its_author_is_told(
     )
     r = c.post(hide, json={"reason": "含有他人电话号码"}, headers=shop.op)
     assert r.status_code == 200, r.text
-    assert c.get(reviews, headers=_auth(member)).json()["summary"]["count"] == 0  # out of the list and the counts
+    assert (
+        c.get(reviews, headers=_auth(member)).json()["summary"]["count"] == 0
+    )  # out of the list and the counts
     mine = c.get(f"/api/reviews/{review_id}", headers=_auth(member))
     assert mine.status_code == 200 and mine.json()["status"] == "hidden"
     assert "moderation.hidden" in _inbox_topics(c, member)

@@ -18,7 +18,8 @@ def _session_reply(user: Any) -> schemas.SessionOut:
 
 @router.post("/auth/signup", status_code=201)
 def signup(body: schemas.SignupIn, request: Request) -> schemas.SessionOut:
-    """Create a member account with a phone number and password (a few per IP an hour). The
+    """Create a member account with a phone number and password (a few per IP an hour); with
+    ``invite_code`` the member is bound to its owner for good (``invite_code_unknown``). The
     risk engine may refuse it (``risk_refused``) or ask for the phone to be proved first
     (``risk_challenge``: sign up with an SMS code, ``/api/auth/code``)."""
     screened = screen(request, type="signup", actor=None, phone=body.phone)
@@ -31,6 +32,7 @@ def signup(body: schemas.SignupIn, request: Request) -> schemas.SessionOut:
             nickname=body.nickname,
             address=body.address.model_dump() if body.address else None,
             ip=client_ip(request),
+            invite_code=body.invite_code,
         )
         screened_actor(session, screened, user.id)
         return _session_reply(user)

@@ -68,6 +68,7 @@ class SignupIn(In):
     password: str = Field(min_length=8, max_length=128)
     nickname: str = Field(default="", max_length=32)
     address: Address | None = None
+    invite_code: str | None = Field(default=None, max_length=16)
 
 
 class LoginIn(In):

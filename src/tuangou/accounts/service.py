@@ -7,6 +7,7 @@ import hmac
 import secrets
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -263,6 +264,16 @@ def login(session: Session, *, phone: str, password: str, ip: str | None = None)
     return user
 
 
+# What else happens when a member signs up with an invite code (the referral binding),
+# in the same transaction: a hook that refuses the code refuses the sign-up.
+_signup_hooks: list[Callable[[Session, int, str | None], None]] = []
+
+
+def register_signup_hook(hook: Callable[[Session, int, str | None], None]) -> None:
+    if hook not in _signup_hooks:
+        _signup_hooks.append(hook)
+
+
 def sign_up(
     session: Session,
     *,
@@ -271,12 +282,16 @@ def sign_up(
     nickname: str,
     address: dict[str, Any] | None = None,
     ip: str | None = None,
+    invite_code: str | None = None,
 ) -> User:
-    """A member signs up (the API's and the page's sign-up), limited per IP address."""
+    """A member signs up (the API's and the page's sign-up), limited per IP address; with an
+    invite code, they are bound to the member who invited them."""
     limits.take(session, SIGNUPS_PER_IP, ip)
     user = create_user(session, phone=phone, password=password, nickname=nickname)
     if address:
         update_profile(session, user.id, nickname=None, address=address)
+    for hook in _signup_hooks:
+        hook(session, user.id, invite_code)
     return user
 
 

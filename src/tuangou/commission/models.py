@@ -58,12 +58,16 @@ class CommissionWallet(Base):
 
 
 class Withdrawal(Base):
-    """A leader asks to be paid their available commission; an operator approves or rejects."""
+    """A leader asks to be paid their available commission; an operator approves or rejects.
+
+    ``wallet`` is "leader" (``leader_id`` is the leader) or another kind registered with
+    the commission service ("referral": ``leader_id`` is then the member's user id)."""
 
     __tablename__ = "withdrawals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     leader_id: Mapped[int] = mapped_column(Integer, index=True)
+    wallet: Mapped[str] = mapped_column(String(16), default="leader", server_default="leader")
     amount: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="requested")
     account_note: Mapped[str] = mapped_column(String(200), default="")

@@ -8,6 +8,8 @@ Every balance change is a ledger transfer and a guarded update of the leader's w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -45,6 +47,58 @@ def withdrawing_account(leader_id: int) -> str:
 
 
 PAYOUTS = "payouts"  # money paid out to leaders' bank accounts
+LEADER_WALLET = "leader"
+
+
+@dataclass(frozen=True)
+class WalletKind:
+    """Another kind of wallet paid out through the leaders' withdrawal flow (a member's
+    referral wallet): ``decide`` moves the withdrawal's money out (approved) or back to the
+    available balance (rejected) and returns the user to tell; ``owner`` names the payee."""
+
+    decide: Callable[[Session, Withdrawal, bool], int]
+    owner: Callable[[Session, int], int]  # the withdrawal's owner id -> user id
+
+
+_wallet_kinds: dict[str, WalletKind] = {}
+# Other payees of a release give their share of an after-sale refund back through these:
+# (session, order, refund amount, released before it) -> the legs they return.
+_reversal_shares: list[Callable[[Session, Order, int, int], list[tuple[str, int]]]] = []
+
+
+def register_wallet_kind(kind: str, hooks: WalletKind) -> None:
+    _wallet_kinds[kind] = hooks
+
+
+def register_reversal_share(
+    share: Callable[[Session, Order, int, int], list[tuple[str, int]]],
+) -> None:
+    if share not in _reversal_shares:
+        _reversal_shares.append(share)
+
+
+def owner_user(session: Session, row: Withdrawal) -> int:
+    """The user a withdrawal pays (a leader's user, or the member of a referral wallet)."""
+    if row.wallet == LEADER_WALLET:
+        return communities.get_leader(session, row.leader_id).user_id
+    return _wallet_kinds[row.wallet].owner(session, row.leader_id)
+
+
+def new_withdrawal(
+    session: Session, *, wallet: str, owner_id: int, amount: int, account_note: str = ""
+) -> Withdrawal:
+    """A withdrawal of another kind of wallet, whose money its domain already set aside."""
+    row = Withdrawal(
+        leader_id=owner_id,
+        wallet=wallet,
+        amount=amount,
+        status=WithdrawalStatus.REQUESTED,
+        account_note=account_note.strip()[:200],
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _wallet(session: Session, leader_id: int) -> None:
@@ -151,6 +205,10 @@ def reversal_legs(session: Session, order: Order, amount: int) -> list[tuple[str
             c.status = CommissionStatus.REVERSED
         legs.append((account, share))
         taken += share
+    for share_of in _reversal_shares:
+        for account, value in share_of(session, order, amount, released):
+            legs.append((account, value))
+            taken += value
     fee = min(
         ledger.balance(session, ledger.PLATFORM_REVENUE, order_id=order.id),
         apply_bps(amount, get_settings().operator_fee_bps),
@@ -200,6 +258,7 @@ def request_withdrawal(
         raise WithdrawalTooLarge()
     row = Withdrawal(
         leader_id=leader_id,
+        wallet=LEADER_WALLET,
         amount=amount,
         status=WithdrawalStatus.REQUESTED,
         account_note=account_note.strip()[:200],
@@ -236,6 +295,10 @@ def decide_withdrawal(
     if not moved:
         raise WithdrawalDecided()
     session.refresh(row)
+    if row.wallet != LEADER_WALLET:
+        user_id = _wallet_kinds[row.wallet].decide(session, row, approve)
+        _tell_decided(session, row, status, user_id)
+        return row
     if approve:
         session.execute(
             update(table(CommissionWallet))
@@ -261,23 +324,37 @@ def decide_withdrawal(
         ]
     ledger.transfer(session, f"withdrawal-{status}:{row.id}", f"withdrawal_{status}", legs)
     leader = communities.get_leader(session, row.leader_id)
+    _tell_decided(session, row, status, leader.user_id)
+    return row
+
+
+def _tell_decided(session: Session, row: Withdrawal, status: str, user_id: int) -> None:
     outbox.emit(
         session,
         f"withdrawal.{status}",
         {
-            "user_ids": [leader.user_id],
+            "user_ids": [user_id],
             "withdrawal_id": row.id,
             "amount": row.amount,
             "reason": row.reason or "",
+            "wallet": row.wallet,
         },
     )
-    return row
 
 
 def withdrawals(
-    session: Session, *, leader_id: int | None = None, status: str | None = None
+    session: Session,
+    *,
+    leader_id: int | None = None,
+    status: str | None = None,
+    wallet: str | None = None,
 ) -> list[Withdrawal]:
+    """Withdrawals, oldest first; ``leader_id`` (the owner id) alone means a leader's."""
     query = select(Withdrawal).order_by(Withdrawal.id)
+    if leader_id is not None:
+        query = query.where(Withdrawal.wallet == (wallet or LEADER_WALLET))
+    elif wallet is not None:
+        query = query.where(Withdrawal.wallet == wallet)
     if leader_id is not None:
         query = query.where(Withdrawal.leader_id == leader_id)
     if status:

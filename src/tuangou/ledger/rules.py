@@ -21,6 +21,12 @@ SUPPLIER_PREFIX = "supplier_payable:"
 LEADER_FROZEN_PREFIX = "leader_frozen:"
 LEADER_AVAILABLE_PREFIX = "leader_available:"
 LEADER_WITHDRAWING_PREFIX = "leader_withdrawing:"
+# A member's referral commission, the same three steps; and what a refund took back after the
+# commission was withdrawn (a receivable: never above 0, paid off from later commission).
+REFERRAL_FROZEN_PREFIX = "referral_frozen:"
+REFERRAL_AVAILABLE_PREFIX = "referral_available:"
+REFERRAL_WITHDRAWING_PREFIX = "referral_withdrawing:"
+REFERRAL_DEBT_PREFIX = "referral_debt:"
 
 # The accounts that must never be negative (invariant 5): escrow, refunds owed, and what
 # suppliers, leaders and the operator have earned. The audit checks exactly these.
@@ -32,6 +38,9 @@ NON_NEGATIVE_PREFIXES = (
     LEADER_FROZEN_PREFIX,
     LEADER_AVAILABLE_PREFIX,
     LEADER_WITHDRAWING_PREFIX,
+    REFERRAL_FROZEN_PREFIX,
+    REFERRAL_AVAILABLE_PREFIX,
+    REFERRAL_WITHDRAWING_PREFIX,
 )
 
 

@@ -75,6 +75,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "order.cancelled": f"order:{order}:cancelled",
         "payment.declined": f"payment:{_id(payload, 'payment_id')}:declined",
         "commission.available": f"commission:{_id(payload, 'commission_id')}:available",
+        "referral.available": f"referral:{_id(payload, 'commission_id')}:available",
         "withdrawal.approved": f"withdrawal:{_id(payload, 'withdrawal_id')}:decided",
         "withdrawal.rejected": f"withdrawal:{_id(payload, 'withdrawal_id')}:decided",
         "leader.approved": f"application:{_id(payload, 'application_id')}:decided",
@@ -111,6 +112,8 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("case_to_decide", case)
     if topic == "commission.available":
         return ("commission", _id(data, "commission_id") or 0)
+    if topic.startswith("referral."):
+        return ("referral", _id(data, "commission_id") or 0)
     if topic.startswith("withdrawal."):
         return ("withdrawal", _id(data, "withdrawal_id") or 0)
     if topic in ("leader.approved", "leader.paused", "leader.resumed", "leader.recruited"):

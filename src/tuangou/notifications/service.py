@@ -66,6 +66,25 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "提现 {amount} 被拒绝: {reason}。金额已退回可提现余额。",
         "Your withdrawal of {amount} was rejected: {reason}. It is back in your balance.",
     ),
+    # Referral (分销): an invitee joined, commission became withdrawable, a refund took some back.
+    "referral.joined": (
+        "新邀请",
+        "New invitee",
+        "一位邻居通过您的邀请注册了。",
+        "A neighbour signed up with your invite.",
+    ),
+    "referral.available": (
+        "推广佣金可提现",
+        "Referral commission available",
+        "订单 {order_id} 的推广佣金 {amount} 已可提现。",
+        "The referral commission of {amount} on order {order_id} can now be withdrawn.",
+    ),
+    "referral.reversed": (
+        "推广佣金已退回",
+        "Referral commission reversed",
+        "订单 {order_id} 售后退款, 推广佣金退回 {amount}。",
+        "Order {order_id} was refunded after sale: {amount} of referral commission went back.",
+    ),
     "team.formed": (
         "已成团",
         "Formed",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, locks, outbox
@@ -84,6 +84,17 @@ _kinds: dict[str, KindHooks] = {}
 
 def register_kind(kind: str, hooks: KindHooks) -> None:
     _kinds[kind] = hooks
+
+
+# Shares taken from the release of any kind of order after its payees (referral commission):
+# each is given the order, the amount released and the payees' legs, and returns the legs
+# with its shares added and taken from the payees' (the sum stays the amount released).
+_release_shares: list[Callable[[Session, Order, int, Legs], Legs]] = []
+
+
+def register_release_share(share: Callable[[Session, Order, int, Legs], Legs]) -> None:
+    if share not in _release_shares:
+        _release_shares.append(share)
 
 
 def _shipped_kinds() -> tuple[str, ...]:
@@ -692,6 +703,8 @@ def complete(session: Session, order: Order, *, how: str) -> bool:
                 (ledger.supplier_account(order.supplier_id), supplier_amount),
                 (ledger.PLATFORM_REVENUE, fee),
             ]
+        for share in _release_shares:
+            legs = share(session, order, left, legs)
         ledger.record_release(session, order_id=order.id, legs=legs)
         session.execute(
             update(Order)
@@ -797,6 +810,18 @@ def refund_after_release(
 
 
 # ---------------------------------------------------------------- queries
+
+
+def completed_spend(session: Session, user_id: int) -> int:
+    """What a member kept paid on their completed orders (paid − refunded), in fen."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Order.paid_amount - Order.refunded_amount), 0)).where(
+                Order.user_id == user_id, Order.status == OrderStatus.COMPLETED
+            )
+        )
+        or 0
+    )
 
 
 def list_for_user(

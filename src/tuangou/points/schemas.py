@@ -137,6 +137,8 @@ class PointsSettingsOut(Out):
     bargain_help_points: int
     bargain_help_daily_cap: int
     invite_first_order_points: int
+    review_points: int
+    event_points: int
     expiry_years: int
 
     @classmethod
@@ -146,6 +148,8 @@ class PointsSettingsOut(Out):
             bargain_help_points=s.bargain_help_points,
             bargain_help_daily_cap=s.bargain_help_daily_cap,
             invite_first_order_points=s.invite_first_order_points,
+            review_points=s.review_points,
+            event_points=s.event_points,
             expiry_years=s.expiry_years,
         )
 
@@ -159,6 +163,8 @@ class PointsSettingsIn(In):
     bargain_help_points: int = Field(ge=0, le=1000)
     bargain_help_daily_cap: int = Field(ge=0, le=100)
     invite_first_order_points: int = Field(ge=0, le=10_000)
+    review_points: int = Field(default=rules.DEFAULT_REVIEW_POINTS, ge=0, le=1000)
+    event_points: int = Field(default=rules.DEFAULT_EVENT_POINTS, ge=0, le=1000)
     expiry_years: int = Field(
         ge=1, le=10, description="points expire at the end of the Nth year after they are earned"
     )
@@ -169,6 +175,8 @@ class PointsSettingsIn(In):
             bargain_help_points=self.bargain_help_points,
             bargain_help_daily_cap=self.bargain_help_daily_cap,
             invite_first_order_points=self.invite_first_order_points,
+            review_points=self.review_points,
+            event_points=self.event_points,
             expiry_years=self.expiry_years,
         )
 

@@ -80,6 +80,8 @@ class PointsSettings:
     bargain_help_points: int = rules.DEFAULT_HELP_POINTS
     bargain_help_daily_cap: int = rules.DEFAULT_HELP_CAP
     invite_first_order_points: int = rules.DEFAULT_INVITE_POINTS
+    review_points: int = rules.DEFAULT_REVIEW_POINTS
+    event_points: int = rules.DEFAULT_EVENT_POINTS
     expiry_years: int = rules.DEFAULT_EXPIRY_YEARS
 
 
@@ -112,6 +114,10 @@ def set_settings(session: Session, settings: PointsSettings) -> PointsSettings:
         problem = "the daily cap of bargain-help awards is between 0 and 100"
     if problem is None and not 0 <= settings.bargain_help_points <= 1000:
         problem = "a bargain help's points are between 0 and 1000"
+    if problem is None and not (
+        0 <= settings.review_points <= 1000 and 0 <= settings.event_points <= 1000
+    ):
+        problem = "a review's and an event's points are between 0 and 1000"
     if problem is None and not 0 <= settings.invite_first_order_points <= 10_000:
         problem = "an invitee's first order's points are between 0 and 10000"
     if problem is None and not 1 <= settings.expiry_years <= 10:
@@ -363,6 +369,31 @@ def on_order_completed(
         key=f"invitee:{user_id}",
         points=points,
         note=f"order {order_id}",
+    )
+
+
+def on_review_published(session: Session, *, user_id: int, review_id: int) -> bool:
+    """A verified buyer's review was published (at once, or approved by a moderator): its
+    author earns points, once per review however often it is hidden and restored."""
+    points = get_settings(session).review_points
+    if points <= 0:
+        return False
+    return award(
+        session, user_id=user_id, reason=Reason.REVIEW, key=f"review:{review_id}", points=points
+    )
+
+
+def on_event_attended(session: Session, *, user_id: int, event_id: int) -> bool:
+    """A member was checked in at a community event: points, once per event."""
+    points = get_settings(session).event_points
+    if points <= 0:
+        return False
+    return award(
+        session,
+        user_id=user_id,
+        reason=Reason.EVENT_ATTENDED,
+        key=f"event:{event_id}",
+        points=points,
     )
 
 

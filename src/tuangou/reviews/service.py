@@ -219,6 +219,7 @@ def write(
         raise errors.AlreadyReviewed()
     if status == ReviewStatus.PUBLISHED:
         _count(session, get(session, new_id), +1)
+        _published(session, new_id, user_id)
     else:
         for fn in list(_on_held):
             fn(session, "review", new_id, matched)
@@ -624,7 +625,17 @@ def set_hidden(session: Session, review_id: int, hidden: bool) -> None:
             move([ReviewStatus.HELD], ReviewStatus.HIDDEN)
     elif move([ReviewStatus.HELD, ReviewStatus.HIDDEN], ReviewStatus.PUBLISHED):
         _count(session, review, +1)
+        _published(session, review.id, review.user_id)
     session.expire_all()
+
+
+PUBLISHED = "review.published"  # the outbox's topic: a review is shown (points for it)
+
+
+def _published(session: Session, review_id: int, user_id: int) -> None:
+    """Tell the outbox a review is shown: at its creation, or a moderator approved or
+    restored it (its receivers act once per review: points are keyed on it)."""
+    outbox.emit(session, PUBLISHED, {"review_id": review_id, "user_id": user_id})
 
 
 def _leader_of(session: Session, review_id: int) -> int | None:

@@ -41,6 +41,7 @@ def install(app: FastAPI) -> None:
         photos,
         points,
         posts,
+        referral,
         reviews,
         risk,
         supplier,
@@ -80,5 +81,6 @@ def install(app: FastAPI) -> None:
         reviews,
         points,
         cocreate,
+        referral,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -121,8 +121,12 @@ def code_login(request: Request, form: Form) -> Response:
 
 
 @router.get("/signup")
-def signup_page(request: Request, next: str = "") -> Response:
-    return render(request, "auth/signup.html", _blank(next))
+def signup_page(request: Request, next: str = "", invite: str = "") -> Response:
+    """The sign-up form; ``invite`` (from an invite link ``/i/{code}``) is kept in it."""
+    context = _blank(next)
+    if invite:
+        context["form"] = FormState.of(invite_code=invite.strip()[:16])
+    return render(request, "auth/signup.html", context)
 
 
 @router.post("/signup")
@@ -148,6 +152,7 @@ def signup(request: Request, form: Form) -> Response:
                 nickname=state.text("nickname"),
                 address=address,
                 ip=client_ip(request),
+                invite_code=state.text("invite_code") or None,
             )
             screened_actor(db, screened, user.id)
             return user

@@ -476,7 +476,11 @@ _LINKS: dict[str, tuple[Callable[[dict[str, Any], int], str], str]] = {
     "team": (lambda data, i: f"/t/{i}", i18n.lazy("View team")),
     "case": (lambda data, i: f"/orders/{data.get('order_id')}/aftersale", i18n.lazy("View case")),
     "commission": (lambda data, i: "/leader/money", i18n.lazy("View earnings")),
-    "withdrawal": (lambda data, i: "/leader/money", i18n.lazy("View earnings")),
+    "withdrawal": (
+        lambda data, i: "/me/referral" if data.get("wallet") == "referral" else "/leader/money",
+        i18n.lazy("View earnings"),
+    ),
+    "referral": (lambda data, i: "/me/referral", i18n.lazy("View earnings")),
     "leader": (lambda data, i: "/leader", i18n.lazy("Leader console")),
     "application": (lambda data, i: "/me/apply", i18n.lazy("View application")),
     "event": (lambda data, i: f"/events/{i}", i18n.lazy("View event")),

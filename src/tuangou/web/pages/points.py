@@ -153,6 +153,8 @@ def _settings_form(s: points.PointsSettings) -> FormState:
             "bargain_help_points": str(s.bargain_help_points),
             "bargain_help_daily_cap": str(s.bargain_help_daily_cap),
             "invite_first_order_points": str(s.invite_first_order_points),
+            "review_points": str(s.review_points),
+            "event_points": str(s.event_points),
             "expiry_years": str(s.expiry_years),
         }
     )
@@ -209,6 +211,8 @@ def ops_settings(request: Request, form: Form, who: PageOperator) -> Response:
         "bargain_help_points",
         "bargain_help_daily_cap",
         "invite_first_order_points",
+        "review_points",
+        "event_points",
         "expiry_years",
     )
     ladder: list[int] = []
@@ -223,15 +227,20 @@ def ops_settings(request: Request, form: Form, who: PageOperator) -> Response:
     help_points = state.integer(request, "bargain_help_points", low=0, high=1000)
     cap = state.integer(request, "bargain_help_daily_cap", low=0, high=100)
     invite = state.integer(request, "invite_first_order_points", low=0, high=10_000)
+    review = state.integer(request, "review_points", low=0, high=1000)
+    event = state.integer(request, "event_points", low=0, high=1000)
     years = state.integer(request, "expiry_years", low=1, high=10)
     if not state.ok:
         return _ops_page(request, settings_form=state, status=400)
     assert help_points is not None and cap is not None and invite is not None and years
+    assert review is not None and event is not None
     new = points.PointsSettings(
         ladder=tuple(ladder),
         bargain_help_points=help_points,
         bargain_help_daily_cap=cap,
         invite_first_order_points=invite,
+        review_points=review,
+        event_points=event,
         expiry_years=years,
     )
     try:

@@ -25,6 +25,7 @@ SECTIONS = [
     ("/ops/withdrawals", i18n.lazy("Withdrawals")),
     ("/ops/risk", i18n.lazy("Risk reviews")),
     ("/ops/moderation", i18n.lazy("Moderation")),
+    ("/ops/referral", i18n.lazy("Referral")),
     ("/ops/orders", i18n.lazy("Orders")),
     ("/ops/waves", i18n.lazy("Waves")),
     ("/ops/campaigns", i18n.lazy("Campaigns")),
@@ -115,6 +116,10 @@ LEDGER_ACCOUNTS = {
     "leader_frozen": i18n.lazy("Leader commission, frozen"),
     "leader_available": i18n.lazy("Leader commission, available"),
     "leader_withdrawing": i18n.lazy("Leader commission, being withdrawn"),
+    "referral_frozen": i18n.lazy("Referral commission, frozen"),
+    "referral_available": i18n.lazy("Referral commission, available"),
+    "referral_withdrawing": i18n.lazy("Referral commission, being withdrawn"),
+    "referral_debt": i18n.lazy("Referral commission owed back"),
 }
 
 CAMPAIGN_STATUSES = {

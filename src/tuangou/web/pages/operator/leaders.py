@@ -89,11 +89,11 @@ def _withdrawals_page(
         now = clock.now()
         rows = []
         for w in commission.withdrawals(session, status=commission.WithdrawalStatus.REQUESTED):
-            leader = communities.get_leader(session, w.leader_id)
+            user_id = commission.owner_user(session, w)
             rows.append(
                 {
                     "w": w,
-                    "leader": communities.people(session, [leader.user_id])[leader.user_id],
+                    "leader": communities.people(session, [user_id])[user_id],
                     "age": int((now - w.created_at).total_seconds()),
                 }
             )
