@@ -13,8 +13,10 @@ one request at a time on a kept-alive connection, alternating:
 
 :func:`measure_feed` returns the latencies of one size; the script prints p50 and p99 for
 both sizes and pages, and last ``feed p99 growth: X``: the p99 at the big size divided by the
-p99 at the small one. Cursor paging on the (community_id, created_at, id) index keeps a page's
-cost independent of the feed's length, so the goal is at most 1.5.
+p99 at the small one, for the feed and for a product's reviews page (bench/feed_reviews.py,
+the same sizes of reviews), whichever grew more. Cursor paging on the (community_id,
+created_at, id) index and the reviews' stored star counts keep a page's cost independent of
+the number of rows, so the goal is at most 1.5.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from feed_reviews import measure_reviews
 from join import free_port, ms, percentile, point_at, start_server, stop_server
 
 
@@ -233,10 +236,22 @@ def main() -> None:
                 f"  p99 {ms(p99[size])}   (first page p50 {ms(percentile(first, 50))},"
                 f" deep page p50 {ms(percentile(deep, 50))})"
             )
-        print(f"feed p99 growth: {p99[args.big] / p99[args.small]:.2f}")
+        feed_growth = p99[args.big] / p99[args.small]
     finally:
         _conn.close()
         stop_server(server)
+    # A product's reviews page at the same two sizes (in-process, bench/feed_reviews.py).
+    reviews_p99: dict[int, float] = {}
+    for size in (args.small, args.big):
+        latencies = measure_reviews(size, args.requests)
+        reviews_p99[size] = percentile(latencies, 99)
+        print(
+            f"reviews {size:>6,} of one product   p50 {ms(percentile(latencies, 50))}"
+            f"  p99 {ms(reviews_p99[size])}"
+        )
+    reviews_growth = reviews_p99[args.big] / reviews_p99[args.small]
+    print(f"p99 growth: feed {feed_growth:.2f}, reviews {reviews_growth:.2f} (the larger counts)")
+    print(f"feed p99 growth: {max(feed_growth, reviews_growth):.2f}")
 
 
 if __name__ == "__main__":

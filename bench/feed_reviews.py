@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from join import percentile
 
 WARM_UP = 10
 # Generated rows: i = 1..size. Stars spread 5 > 4 > 3 > 1 > 2, as real ones are.
@@ -131,11 +133,6 @@ def measure_reviews(size: int, requests: int = 200) -> list[float]:
             if n >= WARM_UP:
                 latencies.append(took)
     return latencies
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:

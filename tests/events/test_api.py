@@ -9,6 +9,7 @@ from tests.communities import auth, inbox, refused
 from tests.conftest import Api, audit_violations, rows, run_worker
 from tests.events import holding, make_world, seats_row
 from tuangou.core import clock
+from tuangou.points.rules import DEFAULT_EVENT_POINTS
 
 
 def test_a_free_event_seats_members_then_waitlists_them_in_order(api: Api) -> None:
@@ -185,6 +186,11 @@ def test_check_in_valid_used_foreign_and_cancelled(api: Api) -> None:
 
     assert [u for u, _ in read(lambda s: events.attendance_of(s, event["id"]))] == [a["user_id"]]
     assert rows("SELECT COUNT(*) FROM outbox_events WHERE topic = 'event.attended'") == [(1,)]
+    # Attending earned the member points, once however often the worker runs.
+    run_worker()
+    run_worker()
+    balance = api.c.get("/api/me/points", headers=auth(a)).json()["balance"]
+    assert balance == DEFAULT_EVENT_POINTS
 
 
 def test_reminders_go_once_per_member_before_the_start(api: Api) -> None:

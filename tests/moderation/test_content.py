@@ -13,6 +13,7 @@ from tests.pools.conftest import Waves
 from tests.posts.conftest import Posts, at_local
 from tests.reviews.conftest import Shop
 from tuangou.core import clock
+from tuangou.points.rules import DEFAULT_REVIEW_POINTS
 
 
 def _code(r: Any) -> str:
@@ -123,3 +124,10 @@ def test_only_a_moderators_hide_removes_a_review_and_its_author_is_told(
     mine = c.get(f"/api/reviews/{review_id}", headers=_auth(member))
     assert mine.status_code == 200 and mine.json()["status"] == "hidden"
     assert "moderation.hidden" in _inbox_topics(c, member)
+
+    # The review earned its author points once, however often it is hidden and restored.
+    restore = f"/api/moderation/review/{review_id}/restore"
+    assert c.post(restore, json={"reason": "已核实"}, headers=shop.op).status_code == 200
+    run_worker()
+    balance = c.get("/api/me/points", headers=_auth(member)).json()["balance"]
+    assert balance == DEFAULT_REVIEW_POINTS
