@@ -131,3 +131,25 @@ def test_only_a_moderators_hide_removes_a_review_and_its_author_is_told(
     run_worker()
     balance = c.get("/api/me/points", headers=_auth(member)).json()["balance"]
     assert balance == DEFAULT_REVIEW_POINTS
+
+
+def test_a_communitys_admins_moderate_it_as_its_leader_does(api: Api, photo_dir: Any) -> None:
+    w = Posts(api)
+    at_local(10, days=2)
+    c, leader, alice, bob = w.c, w.leader, w.alice, w.bob
+    post = w.made(alice, "周末拼车去果园, 有人一起吗")
+    hide = f"/api/moderation/post/{post['id']}/hide"
+    mutes = f"/api/leader/communities/{w.community}/mutes"
+    mute = {"user_id": int(alice["user_id"]), "period": "1h", "reason": "刷屏"}
+    assert c.post(hide, json={"reason": "与团购无关"}, headers=_auth(bob)).status_code == 403
+    assert c.post(mutes, json=mute, headers=_auth(bob)).status_code == 403
+    admins = f"/api/leader/communities/{w.community}/admins"
+    r = c.post(admins, json={"user_id": int(bob["user_id"])}, headers=_auth(leader))
+    assert r.status_code == 200, r.text
+    assert c.post(hide, json={"reason": "与团购无关"}, headers=_auth(bob)).status_code == 200
+    assert c.post(mutes, json=mute, headers=_auth(bob)).status_code == 201
+    log = c.get("/api/leader/moderation/log", headers=_auth(bob))
+    assert log.status_code == 200 and len(log.json()) == 2  # the hide and the mute
+    # An admin of one community moderates nothing in another.
+    elsewhere = f"/api/leader/communities/{w.other['community_id']}/mutes"
+    assert c.post(elsewhere, json=mute, headers=_auth(bob)).status_code in (403, 404)

@@ -1309,6 +1309,29 @@ def is_community_leader(session: Session, community_id: int, user_id: int) -> bo
     return get_leader(session, community.leader_id).user_id == user_id
 
 
+def is_manager(session: Session, community_id: int, user_id: int) -> bool:
+    """The community's leader or one of its admins (分层管理)."""
+    m = membership(session, community_id, user_id)
+    if m is not None and m.role in rules.MANAGER_ROLES:
+        return True
+    return is_community_leader(session, community_id, user_id)
+
+
+def managed_community_ids(session: Session, user_id: int) -> list[int]:
+    """The communities the user leads or is an admin of."""
+    led: set[int] = set()
+    leader = session.scalar(select(Leader).where(Leader.user_id == user_id))
+    if leader is not None:
+        led = {c.id for c in communities_led_by(session, leader.id)}
+    admin = session.scalars(
+        select(CommunityMember.community_id).where(
+            CommunityMember.user_id == user_id,
+            CommunityMember.role.in_(rules.MANAGER_ROLES),
+        )
+    )
+    return sorted(led | set(admin))
+
+
 def assert_community_leader(session: Session, user_id: int, community_id: int) -> Community:
     """The community, if the user is its leader (403 for its members, 404 for others)."""
     return _assert_community_leader(session, user_id, community_id)

@@ -289,9 +289,17 @@ def _refresh(session: Session, case_id: int) -> ModerationCase:
 
 
 def _is_moderator(
-    session: Session, hooks: TargetHooksLike, target_id: int, actor_id: int, operator: bool
+    session: Session,
+    hooks: TargetHooksLike,
+    target_id: int,
+    actor_id: int,
+    operator: bool,
+    community_id: int | None = None,
 ) -> bool:
-    return operator or hooks.leader_of(session, target_id) == actor_id
+    """An operator, the leader the target names, or an admin of the target's community."""
+    if operator or hooks.leader_of(session, target_id) == actor_id:
+        return True
+    return community_id is not None and communities.is_manager(session, community_id, actor_id)
 
 
 def _require_moderator(
@@ -304,7 +312,7 @@ def _require_moderator(
 ) -> None:
     """An operator, or the leader the target names; others who may see it get 403, others
     404 (as if there were none)."""
-    if _is_moderator(session, hooks, target_id, actor_id, operator):
+    if _is_moderator(session, hooks, target_id, actor_id, operator, info.community_id):
         return
     if info.community_id is None or communities.is_member(session, info.community_id, actor_id):
         raise errors.NotAModerator()
@@ -315,7 +323,7 @@ def _require_community_moderator(
     session: Session, community_id: int, actor_id: int, operator: bool
 ) -> None:
     communities.get_community(session, community_id)
-    if operator or communities.is_community_leader(session, community_id, actor_id):
+    if operator or communities.is_manager(session, community_id, actor_id):
         return
     if communities.is_member(session, community_id, actor_id):
         raise errors.NotAModerator()
@@ -625,11 +633,14 @@ class QueueItem:
 
 
 def _scope(session: Session, actor_id: int, operator: bool) -> list[int] | None:
-    """The communities the actor moderates (None: all, an operator)."""
+    """The communities the actor moderates: those they lead or are an admin of (None: all,
+    an operator). Someone who moderates none is refused as not a leader (403)."""
     if operator:
         return None
-    leader = communities.get_leader_by_user(session, actor_id)  # 403 not_a_leader
-    return [c.id for c in communities.communities_led_by(session, leader.id)]
+    managed = communities.managed_community_ids(session, actor_id)
+    if not managed:
+        communities.get_leader_by_user(session, actor_id)  # 403 not_a_leader
+    return managed
 
 
 def queue(
