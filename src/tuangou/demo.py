@@ -661,16 +661,16 @@ def load_communities(
     #    leader's communities (the sub-leader's sales earn their leader an override).
     restore = _at_offset(4)
     try:
-        now = clock.now()
-        day = clock.local_date(now)
+        completed_cutoff, completed_delivery = _tonight()
         completed = pools.create_catalogue_wave(
             session,
             user_id=operator_id,
             supplier_id=supplier_id,
             data=pools.WaveInput(
                 title=WAVE_COMPLETED,
-                cutoff_at=clock.local_midnight(day) + timedelta(hours=23),
-                delivery_date=day + timedelta(days=1),
+                # That night's 23:00 (the next night's when loaded after about 22:30).
+                cutoff_at=completed_cutoff,
+                delivery_date=completed_delivery,
                 commission_bps=1200,
                 items=[
                     _item(bread, 1290, 5, tiers=[(8, 1190)], title="现烤全麦面包"),

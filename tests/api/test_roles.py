@@ -30,6 +30,16 @@ PUBLIC = {
     ("GET", "/api/bargain-campaigns"),
     ("GET", "/api/bargain-campaigns/{campaign_id}"),
     ("GET", "/api/search"),
+    # Verified buyers' reviews of what anyone may buy (a wave's need a log-in), and a photo
+    # of public content (anyone else's: 404, as for one that does not exist).
+    ("GET", "/api/campaigns/{campaign_id}/reviews"),
+    ("GET", "/api/products/{product_id}/reviews"),
+    ("GET", "/api/skus/{sku_id}/reviews"),
+    ("GET", "/api/waves/{wave_id}/reviews"),  # for whoever may see one of its listings
+    ("GET", "/api/reviews/{review_id}"),
+    ("GET", "/api/photos/{photo_id}"),
+    # The member levels and what each gives.
+    ("GET", "/api/levels"),
     # A wave's page with its chain list (接龙): for an invitee too, with its share link's token
     # (anyone else gets 404, as for a listing that does not exist).
     ("GET", "/api/listings/{listing_id}"),

@@ -71,13 +71,16 @@ def test_operator_sets_the_ladder_levels_and_adjusts_a_member(api: Api, client: 
         "bargain_help_points": "3",
         "bargain_help_daily_cap": "4",
         "invite_first_order_points": "60",
+        "review_points": "12",
+        "event_points": "8",
         "expiry_years": "2",
     }
     bad = post(client, "/ops/points/settings", {**body, "ladder": "2, x"}, form_page="/ops/points")
     assert bad.status_code == 400 and alerts(bad.text)
     ok = post(client, "/ops/points/settings", body, form_page="/ops/points")
     assert ok.status_code == 303, alerts(ok.text)
-    assert 'value="2, 4, 8"' in client.get("/ops/points").text
+    saved_page = client.get("/ops/points").text
+    assert 'value="2, 4, 8"' in saved_page and 'id="f-review_points" name="review_points" type="number" value="12"' in saved_page
 
     rows = [("新人", "0", "0", "0", "0"), ("老友", "50", "1", "150", "6")]
     names = ("name", "threshold", "checkin_bonus", "discount_bps", "early_hours")
