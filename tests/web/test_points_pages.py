@@ -80,7 +80,8 @@ def test_operator_sets_the_ladder_levels_and_adjusts_a_member(api: Api, client: 
     ok = post(client, "/ops/points/settings", body, form_page="/ops/points")
     assert ok.status_code == 303, alerts(ok.text)
     saved_page = client.get("/ops/points").text
-    assert 'value="2, 4, 8"' in saved_page and 'id="f-review_points" name="review_points" type="number" value="12"' in saved_page
+    assert 'value="2, 4, 8"' in saved_page
+    assert 'name="review_points" type="number" value="12"' in saved_page
 
     rows = [("新人", "0", "0", "0", "0"), ("老友", "50", "1", "150", "6")]
     names = ("name", "threshold", "checkin_bonus", "discount_bps", "early_hours")
