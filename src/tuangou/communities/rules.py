@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
+from tuangou.fulfilment.rules import map_link  # a pickup point's map link, for 附近
+
 
 class ApplicationStatus(StrEnum):
     """A leader application: pending → approved | rejected, decided once by an operator."""
