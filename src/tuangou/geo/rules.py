@@ -81,7 +81,8 @@ _EE = 0.006_693_421_622_965_943
 
 
 def out_of_china(latitude: float, longitude: float) -> bool:
-    """Outside the rectangle around mainland China where GCJ-02 shifts coordinates."""
+    """Outside the rectangle around mainland China where GCJ-02 shifts coordinates (the usual
+    rough test: parts of neighbouring countries inside the rectangle are shifted too)."""
     return not (72.004 <= longitude <= 137.8347 and 0.8293 <= latitude <= 55.8271)
 
 
@@ -263,3 +264,18 @@ def prefix_bounds(prefix: str) -> tuple[str, str | None]:
     if not stem:
         return prefix, None
     return prefix, stem[:-1] + _BASE32[_DECODE[stem[-1]] + 1]
+
+
+def destination(
+    latitude: float, longitude: float, distance: float, bearing_deg: float
+) -> tuple[float, float]:
+    """The point ``distance`` metres from this one along ``bearing_deg`` (0 north, 90 east)
+    on the haversine sphere: for demo data, benchmarks and tests at a radius's edge."""
+    d = distance / EARTH_RADIUS_M
+    b = math.radians(bearing_deg)
+    p1, l1 = math.radians(latitude), math.radians(longitude)
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+    l2 = l1 + math.atan2(
+        math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
+    )
+    return math.degrees(p2), math.degrees(l2)
