@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import Api, rows
@@ -25,7 +24,9 @@ CENTRE = (31.2304, 121.4737)  # 人民广场, GCJ-02
 
 
 def _leader(session: Session) -> int:
-    op = accounts.create_user(session, phone="13500000001", password=None, nickname="运营", role="operator")
+    op = accounts.create_user(
+        session, phone="13500000001", password=None, nickname="运营", role="operator"
+    )
     uid = accounts.create_user(session, phone="13500000002", password=None, nickname="王团长").id
     application = communities.apply(
         session,

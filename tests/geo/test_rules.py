@@ -14,9 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tuangou.geo import errors
+from tuangou.geo import errors, service
 from tuangou.geo import rules as geo
-from tuangou.geo import service
 
 # Published reference pairs (WGS-84 → GCJ-02) of the widely used open-source transform.
 REFERENCE = [

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
-from tuangou.fulfilment.rules import map_link  # a pickup point's map link, for 附近
+from tuangou.fulfilment import rules as fulfilment_rules
 
 
 class ApplicationStatus(StrEnum):
@@ -152,3 +152,8 @@ def depth(parent_of: Mapping[int, int | None], leader_id: int) -> int:
         levels += 1
         node = parent_of.get(node)
     return levels
+
+
+def map_link(latitude: float, longitude: float, label: str) -> str:
+    """A pickup point's map link (the ``geo:`` URI of fulfilment), for 附近."""
+    return fulfilment_rules.map_link(latitude, longitude, label)

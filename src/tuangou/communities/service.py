@@ -23,9 +23,9 @@ Services flush, never commit (ENGINEERING.md rule 2).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update

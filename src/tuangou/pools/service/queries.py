@@ -112,7 +112,9 @@ def open_waves_at(
     found: dict[int, list[communities.NearbyWave]] = defaultdict(list)
     for listing, wave in rows:
         if may_see_listing(session, listing, user_id=viewer_id, operator=operator):
-            seen = communities.NearbyWave(listing.community_id, listing.id, wave.title, wave.cutoff_at)
+            seen = communities.NearbyWave(
+                listing.community_id, listing.id, wave.title, wave.cutoff_at
+            )
         elif held_back(session, wave.id, viewer_id):
             continue
         else:

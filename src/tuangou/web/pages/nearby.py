@@ -50,7 +50,9 @@ def plot(centre: geo.Centre, found: list[communities.NearbyPoint]) -> list[dict[
             * 6_371_008.8
             * math.cos(math.radians(centre.latitude))
         )
-        dots.append({"n": n, "x": round(half + east * scale, 1), "y": round(half - north * scale, 1)})
+        dots.append(
+            {"n": n, "x": round(half + east * scale, 1), "y": round(half - north * scale, 1)}
+        )
     return dots
 
 
