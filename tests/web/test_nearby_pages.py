@@ -79,3 +79,13 @@ def test_bad_input_is_shown_on_the_form(client: TestClient) -> None:
     )
     assert page.status_code == 422
     assert alerts(page.text)
+
+
+def test_the_demo_points_are_near_each_other() -> None:
+    from tuangou import demo
+
+    first = demo.LEADER_POINTS[0]
+    assert len(demo.LEADER_POINTS) == len(demo.LEADERS) >= 3
+    for point in demo.LEADER_POINTS[1:]:
+        # 附近 around the first, at its default 3 km, shows them all.
+        assert 100 < geo.distance_m(*first, *point) < geo.RADIUS_DEFAULT_M
