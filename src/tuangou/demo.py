@@ -436,6 +436,9 @@ LEADERS = [
     ("13600000002", "王团长", "阳光花园自提点 (东门快递柜旁)", "阳光花园东门", "阳光花园业主群"),
     ("13600000003", "陈团长", "翠湖苑自提点 (物业前台)", "翠湖苑 1 号楼物业", "翠湖苑团购群"),
 ]
+# The leaders' pickup points, GCJ-02 (as a map app gives them), a few hundred metres apart in
+# one part of Hangzhou, so that 附近 (/nearby) around the first shows all three.
+LEADER_POINTS = [(30.27, 120.15), (30.2752, 120.1583), (30.2668, 120.1609)]
 SUB_LEADER = (1, 0)  # LEADERS[1] is the sub-leader of LEADERS[0]
 PENDING_INVITEE = 2  # LEADERS[0] has invited LEADERS[2]; the invitation is pending
 NEIGHBOURS = [
@@ -560,8 +563,8 @@ def load_communities(
             communities.PickupPointInput(
                 name=point_name,
                 address=address,
-                latitude=30.27 + len(leaders) / 100,
-                longitude=120.15,
+                latitude=LEADER_POINTS[len(leaders)][0],
+                longitude=LEADER_POINTS[len(leaders)][1],
                 opening_hours="08:00-21:00",
             ),
         )

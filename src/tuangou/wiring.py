@@ -148,6 +148,11 @@ def _register() -> None:
     outbox.register(["review.published"], _points_on_review)
     outbox.register(["event.attended"], _points_on_event)
 
+    # Nearby (附近): communities finds the pickup points; pools says which waves are open there.
+    from tuangou.communities import service as communities
+
+    communities.register_open_waves("pools", pools.open_waves_at)
+
     _register_posts()
     _register_reviews()
 

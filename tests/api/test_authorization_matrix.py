@@ -92,6 +92,8 @@ PATCH  /api/admin/categories/{category_id}                            401  403  
 PUT    /api/admin/products/{product_id}/category                      401  403    403     403    403     403      403       ok
 # Search: public (team buys only without a log-in; a member's waves are those of their communities).
 GET    /api/search                                                    ok   ok     ok      ok     ok      ok       ok        ok
+# Nearby: public (what an invite page shows, and how many waves are open; titles to members).
+GET    /api/nearby                                                    ok   ok     ok      ok     ok      ok       ok        ok
 PUT    /api/admin/skus/{sku_id}/terms                                 401  403    403     403    403     403      403       ok
 # SKUs and their terms are public to leaders: another supplier is refused, not kept in the dark.
 PUT    /api/supplier/skus/{sku_id}/terms                              401  403    403     403    403     ok       403       403

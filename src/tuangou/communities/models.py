@@ -153,7 +153,10 @@ class SubLeaderLink(Base):
 
 
 class PickupPoint(Base):
-    """A leader's pickup point (自提点): where members collect their orders."""
+    """A leader's pickup point (自提点): where members collect their orders.
+
+    Coordinates are GCJ-02 (see ``tuangou.geo``); ``geohash`` is the point's cell at
+    ``geo.rules.GEOHASH_PRECISION``, kept by the service, indexed for the nearby query."""
 
     __tablename__ = "pickup_points"
 
@@ -163,9 +166,12 @@ class PickupPoint(Base):
     address: Mapped[str] = mapped_column(String(200))
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+    geohash: Mapped[str] = mapped_column(String(12), default="", server_default="")
     opening_hours: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_pickup_points_geohash", "geohash"),)
 
 
 class Community(Base):

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tuangou.api.deps import IdemKey, Member, Operator, idempotent, screen
-from tuangou.communities import schemas
+from tuangou.api.deps import IdemKey, MaybeCaller, Member, Operator, idempotent, screen
+from tuangou.communities import rules, schemas
 from tuangou.communities import service as communities
 from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.geo import service as geo
 
 router = APIRouter(tags=["communities"])
 
@@ -483,3 +484,43 @@ def sub_leader_invitations(
             session, status=None if status == "all" else status, limit=limit
         )
         return [schemas.InvitationOut.of(v) for v in views]
+
+
+# ---------------------------------------------------------------- nearby (附近)
+
+
+@router.get("/nearby", tags=["nearby"])
+def nearby(
+    who: MaybeCaller,
+    lat: float = Query(description="latitude of the centre, in degrees"),
+    lng: float = Query(description="longitude of the centre, in degrees"),
+    radius: float = Query(
+        default=geo.RADIUS_DEFAULT_M,
+        description=f"metres, {geo.RADIUS_MIN_M} to {geo.RADIUS_MAX_M}",
+    ),
+    coord: str = Query(
+        default=geo.GCJ02,
+        description="the centre's system: gcj02 (as stored and shown) or wgs84 (a GPS or a "
+        "browser's geolocation; converted to GCJ-02 inside mainland China)",
+    ),
+) -> schemas.NearbyOut:
+    """Pickup points within ``radius`` metres, nearest first, with the straight-line
+    distance, the walking time (× 1.3 for the streets, at 80 m a minute), the opening hours,
+    a map link, the leader's communities and their waves open there. Coordinates are GCJ-02.
+
+    Public: anyone learns what a community's invite page shows (its name, the leader's
+    masked name, its member count) and how many of its waves are open at the point; the
+    titles and links of those waves only their community's members, its leader and
+    operators. Bad coordinates: ``bad_coordinates``; a radius out of range:
+    ``radius_out_of_range`` (422)."""
+    centre = geo.centre(lat, lng, radius_m=radius, coord=coord)
+    with unit_of_work(readonly=True) as session:
+        found = communities.nearby(
+            session,
+            centre,
+            user_id=who.user_id if who is not None else None,
+            operator=who is not None and who.role == "operator",
+        )
+        return schemas.NearbyOut.of(
+            found, lambda p: rules.map_link(p.latitude, p.longitude, p.name)
+        )

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
+from tuangou.fulfilment import rules as fulfilment_rules
+
 
 class ApplicationStatus(StrEnum):
     """A leader application: pending → approved | rejected, decided once by an operator."""
@@ -150,3 +152,8 @@ def depth(parent_of: Mapping[int, int | None], leader_id: int) -> int:
         levels += 1
         node = parent_of.get(node)
     return levels
+
+
+def map_link(latitude: float, longitude: float, label: str) -> str:
+    """A pickup point's map link (the ``geo:`` URI of fulfilment), for 附近."""
+    return fulfilment_rules.map_link(latitude, longitude, label)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import Field
 
 from tuangou.communities import rules
@@ -18,6 +20,10 @@ from tuangou.communities.service import (
     LeaderProfile,
     LinkView,
     MyInvitations,
+    Nearby,
+    NearbyCommunity,
+    NearbyPoint,
+    NearbyWave,
     Person,
     PickupPointInput,
     QueuedApplication,
@@ -533,3 +539,98 @@ class AcceptedOut(Out):
 
     invitation: InvitationOut
     link: SubLeaderLinkOut
+
+
+# ---------------------------------------------------------------- nearby (附近)
+
+
+class NearbyWaveOut(Out):
+    """An open wave you may see at this point (its page: ``/w/{listing_id}``)."""
+
+    listing_id: int
+    title: str
+    cutoff_at: Iso
+
+    @classmethod
+    def of(cls, w: NearbyWave) -> NearbyWaveOut:
+        assert w.listing_id is not None and w.title is not None and w.cutoff_at is not None
+        return cls.model_construct(
+            listing_id=w.listing_id, title=w.title, cutoff_at=clock.iso(w.cutoff_at)
+        )
+
+
+class NearbyCommunityOut(Out):
+    """A community of the point's leader: what its invite page shows anyone. ``open_waves``
+    counts its waves open at this point; ``waves`` lists those you may see (you are in the
+    community). To join, ask the leader at the point for the invite link."""
+
+    community_id: int
+    name: str
+    leader_name: str = Field(description="the leader's masked name")
+    member_count: int
+    member: bool = Field(description="you are in this community")
+    open_waves: int
+    waves: list[NearbyWaveOut]
+
+    @classmethod
+    def of(cls, c: NearbyCommunity) -> NearbyCommunityOut:
+        return cls.model_construct(
+            community_id=c.community_id,
+            name=c.name,
+            leader_name=c.leader_name,
+            member_count=c.member_count,
+            member=c.member,
+            open_waves=c.open_waves,
+            waves=[NearbyWaveOut.of(w) for w in c.waves],
+        )
+
+
+class NearbyPointOut(Out):
+    """A pickup point near you: GCJ-02 coordinates, the straight-line distance (m), the
+    walking time (the distance × 1.3 for the streets, at 80 m a minute)."""
+
+    id: int
+    name: str
+    address: str
+    latitude: float
+    longitude: float
+    opening_hours: str
+    distance_m: int
+    walking_minutes: int
+    map_url: str
+    communities: list[NearbyCommunityOut]
+
+    @classmethod
+    def of(cls, n: NearbyPoint, map_url: str) -> NearbyPointOut:
+        p = n.point
+        return cls.model_construct(
+            id=p.id,
+            name=p.name,
+            address=p.address,
+            latitude=p.latitude,
+            longitude=p.longitude,
+            opening_hours=p.opening_hours,
+            distance_m=round(n.distance_m),
+            walking_minutes=n.walking_minutes,
+            map_url=map_url,
+            communities=[NearbyCommunityOut.of(c) for c in n.communities],
+        )
+
+
+class NearbyOut(Out):
+    """Pickup points within ``radius_m`` of the centre, nearest first (at most 50). The
+    centre is in GCJ-02 (converted from WGS-84 when asked with ``coord=wgs84``)."""
+
+    latitude: float
+    longitude: float
+    radius_m: int
+    points: list[NearbyPointOut]
+
+    @classmethod
+    def of(cls, n: Nearby, map_url: Callable[[PickupPoint], str]) -> NearbyOut:
+        return cls.model_construct(
+            latitude=n.centre.latitude,
+            longitude=n.centre.longitude,
+            radius_m=round(n.centre.radius_m),
+            points=[NearbyPointOut.of(p, map_url(p.point)) for p in n.points],
+        )

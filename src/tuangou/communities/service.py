@@ -23,11 +23,12 @@ Services flush, never commit (ENGINEERING.md rule 2).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,7 @@ from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
 from tuangou.core.db import get_or_404, upsert_insert
 from tuangou.core.errors import InvalidInput
+from tuangou.geo import service as geo
 
 # ---------------------------------------------------------------- helpers
 
@@ -249,6 +251,7 @@ def approve_application(session: Session, application_id: int, *, operator_id: i
         address=application.address,
         latitude=application.latitude,
         longitude=application.longitude,
+        geohash=geo.geohash(application.latitude, application.longitude),
         opening_hours=application.opening_hours,
         active=True,
         created_at=now,
@@ -849,6 +852,7 @@ def add_pickup_point(session: Session, user_id: int, data: PickupPointInput) -> 
         address=data.address,
         latitude=data.latitude,
         longitude=data.longitude,
+        geohash=geo.geohash(data.latitude, data.longitude),
         opening_hours=data.opening_hours,
         active=True,
         created_at=clock.now(),
@@ -883,6 +887,7 @@ def update_pickup_point(
     )
     point.name, point.address = data.name, data.address
     point.latitude, point.longitude = data.latitude, data.longitude
+    point.geohash = geo.geohash(data.latitude, data.longitude)
     point.opening_hours = data.opening_hours
     if active is not None:
         point.active = active
@@ -1413,3 +1418,164 @@ def application_queue(
         QueuedApplication(a, who[a.user_id], max(0, int((now - a.created_at).total_seconds())))
         for a in apps
     ]
+
+
+# ---------------------------------------------------------------- nearby (附近)
+
+
+NEARBY_LIMIT = 50  # the most pickup points one query answers with, nearest first
+
+
+@dataclass(frozen=True)
+class NearbyWave:
+    """An open wave listed at a pickup point, as the caller may see it: its ``listing_id``
+    and ``title`` only for those who may see the listing (its community's members, its
+    leader, operators); anyone else learns only that the community has a wave open there."""
+
+    community_id: int
+    listing_id: int | None
+    title: str | None
+    cutoff_at: datetime | None
+
+
+# (session, pickup point ids, viewer's user id, operator) → open waves per pickup point id.
+OpenWaves = Callable[[Session, list[int], int | None, bool], dict[int, list[NearbyWave]]]
+_open_waves: dict[str, OpenWaves] = {}
+
+
+def register_open_waves(name: str, fn: OpenWaves) -> None:
+    """The waves open at pickup points (``pools``, connected by wiring): this domain knows
+    where the points are, not what is sold there."""
+    _open_waves[name] = fn
+
+
+@dataclass(frozen=True)
+class NearbyCommunity:
+    """A community whose leader keeps the point: what its invite page shows anyone (name,
+    the leader's masked name, member count), whether the caller is in it, and its open
+    waves at this point (their count for anyone; titles for whom may see them)."""
+
+    community_id: int
+    name: str
+    leader_name: str
+    member_count: int
+    member: bool
+    open_waves: int
+    waves: list[NearbyWave]
+
+
+@dataclass(frozen=True)
+class NearbyPoint:
+    point: PickupPoint
+    distance_m: float
+    walking_minutes: int
+    communities: list[NearbyCommunity]
+
+
+@dataclass(frozen=True)
+class Nearby:
+    centre: geo.Centre
+    points: list[NearbyPoint]
+
+
+def _prefilter(cells: list[str]) -> Any:
+    ranges = []
+    for cell in cells:
+        low, high = geo.prefix_bounds(cell)
+        if high is None:
+            ranges.append(PickupPoint.geohash >= low)
+        else:
+            ranges.append(and_(PickupPoint.geohash >= low, PickupPoint.geohash < high))
+    return or_(*ranges)
+
+
+def points_near(
+    session: Session, centre: geo.Centre, *, limit: int = NEARBY_LIMIT
+) -> list[tuple[int, float]]:
+    """The active pickup points within the radius, nearest first (ties by id), as (id,
+    distance in metres). The geohash cells covering the circle fetch the candidates by an
+    indexed range per cell (``ix_pickup_points_geohash``); the exact haversine distance
+    then filters and sorts."""
+    cells = geo.covering_cells(centre.latitude, centre.longitude, centre.radius_m)
+    rows = session.execute(
+        select(PickupPoint.id, PickupPoint.latitude, PickupPoint.longitude).where(
+            _prefilter(cells), PickupPoint.active.is_(True)
+        )
+    )
+    found = []
+    for point_id, lat, lng in rows:
+        d = geo.distance_m(centre.latitude, centre.longitude, lat, lng)
+        if d <= centre.radius_m:
+            found.append((point_id, d))
+    found.sort(key=lambda pair: (pair[1], pair[0]))
+    return found[:limit]
+
+
+def nearby(
+    session: Session,
+    centre: geo.Centre,
+    *,
+    user_id: int | None,
+    operator: bool = False,
+    limit: int = NEARBY_LIMIT,
+) -> Nearby:
+    """Pickup points around ``centre`` (GCJ-02; see ``geo.service.centre``), nearest first,
+    each with its distance, walking time, its leader's communities and their open waves."""
+    near = points_near(session, centre, limit=limit)
+    ids = [point_id for point_id, _ in near]
+    points = {p.id: p for p in session.scalars(select(PickupPoint).where(PickupPoint.id.in_(ids)))}
+    waves: dict[int, list[NearbyWave]] = {}
+    for fn in _open_waves.values():
+        for point_id, found in fn(session, ids, user_id, operator).items():
+            waves.setdefault(point_id, []).extend(found)
+    leader_ids = sorted({p.leader_id for p in points.values()})
+    led: dict[int, list[Community]] = {}
+    if leader_ids:
+        for community in session.scalars(
+            select(Community).where(Community.leader_id.in_(leader_ids)).order_by(Community.id)
+        ):
+            led.setdefault(community.leader_id, []).append(community)
+    leaders = {
+        leader.id: leader.user_id
+        for leader in session.scalars(select(Leader).where(Leader.id.in_(leader_ids)))
+    }
+    names = accounts.masked_names(session, list(leaders.values()))
+    community_ids = [c.id for cs in led.values() for c in cs]
+    counts = member_counts(session, community_ids) if community_ids else {}
+    mine: set[int] = set()
+    if user_id is not None and community_ids:
+        mine = set(
+            session.scalars(
+                select(CommunityMember.community_id).where(
+                    CommunityMember.user_id == user_id,
+                    CommunityMember.community_id.in_(community_ids),
+                )
+            )
+        )
+    answer = []
+    for point_id, distance in near:
+        point = points[point_id]
+        at_point = waves.get(point_id, [])
+        groups = []
+        for community in led.get(point.leader_id, []):
+            open_here = [w for w in at_point if w.community_id == community.id]
+            groups.append(
+                NearbyCommunity(
+                    community_id=community.id,
+                    name=community.name,
+                    leader_name=names.get(leaders.get(point.leader_id, 0), ""),
+                    member_count=counts.get(community.id, 0),
+                    member=community.id in mine,
+                    open_waves=len(open_here),
+                    waves=[w for w in open_here if w.listing_id is not None],
+                )
+            )
+        answer.append(
+            NearbyPoint(
+                point=point,
+                distance_m=distance,
+                walking_minutes=geo.walking_minutes(distance),
+                communities=groups,
+            )
+        )
+    return Nearby(centre=centre, points=answer)

@@ -37,6 +37,7 @@ def install(app: FastAPI) -> None:
         leader,
         member,
         moderation,
+        nearby,
         operator,
         photos,
         points,
@@ -82,5 +83,6 @@ def install(app: FastAPI) -> None:
         points,
         cocreate,
         referral,
+        nearby,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -78,6 +78,51 @@ def visible_listing(
     return listing
 
 
+def open_waves_at(
+    session: Session, pickup_point_ids: list[int], viewer_id: int | None, operator: bool
+) -> dict[int, list[communities.NearbyWave]]:
+    """The waves orderable now at these pickup points (open, before the cut-off, with an
+    open item not sold out), per point, soonest cut-off first, for the nearby query: whom
+    ``may_see_listing`` lets see one gets its id and title; anyone else only that it is
+    open (not held back by an early window from them). Listings seen through a share link
+    count as unseen here: nobody passes one to the nearby query."""
+    if not pickup_point_ids:
+        return {}
+    now = clock.now()
+    orderable = (
+        select(WaveItem.id)
+        .where(
+            WaveItem.wave_id == Wave.id,
+            WaveItem.status == rules.ItemStatus.OPEN,
+            WaveItem.sold + WaveItem.held < WaveItem.stock,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(WaveListing, Wave)
+        .join(Wave, Wave.id == WaveListing.wave_id)
+        .where(
+            WaveListing.pickup_point_id.in_(pickup_point_ids),
+            Wave.status == rules.WaveStatus.OPEN,
+            Wave.cutoff_at > now,
+            orderable,
+        )
+        .order_by(Wave.cutoff_at, WaveListing.id)
+    )
+    found: dict[int, list[communities.NearbyWave]] = defaultdict(list)
+    for listing, wave in rows:
+        if may_see_listing(session, listing, user_id=viewer_id, operator=operator):
+            seen = communities.NearbyWave(
+                listing.community_id, listing.id, wave.title, wave.cutoff_at
+            )
+        elif held_back(session, wave.id, viewer_id):
+            continue
+        else:
+            seen = communities.NearbyWave(listing.community_id, None, None, None)
+        found[listing.pickup_point_id].append(seen)
+    return dict(found)
+
+
 @dataclass(frozen=True)
 class ListingShare:
     """What a leader shares of a wave (分享团期): the link, and the 接龙 text with it."""

@@ -1,0 +1,1 @@
+"""The pure geometry of 附近: conversions, geohash cells, distances."""
