@@ -1,6 +1,6 @@
 """nearby: a geohash on pickup points (GCJ-02), indexed, filled for the existing points
 
-Revision ID: 0035
+Revision ID: 0031
 Revises: 0030
 Create Date: 2026-12-07 17:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from tuangou.geo.rules import GEOHASH_PRECISION, geohash
 
-revision = "0035"
+revision = "0031"
 down_revision = "0030"
 branch_labels = None
 depends_on = None
