@@ -6,17 +6,25 @@ are kept out."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Api, rows
 from tests.web.pages import alerts, log_in, log_out, member, post
-from tests.webhooks.conftest import URL, Receiver, allow_private, receiver  # noqa: F401
+from tests.webhooks.conftest import URL, Receiver, receiving
 from tuangou.accounts import service as accounts
 from tuangou.core import clock
 from tuangou.core.db import run_in_transaction
 from tuangou.webhooks import service as webhooks
+
+
+@pytest.fixture
+def receiver(db: str) -> Iterator[Receiver]:
+    with receiving() as found:
+        yield found
 
 
 def operator(client: TestClient, api: Api) -> None:
@@ -38,7 +46,12 @@ def test_an_operator_adds_an_endpoint_tests_replays_and_rotates(
     made = post(
         client,
         "/ops/webhooks",
-        {"url": URL, "description": "ERP", "topics": ["order.completed", "team.formed"], "active": "1"},
+        {
+            "url": URL,
+            "description": "ERP",
+            "topics": ["order.completed", "team.formed"],
+            "active": "1",
+        },
         form_page="/ops/webhooks",
     )
     assert made.status_code == 201, alerts(made.text)
@@ -49,7 +62,9 @@ def test_an_operator_adds_an_endpoint_tests_replays_and_rotates(
     assert secret.group(0) not in shown.text  # shown once
     assert "Nothing sent yet." in shown.text
 
-    queued = post(client, f"/ops/webhooks/{endpoint_id}/test", form_page=f"/ops/webhooks/{endpoint_id}")
+    queued = post(
+        client, f"/ops/webhooks/{endpoint_id}/test", form_page=f"/ops/webhooks/{endpoint_id}"
+    )
     assert queued.status_code == 303 and "done=test" in queued.headers["location"]
     receiver.replies = [500, 200]
     webhooks.send_due()
@@ -70,12 +85,19 @@ def test_an_operator_adds_an_endpoint_tests_replays_and_rotates(
     webhooks.send_due()
     assert len(receiver.requests) == 3 and len(set(receiver.event_ids())) == 1
 
-    rotated = post(client, f"/ops/webhooks/{endpoint_id}/rotate", form_page=f"/ops/webhooks/{endpoint_id}")
+    rotated = post(
+        client, f"/ops/webhooks/{endpoint_id}/rotate", form_page=f"/ops/webhooks/{endpoint_id}"
+    )
     new = re.search(r"whsec_[\w-]+", rotated.text)
     assert new and new.group(0) != secret.group(0)
     assert "The previous secret also signs until" in rotated.text
 
-    paused = post(client, f"/ops/webhooks/{endpoint_id}/active", {"on": "0"}, form_page=f"/ops/webhooks/{endpoint_id}")
+    paused = post(
+        client,
+        f"/ops/webhooks/{endpoint_id}/active",
+        {"on": "0"},
+        form_page=f"/ops/webhooks/{endpoint_id}",
+    )
     assert paused.status_code == 303
     assert "No new events reach it" in client.get(f"/ops/webhooks/{endpoint_id}").text
 
@@ -85,7 +107,9 @@ def test_refusals_are_shown_and_change_nothing(
 ) -> None:
     operator(client, api)
     refused = post(
-        client, "/ops/webhooks", {"url": "file:///etc/passwd", "topics": ["team.formed"]},
+        client,
+        "/ops/webhooks",
+        {"url": "file:///etc/passwd", "topics": ["team.formed"]},
         form_page="/ops/webhooks",
     )
     assert refused.status_code == 400

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,12 +53,25 @@ def allow_private() -> Iterator[None]:
     reset_settings()
 
 
-@pytest.fixture
-def receiver(db: str, allow_private: None) -> Iterator[Receiver]:
+@contextmanager
+def receiving() -> Iterator[Receiver]:
+    """Endpoints may point at this machine, and every request reaches a :class:`Receiver`."""
+    os.environ["TUANGOU_WEBHOOK_ALLOW_PRIVATE"] = "true"
+    reset_settings()
     found = Receiver()
     webhooks.set_transport(httpx.MockTransport(found))
-    yield found
-    webhooks.set_transport(None)
+    try:
+        yield found
+    finally:
+        webhooks.set_transport(None)
+        os.environ.pop("TUANGOU_WEBHOOK_ALLOW_PRIVATE", None)
+        reset_settings()
+
+
+@pytest.fixture
+def receiver(db: str) -> Iterator[Receiver]:
+    with receiving() as found:
+        yield found
 
 
 def endpoint(topics: list[str] | None = None, **kw: Any) -> tuple[int, str]:

@@ -14,7 +14,12 @@ def test_an_operator_runs_an_endpoint_over_the_api(
 ) -> None:
     op = api.operator()
     member = api.signup()
-    assert client.get("/api/admin/webhooks", headers={"Authorization": member["Authorization"]}).status_code == 403
+    assert (
+        client.get(
+            "/api/admin/webhooks", headers={"Authorization": member["Authorization"]}
+        ).status_code
+        == 403
+    )
     topics = client.get("/api/admin/webhooks/topics", headers=op).json()
     assert "order.completed" in topics["topics"] and topics["test_topic"] == "webhook.test"
 
@@ -62,7 +67,9 @@ def test_an_operator_runs_an_endpoint_over_the_api(
 def test_refusals_change_nothing(client: TestClient, api: Api, receiver: Receiver) -> None:
     op = api.operator()
     for url in ("file:///etc/passwd", "ftp://example.org/x"):
-        r = client.post("/api/admin/webhooks", json={"url": url, "topics": ["team.formed"]}, headers=op)
+        r = client.post(
+            "/api/admin/webhooks", json={"url": url, "topics": ["team.formed"]}, headers=op
+        )
         assert r.status_code == 422 and r.json()["code"] == "webhook_url_refused"
     r = client.post("/api/admin/webhooks", json={"url": URL, "topics": ["no.such"]}, headers=op)
     assert r.status_code == 422 and r.json()["code"] == "webhook_topics_invalid"

@@ -18,7 +18,9 @@ SRC = Path(tuangou.__file__).parent
 def test_the_topics_are_those_the_platform_emits() -> None:
     """Every topic the code emits by name is on the list, and the list names no other."""
     emitted: set[str] = set()
-    pattern = re.compile(r"""(?:emit\(\s*\w+,\s*|_tell\(\s*|^\w+ = )["']([a-z_]+\.[a-z_]+)["']""", re.M)
+    pattern = re.compile(
+        r"""(?:emit\(\s*\w+,\s*|_tell\(\s*|^\w+ = )["']([a-z_]+\.[a-z_]+)["']""", re.M
+    )
     for path in SRC.rglob("*.py"):
         if "webhooks" in path.parts:
             continue

@@ -103,9 +103,7 @@ def rotate(endpoint_id: int, who: Operator) -> schemas.EndpointSecretOut:
 @router.post("/admin/webhooks/{endpoint_id}/test")
 def test_event(endpoint_id: int, who: Operator) -> schemas.DeliveryOut:
     """Queue a ``webhook.test`` event for this endpoint, due now."""
-    return run_in_transaction(
-        lambda s: schemas.DeliveryOut.of(webhooks.send_test(s, endpoint_id))
-    )
+    return run_in_transaction(lambda s: schemas.DeliveryOut.of(webhooks.send_test(s, endpoint_id)))
 
 
 @router.get("/admin/webhooks/{endpoint_id}/deliveries")

@@ -265,9 +265,7 @@ def rotate_secret(session: Session, endpoint_id: int) -> tuple[EndpointView, str
     )
     secret = new_secret()
     endpoint.old_secret = endpoint.secret
-    endpoint.old_secret_until = now + timedelta(
-        hours=get_settings().webhook_secret_overlap_hours
-    )
+    endpoint.old_secret_until = now + timedelta(hours=get_settings().webhook_secret_overlap_hours)
     endpoint.secret = _seal(secret)
     endpoint.updated_at = now
     return _endpoint_view(endpoint, now), secret
@@ -359,7 +357,7 @@ def replay(session: Session, delivery_id: int) -> DeliveryView:
         )
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:
+    if done.rowcount != 1:  # type: ignore[attr-defined]
         raise NotReplayable
     session.refresh(delivery)
     return _delivery_view(delivery)
@@ -483,7 +481,7 @@ def _claim(limit: int, token: str) -> list[_Job]:
                 .values(lease_until=now + rules.LEASE, lease_token=token)
                 .execution_options(synchronize_session=False)
             )
-            if won.rowcount != 1:
+            if won.rowcount != 1:  # type: ignore[attr-defined]  # type: ignore[attr-defined]
                 continue
             delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
             assert delivery is not None
@@ -551,8 +549,7 @@ def _record(job: _Job, token: str, outcome: _Outcome) -> None:
             "lease_until": None,
             "lease_token": None,
             "last_status_code": outcome.status_code,
-            "last_error": outcome.error
-            or (None if ok else f"HTTP {outcome.status_code}"),
+            "last_error": outcome.error or (None if ok else f"HTTP {outcome.status_code}"),
         }
         if ok:
             values.update(status="delivered", delivered_at=now, next_attempt_at=None)
@@ -566,7 +563,7 @@ def _record(job: _Job, token: str, outcome: _Outcome) -> None:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if won.rowcount != 1:
+        if won.rowcount != 1:  # type: ignore[attr-defined]
             return
         session.add(
             WebhookAttempt(

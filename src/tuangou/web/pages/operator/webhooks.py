@@ -6,6 +6,7 @@ delivery. Every handler calls the same service as the API's ``/api/admin/webhook
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -218,8 +219,7 @@ def test_event(endpoint_id: int, request: Request, form: Form, who: PageOperator
 def replay(
     endpoint_id: int, delivery_id: int, request: Request, form: Form, who: PageOperator
 ) -> Response:
-    try:
+    # A second click finds it queued again already: the log shows it waiting.
+    with suppress(webhooks.NotReplayable):
         run_in_transaction(lambda s: webhooks.replay(s, delivery_id))
-    except webhooks.NotReplayable:
-        pass  # already queued again (a second click): the log shows it waiting
     return _done(f"/ops/webhooks/{endpoint_id}#log", "replayed")
