@@ -481,7 +481,7 @@ def _claim(limit: int, token: str) -> list[_Job]:
                 .values(lease_until=now + rules.LEASE, lease_token=token)
                 .execution_options(synchronize_session=False)
             )
-            if won.rowcount != 1:  # type: ignore[attr-defined]  # type: ignore[attr-defined]
+            if won.rowcount != 1:  # type: ignore[attr-defined]
                 continue
             delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
             assert delivery is not None
