@@ -60,7 +60,7 @@ def test_an_operator_adds_an_endpoint_tests_replays_and_rotates(
     endpoint_id = rows("SELECT id FROM webhook_endpoints")[0][0]
     shown = client.get(f"/ops/webhooks/{endpoint_id}")
     assert secret.group(0) not in shown.text  # shown once
-    assert "Nothing sent yet." in shown.text
+    assert "尚未推送。" in shown.text
 
     queued = post(
         client, f"/ops/webhooks/{endpoint_id}/test", form_page=f"/ops/webhooks/{endpoint_id}"
@@ -69,12 +69,12 @@ def test_an_operator_adds_an_endpoint_tests_replays_and_rotates(
     receiver.replies = [500, 200]
     webhooks.send_due()
     log = client.get(f"/ops/webhooks/{endpoint_id}").text
-    assert "webhook.test" in log and ">500<" in log and "Send again" not in log
+    assert "webhook.test" in log and ">500<" in log and "重新发送" not in log
 
     clock.advance(timedelta(minutes=2))
     webhooks.send_due()
     log = client.get(f"/ops/webhooks/{endpoint_id}").text
-    assert ">200<" in log and "Send again" in log
+    assert ">200<" in log and "重新发送" in log
     delivery_id = rows("SELECT id FROM webhook_deliveries")[0][0]
     again = post(
         client,
@@ -90,7 +90,7 @@ def test_an_operator_adds_an_endpoint_tests_replays_and_rotates(
     )
     new = re.search(r"whsec_[\w-]+", rotated.text)
     assert new and new.group(0) != secret.group(0)
-    assert "The previous secret also signs until" in rotated.text
+    assert "旧密钥继续签名至" in rotated.text
 
     paused = post(
         client,
@@ -99,7 +99,7 @@ def test_an_operator_adds_an_endpoint_tests_replays_and_rotates(
         form_page=f"/ops/webhooks/{endpoint_id}",
     )
     assert paused.status_code == 303
-    assert "No new events reach it" in client.get(f"/ops/webhooks/{endpoint_id}").text
+    assert "不再接收新事件" in client.get(f"/ops/webhooks/{endpoint_id}").text
 
 
 def test_refusals_are_shown_and_change_nothing(
@@ -113,9 +113,9 @@ def test_refusals_are_shown_and_change_nothing(
         form_page="/ops/webhooks",
     )
     assert refused.status_code == 400
-    assert alerts(refused.text) == ["This address cannot receive webhooks"]
+    assert alerts(refused.text) == ["该地址不能接收 Webhook"]
     no_topic = post(client, "/ops/webhooks", {"url": URL}, form_page="/ops/webhooks")
-    assert no_topic.status_code == 400 and alerts(no_topic.text) == ["Choose at least one topic"]
+    assert no_topic.status_code == 400 and alerts(no_topic.text) == ["请至少选择一种事件"]
     assert rows("SELECT id FROM webhook_endpoints") == []
 
 
