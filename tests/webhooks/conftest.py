@@ -38,7 +38,8 @@ class Receiver:
         with self.lock:
             self.requests.append(request)
             status = self.replies[min(len(self.requests), len(self.replies)) - 1]
-        return httpx.Response(status, text=f"answer {status}")
+        moved = {"Location": "http://127.0.0.1:9/elsewhere"} if 300 <= status < 400 else {}
+        return httpx.Response(status, text=f"answer {status}", headers=moved)
 
     def event_ids(self) -> list[str]:
         return [r.headers["Tuangou-Event-Id"] for r in self.requests]

@@ -108,6 +108,16 @@ def test_the_retry_schedule_ends_in_failed(receiver: Receiver) -> None:
     assert len(receiver.requests) == rules.MAX_ATTEMPTS
 
 
+def test_a_redirect_is_not_followed(receiver: Receiver) -> None:
+    receiver.replies = [302]
+    endpoint_id, _ = endpoint()
+    emit()
+    assert send() == 1
+    assert len(receiver.requests) == 1
+    d = only(endpoint_id)
+    assert (d.status, d.last_status_code) == ("pending", 302)
+
+
 def test_a_connection_error_is_an_attempt(receiver: Receiver) -> None:
     import httpx
 
