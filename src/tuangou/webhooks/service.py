@@ -449,24 +449,27 @@ def _claim(limit: int, token: str) -> list[_Job]:
     on; an expired lease, from a worker that died, can be taken again)."""
     now = clock.now()
     jobs: list[_Job] = []
+    free = or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now)
+    query = (
+        select(WebhookDelivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookEndpoint.active.is_(True),
+            free,
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
+    with unit_of_work(readonly=True) as session:  # most rounds find nothing: no write lock
+        if session.scalar(query.with_only_columns(WebhookDelivery.id).limit(1)) is None:
+            return []
     with unit_of_work() as session:
         session.execute(
             update(WebhookEndpoint)
             .where(WebhookEndpoint.old_secret_until <= now)
             .values(old_secret=None, old_secret_until=None)
-        )
-        free = or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now)
-        query = (
-            select(WebhookDelivery.id)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now,
-                WebhookEndpoint.active.is_(True),
-                free,
-            )
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
         )
         if not is_sqlite():
             query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
