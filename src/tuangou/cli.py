@@ -1,5 +1,6 @@
 """The ``tuangou`` command: serve, demo, worker, migrate, createoperator, audit, and the risk
-engine's ``risk replay``, ``risk generate`` and ``risk analyse``."""
+engine's ``risk replay``, ``risk generate`` and ``risk analyse``; ``webhooks list`` and
+``webhooks deliver``."""
 
 from __future__ import annotations
 
@@ -318,6 +319,49 @@ def points_show(
         console.print(f"{e.points} point(s) expire after {e.on.isoformat()}")
     for row in rows:
         console.print(f"  {row.at:%Y-%m-%d %H:%M} {row.amount:+d} {row.kind} {row.memo}")
+
+
+webhooks_app = typer.Typer(help="Outgoing webhooks: list the endpoints, send what is due now.")
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("list")
+def webhooks_list(database_url: DbOption = None) -> None:
+    """Every endpoint: its address, whether it is active, its topics and its deliveries by
+    status (secrets are never shown here)."""
+    _setup(database_url)
+    from tuangou.core.db import unit_of_work
+    from tuangou.webhooks import service as webhooks
+
+    with unit_of_work(readonly=True) as session:
+        endpoints = webhooks.list_endpoints(session)
+        counts = webhooks.counts(session)
+    table = Table("id", "address", "state", "topics", "pending", "delivered", "failed")
+    for e in endpoints:
+        n = counts.get(e.id, {})
+        table.add_row(
+            str(e.id),
+            e.url,
+            "active" if e.active else "paused",
+            ", ".join(e.topics),
+            *(str(n.get(s, 0)) for s in ("pending", "delivered", "failed")),
+        )
+    console.print(table if endpoints else "no endpoint")
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(database_url: DbOption = None) -> None:
+    """Send the due deliveries now, until none is left due (the worker does it every round)."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou.core import outbox
+    from tuangou.webhooks import service as webhooks
+
+    outbox.deliver_pending()
+    total = 0
+    while sent := webhooks.send_due():
+        total += sent
+    console.print(f"{total} request(s) sent")
 
 
 if __name__ == "__main__":

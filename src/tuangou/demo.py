@@ -238,7 +238,24 @@ def load() -> dict[str, object]:
     run_in_transaction(_risk_ring)
     run_in_transaction(_community_posts)
     run_in_transaction(_cocreate)
+    run_in_transaction(_webhook)
     return result
+
+
+def _webhook(session: Session) -> None:
+    """Outgoing webhooks: one endpoint of the operator's own (an address of example.com, so
+    nothing is sent: it is paused), with a test event waiting in its delivery log. Its secret
+    is not kept: rotating it in the console shows a new one."""
+    from tuangou.webhooks import service as webhooks
+
+    view, _ = webhooks.create_endpoint(
+        session,
+        url="https://erp.example.com/tuangou/webhooks",
+        topics=["order.completed", "refund.created", "wave.confirmed"],
+        description="进销存系统 (示例, 已暂停)",
+        active=False,
+    )
+    webhooks.send_test(session, view.id)
 
 
 def _demo_points(session: Session, members: list[User]) -> None:

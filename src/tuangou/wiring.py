@@ -79,7 +79,8 @@ def _load_models() -> None:
     import tuangou.reviews.models
     import tuangou.risk.models
     import tuangou.search.models
-    import tuangou.teams.models  # noqa: F401
+    import tuangou.teams.models
+    import tuangou.webhooks.models  # noqa: F401
 
 
 def _register() -> None:
@@ -155,6 +156,11 @@ def _register() -> None:
 
     _register_posts()
     _register_reviews()
+
+    # Outgoing webhooks: every topic the platform emits may reach an operator's endpoint.
+    from tuangou.webhooks import service as webhooks
+
+    outbox.register(webhooks.TOPICS, webhooks.enqueue)
 
 
 def _register_posts() -> None:

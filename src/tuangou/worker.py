@@ -32,6 +32,7 @@ from tuangou.referral import tasks as referral_tasks
 from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks
 from tuangou.teams import tasks as team_tasks
+from tuangou.webhooks import tasks as webhook_tasks
 
 log = logging.getLogger(__name__)
 BUSY_PAUSE = 0.02  # seconds between rounds while there is work
@@ -63,6 +64,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("risk graph", risk_tasks.analyse_graph),
     ("points expiry (daily)", points_tasks.expire_daily),
     ("archive stale proposals", cocreate_tasks.archive_stale),
+    ("send webhooks", webhook_tasks.send_due),
 ]
 
 

@@ -136,6 +136,18 @@ GET    /api/admin/risk/cases                                          401  403  
 GET    /api/admin/risk/cases/{risk_case_id}                           401  403    403     403    403     403      403       ok
 POST   /api/admin/risk/cases/{risk_case_id}/decision                  401  403    403     403    403     403      403       ok
 POST   /api/admin/risk/analyse                                        401  403    403     403    403     403      403       ok
+# Outgoing webhooks: operators only (the world's endpoint is paused: nothing is sent).
+GET    /api/admin/webhooks/topics                                     401  403    403     403    403     403      403       ok
+GET    /api/admin/webhooks                                            401  403    403     403    403     403      403       ok
+POST   /api/admin/webhooks                                            401  403    403     403    403     403      403       ok
+POST   /api/admin/webhooks/deliver                                    401  403    403     403    403     403      403       ok
+GET    /api/admin/webhooks/{endpoint_id}                              401  403    403     403    403     403      403       ok
+PATCH  /api/admin/webhooks/{endpoint_id}                              401  403    403     403    403     403      403       ok
+POST   /api/admin/webhooks/{endpoint_id}/rotate                       401  403    403     403    403     403      403       ok
+POST   /api/admin/webhooks/{endpoint_id}/test                         401  403    403     403    403     403      403       ok
+GET    /api/admin/webhooks/{endpoint_id}/deliveries                   401  403    403     403    403     403      403       ok
+GET    /api/admin/webhooks/deliveries/{delivery_id}                   401  403    403     403    403     403      403       ok
+POST   /api/admin/webhooks/deliveries/{delivery_id}/replay            401  403    403     403    403     403      403       ok
 # Referral: a buyer's own invite link, invitees, commission and withdrawals; the operator's terms.
 GET    /api/me/referral                                               401  ok     ok      ok     ok      403      403       403
 GET    /api/me/referral/invitees                                      401  ok     ok      ok     ok      403      403       403
@@ -386,6 +398,20 @@ def _risk_case(api: Api) -> int:
     return case.id
 
 
+def _webhook() -> dict[str, int]:
+    """A paused endpoint with a test delivery waiting."""
+    from tuangou.core.db import run_in_transaction
+    from tuangou.webhooks import service as webhooks
+
+    def work(s: Any) -> dict[str, int]:
+        view, _ = webhooks.create_endpoint(
+            s, url="https://hooks.example.org/in", topics=["team.formed"], active=False
+        )
+        return {"endpoint_id": view.id, "delivery_id": webhooks.send_test(s, view.id).id}
+
+    return run_in_transaction(work)
+
+
 def build_world(api: Api) -> World:
     """An operator; supplier 1 (a SKU, a catalogue wave, a team-buy campaign) and supplier 2;
     leader 1 (a pickup point, a community, a listing of the wave) and leader 2 (their own);
@@ -497,6 +523,7 @@ def build_world(api: Api) -> World:
         "review_id": review,
         "photo_id": loose_photo,
         "risk_case_id": _risk_case(api),
+        **_webhook(),
         "invitation_id": invitation,
         "link_id": link,
         "category_id": _ok(c.post("/api/admin/categories", json={"name": "水果"}, headers=op))[

@@ -40,6 +40,7 @@ from tuangou.reviews.router import router as reviews_router
 from tuangou.risk.router import router as risk_router
 from tuangou.search.router import router as search_router
 from tuangou.teams.router import router as teams_router
+from tuangou.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api"
 
@@ -132,6 +133,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         points_router,
         cocreate_router,
         referral_router,
+        webhooks_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # The font of share posters (a path to a .ttf, .otf or .ttc with Chinese glyphs). Empty:
     # well-known system fonts, then fontconfig (tuangou.web.poster); never downloaded.
     poster_font: str = ""
+    # Outgoing webhooks (tuangou.webhooks): endpoints on loopback or private addresses are
+    # refused unless allowed (tests, a receiver on the same machine); a rotated secret keeps
+    # signing beside the new one this many hours; each request waits this long for a reply.
+    webhook_allow_private: bool = False
+    webhook_secret_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # The map a leader applicant picks their pickup point on: a tile server's URL template with
     # {z}, {x} and {y} ("https://tiles.example.com/{z}/{x}/{y}.png", Web Mercator tiles in
     # GCJ-02, as Chinese map providers serve them), its attribution (the provider's terms ask

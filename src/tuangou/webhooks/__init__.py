@@ -1,0 +1,1 @@
+"""Signed outgoing webhooks: operators' own systems hear of the platform's events."""
