@@ -125,3 +125,70 @@ def test_proposals_votes_and_conversion_over_http(client: TestClient) -> None:
         409,
         "proposal_closed",
     )
+
+
+def test_a_linked_supplier_converts_over_http(client: TestClient) -> None:
+    w = Waves(Api(client))
+    leader = w.leader()
+    cid = leader["community_id"]
+    author, a, b = (w.member(leader, n) for n in ("李阿姨", "张大爷", "赵阿姨"))
+    age_accounts([_person(p) for p in (author, a, b)])
+    client.put(
+        f"/api/leader/communities/{cid}/cocreate-settings",
+        json={"votes": 3, "units": 5, "early_hours": 12},
+        headers=_h(leader),
+    )
+    pid = client.post(
+        f"/api/communities/{cid}/proposals",
+        json={"title": "高山蓝莓", "target_price": 3990},
+        headers=_h(author),
+    ).json()["id"]
+    for voter, pledge in ((a, 2), (b, 3)):
+        client.put(f"/api/proposals/{pid}/vote", json={"pledge": pledge}, headers=_h(voter))
+    _, other = w.api.supplier(w.op, "茶园")
+    sku = w.sku(title="蓝莓")
+    convert = {
+        "sku_id": sku,
+        "price": 3990,
+        "moq": 5,
+        "stock": 40,
+        "cutoff_at": (clock.now() + timedelta(days=2)).isoformat() + "Z",
+        "delivery_date": (clock.now() + timedelta(days=3)).date().isoformat(),
+    }
+    url = f"/api/supplier/proposals/{pid}/convert"
+    problem(client.post(url, json=convert, headers=w.supplier), 403, "supplier_not_linked")
+    assert client.get("/api/supplier/proposals", headers=w.supplier).json() == []
+
+    links = f"/api/admin/communities/{cid}/suppliers"
+    r = client.post(links, json={"supplier_id": w.supplier_id}, headers=w.op)
+    assert r.status_code == 201, r.text
+    assert [x["supplier_id"] for x in r.json()["links"]] == [w.supplier_id]
+    problem(
+        client.post(links, json={"supplier_id": w.supplier_id}, headers=w.op),
+        409,
+        "supplier_already_linked",
+    )
+    problem(client.post(links, json={"supplier_id": 999_999}, headers=w.op), 404, "supplier_not_found")
+    assert [p["id"] for p in client.get("/api/supplier/proposals", headers=w.supplier).json()] == [
+        pid
+    ]
+    problem(client.post(url, json=convert, headers=other), 403, "supplier_not_linked")
+    problem(
+        client.post(url, json={**convert, "moq": 6}, headers=w.supplier),
+        422,
+        "pledge_below_moq",
+        "moq",
+    )
+    r = client.post(url, json=convert, headers=w.supplier)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "converted"
+    assert r.json()["converted_by_supplier"] == w.supplier_id
+    listing = r.json()["outcome"]["listing_id"]
+    assert client.get(f"/api/listings/{listing}", headers=_h(a)).status_code == 200
+    problem(client.get(f"/api/listings/{listing}", headers=_h(author)), 404, "listing_not_found")
+    problem(client.post(url, json=convert, headers=w.supplier), 409, "proposal_closed")
+
+    r = client.delete(f"{links}/{w.supplier_id}", headers=w.op)
+    assert r.status_code == 200 and r.json()["links"] == []
+    assert [e["action"] for e in r.json()["trail"]] == ["unlinked", "linked"]
+    problem(client.delete(f"{links}/{w.supplier_id}", headers=w.op), 404, "supplier_link_not_found")
