@@ -168,10 +168,11 @@ def test_a_linked_supplier_converts_over_http(client: TestClient) -> None:
         409,
         "supplier_already_linked",
     )
-    problem(client.post(links, json={"supplier_id": 999_999}, headers=w.op), 404, "supplier_not_found")
-    assert [p["id"] for p in client.get("/api/supplier/proposals", headers=w.supplier).json()] == [
-        pid
-    ]
+    problem(
+        client.post(links, json={"supplier_id": 999_999}, headers=w.op), 404, "supplier_not_found"
+    )
+    listed = client.get("/api/supplier/proposals", headers=w.supplier).json()
+    assert [p["id"] for p in listed] == [pid]
     problem(client.post(url, json=convert, headers=other), 403, "supplier_not_linked")
     problem(
         client.post(url, json={**convert, "moq": 6}, headers=w.supplier),

@@ -23,9 +23,7 @@ def upgrade() -> None:
         sa.Column("supplier_id", sa.Integer(), nullable=False),
         sa.Column("linked_by", sa.Integer(), nullable=False),
         sa.Column("linked_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "community_id", "supplier_id", name=op.f("pk_community_suppliers")
-        ),
+        sa.PrimaryKeyConstraint("community_id", "supplier_id", name=op.f("pk_community_suppliers")),
     )
     op.create_index(
         op.f("ix_community_suppliers_supplier_id"), "community_suppliers", ["supplier_id"]

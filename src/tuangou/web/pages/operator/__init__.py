@@ -6,15 +6,15 @@ refunds; each wave's purchase order. Every page needs the operator role; each ha
 the same services as the API's operator endpoints, with the same arguments.
 
 One module per group of screens (``dashboard``, ``leaders``, ``catalogue``, ``orders``,
-``waves``), what they share in ``common``; :data:`router` gathers their routes.
+``waves``, ``links``), what they share in ``common``; :data:`router` gathers their routes.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tuangou.web.pages.operator import catalogue, dashboard, leaders, orders, waves
+from tuangou.web.pages.operator import catalogue, dashboard, leaders, links, orders, waves
 
 router = APIRouter()
-for _screens in (dashboard, leaders, catalogue, orders, waves):
+for _screens in (dashboard, leaders, catalogue, links, orders, waves):
     router.include_router(_screens.router)

@@ -34,6 +34,7 @@ SECTIONS = [
     ("/ops/points", i18n.lazy("Points")),
     ("/ops/products", i18n.lazy("Products")),
     ("/ops/suppliers", i18n.lazy("Suppliers")),
+    ("/ops/supplier-links", i18n.lazy("Supplier links")),
 ]
 
 QUEUES = {
