@@ -116,6 +116,8 @@ def test_links_supplier_conversion_and_the_early_notice(client: TestClient) -> N
     wave = client.get(f"/w/{listing}")
     assert wave.status_code == 200
     assert "你是热心邻居，可提前 2 小时购买" in wave.text and "对所有人开放" in wave.text
+    level = client.get("/me/level").text
+    assert "预售团对所有人开放前 2 小时，你即可查看和下单" in level
     _as(client, "13900000012")
     assert client.get(f"/w/{listing}").status_code == 404
 
