@@ -25,6 +25,7 @@ from tuangou.fulfilment.rules import PickupStatus
 from tuangou.orders import rules as order_rules
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
+from tuangou.points import service as points
 from tuangou.pools import rules as pools_rules
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
@@ -186,8 +187,6 @@ def wave_page(
 
 
 def _early(session: Session, wave_id: int, user_id: int | None, now: datetime) -> dict[str, Any]:
-    from tuangou.points import service as points
-
     opening = pools.opens_at(session, wave_id)
     if opening is None or opening <= now:
         return {}
