@@ -1187,3 +1187,25 @@ def _cocreate(session: Session) -> None:
     (item,) = pools.items_of(session, proposal.wave_id)
     _order(session, person[6], proposal.listing_id, {item.id: 4}, "冷柜放一下, 谢谢")
     _order(session, person[8], proposal.listing_id, {item.id: 2})
+    _link_supplier(session, community.id, farm.id)
+
+
+def _link_supplier(session: Session, community_id: int, farm_id: int) -> None:
+    """The operator links the farm to 阳光花园: its staff (13900000000) finds the ready
+    blueberry proposal under 共创需求, with a blueberry SKU of its own to convert it into."""
+    operator = session.scalar(select(User).where(User.phone == OPERATOR_PHONE))
+    if operator is None:
+        return
+    cocreate.link_supplier(
+        session, operator_id=operator.id, community_id=community_id, supplier_id=farm_id
+    )
+    product = catalog.create_product(
+        session,
+        supplier_id=farm_id,
+        title="云南高山蓝莓 12盒",
+        description="产地直发, 一箱 12 盒。",
+        image_url="/static/demo/placeholder.svg",
+    )
+    catalog.create_sku(
+        session, product_id=product.id, name="1箱", price=3990, stock=300, floor_price=3500
+    )

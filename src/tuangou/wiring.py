@@ -110,7 +110,12 @@ def _register() -> None:
     # Co-creation: a proposal's wave is its voters' alone during its early window; a
     # proposal's photo is seen by its community. (Reviews of its wave, once that domain is
     # here: cocreate.register_review_summary(<reviews' summary of a wave>).)
+    pools.register_opening("cocreate", cocreate.opening)
     pools.register_early_access("cocreate", cocreate.early_access)
+    # ... and a level's early hours open such a wave to its members that much sooner.
+    from tuangou.points import service as levels
+
+    pools.register_early_access("level", levels.early_access)
     photos.register_visibility(cocreate.PHOTO_KIND, cocreate.photo_visible)
 
     # The risk engine judges the entry points' signups, logins, joins, orders and invites.

@@ -282,6 +282,13 @@ PUT    /api/leader/communities/{community_id}/cocreate-settings       401  403  
 GET    /api/leader/proposals                                          401  403    403     ok     ok      403      403       403
 POST   /api/leader/proposals/{proposal_id}/convert                    401  403    404     ok     404     404      404       404
 DELETE /api/proposals/{proposal_id}                                   401  ok     404     403    404     403      403       403
+# Suppliers the operator links to a community (supplier 1 to leader 1's) see its ready
+# proposals and convert them (member 1's is not ready yet: proposal_not_ready); another is 403.
+GET    /api/admin/communities/{community_id}/suppliers                401  403    403     403    403     403      403       ok
+POST   /api/admin/communities/{community_id}/suppliers                401  403    403     403    403     403      403       ok
+GET    /api/supplier/proposals                                        401  403    403     403    403     ok       ok        403
+POST   /api/supplier/proposals/{proposal_id}/convert                  401  403    403     403    403     ok       403       403
+DELETE /api/admin/communities/{community_id}/suppliers/{supplier_id}  401  403    403     403    403     403      403       ok
 POST   /api/teams/{team_id}/leave                                     401  ok     ok      ok     ok      403      403       403
 POST   /api/communities/{community_id}/leave                          401  ok     ok      ok     ok      403      403       403
 POST   /api/communities/invite/{code}/join                            401  ok     ok      ok     ok      403      403       403
@@ -593,6 +600,14 @@ def build_world(api: Api) -> World:
             headers=_auth(member),
         )
     )["id"]
+    # Supplier 1 is linked to leader 1's community: it may convert its ready proposals.
+    _ok(
+        c.post(
+            f"/api/admin/communities/{leader['community_id']}/suppliers",
+            json={"supplier_id": w.supplier_id},
+            headers=_auth(op),
+        )
+    )
     own_point = {
         "community_id": leader["community_id"],
         "pickup_point_id": leader["pickup_point_id"],
@@ -694,6 +709,15 @@ def build_world(api: Api) -> World:
         "POST /api/communities/{community_id}/proposals": {"title": "蓝莓", "target_price": 3990},
         "PUT /api/proposals/{proposal_id}/vote": {"pledge": 2},
         "PUT /api/leader/communities/{community_id}/cocreate-settings": {"votes": 20, "units": 50},
+        "POST /api/admin/communities/{community_id}/suppliers": {"supplier_id": w.supplier_id},
+        "POST /api/supplier/proposals/{proposal_id}/convert": {
+            "sku_id": apples,
+            "price": 1000,
+            "moq": 1,
+            "stock": 10,
+            "cutoff_at": (clock.now() + timedelta(hours=3)).isoformat() + "Z",
+            "delivery_date": (clock.now() + timedelta(days=1)).date().isoformat(),
+        },
         "POST /api/leader/proposals/{proposal_id}/convert": {
             "sku_id": apples,
             "price": 1000,

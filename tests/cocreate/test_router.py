@@ -8,10 +8,17 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.cocreate.support import age_accounts
+from tests.cocreate.support import age_accounts, propose, set_threshold, vote, voters
 from tests.conftest import Api
 from tests.pools.conftest import Waves
-from tests.pools.support import Person, problem, scalar, seed_sku
+from tests.pools.support import (
+    Person,
+    problem,
+    scalar,
+    seed_leader,
+    seed_operator,
+    seed_sku,
+)
 from tuangou.core import clock
 
 
@@ -125,3 +132,84 @@ def test_proposals_votes_and_conversion_over_http(client: TestClient) -> None:
         409,
         "proposal_closed",
     )
+
+
+def test_a_linked_supplier_converts_over_http(client: TestClient) -> None:
+    # The world through the services; the HTTP layer is what is tested.
+    leader = seed_leader(seed_operator().user_id)
+    cid = leader.community_id
+    set_threshold(leader, votes=3, units=10_000, early_hours=12)
+    author, a, b, c = voters(leader, 4)
+    pid = propose(author, leader, title="高山蓝莓")
+    for voter, pledge in ((a, 2), (b, 3), (c, 0)):
+        vote(voter, pid, pledge=pledge)
+    op = Api(client).operator()
+    supplier_id, sku = seed_sku(title="蓝莓")
+    mine = _supplier_headers(supplier_id)
+    other = _supplier_headers(seed_sku(title="茶叶")[0])
+    convert = {
+        "sku_id": sku,
+        "price": 3990,
+        "moq": 5,
+        "stock": 40,
+        "cutoff_at": (clock.now() + timedelta(days=2)).isoformat() + "Z",
+        "delivery_date": (clock.now() + timedelta(days=3)).date().isoformat(),
+    }
+    url = f"/api/supplier/proposals/{pid}/convert"
+    problem(client.post(url, json=convert, headers=mine), 403, "supplier_not_linked")
+    assert client.get("/api/supplier/proposals", headers=mine).json() == []
+
+    links = f"/api/admin/communities/{cid}/suppliers"
+    r = client.post(links, json={"supplier_id": supplier_id}, headers=op)
+    assert r.status_code == 201, r.text
+    assert [x["supplier_id"] for x in r.json()["links"]] == [supplier_id]
+    problem(
+        client.post(links, json={"supplier_id": supplier_id}, headers=op),
+        409,
+        "supplier_already_linked",
+    )
+    problem(
+        client.post(links, json={"supplier_id": 999_999}, headers=op), 404, "supplier_not_found"
+    )
+    listed = client.get("/api/supplier/proposals", headers=mine).json()
+    assert [p["id"] for p in listed] == [pid]
+    problem(client.post(url, json=convert, headers=other), 403, "supplier_not_linked")
+    problem(
+        client.post(url, json={**convert, "moq": 6}, headers=mine),
+        422,
+        "pledge_below_moq",
+        "moq",
+    )
+    r = client.post(url, json=convert, headers=mine)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "converted"
+    assert r.json()["converted_by_supplier"] == supplier_id
+    listing = r.json()["outcome"]["listing_id"]
+    assert client.get(f"/api/listings/{listing}", headers=a.headers).status_code == 200
+    problem(
+        client.get(f"/api/listings/{listing}", headers=author.headers), 404, "listing_not_found"
+    )
+    problem(client.post(url, json=convert, headers=mine), 409, "proposal_closed")
+
+    r = client.delete(f"{links}/{supplier_id}", headers=op)
+    assert r.status_code == 200 and r.json()["links"] == []
+    assert [e["action"] for e in r.json()["trail"]] == ["unlinked", "linked"]
+    problem(client.delete(f"{links}/{supplier_id}", headers=op), 404, "supplier_link_not_found")
+
+
+def _supplier_headers(supplier_id: int) -> dict[str, str]:
+    from tuangou.accounts import service as accounts
+    from tuangou.core.db import run_in_transaction
+
+    def make(session: Any) -> str:
+        user = accounts.create_user(
+            session,
+            phone=f"15{supplier_id:09d}",
+            password=None,
+            nickname="果园",
+            role="supplier",
+            supplier_id=supplier_id,
+        )
+        return accounts.issue_token(user)
+
+    return {"Authorization": f"Bearer {run_in_transaction(make)}"}

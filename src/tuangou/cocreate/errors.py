@@ -12,6 +12,9 @@ class CocreateErrorCode(StrEnum):
     PROPOSAL_NOT_FOUND = "proposal_not_found"
     PROPOSAL_NOT_READY = "proposal_not_ready"
     PLEDGE_BELOW_MOQ = "pledge_below_moq"
+    SUPPLIER_ALREADY_LINKED = "supplier_already_linked"
+    SUPPLIER_LINK_NOT_FOUND = "supplier_link_not_found"
+    SUPPLIER_NOT_LINKED = "supplier_not_linked"
 
 
 class ProposalNotFound(NotFound):
@@ -54,3 +57,18 @@ class MoqAbovePledged(DomainError):
     code = CocreateErrorCode.PLEDGE_BELOW_MOQ
     status = 422
     title = "The minimum order is more than was pledged"
+
+
+class SupplierNotLinked(Forbidden):
+    code = CocreateErrorCode.SUPPLIER_NOT_LINKED
+    title = "Your supplier is not linked to this community"
+
+
+class SupplierAlreadyLinked(Conflict):
+    code = CocreateErrorCode.SUPPLIER_ALREADY_LINKED
+    title = "This supplier is already linked to the community"
+
+
+class SupplierLinkNotFound(NotFound):
+    code = CocreateErrorCode.SUPPLIER_LINK_NOT_FOUND
+    title = "This supplier is not linked to the community"

@@ -36,6 +36,8 @@ class Proposal(Base):
     wave_id: Mapped[int | None] = mapped_column(Integer, default=None, unique=True)
     listing_id: Mapped[int | None] = mapped_column(Integer, default=None)
     early_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    converted_by: Mapped[int | None] = mapped_column(Integer, default=None)  # a user
+    supplier_id: Mapped[int | None] = mapped_column(Integer, default=None)  # converted by one
 
     __table_args__ = (
         CheckConstraint("votes >= 0 AND pledged >= 0", name="counts_non_negative"),
@@ -70,3 +72,34 @@ class CocreateSettings(Base):
     early_hours: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SupplierLink(Base):
+    """A supplier the operator links to a community: it sees the community's ready proposals
+    and may turn one into a pre-sale wave of its own SKU. One row per standing link."""
+
+    __tablename__ = "community_suppliers"
+
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    linked_by: Mapped[int] = mapped_column(Integer)
+    linked_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SupplierLinkEvent(Base):
+    """The trail of links: who linked or unlinked which supplier and community, and when.
+    Append-only."""
+
+    __tablename__ = "community_supplier_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(Integer)
+    supplier_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(8))  # linked | unlinked
+    by_user_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("action IN ('linked', 'unlinked')", name="action_known"),
+        Index("ix_community_supplier_events_community", "community_id", "id"),
+    )

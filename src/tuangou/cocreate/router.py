@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tuangou.api.deps import Caller, IdemKey, Member, idempotent
+from tuangou.api.deps import Caller, IdemKey, Member, Operator, SupplierStaff, idempotent
 from tuangou.cocreate import schemas
 from tuangou.cocreate import service as cocreate
 from tuangou.cocreate.models import Proposal
@@ -202,6 +202,118 @@ def convert(
     def work(session: Session) -> dict[str, Any]:
         p = cocreate.convert(
             session, user_id=who.user_id, proposal_id=proposal_id, data=body.data()
+        )
+        return proposal_out(session, p, who.user_id, whole=True).model_dump()
+
+    return idempotent(
+        request, who=who, key=key, body=body.model_dump(mode="json"), work=work, status_code=201
+    )
+
+
+# ---------------------------------------------------------------- suppliers linked by the operator
+
+
+def _links_out(session: Session, community_id: int) -> schemas.SupplierLinksOut:
+    return schemas.SupplierLinksOut(
+        community_id=community_id,
+        links=[schemas.LinkOut.of(x) for x in cocreate.links_of_community(session, community_id)],
+        trail=[
+            schemas.LinkEventOut.of(e)
+            for e in cocreate.link_trail(session, community_id=community_id)
+        ],
+    )
+
+
+@router.get("/admin/communities/{community_id}/suppliers", tags=["operator: co-creation"])
+def community_suppliers(community_id: int, who: Operator) -> schemas.SupplierLinksOut:
+    """The suppliers linked to a community (they may turn its ready proposals into pre-sale
+    waves of their own SKUs), and the trail of who linked and unlinked them, and when."""
+    with unit_of_work(readonly=True) as session:
+        return _links_out(session, community_id)
+
+
+@router.post(
+    "/admin/communities/{community_id}/suppliers",
+    status_code=201,
+    tags=["operator: co-creation"],
+    response_model=schemas.SupplierLinksOut,
+)
+def link_supplier(
+    community_id: int, body: schemas.LinkIn, request: Request, who: Operator, key: IdemKey = None
+) -> JSONResponse:
+    """Link a supplier to the community (``supplier_already_linked`` if it is)."""
+
+    def work(session: Session) -> dict[str, Any]:
+        cocreate.link_supplier(
+            session,
+            operator_id=who.user_id,
+            community_id=community_id,
+            supplier_id=body.supplier_id,
+        )
+        return _links_out(session, community_id).model_dump()
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
+
+
+@router.delete(
+    "/admin/communities/{community_id}/suppliers/{supplier_id}",
+    tags=["operator: co-creation"],
+    response_model=schemas.SupplierLinksOut,
+)
+def unlink_supplier(
+    community_id: int, supplier_id: int, request: Request, who: Operator, key: IdemKey = None
+) -> JSONResponse:
+    """Unlink a supplier (``supplier_link_not_found`` if it was not linked); the waves it
+    made stay."""
+
+    def work(session: Session) -> dict[str, Any]:
+        cocreate.unlink_supplier(
+            session, operator_id=who.user_id, community_id=community_id, supplier_id=supplier_id
+        )
+        return _links_out(session, community_id).model_dump()
+
+    return idempotent(request, who=who, key=key, body=None, work=work)
+
+
+@router.get("/supplier/proposals", tags=["supplier"])
+def supplier_proposals(who: SupplierStaff) -> list[schemas.ProposalOut]:
+    """共创需求: the ready proposals of the communities the operator linked your supplier to."""
+    assert who.supplier_id is not None
+    with unit_of_work(readonly=True) as session:
+        return [
+            proposal_out(session, p, who.user_id)
+            for p in cocreate.ready_for_supplier(session, who.supplier_id)
+        ]
+
+
+@router.post(
+    "/supplier/proposals/{proposal_id}/convert",
+    status_code=201,
+    tags=["supplier"],
+    response_model=schemas.ProposalOut,
+)
+def supplier_convert(
+    proposal_id: int,
+    body: schemas.SupplierConvertIn,
+    request: Request,
+    who: SupplierStaff,
+    key: IdemKey = None,
+) -> JSONResponse:
+    """Turn a ready proposal of a community your supplier is linked to into a pre-sale wave
+    of one of your SKUs (``supplier_not_linked`` otherwise): MOQ at most the pledged units
+    (``pledge_below_moq``); the community's leader is the wave's leader and its first open
+    pickup point the wave's; voters are told first and have the early window, and the
+    proposer and the leader are told. A proposal converted once: ``proposal_closed``."""
+    assert who.supplier_id is not None
+    supplier_id = who.supplier_id
+
+    def work(session: Session) -> dict[str, Any]:
+        p = cocreate.convert_as_supplier(
+            session,
+            user_id=who.user_id,
+            supplier_id=supplier_id,
+            proposal_id=proposal_id,
+            data=body.data(),
         )
         return proposal_out(session, p, who.user_id, whole=True).model_dump()
 

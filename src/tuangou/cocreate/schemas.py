@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pydantic import Field, model_validator
 
 from tuangou.cocreate import rules
-from tuangou.cocreate.models import Proposal
+from tuangou.cocreate.models import Proposal, SupplierLink, SupplierLinkEvent
 from tuangou.cocreate.service import CommunitySettings, ConvertInput, Outcome
 from tuangou.core import clock
 from tuangou.core.schemas import In, Iso, Out
@@ -62,6 +62,71 @@ class ConvertIn(In):
 
     def data(self) -> ConvertInput:
         return ConvertInput(**self.model_dump())
+
+
+class SupplierConvertIn(In):
+    """A linked supplier's conversion: its own SKU; the community's leader is the wave's
+    leader and its first open pickup point the wave's."""
+
+    sku_id: int = Field(description="one of the supplier's own SKUs")
+    price: int = Field(gt=0, description="unit price in fen")
+    moq: int = Field(ge=1, description="at most the pledged units")
+    stock: int = Field(ge=1)
+    per_member_limit: int = Field(default=10, ge=1)
+    cutoff_at: datetime
+    delivery_date: date
+    commission_bps: int | None = Field(
+        default=None, ge=0, description="the leader's commission; null: the default"
+    )
+    title: str = Field(default="", max_length=200, description="default: the proposal's")
+
+    @model_validator(mode="after")
+    def _utc(self) -> SupplierConvertIn:
+        if self.cutoff_at.tzinfo is not None:
+            self.cutoff_at = clock.as_utc(self.cutoff_at).replace(tzinfo=None)
+        return self
+
+    def data(self) -> ConvertInput:
+        return ConvertInput(pickup_point_id=0, **self.model_dump())
+
+
+class LinkIn(In):
+    supplier_id: int = Field(ge=1)
+
+
+class LinkOut(Out):
+    community_id: int
+    supplier_id: int
+    linked_by: int = Field(description="the operator's user id")
+    linked_at: Iso
+
+    @classmethod
+    def of(cls, link: SupplierLink) -> LinkOut:
+        return cls(
+            community_id=link.community_id,
+            supplier_id=link.supplier_id,
+            linked_by=link.linked_by,
+            linked_at=clock.iso(link.linked_at),
+        )
+
+
+class LinkEventOut(Out):
+    supplier_id: int
+    action: str = Field(description="linked | unlinked")
+    by_user_id: int
+    at: Iso
+
+    @classmethod
+    def of(cls, e: SupplierLinkEvent) -> LinkEventOut:
+        return cls(
+            supplier_id=e.supplier_id, action=e.action, by_user_id=e.by_user_id, at=clock.iso(e.at)
+        )
+
+
+class SupplierLinksOut(Out):
+    community_id: int
+    links: list[LinkOut]
+    trail: list[LinkEventOut] = Field(description="who linked and unlinked, newest first")
 
 
 class SettingsOut(Out):
@@ -123,6 +188,9 @@ class ProposalOut(Out):
     my_pledge: int | None = Field(description="the caller's vote's pledge; null: not voted")
     photos: list[PhotoOut]
     outcome: OutcomeOut | None
+    converted_by_supplier: int | None = Field(
+        default=None, description="the supplier that turned it into a wave; null: the leader"
+    )
 
     @classmethod
     def of(
@@ -153,6 +221,7 @@ class ProposalOut(Out):
             my_pledge=my_pledge,
             photos=photos,
             outcome=OutcomeOut.of(outcome) if outcome is not None else None,
+            converted_by_supplier=p.supplier_id,
         )
 
 

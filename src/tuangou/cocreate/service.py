@@ -20,8 +20,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
+from tuangou.catalog import service as catalog
 from tuangou.cocreate import errors, rules
-from tuangou.cocreate.models import CocreateSettings, Proposal, ProposalVote
+from tuangou.cocreate.models import (
+    CocreateSettings,
+    Proposal,
+    ProposalVote,
+    SupplierLink,
+    SupplierLinkEvent,
+)
 from tuangou.cocreate.rules import ProposalStatus
 from tuangou.communities import errors as community_errors
 from tuangou.communities import service as communities
@@ -406,6 +413,7 @@ class ConvertInput:
     pickup_point_id: int
     per_member_limit: int = 10
     title: str = ""
+    commission_bps: int | None = None  # the wave's leader commission (None: the default)
 
 
 def ready_for_leader(session: Session, user_id: int) -> list[Proposal]:
@@ -431,6 +439,57 @@ def convert(session: Session, *, user_id: int, proposal_id: int, data: ConvertIn
     wave until the early window ends."""
     proposal = get_proposal(session, proposal_id)
     _require_leader(session, user_id, proposal.community_id)
+
+    def publish(wave: pools.WaveInput) -> tuple[Any, Any]:
+        return pools.publish_wave(
+            session,
+            user_id=user_id,
+            community_id=proposal.community_id,
+            pickup_point_id=data.pickup_point_id,
+            data=wave,
+        )
+
+    return _convert(session, proposal, data, by=user_id, supplier_id=None, publish=publish)
+
+
+def convert_as_supplier(
+    session: Session, *, user_id: int, supplier_id: int, proposal_id: int, data: ConvertInput
+) -> Proposal:
+    """A supplier the operator linked to the proposal's community turns it into a pre-sale
+    wave of its own SKU (``pools.publish_supplier_wave``: the community's leader is the
+    wave's leader, members collect at the leader's first open pickup point, and
+    ``data.pickup_point_id`` is not used). The same conversion as the leader's: MOQ at most
+    the pledged units, voters told first with the same early window. An unlinked supplier:
+    ``supplier_not_linked`` (403)."""
+    proposal = get_proposal(session, proposal_id)
+    if not is_linked(session, supplier_id, proposal.community_id):
+        raise errors.SupplierNotLinked()
+
+    def publish(wave: pools.WaveInput) -> tuple[Any, Any]:
+        return pools.publish_supplier_wave(
+            session,
+            user_id=user_id,
+            supplier_id=supplier_id,
+            community_id=proposal.community_id,
+            data=wave,
+        )
+
+    return _convert(session, proposal, data, by=user_id, supplier_id=supplier_id, publish=publish)
+
+
+def _convert(
+    session: Session,
+    proposal: Proposal,
+    data: ConvertInput,
+    *,
+    by: int,
+    supplier_id: int | None,
+    publish: Callable[[pools.WaveInput], tuple[Any, Any]],
+) -> Proposal:
+    """The one conversion, whoever converts: ready → converted by compare-and-set (a second
+    conversion, even a concurrent one, is ``proposal_closed`` and makes no wave), the wave
+    published by ``publish``, the voters' early window set and the voters told first; the
+    proposer and the community's leader are told who converted it."""
     if data.moq > rules.max_moq(proposal.pledged):
         raise errors.MoqAbovePledged(
             f"the minimum order may be at most the {proposal.pledged} units pledged",
@@ -440,8 +499,13 @@ def convert(session: Session, *, user_id: int, proposal_id: int, data: ConvertIn
     now = clock.now()
     taken = session.execute(
         update(table(Proposal))
-        .where(Proposal.id == proposal_id, Proposal.status == ProposalStatus.READY)
-        .values(status=ProposalStatus.CONVERTED, closed_at=now)
+        .where(Proposal.id == proposal.id, Proposal.status == ProposalStatus.READY)
+        .values(
+            status=ProposalStatus.CONVERTED,
+            closed_at=now,
+            converted_by=by,
+            supplier_id=supplier_id,
+        )
     )
     if not _rowcount(taken):
         session.refresh(proposal)
@@ -449,28 +513,26 @@ def convert(session: Session, *, user_id: int, proposal_id: int, data: ConvertIn
             raise errors.ProposalNotReady()
         raise errors.ProposalClosed()
     session.refresh(proposal)
-    wave, listing = pools.publish_wave(
-        session,
-        user_id=user_id,
-        community_id=proposal.community_id,
-        pickup_point_id=data.pickup_point_id,
-        data=pools.WaveInput(
-            title=data.title.strip() or proposal.title,
-            description=proposal.description,
-            cutoff_at=data.cutoff_at,
-            delivery_date=data.delivery_date,
-            items=[
-                pools.ItemInput(
-                    sku_id=data.sku_id,
-                    price=data.price,
-                    moq=data.moq,
-                    stock=data.stock,
-                    per_member_limit=data.per_member_limit,
-                    title=data.title.strip() or proposal.title,
-                )
-            ],
-        ),
+    title = data.title.strip() or proposal.title
+    wave_input = pools.WaveInput(
+        title=title,
+        description=proposal.description,
+        cutoff_at=data.cutoff_at,
+        delivery_date=data.delivery_date,
+        items=[
+            pools.ItemInput(
+                sku_id=data.sku_id,
+                price=data.price,
+                moq=data.moq,
+                stock=data.stock,
+                per_member_limit=data.per_member_limit,
+                title=title,
+            )
+        ],
     )
+    if data.commission_bps is not None:
+        wave_input.commission_bps = data.commission_bps
+    wave, listing = publish(wave_input)
     early = settings_of(session, proposal.community_id).early_hours
     proposal.wave_id = wave.id
     proposal.listing_id = listing.id
@@ -490,21 +552,181 @@ def convert(session: Session, *, user_id: int, proposal_id: int, data: ConvertIn
                 "early_until": f"{clock.to_local(proposal.early_until):%m-%d %H:%M}",
             },
         )
+    community = communities.get_community(session, proposal.community_id)
+    leader_user = communities.get_leader(session, community.leader_id).user_id
+    told = sorted({proposal.author_id, leader_user} - {by})
+    if told:
+        outbox.emit(
+            session,
+            "proposal.published",
+            {
+                "user_ids": told,
+                "proposal_id": proposal.id,
+                "wave_id": wave.id,
+                "listing_id": listing.id,
+                "title": proposal.title,
+                "by": "supplier" if supplier_id is not None else "leader",
+                "supplier_id": supplier_id,
+            },
+        )
     return proposal
 
 
-def early_access(session: Session, wave_id: int, user_id: int | None) -> bool:
-    """Whether a user may see and order a wave now (``pools.register_early_access``): a
-    wave made from a proposal is its voters' (and its leader's) alone until its early
-    window ends."""
+def opening(session: Session, wave_id: int) -> datetime | None:
+    """When a proposal's wave opens to everyone (``pools.register_opening``): the end of its
+    voters' early window."""
+    return session.scalar(select(Proposal.early_until).where(Proposal.wave_id == wave_id))
+
+
+def early_access(session: Session, wave_id: int, user_id: int) -> timedelta:
+    """How long before its opening a user may see and order a proposal's wave
+    (``pools.register_early_access``): its voters and its leader, from the conversion (the
+    whole early window); anyone else, not at all by this rule."""
     proposal = session.scalar(select(Proposal).where(Proposal.wave_id == wave_id))
-    if proposal is None or proposal.early_until is None or proposal.early_until <= clock.now():
-        return True
-    if user_id is None:
-        return False
+    if proposal is None or proposal.early_until is None or proposal.closed_at is None:
+        return timedelta(0)
+    window = proposal.early_until - proposal.closed_at
     if session.get(ProposalVote, (proposal.id, user_id)) is not None:
-        return True
-    return is_leader_of(session, user_id, proposal.community_id)
+        return window
+    if is_leader_of(session, user_id, proposal.community_id):
+        return window
+    return timedelta(0)
+
+
+# ---------------------------------------------------------------- suppliers linked by the operator
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    community_id: int
+    supplier_id: int
+    action: str
+    by_user_id: int
+    at: datetime
+
+
+def is_linked(session: Session, supplier_id: int, community_id: int) -> bool:
+    return session.get(SupplierLink, (community_id, supplier_id)) is not None
+
+
+def links_of_community(session: Session, community_id: int) -> list[SupplierLink]:
+    communities.get_community(session, community_id)
+    return list(
+        session.scalars(
+            select(SupplierLink)
+            .where(SupplierLink.community_id == community_id)
+            .order_by(SupplierLink.supplier_id)
+        )
+    )
+
+
+def all_links(session: Session, *, limit: int = 500) -> list[SupplierLink]:
+    return list(
+        session.scalars(
+            select(SupplierLink)
+            .order_by(SupplierLink.community_id, SupplierLink.supplier_id)
+            .limit(limit)
+        )
+    )
+
+
+def link_trail(
+    session: Session, *, community_id: int | None = None, limit: int = 100
+) -> list[SupplierLinkEvent]:
+    """Who linked and unlinked which supplier, and when, newest first."""
+    query = select(SupplierLinkEvent).order_by(SupplierLinkEvent.id.desc()).limit(limit)
+    if community_id is not None:
+        query = query.where(SupplierLinkEvent.community_id == community_id)
+    return list(session.scalars(query))
+
+
+def communities_of_supplier(session: Session, supplier_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(SupplierLink.community_id)
+            .where(SupplierLink.supplier_id == supplier_id)
+            .order_by(SupplierLink.community_id)
+        )
+    )
+
+
+def link_supplier(
+    session: Session, *, operator_id: int, community_id: int, supplier_id: int
+) -> SupplierLink:
+    """The operator links a supplier to a community (``supplier_already_linked`` if it is);
+    the trail records who and when."""
+    communities.get_community(session, community_id)
+    catalog.get_supplier(session, supplier_id)
+    now = clock.now()
+    done = session.execute(
+        upsert_insert(session)(table(SupplierLink))
+        .values(
+            community_id=community_id, supplier_id=supplier_id, linked_by=operator_id, linked_at=now
+        )
+        .on_conflict_do_nothing()
+    )
+    if not _rowcount(done):
+        raise errors.SupplierAlreadyLinked()
+    session.add(
+        SupplierLinkEvent(
+            community_id=community_id,
+            supplier_id=supplier_id,
+            action="linked",
+            by_user_id=operator_id,
+            at=now,
+        )
+    )
+    session.flush()
+    link = session.get(SupplierLink, (community_id, supplier_id))
+    assert link is not None
+    return link
+
+
+def unlink_supplier(
+    session: Session, *, operator_id: int, community_id: int, supplier_id: int
+) -> None:
+    """The operator unlinks a supplier (``supplier_link_not_found`` if it was not linked);
+    the waves it already made stay as they are."""
+    done = session.execute(
+        delete(table(SupplierLink)).where(
+            SupplierLink.community_id == community_id, SupplierLink.supplier_id == supplier_id
+        )
+    )
+    if not _rowcount(done):
+        raise errors.SupplierLinkNotFound()
+    session.add(
+        SupplierLinkEvent(
+            community_id=community_id,
+            supplier_id=supplier_id,
+            action="unlinked",
+            by_user_id=operator_id,
+            at=clock.now(),
+        )
+    )
+    session.flush()
+
+
+def ready_for_supplier(session: Session, supplier_id: int) -> list[Proposal]:
+    """The ready proposals of the communities the supplier is linked to."""
+    ids = communities_of_supplier(session, supplier_id)
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.community_id.in_(ids), Proposal.status == ProposalStatus.READY)
+            .order_by(Proposal.ready_at, Proposal.id)
+            .limit(200)
+        )
+    )
+
+
+def supplier_proposal(session: Session, supplier_id: int, proposal_id: int) -> Proposal:
+    """A proposal for a supplier to convert: one of a linked community (else 403)."""
+    proposal = get_proposal(session, proposal_id)
+    if not is_linked(session, supplier_id, proposal.community_id):
+        raise errors.SupplierNotLinked()
+    return proposal
 
 
 # ---------------------------------------------------------------- what became of it

@@ -91,6 +91,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "points.expiring": f"points:{_id(payload, 'year')}:expiring",
         "proposal.ready": f"proposal:{_id(payload, 'proposal_id')}:ready",
         "proposal.converted": f"proposal:{_id(payload, 'proposal_id')}:converted",
+        "proposal.published": f"proposal:{_id(payload, 'proposal_id')}:published",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):

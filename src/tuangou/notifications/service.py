@@ -299,6 +299,14 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "“{title}” is now a pre-sale wave. Until {early_until} only its voters may order; "
         "then it opens to the whole community.",
     ),
+    # ... to its proposer and its community's leader, when someone else (the leader, or a
+    # supplier the operator linked) turned it into a wave.
+    "proposal.published": (
+        "共创提案已开团",
+        "A proposal became a wave",
+        "「{title}」已转为预售团期, 投票的邻居可优先购买。",
+        "“{title}” is now a pre-sale wave; its voters may order first.",
+    ),
 }
 
 REASONS_ZH = {

@@ -627,6 +627,12 @@ def level_of(session: Session, user_id: int) -> Level:
     return levels[rules.level_index(levels, experience_of(session, user_id))]
 
 
+def early_access(session: Session, wave_id: int, user_id: int) -> timedelta:
+    """A level's early access to pre-sale waves (``pools.register_early_access``): its
+    members may see and order a wave that has an opening this many hours before it."""
+    return timedelta(hours=level_of(session, user_id).early_hours)
+
+
 @dataclass(frozen=True)
 class LevelView:
     experience: int

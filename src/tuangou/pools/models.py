@@ -39,7 +39,7 @@ class Wave(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
-    source: Mapped[str] = mapped_column(String(16))  # leader | catalogue
+    source: Mapped[str] = mapped_column(String(16))  # leader | catalogue | supplier
     created_by: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")

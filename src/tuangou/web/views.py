@@ -25,6 +25,7 @@ from tuangou.fulfilment.rules import PickupStatus
 from tuangou.orders import rules as order_rules
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
+from tuangou.points import service as points
 from tuangou.pools import rules as pools_rules
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
@@ -104,6 +105,11 @@ class WavePage:
     invite_code: str | None
     share_path: str  # the wave's share link, which carries its token
     share: str | None = None  # the token this visit came with (kept by the order form)
+    # A pre-sale wave not yet open to everyone: when it opens, and the viewer's level if its
+    # early hours let them order before then.
+    opens_at: datetime | None = None
+    early_level: str = ""
+    early_hours: int = 0
 
     @property
     def action(self) -> str:
@@ -176,7 +182,18 @@ def wave_page(
         invite_code=community.invite_code if user_id is not None and not member else None,
         share_path=pools_rules.share_path(listing.id, listing.share_token),
         share=share if share == listing.share_token else None,
+        **_early(session, wave.id, user_id, now),
     )
+
+
+def _early(session: Session, wave_id: int, user_id: int | None, now: datetime) -> dict[str, Any]:
+    opening = pools.opens_at(session, wave_id)
+    if opening is None or opening <= now:
+        return {}
+    level = points.level_of(session, user_id) if user_id is not None else None
+    if level is None or level.early_hours <= 0:
+        return {"opens_at": opening}
+    return {"opens_at": opening, "early_level": level.name, "early_hours": level.early_hours}
 
 
 def _map_url(point: Any) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -236,20 +236,58 @@ def register_leader_check(name: str, check: LeaderCheck) -> None:
     _leader_checks[name] = check
 
 
-EarlyAccess = Callable[[Session, int, int | None], bool]
+Opening = Callable[[Session, int], datetime | None]
+EarlyAccess = Callable[[Session, int, int], timedelta]
+_openings: dict[str, Opening] = {}
 _early_access: dict[str, EarlyAccess] = {}
 
 
+def register_opening(name: str, opening: Opening) -> None:
+    """Another domain's opening of a wave: ``opening(session, wave_id)`` returns the instant
+    a pre-sale wave opens to everyone, or None for a wave open from the start (co-creation:
+    a proposal's wave opens when its voters' early window ends)."""
+    _openings[name] = opening
+
+
 def register_early_access(name: str, check: EarlyAccess) -> None:
-    """Another domain's early window on a wave: ``check(session, wave_id, user_id)`` returns
-    False while the wave is not yet the user's to see or order (co-creation: a proposal's
-    wave is its voters' alone for a while). Its leader and operators always see it."""
+    """Another domain's early access to a wave that has an opening: ``check(session,
+    wave_id, user_id)`` returns how long before the opening the user may see and order it
+    (co-creation: its voters, for the whole window; points: a level's early hours). When a
+    user qualifies by several, the longest window wins. Its leader and operators always see
+    it."""
     _early_access[name] = check
 
 
+def opens_at(session: Session, wave_id: int) -> datetime | None:
+    """When the wave opens to everyone (None: it always was)."""
+    found = [when for fn in _openings.values() if (when := fn(session, wave_id)) is not None]
+    return max(found) if found else None
+
+
+def early_window(session: Session, wave_id: int, user_id: int | None) -> timedelta:
+    """How long before the wave's opening this user may see and order it (the longest of
+    the windows they qualify for)."""
+    if user_id is None:
+        return timedelta(0)
+    return max(
+        (check(session, wave_id, user_id) for check in _early_access.values()),
+        default=timedelta(0),
+    )
+
+
+def open_to(session: Session, wave_id: int, user_id: int | None) -> datetime | None:
+    """The instant from which the user may see and order the wave (None: no opening)."""
+    opening = opens_at(session, wave_id)
+    if opening is None:
+        return None
+    return opening - early_window(session, wave_id, user_id)
+
+
 def held_back(session: Session, wave_id: int, user_id: int | None) -> bool:
-    """Whether a registered early window keeps the wave from this user for now."""
-    return any(not check(session, wave_id, user_id) for check in _early_access.values())
+    """Whether the wave has not yet opened to this user: before its opening, less its
+    early window for them."""
+    start = open_to(session, wave_id, user_id)
+    return start is not None and clock.now() < start
 
 
 def _require_standing(session: Session, user_id: int) -> None:
@@ -281,6 +319,38 @@ def publish_wave(
         community_id=community_id,
         pickup_point_id=pickup_point_id,
     )
+    return wave, listing
+
+
+def publish_supplier_wave(
+    session: Session, *, user_id: int, supplier_id: int, community_id: int, data: WaveInput
+) -> tuple[Wave, WaveListing]:
+    """A supplier publishes a wave of its own SKUs straight into one community (a proposal
+    it turns into a pre-sale wave): the community's leader is the wave's leader, members
+    collect at the leader's first active pickup point, and the leader earns the wave's
+    commission as on any wave. A paused leader's community takes no new wave."""
+    community = communities.get_community(session, community_id)
+    leader = communities.get_leader(session, community.leader_id)
+    _require_standing(session, leader.user_id)
+    points = communities.pickup_points_of(session, leader.id, active_only=True)
+    if not points:
+        raise errors.InvalidWave(
+            "the community's leader has no open pickup point", field="pickup_point_id"
+        )
+    wave = _create_wave(session, data, source="supplier", created_by=user_id)
+    if wave.supplier_id != supplier_id:
+        raise Forbidden("a supplier offers only its own products")
+    listing = WaveListing(
+        wave_id=wave.id,
+        community_id=community.id,
+        leader_id=leader.id,
+        pickup_point_id=points[0].id,
+        commission_bps=wave.commission_bps,
+        next_seq=0,
+        created_at=clock.now(),
+    )
+    session.add(listing)
+    session.flush()
     return wave, listing
 
 
@@ -366,7 +436,7 @@ def listings_of_community(
     if open_only:
         query = query.where(Wave.status == WaveStatus.OPEN, Wave.cutoff_at > clock.now())
     found = [(listing, wave) for listing, wave in session.execute(query)]
-    if viewer_id is not None and _early_access:
+    if viewer_id is not None and _openings:
         found = [(li, w) for li, w in found if not held_back(session, w.id, viewer_id)]
     return found
 

@@ -31,6 +31,7 @@ from tuangou.web.forms import FormState
 from tuangou.web.i18n import lazy
 from tuangou.web.pages.leader import PageLeader, _local_datetime
 from tuangou.web.pages.photos import form_photos, upload_all
+from tuangou.web.pages.supplier import PageSupplier, percent_to_bps
 from tuangou.web.session import Form, PageUser
 from tuangou.web.templating import render
 
@@ -451,3 +452,139 @@ def save_settings(request: Request, community_id: int, form: Form, me: PageLeade
         {"community": community, "form": state, "bounds": co_rules, "done": ""},
         status_code=400,
     )
+
+
+# ---------------------------------------------------------------- suppliers (共创需求)
+
+
+def _supplier_skus(db: Any, supplier_id: int) -> list[dict[str, Any]]:
+    from tuangou.catalog import service as catalog
+
+    return [
+        {"sku_id": sku.id, "title": catalog.goods_name(product.title, sku.name), "price": sku.price}
+        for product in catalog.list_products(db, supplier_id=supplier_id)
+        for sku in catalog.skus_of(db, product.id)
+    ]
+
+
+@router.get("/supplier/proposals")
+def supplier_ready_page(request: Request, who: PageSupplier) -> Response:
+    """共创需求: the ready proposals of the communities the operator linked the supplier to."""
+    assert who.supplier_id is not None
+    supplier_id = who.supplier_id
+    with unit_of_work(readonly=True) as db:
+        ready = cocreate.ready_for_supplier(db, supplier_id)
+        linked = cocreate.communities_of_supplier(db, supplier_id)
+        names = {cid: communities.get_community(db, cid).name for cid in linked}
+        photo_map = cocreate.photos_of(db, [p.id for p in ready])
+    return render(
+        request,
+        "supplier/proposals.html",
+        {
+            "ready": [
+                (p, names.get(p.community_id, ""), (photo_map.get(p.id) or [None])[0])
+                for p in ready
+            ],
+            "linked": names,
+            "done": request.query_params.get("done", ""),
+        },
+    )
+
+
+def _supplier_convert_context(proposal_id: int, who: Any) -> dict[str, Any]:
+    with unit_of_work(readonly=True) as db:
+        p = cocreate.supplier_proposal(db, who.supplier_id, proposal_id)
+        community = communities.get_community(db, p.community_id)
+        leader = communities.get_leader(db, community.leader_id)
+        points = communities.pickup_points_of(db, leader.id, active_only=True)
+        leader_name = communities.people(db, [leader.user_id])[leader.user_id].nickname
+        skus = _supplier_skus(db, who.supplier_id)
+        settings = cocreate.settings_of(db, p.community_id)
+    return {
+        "p": p,
+        "community": community,
+        "leader_name": leader_name,
+        "point": points[0] if points else None,
+        "skus": skus,
+        "settings": settings,
+        "max_moq": co_rules.max_moq(p.pledged),
+        "key": once.new_key(),
+    }
+
+
+@router.get("/supplier/proposals/{proposal_id}/convert")
+def supplier_convert_page(request: Request, proposal_id: int, who: PageSupplier) -> Response:
+    context = _supplier_convert_context(proposal_id, who)
+    context["form"] = FormState(values={**_defaults(context["p"]), "commission": "10"})
+    return render(request, "supplier/convert.html", context)
+
+
+@router.post("/supplier/proposals/{proposal_id}/convert")
+def supplier_convert(request: Request, proposal_id: int, form: Form, who: PageSupplier) -> Response:
+    """A linked supplier turns a ready proposal into a pre-sale wave of its own SKU: the
+    community's leader is the wave's leader, at the leader's first open pickup point."""
+    context = _supplier_convert_context(proposal_id, who)
+    state = FormState.of(form)
+    sku = state.integer(request, "sku_id", low=1)
+    price = state.fen(request, "price")
+    moq = state.integer(request, "moq", low=1, high=context["max_moq"])
+    stock = state.integer(request, "stock", low=1, high=1_000_000)
+    limit = state.integer(request, "per_member_limit", low=1, high=999)
+    commission = percent_to_bps(state.text("commission"))
+    if commission is None:
+        state.add(request, "commission", "Enter a commission of 0 to 50 per cent")
+    cutoff = _local_datetime(state.text("cutoff_at"))
+    if cutoff is None:
+        state.add(request, "cutoff_at", "Choose a date and time")
+    try:
+        delivery: date | None = date.fromisoformat(state.text("delivery_date"))
+    except ValueError:
+        delivery = None
+        state.add(request, "delivery_date", "Choose a date")
+    context["form"] = state
+    if state.ok:
+        assert sku and price and moq and stock and limit and cutoff and delivery
+        data = cocreate.ConvertInput(
+            sku_id=sku,
+            price=price,
+            moq=moq,
+            stock=stock,
+            per_member_limit=limit,
+            cutoff_at=cutoff,
+            delivery_date=delivery,
+            pickup_point_id=0,
+            title=state.text("title"),
+            commission_bps=commission,
+        )
+        body = {"proposal_id": proposal_id, **{k: str(v) for k, v in vars(data).items()}}
+        supplier_id = who.supplier_id
+        assert supplier_id is not None
+
+        def work(db: Any) -> dict[str, Any]:
+            p = cocreate.convert_as_supplier(
+                db,
+                user_id=who.user_id,
+                supplier_id=supplier_id,
+                proposal_id=proposal_id,
+                data=data,
+            )
+            return {"wave_id": p.wave_id}
+
+        try:
+            once.do(request, who, state.get("idem"), body, work)
+            return _redirect("/supplier/proposals?done=published")
+        except DomainError as exc:
+            if exc.status == 404 and not exc.extra.get("field"):
+                raise
+            field = str(exc.extra.get("field") or "_form")
+            field = {
+                "items[0].price": "price",
+                "items[0].moq": "moq",
+                "items[0].stock": "stock",
+                "commission_bps": "commission",
+            }.get(field, field)
+            known = ("price", "moq", "stock", "cutoff_at", "delivery_date", "title", "commission")
+            state.refuse(request, exc, field if field in known else "_form")
+            if field in known and field not in state.errors:
+                state.errors[field] = errors.message(request, exc)
+    return render(request, "supplier/convert.html", context, status_code=400)

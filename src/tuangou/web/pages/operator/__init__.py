@@ -6,15 +6,15 @@ refunds; each wave's purchase order. Every page needs the operator role; each ha
 the same services as the API's operator endpoints, with the same arguments.
 
 One module per group of screens (``dashboard``, ``leaders``, ``catalogue``, ``orders``,
-``waves``, ``webhooks``), what they share in ``common``; :data:`router` gathers their routes.
+``waves``, ``webhooks``, ``links``), what they share in ``common``; :data:`router` gathers their routes.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tuangou.web.pages.operator import catalogue, dashboard, leaders, orders, waves, webhooks
+from tuangou.web.pages.operator import catalogue, dashboard, leaders, links, orders, waves, webhooks
 
 router = APIRouter()
-for _screens in (dashboard, leaders, catalogue, orders, waves, webhooks):
+for _screens in (dashboard, leaders, catalogue, links, orders, waves, webhooks):
     router.include_router(_screens.router)

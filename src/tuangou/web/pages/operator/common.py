@@ -35,6 +35,7 @@ SECTIONS = [
     ("/ops/products", i18n.lazy("Products")),
     ("/ops/suppliers", i18n.lazy("Suppliers")),
     ("/ops/webhooks", i18n.lazy("Webhooks")),
+    ("/ops/supplier-links", i18n.lazy("Supplier links")),
 ]
 
 QUEUES = {
