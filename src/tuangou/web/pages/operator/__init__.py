@@ -5,8 +5,9 @@ charts; the catalogue (suppliers, products, SKUs, team-buy campaigns); orders an
 refunds; each wave's purchase order. Every page needs the operator role; each handler calls
 the same services as the API's operator endpoints, with the same arguments.
 
-One module per group of screens (``dashboard``, ``leaders``, ``catalogue``, ``orders``,
-``waves``, ``webhooks``, ``links``), what they share in ``common``; :data:`router` gathers their routes.
+One module per group of screens (``dashboard``, ``leaders``, ``catalogue``, ``links``,
+``orders``, ``waves``, ``webhooks``), what they share in ``common``; :data:`router` gathers
+their routes.
 """
 
 from __future__ import annotations
