@@ -28,6 +28,7 @@ class CachedStatic(StaticFiles):
 
 def install(app: FastAPI) -> None:
     from tuangou.web.pages import (
+        achievements,
         addresses,
         auth,
         bargains,
@@ -82,5 +83,6 @@ def install(app: FastAPI) -> None:
         points,
         cocreate,
         referral,
+        achievements,
     ):
         app.include_router(module.router, include_in_schema=False)
