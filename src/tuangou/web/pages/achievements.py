@@ -99,17 +99,15 @@ def my_achievements(request: Request, who: PageBuyer) -> Response:
 # ---------------------------------------------------------------- operators
 
 
-def _task_values(state: FormState, request: Request, suffix: str = "") -> dict[str, Any] | None:
-    action = state.text(f"action{suffix}")
+def _task_values(state: FormState, request: Request) -> dict[str, Any] | None:
+    action = state.text("action")
     if action not in ACTIONS:
-        state.add(request, f"action{suffix}", "Choose one")
-    count = state.integer(request, f"count{suffix}", low=1, high=achievement_rules.MAX_COUNT)
-    pts = state.integer(
-        request, f"points{suffix}", low=0, high=achievement_rules.MAX_TASK_POINTS
-    )
-    badge = state.text(f"badge{suffix}")
+        state.add(request, "action", "Choose one")
+    count = state.integer(request, "count", low=1, high=achievement_rules.MAX_COUNT)
+    pts = state.integer(request, "points", low=0, high=achievement_rules.MAX_TASK_POINTS)
+    badge = state.text("badge")
     if badge and badge not in achievement_rules.BADGES:
-        state.add(request, f"badge{suffix}", "Choose one")
+        state.add(request, "badge", "Choose one")
     if not state.ok or count is None or pts is None:
         return None
     return {
@@ -117,7 +115,7 @@ def _task_values(state: FormState, request: Request, suffix: str = "") -> dict[s
         "count": count,
         "points": pts,
         "badge": badge,
-        "active": state.text(f"active{suffix}") == "1",
+        "active": state.text("active") == "1",
     }
 
 
