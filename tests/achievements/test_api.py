@@ -45,9 +45,12 @@ def test_the_operator_defines_weekly_tasks(api: Api) -> None:
     ):
         refused = api.c.post("/api/admin/tasks", json=bad, headers=_h(op))
         assert refused.status_code == status, refused.text
-    assert api.c.post("/api/admin/tasks", json={**body, "badge": "nope"}, headers=_h(op)).json()[
-        "code"
-    ] == "invalid_task"
+    assert (
+        api.c.post("/api/admin/tasks", json={**body, "badge": "nope"}, headers=_h(op)).json()[
+            "code"
+        ]
+        == "invalid_task"
+    )
     missing = api.c.put("/api/admin/tasks/9999", json=body, headers=_h(op))
     assert missing.status_code == 404 and missing.json()["code"] == "task_not_found"
     assert rows("SELECT * FROM weekly_tasks ORDER BY id") == before

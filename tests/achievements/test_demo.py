@@ -21,8 +21,11 @@ def test_demo_member_has_a_task_done_and_two_achievements() -> None:
     uid = read(lambda s: s.scalar(select(User.id).where(User.phone == demo.DEMO_REVIEWS[0][0])))
     tasks = read(lambda s: achievements.tasks_of_week(s, uid))
     assert [t.action for t in tasks if t.completed] == ["review"]
-    earned = [v.achievement.code for v in read(lambda s: achievements.achievements_of(s, uid))
-              if v.earned_at is not None]
+    earned = [
+        v.achievement.code
+        for v in read(lambda s: achievements.achievements_of(s, uid))
+        if v.earned_at is not None
+    ]
     assert earned == ["first_order", "streak_7"]
     badges = {b.badge.code for b in read(lambda s: achievements.badges_of(s, uid))}
     assert {"reviewer", "first_order", "streak7"} <= badges

@@ -164,14 +164,20 @@ def test_an_operator_defines_tasks_and_bad_ones_change_nothing() -> None:
             tx(lambda s, bad=bad: achievements.create_task(s, **bad))
     with pytest.raises(errors.TaskNotFound):
         tx(lambda s: achievements.update_task(s, 999, action="review", count=1, points=1))
-    assert rows(
-        "SELECT id, action, count, points, badge, active FROM weekly_tasks ORDER BY id"
-    ) == before
-    made = tx(
-        lambda s: achievements.create_task(
-            s, action="bargain_help", count=2, points=15, badge="helper"
-        ).id
+    assert (
+        rows("SELECT id, action, count, points, badge, active FROM weekly_tasks ORDER BY id")
+        == before
     )
-    tx(lambda s: achievements.update_task(s, made, action="bargain_help", count=2, points=15,
-                                          badge="helper", active=False))
+    made = tx(
+        lambda s: (
+            achievements.create_task(
+                s, action="bargain_help", count=2, points=15, badge="helper"
+            ).id
+        )
+    )
+    tx(
+        lambda s: achievements.update_task(
+            s, made, action="bargain_help", count=2, points=15, badge="helper", active=False
+        )
+    )
     assert made not in [t.id for t in read(lambda s: achievements.list_tasks(s, active_only=True))]

@@ -28,9 +28,7 @@ def test_a_member_sees_tasks_progress_and_badges(api: Api, client: TestClient) -
     assert "签到 3 天" in page.text  # the page speaks Chinese by default
 
 
-def test_strangers_and_members_do_not_get_the_operators_tasks(
-    api: Api, client: TestClient
-) -> None:
+def test_strangers_and_members_do_not_get_the_operators_tasks(api: Api, client: TestClient) -> None:
     assert client.get("/me/achievements", follow_redirects=False).status_code in (302, 303)
     member(client, api.phone())
     assert client.get("/ops/achievements", follow_redirects=False).status_code == 403
@@ -50,17 +48,27 @@ def test_an_operator_adds_and_switches_off_a_task(api: Api, client: TestClient) 
     assert "/ops/achievements" in client.get("/ops").text
     page = client.get("/ops/achievements")
     assert page.status_code == 200 and 'id="new-task"' in page.text
-    body = {"action": "event_attended", "count": "2", "points": "30", "badge": "regular",
-            "active": "1"}
-    bad = post(client, "/ops/achievements/tasks", {**body, "count": "0"},
-               form_page="/ops/achievements")
+    body = {
+        "action": "event_attended",
+        "count": "2",
+        "points": "30",
+        "badge": "regular",
+        "active": "1",
+    }
+    bad = post(
+        client, "/ops/achievements/tasks", {**body, "count": "0"}, form_page="/ops/achievements"
+    )
     assert bad.status_code == 400 and alerts(bad.text)
     assert scalar("SELECT COUNT(*) FROM weekly_tasks WHERE action = 'event_attended'") == 0
     ok = post(client, "/ops/achievements/tasks", body, form_page="/ops/achievements")
     assert ok.status_code == 303, alerts(ok.text)
     task = scalar("SELECT id FROM weekly_tasks WHERE action = 'event_attended'")
     assert 'role="status"' in client.get(ok.headers["location"]).text
-    off = post(client, f"/ops/achievements/tasks/{task}", {**body, "active": ""},
-               form_page="/ops/achievements")
+    off = post(
+        client,
+        f"/ops/achievements/tasks/{task}",
+        {**body, "active": ""},
+        form_page="/ops/achievements",
+    )
     assert off.status_code == 303, alerts(off.text)
     assert scalar("SELECT active FROM weekly_tasks WHERE id = :t", t=task) in (False, 0)

@@ -89,19 +89,33 @@ class Achievement:
 
 ACHIEVEMENTS: tuple[Achievement, ...] = (
     Achievement("first_order", "First order", "首单", Action.ORDER_COMPLETED, 1, 20, "first_order"),
+    Achievement("reviews_10", "10 verified reviews", "10 条晒单", Action.REVIEW, 10, 100, "critic"),
     Achievement(
-        "reviews_10", "10 verified reviews", "10 条晒单", Action.REVIEW, 10, 100, "critic"
-    ),
-    Achievement(
-        "helped_20", "Helped 20 neighbours", "帮助 20 位邻居", Action.BARGAIN_HELP, 20, 100,
+        "helped_20",
+        "Helped 20 neighbours",
+        "帮助 20 位邻居",
+        Action.BARGAIN_HELP,
+        20,
+        100,
         "good_neighbour",
     ),
     Achievement(
-        "events_5", "Attended 5 events", "参加 5 次活动", Action.EVENT_ATTENDED, 5, 50,
+        "events_5",
+        "Attended 5 events",
+        "参加 5 次活动",
+        Action.EVENT_ATTENDED,
+        5,
+        50,
         "socialite",
     ),
     Achievement(
-        "streak_7", "A 7-day check-in streak", "连续签到 7 天", Action.CHECKIN, 7, 50, "streak7",
+        "streak_7",
+        "A 7-day check-in streak",
+        "连续签到 7 天",
+        Action.CHECKIN,
+        7,
+        50,
+        "streak7",
         streak=True,
     ),
 )

@@ -67,9 +67,7 @@ def _seed(session: Session) -> None:
     if session.scalar(select(func.count()).select_from(WeeklyTask)):
         return
     now = clock.now()
-    ins = upsert_insert(session)(table(WeeklyTask)).on_conflict_do_nothing(
-        index_elements=["code"]
-    )
+    ins = upsert_insert(session)(table(WeeklyTask)).on_conflict_do_nothing(index_elements=["code"])
     for d in rules.DEFAULT_TASKS:
         execute(
             session,
@@ -183,9 +181,7 @@ def on_award(session: Session, user_id: int, reason: str, key: str, at: datetime
 
 def on_order_completed(session: Session, user_id: int, order_id: int) -> bool:
     """The buyer completed an order (once per order, however often the event comes)."""
-    return record(
-        session, user_id=user_id, action=Action.ORDER_COMPLETED, key=f"order:{order_id}"
-    )
+    return record(session, user_id=user_id, action=Action.ORDER_COMPLETED, key=f"order:{order_id}")
 
 
 def record(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from tuangou import __version__, wiring
 from tuangou.accounts.router import router as accounts_router
+from tuangou.achievements.router import router as achievements_router
 from tuangou.aftersales.router import router as aftersales_router
 from tuangou.analytics.router import router as analytics_router
 from tuangou.api import errors, security
@@ -22,7 +23,6 @@ from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
 from tuangou.core.schemas import bound_parameters, problem_responses
 from tuangou.credit.router import router as credit_router
-from tuangou.achievements.router import router as achievements_router
 from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router

@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.CheckConstraint(
-            "count >= 1 AND count <= 100", name=op.f("ck_weekly_tasks_count_range")
-        ),
+        sa.CheckConstraint("count >= 1 AND count <= 100", name=op.f("ck_weekly_tasks_count_range")),
         sa.CheckConstraint(
             "points >= 0 AND points <= 10000", name=op.f("ck_weekly_tasks_points_range")
         ),

@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 
 from tuangou.accounts import service as accounts
 from tuangou.accounts.service import Principal
+from tuangou.achievements import service as achievements
 from tuangou.aftersales import rules as aftersale_rules
 from tuangou.aftersales import service as aftersales
 from tuangou.api.deps import screen
@@ -33,7 +34,6 @@ from tuangou.core.schemas import Out
 from tuangou.notifications import service as notifications
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
-from tuangou.achievements import service as achievements
 from tuangou.points import service as points
 from tuangou.pools import errors as pool_errors
 from tuangou.pools import rules as pools_rules
