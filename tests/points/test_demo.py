@@ -30,4 +30,12 @@ def test_demo_members_have_points_streaks_and_a_level() -> None:
     assert (second.streak, second.checked_in_today) == (0, False)
     assert second.level.level.name == "好邻居"
     assert read(lambda s: points.balance_of(s, ids[2])) - task_points(ids[2]) == 30
+    # Tasks and achievements: 赵六 has this week's review task done, and two achievements.
+    from tuangou.achievements import service as achievements
+
+    zhao = read(lambda s: s.scalar(select(User.id).where(User.phone == demo.MEMBERS[5][0])))
+    tasks = read(lambda s: achievements.tasks_of_week(s, zhao))
+    assert [t.action for t in tasks if t.completed] == ["review"]
+    reached = read(lambda s: achievements.achievements_of(s, zhao))
+    assert [v.achievement.code for v in reached if v.earned_at] == ["first_order", "streak_7"]
     assert audit_violations() == []
