@@ -36,6 +36,7 @@ def load_application() -> None:
     compose()
     import tuangou.api.app  # noqa: F401
     from tuangou.web.pages import (  # noqa: F401
+        achievements,
         auth,
         bargains,
         cocreate,
@@ -56,6 +57,7 @@ def load_application() -> None:
 def _load_models() -> None:
     """Every table, so that the metadata (and Alembic) sees the whole schema."""
     import tuangou.accounts.models
+    import tuangou.achievements.models
     import tuangou.aftersales.models
     import tuangou.bargains.models
     import tuangou.catalog.models
@@ -153,6 +155,12 @@ def _register() -> None:
     # ... a published review and an event attended earn their author and attendee points.
     outbox.register(["review.published"], _points_on_review)
     outbox.register(["event.attended"], _points_on_event)
+    # Tasks and achievements count the actions behind every award (in the award's
+    # transaction) and the buyer's completed orders.
+    from tuangou.achievements import service as achievements
+
+    points.register_on_award(achievements.on_award)
+    outbox.register(["order.completed"], _achievements_on_order_completed)
 
     # Nearby (附近): communities finds the pickup points; pools says which waves are open there.
     from tuangou.communities import service as communities
@@ -217,6 +225,14 @@ def _points_on_order_completed(session: Any, event: Any) -> None:
     payload = event.payload or {}
     for user_id in payload.get("user_ids") or []:
         points.on_order_completed(session, int(user_id), int(payload["order_id"]))
+
+
+def _achievements_on_order_completed(session: Any, event: Any) -> None:
+    from tuangou.achievements import service as achievements
+
+    payload = event.payload or {}
+    for user_id in payload.get("user_ids") or []:
+        achievements.on_order_completed(session, int(user_id), int(payload["order_id"]))
 
 
 def _void_ring_helps(session: Any, member_ids: Sequence[int], reason: str) -> None:

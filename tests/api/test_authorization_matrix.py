@@ -337,6 +337,13 @@ GET    /api/admin/levels                                              401  403  
 PUT    /api/admin/levels                                              401  403    403     403    403     403      403       ok
 POST   /api/admin/points/adjust                                       401  403    403     403    403     403      403       ok
 GET    /api/admin/points/members/{member_id}                          401  403    403     403    403     403      403       ok
+# Tasks and achievements: a member's own; the weekly tasks are the operator's.
+GET    /api/me/tasks                                                  401  ok     ok      ok     ok      403      403       403
+GET    /api/me/achievements                                           401  ok     ok      ok     ok      403      403       403
+GET    /api/me/badges                                                 401  ok     ok      ok     ok      403      403       403
+GET    /api/admin/tasks                                               401  403    403     403    403     403      403       ok
+POST   /api/admin/tasks                                               401  403    403     403    403     403      403       ok
+PUT    /api/admin/tasks/{task_id}                                     401  403    403     403    403     403      403       ok
 GET    /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
 POST   /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
 PUT    /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
@@ -635,6 +642,7 @@ def build_world(api: Api) -> World:
         },
         "/api/listings/{listing_id}/orders": {"listing_id": open_wave["listing"]["id"]},
         "/api/admin/points/members/{member_id}": {"member_id": member["user_id"]},
+        "/api/admin/tasks/{task_id}": {"task_id": 1},  # a default task (GET seeds them)
         "/api/leader/waves/{wave_id}/adopt": {"wave_id": new_wave["id"]},
         **{
             path: {"order_id": wave_order}
@@ -733,6 +741,10 @@ def build_world(api: Api) -> World:
         "PUT /api/leader/communities/{community_id}/rhythm": {"deals_per_day": 3},
         "PATCH /api/admin/categories/{category_id}": {"hidden": False},
         "PUT /api/admin/products/{product_id}/category": {"category_id": None},
+        **{
+            f"{verb} /api/admin/tasks{tail}": {"action": "checkin", "count": 3, "points": 20}
+            for verb, tail in (("POST", ""), ("PUT", "/{task_id}"))
+        },
         "POST /api/admin/points/adjust": {
             "member_id": member["user_id"],
             "points": 5,

@@ -65,3 +65,17 @@ def journal_sum(user_id: int) -> int:
             a=f"member:{user_id}",
         )
     )
+
+
+def task_points(user_id: int) -> int:
+    """What the member's weekly tasks and achievements awarded (issue 14), which the
+    actions these tests make may complete."""
+    from tests.conftest import scalar
+
+    return int(
+        scalar(
+            "SELECT COALESCE(SUM(points), 0) FROM points_awards WHERE user_id = :u"
+            " AND reason = 'task' AND (key LIKE 'task:%' OR key LIKE 'achievement:%')",
+            u=user_id,
+        )
+    )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from tuangou import __version__, wiring
 from tuangou.accounts.router import router as accounts_router
+from tuangou.achievements.router import router as achievements_router
 from tuangou.aftersales.router import router as aftersales_router
 from tuangou.analytics.router import router as analytics_router
 from tuangou.api import errors, security
@@ -134,6 +135,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         cocreate_router,
         referral_router,
         webhooks_router,
+        achievements_router,
     ):
         api.include_router(router)
     app.include_router(api)

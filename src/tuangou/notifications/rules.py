@@ -129,6 +129,8 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("post", _id(data, "post_id") or 0)
     if topic == "points.expiring":
         return ("points", 0)
+    if topic.startswith("achievement."):
+        return ("achievements", 0)
     if order is not None:
         return ("order", order)
     if team is not None:

@@ -284,6 +284,19 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "您有 {points} 积分将于 {on} 后过期, 请尽快使用。",
         "{points} of your points expire after {on}; use them before then.",
     ),
+    # Tasks and achievements: a weekly task completed, an achievement reached.
+    "achievement.task_done": (
+        "任务完成",
+        "Task completed",
+        "本周任务「{title}」已完成, 获得 {points} 积分{badge_note}。",
+        "You completed this week's task “{title_en}”: {points} points{badge_note_en}.",
+    ),
+    "achievement.earned": (
+        "获得成就",
+        "Achievement reached",
+        "恭喜达成成就「{title}」, 获得 {points} 积分和徽章「{badge}」。",
+        "You reached “{title_en}”: {points} points and the badge “{badge_en}”.",
+    ),
     # Co-creation (共创): a proposal reached its threshold (to the leader); it became a
     # wave (to its voters, first).
     "proposal.ready": (

@@ -56,10 +56,12 @@ __all__ = [
     "get_settings",
     "level_of",
     "level_view",
+    "lock_member",
     "members_with_points",
     "on_bargain_help",
     "on_order_completed",
     "register_inviter_lookup",
+    "register_on_award",
     "set_levels",
     "set_settings",
     "spend",
@@ -240,6 +242,26 @@ def _transfer_exists(session: Session, transfer_id: str) -> bool:
 
 # ---------------------------------------------------------------- awards
 
+# Called in the award's transaction, after each award that was recorded (not a repeat):
+# (session, member, reason, key, at). Registered by the composition root.
+OnAward = Callable[[Session, int, str, str, datetime], None]
+_on_award: list[OnAward] = []
+
+
+def register_on_award(hook: OnAward | None) -> None:
+    """What else an award means (the achievements domain counts the actions behind them),
+    registered by the composition root; ``None`` removes them all."""
+    if hook is None:
+        _on_award.clear()
+    elif hook not in _on_award:
+        _on_award.append(hook)
+
+
+def lock_member(session: Session, user_id: int) -> None:
+    """The member's points row, locked to the end of the transaction: what counts a
+    member's awarded actions takes it before its own rows, as an award does."""
+    _lock_member(session, user_id)
+
 
 def award(
     session: Session,
@@ -306,6 +328,8 @@ def award(
         year=day.year,
         memo=f"{reason}:{key}",
     )
+    for hook in _on_award:
+        hook(session, user_id, str(reason), key, at)
     return True
 
 

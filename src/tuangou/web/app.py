@@ -28,6 +28,7 @@ class CachedStatic(StaticFiles):
 
 def install(app: FastAPI) -> None:
     from tuangou.web.pages import (
+        achievements,
         addresses,
         auth,
         bargains,
@@ -84,5 +85,6 @@ def install(app: FastAPI) -> None:
         cocreate,
         referral,
         nearby,
+        achievements,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 
 from tuangou.accounts import service as accounts
 from tuangou.accounts.service import Principal
+from tuangou.achievements import service as achievements
 from tuangou.aftersales import rules as aftersale_rules
 from tuangou.aftersales import service as aftersales
 from tuangou.api.deps import screen
@@ -486,6 +487,7 @@ _LINKS: dict[str, tuple[Callable[[dict[str, Any], int], str], str]] = {
     "event": (lambda data, i: f"/events/{i}", i18n.lazy("View event")),
     "post": (lambda data, i: f"/posts/{i}", i18n.lazy("View the post")),
     "points": (lambda data, i: "/me/points", i18n.lazy("View points")),
+    "achievements": (lambda data, i: "/me/achievements", i18n.lazy("View tasks and badges")),
     "proposal": (lambda data, i: f"/proposals/{i}", i18n.lazy("View proposal")),
 }
 
@@ -619,9 +621,11 @@ def _me_context(request: Request, who: Principal) -> dict[str, Any]:
         unread = notifications.unread_count(db, who.user_id)
         points_balance = points.balance_of(db, who.user_id)
         points_level = points.level_of(db, who.user_id).name
+        my_badges = achievements.badges_of(db, who.user_id)
     return {
         "points_balance": points_balance,
         "points_level": points_level,
+        "my_badges": my_badges,
         "me": user,
         "leader": leader,
         "application": applications[0] if applications else None,

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from tuangou.accounts.service import Principal
+from tuangou.achievements import service as achievements
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
 from tuangou.core.db import read, run_in_transaction, unit_of_work
@@ -46,8 +47,15 @@ def _cards(db: Session, found: list[Any]) -> list[dict[str, Any]]:
     """Reviews as the pages show them: with the author's masked name and the photos."""
     names = reviews.authors(db, found)
     pics = reviews.photos_by_review(db, found)
+    badges = achievements.badges_of_many(db, [r.user_id for r in found])
     return [
-        {"r": r, "author": names.get(r.user_id, ""), "photos": pics.get(r.id, [])} for r in found
+        {
+            "r": r,
+            "author": names.get(r.user_id, ""),
+            "photos": pics.get(r.id, []),
+            "badges": badges.get(r.user_id, [])[-3:],  # the latest three, small
+        }
+        for r in found
     ]
 
 
