@@ -18,6 +18,7 @@ from tuangou import wiring
 from tuangou.accounts import tasks as account_tasks
 from tuangou.bargains import tasks as bargain_tasks
 from tuangou.cocreate import tasks as cocreate_tasks
+from tuangou.leaderboards import tasks as leaderboard_tasks
 from tuangou.commission import tasks as commission_tasks
 from tuangou.core import limits, outbox
 from tuangou.credit import tasks as credit_tasks
@@ -63,6 +64,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("risk graph", risk_tasks.analyse_graph),
     ("points expiry (daily)", points_tasks.expire_daily),
     ("archive stale proposals", cocreate_tasks.archive_stale),
+    ("freeze final leaderboards", leaderboard_tasks.freeze_final),
 ]
 
 

@@ -25,6 +25,7 @@ from tuangou.credit.router import router as credit_router
 from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
+from tuangou.leaderboards.router import router as leaderboards_router
 from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.moderation.router import router as moderation_router
 from tuangou.notifications.router import router as notifications_router
@@ -132,6 +133,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         points_router,
         cocreate_router,
         referral_router,
+        leaderboards_router,
     ):
         api.include_router(router)
     app.include_router(api)
