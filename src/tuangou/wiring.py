@@ -42,6 +42,7 @@ def load_application() -> None:
         events,
         flash,
         leader,
+        leaderboards,
         member,
         moderation,
         operator,

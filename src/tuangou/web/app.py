@@ -35,6 +35,7 @@ def install(app: FastAPI) -> None:
         events,
         flash,
         leader,
+        leaderboards,
         member,
         moderation,
         operator,
@@ -82,5 +83,6 @@ def install(app: FastAPI) -> None:
         points,
         cocreate,
         referral,
+        leaderboards,
     ):
         app.include_router(module.router, include_in_schema=False)
