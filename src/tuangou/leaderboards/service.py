@@ -102,9 +102,10 @@ def record(
     ref: str,
     at: datetime,
     by_user_id: int | None = None,
+    recorded_at: datetime | None = None,
 ) -> int:
     """One action of ``user_id`` into each community's board, once (the unique key):
-    returns how many rows were new."""
+    returns how many rows were new. ``recorded_at`` is now, but for the demo's history."""
     rows = [
         {
             "community_id": cid,
@@ -113,7 +114,7 @@ def record(
             "kind": str(kind),
             "ref": ref,
             "at": at,
-            "recorded_at": clock.now(),
+            "recorded_at": recorded_at or clock.now(),
         }
         for cid in dict.fromkeys(community_ids)
     ]
@@ -195,6 +196,13 @@ def on_event_attended(session: Session, *, user_id: int, event_id: int, at: date
         ref=f"event:{event_id}",
         at=at,
     )
+
+
+def has_actions(session: Session, community_id: int) -> bool:
+    found = session.scalar(
+        select(BoardAction.id).where(BoardAction.community_id == community_id).limit(1)
+    )
+    return found is not None
 
 
 def void_members(session: Session, member_ids: Sequence[int], reason: str) -> int:
