@@ -66,8 +66,8 @@ def _load_models() -> None:
     import tuangou.core.models
     import tuangou.events.models
     import tuangou.flashsales.models
-    import tuangou.leaderboards.models
     import tuangou.fulfilment.models
+    import tuangou.leaderboards.models
     import tuangou.ledger.models
     import tuangou.moderation.models
     import tuangou.notifications.models

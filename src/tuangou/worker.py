@@ -18,13 +18,13 @@ from tuangou import wiring
 from tuangou.accounts import tasks as account_tasks
 from tuangou.bargains import tasks as bargain_tasks
 from tuangou.cocreate import tasks as cocreate_tasks
-from tuangou.leaderboards import tasks as leaderboard_tasks
 from tuangou.commission import tasks as commission_tasks
 from tuangou.core import limits, outbox
 from tuangou.credit import tasks as credit_tasks
 from tuangou.events import tasks as event_tasks
 from tuangou.flashsales import tasks as flash_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
+from tuangou.leaderboards import tasks as leaderboard_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
 from tuangou.points import tasks as points_tasks

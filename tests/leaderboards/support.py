@@ -106,7 +106,11 @@ def hold(operator_id: int, members: list[int], *, confirm: bool = False) -> int:
         s.add(case)
         s.flush()
         for m in members:
-            s.add(RiskFlag(member_id=m, status="flagged", case_id=case.id, summary="t", at=clock.now()))
+            s.add(
+                RiskFlag(
+                    member_id=m, status="flagged", case_id=case.id, summary="t", at=clock.now()
+                )
+            )
         return int(case.id)
 
     case_id = tx(open_case)

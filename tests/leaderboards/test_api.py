@@ -16,7 +16,7 @@ def test_board_award_and_settings_over_http(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with clock_at(monkeypatch, at_local(date(2026, 11, 20))):  # tokens are signed at "now"
-        op, leader, (a, b, c) = community(3)
+        _op, leader, (a, b, c) = community(3)
         cid = leader.community_id
         act(cid, a, ActionKind.EVENT, at_local(date(2026, 11, 18)))
         act(cid, b, ActionKind.INVITE, at_local(date(2026, 11, 19)))

@@ -22,7 +22,9 @@ def test_the_demo_community_has_a_board() -> None:
 
     def boards_of(s):  # type: ignore[no-untyped-def]
         leader = s.scalar(select(User.id).where(User.phone == demo.LEADERS[0][0]))
-        cid = next(c.id for c in communities.communities_of(s, leader) if c.name == demo.LEADERS[0][4])
+        cid = next(
+            c.id for c in communities.communities_of(s, leader) if c.name == demo.LEADERS[0][4]
+        )
         week = boards.board(s, cid, *boards.parse_period("week", None))
         month = boards.board(s, cid, boards.Period.MONTH, boards.last_month())
         return week, month

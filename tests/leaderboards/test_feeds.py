@@ -4,10 +4,9 @@ completed order (each attributed to every community the member belongs to)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from types import SimpleNamespace
-
-import itertools
 
 import pytest
 

@@ -145,7 +145,9 @@ def test_a_confirmed_rings_helps_and_the_likes_it_gave_never_count(
         assert board(cid, Period.WEEK, WEEK) == [(1, b.user_id, 2), (2, a.user_id, 1)]
         # The ring's actions stay, voided, and count for nobody even once cleared of holds.
         assert scalar("SELECT COUNT(*) FROM board_actions WHERE voided_at IS NOT NULL") == 4
-        tally = {t.user_id: t.score for t in read(lambda s: boards.tallies(s, cid, Period.WEEK, WEEK))}
+        tally = {
+            t.user_id: t.score for t in read(lambda s: boards.tallies(s, cid, Period.WEEK, WEEK))
+        }
         assert ring.user_id not in tally and tally[a.user_id] == 1
 
 
@@ -170,9 +172,12 @@ def test_a_past_board_never_changes_after_its_grace_day(monkeypatch: pytest.Monk
         found = read(lambda s: boards.board(s, cid, Period.MONTH, NOV))
         assert found.final and found.frozen
         assert [(p.rank, p.user_id, p.score) for p in found.standings] == expected
-    assert scalar(
-        "SELECT COUNT(*) FROM board_freezes WHERE community_id = :c AND period = 'month'", c=cid
-    ) == 1
+    assert (
+        scalar(
+            "SELECT COUNT(*) FROM board_freezes WHERE community_id = :c AND period = 'month'", c=cid
+        )
+        == 1
+    )
 
 
 def test_a_board_not_frozen_ignores_actions_recorded_after_its_grace_day(
@@ -202,9 +207,11 @@ def balance(uid: int) -> int:
 def test_the_leader_awards_the_months_top_once(monkeypatch: pytest.MonkeyPatch) -> None:
     _, leader, (a, b, c, d) = november(monkeypatch)
     cid, me = leader.community_id, leader.person.user_id
-    with clock_at(monkeypatch, at_local(date(2026, 12, 1), 20)):
-        with pytest.raises(errors.MonthNotClosed):  # within the grace day
-            award(me, cid, [b.user_id])
+    with (
+        clock_at(monkeypatch, at_local(date(2026, 12, 1), 20)),
+        pytest.raises(errors.MonthNotClosed),  # within the grace day
+    ):
+        award(me, cid, [b.user_id])
     with clock_at(monkeypatch, at_local(date(2026, 12, 3))):
         with pytest.raises(errors.InvalidAward):  # 4th: not among the top 3
             award(me, cid, [b.user_id, d.user_id])
@@ -217,14 +224,15 @@ def test_the_leader_awards_the_months_top_once(monkeypatch: pytest.MonkeyPatch) 
         with pytest.raises(errors.AlreadyAwarded):
             award(me, cid, [c.user_id])
     assert (balance(a.user_id), balance(b.user_id), balance(c.user_id)) == (80, 80, 0)
-    assert rows(
-        "SELECT key FROM points_awards WHERE reason = 'leader_award' ORDER BY user_id"
-    ) == [(f"board:{cid}:2026-11:{a.user_id}",), (f"board:{cid}:2026-11:{b.user_id}",)]
+    assert rows("SELECT key FROM points_awards WHERE reason = 'leader_award' ORDER BY user_id") == [
+        (f"board:{cid}:2026-11:{a.user_id}",),
+        (f"board:{cid}:2026-11:{b.user_id}",),
+    ]
     assert scalar("SELECT COUNT(*) FROM outbox_events WHERE topic = 'leaderboard.awarded'") == 1
 
 
 def test_the_operator_settings_bound_the_award(monkeypatch: pytest.MonkeyPatch) -> None:
-    _, leader, (a, b, c, d) = november(monkeypatch)
+    _, leader, (_a, _b, _c, d) = november(monkeypatch)
     with pytest.raises(errors.InvalidSettings):
         tx(lambda s: boards.set_settings(s, boards.AwardSettings(members=0, points=10)))
     tx(lambda s: boards.set_settings(s, boards.AwardSettings(members=4, points=500)))
@@ -234,7 +242,7 @@ def test_the_operator_settings_bound_the_award(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_only_the_communitys_leader_awards(monkeypatch: pytest.MonkeyPatch) -> None:
-    op, leader, (a, b, c, d) = november(monkeypatch)
+    _op, leader, (a, b, _c, _d) = november(monkeypatch)
     _, stranger, _ = community(0)
     with clock_at(monkeypatch, at_local(date(2026, 12, 3))):
         with pytest.raises(community_errors.NotCommunityLeader):
@@ -246,7 +254,7 @@ def test_only_the_communitys_leader_awards(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_concurrent_clicks_award_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    _, leader, (a, b, c, d) = november(monkeypatch)
+    _, leader, (a, b, _c, _d) = november(monkeypatch)
     cid, me = leader.community_id, leader.person.user_id
     with clock_at(monkeypatch, at_local(date(2026, 12, 3))):
         results = race([lambda: award(me, cid, [b.user_id, a.user_id]) for _ in range(6)])

@@ -43,9 +43,9 @@ def _community(client: TestClient) -> dict[str, Any]:
             uid = account(client, phone, nickname=name)
         else:  # no password: no slow hashing
             uid = run_in_transaction(
-                lambda db, p=phone, n=name: accounts.create_user(
-                    db, phone=p, password=None, nickname=n
-                ).id
+                lambda db, p=phone, n=name: (
+                    accounts.create_user(db, phone=p, password=None, nickname=n).id
+                )
             )
         run_in_transaction(lambda db, u=uid: communities.join_by_invite(db, found["invite"], u))
         found[name] = uid

@@ -25,8 +25,8 @@ from tuangou.credit.router import router as credit_router
 from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
-from tuangou.leaderboards.router import router as leaderboards_router
 from tuangou.fulfilment.router import router as fulfilment_router
+from tuangou.leaderboards.router import router as leaderboards_router
 from tuangou.moderation.router import router as moderation_router
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router

@@ -26,9 +26,7 @@ def leaderboard(
     reviews, helps given, invites that converted, events attended; members the risk engine
     holds are left out. For its members, its leader and operators."""
     with unit_of_work(readonly=True) as session:
-        boards.require_visible(
-            session, community_id, who.user_id, operator=who.role == "operator"
-        )
+        boards.require_visible(session, community_id, who.user_id, operator=who.role == "operator")
         p, start = boards.parse_period(period, at)
         found = boards.board(session, community_id, p, start)
         names = boards.people(session, [s.user_id for s in found.standings])
@@ -63,9 +61,7 @@ def award(
         )
         return schemas.AwardOut.of(row, boards.awarded_members(row)).model_dump()
 
-    return idempotent(
-        request, who=who, key=key, body=body.model_dump(), work=work, status_code=201
-    )
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work, status_code=201)
 
 
 @router.get(

@@ -116,7 +116,9 @@ class Standing:
     reached_at: datetime
 
 
-def rank(tallies: Iterable[Tally], *, held: set[int] | frozenset[int] = frozenset()) -> list[Standing]:
+def rank(
+    tallies: Iterable[Tally], *, held: set[int] | frozenset[int] = frozenset()
+) -> list[Standing]:
     """The board: highest score first; a tie goes to who reached the score first (the
     earlier last counted action), then the lower member id. Held members are left out, and
     ranks are 1, 2, 3… without gaps."""

@@ -581,5 +581,3 @@ def communities_for(session: Session, user_id: int) -> list[Any]:
 def led_by(session: Session, user_id: int) -> list[Any]:
     leader = communities.find_leader_by_user(session, user_id)
     return [] if leader is None else communities.communities_led_by(session, leader.id)
-
-

@@ -104,7 +104,7 @@ def award(request: Request, community_id: int, form: Form, me: PageLeader) -> Re
     settings = context["settings"]
     points = state.integer(request, "points", low=1, high=settings.points)
     allowed = {s.user_id for s in context["top"]}
-    chosen = [int(v) for v in form.getlist("member") if str(v).isdigit()]
+    chosen = [int(str(v)) for v in form.getlist("member") if str(v).isdigit()]
     chosen = [m for m in dict.fromkeys(chosen) if m in allowed]
     if not chosen:
         state.add(request, "member", "Choose at least one member")
