@@ -110,3 +110,26 @@ def test_the_board_and_the_leaders_award(
     assert balances == [100, 100]
     assert scalar("SELECT COUNT(*) FROM board_awards WHERE community_id = :c", c=cid) == 1
     assert "100" in client.get(url).text
+
+
+def test_a_neighbour_marks_a_review_helpful_once(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.leaderboards.test_feeds import review_of
+
+    monkeypatch.setattr(clock, "now", lambda: at_local(date(2026, 11, 25)))
+    c = _community(client)
+    rid = review_of(c["李阿姨"], c["id"])
+    _as(client, "13900000003")  # 张大爷
+    page = client.get(f"/reviews/{rid}")
+    assert (
+        page.status_code == 200
+        and "disabled" not in page.text.split(f"/reviews/{rid}/like")[1][:400]
+    )
+    for _ in range(2):
+        done = post(client, f"/reviews/{rid}/like", form_page=f"/reviews/{rid}")
+        assert done.status_code == 303
+    assert scalar("SELECT likes FROM reviews WHERE id = :r", r=rid) == 1
+    assert scalar("SELECT COUNT(*) FROM outbox_events WHERE topic = 'review.liked'") == 1
+    again = client.get(f"/reviews/{rid}").text
+    assert "disabled" in again.split(f"/reviews/{rid}/like")[1][:400]
