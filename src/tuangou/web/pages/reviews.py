@@ -8,6 +8,7 @@ the campaign and wave pages) are built here, so those pages only call one functi
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -193,10 +194,9 @@ def one_review(request: Request, review_id: int) -> Response:
 def like_review(request: Request, review_id: int, form: Form, who: PageBuyer) -> Response:
     """Mark a review helpful: once per member (a second press changes nothing), never
     one's own."""
-    try:
+    # The button is disabled on one's own review: a forced press does nothing.
+    with contextlib.suppress(review_errors.CannotLikeOwnReview):
         run_in_transaction(lambda db: reviews.like(db, user_id=who.user_id, review_id=review_id))
-    except review_errors.CannotLikeOwnReview:
-        pass  # the button is disabled on one's own review: nothing to do
     return RedirectResponse(f"/reviews/{review_id}", status_code=303)
 
 
