@@ -240,6 +240,7 @@ def load() -> dict[str, object]:
     run_in_transaction(_cocreate)
     run_in_transaction(_webhook)
     run_in_transaction(_demo_achievements)
+    run_in_transaction(_leaderboard)
     return result
 
 
@@ -1237,3 +1238,65 @@ def _link_supplier(session: Session, community_id: int, farm_id: int) -> None:
     catalog.create_sku(
         session, product_id=product.id, name="1箱", price=3990, stock=300, floor_price=3500
     )
+
+
+def _leaderboard(session: Session) -> None:
+    """The most helpful neighbours of 幸福里邻里团 this week and last month: likes given to
+    the demo's verified reviews (through the reviews domain: the worker brings them to the
+    board), and helps, events and an invite that converted, recorded on the board. The
+    leader may award last month's top once it is final. Loading again adds nothing."""
+    from tuangou.leaderboards import service as boards
+    from tuangou.reviews import service as reviews
+
+    leader = session.scalar(select(User).where(User.phone == LEADERS[0][0]))
+    if leader is None:
+        return
+    community = next(
+        (c for c in communities.communities_of(session, leader.id) if c.name == LEADERS[0][4]),
+        None,
+    )
+    if community is None or boards.has_actions(session, community.id):
+        return
+    people = [
+        m.user_id
+        for m, _ in communities.members(session, leader.id, community.id)
+        if m.user_id != leader.id
+    ]
+    if len(people) < 3:
+        return
+    now = clock.now()
+    today = clock.local_date(now)
+    week = clock.local_midnight(today - timedelta(days=today.weekday()))
+    last_month = clock.local_midnight(boards.last_month()) + timedelta(days=3, hours=10)
+    kinds = boards.ActionKind
+    plan = [  # (member, kind, when)
+        (0, kinds.INVITE, last_month),
+        (0, kinds.HELP, last_month + timedelta(days=2)),
+        (1, kinds.EVENT, last_month + timedelta(days=5)),
+        (1, kinds.HELP, last_month + timedelta(days=6)),
+        (2, kinds.EVENT, last_month + timedelta(days=8)),
+        (1, kinds.EVENT, week + timedelta(hours=10)),
+        (2, kinds.HELP, week + timedelta(hours=11)),
+        (2, kinds.HELP, week + timedelta(hours=12)),
+        (0, kinds.REVIEW_LIKED, week + timedelta(hours=13)),
+    ]
+    for i, (who, kind, at) in enumerate(plan):
+        if at > now:
+            at = now
+        boards.record(
+            session,
+            community_ids=[community.id],
+            user_id=people[who % len(people)],
+            kind=kind,
+            ref=f"demo:{i}",
+            at=at,
+            recorded_at=at,  # history, as if it had been recorded as it happened
+        )
+    # Neighbours find each other's verified reviews of the wave helpful.
+    wave_id = _demo_waves(session).get(WAVE_COMPLETED)
+    if wave_id is not None:
+        found = reviews.page(session, reviews.Scope("wave", wave_id), limit=3).reviews
+        for review in found:
+            for liker in people[:3]:
+                if liker != review.user_id:
+                    reviews.like(session, user_id=liker, review_id=review.id)

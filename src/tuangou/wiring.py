@@ -43,6 +43,7 @@ def load_application() -> None:
         events,
         flash,
         leader,
+        leaderboards,
         member,
         moderation,
         operator,
@@ -68,6 +69,7 @@ def _load_models() -> None:
     import tuangou.events.models
     import tuangou.flashsales.models
     import tuangou.fulfilment.models
+    import tuangou.leaderboards.models
     import tuangou.ledger.models
     import tuangou.moderation.models
     import tuangou.notifications.models
@@ -169,6 +171,7 @@ def _register() -> None:
 
     _register_posts()
     _register_reviews()
+    _register_leaderboards()
 
     # Outgoing webhooks: every topic the platform emits may reach an operator's endpoint.
     from tuangou.webhooks import service as webhooks
@@ -257,4 +260,57 @@ def _points_on_event(session: Any, event: Any) -> None:
     payload = event.payload or {}
     points.on_event_attended(
         session, user_id=int(payload["user_id"]), event_id=int(payload["event_id"])
+    )
+
+
+def _register_leaderboards() -> None:
+    """Leaderboards: each scored action reaches the boards once (a like on a verified
+    review, a counted help, an invitee's first completed order, an event attended); a
+    confirmed ring's actions are voided; members the risk engine holds are left out."""
+    from tuangou.bargains import service as bargains
+    from tuangou.core import outbox
+    from tuangou.leaderboards import service as boards
+    from tuangou.risk import service as risk
+
+    bargains.register_on_helped(boards.on_bargain_help)
+    outbox.register(["review.liked"], _board_on_like)
+    outbox.register(["order.completed"], _board_on_order_completed)
+    outbox.register(["event.attended"], _board_on_event)
+    risk.register_on_confirmed(boards.void_members)
+    boards.register_hold_check(_risk_held)
+
+
+def _risk_held(session: Any, member_ids: Sequence[int]) -> set[int]:
+    from tuangou.risk import service as risk
+
+    return {m for m in member_ids if risk.flag_of(session, m) is not None}
+
+
+def _board_on_like(session: Any, event: Any) -> None:
+    from tuangou.leaderboards import service as boards
+
+    p = event.payload or {}
+    boards.on_review_liked(
+        session,
+        review_id=int(p["review_id"]),
+        liker_id=int(p["liker_id"]),
+        author_id=int(p["author_id"]),
+        community_id=p.get("community_id"),
+        at=event.created_at,
+    )
+
+
+def _board_on_order_completed(session: Any, event: Any) -> None:
+    from tuangou.leaderboards import service as boards
+
+    for user_id in (event.payload or {}).get("user_ids") or []:
+        boards.on_order_completed(session, user_id=int(user_id), at=event.created_at)
+
+
+def _board_on_event(session: Any, event: Any) -> None:
+    from tuangou.leaderboards import service as boards
+
+    p = event.payload or {}
+    boards.on_event_attended(
+        session, user_id=int(p["user_id"]), event_id=int(p["event_id"]), at=event.created_at
     )

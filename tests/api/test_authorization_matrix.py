@@ -344,6 +344,13 @@ GET    /api/me/badges                                                 401  ok   
 GET    /api/admin/tasks                                               401  403    403     403    403     403      403       ok
 POST   /api/admin/tasks                                               401  403    403     403    403     403      403       ok
 PUT    /api/admin/tasks/{task_id}                                     401  403    403     403    403     403      403       ok
+# Leaderboards: a community's board for its members (member 2 and leader 2 have joined by
+# now), leader and operators; the award is its leader's; likes are members' (not one's own).
+GET    /api/communities/{community_id}/leaderboard                    401  ok     ok      ok     ok      404      404       ok
+POST   /api/leader/communities/{community_id}/leaderboard/award       401  403    403     ok     403     403      403       403
+GET    /api/admin/leaderboard/settings                                401  403    403     403    403     403      403       ok
+PUT    /api/admin/leaderboard/settings                                401  403    403     403    403     403      403       ok
+POST   /api/reviews/{review_id}/like                                  401  403    ok      ok     ok      403      403       403
 GET    /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
 POST   /api/me/addresses                                              401  ok     ok      ok     ok      403      403       403
 PUT    /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
@@ -711,6 +718,12 @@ def build_world(api: Api) -> World:
         "POST /api/wave-orders/{order_id}/rating": {"stars": 5},
         "POST /api/orders/{order_id}/reviews": review_body,
         "POST /api/reviews/{review_id}/reply": {"text": "谢谢支持"},
+        "POST /api/leader/communities/{community_id}/leaderboard/award": {
+            "month": "2026-11",
+            "members": [1],
+            "points": 10,
+        },
+        "PUT /api/admin/leaderboard/settings": {"members": 3, "points": 100},
         "PUT /api/admin/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "PUT /api/supplier/skus/{sku_id}/terms": {"floor_price": 700, "max_commission_bps": 1000},
         "POST /api/admin/sub-leader-links/{link_id}/end": {"reason": "双方同意"},

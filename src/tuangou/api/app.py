@@ -27,6 +27,7 @@ from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router
+from tuangou.leaderboards.router import router as leaderboards_router
 from tuangou.moderation.router import router as moderation_router
 from tuangou.notifications.router import router as notifications_router
 from tuangou.orders.router import router as orders_router
@@ -136,6 +137,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         referral_router,
         webhooks_router,
         achievements_router,
+        leaderboards_router,
     ):
         api.include_router(router)
     app.include_router(api)

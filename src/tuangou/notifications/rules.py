@@ -92,6 +92,7 @@ def event_key(topic: str, payload: Mapping[str, Any], event_id: str) -> str | No
         "proposal.ready": f"proposal:{_id(payload, 'proposal_id')}:ready",
         "proposal.converted": f"proposal:{_id(payload, 'proposal_id')}:converted",
         "proposal.published": f"proposal:{_id(payload, 'proposal_id')}:published",
+        "leaderboard.awarded": f"board:{_id(payload, 'community_id')}:{payload.get('month')}:award",
     }
     key = keys.get(topic)
     if key is None or ":None:" in key or key.endswith(":None"):
@@ -127,7 +128,7 @@ def target(topic: str, data: Mapping[str, Any]) -> tuple[str, int] | None:
         return ("event", _id(data, "event_id") or 0)
     if topic == "post.replied":
         return ("post", _id(data, "post_id") or 0)
-    if topic == "points.expiring":
+    if topic in ("points.expiring", "leaderboard.awarded"):
         return ("points", 0)
     if topic.startswith("achievement."):
         return ("achievements", 0)

@@ -305,6 +305,14 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "「{title}」已有 {votes} 票、认购 {units} 份, 可以转为预售团期。",
         "“{title}” has {votes} votes and {units} units pledged: it can become a pre-sale wave.",
     ),
+    # Leaderboards: the leader awarded the month's most helpful neighbours.
+    "leaderboard.awarded": (
+        "您获得了团长的月度奖励",
+        "The leader's monthly award",
+        "您是「{community}」{month} 月最热心的邻居之一, 团长奖励您 {points} 积分。",
+        "You are one of {community}'s most helpful neighbours of {month}: the leader "
+        "awards you {points} points.",
+    ),
     "proposal.converted": (
         "您支持的提案开团了",
         "Your proposal is on sale",

@@ -10,6 +10,7 @@ class ReviewErrorCode(StrEnum):
     REVIEW_NOT_FOUND = "review_not_found"
     ALREADY_REPLIED = "already_replied"
     NOT_YOURS_TO_REPLY = "not_yours_to_reply"
+    OWN_REVIEW_LIKE = "cannot_like_own_review"
 
 
 class NotAVerifiedBuyer(Forbidden):
@@ -41,3 +42,8 @@ class AlreadyReplied(Conflict):
 class NotYoursToReply(Forbidden):
     code = ReviewErrorCode.NOT_YOURS_TO_REPLY
     title = "Only the leader of the wave or the supplier of the goods may answer this review"
+
+
+class CannotLikeOwnReview(Forbidden):
+    code = ReviewErrorCode.OWN_REVIEW_LIKE
+    title = "You cannot mark your own review helpful"

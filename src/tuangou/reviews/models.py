@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
@@ -55,12 +56,15 @@ class Review(Base):
     reply_by: Mapped[int | None] = mapped_column(Integer, default=None)
     reply_role: Mapped[str | None] = mapped_column(String(16), default=None)
     replied_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # "Helpful" likes: one per member (``review_likes``), counted in the like's transaction.
+    likes: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
 
     __table_args__ = (
         UniqueConstraint("order_id", "line_id", name="uq_reviews_order_line"),
         CheckConstraint("rating >= 1 AND rating <= 5", name="rating_range"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("photo_count >= 0 AND photo_count <= 9", name="photo_count_range"),
+        CheckConstraint("likes >= 0", name="likes_non_negative"),
         # Each scope: newest first (keyset by id), and its summary (grouped by rating).
         Index("ix_reviews_product_list", "product_id", "status", "id"),
         Index("ix_reviews_product_stars", "product_id", "status", "rating", "id"),
@@ -89,3 +93,16 @@ class ReviewCount(Base):
         PrimaryKeyConstraint("scope", "scope_id", "rating", name="pk_review_counts"),
         CheckConstraint("n >= 0", name="n_non_negative"),
     )
+
+
+class ReviewLike(Base):
+    """A member found a review helpful: one per member and review (the primary key), never
+    their own; the review's ``likes`` moves in the same transaction."""
+
+    __tablename__ = "review_likes"
+
+    review_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (PrimaryKeyConstraint("review_id", "user_id", name="pk_review_likes"),)

@@ -224,3 +224,18 @@ def reply(
         return mine(session, found).model_dump()
 
     return idempotent(request, who=who, key=key, body=body.model_dump(mode="json"), work=work)
+
+
+@router.post("/reviews/{review_id}/like", response_model=schemas.LikedOut)
+def like(review_id: int, request: Request, who: Member, key: IdemKey = None) -> JSONResponse:
+    """Mark a published review helpful: once per member (a second like changes nothing),
+    never one's own (``cannot_like_own_review``). Likes on verified reviews count on the
+    community's leaderboard."""
+
+    def work(session: Session) -> dict[str, Any]:
+        done = reviews.like(session, user_id=who.user_id, review_id=review_id)
+        return schemas.LikedOut(
+            review_id=done.review_id, likes=done.likes, new=done.new
+        ).model_dump()
+
+    return idempotent(request, who=who, key=key, body=None, work=work)

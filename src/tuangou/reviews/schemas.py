@@ -80,6 +80,7 @@ class ReviewOut(Out):
     status: str = Field(description="published | held (for review) | hidden (by a moderator)")
     created_at: Iso
     reply: ReplyOut | None
+    likes: int = Field(0, description="members who found it helpful")
 
     @classmethod
     def of(cls, r: Any, *, author: str, photos: Sequence[Any] = ()) -> ReviewOut:
@@ -105,6 +106,7 @@ class ReviewOut(Out):
             status=r.status,
             created_at=clock.iso(r.created_at),
             reply=reply,
+            likes=r.likes or 0,
         )
 
 
@@ -165,3 +167,11 @@ class ReviewableOut(Out):
 
 class ReviewablesOut(Out):
     lines: list[ReviewableOut]
+
+
+class LikedOut(Out):
+    """A review marked helpful: its count of likes, and whether this like was new."""
+
+    review_id: int
+    likes: int
+    new: bool

@@ -38,7 +38,7 @@ from tuangou.orders import service as orders
 from tuangou.photos import service as photos
 from tuangou.pools import service as pools
 from tuangou.reviews import errors, rules
-from tuangou.reviews.models import Review, ReviewCount
+from tuangou.reviews.models import Review, ReviewCount, ReviewLike
 from tuangou.reviews.rules import ReplierRole, ReviewStatus, Summary
 
 # ---------------------------------------------------------------- the text filter
@@ -646,3 +646,65 @@ def _leader_of(session: Session, review_id: int) -> int | None:
 MODERATION_TARGETS: dict[str, TargetHooks] = {
     "review": TargetHooks(locate=_locate, set_hidden=set_hidden, leader_of=_leader_of)
 }
+
+
+# ---------------------------------------------------------------- helpful likes
+
+LIKED = "review.liked"  # the outbox's topic: a member found a review helpful (leaderboards)
+
+
+@dataclass(frozen=True)
+class Liked:
+    review_id: int
+    likes: int
+    new: bool  # False: this member had already liked it
+
+
+def like(session: Session, *, user_id: int, review_id: int) -> Liked:
+    """Mark a published review helpful: once per member (the primary key; a second like
+    changes nothing), never one's own (``cannot_like_own_review``). The counter moves in
+    the same transaction, and the outbox tells of it (``review.liked``)."""
+    review = get_visible(session, review_id, viewer_id=user_id)
+    if review.status != ReviewStatus.PUBLISHED:
+        raise errors.ReviewNotFound()
+    if review.user_id == user_id:
+        raise errors.CannotLikeOwnReview()
+    now = clock.now()
+    inserted = session.execute(
+        upsert_insert(session)(ReviewLike)
+        .values(review_id=review_id, user_id=user_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["review_id", "user_id"])
+    ).rowcount  # type: ignore[attr-defined]
+    if inserted:
+        session.execute(
+            update(Review)
+            .where(Review.id == review_id)
+            .values(likes=Review.likes + 1)
+            .execution_options(synchronize_session=False)
+        )
+        outbox.emit(
+            session,
+            LIKED,
+            {
+                "review_id": review_id,
+                "liker_id": user_id,
+                "author_id": review.user_id,
+                "community_id": review.community_id,
+                "at": clock.iso(now),
+            },
+        )
+    likes = session.scalar(select(Review.likes).where(Review.id == review_id)) or 0
+    return Liked(review_id, int(likes), bool(inserted))
+
+
+def liked_by(session: Session, user_id: int | None, review_ids: Sequence[int]) -> set[int]:
+    """Which of these reviews the member has liked."""
+    if user_id is None or not review_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(ReviewLike.review_id).where(
+                ReviewLike.user_id == user_id, ReviewLike.review_id.in_(list(review_ids))
+            )
+        )
+    )

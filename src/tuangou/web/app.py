@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
         events,
         flash,
         leader,
+        leaderboards,
         member,
         moderation,
         nearby,
@@ -86,5 +87,6 @@ def install(app: FastAPI) -> None:
         referral,
         nearby,
         achievements,
+        leaderboards,
     ):
         app.include_router(module.router, include_in_schema=False)

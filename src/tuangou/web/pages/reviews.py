@@ -8,6 +8,7 @@ the campaign and wave pages) are built here, so those pages only call one functi
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,6 +26,7 @@ from tuangou.core.errors import DomainError
 from tuangou.orders import service as orders
 from tuangou.photos import service as photos
 from tuangou.pools import service as pools
+from tuangou.reviews import errors as review_errors
 from tuangou.reviews import rules
 from tuangou.reviews import service as reviews
 from tuangou.teams import service as teams
@@ -190,8 +192,20 @@ def one_review(request: Request, review_id: int) -> Response:
             operator=who is not None and who.role == "operator",
         )
         card = _cards(db, [found])[0]
+        liked = bool(reviews.liked_by(db, who.user_id if who else None, [found.id]))
     mine = who is not None and who.user_id == found.user_id
-    return render(request, "member/reviews/one.html", {"card": card, "mine": mine})
+    context = {"card": card, "mine": mine, "liked": liked}
+    return render(request, "member/reviews/one.html", context)
+
+
+@router.post("/reviews/{review_id}/like")
+def like_review(request: Request, review_id: int, form: Form, who: PageBuyer) -> Response:
+    """Mark a review helpful: once per member (a second press changes nothing), never
+    one's own."""
+    # The button is disabled on one's own review: a forced press does nothing.
+    with contextlib.suppress(review_errors.CannotLikeOwnReview):
+        run_in_transaction(lambda db: reviews.like(db, user_id=who.user_id, review_id=review_id))
+    return RedirectResponse(f"/reviews/{review_id}", status_code=303)
 
 
 # ---------------------------------------------------------------- writing one
