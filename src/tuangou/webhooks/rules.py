@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 # the code that emits them). ``webhook.test`` is the console's test event: every endpoint
 # receives it when asked, whatever it subscribes to.
 TOPICS: tuple[str, ...] = (
+    "achievement.earned",
+    "achievement.task_done",
     "aftersale.accepted",
     "aftersale.opened",
     "aftersale.rejected",
@@ -36,6 +38,7 @@ TOPICS: tuple[str, ...] = (
     "leader.rejected",
     "leader.resumed",
     "leader.sub_leader_left",
+    "leaderboard.awarded",
     "moderation.hidden",
     "moderation.muted",
     "moderation.restored",
@@ -48,11 +51,13 @@ TOPICS: tuple[str, ...] = (
     "points.expiring",
     "post.replied",
     "proposal.converted",
+    "proposal.published",
     "proposal.ready",
     "referral.available",
     "referral.joined",
     "referral.reversed",
     "refund.created",
+    "review.liked",
     "review.published",
     "review.replied",
     "team.failed",
