@@ -32,6 +32,7 @@ def install(app: FastAPI) -> None:
         auth,
         bargains,
         cocreate,
+        coupons,
         events,
         flash,
         leader,
@@ -82,5 +83,6 @@ def install(app: FastAPI) -> None:
         points,
         cocreate,
         referral,
+        coupons,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -32,6 +32,7 @@ SECTIONS = [
     ("/ops/flash", i18n.lazy("Flash sales")),
     ("/ops/bargains", i18n.lazy("Bargains")),
     ("/ops/points", i18n.lazy("Points")),
+    ("/ops/coupons", i18n.lazy("Coupons")),
     ("/ops/products", i18n.lazy("Products")),
     ("/ops/suppliers", i18n.lazy("Suppliers")),
 ]
