@@ -106,6 +106,7 @@ def test_the_discounts_are_funded_by_the_subsidy_and_refunds_split_exactly(db: s
     assert rows(
         "SELECT reason, amount, discount_amount FROM refunds WHERE order_id = :o", o=oid
     ) == [("price_protection", 279, 21)]
+
     # A refund of one unit (900 at the price reached), as an after-sale refund makes it.
     def after_sale(session: Any) -> None:
         o = orders.get(session, oid, lock=True)

@@ -83,13 +83,13 @@ def buy(member: Person, coupon_id: int, k: str | None = None) -> int:
     from tuangou.coupons import service as coupons
 
     return run_in_transaction(
-        lambda s: (
-            coupons.buy(s, user_id=member.user_id, coupon_id=coupon_id, key=k or key()).id
-        )
+        lambda s: coupons.buy(s, user_id=member.user_id, coupon_id=coupon_id, key=k or key()).id
     )
 
 
-def order(w: World, member: Person, quantity: int, coupon_id: int | None, *, pay: bool = True) -> int:
+def order(
+    w: World, member: Person, quantity: int, coupon_id: int | None, *, pay: bool = True
+) -> int:
     from tuangou.payments import service as payments
     from tuangou.pools import service as pools
 
