@@ -77,6 +77,9 @@ def test_a_member_buys_a_coupon_and_uses_it_at_a_wave_checkout(
     assert rows(
         "SELECT list_amount, coupon_discount, amount FROM orders WHERE user_id = :u", u=uid
     ) == [(3000, 300, 2700)]
+    (oid,) = [r[0] for r in rows("SELECT id FROM orders WHERE user_id = :u", u=uid)]
+    shown = client.get(f"/orders/{oid}")
+    assert shown.status_code == 200 and 'id="order-coupon-discount"' in shown.text
     used = client.get("/me/coupons?tab=used")
     assert "满20减3" in used.text
     assert "满20减3" not in client.get("/me/coupons?tab=available").text
