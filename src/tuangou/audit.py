@@ -336,10 +336,19 @@ def check_orders(session: Session) -> Check:
         oid: amount
         for oid, amount in _rows(
             session,
-            "SELECT order_id, SUM(amount) FROM refunds WHERE reason IN ('manual', 'after_sale')"
-            " GROUP BY order_id",
+            "SELECT order_id, SUM(amount + discount_amount) FROM refunds"
+            " WHERE reason IN ('manual', 'after_sale') GROUP BY order_id",
         )
     }
+    # What the discounts (level, coupon) paid for an order and still keep in it: kept like
+    # the member's money, at the price before discounts.
+    discount_back = dict(
+        _rows(
+            session,
+            "SELECT order_id, SUM(discount_amount) FROM refunds GROUP BY order_id"
+            " HAVING SUM(discount_amount) > 0",
+        )
+    )
     # A wave order's "final price × quantity" is the sum over its confirmed lines.
     wave_final = {
         oid: int(total)
@@ -349,15 +358,16 @@ def check_orders(session: Session) -> Check:
                WHERE status = 'confirmed' GROUP BY order_id""",
         )
     }
-    for oid, kind, status, reason, paid, refunded, final, qty, amount in _rows(
+    for oid, kind, status, reason, paid, refunded, final, qty, amount, discount in _rows(
         session,
         """SELECT id, kind, status, close_reason, paid_amount, refunded_amount, final_unit_price,
-                  quantity, amount FROM orders""",
+                  quantity, amount, level_discount + coupon_discount FROM orders""",
     ):
         kept = paid - refunded
         if kind == "wave":
             final, qty = wave_final.get(oid, 0), 1
         if status in order_rules.CONFIRMED_OR_LATER:
+            kept += discount - discount_back.get(oid, 0)
             # What an operator refunded by hand (a damaged item, say) is not kept either.
             expected = (final or 0) * qty - free.get(oid, 0) - manual.get(oid, 0)
             if kept != expected:
@@ -437,7 +447,53 @@ def check_journal(session: Session) -> Check:
                 )
     c.violations.extend(points_violations(session))
     c.violations.extend(referral_violations(session))
+    c.violations.extend(discount_violations(session))
     return c
+
+
+def discount_violations(session: Session) -> list[str]:
+    """Discounts at checkout (part of invariant 5): each order's price before discounts is
+    what the member was charged plus its discounts; a paid order's discounts are exactly its
+    subsidy transfer into escrow (``subsidy:discount:<order>``), an unpaid one has none; the
+    discounts' shares of its refunds never exceed them; a coupon is on one order at most."""
+    found: list[str] = []
+    funded = {
+        oid: int(amount)
+        for oid, amount in _rows(
+            session,
+            """SELECT order_id, SUM(amount) FROM ledger_entries
+               WHERE account = 'escrow' AND transfer_id LIKE 'subsidy:discount:%'
+               GROUP BY order_id""",
+        )
+    }
+    back = dict(
+        _rows(session, "SELECT order_id, SUM(discount_amount) FROM refunds GROUP BY order_id")
+    )
+    for oid, listed, amount, level, coupon, paid_at in _rows(
+        session,
+        """SELECT id, list_amount, amount, level_discount, coupon_discount, paid_at
+           FROM orders""",
+    ):
+        discount = level + coupon
+        if listed != amount + discount:
+            found.append(
+                f"order {oid}: price before discounts {listed} ≠ amount {amount}"
+                f" + level {level} + coupon {coupon}"
+            )
+        expected = discount if paid_at is not None else 0
+        if funded.get(oid, 0) != expected:
+            found.append(
+                f"order {oid}: discounts {expected}, subsidy transfers {funded.get(oid, 0)}"
+            )
+        if (back.get(oid) or 0) > discount:
+            found.append(f"order {oid}: refunds gave back {back[oid]} of discounts {discount}")
+    for coupon_id, n in _rows(
+        session,
+        "SELECT coupon_id, COUNT(*) FROM orders WHERE coupon_id IS NOT NULL"
+        " AND status NOT IN ('cancelled', 'refunded') GROUP BY coupon_id HAVING COUNT(*) > 1",
+    ):
+        found.append(f"coupon {coupon_id} is on {n} live orders")
+    return found
 
 
 def referral_violations(session: Session) -> list[str]:

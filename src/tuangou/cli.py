@@ -364,5 +364,32 @@ def webhooks_deliver(database_url: DbOption = None) -> None:
     console.print(f"{total} request(s) sent")
 
 
+coupons_app = typer.Typer(help="Coupons (优惠券): the operator's catalogue.")
+app.add_typer(coupons_app, name="coupons")
+
+
+@coupons_app.command("list")
+def coupons_list(database_url: DbOption = None) -> None:
+    """The coupon catalogue: what each gives, for what minimum spend and kinds of order, its
+    price in points, its stock and whether it is on offer."""
+    _setup(database_url)
+    from tuangou.core.db import unit_of_work
+    from tuangou.core.money import fmt
+    from tuangou.coupons import service as coupons
+
+    with unit_of_work(readonly=True) as session:
+        found = coupons.catalogue(session)
+    for c in found:
+        gives = fmt(c.amount) if c.form == "fixed" else f"{c.percent_bps / 100:g}%"
+        cap = f" (at most {fmt(c.cap)})" if c.cap else ""
+        state = "on offer" if c.active else "paused"
+        console.print(
+            f"{c.id} {c.name}: {gives} off{cap} from {fmt(c.min_spend)} on {c.kinds};"
+            f" {c.points_price} points; stock {c.stock}; {state}"
+        )
+    if not found:
+        console.print("no coupons")
+
+
 if __name__ == "__main__":
     app()

@@ -225,6 +225,7 @@ def load() -> dict[str, object]:
         _flash_sales(session, supplier_id=farm.id, buyer_id=members[3].id)
         _group_rules_and_moderation(session)
         _demo_points(session, members)
+        _demo_coupons(session, members)
         return {
             "loaded": True,
             "team_ids": [first.team.id, second.team.id],
@@ -316,6 +317,50 @@ def _demo_achievements(session: Session) -> None:
     now = clock.now()
     for back in range(20, 13, -1):
         points.checkin(session, user_id, at=now - timedelta(days=back))
+
+
+def _demo_coupons(session: Session, members: list[User]) -> None:
+    """Coupons (优惠券): a catalogue of three (a fixed amount off waves and team buys, a
+    percentage with a cap, a small one for flash sales); the second member has bought the
+    first with points and holds it, unused."""
+    from tuangou.coupons import service as coupons
+
+    catalogue = [
+        coupons.CouponData(
+            name="满30减5",
+            form=coupons.Form.FIXED,
+            amount=500,
+            min_spend=3000,
+            points_price=100,
+            kinds=("wave", "team"),
+            stock=200,
+            valid_days=30,
+            per_member_limit=2,
+        ),
+        coupons.CouponData(
+            name="团购九折券",
+            form=coupons.Form.PERCENT,
+            percent_bps=1000,
+            cap=1000,
+            min_spend=2000,
+            points_price=150,
+            kinds=("team", "wave", "bargain"),
+            stock=100,
+            valid_days=14,
+        ),
+        coupons.CouponData(
+            name="秒杀立减2元",
+            form=coupons.Form.FIXED,
+            amount=200,
+            min_spend=500,
+            points_price=50,
+            kinds=("flash",),
+            stock=50,
+            valid_days=7,
+        ),
+    ]
+    made = [coupons.create(session, data) for data in catalogue]
+    coupons.buy(session, user_id=members[1].id, coupon_id=made[0].id, key="demo:first-coupon")
 
 
 def _referral(session: Session, members: list[User]) -> None:

@@ -66,6 +66,7 @@ def _load_models() -> None:
     import tuangou.commission.models
     import tuangou.communities.models
     import tuangou.core.models
+    import tuangou.coupons.models
     import tuangou.events.models
     import tuangou.flashsales.models
     import tuangou.fulfilment.models
@@ -177,6 +178,10 @@ def _register() -> None:
     from tuangou.webhooks import service as webhooks
 
     outbox.register(webhooks.TOPICS, webhooks.enqueue)
+    # Coupons and the level discount: the one path of every kind's checkout and refunds.
+    from tuangou.coupons import service as coupons
+
+    orders.register_discounter(coupons.DISCOUNTER)
 
 
 def _register_posts() -> None:

@@ -356,6 +356,15 @@ POST   /api/me/addresses                                              401  ok   
 PUT    /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
 POST   /api/me/addresses/{address_id}/default                         401  ok     404     404    404     403      403       403
 DELETE /api/me/addresses/{address_id}                                 401  ok     404     404    404     403      403       403
+# Coupons: the centre is public; buying, one's own coupons and the checkout quote are a member's (staff hold none); the catalogue is the operator's.
+GET    /api/coupons                                                   ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/coupons/{coupon_id}/buy                                   401  ok     ok      ok     ok      403      403       403
+GET    /api/me/coupons                                                401  ok     ok      ok     ok      403      403       403
+GET    /api/me/coupons/quote                                          401  ok     ok      ok     ok      403      403       403
+GET    /api/admin/coupons                                             401  403    403     403    403     403      403       ok
+POST   /api/admin/coupons                                             401  403    403     403    403     403      403       ok
+PUT    /api/admin/coupons/{coupon_id}                                 401  403    403     403    403     403      403       ok
+PUT    /api/admin/coupons/{coupon_id}/status                          401  403    403     403    403     403      403       ok
 # The author deletes their post (member 2 and leader 2 have joined by now: members, not authors).
 DELETE /api/posts/{post_id}                                           401  ok     403     403    403     403      403       403
 POST   /api/auth/logout-everywhere                                    401  ok     ok      ok     ok      ok       ok        ok
@@ -622,6 +631,17 @@ def build_world(api: Api) -> World:
             headers=_auth(op),
         )
     )
+    coupon_body = {
+        "name": "满20减3",
+        "form": "fixed",
+        "amount": 300,
+        "min_spend": 2000,
+        "points_price": 100,
+        "kinds": ["wave", "team"],
+        "valid_days": 7,
+        "stock": 10,
+    }
+    ids["coupon_id"] = _ok(c.post("/api/admin/coupons", json=coupon_body, headers=op))["id"]
     own_point = {
         "community_id": leader["community_id"],
         "pickup_point_id": leader["pickup_point_id"],
@@ -749,6 +769,11 @@ def build_world(api: Api) -> World:
             "pickup_point_id": leader["pickup_point_id"],
         },
         "POST /api/admin/categories": {"name": "蔬菜"},
+        "POST /api/coupons/{coupon_id}/buy": {"key": "matrix"},  # no points: a 409
+        "GET /api/me/coupons/quote": {"kind": "wave", "amount": 3000},
+        "POST /api/admin/coupons": coupon_body,
+        "PUT /api/admin/coupons/{coupon_id}": coupon_body,
+        "PUT /api/admin/coupons/{coupon_id}/status": {"active": True},
         "POST /api/communities/{community_id}/posts": {"text": "今天的菜很新鲜"},
         "POST /api/posts/{post_id}/replies": {"text": "谢谢分享"},
         "PUT /api/leader/communities/{community_id}/rhythm": {"deals_per_day": 3},

@@ -22,6 +22,7 @@ from tuangou.cocreate.router import router as cocreate_router
 from tuangou.communities.router import router as communities_router
 from tuangou.core.config import get_settings
 from tuangou.core.schemas import bound_parameters, problem_responses
+from tuangou.coupons.router import router as coupons_router
 from tuangou.credit.router import router as credit_router
 from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
@@ -138,6 +139,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         webhooks_router,
         achievements_router,
         leaderboards_router,
+        coupons_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -145,6 +145,7 @@ def buy(
             bargain_id=bargain_id,
             address=address,
             address_id=body.address_id,
+            coupon_id=body.coupon_id,
         )
         screen(
             request,

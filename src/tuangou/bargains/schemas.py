@@ -225,6 +225,11 @@ class HelpOut(Out):
 
 
 class BargainOrderIn(In):
+    coupon_id: int | None = Field(
+        default=None,
+        description="one of the caller's coupons (我的优惠券) to apply; refusals:"
+        " coupon_not_applicable, coupon_expired, coupon_used, coupon_not_found",
+    )
     address_id: int | None = Field(
         default=None,
         description="the entry of the caller's address book to ship to; default: the default "

@@ -121,6 +121,7 @@ async def buy(
             quantity=body.quantity,
             address=address,
             address_id=body.address_id,
+            coupon_id=body.coupon_id,
         )
         return schemas.PurchaseOut.model_construct(
             slot_id=bought.slot.id,

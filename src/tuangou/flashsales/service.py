@@ -372,6 +372,7 @@ def buy(
     quantity: int = 1,
     address: dict[str, Any] | None = None,
     address_id: int | None = None,
+    coupon_id: int | None = None,
 ) -> Purchase:
     """Buy in a slot: the member's count, the order (a hold of ``hold_minutes``), its payment,
     then the slot's units. The order ships to the member's address like a team buy's."""
@@ -401,6 +402,7 @@ def buy(
         unit_price=slot.price,
         address=shipping,
         hold_minutes=slot.hold_minutes,
+        coupon_id=coupon_id,
     )
     started = payments.start(session, order)
     _take_stock(session, slot, quantity)

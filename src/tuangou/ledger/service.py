@@ -26,6 +26,7 @@ __all__ = [
     "record_refund_sent",
     "record_release",
     "record_subsidy",
+    "return_discount",
     "return_subsidy",
     "reverse_release",
     "supplier_account",
@@ -113,6 +114,17 @@ def return_subsidy(session: Session, *, order_id: int, amount: int) -> bool:
     return transfer(
         session,
         f"subsidy-return:{order_id}",
+        "subsidy_return",
+        [(rules.ESCROW, -amount), (rules.SUBSIDY, amount)],
+        order_id=order_id,
+    )
+
+
+def return_discount(session: Session, *, refund_id: int, order_id: int, amount: int) -> bool:
+    """A refund of an order with discounts: their share goes back to the subsidy account."""
+    return transfer(
+        session,
+        f"discount-return:{refund_id}",
         "subsidy_return",
         [(rules.ESCROW, -amount), (rules.SUBSIDY, amount)],
         order_id=order_id,

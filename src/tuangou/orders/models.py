@@ -47,6 +47,13 @@ class Order(Base):
     subsidy_amount: Mapped[int] = mapped_column(Integer, default=0)
     released_amount: Mapped[int] = mapped_column(Integer, default=0)
     final_unit_price: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Discounts at checkout (coupons): the price before them, the member's level discount and
+    # the coupon's, in fen; ``amount`` is what is left for the member to pay. The subsidy
+    # account pays both into escrow when the order is paid (``subsidy:discount:<order>``).
+    list_amount: Mapped[int] = mapped_column(Integer, default=0)
+    level_discount: Mapped[int] = mapped_column(Integer, default=0)
+    coupon_discount: Mapped[int] = mapped_column(Integer, default=0)
+    coupon_id: Mapped[int | None] = mapped_column(Integer, default=None)  # a member's coupon
     address: Mapped[dict[str, Any]] = mapped_column(JSON)
     carrier: Mapped[str | None] = mapped_column(String(64), default=None)
     tracking_no: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -62,6 +69,9 @@ class Order(Base):
 
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "level_discount >= 0 AND coupon_discount >= 0", name="discounts_non_negative"
+        ),
         CheckConstraint(
             "refunded_amount >= 0 AND refunded_amount <= paid_amount + subsidy_amount",
             name="refund_within_paid",
@@ -96,6 +106,8 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     funded_by: Mapped[str] = mapped_column(String(16), default="escrow")  # escrow|subsidy
+    # The discounts' share of this refund, gone back to the subsidy account (not to the member).
+    discount_amount: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING)
     gateway_ref: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -88,6 +88,19 @@ def refundable(paid: int, subsidy: int, refunded: int, released: int) -> int:
     return max(0, min(paid - refunded, in_escrow(paid, subsidy, refunded, released)))
 
 
+def discount_share(list_amount: int, discount: int, gross_before: int, gross: int) -> int:
+    """The discounts' share of a refund of ``gross`` (counted at the price before discounts)
+    after ``gross_before`` was refunded: cumulative and rounded down, so the subsidy's shares
+    sum to ``floor(G × discount / list)`` for the ``G`` refunded so far and the member's to the
+    rest; a refund of everything gives back exactly the discount and exactly what was paid."""
+    if discount <= 0 or list_amount <= 0:
+        return 0
+    total = min(gross_before + gross, list_amount)
+    return (
+        total * discount // list_amount - min(gross_before, list_amount) * discount // list_amount
+    )
+
+
 def fee_split(kept: int, fee_bps: int) -> tuple[int, int]:
     """(supplier amount, operator fee) of an amount leaving escrow; fee rounded half up."""
     fee = apply_bps(kept, fee_bps)

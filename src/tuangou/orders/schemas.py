@@ -30,6 +30,9 @@ class RefundOut(Out):
     note: str
     status: str
     funded_by: str
+    discount_amount: int = Field(
+        description="the discounts' share of this refund, gone back to the subsidy account"
+    )
     created_at: Iso
 
     @classmethod
@@ -41,6 +44,7 @@ class RefundOut(Out):
             note=r.note,
             status=r.status,
             funded_by=r.funded_by,
+            discount_amount=r.discount_amount,
             created_at=clock.iso(r.created_at),
         )
 
@@ -102,7 +106,11 @@ class OrderOut(Out):
     sku_id: int | None
     quantity: int
     unit_price: int
-    amount: int
+    list_amount: int = Field(description="the price before discounts, in fen")
+    level_discount: int = Field(description="the member's level discount, in fen")
+    coupon_discount: int = Field(description="the coupon's discount, in fen")
+    coupon_id: int | None = Field(description="the member's coupon applied to the order")
+    amount: int = Field(description="what the member pays: list_amount less the discounts")
     final_unit_price: int | None
     paid_amount: int
     refunded_amount: int
@@ -150,6 +158,10 @@ class OrderOut(Out):
             sku_id=o.sku_id,
             quantity=o.quantity,
             unit_price=o.unit_price,
+            list_amount=o.list_amount,
+            level_discount=o.level_discount,
+            coupon_discount=o.coupon_discount,
+            coupon_id=o.coupon_id,
             amount=o.amount,
             final_unit_price=o.final_unit_price,
             paid_amount=o.paid_amount,

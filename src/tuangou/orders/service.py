@@ -97,6 +97,33 @@ def register_release_share(share: Callable[[Session, Order, int, Legs], Legs]) -
         _release_shares.append(share)
 
 
+@dataclass(frozen=True)
+class Discounter:
+    """Discounts at checkout, the one path for every kind (the coupons domain, connected by
+    the composition root):
+
+    * ``price(session, order, coupon_id)``: the new order at its price before discounts;
+      returns ``(level discount, coupon discount, the coupon taken)`` in fen, having taken
+      the coupon (if any) onto the order, or raises a refusal (which rolls the order back);
+    * ``give_back(session, order)``: the order was released unpaid or refunded in full: its
+      coupon comes back (if it has not expired; else it stays expired)."""
+
+    price: Callable[[Session, Order, int | None], tuple[int, int, int | None]]
+    give_back: Callable[[Session, Order], None]
+
+
+_discounter: list[Discounter] = []
+
+
+def register_discounter(discounter: Discounter) -> None:
+    _discounter[:] = [discounter]
+
+
+def _give_back(session: Session, order: Order) -> None:
+    if order.coupon_id is not None and _discounter:
+        _discounter[0].give_back(session, order)
+
+
 def _shipped_kinds() -> tuple[str, ...]:
     return tuple(kind for kind, hooks in _kinds.items() if hooks.shipped)
 
@@ -220,9 +247,12 @@ def create_order(
     hold_minutes: int,
     amount: int | None = None,
     hold_until: datetime | None = None,
+    coupon_id: int | None = None,
 ) -> Order:
     """A new unpaid order holding its stock for ``hold_minutes`` (or until ``hold_until``
-    if sooner: a wave's cut-off). ``amount`` defaults to unit price × quantity."""
+    if sooner: a wave's cut-off). ``amount`` defaults to unit price × quantity: the price
+    before discounts; the member's level discount and the coupon ``coupon_id`` (taken onto
+    the order) come off it through the registered :class:`Discounter`."""
     now = clock.now()
     expires = now + timedelta(minutes=hold_minutes)
     if hold_until is not None:
@@ -236,6 +266,9 @@ def create_order(
         quantity=quantity,
         unit_price=unit_price,
         amount=unit_price * quantity if amount is None else amount,
+        list_amount=unit_price * quantity if amount is None else amount,
+        level_discount=0,
+        coupon_discount=0,
         status=OrderStatus.PENDING_PAYMENT,
         paid_amount=0,
         refunded_amount=0,
@@ -245,7 +278,27 @@ def create_order(
         created_at=now,
         expires_at=expires,
     )
-    return insert_loaded(session, order)
+    order = insert_loaded(session, order)
+    if _discounter:
+        level, coupon, taken = _discounter[0].price(session, order, coupon_id)
+        if level or coupon or taken is not None:
+            if level < 0 or coupon < 0 or level + coupon >= order.amount:
+                raise InvalidInput("the discounts must leave something to pay")
+            session.execute(
+                update(Order)
+                .where(Order.id == order.id)
+                .values(
+                    amount=Order.amount - level - coupon,
+                    level_discount=level,
+                    coupon_discount=coupon,
+                    coupon_id=taken,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.refresh(order)
+    elif coupon_id is not None:
+        raise InvalidInput("coupons are not available", field="coupon_id")
+    return order
 
 
 def get(session: Session, order_id: int, *, lock: bool = False) -> Order:
@@ -365,6 +418,7 @@ def record_payments(session: Session, paid: list[tuple[int, int, int]]) -> dict[
         outcome[payment_id] = True
         fresh.append(PaidOrder(*row))
     expire_loaded(session, Order)  # the plain statements above changed them
+    _fund_discounts(session, [o.id for o in fresh])
     by_kind: dict[str, list[PaidOrder]] = {}
     for order in fresh:
         by_kind.setdefault(order.kind, []).append(order)
@@ -374,6 +428,27 @@ def record_payments(session: Session, paid: list[tuple[int, int, int]]) -> dict[
         outcome[payment_id] = False
         _late_payment(session, order_id, payment_id=payment_id, amount=amount)
     return outcome
+
+
+def _fund_discounts(session: Session, order_ids: list[int]) -> None:
+    """The subsidy account pays the discounts of orders just paid into their escrow, so that
+    escrow holds the price before discounts: ``subsidy:discount:<order>``."""
+    if not order_ids:
+        return
+    for order_id, discount in session.execute(
+        select(Order.id, Order.level_discount + Order.coupon_discount).where(
+            Order.id.in_(order_ids), Order.level_discount + Order.coupon_discount > 0
+        )
+    ):
+        if ledger.record_subsidy(
+            session, key=f"discount:{order_id}", order_id=order_id, amount=int(discount)
+        ):
+            session.execute(
+                update(Order)
+                .where(Order.id == order_id)
+                .values(subsidy_amount=Order.subsidy_amount + int(discount))
+                .execution_options(synchronize_session=False)
+            )
 
 
 def _late_payment(session: Session, order_id: int, *, payment_id: int, amount: int) -> None:
@@ -390,6 +465,7 @@ def _late_payment(session: Session, order_id: int, *, payment_id: int, amount: i
         key=f"late:{payment_id}",
         payment_id=payment_id,
         note="payment arrived after the order was closed",
+        gross=False,
     )
 
 
@@ -408,6 +484,7 @@ def release_unpaid(session: Session, order: Order, *, reason: str) -> bool:
     if not closed:
         return False
     session.refresh(order)
+    _give_back(session, order)
     if _kinds[order.kind].campaign_limit:
         release_quantity(
             session, campaign_id=order.campaign_id, user_id=order.user_id, quantity=order.quantity
@@ -452,8 +529,13 @@ def refund(
     note: str = "",
     funded_by: str = "escrow",
     payment_id: int | None = None,
+    gross: bool = True,
 ) -> Refund | None:
     """Give ``amount`` back from escrow, at most once per ``key`` (default: order and reason).
+
+    On an order with discounts, ``amount`` is counted at the price before them (``gross``):
+    the discounts' share (:func:`rules.discount_share`) goes back to the subsidy account and
+    the rest to the member. ``gross=False``: all of ``amount`` is the member's money.
 
     Returns None when this refund was already made. Raises RefundTooLarge when it would take
     more than the order has in escrow.
@@ -464,6 +546,25 @@ def refund(
         raise InvalidInput("a refund must be a positive amount")
     key = key or f"{reason}:{order.id}"
     now = clock.now()
+    share = 0
+    discount = order.level_discount + order.coupon_discount
+    if gross and funded_by == "escrow" and discount > 0:
+        before, returned = session.execute(
+            select(
+                func.coalesce(func.sum(Refund.amount + Refund.discount_amount), 0),
+                func.coalesce(func.sum(Refund.discount_amount), 0),
+            ).where(
+                Refund.order_id == order.id,
+                Refund.reason.not_in(("opener_free", "late_payment")),
+            )
+        ).one()
+        share = min(
+            rules.discount_share(order.list_amount, discount, int(before), amount),
+            discount - int(returned),
+        )
+        amount -= share
+        if amount <= 0:
+            raise errors.RefundTooLarge("nothing of this refund is the member's money")
     stmt = (
         _insert(session)(Refund)
         .values(
@@ -474,6 +575,7 @@ def refund(
             reason=reason,
             note=note,
             funded_by=funded_by,
+            discount_amount=share,
             status=RefundStatus.PENDING,
             created_at=now,
         )
@@ -485,11 +587,15 @@ def refund(
         update(Order)
         .where(
             Order.id == order.id,
-            Order.refunded_amount + amount
+            Order.refunded_amount + amount + share
             <= Order.paid_amount + Order.subsidy_amount - Order.released_amount,
             Order.refunded_amount + amount <= Order.paid_amount,
+            Order.subsidy_amount >= share,
         )
-        .values(refunded_amount=Order.refunded_amount + amount)
+        .values(
+            refunded_amount=Order.refunded_amount + amount,
+            subsidy_amount=Order.subsidy_amount - share,
+        )
         # The order is refreshed below; matching every Order in the session against the
         # criteria (the default) costs O(session size) per refund: quadratic in a settlement.
         .execution_options(synchronize_session=False)
@@ -499,6 +605,8 @@ def refund(
     row = session.scalar(select(Refund).where(Refund.key == key))
     assert row is not None
     ledger.record_refund(session, refund_id=row.id, order_id=order.id, amount=amount)
+    if share:
+        ledger.return_discount(session, refund_id=row.id, order_id=order.id, amount=share)
     outbox.emit(
         session,
         "refund.created",
@@ -524,8 +632,9 @@ def refund_in_full(session: Session, order: Order, *, reason: str, note: str = "
         order.paid_amount, order.subsidy_amount, order.refunded_amount, order.released_amount
     )
     if left > 0:
-        refund(session, order, amount=left, reason=reason, note=note)
+        refund(session, order, amount=left, reason=reason, note=note, gross=False)
     _return_subsidy(session, order)
+    _give_back(session, order)
     session.execute(
         update(Order)
         .where(Order.id == order.id)
@@ -605,6 +714,7 @@ def manual_refund(session: Session, *, order_id: int, amount: int | None, note: 
         reason="manual",
         key=f"manual:{order.id}:{done + 1}",
         note=note.strip(),
+        gross=False,
     )
     if row is None:
         raise errors.AlreadyRefunded()
@@ -614,6 +724,9 @@ def manual_refund(session: Session, *, order_id: int, amount: int | None, note: 
             .where(Order.id == order.id)
             .values(status=OrderStatus.REFUNDED, closed_at=clock.now(), close_reason="manual")
         )
+        if order.level_discount + order.coupon_discount > 0:
+            _return_subsidy(session, order)
+        _give_back(session, order)
     session.refresh(order)
     return row
 

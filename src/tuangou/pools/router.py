@@ -142,6 +142,7 @@ def place_order(
             listing_id=listing_id,
             quantities=body.items,
             remark=body.remark,
+            coupon_id=body.coupon_id,
         )
         screen(
             request,

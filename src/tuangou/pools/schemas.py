@@ -84,6 +84,11 @@ class AdoptIn(In):
 
 
 class OrderIn(In):
+    coupon_id: int | None = Field(
+        default=None,
+        description="one of the caller's coupons (我的优惠券) to apply; refusals:"
+        " coupon_not_applicable, coupon_expired, coupon_used, coupon_not_found",
+    )
     items: dict[int, int] = Field(
         description="{item id: quantity}", examples=[{"1": 2, "2": 1}], min_length=1
     )

@@ -86,6 +86,7 @@ async def open_team(
             quantity=body.quantity,
             address=address,
             address_id=body.address_id,
+            coupon_id=body.coupon_id,
         ),
     )
 
@@ -107,6 +108,7 @@ async def buy_alone(
             quantity=body.quantity,
             address=address,
             address_id=body.address_id,
+            coupon_id=body.coupon_id,
         )
         screen(
             request,
@@ -154,6 +156,7 @@ async def join_team(
             quantity=body.quantity,
             address=address,
             address_id=body.address_id,
+            coupon_id=body.coupon_id,
         ),
     )
 

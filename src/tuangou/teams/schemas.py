@@ -61,6 +61,11 @@ class CampaignStatusIn(In):
 
 
 class SeatIn(In):
+    coupon_id: int | None = Field(
+        default=None,
+        description="one of the caller's coupons (我的优惠券) to apply; refusals:"
+        " coupon_not_applicable, coupon_expired, coupon_used, coupon_not_found",
+    )
     quantity: int = Field(default=1, ge=1)
     address_id: int | None = Field(
         default=None,

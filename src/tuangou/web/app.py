@@ -33,6 +33,7 @@ def install(app: FastAPI) -> None:
         auth,
         bargains,
         cocreate,
+        coupons,
         events,
         flash,
         leader,
@@ -88,5 +89,6 @@ def install(app: FastAPI) -> None:
         nearby,
         achievements,
         leaderboards,
+        coupons,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -47,6 +47,7 @@ def place_order(
     bargain_id: int,
     address: dict[str, Any] | None = None,
     address_id: int | None = None,
+    coupon_id: int | None = None,
 ) -> Bought:
     """The starter's order at the bargain's price (or only at the floor, if the campaign
     says so); its stock is held until paid."""
@@ -75,6 +76,7 @@ def place_order(
         unit_price=bargain.price,
         address=shipping,
         hold_minutes=campaign.hold_minutes,
+        coupon_id=coupon_id,
     )
     session.execute(
         update(Bargain)

@@ -94,6 +94,7 @@ def place_order(
     listing_id: int,
     quantities: dict[int, int],
     remark: str = "",
+    coupon_id: int | None = None,
 ) -> Placed:
     """A member joins the chain: one order for several items of a wave, paid at once."""
     listing = get_listing(session, listing_id)
@@ -138,6 +139,7 @@ def place_order(
         address={"pickup_point": point.name, "line": point.address},
         hold_minutes=wave.hold_minutes,
         hold_until=wave.cutoff_at,
+        coupon_id=coupon_id,
     )
     info = WaveOrderInfo(
         order_id=order.id,

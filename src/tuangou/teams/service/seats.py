@@ -144,6 +144,7 @@ def _take_seat(
     address: dict[str, Any],
     is_opener: bool,
     reserve: int,
+    coupon_id: int | None = None,
 ) -> Seat:
     """The member's order, seat and payment, then the stock: what opening and joining share
     once the team's seat is taken. ``reserve``: the units moved into the team's reservation
@@ -172,6 +173,7 @@ def _take_seat(
         unit_price=unit,
         address=address,
         hold_minutes=campaign.hold_minutes,
+        coupon_id=coupon_id,
     )
     try:  # the whole unit of work rolls back on a refusal, so no savepoint is needed
         execute(
@@ -202,6 +204,7 @@ def open_team(
     quantity: int = 1,
     address: dict[str, Any] | None = None,
     address_id: int | None = None,
+    coupon_id: int | None = None,
 ) -> Seat:
     """Open a team: the opener's order and payment; the team opens once the opener paid.
     The units of the team's minimum size are set aside at once, or it does not open."""
@@ -233,6 +236,7 @@ def open_team(
         address=address,
         is_opener=True,
         reserve=reserve,
+        coupon_id=coupon_id,
     )
 
 
@@ -250,6 +254,7 @@ def join_team(
     quantity: int = 1,
     address: dict[str, Any] | None = None,
     address_id: int | None = None,
+    coupon_id: int | None = None,
 ) -> Seat:
     """Join a team through its share link: a seat, the member's order and payment."""
     row = session.execute(_TEAM_AND_CAMPAIGN, {"b_team": team_id}).first()
@@ -293,6 +298,7 @@ def join_team(
         address=address,
         is_opener=False,
         reserve=-draw,
+        coupon_id=coupon_id,
     )
 
 
@@ -364,6 +370,7 @@ def buy_alone(
     quantity: int = 1,
     address: dict[str, Any] | None = None,
     address_id: int | None = None,
+    coupon_id: int | None = None,
 ) -> Solo:
     """单独购买: a plain order at the single price, no team. It is a team order without a seat:
     the member's limit, the stock (free stock only: teams' reservations are theirs), the one
@@ -398,6 +405,7 @@ def buy_alone(
         unit_price=campaign.single_price,
         address=address,
         hold_minutes=campaign.hold_minutes,
+        coupon_id=coupon_id,
     )
     started = payments.start(session, order)
     _take_stock(session, campaign, quantity)

@@ -169,8 +169,9 @@ def _succeed(
             orders.add_subsidy(session, order, amount=subsidy, key=f"completion:{order.id}")
         free = 0
         if is_opener and campaign.opener_perk == "free":
-            cost = final * order.quantity
-            if _spend_subsidy(session, campaign.id, cost):
+            # What the opener paid for it (less than the price if a discount took some).
+            cost = min(final * order.quantity, order.paid_amount - order.refunded_amount)
+            if cost > 0 and _spend_subsidy(session, campaign.id, cost):
                 orders.add_subsidy(session, order, amount=cost, key=f"opener-free:{order.id}")
                 orders.refund(
                     session,

@@ -32,6 +32,7 @@ from tuangou.core.errors import DomainError
 from tuangou.web import i18n, once, poster, qr, session
 from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
+from tuangou.web.pages import coupons as coupon_pages
 from tuangou.web.pages.operator.common import _ctx, _done, _refused
 from tuangou.web.pages.teambuy import _picture
 from tuangou.web.pages.teambuy import _png as _poster_reply
@@ -150,6 +151,8 @@ def _bargain_page(
         campaign = _campaign_view(db, bargains.get_campaign(db, b.campaign_id))
         has_helped = who is not None and bargains.helped(db, b.id, who.user_id)
         context: dict[str, Any] = _addresses(request, db, who) if view["is_starter"] else {}
+        if view["is_starter"]:
+            context.update(coupon_pages.checkout_choice(db, who, "bargain", view["price"]))
     here = f"/b/{bargain_id}?share={view['share_token']}"
     share_url = absolute_url(request, here)
     deadline = clock.now() + timedelta(seconds=view["seconds_left"])
@@ -275,12 +278,17 @@ def buy(request: Request, bargain_id: int, form: Form) -> Response:
     who = session.require_buyer(request)
     state = FormState.of(form)
     address_id = state.integer(request, "address_id", low=1) if state.text("address_id") else None
+    coupon_id = coupon_pages.coupon_id_of(request, state)
     if not state.ok:
         return _bargain_page(request, bargain_id, state, status_code=400)
 
     def work(db: Session) -> dict[str, Any]:
         bought = bargains.place_order(
-            db, user_id=who.user_id, bargain_id=bargain_id, address_id=address_id
+            db,
+            user_id=who.user_id,
+            bargain_id=bargain_id,
+            address_id=address_id,
+            coupon_id=coupon_id,
         )
         screen(
             request,
@@ -294,10 +302,13 @@ def buy(request: Request, bargain_id: int, form: Form) -> Response:
         return {"payment_id": bought.started.payment.id}
 
     try:
-        done = once.do(request, who, state.get("key"), {"address_id": address_id}, work)
+        body = {"address_id": address_id, "coupon_id": coupon_id}
+        done = once.do(request, who, state.get("key"), body, work)
     except DomainError as exc:
         if exc.code in _ADDRESS_CODES:
             state.errors.setdefault("address_id", page_message(request, exc))
+        elif exc.extra.get("field") == "coupon_id":
+            state.errors.setdefault("coupon_id", page_message(request, exc))
         else:
             state.refuse(request, exc)
         return _bargain_page(request, bargain_id, state, status_code=exc.status)

@@ -27,6 +27,7 @@ from tuangou.flashsales import service as flash
 from tuangou.web import i18n, once, session
 from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
+from tuangou.web.pages import coupons as coupon_pages
 from tuangou.web.pages.operator.common import _ctx, _save
 from tuangou.web.pages.teambuy import _address_id, _checkout
 from tuangou.web.session import Form, PageOperator
@@ -80,6 +81,7 @@ def _slot_page(
             "ends_at": slot.ends_at,
             "mine": flash.usage_of(db, slot_id, who.user_id),
             **_checkout(request, db, who, f"/flash/{slot_id}"),
+            **coupon_pages.checkout_choice(db, who, "flash", slot.price),
         }
 
     context = {
@@ -102,6 +104,7 @@ def buy(request: Request, slot_id: int, form: Form) -> Response:
     state = FormState.of(form)
     quantity = state.integer(request, "quantity", low=1) if state.text("quantity") else 1
     address_id = _address_id(request, state)
+    coupon_id = coupon_pages.coupon_id_of(request, state)
     if not state.ok or quantity is None:
         return _slot_page(request, slot_id, state, status_code=400)
     try:
@@ -113,15 +116,22 @@ def buy(request: Request, slot_id: int, form: Form) -> Response:
 
         def work(db: Session) -> dict[str, Any]:
             bought = flash.buy(
-                db, user_id=who.user_id, slot_id=slot_id, quantity=quantity, address_id=address_id
+                db,
+                user_id=who.user_id,
+                slot_id=slot_id,
+                quantity=quantity,
+                address_id=address_id,
+                coupon_id=coupon_id,
             )
             return {"payment_id": bought.started.payment.id}
 
-        body = {"quantity": quantity, "address_id": address_id}
+        body = {"quantity": quantity, "address_id": address_id, "coupon_id": coupon_id}
         done = once.do(request, who, state.get("key"), body, work)
     except DomainError as exc:
         if exc.code in _ADDRESS_CODES:
             state.errors.setdefault("address_id", page_message(request, exc))
+        elif exc.extra.get("field") == "coupon_id":
+            state.errors.setdefault("coupon_id", page_message(request, exc))
         else:
             state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
         return _slot_page(request, slot_id, state, status_code=exc.status)

@@ -42,6 +42,7 @@ from tuangou.teams import service as teams
 from tuangou.web import errors as page_errors
 from tuangou.web import i18n, once, responses, session, status, views, wayout
 from tuangou.web.forms import FormState
+from tuangou.web.pages import coupons as coupon_pages
 from tuangou.web.pages import moderation as moderation_pages
 from tuangou.web.pages import reviews as review_pages
 from tuangou.web.session import Form, PageBuyer, PageUser
@@ -70,7 +71,9 @@ def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
             operator=who is not None and who.role == "operator",
             share=share[:64] if share else None,
         )
+        choice = coupon_pages.checkout_choice(db, who, "wave")
     return {
+        **choice,
         "page": page,
         "key": once.new_key(),
         "share_url": absolute_url(request, page.share_path),
@@ -114,6 +117,8 @@ def _item_for(page: views.WavePage, exc: DomainError) -> str:
         return "_items"
     if isinstance(exc, InvalidInput) and exc.extra.get("field") == "remark":
         return "remark"
+    if exc.extra.get("field") == "coupon_id":
+        return "coupon_id"
     return "_form"
 
 
@@ -142,9 +147,14 @@ def place_order(request: Request, listing_id: int, form: Form) -> Response:
         state.add(request, "_items", "Choose at least one item with +")
     if len(state.text("remark")) > 200:
         state.add(request, "remark", "At most 200 characters")
+    coupon_id = coupon_pages.coupon_id_of(request, state)
     if state.ok:
         remark = state.text("remark")
-        body = {"items": {str(k): v for k, v in sorted(quantities.items())}, "remark": remark}
+        body = {
+            "items": {str(k): v for k, v in sorted(quantities.items())},
+            "remark": remark,
+            "coupon_id": coupon_id,
+        }
 
         def work(db: Session) -> dict[str, Any]:
             placed = pools.place_order(
@@ -153,6 +163,7 @@ def place_order(request: Request, listing_id: int, form: Form) -> Response:
                 listing_id=listing_id,
                 quantities=quantities,
                 remark=remark,
+                coupon_id=coupon_id,
             )
             screen(
                 request,

@@ -41,6 +41,7 @@ from tuangou.web.app import STATIC_DIR
 from tuangou.web.codes import WebErrorCode
 from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
+from tuangou.web.pages import coupons as coupon_pages
 from tuangou.web.pages import reviews as review_pages
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, language, render, translate
@@ -209,7 +210,7 @@ def _take_seat(
     who: Principal,
     state: FormState,
     campaign: dict[str, Any],
-    take: Callable[[Session, int, int | None], teams.Seat],
+    take: Callable[[Session, int, int | None, int | None], teams.Seat],
     target: str,
 ) -> Response | int:
     """Open or join a team with the form's quantity and shipping address, once per form key:
@@ -217,20 +218,23 @@ def _take_seat(
     ``state``). The risk engine judges the join first (``target``: the campaign or team)."""
     quantity = _quantity(request, state, campaign)
     address_id = _address_id(request, state)
+    coupon_id = coupon_pages.coupon_id_of(request, state)
     if not state.ok or quantity is None:
         return 400
 
     def work(db: Session) -> dict[str, Any]:
-        seat = take(db, quantity, address_id)
+        seat = take(db, quantity, address_id, coupon_id)
         return {"team_id": seat.team.id, "payment_id": seat.started.payment.id}
 
-    body = {"quantity": quantity, "address_id": address_id}
+    body = {"quantity": quantity, "address_id": address_id, "coupon_id": coupon_id}
     try:
         screen(request, type="join", actor=who.user_id, target=target, cookie=True)
         done = once.do(request, who, state.get("key"), body, work)
     except DomainError as exc:
         if exc.code in _ADDRESS_CODES:
             state.errors.setdefault("address_id", page_message(request, exc))
+        elif exc.extra.get("field") == "coupon_id":
+            state.errors.setdefault("coupon_id", page_message(request, exc))
         else:
             state.refuse(request, exc, "quantity" if exc.extra.get("field") else "_form")
         return exc.status
@@ -357,6 +361,7 @@ def _campaign_page(
             )
         who = session.current(request)
         checkout = _checkout(request, db, who, f"/c/{campaign_id}")
+        checkout.update(coupon_pages.checkout_choice(db, who, "team"))
     context = {
         **checkout,
         "campaign": campaign,
@@ -387,12 +392,13 @@ def open_team(request: Request, campaign_id: int, form: Form) -> Response:
         who,
         state,
         campaign,
-        lambda db, quantity, address_id: teams.open_team(
+        lambda db, quantity, address_id, coupon_id: teams.open_team(
             db,
             user_id=who.user_id,
             campaign_id=campaign_id,
             quantity=quantity,
             address_id=address_id,
+            coupon_id=coupon_id,
         ),
         f"campaign:{campaign_id}",
     )
@@ -411,6 +417,7 @@ def buy_alone(request: Request, campaign_id: int, form: Form) -> Response:
         campaign = _campaign(db, teams.get_campaign(db, campaign_id))
     quantity = _quantity(request, state, campaign)
     address_id = _address_id(request, state)
+    coupon_id = coupon_pages.coupon_id_of(request, state)
     if not state.ok or quantity is None:
         return _campaign_page(request, campaign_id, state, status_code=400)
 
@@ -421,6 +428,7 @@ def buy_alone(request: Request, campaign_id: int, form: Form) -> Response:
             campaign_id=campaign_id,
             quantity=quantity,
             address_id=address_id,
+            coupon_id=coupon_id,
         )
         screen(
             request,
@@ -433,7 +441,7 @@ def buy_alone(request: Request, campaign_id: int, form: Form) -> Response:
         )
         return {"payment_id": solo.started.payment.id}
 
-    body = {"solo": True, "quantity": quantity, "address_id": address_id}
+    body = {"solo": True, "quantity": quantity, "address_id": address_id, "coupon_id": coupon_id}
     try:
         done = once.do(request, who, state.get("key"), body, work)
     except DomainError as exc:
@@ -455,6 +463,7 @@ def _team_page(
     with unit_of_work(readonly=True) as db:
         context = _team_context(db, teams.get_team(db, team_id), who)
         context.update(_checkout(request, db, who, f"/t/{team_id}"))
+        context.update(coupon_pages.checkout_choice(db, who, "team"))
     context["form"] = state or FormState.of(quantity="1")
     context["login_next"] = "/login?next=" + quote(f"/t/{team_id}", safe="")
     return render(request, "member/team.html", context, status_code=status_code)
@@ -477,8 +486,13 @@ def join_team(request: Request, team_id: int, form: Form) -> Response:
         who,
         state,
         campaign,
-        lambda db, quantity, address_id: teams.join_team(
-            db, user_id=who.user_id, team_id=team_id, quantity=quantity, address_id=address_id
+        lambda db, quantity, address_id, coupon_id: teams.join_team(
+            db,
+            user_id=who.user_id,
+            team_id=team_id,
+            quantity=quantity,
+            address_id=address_id,
+            coupon_id=coupon_id,
         ),
         f"team:{team_id}",
     )

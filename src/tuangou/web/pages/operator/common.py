@@ -33,6 +33,7 @@ SECTIONS = [
     ("/ops/bargains", i18n.lazy("Bargains")),
     ("/ops/points", i18n.lazy("Points")),
     ("/ops/achievements", i18n.lazy("Tasks")),
+    ("/ops/coupons", i18n.lazy("Coupons")),
     ("/ops/products", i18n.lazy("Products")),
     ("/ops/suppliers", i18n.lazy("Suppliers")),
     ("/ops/webhooks", i18n.lazy("Webhooks")),
