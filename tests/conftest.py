@@ -40,6 +40,9 @@ os.environ.setdefault("TUANGOU_CHECK_LOCK_ORDER", "true")
 # these again (tests/accounts/test_limits.py).
 for name in ("WRONG_PASSWORDS_PER_IP", "CODES_PER_IP", "SIGNUPS_PER_IP"):
     os.environ.setdefault(f"TUANGOU_{name}", "1000000")
+# Passwords are hashed at the lowest scrypt cost (production: 2**14, some 40 ms a hash, paid
+# by every sign-up and log-in); tests/accounts/test_password_hash.py checks the real one.
+os.environ.setdefault("TUANGOU_PASSWORD_HASH_N", "2")
 PG_URL = os.environ.get("TUANGOU_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("TUANGOU_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
