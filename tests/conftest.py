@@ -40,6 +40,9 @@ os.environ.setdefault("TUANGOU_CHECK_LOCK_ORDER", "true")
 # these again (tests/accounts/test_limits.py).
 for name in ("WRONG_PASSWORDS_PER_IP", "CODES_PER_IP", "SIGNUPS_PER_IP"):
     os.environ.setdefault(f"TUANGOU_{name}", "1000000")
+# Passwords are hashed at the lowest scrypt cost (production: 2**14, some 40 ms a hash, paid
+# by every sign-up and log-in); tests/accounts/test_password_hash.py checks the real one.
+os.environ.setdefault("TUANGOU_PASSWORD_HASH_N", "2")
 PG_URL = os.environ.get("TUANGOU_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("TUANGOU_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
@@ -187,11 +190,27 @@ def photo_dir(tmp_path: Path) -> Iterator[Path]:
     set_storage(None)
 
 
+_apps: dict[str, Any] = {}
+
+
+def _app() -> Any:
+    """The API and pages, built once per test process for each set of settings but the
+    database's (building them takes a second or more, nearly all of it FastAPI setting up the
+    routes; the app keeps no state of its own from one test to the next)."""
+    from tuangou.api.app import create_app
+    from tuangou.core.config import get_settings
+
+    key = get_settings().model_dump_json(exclude={"database_url"})
+    if key not in _apps:
+        if len(_apps) >= 4:
+            _apps.clear()
+        _apps[key] = create_app(run_worker=False)
+    return _apps[key]
+
+
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
-    from tuangou.api.app import create_app
-
-    with TestClient(create_app(run_worker=False)) as c:
+    with TestClient(_app()) as c:
         yield c
 
 

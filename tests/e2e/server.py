@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -273,19 +274,42 @@ def durable_postgres() -> Iterator[str]:
         Path(f"/tmp/tuangou-pg-{port}.dir").unlink(missing_ok=True)
 
 
+_sqlite_template: Path | None = None
+
+
+def _migrated_sqlite_template() -> Path:
+    """A SQLite file migrated once per test process, copied for each new SQLite database."""
+    global _sqlite_template
+    if _sqlite_template is None:
+        from tuangou.core import migrate
+        from tuangou.core.db import make_engine
+
+        path = Path(tempfile.mkdtemp(prefix="tuangou-e2e-")) / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        migrate.upgrade(engine)
+        engine.dispose()
+        _sqlite_template = path
+    return _sqlite_template
+
+
 @contextmanager
 def pointed_at(url: str) -> Iterator[str]:
-    """Migrate ``url`` and point this process's services at it (like the ``db_url`` fixture)."""
+    """Migrate ``url`` and point this process's services at it (like the ``db_url`` fixture).
+    A SQLite file that does not exist yet starts as a copy of one migrated once per process."""
     from tuangou.core import clock, migrate, secret
     from tuangou.core.config import reset_settings
     from tuangou.core.db import make_engine, set_engine
 
+    fresh = url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
+    if fresh:
+        shutil.copy(_migrated_sqlite_template(), url.removeprefix("sqlite:///"))
     before = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     reset_settings()
     secret.reset()
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    if not fresh:
+        migrate.upgrade(engine)
     set_engine(engine)
     secret.secret_key()
     clock.set_offset(timedelta(0))

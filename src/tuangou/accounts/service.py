@@ -85,24 +85,58 @@ CODE_RESEND = timedelta(seconds=60)
 CODE_ATTEMPTS = 5
 
 
+# scrypt's cost: n (CPU and memory, a power of two), r (block size), p (parallelism). The
+# cost is part of each stored hash ("scrypt$n$r$p$salt$digest"), so a change of
+# ``password_hash_n`` applies to new passwords and every stored one still verifies. Hashes
+# of the first form ("scrypt$salt$digest") were made at the cost below.
+SCRYPT_R = 8
+SCRYPT_P = 1
+_LEGACY_COST = (2**14, 8, 1)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    # 128 * n * r bytes of memory; the default limit (32 MiB) is too small past n = 2**15.
+    return hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r * p + 2**20
+    )
+
+
 def _hash_password(password: str, salt: bytes | None = None) -> str:
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
+    n, r, p = get_settings().password_hash_n, SCRYPT_R, SCRYPT_P
+    digest = _scrypt(password, salt, n, r, p)
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
 
 
-# Checked against when there is no password to check (an unknown phone, an account that
-# logs in by SMS code only), so that a refusal takes as long as a wrong password does and
-# does not tell which phone numbers have accounts.
-_NO_PASSWORD = "scrypt$" + "00" * 16 + "$" + "00" * 64
+def _parse_hash(stored: str) -> tuple[int, int, int, bytes, str] | None:
+    """(n, r, p, salt, digest hex) of a stored hash, or None when it is not one."""
+    parts = stored.split("$")
+    try:
+        if len(parts) == 3 and parts[0] == "scrypt":
+            n, r, p = _LEGACY_COST
+            return n, r, p, bytes.fromhex(parts[1]), parts[2]
+        if len(parts) == 6 and parts[0] == "scrypt":
+            n, r, p = (int(v) for v in parts[1:4])
+            if n < 2 or n & (n - 1) or n > 2**20 or not 1 <= r <= 32 or not 1 <= p <= 4:
+                return None
+            return n, r, p, bytes.fromhex(parts[4]), parts[5]
+    except ValueError:
+        return None
+    return None
 
 
 def _check_password(password: str, stored: str | None) -> bool:
-    usable = stored is not None and stored.startswith("scrypt$")
-    checked = stored if stored is not None and usable else _NO_PASSWORD
-    _, salt_hex, digest_hex = checked.split("$")
-    candidate = _hash_password(password, bytes.fromhex(salt_hex)).split("$")[2]
-    return hmac.compare_digest(candidate, digest_hex) and usable
+    """Whether ``password`` matches ``stored``. Without a usable hash (an unknown phone, an
+    account that logs in by SMS code only) a hash at the current cost is still computed, so
+    that a refusal takes as long as a wrong password does and does not tell which phone
+    numbers have accounts."""
+    parsed = _parse_hash(stored) if stored is not None else None
+    if parsed is None:
+        _scrypt(password, b"\0" * 16, get_settings().password_hash_n, SCRYPT_R, SCRYPT_P)
+        return False
+    n, r, p, salt, digest_hex = parsed
+    candidate = _scrypt(password, salt, n, r, p).hex()
+    return hmac.compare_digest(candidate, digest_hex)
 
 
 def _check_phone(phone: str) -> str:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # SMS: "log" writes one-time codes to the server log.
     sms_sender: str = "log"
     token_ttl_days: int = 30
+    # The cost of a new password's hash (scrypt's n, a power of two). Each stored hash keeps
+    # its own cost, so a change applies to new passwords only. The tests lower it.
+    password_hash_n: int = Field(default=2**14, ge=2, le=2**20)
     # Attempt limits (tuangou.core.limits): wrong passwords per phone and per IP address in
     # 15 minutes, SMS codes and sign-ups per IP address in an hour.
     wrong_passwords_per_phone: int = Field(default=5, ge=1)
@@ -93,6 +96,13 @@ class Settings(BaseSettings):
     map_tile_url: str = ""
     map_attribution: str = Field(default="", max_length=200)
     map_center: str = ""
+
+    @field_validator("password_hash_n")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError("password_hash_n must be a power of two")
+        return value
 
     @field_validator("service_contact", "map_attribution")
     @classmethod
