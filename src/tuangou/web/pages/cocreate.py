@@ -350,34 +350,10 @@ def convert_page(request: Request, proposal_id: int, me: PageLeader) -> Response
 def convert(request: Request, proposal_id: int, form: Form, me: PageLeader) -> Response:
     context = _convert_context(request, proposal_id, me)
     state = FormState.of(form)
-    sku = state.integer(request, "sku_id", low=1)
     point = state.integer(request, "pickup_point_id", low=1)
-    price = state.fen(request, "price")
-    moq = state.integer(request, "moq", low=1, high=context["max_moq"])
-    stock = state.integer(request, "stock", low=1, high=1_000_000)
-    limit = state.integer(request, "per_member_limit", low=1, high=999)
-    cutoff = _local_datetime(state.text("cutoff_at"))
-    if cutoff is None:
-        state.add(request, "cutoff_at", "Choose a date and time")
-    try:
-        delivery: date | None = date.fromisoformat(state.text("delivery_date"))
-    except ValueError:
-        delivery = None
-        state.add(request, "delivery_date", "Choose a date")
+    data = _wave_terms(request, state, context["max_moq"], pickup_point_id=point)
     context["form"] = state
-    if state.ok:
-        assert sku and point and price and moq and stock and limit and cutoff and delivery
-        data = cocreate.ConvertInput(
-            sku_id=sku,
-            price=price,
-            moq=moq,
-            stock=stock,
-            per_member_limit=limit,
-            cutoff_at=cutoff,
-            delivery_date=delivery,
-            pickup_point_id=point,
-            title=state.text("title"),
-        )
+    if data is not None and point:
         body = {"proposal_id": proposal_id, **{k: str(v) for k, v in vars(data).items()}}
 
         def work(db: Any) -> dict[str, Any]:
@@ -388,19 +364,69 @@ def convert(request: Request, proposal_id: int, form: Form, me: PageLeader) -> R
             done = once.do(request, me.who, state.get("idem"), body, work)
             return _redirect(f"/leader/waves/{done['listing_id']}?done=published")
         except DomainError as exc:
-            if exc.status == 404 and not exc.extra.get("field"):
-                raise
-            field = str(exc.extra.get("field") or "_form")
-            field = {
-                "items[0].price": "price",
-                "items[0].moq": "moq",
-                "items[0].stock": "stock",
-            }.get(field, field)
-            known = ("price", "moq", "stock", "cutoff_at", "delivery_date", "title")
-            state.refuse(request, exc, field if field in known else "_form")
-            if field in known and field not in state.errors:
-                state.errors[field] = errors.message(request, exc)
+            _refuse_terms(request, state, exc)
     return render(request, "leader/cocreate/convert.html", context, status_code=400)
+
+
+def _wave_terms(
+    request: Request,
+    state: FormState,
+    max_moq: int,
+    *,
+    pickup_point_id: int | None = 0,
+    commission_bps: int | None = None,
+) -> cocreate.ConvertInput | None:
+    """The terms of the wave a proposal becomes, read from the conversion form (the leader's
+    or a linked supplier's); None when a field is refused (the form says which)."""
+    sku = state.integer(request, "sku_id", low=1)
+    price = state.fen(request, "price")
+    moq = state.integer(request, "moq", low=1, high=max_moq)
+    stock = state.integer(request, "stock", low=1, high=1_000_000)
+    limit = state.integer(request, "per_member_limit", low=1, high=999)
+    cutoff = _local_datetime(state.text("cutoff_at"))
+    if cutoff is None:
+        state.add(request, "cutoff_at", "Choose a date and time")
+    try:
+        delivery: date | None = date.fromisoformat(state.text("delivery_date"))
+    except ValueError:
+        delivery = None
+        state.add(request, "delivery_date", "Choose a date")
+    if not state.ok or pickup_point_id is None:
+        return None
+    assert sku and price and moq and stock and limit and cutoff and delivery
+    return cocreate.ConvertInput(
+        sku_id=sku,
+        price=price,
+        moq=moq,
+        stock=stock,
+        per_member_limit=limit,
+        cutoff_at=cutoff,
+        delivery_date=delivery,
+        pickup_point_id=pickup_point_id,
+        title=state.text("title"),
+        commission_bps=commission_bps,
+    )
+
+
+_TERM_FIELDS = {
+    "items[0].price": "price",
+    "items[0].moq": "moq",
+    "items[0].stock": "stock",
+    "commission_bps": "commission",
+}
+_TERMS = ("price", "moq", "stock", "cutoff_at", "delivery_date", "title", "commission")
+
+
+def _refuse_terms(request: Request, state: FormState, exc: DomainError) -> None:
+    """A conversion's refusal, shown beside the term it names (else above the form); a
+    missing proposal stays a 404 page."""
+    if exc.status == 404 and not exc.extra.get("field"):
+        raise exc
+    field = str(exc.extra.get("field") or "_form")
+    field = _TERM_FIELDS.get(field, field)
+    state.refuse(request, exc, field if field in _TERMS else "_form")
+    if field in _TERMS and field not in state.errors:
+        state.errors[field] = errors.message(request, exc)
 
 
 @router.get("/leader/communities/{community_id}/cocreate")
@@ -525,37 +551,12 @@ def supplier_convert(request: Request, proposal_id: int, form: Form, who: PageSu
     community's leader is the wave's leader, at the leader's first open pickup point."""
     context = _supplier_convert_context(proposal_id, who)
     state = FormState.of(form)
-    sku = state.integer(request, "sku_id", low=1)
-    price = state.fen(request, "price")
-    moq = state.integer(request, "moq", low=1, high=context["max_moq"])
-    stock = state.integer(request, "stock", low=1, high=1_000_000)
-    limit = state.integer(request, "per_member_limit", low=1, high=999)
     commission = percent_to_bps(state.text("commission"))
     if commission is None:
         state.add(request, "commission", "Enter a commission of 0 to 50 per cent")
-    cutoff = _local_datetime(state.text("cutoff_at"))
-    if cutoff is None:
-        state.add(request, "cutoff_at", "Choose a date and time")
-    try:
-        delivery: date | None = date.fromisoformat(state.text("delivery_date"))
-    except ValueError:
-        delivery = None
-        state.add(request, "delivery_date", "Choose a date")
+    data = _wave_terms(request, state, context["max_moq"], commission_bps=commission)
     context["form"] = state
-    if state.ok:
-        assert sku and price and moq and stock and limit and cutoff and delivery
-        data = cocreate.ConvertInput(
-            sku_id=sku,
-            price=price,
-            moq=moq,
-            stock=stock,
-            per_member_limit=limit,
-            cutoff_at=cutoff,
-            delivery_date=delivery,
-            pickup_point_id=0,
-            title=state.text("title"),
-            commission_bps=commission,
-        )
+    if data is not None:
         body = {"proposal_id": proposal_id, **{k: str(v) for k, v in vars(data).items()}}
         supplier_id = who.supplier_id
         assert supplier_id is not None
@@ -574,17 +575,5 @@ def supplier_convert(request: Request, proposal_id: int, form: Form, who: PageSu
             once.do(request, who, state.get("idem"), body, work)
             return _redirect("/supplier/proposals?done=published")
         except DomainError as exc:
-            if exc.status == 404 and not exc.extra.get("field"):
-                raise
-            field = str(exc.extra.get("field") or "_form")
-            field = {
-                "items[0].price": "price",
-                "items[0].moq": "moq",
-                "items[0].stock": "stock",
-                "commission_bps": "commission",
-            }.get(field, field)
-            known = ("price", "moq", "stock", "cutoff_at", "delivery_date", "title", "commission")
-            state.refuse(request, exc, field if field in known else "_form")
-            if field in known and field not in state.errors:
-                state.errors[field] = errors.message(request, exc)
+            _refuse_terms(request, state, exc)
     return render(request, "supplier/convert.html", context, status_code=400)
