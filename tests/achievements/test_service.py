@@ -33,7 +33,8 @@ def task_awards(user_id: int) -> list[tuple[str, int]]:
     return [
         (k, p)
         for k, p in rows(
-            "SELECT key, points FROM points_awards WHERE user_id = :u AND reason = 'task'"
+            "SELECT key, points FROM points_awards WHERE user_id = :u"
+            " AND reason IN ('task', 'achievement')"
             " ORDER BY key",
             u=user_id,
         )

@@ -75,7 +75,8 @@ def task_points(user_id: int) -> int:
     return int(
         scalar(
             "SELECT COALESCE(SUM(points), 0) FROM points_awards WHERE user_id = :u"
-            " AND reason = 'task' AND (key LIKE 'task:%' OR key LIKE 'achievement:%')",
+            " AND ((reason = 'task' AND key LIKE 'task:%')"
+            " OR (reason = 'achievement' AND key LIKE 'achievement:%'))",
             u=user_id,
         )
     )

@@ -333,7 +333,12 @@ def _earn(session: Session, user_id: int, a: Achievement, at: datetime) -> None:
     key = f"achievement:{a.code}"
     if a.points > 0:
         points.award(
-            session, user_id=user_id, reason=points.Reason.TASK, key=key, points=a.points, at=at
+            session,
+            user_id=user_id,
+            reason=points.Reason.ACHIEVEMENT,
+            key=key,
+            points=a.points,
+            at=at,
         )
     _badge(session, user_id, a.badge, key)
     badge = BADGES[a.badge]

@@ -46,6 +46,7 @@ class Reason(StrEnum):
     BARGAIN_HELP = "bargain_help"
     EVENT_ATTENDED = "event_attended"
     TASK = "task"
+    ACHIEVEMENT = "achievement"
     LEADER_AWARD = "leader_award"
     ADMIN_ADJUST = "admin_adjust"
 

@@ -44,6 +44,7 @@ REASONS = {
     "bargain_help": i18n.lazy("Helped a bargain"),
     "event_attended": i18n.lazy("Attended an event"),
     "task": i18n.lazy("Task"),
+    "achievement": i18n.lazy("Achievement"),
     "leader_award": i18n.lazy("Leader's award"),
     "admin_adjust": i18n.lazy("Adjusted by the platform"),
 }
