@@ -153,6 +153,7 @@ def _register() -> None:
     from tuangou.points import service as points
 
     bargains.register_on_helped(points.on_bargain_help)
+    risk.register_on_confirmed(points.reverse_help_awards)  # ... and a ring loses them
     outbox.register(["order.completed"], _points_on_order_completed)
     points.register_inviter_lookup(referral.inviter_of)
     # ... a published review and an event attended earn their author and attendee points.

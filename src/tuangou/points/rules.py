@@ -49,6 +49,7 @@ class Reason(StrEnum):
     ACHIEVEMENT = "achievement"
     LEADER_AWARD = "leader_award"
     ADMIN_ADJUST = "admin_adjust"
+    RISK_REVERSAL = "risk_reversal"
 
 
 def member_account(user_id: int) -> str:

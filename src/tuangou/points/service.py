@@ -62,6 +62,7 @@ __all__ = [
     "on_order_completed",
     "register_inviter_lookup",
     "register_on_award",
+    "reverse_help_awards",
     "set_levels",
     "set_settings",
     "spend",
@@ -289,8 +290,8 @@ def award(
         raise errors.InvalidAward("points are a whole number")
     if abs(points) > rules.MAX_POINTS_PER_AWARD:
         raise errors.InvalidAward("an award is at most 100000 points")
-    if points < 0 and reason != Reason.ADMIN_ADJUST:
-        raise errors.InvalidAward("only an adjustment takes points away")
+    if points < 0 and reason not in (Reason.ADMIN_ADJUST, Reason.RISK_REVERSAL):
+        raise errors.InvalidAward("only an adjustment or a risk reversal takes points away")
     exp = rules.default_experience(reason, points) if experience is None else experience
     if exp < 0:
         raise errors.InvalidAward("experience is never taken away")
@@ -360,6 +361,43 @@ def on_bargain_help(session: Session, *, helper_id: int, help_id: int, at: datet
         points=settings.bargain_help_points,
         at=at,
     )
+
+
+def reverse_help_awards(session: Session, member_ids: Sequence[int], reason: str) -> int:
+    """A confirmed fraud ring (the risk engine's hook): each member loses the points their
+    bargain helps earned, one ``risk_reversal`` per help award (keyed by it, so a second
+    confirmation takes nothing more), never below zero: points already spent stay spent.
+    Experience is never taken away. Returns the points taken."""
+    taken = 0
+    for user_id in sorted(set(member_ids)):
+        helps = session.scalars(
+            select(PointsAward)
+            .where(
+                PointsAward.user_id == user_id,
+                PointsAward.reason == Reason.BARGAIN_HELP,
+                PointsAward.points > 0,
+            )
+            .order_by(PointsAward.id)
+        ).all()
+        if not helps:
+            continue
+        _lock_member(session, user_id)
+        for help_award in helps:
+            take = min(help_award.points, balance_of(session, user_id))
+            if take <= 0:
+                break
+            key = f"reversed:{help_award.key}"
+            if award(
+                session,
+                user_id=user_id,
+                reason=Reason.RISK_REVERSAL,
+                key=key,
+                points=-take,
+                experience=0,
+                note=reason,
+            ):
+                taken += take
+    return taken
 
 
 InviterLookup = Callable[[Session, int], "int | None"]

@@ -47,6 +47,7 @@ REASONS = {
     "achievement": i18n.lazy("Achievement"),
     "leader_award": i18n.lazy("Leader's award"),
     "admin_adjust": i18n.lazy("Adjusted by the platform"),
+    "risk_reversal": i18n.lazy("Taken back: helps of a confirmed fraud ring"),
 }
 WEEKDAYS = [
     i18n.lazy("Mon"),
