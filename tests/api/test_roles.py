@@ -40,6 +40,10 @@ PUBLIC = {
     ("GET", "/api/photos/{photo_id}"),
     # The member levels and what each gives.
     ("GET", "/api/levels"),
+    # The coupon centre (领券中心): what is on offer and its price in points.
+    ("GET", "/api/coupons"),
+    # 附近: pickup points and open waves around a point (waves' titles only for who may see them).
+    ("GET", "/api/nearby"),
     # A wave's page with its chain list (接龙): for an invitee too, with its share link's token
     # (anyone else gets 404, as for a listing that does not exist).
     ("GET", "/api/listings/{listing_id}"),

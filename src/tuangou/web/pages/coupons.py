@@ -262,6 +262,7 @@ def _ops_page(
             form=form or _form_of(editing),
             editing=editing,
             kinds=[(k, KIND_NAMES[k]) for k in coupon_rules.ORDER_KINDS],
+            kind_names=KIND_NAMES,
         ),
         status_code=status,
     )
