@@ -183,6 +183,9 @@ def test_unpaid_orders_are_released_at_the_cutoff(waves: Waves) -> None:
     paid = waves.order(waves.member(leader, "李阿姨"), listing, {apple: 2})
     uncle = waves.member(leader, "张大爷")
     unpaid = waves.order(uncle, listing, {apple: 3}, pay=False)
+    # A second unpaid order: releasing several in one settlement keeps the lock order.
+    aunt = waves.member(leader, "王阿姨")
+    unpaid2 = waves.order(aunt, listing, {apple: 1}, pay=False)
     # The hold ends at the cut-off, not 60 minutes later.
     expires = scalar("SELECT expires_at FROM orders WHERE id = :o", o=unpaid["order"]["id"])
     cutoff = scalar("SELECT cutoff_at FROM waves WHERE id = :w", w=wave_id)
@@ -196,6 +199,7 @@ def test_unpaid_orders_are_released_at_the_cutoff(waves: Waves) -> None:
         "wave_cutoff"
     )
     assert view["wave_order"]["seq"] is None
+    assert order_view(waves, unpaid2["order"]["id"])["order"]["status"] == "cancelled"
     assert order_view(waves, paid["order"]["id"])["order"]["status"] == "confirmed"
     item = waves.page(listing).json()["items"][0]
     assert (item["ordered"], item["held"]) == (2, 0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tuangou.commission import service as commission
@@ -207,6 +207,26 @@ def on_paid(session: Session, paid: list[orders.PaidOrder]) -> None:
             .returning(WaveListing.next_seq)
         ).scalar_one()
     session.flush()
+
+
+def lock_releases(session: Session, order_list: list[Order]) -> None:
+    """Lock up front, in the one lock order, what releasing these unpaid wave orders
+    together will change (:func:`on_order_released`): the orders, the members' per-item
+    limits, then the items, so that releasing them one by one takes no lock out of order."""
+    orders.lock_orders(session, [o.id for o in order_list])
+    pairs = sorted(
+        {(line.item_id, o.user_id) for o in order_list for line in lines_of(session, o.id)}
+    )
+    item_ids = sorted({item_id for item_id, _ in pairs})
+    locks.note(session, Rank.LIMIT, item_ids)
+    if pairs and session.get_bind().dialect.name != "sqlite":
+        session.execute(
+            select(WaveUsage.item_id)
+            .where(tuple_(WaveUsage.item_id, WaveUsage.user_id).in_(pairs))
+            .order_by(WaveUsage.item_id, WaveUsage.user_id)
+            .with_for_update()
+        ).all()
+    locks.lock(session, Rank.ITEM, WaveItem.id, item_ids)
 
 
 def on_order_released(session: Session, order: Order) -> None:

@@ -25,6 +25,7 @@ from tuangou.pools.models import (
     WaveUsage,
 )
 from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
+from tuangou.pools.service.ordering import lock_releases
 from tuangou.pools.service.publishing import get_wave, items_of
 
 if TYPE_CHECKING:
@@ -51,7 +52,9 @@ def settle_wave(wave_id: int) -> str | None:
             return False
         # Unpaid orders are released first, so the totals are final.
         unpaid = orders.ids_query(kind="wave", campaign_id=wave_id, statuses=("pending_payment",))
-        for order in orders.get_many(session, unpaid):
+        pending = sorted(orders.get_many(session, unpaid), key=lambda o: o.id)
+        lock_releases(session, pending)
+        for order in pending:
             orders.release_unpaid(session, order, reason="wave_cutoff")
         for item in items_of(session, wave_id):
             session.refresh(item)
