@@ -1070,6 +1070,13 @@ POST_PINNED = "【群公告】每周二、五到货, 提货时间 16:00-20:00, �
 POST_DEAL = "今晚 11 点截单: 果园当天采摘的红富士和土鸡蛋, 明天下午到自提点。"
 
 
+WISHES = (
+    "有没有人想买车厘子? 想团一箱过年吃。",
+    "求车厘子 +1, 要大果的。",
+    "能不能团点五常大米, 家里快吃完了。",
+)
+
+
 def _community_posts(session: Session) -> None:
     """A community looks alive, honestly: its leader's notice (pinned) and a deal post linking
     the open wave (today's deal), experience posts by members who picked up the completed
@@ -1168,6 +1175,15 @@ def _community_posts(session: Session) -> None:
         )
         for uid in others[: 3 + n]:
             posts.like(session, uid, post.id)
+    # What neighbours ask for (需求洞察 reads it): two want cherries, one rice.
+    if experiences:
+        for hours, uid, text in zip((1.5, 1.0, 0.5), [*others, *buyers], WISHES, strict=False):
+            at(
+                hours,
+                lambda uid=uid, text=text: posts.add_reply(
+                    session, user_id=uid, post_id=experiences[0].id, body=text
+                ),
+            )
     moderator = posts.Viewer(leader_user.id)
     posts.pin(session, moderator, notice.id, pinned=True)
     if deal is not None:

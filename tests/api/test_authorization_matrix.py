@@ -279,6 +279,7 @@ PUT    /api/proposals/{proposal_id}/vote                              401  ok   
 DELETE /api/proposals/{proposal_id}/vote                              401  ok     404     ok     404     403      403       403
 GET    /api/leader/communities/{community_id}/cocreate-settings       401  403    404     ok     404     404      404       404
 PUT    /api/leader/communities/{community_id}/cocreate-settings       401  403    404     ok     404     404      404       404
+GET    /api/leader/communities/{community_id}/insight                 401  403    404     ok     404     404      404       ok
 GET    /api/leader/proposals                                          401  403    403     ok     ok      403      403       403
 POST   /api/leader/proposals/{proposal_id}/convert                    401  403    404     ok     404     404      404       404
 DELETE /api/proposals/{proposal_id}                                   401  ok     404     403    404     403      403       403

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -78,6 +78,24 @@ def test_demo_communities_have_waves_open_arrived_and_completed(db_url: str) -> 
         )
         assert page["wave"]["cutoff_at"][11:16] == cutoff.isoformat()[11:16]
         assert page["wave"]["seconds_to_cutoff"] > 0
+
+    # Neighbours' wishes show in their leader's demand insight (需求洞察) of that week.
+    from tuangou.core.db import unit_of_work
+    from tuangou.insight import rules as insight_rules
+    from tuangou.insight import service as insight
+
+    [(community_id, written)] = rows(
+        "SELECT community_id, created_at FROM post_replies WHERE text = :t", t=demo.WISHES[1]
+    )
+    if isinstance(written, str):  # SQLite gives the text
+        written = datetime.fromisoformat(written)
+    week = insight_rules.week_label(insight_rules.week_start(clock.local_date(written)))
+    with unit_of_work(readonly=True) as s:
+        found = insight.community_insight(
+            s, user_id=0, community_id=community_id, week=week, operator=True
+        )
+    wishes = {w.phrase: w.askers for w in found.wishes}
+    assert wishes["车厘子"] == 2 and wishes["五常大米"] == 1
 
     # Two days on, the worker settles the open wave too, and everything still adds up.
     clock.advance(timedelta(days=2))

@@ -28,6 +28,7 @@ from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router
+from tuangou.insight.router import router as insight_router
 from tuangou.leaderboards.router import router as leaderboards_router
 from tuangou.moderation.router import router as moderation_router
 from tuangou.notifications.router import router as notifications_router
@@ -139,6 +140,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         webhooks_router,
         achievements_router,
         leaderboards_router,
+        insight_router,
         coupons_router,
     ):
         api.include_router(router)

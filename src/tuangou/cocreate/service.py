@@ -76,24 +76,13 @@ def settings_of(session: Session, community_id: int) -> CommunitySettings:
     return CommunitySettings(community_id, row.votes, row.units, row.early_hours)
 
 
-def _require_leader(session: Session, user_id: int, community_id: int) -> None:
-    """The community's own leader; its members get 403, anyone else the 404 of a missing
-    community (ids reveal nothing)."""
-    community = communities.get_community(session, community_id)
-    if communities.get_leader(session, community.leader_id).user_id == user_id:
-        return
-    if communities.is_member(session, community_id, user_id):
-        raise community_errors.NotCommunityLeader()
-    raise community_errors.CommunityNotFound()
-
-
 def is_leader_of(session: Session, user_id: int, community_id: int) -> bool:
     community = communities.get_community(session, community_id)
     return communities.get_leader(session, community.leader_id).user_id == user_id
 
 
 def leader_settings(session: Session, *, user_id: int, community_id: int) -> CommunitySettings:
-    _require_leader(session, user_id, community_id)
+    communities.require_community_leader(session, user_id, community_id)
     return settings_of(session, community_id)
 
 
@@ -103,7 +92,7 @@ def set_settings(
     """The leader sets the threshold (votes ≥ V or pledged units ≥ Q) and the early window,
     within the operator's bounds. It applies to votes from now on: a proposal already ready
     stays ready."""
-    _require_leader(session, user_id, community_id)
+    communities.require_community_leader(session, user_id, community_id)
     try:
         rules.check_threshold(votes, units, early_hours)
     except rules.RuleViolation as exc:
@@ -438,7 +427,7 @@ def convert(session: Session, *, user_id: int, proposal_id: int, data: ConvertIn
     pledged units or less. Its voters are told first, and only they may see and order the
     wave until the early window ends."""
     proposal = get_proposal(session, proposal_id)
-    _require_leader(session, user_id, proposal.community_id)
+    communities.require_community_leader(session, user_id, proposal.community_id)
 
     def publish(wave: pools.WaveInput) -> tuple[Any, Any]:
         return pools.publish_wave(
@@ -815,3 +804,23 @@ def archive(session: Session, proposal_id: int) -> bool:
 
 def photos_of(session: Session, proposal_ids: list[int]) -> dict[int, list[Any]]:
     return photos.photos_of(session, PHOTO_KIND, proposal_ids)
+
+
+def proposals_between(
+    session: Session, community_id: int, start: datetime, end: datetime, *, limit: int = 500
+) -> list[Proposal]:
+    """The community's proposals made in ``[start, end)`` and not withdrawn, newest first:
+    each is a member asking for a product, and its votes are more members asking."""
+    return list(
+        session.scalars(
+            select(Proposal)
+            .where(
+                Proposal.community_id == community_id,
+                Proposal.status != ProposalStatus.WITHDRAWN,
+                Proposal.created_at >= start,
+                Proposal.created_at < end,
+            )
+            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1022,7 +1022,9 @@ def assert_can_manage(session: Session, user_id: int, community_id: int) -> Comm
     raise errors.NotCommunityManager()
 
 
-def _assert_community_leader(session: Session, user_id: int, community_id: int) -> Community:
+def require_community_leader(session: Session, user_id: int, community_id: int) -> Community:
+    """The community, for its own leader; its members get 403, anyone else the 404 of a
+    missing community (ids reveal nothing)."""
     community = get_community(session, community_id)
     if get_leader(session, community.leader_id).user_id != user_id:
         if not is_member(session, community_id, user_id):
@@ -1053,7 +1055,7 @@ def update_community(
 
 def regenerate_invite(session: Session, user_id: int, community_id: int) -> Community:
     """A new invite link (the old one stops working), e.g. after it leaked."""
-    community = _assert_community_leader(session, user_id, community_id)
+    community = require_community_leader(session, user_id, community_id)
     community.invite_code = _fresh_invite_code(session)
     session.flush()
     return community
@@ -1127,7 +1129,7 @@ def set_admin(
     session: Session, user_id: int, community_id: int, member_user_id: int, *, admin: bool
 ) -> CommunityMember:
     """The community's leader names (``admin=True``) or removes an admin; they must be a member."""
-    _assert_community_leader(session, user_id, community_id)
+    require_community_leader(session, user_id, community_id)
     m = membership(session, community_id, member_user_id)
     if m is None:
         raise errors.NotAMember()
@@ -1265,7 +1267,7 @@ def rules_history(
 def save_rules(session: Session, user_id: int, community_id: int, text: str) -> Community:
     """The community's leader saves the rules (1–5000 characters): a new version, which every
     member must accept again before they post."""
-    community = _assert_community_leader(session, user_id, community_id)
+    community = require_community_leader(session, user_id, community_id)
     text = _text(text, field="text", max_len=rules.RULES_MAX)
     _new_rules_version(session, community, user_id, text)
     return community
@@ -1339,7 +1341,7 @@ def managed_community_ids(session: Session, user_id: int) -> list[int]:
 
 def assert_community_leader(session: Session, user_id: int, community_id: int) -> Community:
     """The community, if the user is its leader (403 for its members, 404 for others)."""
-    return _assert_community_leader(session, user_id, community_id)
+    return require_community_leader(session, user_id, community_id)
 
 
 # ---------------------------------------------------------------- the leader's own view

@@ -457,14 +457,8 @@ def set_settings(session: Session, settings: AwardSettings) -> AwardSettings:
 
 
 def require_leader(session: Session, user_id: int, community_id: int) -> Any:
-    """The community's own leader; its members get 403, anyone else the 404 of a missing
-    community (ids reveal nothing)."""
-    community = communities.get_community(session, community_id)
-    if communities.get_leader(session, community.leader_id).user_id == user_id:
-        return community
-    if communities.is_member(session, community_id, user_id):
-        raise community_errors.NotCommunityLeader()
-    raise community_errors.CommunityNotFound()
+    """The community, for its own leader (see ``communities.require_community_leader``)."""
+    return communities.require_community_leader(session, user_id, community_id)
 
 
 def require_visible(session: Session, community_id: int, user_id: int, *, operator: bool) -> Any:

@@ -85,6 +85,8 @@ class PostReply(Base):
     __table_args__ = (
         CheckConstraint("status IN ('published', 'held', 'hidden', 'deleted')", name="status"),
         Index("ix_post_replies_post_created", "post_id", "created_at", "id"),
+        # Demand insight reads a community's replies of a week.
+        Index("ix_post_replies_community_created", "community_id", "created_at", "id"),
         Index(
             "ix_post_replies_author_community_created", "author_id", "community_id", "created_at"
         ),

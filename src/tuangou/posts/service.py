@@ -231,16 +231,8 @@ def _rhythm_view(session: Session, community_id: int) -> RhythmView:
     )
 
 
-def _require_leader(session: Session, community_id: int, user_id: int) -> None:
-    community = communities.get_community(session, community_id)
-    if communities.get_leader(session, community.leader_id).user_id != user_id:
-        if not communities.is_member(session, community_id, user_id):
-            raise community_errors.CommunityNotFound()
-        raise community_errors.NotCommunityLeader()
-
-
 def leader_rhythm(session: Session, user_id: int, community_id: int) -> RhythmView:
-    _require_leader(session, community_id, user_id)
+    communities.require_community_leader(session, user_id, community_id)
     return _rhythm_view(session, community_id)
 
 
@@ -254,7 +246,7 @@ def set_rhythm(
     closes: str | None,
 ) -> RhythmView:
     """The community's leader sets its rhythm, within the operator's bound."""
-    _require_leader(session, community_id, user_id)
+    communities.require_community_leader(session, user_id, community_id)
     try:
         rhythm = rules.check_rhythm(
             rules.Rhythm(
@@ -1105,3 +1097,53 @@ def photo_visible(session: Session, viewer_id: int | None, post_id: int) -> bool
     except DomainError:
         return False
     return True
+
+
+# ---------------------------------------------------------------- what a community says
+
+
+@dataclass(frozen=True)
+class CommunityText:
+    """One published text of a community, for readers that mine what members ask for."""
+
+    kind: str  # post | reply
+    id: int
+    post_id: int
+    author_id: int
+    text: str
+    created_at: datetime
+
+
+def texts_between(
+    session: Session, community_id: int, start: datetime, end: datetime, *, limit: int = 2000
+) -> list[CommunityText]:
+    """The community's published posts and replies written in ``[start, end)``, newest first,
+    at most ``limit`` of each (held, hidden and deleted ones are not what the community said)."""
+    found: list[CommunityText] = []
+    posts = session.scalars(
+        select(Post)
+        .where(
+            Post.community_id == community_id,
+            Post.status == PostStatus.PUBLISHED,
+            Post.created_at >= start,
+            Post.created_at < end,
+        )
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(limit)
+    )
+    for p in posts:
+        found.append(CommunityText("post", p.id, p.id, p.author_id, p.text, p.created_at))
+    replies = session.scalars(
+        select(PostReply)
+        .where(
+            PostReply.community_id == community_id,
+            PostReply.status == PostStatus.PUBLISHED,
+            PostReply.created_at >= start,
+            PostReply.created_at < end,
+        )
+        .order_by(PostReply.created_at.desc(), PostReply.id.desc())
+        .limit(limit)
+    )
+    for r in replies:
+        found.append(CommunityText("reply", r.id, r.post_id, r.author_id, r.text, r.created_at))
+    return found

@@ -126,7 +126,8 @@ def _new_context(request: Request, community_id: int, who: Any) -> dict[str, Any
 def new_page(request: Request, community_id: int, who: PageUser) -> Response:
     session.require_buyer(request)
     context = _new_context(request, community_id, who)
-    context["form"] = FormState()
+    title = request.query_params.get("title", "")[: co_rules.TITLE_MAX]
+    context["form"] = FormState.of(None, title=title) if title else FormState()
     return render(request, "member/cocreate/new.html", context)
 
 

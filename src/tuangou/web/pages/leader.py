@@ -636,7 +636,19 @@ def _publish_page(request: Request, me: Me, state: FormState, status: int = 200)
 
 @router.get("/waves/new")
 def publish_form(request: Request, me: PageLeader) -> Response:
-    return _publish_page(request, me, FormState.of(None, **_publish_defaults()))
+    """The publish form; ``?title=&community_id=&sku_id=`` prefill it (a wave started from a
+    wish of the demand insight)."""
+    values = _publish_defaults()
+    query = request.query_params
+    for name, field in (
+        ("title", "title"),
+        ("community_id", "community_id"),
+        ("sku_id", "items[0].sku_id"),
+        ("title", "items[0].title"),
+    ):
+        if query.get(name):
+            values[field] = query[name][:100]
+    return _publish_page(request, me, FormState.of(None, **values))
 
 
 _YUAN = re.compile(r"^\d+(\.\d{1,2})?$")
