@@ -4,10 +4,10 @@ engine's ``risk replay``, ``risk generate`` and ``risk analyse``; ``webhooks lis
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,9 +35,9 @@ def _setup(database_url: str | None) -> None:
     if database_url:
         os.environ["DATABASE_URL"] = database_url
         reset_settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from tuangou.core import logs
+
+    logs.configure(get_settings().log_format)
 
 
 def _migrate_if_needed() -> None:
@@ -192,6 +192,41 @@ def audit(database_url: DbOption = None) -> None:
         console.print(f"[red]{failed} violation(s)[/red]")
         raise typer.Exit(1)
     console.print("all invariants hold")
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")],
+    database_url: DbOption = None,
+) -> None:
+    """Back up the database while the platform runs (SQLite's online backup, or pg_dump)."""
+    _setup(database_url)
+    from tuangou.core import backup as b
+
+    try:
+        b.backup(get_settings().database_url, path)
+    except b.BackupError as exc:
+        console.print(f"[red]backup failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"backed up to {path} ({path.stat().st_size:,} bytes)")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="a file written by tuangou backup")],
+    database_url: DbOption = None,
+) -> None:
+    """Restore a backup into the database, replacing what it holds (stop the server and
+    workers first); then run tuangou audit on it."""
+    _setup(database_url)
+    from tuangou.core import backup as b
+
+    try:
+        b.restore(path, get_settings().database_url)
+    except b.BackupError as exc:
+        console.print(f"[red]restore failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"restored {path}; now run: tuangou audit")
 
 
 risk_app = typer.Typer(

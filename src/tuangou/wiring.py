@@ -174,6 +174,7 @@ def _register() -> None:
     _register_posts()
     _register_reviews()
     _register_leaderboards()
+    _register_metrics()
 
     # Outgoing webhooks: every topic the platform emits may reach an operator's endpoint.
     from tuangou.webhooks import service as webhooks
@@ -266,6 +267,24 @@ def _points_on_event(session: Any, event: Any) -> None:
     payload = event.payload or {}
     points.on_event_attended(
         session, user_id=int(payload["user_id"]), event_id=int(payload["event_id"])
+    )
+
+
+def _register_metrics() -> None:
+    """Work that is due, read at each scrape of /metrics: a growing figure is a job lagging."""
+    from tuangou.core import metrics
+    from tuangou.payments import service as payments
+    from tuangou.teams import service as teams
+
+    metrics.register_gauge(
+        "tuangou_payments_pending",
+        "Payments waiting for the gateway's word (a callback or a lookup)",
+        payments.pending_count,
+    )
+    metrics.register_gauge(
+        "tuangou_teams_overdue",
+        "Teams past their deadline and not settled yet (the settle job's backlog)",
+        teams.overdue_count,
     )
 
 

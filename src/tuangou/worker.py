@@ -19,7 +19,7 @@ from tuangou.accounts import tasks as account_tasks
 from tuangou.bargains import tasks as bargain_tasks
 from tuangou.cocreate import tasks as cocreate_tasks
 from tuangou.commission import tasks as commission_tasks
-from tuangou.core import limits, outbox
+from tuangou.core import limits, liveness, metrics, outbox
 from tuangou.credit import tasks as credit_tasks
 from tuangou.events import tasks as event_tasks
 from tuangou.flashsales import tasks as flash_tasks
@@ -75,11 +75,19 @@ def run_once(jobs: Sequence[tuple[str, Callable[[], int]]] | None = None) -> dic
     wiring.compose()
     done: dict[str, int] = {}
     for name, job in JOBS if jobs is None else jobs:
+        begun = time.perf_counter()
         try:
             done[name] = job()
         except Exception:
             log.exception("worker job %r failed; it will run again", name)
             done[name] = 0
+        metrics.JOB_SECONDS.labels(name).observe(time.perf_counter() - begun)
+        if done[name]:
+            metrics.JOB_ITEMS.labels(name).inc(done[name])
+    try:
+        liveness.beat()  # at most every few seconds: /api/ready's "a worker is alive"
+    except Exception:
+        log.exception("the worker's heartbeat failed; /api/ready will say so")
     return done
 
 

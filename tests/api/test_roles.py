@@ -16,6 +16,7 @@ from tests.conftest import Api
 PUBLIC = {
     ("GET", "/api/noop"),
     ("GET", "/api/health"),
+    ("GET", "/api/ready"),
     ("POST", "/api/auth/signup"),
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/code"),

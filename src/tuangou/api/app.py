@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
 
 from tuangou import __version__, wiring
 from tuangou.accounts.router import router as accounts_router
@@ -15,7 +17,7 @@ from tuangou.aftersales.router import router as aftersales_router
 from tuangou.analytics.router import router as analytics_router
 from tuangou.api import errors, security
 from tuangou.api.responses import FastJSONResponse
-from tuangou.api.schemas import HealthOut, NoopOut
+from tuangou.api.schemas import HealthOut, NoopOut, ReadyOut
 from tuangou.bargains.router import router as bargains_router
 from tuangou.catalog.router import router as catalog_router
 from tuangou.cocreate.router import router as cocreate_router
@@ -47,6 +49,7 @@ from tuangou.teams.router import router as teams_router
 from tuangou.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api"
+LOCAL_CLIENTS = ("127.0.0.1", "::1", "testclient")  # who reads /metrics without a token
 
 
 def create_app(*, run_worker: bool | None = None) -> FastAPI:
@@ -107,6 +110,44 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         with unit_of_work(readonly=True) as session:
             session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
+
+    @api.get(
+        "/ready",
+        tags=["system"],
+        response_model=ReadyOut,
+        responses={503: {"model": ReadyOut, "description": "Not ready: see which check failed"}},
+    )
+    def ready() -> FastJSONResponse:
+        """Whether this deployment can serve (for a load balancer or an orchestrator): the
+        database answers, its migrations are current, and a worker is alive. 503 otherwise."""
+        from tuangou.core import clock, liveness
+
+        r = liveness.check()
+        body = ReadyOut(
+            ready=r.ready,
+            database=r.database,
+            migrations=r.migrations,
+            worker=r.worker,
+            worker_seen_at=clock.iso(r.worker_seen),
+            schema_revision=r.schema,
+            code_revision=r.code_schema,
+        )
+        return FastJSONResponse(body.model_dump(), status_code=200 if r.ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics(request: Request) -> Response:
+        """Prometheus metrics (see tuangou.core.metrics): for a scraper holding
+        TUANGOU_METRICS_TOKEN, or from this machine when no token is set."""
+        from tuangou.core import metrics
+
+        token = get_settings().metrics_token
+        if token:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        elif request.client is None or request.client.host not in LOCAL_CLIENTS:
+            return Response(status_code=403)
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
     # Routes are matched in order, one by one: the hot paths (joining, paying) come first.
     # (No two API routes match the same method and path but the communities' invite and

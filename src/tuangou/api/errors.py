@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tuangou.api.responses import FastJSONResponse
+from tuangou.core import logs, metrics
 from tuangou.core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Fa
         "code": code,
         "detail": detail,
         **extra,
+        "request_id": logs.request_id.get(),
     }
     return FastJSONResponse(body, status_code=status, media_type=PROBLEM)
 
@@ -54,7 +57,7 @@ def install(app: FastAPI) -> None:
             return pages.for_domain_error(request, exc)
         retry = exc.extra.get("retry_after")
         return FastJSONResponse(
-            exc.to_problem(request.url.path),
+            {**exc.to_problem(request.url.path), "request_id": logs.request_id.get()},
             status_code=exc.status,
             media_type=PROBLEM,
             headers={"Retry-After": str(retry)} if retry is not None else None,
@@ -133,7 +136,10 @@ async def _crashed(request: Request, exc: Exception) -> Response:
 
 
 class AnswerCrashes:
-    """An unexpected error is answered with a 500 problem (or page), and the connection stays
+    """Every request gets its id (``X-Request-ID``: the caller's, or a new one; see
+    :mod:`tuangou.core.logs`), sent back on the reply and in the logs.
+
+    An unexpected error is answered with a 500 problem (or page), and the connection stays
     usable. (An exception handler for ``Exception`` is not enough: Starlette re-raises after
     it, and the server then drops the keep-alive connection, failing the next request that
     someone else's proxy sends on it.)"""
@@ -146,10 +152,17 @@ class AnswerCrashes:
             await self.app(scope, receive, send)
             return
         started = False
+        status = 500
+        begun = time.perf_counter()
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        rid = logs.accept_or_make(given.decode("latin-1") if given else None)
+        logs.request_id.set(rid)
 
         async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+            nonlocal started, status
+            if message["type"] == "http.response.start":
+                started, status = True, message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
@@ -159,3 +172,7 @@ class AnswerCrashes:
                 raise  # half a reply is out: only closing the connection can end it
             response = await _crashed(Request(scope, receive), exc)
             await response(scope, receive, send)
+        finally:
+            metrics.REQUESTS.labels(
+                scope["method"], metrics.route_of(scope), f"{status // 100}xx"
+            ).observe(time.perf_counter() - begun)

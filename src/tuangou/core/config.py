@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,10 @@ class Settings(BaseSettings):
     )
     secret_key: str = ""  # empty: generated once and kept in the database
     timezone: str = "Asia/Shanghai"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for production
+    # /metrics (Prometheus): with a token, only a scraper sending it as a bearer token reads
+    # it; without one, only callers on this machine (loopback).
+    metrics_token: str = ""
     currency: str = "CNY"
     # Background work inside the server process (``tuangou worker`` runs it standalone).
     run_worker: bool = True

@@ -346,6 +346,12 @@ def retry_count(kind: str | None = None) -> int:
         return sum(n for k, n in _retries.items() if kind is None or k == kind)
 
 
+def retry_counts() -> dict[str, int]:
+    """The retries of this process so far, by kind (see :func:`retry_count`)."""
+    with _retries_lock:
+        return dict(_retries)
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Deadlocks, serialization failures and a locked SQLite database are safe to retry."""
     if isinstance(exc, DBAPIError):

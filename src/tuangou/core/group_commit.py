@@ -49,6 +49,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from tuangou.core import metrics
 from tuangou.core.db import (
     committing,
     count_retry,
@@ -134,6 +135,7 @@ class _Writer:
                     unit.loop.call_soon_threadsafe(_answer, unit.future, False, exc)
 
     def _run(self, batch: list[_Unit]) -> None:
+        metrics.BATCH_SIZE.observe(len(batch))
         try:
             with unit_of_work() as outer:
                 conn = outer.connection()

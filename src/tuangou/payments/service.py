@@ -10,10 +10,10 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from tuangou.core import clock, ids, locks, outbox, secret
+from tuangou.core import clock, ids, locks, metrics, outbox, secret
 from tuangou.core.db import execute, insert_loaded, table
 from tuangou.core.locks import Rank
 from tuangou.ledger import service as ledger
@@ -78,7 +78,7 @@ _SUCCEED = (
         _payments.c.status != PaymentStatus.SUCCEEDED,
     )
     .values(status=PaymentStatus.SUCCEEDED, updated_at=bindparam("b_now"))
-    .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount)
+    .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount, _payments.c.created_at)
 )
 _DECLINE = (
     update(_payments)
@@ -120,12 +120,13 @@ def apply_outcomes(session: Session, outcomes: list[tuple[str, str]]) -> dict[st
     )
     if succeeded:
         moved = execute(session, _SUCCEED, {"b_ids": succeeded, "b_now": now}).all()
-        for payment_id, order_id, amount in moved:
+        for payment_id, order_id, amount, created in moved:
             ledger.record_payment(session, payment_id=payment_id, order_id=order_id, amount=amount)
+            metrics.PAYMENT_LAG.observe(max((now - created).total_seconds(), 0.0))
         paid = orders.record_payments(
-            session, [(order_id, payment_id, amount) for payment_id, order_id, amount in moved]
+            session, [(order_id, payment_id, amount) for payment_id, order_id, amount, _ in moved]
         )
-        for payment_id, _, _ in moved:
+        for payment_id, *_ in moved:
             result[by_id[payment_id]] = "paid" if paid[payment_id] else "late"
     if declined:
         for payment_id, order_id, user_id in execute(
@@ -218,3 +219,13 @@ def sandbox_pay_now(session: Session, payment: Payment) -> str:
 
 def sandbox_charge(session: Session, ref: str) -> SandboxCharge | None:
     return session.get(SandboxCharge, ref)
+
+
+def pending_count(session: Session) -> int:
+    """Payments still waiting for the gateway's word (a callback or a lookup)."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Payment).where(Payment.status == PaymentStatus.PENDING)
+        )
+        or 0
+    )

@@ -40,7 +40,7 @@ from tuangou.teams.service.queries import (
     teams_of_campaign,
 )
 from tuangou.teams.service.seats import Seat, Solo, buy_alone, join_team, leave_team, open_team
-from tuangou.teams.service.settlement import due, settle_team
+from tuangou.teams.service.settlement import due, overdue_count, settle_team
 
 __all__ = [
     "KIND",
@@ -67,6 +67,7 @@ __all__ = [
     "live_teams_of_member",
     "open_team",
     "order_ids_of_team",
+    "overdue_count",
     "seat_in_team",
     "seat_of",
     "set_campaign_status",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, outbox
@@ -213,4 +213,17 @@ def due(session: Session, limit: int) -> list[int]:
             .order_by(Team.deadline)
             .limit(limit)
         )
+    )
+
+
+def overdue_count(session: Session) -> int:
+    """Teams past their deadline and not settled yet (the settle job's backlog)."""
+    now = clock.now()
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Team)
+            .where(Team.status.in_(rules.SETTLEABLE), Team.deadline <= now)
+        )
+        or 0
     )
