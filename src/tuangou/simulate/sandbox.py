@@ -16,6 +16,7 @@ a process of its own (the CLI, or the worker's child process), never inside the 
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import sqlite3
 import tempfile
@@ -63,15 +64,31 @@ def prepare(live: Engine) -> Workspace:
             _backup(Path(database), work.base)
             work.copied = True
         else:
-            engine = make_engine(f"sqlite:///{work.base}")
-            try:
-                migrate.upgrade(engine)
-            finally:
-                engine.dispose()
+            _backup(_fresh_schema(), work.base)
     except BaseException:
         work.close()
         raise
     return work
+
+
+_schemas: dict[str | None, Path] = {}
+
+
+def _fresh_schema() -> Path:
+    """An empty SQLite file migrated to the head, made once per process (and head)."""
+    head = migrate.head()
+    found = _schemas.get(head)
+    if found is None or not found.exists():
+        folder = Path(tempfile.mkdtemp(prefix="tuangou-simulate-schema-"))
+        atexit.register(shutil.rmtree, folder, True)
+        found = folder / "schema.db"
+        engine = make_engine(f"sqlite:///{found}")
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
+        _schemas[head] = found
+    return found
 
 
 def _backup(source: Path, target: Path) -> None:
@@ -101,6 +118,3 @@ def inside(path: Path) -> Iterator[None]:
         secret.reset()
         clock.set_offset(offset)
 
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
