@@ -40,10 +40,17 @@ def _history(sku_id: int, pairs: int = 3) -> None:
                 stock=20,
             ),
         )
-        address = {"name": "李", "phone": "13900000000", "region": "浙江 杭州 西湖", "line": "文三路 1 号"}
+        address = {
+            "name": "李",
+            "phone": "13900000000",
+            "region": "浙江 杭州 西湖",
+            "line": "文三路 1 号",
+        }
         for n in range(pairs):
             a, b = (
-                accounts.create_user(session, phone=f"1370000{n:02d}{i}0", password=None, nickname="邻")
+                accounts.create_user(
+                    session, phone=f"1370000{n:02d}{i}0", password=None, nickname="邻"
+                )
                 for i in (1, 2)
             )
             seat = teams.open_team(session, user_id=a.id, campaign_id=campaign.id, address=address)
@@ -98,7 +105,11 @@ def test_same_seed_same_figures_and_the_live_database_unchanged(db: str) -> None
     assert row["error"] is None and len(row["runs"]) == 2
     # Different seeds, different communities: the runs spread.
     assert len({(r["gmv"], r["teams"], r["buyers"]) for r in row["runs"]}) > 1
-    assert row["summary"]["gmv"]["min"] <= row["summary"]["gmv"]["mean"] <= row["summary"]["gmv"]["max"]
+    assert (
+        row["summary"]["gmv"]["min"]
+        <= row["summary"]["gmv"]["mean"]
+        <= row["summary"]["gmv"]["max"]
+    )
     assert all(r["buyers"] > 0 and r["gmv"] > 0 for r in row["runs"])
     # The members were calibrated from the three past teams where those are enough.
     sources = {p[0]: p[2] for p in first.params.described()}

@@ -13,7 +13,14 @@ def test_queue_list_and_read(client: TestClient) -> None:
     api = Api(client)
     op = api.operator()
     _, sku_id = seed_sku(price=3990, stock=100)
-    body = {"sku_id": sku_id, "price": 2990, "team_sizes": [2, 3], "windows": [24], "members": 8, "runs": 1}
+    body = {
+        "sku_id": sku_id,
+        "price": 2990,
+        "team_sizes": [2, 3],
+        "windows": [24],
+        "members": 8,
+        "runs": 1,
+    }
     queued = client.post("/api/admin/simulations", json=body, headers=op)
     assert queued.status_code == 202, queued.text
     run = queued.json()

@@ -23,9 +23,7 @@ class Agent:
     visit_at: float | None  # hours into the campaign when they look on their own, or never
 
 
-def community(
-    size: int, params: Parameters, *, seed: int, campaign_hours: float
-) -> list[Agent]:
+def community(size: int, params: Parameters, *, seed: int, campaign_hours: float) -> list[Agent]:
     rng = random.Random(f"agents:{seed}")
     k = max(2, min(params.friends, size - 1))
     graph = nx.connected_watts_strogatz_graph(size, k, params.rewire, tries=100, seed=seed)

@@ -158,7 +158,7 @@ def _prepare(
         sku_id = catalog.create_sku(
             session, product_id=product.id, name="模拟", price=sku["price"], stock=sku["free"]
         ).id
-    members = []
+    members: list[int] = []
     number = 0
     while len(members) < spec.members:
         number += 1

@@ -138,7 +138,9 @@ def check(spec: Spec) -> Spec:
     if spec.subsidy_budget < 0:
         raise SpecProblem("subsidy_budget", "the subsidy budget cannot be negative")
     if not 1 <= spec.campaign_hours <= MAX_CAMPAIGN_HOURS:
-        raise SpecProblem("campaign_hours", f"the campaign may last 1 to {MAX_CAMPAIGN_HOURS} hours")
+        raise SpecProblem(
+            "campaign_hours", f"the campaign may last 1 to {MAX_CAMPAIGN_HOURS} hours"
+        )
     if not 2 <= spec.members <= MAX_MEMBERS:
         raise SpecProblem("members", f"simulate 2 to {MAX_MEMBERS} members")
     if not 1 <= spec.runs <= MAX_RUNS:

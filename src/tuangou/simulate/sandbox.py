@@ -117,4 +117,3 @@ def inside(path: Path) -> Iterator[None]:
         set_engine(live)
         secret.reset()
         clock.set_offset(offset)
-

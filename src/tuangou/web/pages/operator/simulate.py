@@ -79,7 +79,7 @@ def _form_page(request: Request, form: FormState | None = None, status: int = 20
         "operator/simulate.html",
         _ctx(
             request,
-            form=form or FormState.of(**DEFAULTS),
+            form=form or FormState(values=dict(DEFAULTS)),
             sku_options=data["skus"],
             runs=data["runs"],
             run_statuses=RUN_STATUSES,
@@ -129,7 +129,9 @@ def _spec(state: FormState, request: Request) -> rules.Spec | None:
     windows = _ints(state, request, "windows") if state.text("windows") else ()
     tiers = _yuan_tiers(state, request)
     completions = tuple(
-        flag for flag, name in ((True, "completion_on"), (False, "completion_off")) if state.text(name)
+        flag
+        for flag, name in ((True, "completion_on"), (False, "completion_off"))
+        if state.text(name)
     )
     if not completions:
         state.add(request, "completion", "Choose on, off or both")
@@ -172,9 +174,7 @@ def create(request: Request, form: Form, who: PageOperator) -> Response:
     if spec is None:
         return _form_page(request, state, status=400)
     try:
-        run = run_in_transaction(
-            lambda s: simulations.create_run(s, spec, operator_id=who.user_id)
-        )
+        run = run_in_transaction(lambda s: simulations.create_run(s, spec, operator_id=who.user_id))
     except DomainError as exc:
         field = str(exc.extra.get("field") or "_form")
         state.errors.setdefault(FIELDS.get(field, field), web_errors.message(request, exc))
@@ -245,7 +245,8 @@ def spread_bars(rows: list[tuple[str, dict[str, Any] | None]], *, label: str) ->
             f'height="{BAR - 6}" fill="{COLOUR}" opacity="0.8"><title>{escape(tip)}</title></rect>'
             f'<line class="spread" x1="{left + span * low:.1f}" x2="{left + span * high:.1f}" '
             f'y1="{top + BAR / 2:.1f}" y2="{top + BAR / 2:.1f}" stroke="#333" stroke-width="2"/>'
-            f'<text x="{left + span + 6:.1f}" y="{top + 15}" fill="#333">{mean * 100:.0f}%</text></g>'
+            f'<text x="{left + span + 6:.1f}" y="{top + 15}" fill="#333">'
+            f"{mean * 100:.0f}%</text></g>"
         )
     return Markup(
         f'<svg class="chart-svg" viewBox="0 0 {charts.WIDTH} {height}" role="img" '
