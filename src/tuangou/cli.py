@@ -439,7 +439,8 @@ def simulate(
     except rules.SpecProblem as exc:
         console.print(f"[red]{exc.field}: {exc.message}[/red]")
         raise typer.Exit(2) from exc
-    report.run(console, spec)
+    if report.run(console, spec) is None:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -162,3 +162,18 @@ def test_stored_runs_one_at_a_time(db: str) -> None:
     clock.advance(timedelta(minutes=rules.STALE_MINUTES + 1))
     assert tasks.start_queued(started.append) == 0
     assert read(lambda s: service.get_run(s, second)).error == "interrupted"
+
+
+def test_the_command_prints_the_parameters_and_a_row_per_setting(db: str) -> None:
+    from typer.testing import CliRunner
+
+    from tuangou.cli import app
+
+    _, sku_id = seed_sku(price=PRICE, stock=500)
+    args = ["simulate", "--sku", str(sku_id), "--price", "2990", "--team-size", "2,3"]
+    done = CliRunner().invoke(app, [*args, "--members", "6", "--runs", "1", "--database-url", db])
+    assert done.exit_code == 0, done.output
+    assert "link_conversion" in done.output and "default" in done.output
+    assert "2p · 24h" in done.output and "3p · 24h" in done.output
+    refused = CliRunner().invoke(app, [*args, "--team-size", "1", "--database-url", db])
+    assert refused.exit_code == 2 and "team sizes must be 2 to 50" in refused.output

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tuangou.core.errors import DomainError
 from tuangou.core.money import fmt
 from tuangou.simulate import engine
 from tuangou.simulate.rules import Spec
@@ -29,7 +30,19 @@ def _cell(summary: dict[str, Any] | None, name: str, show: Any) -> str:
     return f"{show(s['mean'])} ({show(s['p10'])}–{show(s['p90'])})"
 
 
-def run(console: Console, spec: Spec) -> engine.Outcome:
+def run(console: Console, spec: Spec) -> engine.Outcome | None:
+    """Simulate with a progress bar and print the results; None (said in red) when the
+    simulation cannot start (the SKU is not found, the database cannot be copied)."""
+    try:
+        outcome = _simulate(console, spec)
+    except (DomainError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        return None
+    show(console, outcome.to_json())
+    return outcome
+
+
+def _simulate(console: Console, spec: Spec) -> engine.Outcome:
     with Progress(
         TextColumn("[bold]simulating[/bold] {task.description}"),
         BarColumn(),
@@ -43,9 +56,7 @@ def run(console: Console, spec: Spec) -> engine.Outcome:
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=label)
 
-        outcome = engine.simulate(spec, progress=progress)
-    show(console, outcome.to_json())
-    return outcome
+        return engine.simulate(spec, progress=progress)
 
 
 def show(console: Console, results: dict[str, Any]) -> None:
