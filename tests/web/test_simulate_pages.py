@@ -38,6 +38,8 @@ def test_try_before_launch(client: TestClient) -> None:
             "tiers": "3:29.90, 6:26.90",
             "stock": "40",
             "window_hours": "48",
+            "per_member_limit": "3",
+            "opener_perk": "free",
             "starts_at": "2026-12-08T10:00",
             "ends_at": "2026-12-10T10:00",
         },
@@ -50,6 +52,8 @@ def test_try_before_launch(client: TestClient) -> None:
     assert 'name="tiers" type="text" value="6:26.90"' in html
     assert 'name="windows" type="text" value="48"' in html
     assert 'name="hours" type="number" value="48"' in html
+    assert 'name="per_member_limit" type="number" value="3"' in html
+    assert '<option value="free" selected>' in html
     # A bad grid is refused next to its field, and nothing is queued.
     form = {
         "sku_id": str(sku_id),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -29,6 +29,8 @@ class SimulationIn(In):
     campaign_hours: int = 72
     stock: int | None = None
     per_member_limit: int = 5
+    opener_perk: Literal["none", "price", "free"] = "none"
+    opener_price: int | None = None
     members: int = 200
     runs: int = 5
     seed: int = 1
@@ -49,6 +51,8 @@ class SimulationIn(In):
             campaign_hours=self.campaign_hours,
             stock=self.stock,
             per_member_limit=self.per_member_limit,
+            opener_perk=self.opener_perk,
+            opener_price=self.opener_price,
             members=self.members,
             runs=self.runs,
             seed=self.seed,

@@ -28,7 +28,7 @@ from tuangou.web import errors as web_errors
 from tuangou.web import i18n
 from tuangou.web.forms import FormState
 from tuangou.web.pages.operator import charts
-from tuangou.web.pages.operator.common import _ctx, _done
+from tuangou.web.pages.operator.common import OPENER_PERKS, _ctx, _done
 from tuangou.web.session import Form, PageOperator
 from tuangou.web.templating import fmt_money, render, translate
 
@@ -55,6 +55,8 @@ DEFAULTS = {
     "completion_percent": "50",
     "subsidy_budget": "1000.00",
     "hours": "72",
+    "per_member_limit": "5",
+    "opener_perk": "none",
     "members": "200",
     "runs": "5",
     "seed": "1",
@@ -81,6 +83,7 @@ def _form_page(request: Request, form: FormState | None = None, status: int = 20
             request,
             form=form or FormState(values=dict(DEFAULTS)),
             sku_options=data["skus"],
+            perk_options=[(k, translate(request, v)) for k, v in OPENER_PERKS.items()],
             runs=data["runs"],
             run_statuses=RUN_STATUSES,
         ),
@@ -146,6 +149,13 @@ def _spec(state: FormState, request: Request) -> rules.Spec | None:
         )
     }
     stock = state.integer(request, "stock", low=1) if state.text("stock") else None
+    limit = (
+        state.integer(request, "per_member_limit", low=1) if state.text("per_member_limit") else 5
+    )
+    perk = state.text("opener_perk") or "none"
+    if perk not in OPENER_PERKS:
+        state.add(request, "opener_perk", "Choose one of the options")
+    opener_price = state.fen(request, "opener_price") if perk == "price" else None
     budget = state.fen(request, "subsidy_budget", required=False) or 0
     if not state.ok:
         return None
@@ -161,6 +171,9 @@ def _spec(state: FormState, request: Request) -> rules.Spec | None:
         subsidy_budget=budget,
         campaign_hours=numbers["hours"] or 72,
         stock=stock,
+        per_member_limit=limit or 5,
+        opener_perk=perk,
+        opener_price=opener_price,
         members=numbers["members"] or 200,
         runs=numbers["runs"] or 1,
         seed=numbers["seed"] or 0,
@@ -202,8 +215,9 @@ def try_campaign(request: Request, form: Form, who: PageOperator) -> Response:
         values["team_sizes"] = campaign.text("min_size")
     if campaign.text("window_hours"):
         values["windows"] = campaign.text("window_hours")
-    if campaign.text("stock"):
-        values["stock"] = campaign.text("stock")
+    for name in ("stock", "per_member_limit", "opener_perk", "opener_price"):
+        if campaign.text(name):
+            values[name] = campaign.text(name)
     try:
         starts = datetime.fromisoformat(campaign.text("starts_at"))
         ends = datetime.fromisoformat(campaign.text("ends_at"))
