@@ -1,6 +1,6 @@
 """The ``tuangou`` command: serve, demo, worker, migrate, createoperator, audit, and the risk
 engine's ``risk replay``, ``risk generate`` and ``risk analyse``; ``webhooks list`` and
-``webhooks deliver``."""
+``webhooks deliver``; ``simulate``, the what-if simulator."""
 
 from __future__ import annotations
 
@@ -424,6 +424,58 @@ def coupons_list(database_url: DbOption = None) -> None:
         )
     if not found:
         console.print("no coupons")
+
+
+@app.command()
+def simulate(
+    sku: Annotated[int, typer.Option("--sku", help="the SKU of the proposed campaign")],
+    price: Annotated[int, typer.Option("--price", help="the group price at the team size, fen")],
+    team_size: Annotated[str, typer.Option(help="team sizes to compare: 2,3,5")] = "2",
+    window: Annotated[str, typer.Option(help="team windows to compare: 24h,48h")] = "24h",
+    tiers: Annotated[
+        str, typer.Option(help="ladders past the team size, members:fen; ';' between: none;5:2690")
+    ] = "none",
+    completion: Annotated[str, typer.Option(help="platform completion: on, off or on,off")] = "off",
+    completion_percent: Annotated[int, typer.Option(help="completion from this % filled")] = 50,
+    subsidy_budget: Annotated[int, typer.Option(help="the completion budget, fen")] = 100_000,
+    hours: Annotated[int, typer.Option(help="how long the campaign runs, hours")] = 72,
+    stock: Annotated[int | None, typer.Option(help="the campaign's stock (one a member)")] = None,
+    members: Annotated[int, typer.Option(help="simulated members")] = 200,
+    runs: Annotated[int, typer.Option(help="runs per setting (seeds S, S+1, …)")] = 5,
+    seed: Annotated[int, typer.Option(help="the first seed")] = 1,
+    database_url: DbOption = None,
+) -> None:
+    """What if: run a proposed team-buy campaign with simulated members against the real
+    engine, in a sandbox copy of the database, for each combination of the settings given;
+    print the team success rate, GMV, subsidy, refunds and the members left in failed teams
+    (mean and p10–p90 over the runs). The live database is only read."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou.simulate import report, rules
+
+    try:
+        spec = rules.check(
+            rules.Spec(
+                sku_id=sku,
+                price=price,
+                team_sizes=rules.parse_ints(team_size, "team_size"),
+                windows=rules.parse_hours(window),
+                tiers=rules.parse_tiers(tiers),
+                completions=rules.parse_completion(completion),
+                completion_percent=completion_percent,
+                subsidy_budget=subsidy_budget,
+                campaign_hours=hours,
+                stock=stock,
+                members=members,
+                runs=runs,
+                seed=seed,
+            )
+        )
+    except rules.SpecProblem as exc:
+        console.print(f"[red]{exc.field}: {exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    if report.run(console, spec) is None:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

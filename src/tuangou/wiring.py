@@ -84,6 +84,7 @@ def _load_models() -> None:
     import tuangou.reviews.models
     import tuangou.risk.models
     import tuangou.search.models
+    import tuangou.simulate.models  # the what-if simulator's stored runs (an entry point's)
     import tuangou.teams.models
     import tuangou.webhooks.models  # noqa: F401
 

@@ -32,6 +32,7 @@ from tuangou.pools import tasks as pool_tasks
 from tuangou.referral import tasks as referral_tasks
 from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks
+from tuangou.simulate import tasks as simulate_tasks
 from tuangou.teams import tasks as team_tasks
 from tuangou.webhooks import tasks as webhook_tasks
 
@@ -67,6 +68,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("archive stale proposals", cocreate_tasks.archive_stale),
     ("send webhooks", webhook_tasks.send_due),
     ("freeze final leaderboards", leaderboard_tasks.freeze_final),
+    ("start what-if simulations", simulate_tasks.start_queued),
 ]
 
 

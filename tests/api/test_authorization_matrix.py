@@ -149,6 +149,10 @@ POST   /api/admin/webhooks/{endpoint_id}/test                         401  403  
 GET    /api/admin/webhooks/{endpoint_id}/deliveries                   401  403    403     403    403     403      403       ok
 GET    /api/admin/webhooks/deliveries/{delivery_id}                   401  403    403     403    403     403      403       ok
 POST   /api/admin/webhooks/deliveries/{delivery_id}/replay            401  403    403     403    403     403      403       ok
+# The what-if simulator: operators only.
+POST   /api/admin/simulations                                         401  403    403     403    403     403      403       ok
+GET    /api/admin/simulations                                         401  403    403     403    403     403      403       ok
+GET    /api/admin/simulations/{simulation_id}                         401  403    403     403    403     403      403       ok
 # Referral: a buyer's own invite link, invitees, commission and withdrawals; the operator's terms.
 GET    /api/me/referral                                               401  ok     ok      ok     ok      403      403       403
 GET    /api/me/referral/invitees                                      401  ok     ok      ok     ok      403      403       403
@@ -444,6 +448,18 @@ def _webhook() -> dict[str, int]:
     return run_in_transaction(work)
 
 
+def _simulation(sku_id: int) -> int:
+    """A stored simulation run, already over (so that no worker round starts it)."""
+    from tuangou.core.db import run_in_transaction
+    from tuangou.simulate import service as simulations
+    from tuangou.simulate.rules import Spec
+
+    spec = Spec(sku_id=sku_id, price=100, members=4, runs=1)
+    run_id = run_in_transaction(lambda s: simulations.create_run(s, spec, operator_id=None).id)
+    execute("UPDATE simulations SET status = 'failed', error = 'test' WHERE id = :id", id=run_id)
+    return run_id
+
+
 def build_world(api: Api) -> World:
     """An operator; supplier 1 (a SKU, a catalogue wave, a team-buy campaign) and supplier 2;
     leader 1 (a pickup point, a community, a listing of the wave) and leader 2 (their own);
@@ -556,6 +572,7 @@ def build_world(api: Api) -> World:
         "photo_id": loose_photo,
         "risk_case_id": _risk_case(api),
         **_webhook(),
+        "simulation_id": _simulation(apples),
         "invitation_id": invitation,
         "link_id": link,
         "category_id": _ok(c.post("/api/admin/categories", json={"name": "水果"}, headers=op))[

@@ -45,6 +45,7 @@ from tuangou.referral.router import router as referral_router
 from tuangou.reviews.router import router as reviews_router
 from tuangou.risk.router import router as risk_router
 from tuangou.search.router import router as search_router
+from tuangou.simulate.router import router as simulate_router
 from tuangou.teams.router import router as teams_router
 from tuangou.webhooks.router import router as webhooks_router
 
@@ -182,6 +183,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         achievements_router,
         leaderboards_router,
         insight_router,
+        simulate_router,
         coupons_router,
     ):
         api.include_router(router)

@@ -1,6 +1,6 @@
 """demand insight: a community's replies of a week, read by time
 
-Revision ID: 0044
+Revision ID: 0037
 Revises: 0036
 Create Date: 2026-12-07 19:40:00
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0044"
+revision = "0037"
 down_revision = "0036"
 branch_labels = None
 depends_on = None

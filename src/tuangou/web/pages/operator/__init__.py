@@ -14,8 +14,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tuangou.web.pages.operator import catalogue, dashboard, leaders, links, orders, waves, webhooks
+from tuangou.web.pages.operator import (
+    catalogue,
+    dashboard,
+    leaders,
+    links,
+    orders,
+    simulate,
+    waves,
+    webhooks,
+)
 
 router = APIRouter()
-for _screens in (dashboard, leaders, catalogue, links, orders, waves, webhooks):
+for _screens in (dashboard, leaders, catalogue, links, orders, waves, webhooks, simulate):
     router.include_router(_screens.router)

@@ -29,6 +29,7 @@ SECTIONS = [
     ("/ops/orders", i18n.lazy("Orders")),
     ("/ops/waves", i18n.lazy("Waves")),
     ("/ops/campaigns", i18n.lazy("Campaigns")),
+    ("/ops/simulate", i18n.lazy("Try before launch")),
     ("/ops/flash", i18n.lazy("Flash sales")),
     ("/ops/bargains", i18n.lazy("Bargains")),
     ("/ops/points", i18n.lazy("Points")),
