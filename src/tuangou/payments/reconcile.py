@@ -89,7 +89,10 @@ def _day(text: str) -> date:
 
 
 def read_wechat(data: bytes) -> Statement:
-    text = data.decode("utf-8-sig")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise StatementError("not a WeChat Pay trade bill: not UTF-8") from None
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or "商户订单号" not in rows[0]:
         raise StatementError("not a WeChat Pay trade bill: no 商户订单号 in the header")
@@ -244,14 +247,18 @@ def reconcile(session: Session, gateway: str, statement: Statement) -> list[Mism
     paid = select(Payment.gateway_ref, Payment.amount).where(
         Payment.gateway == gateway, Payment.status == PaymentStatus.SUCCEEDED
     )
-    ours_pay = dict(
-        session.execute(paid.where(Payment.gateway_ref.in_(list(theirs_pay) or [""]))).tuples()
-    )
-    in_period = dict(
-        session.execute(
+    ours_pay = {
+        ref: amount
+        for ref, amount in session.execute(
+            paid.where(Payment.gateway_ref.in_(list(theirs_pay) or [""]))
+        )
+    }
+    in_period = {
+        ref: amount
+        for ref, amount in session.execute(
             paid.where(Payment.updated_at >= start, Payment.updated_at < end)
-        ).tuples()
-    )
+        )
+    }
     refunds = select(GatewayRefund.key, GatewayRefund.ref, GatewayRefund.amount).where(
         GatewayRefund.gateway == gateway
     )
