@@ -181,8 +181,9 @@ async def alipay_webhook(request: Request) -> Response:
             _land, "alipay", lambda gateway: gateway.verify_notice(form)
         )
     except DomainError as exc:
+        # Alipay reads the body only: anything but "success" is sent again later.
         log.warning("alipay notice refused: %s", exc.code)
-        return PlainTextResponse("fail", status_code=exc.status)
+        return PlainTextResponse("fail")
     except Exception:
         log.exception("alipay notice not landed; Alipay will send it again")
         return PlainTextResponse("fail", status_code=500)
