@@ -165,7 +165,9 @@ class FakeWechat:
     def get(self, url: str, headers: dict[str, str], **_: Any) -> _Response:
         return self._handle("GET", url, headers, None)
 
-    def post(self, url: str, json: Any = None, headers: dict[str, str] | None = None, **_: Any) -> _Response:
+    def post(
+        self, url: str, json: Any = None, headers: dict[str, str] | None = None, **_: Any
+    ) -> _Response:
         return self._handle("POST", url, headers or {}, json)
 
     def _handle(self, method: str, url: str, headers: dict[str, str], body: Any) -> _Response:
@@ -174,7 +176,12 @@ class FakeWechat:
         if path in ("/v3/pay/transactions/h5", "/v3/pay/transactions/jsapi"):
             self.trades[body["out_trade_no"]] = {"trade_state": "NOTPAY", **body}
             if path.endswith("h5"):
-                return self._answer(200, {"h5_url": "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"})
+                return self._answer(
+                    200,
+                    {
+                        "h5_url": "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"
+                    },
+                )
             return self._answer(200, {"prepay_id": "wx201410272009395522657a690389285100"})
         if path.startswith("/v3/pay/transactions/out-trade-no/"):
             ref = path.split("/")[5]
@@ -250,7 +257,9 @@ def wechat_notice(
     body = json.dumps(envelope, ensure_ascii=False)
     timestamp = str(int(clock.as_utc(at or clock.now()).timestamp()))
     header_nonce = secrets.token_hex(16)
-    signature = rsa_sign(signer or keys("platform").private, f"{timestamp}\n{header_nonce}\n{body}\n")
+    signature = rsa_sign(
+        signer or keys("platform").private, f"{timestamp}\n{header_nonce}\n{body}\n"
+    )
     headers = {
         "Wechatpay-Signature": signature,
         "Wechatpay-Timestamp": timestamp,
@@ -273,13 +282,20 @@ def paid_resource(ref: str, amount: int, **changes: Any) -> dict[str, Any]:
         "trade_state_desc": "支付成功",
         "success_time": "2026-12-07T10:00:00+08:00",
         "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
-        "amount": {"total": amount, "payer_total": amount, "currency": "CNY", "payer_currency": "CNY"},
+        "amount": {
+            "total": amount,
+            "payer_total": amount,
+            "currency": "CNY",
+            "payer_currency": "CNY",
+        },
     }
     resource.update(changes)
     return resource
 
 
-def refund_resource(ref: str, key: str, amount: int, total: int, status: str = "SUCCESS") -> dict[str, Any]:
+def refund_resource(
+    ref: str, key: str, amount: int, total: int, status: str = "SUCCESS"
+) -> dict[str, Any]:
     return {
         "mchid": MCHID,
         "out_trade_no": ref,
@@ -319,17 +335,28 @@ class FakeAlipay:
         trade = self.trades.get(ref)
         if method == "alipay.trade.query":
             if trade is None:
-                answer = {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_NOT_EXIST"}
+                answer = {
+                    "code": "40004",
+                    "msg": "Business Failed",
+                    "sub_code": "ACQ.TRADE_NOT_EXIST",
+                }
             else:
                 answer = {"code": "10000", "msg": "Success", "out_trade_no": ref, **trade}
         elif method == "alipay.trade.close":
             if trade is None:
-                answer = {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_NOT_EXIST"}
+                answer = {
+                    "code": "40004",
+                    "msg": "Business Failed",
+                    "sub_code": "ACQ.TRADE_NOT_EXIST",
+                }
             else:
                 trade["trade_status"] = "TRADE_CLOSED"
                 answer = {"code": "10000", "msg": "Success", "out_trade_no": ref}
         elif method == "alipay.trade.refund":
-            self.refunds[biz["out_request_no"]] = {"refund_amount": biz["refund_amount"], "out_trade_no": ref}
+            self.refunds[biz["out_request_no"]] = {
+                "refund_amount": biz["refund_amount"],
+                "out_trade_no": ref,
+            }
             answer = {
                 "code": "10000",
                 "msg": "Success",
@@ -348,7 +375,7 @@ class FakeAlipay:
         name = method.replace(".", "_") + "_response"
         content = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
         sign = rsa_sign(keys("alipay").private, content)
-        raw = '{"%s":%s,"sign":"%s"}' % (name, content, sign)
+        raw = f'{{"{name}":{content},"sign":"{sign}"}}'
 
         class _Reply:
             def read(self) -> bytes:

@@ -85,8 +85,14 @@ def test_signed_requests(alipay: FakeAlipay, db: str) -> None:
             assert '"total_amount":"25.90"' in params["biz_content"]
             _verify_signed(params)
         assert gateway.query(session, ref).status == GatewayState.UNKNOWN
-        alipay.trades[ref] = {"trade_no": "2026120722001", "trade_status": "TRADE_SUCCESS", "total_amount": "25.90"}
-        assert gateway.query(session, ref) == gateways.GatewayStatus(ref, GatewayState.SUCCEEDED, 2590)
+        alipay.trades[ref] = {
+            "trade_no": "2026120722001",
+            "trade_status": "TRADE_SUCCESS",
+            "total_amount": "25.90",
+        }
+        assert gateway.query(session, ref) == gateways.GatewayStatus(
+            ref, GatewayState.SUCCEEDED, 2590
+        )
         assert gateway.refund(session, ref=ref, key="refund:3", amount=990)
         assert gateway.query_refund(session, ref=ref, key="refund:3") == RefundState.SUCCEEDED
         assert gateway.query_refund(session, ref=ref, key="refund:4") == RefundState.UNKNOWN
@@ -144,8 +150,13 @@ def test_notices(client: TestClient, alipay: FakeAlipay) -> None:
     with unit_of_work() as session:
         gateways.get_gateway("alipay").refund(session, ref=ref, key="refund:5", amount=2590)
     refund = alipay_notice(
-        ref, "25.90", status="TRADE_CLOSED", trade_no="2026120722001",
-        refund_fee="25.90", out_biz_no="refund-5", gmt_refund="2026-12-07 10:05:00.123",
+        ref,
+        "25.90",
+        status="TRADE_CLOSED",
+        trade_no="2026120722001",
+        refund_fee="25.90",
+        out_biz_no="refund-5",
+        gmt_refund="2026-12-07 10:05:00.123",
     )
     assert client.post(URL, content=refund, headers=FORM).text == "success"
     assert client.post(URL, content=refund, headers=FORM).text == "success"

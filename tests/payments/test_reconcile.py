@@ -46,22 +46,86 @@ def wechat_bill(lines: list[Line], day: date) -> bytes:
         at = f"{day} 10:{n:02d}:00"
         amount = yuan(line.amount)
         if line.kind == "payment":
-            fields = [at, "wxd678efh567hg6787", "1900000109", "0", "", line.txn_id, line.ref,
-                      "oUpF8uMuAJO", "MWEB", "SUCCESS", "CMB_DEBIT", "CNY", amount, "0.00", "0",
-                      "0", "0.00", "0.00", "", "", "团购订单", "", "0.00000", "0.60%", amount,
-                      "0.00", ""]
+            fields = [
+                at,
+                "wxd678efh567hg6787",
+                "1900000109",
+                "0",
+                "",
+                line.txn_id,
+                line.ref,
+                "oUpF8uMuAJO",
+                "MWEB",
+                "SUCCESS",
+                "CMB_DEBIT",
+                "CNY",
+                amount,
+                "0.00",
+                "0",
+                "0",
+                "0.00",
+                "0.00",
+                "",
+                "",
+                "团购订单",
+                "",
+                "0.00000",
+                "0.60%",
+                amount,
+                "0.00",
+                "",
+            ]
         else:
             key = (line.refund_key or "").replace(":", "-")
-            fields = [at, "wxd678efh567hg6787", "1900000109", "0", "", line.txn_id, line.ref,
-                      "oUpF8uMuAJO", "MWEB", "REFUND", "CMB_DEBIT", "CNY", "0.00", "0.00",
-                      "50300" + key, key, amount, "0.00", "ORIGINAL", "SUCCESS", "团购订单", "",
-                      "0.00000", "0.60%", "0.00", amount, ""]
+            fields = [
+                at,
+                "wxd678efh567hg6787",
+                "1900000109",
+                "0",
+                "",
+                line.txn_id,
+                line.ref,
+                "oUpF8uMuAJO",
+                "MWEB",
+                "REFUND",
+                "CMB_DEBIT",
+                "CNY",
+                "0.00",
+                "0.00",
+                "50300" + key,
+                key,
+                amount,
+                "0.00",
+                "ORIGINAL",
+                "SUCCESS",
+                "团购订单",
+                "",
+                "0.00000",
+                "0.60%",
+                "0.00",
+                amount,
+                "",
+            ]
         out.append(",".join("`" + f for f in fields))
     paid = sum(x.amount for x in lines if x.kind == "payment")
     refunded = sum(x.amount for x in lines if x.kind == "refund")
-    out.append("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额")
-    out.append(",".join("`" + f for f in [str(len(lines)), yuan(paid), yuan(refunded), "0.00",
-                                         "0.00000", yuan(paid), yuan(refunded)]))
+    out.append(
+        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+    )
+    out.append(
+        ",".join(
+            "`" + f
+            for f in [
+                str(len(lines)),
+                yuan(paid),
+                yuan(refunded),
+                "0.00",
+                "0.00000",
+                yuan(paid),
+                yuan(refunded),
+            ]
+        )
+    )
     return ("\r\n".join(out) + "\r\n").encode("utf-8")
 
 
@@ -82,14 +146,39 @@ def alipay_detail(lines: list[Line], day: date) -> bytes:
         else:
             kind, amount = "退款", yuan(-line.amount)
             request = (line.refund_key or "").replace(":", "-")
-        cells = [line.txn_id, line.ref, kind, "团购订单", at, at, "", "", "", "", "buy***@example.com",
-                 amount, amount, "0.00", "0.00", "0.00", "0.00", "0.00", "", "0.00", "0.00",
-                 request, "0.00", "0.00", ""]
+        cells = [
+            line.txn_id,
+            line.ref,
+            kind,
+            "团购订单",
+            at,
+            at,
+            "",
+            "",
+            "",
+            "",
+            "buy***@example.com",
+            amount,
+            amount,
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "",
+            "0.00",
+            "0.00",
+            request,
+            "0.00",
+            "0.00",
+            "",
+        ]
         out.append(",".join(c + "\t" for c in cells))
     paid = [x for x in lines if x.kind == "payment"]
     out += [
         "#-----------------------------------------业务明细列表结束------------------------------------",
-        f"#交易合计：{len(paid)}笔，商家实收共：{yuan(sum(x.amount for x in paid))}元，商家优惠共：0.00元",
+        f"#交易合计：{len(paid)}笔，商家实收共：{yuan(sum(x.amount for x in paid))}元，"
+        "商家优惠共：0.00元",
         "#退款合计：{}笔，商家实收退款共：{}元".format(
             len(lines) - len(paid), yuan(-sum(x.amount for x in lines if x.kind == "refund"))
         ),
@@ -102,7 +191,9 @@ SAMPLE_DAY = date(2026, 12, 7)
 SAMPLE = [
     Line("payment", "tg_0a1b2c3d4e5f60718293", "4200002026120700000001", 2590, SAMPLE_DAY),
     Line("payment", "tg_1b2c3d4e5f6071829304", "4200002026120700000002", 128800, SAMPLE_DAY),
-    Line("refund", "tg_1b2c3d4e5f6071829304", "4200002026120700000002", 9900, SAMPLE_DAY, "refund:17"),
+    Line(
+        "refund", "tg_1b2c3d4e5f6071829304", "4200002026120700000002", 9900, SAMPLE_DAY, "refund:17"
+    ),
 ]
 
 
@@ -119,7 +210,10 @@ def test_the_sample_statements_are_read_as_made() -> None:
             (DATA / name).write_bytes(content)
     for name, content in made.items():
         assert (DATA / name).read_bytes() == content, f"{name} is stale"
-    for gateway, name in (("wechat", "wechat-tradebill.csv"), ("alipay", "alipay-business-detail.csv")):
+    for gateway, name in (
+        ("wechat", "wechat-tradebill.csv"),
+        ("alipay", "alipay-business-detail.csv"),
+    ):
         statement = reconcile.read(gateway, (DATA / name).read_bytes())
         assert [(x.kind, x.ref, x.amount, x.refund_key) for x in statement.lines] == [
             (x.kind, x.ref, x.amount, x.refund_key) for x in SAMPLE
@@ -136,7 +230,7 @@ def _paid_world() -> list[tuple[str, int]]:
     [(ref, amount)]."""
     paid = []
     for price in (2590, 4900, 1200):
-        user_id, order_id = unpaid_order(price=price)
+        _, order_id = unpaid_order(price=price)
 
         def pay(session: Any, order_id: int = order_id) -> tuple[str, int]:
             (p,) = payments.payments_of(session, order_id)
@@ -148,8 +242,14 @@ def _paid_world() -> list[tuple[str, int]]:
 
         paid.append(run_in_transaction(pay))
     with unit_of_work() as session:
-        notify.record_refund(session, "wechat", key="refund:901", ref=paid[0][0], amount=990,
-                             gateway_refund_id="503001")
+        notify.record_refund(
+            session,
+            "wechat",
+            key="refund:901",
+            ref=paid[0][0],
+            amount=990,
+            gateway_refund_id="503001",
+        )
     return paid
 
 
@@ -159,7 +259,8 @@ def _run(tmp_path: Path, db: str, gateway: str, content: bytes) -> Any:
     from tuangou.cli import app
 
     return CliRunner().invoke(
-        app, ["reconcile", "--gateway", gateway, str(path), "--database-url", db],
+        app,
+        ["reconcile", "--gateway", gateway, str(path), "--database-url", db],
         env={"COLUMNS": "200"},
     )
 

@@ -9,7 +9,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from fastapi.testclient import TestClient
@@ -104,7 +103,9 @@ def test_signed_requests_and_no_network_at_start(wechat: FakeWechat, db: str) ->
         assert gateway.query(session, ref).status == GatewayState.PENDING
         assert gateway.query(session, "tg_nothing").status == GatewayState.UNKNOWN
         wechat.trades[ref]["trade_state"] = "SUCCESS"
-        assert gateway.query(session, ref) == gateways.GatewayStatus(ref, GatewayState.SUCCEEDED, 2590)
+        assert gateway.query(session, ref) == gateways.GatewayStatus(
+            ref, GatewayState.SUCCEEDED, 2590
+        )
         assert gateway.refund(session, ref=ref, key="refund:7", amount=1000)
         assert gateway.query_refund(session, ref=ref, key="refund:7") == RefundState.PROCESSING
         assert gateway.query_refund(session, ref=ref, key="refund:8") == RefundState.UNKNOWN
@@ -182,7 +183,9 @@ def _spoiled(spoil: str, ref: str, amount: int) -> tuple[dict[str, str], bytes]:
     return headers, body
 
 
-def test_a_bad_notice_is_refused_and_changes_nothing(client: TestClient, wechat: FakeWechat) -> None:
+def test_a_bad_notice_is_refused_and_changes_nothing(
+    client: TestClient, wechat: FakeWechat
+) -> None:
     user_id, order_id = unpaid_order()
     payment_id, ref, amount, _ = _start(user_id, order_id)
     for spoil in SPOILS:
@@ -203,7 +206,9 @@ def test_notices_out_of_order(client: TestClient, wechat: FakeWechat) -> None:
     user_id, order_id = unpaid_order()
     payment_id, ref, amount, _ = _start(user_id, order_id)
     # A refund notice for a refund we never sent (the merchant console), before the paid one.
-    early = wechat_notice(refund_resource(ref, "refund:999", 500, amount), event_type="REFUND.SUCCESS")
+    early = wechat_notice(
+        refund_resource(ref, "refund:999", 500, amount), event_type="REFUND.SUCCESS"
+    )
     assert _send(client, *early).status_code == 200
     assert scalar("SELECT result FROM gateway_notifications") == "refund_unknown"
     assert _payment_status(payment_id) == "pending"
@@ -231,9 +236,7 @@ def test_notices_out_of_order(client: TestClient, wechat: FakeWechat) -> None:
     key = scalar("SELECT key FROM gateway_refunds WHERE ref = :r", r=ref)
     assert wechat.refunds[key.replace(":", "-")]["amount"]["refund"] == amount
     # Its refund's notice, then the same once more.
-    notice = wechat_notice(
-        refund_resource(ref, key, amount, amount), event_type="REFUND.SUCCESS"
-    )
+    notice = wechat_notice(refund_resource(ref, key, amount, amount), event_type="REFUND.SUCCESS")
     assert _send(client, *notice).status_code == 200
     assert _send(client, *notice).status_code == 200
     assert scalar("SELECT status FROM gateway_refunds WHERE key = :k", k=key) == "succeeded"

@@ -77,4 +77,6 @@ def test_the_member_chooses_the_gateway_and_sees_which_paid(
     )
     assert r.text == "success"
     order: Any = site.get(f"/orders/{order_id}").text
-    assert '<tr id="order-gateway"><th scope="row">支付方式</th><td class="num">支付宝</td>' in order
+    assert (
+        '<tr id="order-gateway"><th scope="row">支付方式</th><td class="num">支付宝</td>' in order
+    )

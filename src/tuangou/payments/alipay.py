@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException
-
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock

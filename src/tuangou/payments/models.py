@@ -93,9 +93,7 @@ class GatewayNotification(Base):
     result: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(DateTime)
 
-    __table_args__ = (
-        UniqueConstraint("gateway", "txn_id", "event"),
-    )
+    __table_args__ = (UniqueConstraint("gateway", "txn_id", "event"),)
 
 
 class GatewayRefund(Base):

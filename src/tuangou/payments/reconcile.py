@@ -143,7 +143,9 @@ def read_wechat(data: bytes) -> Statement:
     return _statement(lines, None, None)
 
 
-_ALIPAY_PERIOD = re.compile(r"起始日期：\[(\d{4})年(\d{2})月(\d{2})日.*终止日期：\[(\d{4})年(\d{2})月(\d{2})日")
+_ALIPAY_PERIOD = re.compile(
+    r"起始日期：\[(\d{4})年(\d{2})月(\d{2})日.*终止日期：\[(\d{4})年(\d{2})月(\d{2})日"
+)
 
 
 def read_alipay(data: bytes) -> Statement:

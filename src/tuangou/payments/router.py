@@ -12,11 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from tuangou.api.deps import Operator
 from tuangou.core import group_commit, money, secret
 from tuangou.core.db import run_in_transaction, unit_of_work
-from tuangou.core.schemas import file_responses
-from tuangou.payments import schemas
-from tuangou.payments import service as payments
 from tuangou.core.errors import DomainError
-from tuangou.payments import notify
+from tuangou.core.schemas import file_responses
+from tuangou.payments import notify, schemas
+from tuangou.payments import service as payments
 from tuangou.payments.gateway import BadSignature, enabled, get_gateway, sandbox
 
 router = APIRouter(tags=["payments"])

@@ -210,8 +210,14 @@ class WechatGateway:
             raise GatewayFailed(f"wechat pay refund: {code} {body.get('code', '')}")
         from tuangou.payments import notify
 
-        notify.record_refund(session, self.name, key=key, ref=ref, amount=amount,
-                             gateway_refund_id=str(body.get("refund_id") or "") or None)
+        notify.record_refund(
+            session,
+            self.name,
+            key=key,
+            ref=ref,
+            amount=amount,
+            gateway_refund_id=str(body.get("refund_id") or "") or None,
+        )
         return True
 
     def query_refund(self, session: Session, *, ref: str, key: str) -> RefundState:
@@ -244,7 +250,9 @@ class WechatGateway:
             raise BadSignature("the body is not UTF-8") from None
         if not timestamp.isdigit() or not nonce:
             raise BadSignature("timestamp and nonce are required")
-        if not rsa_verify(timestamp, nonce, text, h.get("wechatpay-signature", ""), self._public_key):
+        if not rsa_verify(
+            timestamp, nonce, text, h.get("wechatpay-signature", ""), self._public_key
+        ):
             raise BadSignature()
         sent_at = datetime.fromtimestamp(int(timestamp), UTC)
         if abs(clock.as_utc(clock.now()).timestamp() - int(timestamp)) > (
