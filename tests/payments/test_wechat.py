@@ -30,6 +30,7 @@ from tests.payments.gateways import (
     wechat_notice,
 )
 from tuangou.core import clock
+from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.payments import gateway as gateways
 from tuangou.payments import service as payments
@@ -80,6 +81,10 @@ def test_signed_requests_and_no_network_at_start(wechat: FakeWechat, db: str) ->
     assert "wechat" in payments.gateways() and "alipay" in payments.gateways()
     assert repr(gateway) == f"WechatGateway(mchid={MCHID!r}, appid={APPID!r})"
     assert APIV3_KEY not in repr(gateway) and wechat.requests == []
+    # Secrets are never shown: not by the settings, not by their dump.
+    settings = get_settings()
+    for shown in (repr(settings), str(settings), settings.model_dump_json()):
+        assert APIV3_KEY not in shown and "PRIVATE KEY" not in shown
     user_id, order_id = unpaid_order(price=2590)
     payment_id, ref, amount, url = _start(user_id, order_id)
     assert url.startswith("https://wx.tenpay.com/") and amount == 2590

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock
 from tuangou.core.config import get_settings
+from tuangou.payments import notify
 from tuangou.payments.errors import GatewayFailed, StaleNotification
 from tuangou.payments.gateway import BadSignature, GatewayStatus
 from tuangou.payments.rules import (
@@ -164,8 +165,6 @@ class AlipayGateway:
         )
         if answer.get("code") != _OK:
             raise GatewayFailed(f"alipay refund: {answer.get('sub_code', answer.get('code'))}")
-        from tuangou.payments import notify
-
         notify.record_refund(
             session,
             self.name,

@@ -29,10 +29,17 @@ from wechatpayv3.utils import aes_decrypt, load_public_key, rsa_verify
 
 from tuangou.core import clock
 from tuangou.core.config import get_settings
+from tuangou.payments import notify
 from tuangou.payments.errors import GatewayFailed, StaleNotification
 from tuangou.payments.gateway import BadSignature, GatewayStatus
 from tuangou.payments.models import Payment
-from tuangou.payments.rules import GatewayState, Notice, RefundState, refund_key_out
+from tuangou.payments.rules import (
+    GatewayState,
+    Notice,
+    RefundState,
+    refund_key_in,
+    refund_key_out,
+)
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +215,6 @@ class WechatGateway:
         )
         if code != 200:
             raise GatewayFailed(f"wechat pay refund: {code} {body.get('code', '')}")
-        from tuangou.payments import notify
-
         notify.record_refund(
             session,
             self.name,
@@ -279,8 +284,6 @@ class WechatGateway:
     def _read(self, event_type: str, data: dict[str, Any], sent_at: datetime) -> Notice:
         amount = data.get("amount") or {}
         if event_type.startswith("REFUND."):
-            from tuangou.payments.rules import refund_key_in
-
             status = str(data.get("refund_status", ""))
             return Notice(
                 gateway=self.name,
