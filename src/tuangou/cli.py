@@ -1,6 +1,7 @@
-"""The ``tuangou`` command: serve, demo, worker, migrate, createoperator, audit, and the risk
-engine's ``risk replay``, ``risk generate`` and ``risk analyse``; ``webhooks list`` and
-``webhooks deliver``; ``simulate``, the what-if simulator."""
+"""The ``tuangou`` command: serving, the worker, migrations, the audit, backups, and the
+operators' tools (risk, points, webhooks, coupons, the simulator, reconciliation…); ``tuangou
+--help`` lists them all."""
+``webhooks deliver``; ``reconcile`` (a gateway's statement against the ledger)."""
 
 from __future__ import annotations
 
@@ -476,6 +477,47 @@ def simulate(
         raise typer.Exit(2) from exc
     if report.run(console, spec) is None:
         raise typer.Exit(1)
+def reconcile(
+    statement: Annotated[str, typer.Argument(help="the gateway's statement file")],
+    gateway: Annotated[str, typer.Option("--gateway", help="wechat or alipay")],
+    database_url: DbOption = None,
+) -> None:
+    """对账: compare a gateway's statement (WeChat Pay trade bill CSV, Alipay business detail
+    CSV) with our payments and refunds; list every mismatch; exit 1 if there is any."""
+    _setup(database_url)
+    from pathlib import Path
+
+    from tuangou.core.db import unit_of_work
+    from tuangou.core.money import fmt
+    from tuangou.payments import reconcile as rec
+
+    if gateway not in rec.GATEWAYS:
+        console.print(f"[red]--gateway must be one of {', '.join(rec.GATEWAYS)}[/red]")
+        raise typer.Exit(2)
+    try:
+        parsed = rec.read(gateway, Path(statement).read_bytes())
+    except (OSError, rec.StatementError) as exc:
+        console.print(f"[red]cannot read the statement: {exc}[/red]")
+        raise typer.Exit(2) from None
+    with unit_of_work(readonly=True) as session:
+        found = rec.reconcile(session, gateway, parsed)
+    period = f"{parsed.first_day} … {parsed.last_day}"
+    if not found:
+        console.print(f"{gateway} {period}: {len(parsed.lines)} line(s), no mismatch")
+        return
+    table = Table(title=f"{gateway} {period}: {len(found)} mismatch(es)")
+    for column in ("problem", "payment", "refund", "ours", "theirs"):
+        table.add_column(column)
+    for m in found:
+        table.add_row(
+            m.problem,
+            m.ref,
+            m.refund_key or "",
+            "" if m.ours is None else fmt(m.ours),
+            "" if m.theirs is None else fmt(m.theirs),
+        )
+    console.print(table)
+    raise typer.Exit(1)
 
 
 if __name__ == "__main__":

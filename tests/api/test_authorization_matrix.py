@@ -72,6 +72,9 @@ GET    /api/listings/{listing_id}                                     404  ok   
 GET    /api/sandbox/pay                                               ok   ok     ok      ok     ok      ok       ok        ok
 POST   /api/sandbox/pay                                               ok   ok     ok      ok     ok      ok       ok        ok
 POST   /api/payments/webhooks/sandbox                                 ok   ok     ok      ok     ok      ok       ok        ok
+# The real gateways' notices: public, each checked by its gateway's signature.
+POST   /api/payments/webhooks/wechat                                  ok   ok     ok      ok     ok      ok       ok        ok
+POST   /api/payments/webhooks/alipay                                  ok   ok     ok      ok     ok      ok       ok        ok
 GET    /api/sandbox/charges/{ref}                                     401  403    403     403    403     403      403       ok
 GET    /api/me                                                        401  ok     ok      ok     ok      ok       ok        ok
 PATCH  /api/me                                                        401  ok     ok      ok     ok      ok       ok        ok

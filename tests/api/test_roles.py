@@ -53,6 +53,9 @@ PUBLIC = {
     ("GET", "/api/sandbox/pay"),
     ("POST", "/api/sandbox/pay"),
     ("POST", "/api/payments/webhooks/sandbox"),
+    # WeChat Pay's and Alipay's notices: signed by the gateway, not logged in.
+    ("POST", "/api/payments/webhooks/wechat"),
+    ("POST", "/api/payments/webhooks/alipay"),
 }
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_OPERATOR_FEE_BPS = 4800
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TUANGOU_", extra="ignore")
+    # Settings come from the environment, or from a dotenv file named by TUANGOU_ENV_FILE.
+    model_config = SettingsConfigDict(
+        env_prefix="TUANGOU_", extra="ignore", env_file=os.environ.get("TUANGOU_ENV_FILE") or None
+    )
 
     database_url: str = Field(
         default="sqlite:///tuangou.db",
@@ -47,6 +51,23 @@ class Settings(BaseSettings):
     # Fault injection for the sandbox: probabilities 0..1 of each fault on a payment
     # whose outcome the payer did not choose, e.g. "decline=0.1,timeout=0.05,duplicate=0.2".
     sandbox_faults: str = ""
+    # Real gateways (docs/PAYMENTS.md). A gateway is on once its merchant/app id and keys are
+    # set; with none on, the sandbox takes the payments. Keys are PEM text or a path to a PEM
+    # file; secrets are SecretStr (never shown in a repr or a log). Notify URLs are built on
+    # public_url. A notification older than notify_window_seconds is refused.
+    wechat_mchid: str = ""
+    wechat_appid: str = ""
+    wechat_cert_serial_no: str = ""
+    wechat_private_key: SecretStr = SecretStr("")
+    wechat_public_key: str = ""
+    wechat_public_key_id: str = ""
+    wechat_apiv3_key: SecretStr = SecretStr("")
+    alipay_appid: str = ""
+    alipay_private_key: SecretStr = SecretStr("")
+    alipay_public_key: str = ""
+    alipay_seller_id: str = ""
+    alipay_sandbox: bool = False
+    notify_window_seconds: int = Field(default=300, ge=30, le=3600)
     # SMS: "log" writes one-time codes to the server log.
     sms_sender: str = "log"
     token_ttl_days: int = 30

@@ -27,7 +27,7 @@ from tuangou.core.db import table, upsert_insert
 from tuangou.core.errors import DomainError, NotFound
 from tuangou.payments.errors import InvalidOutcome, PaymentErrorCode, RefundExceedsCharge
 from tuangou.payments.models import SandboxCharge, SandboxRefund
-from tuangou.payments.rules import ChargeStatus, GatewayState
+from tuangou.payments.rules import ChargeStatus, GatewayState, RefundState
 
 OUTCOMES = ("approve", "decline", "timeout", "duplicate")
 
@@ -64,6 +64,14 @@ class PaymentGateway(Protocol):
 
     def refund(self, session: Session, *, ref: str, key: str, amount: int) -> bool:
         """Send a refund, idempotent on ``key``; True once the gateway has accepted it."""
+        ...
+
+    def query_refund(self, session: Session, *, ref: str, key: str) -> RefundState:
+        """The gateway's own word on a refund we sent (by our ``key``)."""
+        ...
+
+    def close(self, session: Session, ref: str) -> None:
+        """Close an unpaid payment at the gateway: it can no longer be paid."""
         ...
 
 
@@ -161,22 +169,83 @@ class SandboxGateway:
             charge.refunded += amount
         return True
 
+    def query_refund(self, session: Session, *, ref: str, key: str) -> RefundState:
+        row = session.get(SandboxRefund, key)
+        if row is None or row.charge_ref != ref:
+            return RefundState.UNKNOWN
+        return RefundState.SUCCEEDED
 
-_gateway: PaymentGateway | None = None
+    def close(self, session: Session, ref: str) -> None:
+        """An unpaid charge is declined, and a payment never started here can no longer
+        start; a charge already made stays as it is (a late payment is refunded)."""
+        now = clock.now()
+        ins = _insert(session)(_charges).values(
+            ref=ref,
+            amount=1,
+            status=ChargeStatus.DECLINED,
+            refunded=0,
+            callbacks_due=0,
+            callback_at=None,
+            created_at=now,
+        )
+        session.execute(
+            ins.on_conflict_do_update(
+                index_elements=["ref"],
+                set_={"status": ChargeStatus.DECLINED},
+                where=_charges.c.status == ChargeStatus.CREATED,
+            )
+        )
 
 
-def get_gateway() -> PaymentGateway:
-    global _gateway
-    if _gateway is None:
-        name = get_settings().gateway
-        if name != "sandbox":
-            raise RuntimeError(f"unknown payment gateway {name!r}")
-        _gateway = SandboxGateway()
-    return _gateway
+# ---------------------------------------------------------------- which gateways are on
+
+REAL_GATEWAYS = ("wechat", "alipay")
+_gateways: dict[str, PaymentGateway] = {}
+
+
+def enabled() -> list[str]:
+    """The gateways members pay through, the default first: each real gateway whose settings
+    are complete; with none, the configured built-in one (the sandbox)."""
+    settings = get_settings()
+    names = []
+    if settings.wechat_mchid and settings.wechat_appid and settings.wechat_public_key_id:
+        names.append("wechat")
+    if settings.alipay_appid and settings.alipay_public_key:
+        names.append("alipay")
+    return names or [settings.gateway]
+
+
+def get_gateway(name: str | None = None) -> PaymentGateway:
+    """A gateway by name (a payment's ``gateway``), or the default one."""
+    on = enabled()
+    name = name or on[0]
+    gateway = _gateways.get(name)
+    if gateway is not None:
+        return gateway
+    if name == "sandbox":
+        gateway = SandboxGateway()
+    elif name == "wechat" and name in on:
+        from tuangou.payments.wechat import WechatGateway
+
+        gateway = WechatGateway.from_settings()
+    elif name == "alipay" and name in on:
+        from tuangou.payments.alipay import AlipayGateway
+
+        gateway = AlipayGateway.from_settings()
+    else:
+        raise RuntimeError(f"payment gateway {name!r} is not configured")
+    _gateways[name] = gateway
+    return gateway
+
+
+def reset_gateways() -> None:
+    """Forget the built gateways (after the settings changed)."""
+    _gateways.clear()
 
 
 def sandbox() -> SandboxGateway:
-    gateway = get_gateway()
-    if not isinstance(gateway, SandboxGateway):
+    if "sandbox" not in enabled():
         raise NotFound("the sandbox gateway is not enabled")
+    gateway = get_gateway("sandbox")
+    assert isinstance(gateway, SandboxGateway)
     return gateway

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
@@ -24,6 +32,8 @@ class Payment(Base):
     amount: Mapped[int] = mapped_column(Integer)
     gateway: Mapped[str] = mapped_column(String(16))
     gateway_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    # The gateway's own transaction id, once a notification or a lookup told it.
+    gateway_txn: Mapped[str | None] = mapped_column(String(64), default=None)
     status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.PENDING)
     failure_reason: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -61,4 +71,41 @@ class SandboxRefund(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     charge_ref: Mapped[str] = mapped_column(ForeignKey("sandbox_charges.ref"))
     amount: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class GatewayNotification(Base):
+    """A notification a real gateway sent us, kept once it passed the checks (signature,
+    freshness, merchant, amount). The unique (gateway, txn_id, event) key makes a repeated or
+    re-ordered notice a no-op: ``txn_id`` is the gateway's transaction id (its refund id for a
+    refund notice) and ``event`` what it reports (``SUCCESS``, ``TRADE_CLOSED``, ``REFUND``…).
+    """
+
+    __tablename__ = "gateway_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(16))
+    txn_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(64), index=True)
+    refund_key: Mapped[str | None] = mapped_column(String(100), default=None)
+    amount: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("gateway", "txn_id", "event"),)
+
+
+class GatewayRefund(Base):
+    """A refund we sent to a real gateway (keyed by our refund key, ``refund:<id>``), and what
+    the gateway said of it: the record ``tuangou reconcile`` compares with the statement."""
+
+    __tablename__ = "gateway_refunds"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(16), index=True)
+    ref: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    gateway_refund_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="accepted")
     created_at: Mapped[datetime] = mapped_column(DateTime)

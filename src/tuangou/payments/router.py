@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 import html
+import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tuangou.api.deps import Operator
 from tuangou.core import group_commit, money, secret
 from tuangou.core.db import run_in_transaction, unit_of_work
+from tuangou.core.errors import DomainError
 from tuangou.core.schemas import file_responses
-from tuangou.payments import schemas
+from tuangou.payments import notify, schemas
 from tuangou.payments import service as payments
-from tuangou.payments.gateway import BadSignature, sandbox
+from tuangou.payments.gateway import BadSignature, enabled, get_gateway, sandbox
 
 router = APIRouter(tags=["payments"])
 
@@ -110,3 +114,77 @@ def sandbox_webhook(body: schemas.WebhookIn) -> dict[str, Any]:
         return {"result": payments.apply_outcomes(session, [(body.ref, body.status)])[body.ref]}
 
     return run_in_transaction(work)
+
+
+# ---------------------------------------------------------------- the real gateways' notices
+
+log = logging.getLogger(__name__)
+
+
+def _land(name: str, verify: Any) -> str:
+    """Verify a notice (``verify(gateway)``) and land it in one transaction."""
+    if name not in enabled():
+        raise BadSignature(f"the {name} gateway is not configured here")
+    gateway: Any = get_gateway(name)  # WechatGateway or AlipayGateway
+    notice = verify(gateway)
+    return str(run_in_transaction(lambda session: notify.handle(session, gateway, notice)))
+
+
+@router.post(
+    "/payments/webhooks/wechat",
+    tags=["payment gateways"],
+    response_model=None,
+    responses={
+        200: {"model": schemas.WechatNotifyOut, "description": "Accepted (or a duplicate)"},
+        400: {"model": schemas.WechatNotifyOut, "description": "Refused: WeChat Pay retries"},
+        500: {"model": schemas.WechatNotifyOut, "description": "Not landed: WeChat Pay retries"},
+    },
+)
+async def wechat_webhook(request: Request) -> Response:
+    """WeChat Pay's notification (payment or refund), signed with the platform key and its
+    resource encrypted with the API v3 key. Answers as WeChat Pay expects: 200 with
+    ``{"code": "SUCCESS"}``, or an error status with ``{"code": "FAIL", "message": …}``."""
+    body = await request.body()
+    headers = dict(request.headers)
+    try:
+        result = await run_in_threadpool(
+            _land, "wechat", lambda gateway: gateway.verify_notice(headers, body)
+        )
+    except DomainError as exc:
+        log.warning("wechat pay notice refused: %s", exc.code)
+        return JSONResponse({"code": "FAIL", "message": exc.title}, status_code=exc.status)
+    except Exception:
+        log.exception("wechat pay notice not landed; WeChat Pay will send it again")
+        return JSONResponse({"code": "FAIL", "message": "not landed"}, status_code=500)
+    log.info("wechat pay notice: %s", result)
+    return JSONResponse({"code": "SUCCESS", "message": "成功"})
+
+
+@router.post(
+    "/payments/webhooks/alipay",
+    tags=["payment gateways"],
+    response_class=PlainTextResponse,
+    responses=file_responses("text/plain", description="success, or fail (Alipay retries)"),
+)
+async def alipay_webhook(request: Request) -> Response:
+    """Alipay's asynchronous notification (a form POST, RSA2-signed). Answers as Alipay
+    expects: the plain text ``success``, or ``fail`` (Alipay sends it again later)."""
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("gbk", errors="replace")
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    try:
+        result = await run_in_threadpool(
+            _land, "alipay", lambda gateway: gateway.verify_notice(form)
+        )
+    except DomainError as exc:
+        # Alipay reads the body only: anything but "success" is sent again later.
+        log.warning("alipay notice refused: %s", exc.code)
+        return PlainTextResponse("fail")
+    except Exception:
+        log.exception("alipay notice not landed; Alipay will send it again")
+        return PlainTextResponse("fail", status_code=500)
+    log.info("alipay notice: %s", result)
+    return PlainTextResponse("success")

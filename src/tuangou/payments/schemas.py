@@ -73,3 +73,10 @@ class SandboxChargeOut(Out):
 
 class WebhookOut(Out):
     result: str
+
+
+class WechatNotifyOut(Out):
+    """The answer WeChat Pay expects to its notification."""
+
+    code: str = Field(description="SUCCESS, or FAIL (WeChat Pay sends the notice again)")
+    message: str

@@ -19,7 +19,7 @@ from tuangou.core.locks import Rank
 from tuangou.ledger import service as ledger
 from tuangou.orders import service as orders
 from tuangou.payments import errors
-from tuangou.payments.gateway import get_gateway, sandbox
+from tuangou.payments.gateway import enabled, get_gateway, sandbox
 from tuangou.payments.models import Payment, SandboxCharge
 from tuangou.payments.rules import ChargeStatus as ChargeStatus
 from tuangou.payments.rules import GatewayState, PaymentStatus
@@ -38,14 +38,17 @@ class Started:
     pay_url: str
 
 
-def start(session: Session, order: Order) -> Started:
+def start(session: Session, order: Order, *, gateway_name: str | None = None) -> Started:
     """A new payment attempt for an unpaid order, with the gateway page to pay on; refused
     while another payment of the order is charged and waiting for its confirmation (a second
-    payment of one order is never started)."""
+    payment of one order is never started). ``gateway_name``: the member's choice among the
+    gateways on (:func:`gateways`); the default one otherwise."""
     orders.assert_payable(order)
+    if gateway_name is not None and gateway_name not in enabled():
+        raise errors.GatewayNotOffered()
     if in_flight(session, order.id) is not None:
         raise errors.PaymentInFlight()
-    gateway = get_gateway()
+    gateway = get_gateway(gateway_name)
     now = clock.now()
     payment = Payment(
         order_id=order.id,
@@ -58,16 +61,28 @@ def start(session: Session, order: Order) -> Started:
         updated_at=now,
     )
     insert_loaded(session, payment)
+    if gateway.name != "sandbox":
+        # A real gateway's payment is opened there when the member goes to pay (on the pay
+        # page, where they may choose another gateway): no network call while ordering.
+        return Started(payment, f"/pay/{payment.id}")
     return Started(payment, gateway.pay_url(payment.gateway_ref, payment.amount))
 
 
-def start_for_user(session: Session, *, user_id: int, order_id: int) -> Started:
+def start_for_user(
+    session: Session, *, user_id: int, order_id: int, gateway_name: str | None = None
+) -> Started:
     order = orders.get_for_user(session, order_id, user_id)
-    return start(session, order)
+    return start(session, order, gateway_name=gateway_name)
 
 
 def pay_url(payment: Payment) -> str:
-    return get_gateway().pay_url(payment.gateway_ref, payment.amount)
+    return get_gateway(payment.gateway).pay_url(payment.gateway_ref, payment.amount)
+
+
+def gateways() -> list[str]:
+    """The gateways members pay through here, the default first (the sandbox until a real
+    gateway is configured)."""
+    return enabled()
 
 
 _payments = table(Payment)
@@ -162,14 +177,19 @@ def payments_of(session: Session, order_id: int) -> list[Payment]:
 def in_flight(session: Session, order_id: int) -> Payment | None:
     """The order's payment that the gateway has charged (or that already succeeded), if any:
     while its confirmation (the callback) is on its way, the order still reads unpaid, but it
-    is not to be paid again. Asks the gateway about the order's pending payments."""
-    gateway = get_gateway()
+    is not to be paid again. Asks the sandbox about the order's pending payments (its book is
+    local); a real gateway's charge is known from its notice (no network call on every page
+    view: a charge whose notice is late and a second payment both land, and the second is
+    refunded as late)."""
     for payment in reversed(payments_of(session, order_id)):
         if payment.status == PaymentStatus.SUCCEEDED:
             return payment
-        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED) and (
-            gateway.query(session, payment.gateway_ref).status == GatewayState.SUCCEEDED
-        ):
+        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPIRED):
+            continue
+        if payment.gateway != "sandbox":
+            continue
+        gateway = get_gateway(payment.gateway)
+        if gateway.query(session, payment.gateway_ref).status == GatewayState.SUCCEEDED:
             return payment
     return None
 

@@ -18,7 +18,7 @@ from tuangou.core.locks import Rank
 from tuangou.core.models import OutboxEvent
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
-from tuangou.payments.gateway import get_gateway
+from tuangou.payments.gateway import REAL_GATEWAYS, enabled, get_gateway
 from tuangou.payments.models import Payment, SandboxCharge
 from tuangou.payments.rules import GatewayState, PaymentStatus
 
@@ -38,7 +38,7 @@ def send_refund(session: Session, event: OutboxEvent) -> None:
     payment = session.scalars(query.order_by(Payment.id)).first()
     if payment is None:
         raise RuntimeError(f"refund {refund_id}: order {order_id} has no successful payment")
-    get_gateway().refund(
+    get_gateway(payment.gateway).refund(
         session,
         ref=payment.gateway_ref,
         key=f"refund:{refund_id}",
@@ -50,7 +50,13 @@ def send_refund(session: Session, event: OutboxEvent) -> None:
 def expire_payments(session: Session, event: OutboxEvent) -> None:
     """An order was closed unpaid: its pending payments will not be waited for (a late
     callback still lands, and is refunded as a late payment)."""
-    payments.expire_for_order(session, int(event.payload["order_id"]))
+    order_id = int(event.payload["order_id"])
+    # A real gateway's pending payments are closed there too, so that they cannot be paid
+    # any more (one paid in the meantime is a late payment, refunded when its notice lands).
+    for payment in payments.payments_of(session, order_id):
+        if payment.status == PaymentStatus.PENDING and payment.gateway in REAL_GATEWAYS:
+            get_gateway(payment.gateway).close(session, payment.gateway_ref)
+    payments.expire_for_order(session, order_id)
 
 
 def deliver_sandbox_callbacks(limit: int = 200) -> int:
@@ -61,7 +67,7 @@ def deliver_sandbox_callbacks(limit: int = 200) -> int:
     back and its callbacks land one by one, each in a savepoint, so one bad callback does not
     hold up the others.
     """
-    if get_settings().gateway != "sandbox":
+    if "sandbox" not in enabled():
         return 0
 
     def due(session: Session) -> list[str]:
@@ -145,9 +151,9 @@ def reconcile_stale(limit: int = 100) -> int:
     """Ask the gateway about payments that waited too long for a callback (a lost callback)."""
     cutoff = clock.now() - timedelta(seconds=get_settings().payment_reconcile_seconds)
 
-    def stale(session: Session) -> list[str]:
+    def stale(session: Session) -> list[tuple[str, str]]:
         query = (
-            select(Payment.gateway_ref)
+            select(Payment.gateway_ref, Payment.gateway)
             .where(
                 Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.EXPIRED)),
                 Payment.updated_at <= cutoff,
@@ -155,15 +161,15 @@ def reconcile_stale(limit: int = 100) -> int:
             .order_by(Payment.updated_at)
             .limit(limit)
         )
-        return list(session.scalars(query))
+        return [(ref, name) for ref, name in session.execute(query)]
 
     changed = 0
-    for ref in read(stale):
+    for ref, name in read(stale):
 
-        def check(session: Session, ref: str = ref) -> bool:
+        def check(session: Session, ref: str = ref, name: str = name) -> bool:
             if not is_sqlite() and not _claim(session, ref, cutoff):
                 return False  # another worker is asking about it now, or it has moved on
-            truth = get_gateway().query(session, ref)
+            truth = get_gateway(name).query(session, ref)
             if truth.status in (GatewayState.SUCCEEDED, GatewayState.DECLINED):
                 return payments.apply_outcomes(session, [(ref, truth.status)])[ref] != "duplicate"
             # Still nothing: look again later, and stop looking once the order is closed

@@ -151,3 +151,11 @@ def message_title(kind: str) -> str | None:
     None for a message that names an event (拼团成功, 退款已发起…)."""
     state = inbox_rules.STATE_OF.get(kind)
     return None if state is None else word(*state)
+
+
+# The payment gateways, as members and operators see them (which one pays an order).
+GATEWAYS = {
+    "sandbox": lazy("Sandbox gateway"),
+    "wechat": lazy("WeChat Pay"),
+    "alipay": lazy("Alipay"),
+}

@@ -236,6 +236,7 @@ def _order_context(request: Request, order_id: int, who: Principal) -> dict[str,
         page = views.order_page(db, order_id, who.user_id)
         way = wayout.way_out(db, page.order, who.user_id)
         order_reviews = review_pages.order_reviews(db, page.order)
+        db_payments = payments.payments_of(db, order_id)
     return {
         "order_reviews": order_reviews,
         "page": page,
@@ -246,7 +247,18 @@ def _order_context(request: Request, order_id: int, who: Principal) -> dict[str,
         "reasons": views.REFUND_REASONS,
         "case_kinds": views.CASE_KINDS,
         "case_status": views.CASE_STATUS,
+        "paid_through": _gateway_of(db_payments),
     }
+
+
+def _gateway_of(tried: list[Any]) -> Any:
+    """Which gateway pays the order (its words): its paid payment's, else its latest
+    attempt's; nothing for the sandbox."""
+    paid = [p for p in tried if p.status == payments.PaymentStatus.SUCCEEDED]
+    last = (paid or tried or [None])[-1]
+    if last is None or last.gateway == "sandbox":
+        return ""
+    return status.GATEWAYS.get(last.gateway, last.gateway)
 
 
 @router.get("/orders/{order_id}")

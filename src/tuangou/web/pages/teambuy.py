@@ -670,6 +670,9 @@ def _pay_context(db: Session, who: Principal, payment_id: int) -> dict[str, Any]
         "product": product,
         "next_url": _after_paying(db, order),
         "key": once.new_key(),
+        # Which gateway pays, and the others the member may choose instead (real gateways).
+        "gateway_words": status.GATEWAYS,
+        "other_gateways": [g for g in payments.gateways() if g != payment.gateway],
     }
 
 
@@ -745,6 +748,53 @@ def pay_again(request: Request, payment_id: int, form: Form) -> Response:
     def work(db: Session) -> dict[str, Any]:
         old = payments.get_for_user(db, user_id=who.user_id, payment_id=payment_id)
         started = payments.start_for_user(db, user_id=who.user_id, order_id=old.order_id)
+        return {"payment_id": started.payment.id}
+
+    try:
+        done = once.do(request, who, state.get("key"), {"payment": payment_id}, work)
+        return RedirectResponse(f"/pay/{done['payment_id']}", status_code=303)
+    except (NotFound, orders.errors.NotYourOrder):
+        raise
+    except DomainError as exc:
+        return _pay_refused(request, who, payment_id, state, exc)
+
+
+# ---------------------------------------------------------------- paying (real gateways)
+
+
+@router.get("/pay/{payment_id}/go")
+def go_pay(request: Request, payment_id: int, who: PageBuyer) -> Response:
+    """On to the gateway's own page (WeChat Pay's H5 page, Alipay's cashier) for the member's
+    pending payment; the gateway's notice lands the outcome (a link, not a form: the pages'
+    Content-Security-Policy keeps forms on this site)."""
+    state = FormState.of(None)
+    with unit_of_work(readonly=True) as db:
+        payment = payments.get_for_user(db, user_id=who.user_id, payment_id=payment_id)
+        order = orders.get_for_user(db, payment.order_id, who.user_id)
+    if payment.gateway == "sandbox" or payment.status != payments.PaymentStatus.PENDING:
+        return RedirectResponse(f"/pay/{payment_id}", status_code=303)
+    try:
+        orders.assert_payable(order)
+        url = payments.pay_url(payment)
+    except DomainError as exc:
+        return _pay_refused(request, who, payment_id, state, exc)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/pay/{payment_id}/gateway")
+def choose_gateway(request: Request, payment_id: int, form: Form) -> Response:
+    """The member pays the order through another of the gateways on: a new payment there."""
+    who = session.require_buyer(request)
+    state = FormState.of(form)
+
+    def work(db: Session) -> dict[str, Any]:
+        old = payments.get_for_user(db, user_id=who.user_id, payment_id=payment_id)
+        started = payments.start_for_user(
+            db,
+            user_id=who.user_id,
+            order_id=old.order_id,
+            gateway_name=str(form.get("gateway") or ""),
+        )
         return {"payment_id": started.payment.id}
 
     try:

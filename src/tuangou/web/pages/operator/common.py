@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError
-from tuangou.web import i18n
+from tuangou.web import i18n, status
 from tuangou.web.forms import FormState
 from tuangou.web.templating import translate
 
@@ -109,7 +109,7 @@ REFUND_STATUSES = {
     "pending": i18n.lazy("Being sent back"),
     "succeeded": i18n.lazy("Sent back"),
 }
-GATEWAYS = {"sandbox": i18n.lazy("Sandbox gateway")}
+GATEWAYS = status.GATEWAYS
 # The journal's accounts; those of one supplier or leader end in ":<id>".
 LEDGER_ACCOUNTS = {
     "gateway": i18n.lazy("Payment gateway"),
