@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ChannelSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TUANGOU_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TUANGOU_", extra="ignore", env_ignore_empty=True)
 
     # SMS: "log" (the server log), "aliyun" or "tencent".
     sms_sender: str = "log"

@@ -1,5 +1,5 @@
 """WeChat mini-program subscription messages (订阅消息): ``subscribeMessage.send`` over httpx,
-with the app's access token fetched (``cgi-bin/token``) and cached until shortly before it
+with the app's access token fetched (``cgi-bin/stable_token``) and cached until shortly before it
 expires. One authorisation the member granted is one message (``channels`` keeps the count);
 this module only sends. The transport is injected (:func:`set_transport`) in tests.
 """
@@ -7,6 +7,7 @@ this module only sends. The transport is injected (:func:`set_transport`) in tes
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -27,6 +28,22 @@ NOT_AUTHORISED = {43101}  # the member has no authorisation left for this templa
 _transport: httpx.BaseTransport | None = None
 _token: tuple[str, str, datetime] | None = None  # (app id, token, good until)
 _token_lock = threading.Lock()
+
+
+class _HideTokens(logging.Filter):
+    """``subscribeMessage.send`` takes the access token in its URL, which httpx logs: the
+    token is a credential, so its value is replaced in those lines."""
+
+    PATTERN = re.compile(r"(access_token=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token=" in message:
+            record.msg, record.args = self.PATTERN.sub(r"\1***", message), ()
+        return True
+
+
+logging.getLogger("httpx").addFilter(_HideTokens())
 
 
 def set_transport(transport: httpx.BaseTransport | None) -> None:
@@ -107,7 +124,8 @@ class MiniProgram:
         )
 
     def access_token(self, client: httpx.Client, *, fresh: bool = False) -> str:
-        """The app's access token, cached until five minutes before it expires."""
+        """The app's access token (``cgi-bin/stable_token``), cached until five minutes before
+        it expires; ``fresh``: WeChat said the cached one is no longer good."""
         global _token
         app_id = self.settings.wechat_app_id
         with _token_lock:
@@ -115,12 +133,15 @@ class MiniProgram:
             if not fresh and _token is not None and _token[0] == app_id and _token[2] > now:
                 return _token[1]
             try:
-                reply = client.get(
-                    f"{API}/cgi-bin/token",
-                    params={
+                # The stable token, asked for in a JSON body: the app secret is in no URL
+                # (URLs are logged), and a second server's request does not void this one's.
+                reply = client.post(
+                    f"{API}/cgi-bin/stable_token",
+                    json={
                         "grant_type": "client_credential",
                         "appid": app_id,
                         "secret": self.settings.wechat_app_secret.get_secret_value(),
+                        "force_refresh": fresh,
                     },
                 )
                 data = reply.json()
