@@ -41,6 +41,7 @@ def install(app: FastAPI) -> None:
         member,
         moderation,
         nearby,
+        notify_prefs,
         operator,
         photos,
         points,
@@ -90,5 +91,6 @@ def install(app: FastAPI) -> None:
         achievements,
         leaderboards,
         coupons,
+        notify_prefs,
     ):
         app.include_router(module.router, include_in_schema=False)
