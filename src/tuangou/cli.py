@@ -391,5 +391,27 @@ def coupons_list(database_url: DbOption = None) -> None:
         console.print("no coupons")
 
 
+notify_app = typer.Typer(help="Message channels (SMS, WeChat, e-mail): try a provider's settings.")
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("test")
+def notify_test(
+    channel: Annotated[str, typer.Option(help="sms, wechat or email")],
+    to: Annotated[str, typer.Option(help="a phone number, a mini-program openid or an e-mail")],
+) -> None:
+    """Send one test message through the configured provider (its settings, its template);
+    prints the provider's message id, or why it was refused. Needs no database."""
+    from tuangou.notifications import service as notifications
+    from tuangou.notifications.rules import mask_address
+
+    try:
+        message_id = notifications.send_test(channel, to)
+    except Exception as exc:  # the provider's refusal, said plainly
+        console.print(f"not sent to {mask_address(channel, to)}: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"sent to {mask_address(channel, to)}: {message_id}")
+
+
 if __name__ == "__main__":
     app()

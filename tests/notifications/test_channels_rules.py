@@ -80,3 +80,16 @@ def test_addresses_are_masked() -> None:
     assert rules.mask_address("sms", "13812348000") == "138****8000"
     assert rules.mask_address("email", "ops@example.org") == "o***@example.org"
     assert rules.mask_address("wechat", "oABCDEFGHIJK1234") == "…1234"
+
+
+def test_the_cli_sends_a_test_message_and_masks_the_address() -> None:
+    from typer.testing import CliRunner
+
+    from tuangou.cli import app
+
+    runner = CliRunner()
+    sent = runner.invoke(app, ["notify", "test", "--channel", "sms", "--to", "13812348000"])
+    assert sent.exit_code == 0, sent.output
+    assert "138****8000" in sent.output and "13812348000" not in sent.output
+    refused = runner.invoke(app, ["notify", "test", "--channel", "fax", "--to", "x"])
+    assert refused.exit_code == 1 and "unknown channel" in refused.output
