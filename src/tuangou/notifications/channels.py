@@ -133,7 +133,8 @@ def set_preferences(
     clean = {k: sorted(set(v), key=rules.CHANNELS.index) for k, v in routes.items() if v}
     problems = rules.routes_valid({k: list(v) for k, v in routes.items()}, kinds())
     if problems:
-        raise PreferencesInvalid("; ".join(problems), field="routes")
+        detail = "; ".join(problems)
+        raise PreferencesInvalid(detail, field="routes")
     allowed = available_channels(user.role)
     for channels in clean.values():
         for channel in channels:

@@ -158,7 +158,6 @@ EMAIL_ROLES = frozenset({"operator", "supplier"})
 # address, no authorisation left, no template for it), failed (out of attempts).
 QUEUED, SENT, SKIPPED, FAILED = "queued", "sent", "skipped", "failed"
 DELIVERY_STATUSES = (QUEUED, SENT, SKIPPED, FAILED)
-MAX_ATTEMPTS = 5
 # A claimed delivery is another worker's again after this long (a worker that died).
 LEASE = timedelta(minutes=2)
 # The pickup-day reminder: the goods arrived at the pickup point, here is the code. A member
