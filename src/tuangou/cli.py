@@ -1,7 +1,6 @@
 """The ``tuangou`` command: serving, the worker, migrations, the audit, backups, and the
 operators' tools (risk, points, webhooks, coupons, the simulator, reconciliation…); ``tuangou
 --help`` lists them all."""
-``webhooks deliver``; ``reconcile`` (a gateway's statement against the ledger)."""
 
 from __future__ import annotations
 
@@ -518,6 +517,26 @@ def reconcile(
         )
     console.print(table)
     raise typer.Exit(1)
+notify_app = typer.Typer(help="Message channels (SMS, WeChat, e-mail): try a provider's settings.")
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("test")
+def notify_test(
+    channel: Annotated[str, typer.Option(help="sms, wechat or email")],
+    to: Annotated[str, typer.Option(help="a phone number, a mini-program openid or an e-mail")],
+) -> None:
+    """Send one test message through the configured provider (its settings, its template);
+    prints the provider's message id, or why it was refused. Needs no database."""
+    from tuangou.notifications import service as notifications
+    from tuangou.notifications.rules import mask_address
+
+    try:
+        message_id = notifications.send_test(channel, to)
+    except Exception as exc:  # the provider's refusal, said plainly
+        console.print(f"not sent to {mask_address(channel, to)}: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"sent to {mask_address(channel, to)}: {message_id}")
 
 
 if __name__ == "__main__":

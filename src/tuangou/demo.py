@@ -242,6 +242,7 @@ def load() -> dict[str, object]:
     run_in_transaction(_webhook)
     run_in_transaction(_demo_achievements)
     run_in_transaction(_leaderboard)
+    run_in_transaction(_notify_prefs)
     return result
 
 
@@ -1366,3 +1367,22 @@ def _leaderboard(session: Session) -> None:
             for liker in people[:3]:
                 if liker != review.user_id:
                     reviews.like(session, user_id=liker, review_id=review.id)
+
+
+def _notify_prefs(session: Session) -> None:
+    """Message channels: 李阿姨 also hears of her pickups by text message (at night too) and
+    WeChat, and of shipments by text message. The senders are the log ones: nothing leaves
+    the machine."""
+    from tuangou.notifications import service as notifications
+
+    auntie = session.scalar(select(User.id).where(User.phone == MEMBERS[0][0]))
+    if auntie is None:
+        return
+    notifications.set_preferences(
+        session,
+        auntie,
+        routes={"pickup.arrived": ["sms", "wechat"], "order.shipped": ["sms"]},
+        quiet_start="22:00",
+        quiet_end="08:00",
+        pickup_at_night=True,
+    )

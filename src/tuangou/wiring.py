@@ -185,6 +185,10 @@ def _register() -> None:
     from tuangou.coupons import service as coupons
 
     orders.register_discounter(coupons.DISCOUNTER)
+    # Message channels: log-in codes go through the SMS provider the channels configure.
+    from tuangou.accounts import sms as account_sms
+
+    account_sms.register_code_provider(notifications.send_login_code)
 
 
 def _register_posts() -> None:

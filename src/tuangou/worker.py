@@ -25,6 +25,7 @@ from tuangou.events import tasks as event_tasks
 from tuangou.flashsales import tasks as flash_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
 from tuangou.leaderboards import tasks as leaderboard_tasks
+from tuangou.notifications import tasks as notification_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
 from tuangou.points import tasks as points_tasks
@@ -69,6 +70,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("send webhooks", webhook_tasks.send_due),
     ("freeze final leaderboards", leaderboard_tasks.freeze_final),
     ("start what-if simulations", simulate_tasks.start_queued),
+    ("send messages (SMS, WeChat, e-mail)", notification_tasks.send_due),
 ]
 
 

@@ -82,6 +82,10 @@ GET    /api/notifications                                             401  ok   
 POST   /api/notifications/read                                        401  ok     ok      ok     ok      ok       ok        ok
 # Marking a notification read marks only the caller's own: another's id changes nothing.
 POST   /api/notifications/{notification_id}/read                      401  ok     ok      ok     ok      ok       ok        ok
+# Message channels: each caller's own preferences and WeChat authorisations.
+GET    /api/me/notification-preferences                               401  ok     ok      ok     ok      ok       ok        ok
+PUT    /api/me/notification-preferences                               401  ok     ok      ok     ok      ok       ok        ok
+POST   /api/me/wechat-subscriptions                                   401  ok     ok      ok     ok      ok       ok        ok
 GET    /api/admin/suppliers                                           401  403    403     403    403     403      403       ok
 POST   /api/admin/suppliers                                           401  403    403     403    403     403      403       ok
 POST   /api/admin/suppliers/{supplier_id}/users                       401  403    403     403    403     403      403       ok

@@ -6,9 +6,19 @@ from tuangou.api.deps import Caller
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
 from tuangou.notifications import service as notifications
-from tuangou.notifications.schemas import InboxOut, MarkedOut, NotificationOut, TargetOut
+from tuangou.notifications.schemas import (
+    InboxOut,
+    KindOut,
+    MarkedOut,
+    NotificationOut,
+    NotificationPreferencesIn,
+    NotificationPreferencesOut,
+    TargetOut,
+    WechatSubscriptionsIn,
+    WechatSubscriptionsOut,
+)
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(tags=["notifications"])
 
 
 def _lang(request: Request) -> str:
@@ -16,7 +26,7 @@ def _lang(request: Request) -> str:
     return "en" if accept.lower().startswith("en") else "zh-CN"
 
 
-@router.get("")
+@router.get("/notifications")
 def inbox(request: Request, who: Caller, unread_only: bool = False) -> InboxOut:
     lang = _lang(request)
     with unit_of_work(readonly=True) as session:
@@ -45,13 +55,66 @@ def inbox(request: Request, who: Caller, unread_only: bool = False) -> InboxOut:
         )
 
 
-@router.post("/read")
+@router.post("/notifications/read")
 def read_all(who: Caller) -> MarkedOut:
     with unit_of_work() as session:
         return MarkedOut(marked=notifications.mark_read(session, who.user_id))
 
 
-@router.post("/{notification_id}/read")
+@router.post("/notifications/{notification_id}/read")
 def read_one(notification_id: int, who: Caller) -> MarkedOut:
     with unit_of_work() as session:
         return MarkedOut(marked=notifications.mark_read(session, who.user_id, notification_id))
+
+
+def _preferences_out(prefs: notifications.Preferences, lang: str) -> NotificationPreferencesOut:
+    return NotificationPreferencesOut(
+        routes=prefs.routes,
+        quiet_start=prefs.quiet_start,
+        quiet_end=prefs.quiet_end,
+        pickup_at_night=prefs.pickup_at_night,
+        email=prefs.email,
+        channels=list(prefs.channels),
+        kinds=[
+            KindOut(kind=kind, title=notifications.render(kind, {}, lang)[0])
+            for kind in notifications.TOPICS
+        ],
+        phone=prefs.phone_masked,
+        wechat_bound=prefs.wechat_bound,
+        wechat_subscriptions=prefs.subscriptions,
+    )
+
+
+@router.get("/me/notification-preferences")
+def preferences(request: Request, who: Caller) -> NotificationPreferencesOut:
+    with unit_of_work(readonly=True) as session:
+        prefs = notifications.get_preferences(session, who.user_id)
+    return _preferences_out(prefs, _lang(request))
+
+
+@router.put("/me/notification-preferences")
+def set_preferences(
+    request: Request, body: NotificationPreferencesIn, who: Caller
+) -> NotificationPreferencesOut:
+    with unit_of_work() as session:
+        prefs = notifications.set_preferences(
+            session,
+            who.user_id,
+            routes=body.routes,
+            quiet_start=body.quiet_start,
+            quiet_end=body.quiet_end,
+            pickup_at_night=body.pickup_at_night,
+            email=body.email,
+        )
+    return _preferences_out(prefs, _lang(request))
+
+
+@router.post("/me/wechat-subscriptions")
+def wechat_subscriptions(body: WechatSubscriptionsIn, who: Caller) -> WechatSubscriptionsOut:
+    """Called by the mini-program after ``wx.requestSubscribeMessage``: each template the
+    member accepted is one more message they may receive with it."""
+    with unit_of_work() as session:
+        remaining = notifications.record_subscriptions(
+            session, who.user_id, openid=body.openid, results=body.results
+        )
+    return WechatSubscriptionsOut(remaining=remaining)

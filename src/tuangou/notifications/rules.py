@@ -12,9 +12,11 @@ and payload (no database).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from tuangou.accounts import rules as account_rules
 from tuangou.aftersales.rules import CaseStatus
 from tuangou.fulfilment.rules import PickupStatus
 from tuangou.orders.rules import OrderStatus
@@ -143,3 +145,100 @@ def says_amount(value: Any) -> bool:
     """Whether a message should name this amount of money: a positive number of fen (a
     refund of nothing says nothing, "退还差价 ¥0.00" is never sent)."""
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+# ---------------------------------------------------------------- message channels
+# Where a message may go beside the inbox (which every message reaches): a text message, a
+# WeChat subscription message, an e-mail. All three are opt-in, per kind of message.
+SMS, WECHAT, EMAIL = "sms", "wechat", "email"
+CHANNELS = (SMS, WECHAT, EMAIL)
+# E-mail reaches the staff (operators, suppliers' staff), who have no phone on the mini-program.
+EMAIL_ROLES = frozenset({"operator", "supplier"})
+# A delivery's states: queued (due at ``next_at``), sent, skipped (nothing to send with: no
+# address, no authorisation left, no template for it), failed (out of attempts).
+QUEUED, SENT, SKIPPED, FAILED = "queued", "sent", "skipped", "failed"
+DELIVERY_STATUSES = (QUEUED, SENT, SKIPPED, FAILED)
+# A claimed delivery is another worker's again after this long (a worker that died).
+LEASE = timedelta(minutes=2)
+# The pickup-day reminder: the goods arrived at the pickup point, here is the code. A member
+# may let it through their quiet hours.
+PICKUP_DAY = frozenset({"pickup.arrived"})
+DEFAULT_QUIET = ("22:00", "08:00")
+
+
+def mask_phone(phone: str) -> str:
+    """13812348000 -> 138****8000: how logs and pages write a phone number."""
+    return account_rules.mask_phone(phone)
+
+
+def mask_address(channel: str, address: str) -> str:
+    """A delivery's address as logs and pages show it: a phone masked, an e-mail's local part
+    shortened, a WeChat openid's tail only."""
+    if channel == SMS:
+        return mask_phone(address)
+    if channel == EMAIL and "@" in address:
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return f"…{address[-4:]}" if address else ""
+
+
+def parse_hhmm(value: str) -> time:
+    """ "22:00" -> 22:00; ValueError for anything else."""
+    text = value.strip()
+    hours, sep, minutes = text.partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        raise ValueError(f"not a time of day: {value!r}")
+    return time(int(hours), int(minutes))
+
+
+def quiet_end(local_now: datetime, start: time, end: time) -> datetime | None:
+    """When quiet hours that run from ``start`` to ``end`` (local times; ``start`` after
+    ``end`` runs over midnight) end, if ``local_now`` is inside them; None outside. The start
+    is inside, the end is not: at 22:00 it is quiet, at 08:00 it is not. Equal start and end:
+    no quiet hours."""
+    if start == end:
+        return None
+    t = local_now.time().replace(tzinfo=None)
+    day = local_now.date()
+    if start < end:  # the same day, e.g. 13:00-14:00
+        inside = start <= t < end
+        ends = datetime.combine(day, end, tzinfo=local_now.tzinfo)
+    else:  # over midnight, e.g. 22:00-08:00
+        inside = t >= start or t < end
+        ends = datetime.combine(day, end, tzinfo=local_now.tzinfo)
+        if t >= start:
+            ends += timedelta(days=1)
+    return ends if inside else None
+
+
+def sms_not_before(
+    local_now: datetime,
+    *,
+    kind: str,
+    quiet_start: time,
+    quiet_end_at: time,
+    pickup_at_night: bool,
+) -> datetime | None:
+    """When a text message of ``kind`` may go: None, now; else the end of quiet hours. A
+    pickup-day reminder goes at once if the member allows it at night."""
+    if kind in PICKUP_DAY and pickup_at_night:
+        return None
+    return quiet_end(local_now, quiet_start, quiet_end_at)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the ``attempts``-th failed attempt: 1, 4, 16, 64 minutes…, at most 6 hours."""
+    return timedelta(minutes=min(4 ** max(attempts - 1, 0), 360))
+
+
+def routes_valid(routes: Mapping[str, Any], kinds: Iterable[str]) -> list[str]:
+    """The problems of a member's routing (kind -> channels): unknown kinds or channels."""
+    known = set(kinds)
+    problems = []
+    for kind, channels in routes.items():
+        if kind not in known:
+            problems.append(f"unknown kind of message {kind!r}")
+            continue
+        if not isinstance(channels, list | tuple) or any(c not in CHANNELS for c in channels):
+            problems.append(f"channels of {kind!r} must be among {', '.join(CHANNELS)}")
+    return problems

@@ -16,7 +16,7 @@ from tuangou.core.errors import DomainError
 from tuangou.core.models import OutboxEvent
 from tuangou.events import service as events
 from tuangou.flashsales import service as flash
-from tuangou.notifications import rules
+from tuangou.notifications import channels, rules
 from tuangou.notifications.models import Notification
 from tuangou.orders import service as orders
 from tuangou.pools import service as pools
@@ -349,6 +349,20 @@ REASONS_ZH = {
 
 TOPICS = tuple(TEXTS)  # the events that reach the inbox
 
+# Message channels beside the inbox (``channels``): what the API, the pages, the CLI and the
+# log-in code sender use.
+Preferences = channels.Preferences
+PreferencesInvalid = channels.PreferencesInvalid
+ChannelNotAvailable = channels.ChannelNotAvailable
+SmsNotSent = channels.SmsNotSent
+get_preferences = channels.get_preferences
+set_preferences = channels.set_preferences
+record_subscriptions = channels.record_subscriptions
+recent_deliveries = channels.recent_deliveries
+send_login_code = channels.send_login_code
+send_test = channels.send_test
+send_channels_due = channels.send_due
+
 
 def deliver(session: Session, event: OutboxEvent) -> None:
     """An outbox event into its recipients' inboxes: one message per event and recipient
@@ -378,6 +392,8 @@ def deliver(session: Session, event: OutboxEvent) -> None:
     # Either unique constraint (the event for its recipient, the outbox event redelivered)
     # drops the row: ON CONFLICT DO NOTHING without a target, on both backends.
     session.execute(upsert_insert(session)(Notification).values(rows).on_conflict_do_nothing())
+    # ... and to the channels each recipient chose for this kind (SMS, WeChat, e-mail).
+    channels.enqueue(session, key, user_ids, event.topic)
 
 
 def _about(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -42,6 +42,7 @@ def install(app: FastAPI) -> None:
         member,
         moderation,
         nearby,
+        notify_prefs,
         operator,
         photos,
         points,
@@ -92,5 +93,6 @@ def install(app: FastAPI) -> None:
         leaderboards,
         coupons,
         insight,
+        notify_prefs,
     ):
         app.include_router(module.router, include_in_schema=False)

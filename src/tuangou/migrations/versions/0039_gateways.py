@@ -2,7 +2,7 @@
 gateway's transaction id on a payment
 
 Revision ID: 0039
-Revises: 0036
+Revises: 0038
 Create Date: 2026-12-07 19:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0039"
-down_revision = "0036"
+down_revision = "0038"
 branch_labels = None
 depends_on = None
 
