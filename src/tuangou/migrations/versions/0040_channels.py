@@ -2,7 +2,7 @@
 authorisations left per template, one delivery per notification and channel
 
 Revision ID: 0040
-Revises: 0036
+Revises: 0039
 Create Date: 2026-12-07 19:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0040"
-down_revision = "0036"
+down_revision = "0039"
 branch_labels = None
 depends_on = None
 
