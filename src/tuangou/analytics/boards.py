@@ -130,9 +130,9 @@ def table(f: Figures, figure: str) -> tuple[list[str], list[list[object]]]:
             for r in f.leaders
         ]
     if figure in ("refunds", "aftersales"):
-        rows = f.refunds if figure == "refunds" else f.aftersales
+        reasons = f.refunds if figure == "refunds" else f.aftersales
         amount = "amount_fen" if figure == "refunds" else "refunded_fen"
-        return ["reason", "count", amount], [[r.reason, r.count, r.amount] for r in rows]
+        return ["reason", "count", amount], [[r.reason, r.count, r.amount] for r in reasons]
     raise UnknownFigure(f"figure must be one of: {', '.join(rules.DEFINITIONS)}")
 
 

@@ -356,3 +356,16 @@ def community_choices(session: Session, leader_id: int | None = None) -> list[tu
     if leader_id is not None:
         query = query.where(c.leader_id == leader_id)
     return [(int(i), str(n)) for i, n in session.execute(query)]
+
+
+def leader_choices(session: Session) -> list[tuple[int, str]]:
+    """Every leader a dashboard can be narrowed to, by name."""
+    lead, users = _table("leaders").c, _table("users").c
+    return [
+        (int(i), str(n))
+        for i, n in session.execute(
+            select(lead.id, users.nickname)
+            .join_from(_table("leaders"), _table("users"), users.id == lead.user_id)
+            .order_by(users.nickname, lead.id)
+        )
+    ]

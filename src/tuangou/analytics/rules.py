@@ -158,7 +158,7 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "Retention cohorts",
         "Members are grouped by the calendar month of their first paid order in scope (their "
         "cohort). Month N is the share of a cohort who paid an order in scope N months after "
-        "their cohort's month (month 0 is always 100%). Monthly figures cover the whole "
+        "their cohort's month (month 0 is the whole cohort). Monthly figures cover the whole "
         "calendar months the range touches.",
     ),
     "repurchase": (

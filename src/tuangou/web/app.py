@@ -37,6 +37,7 @@ def install(app: FastAPI) -> None:
         events,
         flash,
         leader,
+        leader_dashboard,
         leaderboards,
         member,
         moderation,
@@ -90,5 +91,6 @@ def install(app: FastAPI) -> None:
         achievements,
         leaderboards,
         coupons,
+        leader_dashboard,
     ):
         app.include_router(module.router, include_in_schema=False)
