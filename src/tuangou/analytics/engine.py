@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from sqlalchemy import Select, String, Table, false, select, true, type_coerce
+from sqlalchemy import Select, String, Table, false, func, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from tuangou.analytics import rules
@@ -44,6 +44,7 @@ from tuangou.pools import service as pools
 from tuangou.teams import service as teams
 
 CHUNK = 50_000  # rows per chunk read from the transactional database
+_STORED = {"ID": "BIGINT"}
 
 
 def _table(name: str) -> Table:
@@ -52,10 +53,9 @@ def _table(name: str) -> Table:
 
 def _column(values: Sequence[Any], kind: str) -> np.ndarray[Any, Any]:
     if kind == "BIGINT":
-        try:
-            return np.array(values, dtype=np.int64)
-        except TypeError:  # a NULL among them
-            return np.array(values, dtype=object)
+        return np.array(values, dtype=np.int64)
+    if kind == "ID":  # an id or NULL: NULL travels as 0 (no row has id 0)
+        return np.array([0 if v is None else v for v in values], dtype=np.int64)
     if kind == "BOOLEAN":
         return np.array(values, dtype=np.bool_)
     if kind == "TIMESTAMP" and values and not isinstance(values[0], str):
@@ -80,7 +80,10 @@ class Loader:
 
     def local(self, column: str) -> str:
         """DuckDB's expression of the local date of a stored (naive UTC) time."""
-        return f"CAST(timezone('{self.zone}', CAST({column} AS TIMESTAMPTZ)) AS DATE)"
+        return (
+            f"CAST(timezone('{self.zone}', CAST(CAST({column} AS TIMESTAMP) AS TIMESTAMPTZ)) "
+            "AS DATE)"
+        )
 
     def load(
         self,
@@ -92,9 +95,12 @@ class Loader:
         """Create table ``name`` with ``columns`` (name, DuckDB type), one per column of
         ``query``, plus ``derived`` ones (name, type, expression over the row), and fill it
         from ``query`` chunk by chunk."""
-        defs = [f"{n} {t}" for n, t in columns] + [f"{n} {t}" for n, t, _ in derived]
+        defs = [f"{n} {_STORED.get(t, t)}" for n, t in columns]
+        defs += [f"{n} {t}" for n, t, _ in derived]
         self.duck.execute(f"CREATE TABLE {name} ({', '.join(defs)})")
-        picks = [f"CAST({n} AS {t})" for n, t in columns] + [e for _, _, e in derived]
+        picks = [f"NULLIF({n}, 0)" if t == "ID" else f"CAST({n} AS {t})" for n, t in columns] + [
+            e for _, _, e in derived
+        ]
         insert = f"INSERT INTO {name} SELECT {', '.join(picks)} FROM chunk"
         result = self.session.execute(query, execution_options={"yield_per": CHUNK})
         for rows in result.partitions():
@@ -112,16 +118,18 @@ class Loader:
 
 def compute(session: Session, scope: Scope) -> Figures:
     """Every figure of a dashboard over ``scope``, by DuckDB over the rows it needs."""
-    since, until, _, months_until = bounds(scope)
+    since, until, months_since, months_until = bounds(scope)
     db = Loader(session)
     try:
-        _load(db, scope, since, until, months_until)
+        _load(db, scope, since, until, months_since, months_until)
         return _figures(db, scope)
     finally:
         db.duck.close()
 
 
-def _load(db: Loader, scope: Scope, since: Any, until: Any, months_until: Any) -> None:
+def _load(
+    db: Loader, scope: Scope, since: Any, until: Any, months_since: Any, months_until: Any
+) -> None:
     o, r, a, c = (_table(n) for n in ("orders", "refunds", "aftersale_cases", "commissions"))
     info, listing = _table("wave_orders"), _table("wave_listings")
 
@@ -144,7 +152,7 @@ def _load(db: Loader, scope: Scope, since: Any, until: Any, months_until: Any) -
                 listing.c.leader_id,
             )
             .select_from(o)
-            .where(o.c.paid_at.is_not(None), o.c.paid_at < months_until),
+            .where(o.c.paid_at >= months_since, o.c.paid_at < months_until),
             o.c.id,
         ),
         [
@@ -152,12 +160,27 @@ def _load(db: Loader, scope: Scope, since: Any, until: Any, months_until: Any) -
             ("paid_at", "TIMESTAMP"),
             ("paid_amount", "BIGINT"),
             ("refunded_amount", "BIGINT"),
-            ("leader_id", "BIGINT"),
+            ("leader_id", "ID"),
         ],
-        [
-            ("day", "DATE", db.local("paid_at")),
-            ("month", "DATE", f"date_trunc('month', {db.local('paid_at')})"),
-        ],
+        [("day", "DATE", db.local("paid_at"))],
+    )
+    # Each member's first paid order in scope, when it falls in the months shown: the one
+    # figure that needs the whole history, asked of the database as a grouped minimum (one
+    # row per member) rather than streaming every order ever paid.
+    first_at = func.min(o.c.paid_at)
+    db.load(
+        "first_",
+        in_scope(
+            select(o.c.user_id, db.ts(first_at))
+            .select_from(o)
+            .where(o.c.paid_at.is_not(None), o.c.paid_at < months_until)
+            .group_by(o.c.user_id)
+            .having(first_at >= months_since),
+            o.c.id,
+            scope,
+        ),
+        [("user_id", "BIGINT"), ("first_at", "TIMESTAMP")],
+        [("month", "DATE", f"CAST(date_trunc('month', {db.local('first_at')}) AS DATE)")],
     )
     db.duck.execute(
         "CREATE TABLE range_ AS SELECT * FROM orders_ WHERE paid_at >= ? AND paid_at < ?",
@@ -246,7 +269,7 @@ def _load(db: Loader, scope: Scope, since: Any, until: Any, months_until: Any) -
             .where(a.c.created_at >= since, a.c.created_at < until),
             a.c.order_id,
         ),
-        [("kind", "VARCHAR"), ("refunded", "BIGINT"), ("leader_id", "BIGINT")],
+        [("kind", "VARCHAR"), ("refunded", "BIGINT"), ("leader_id", "ID")],
     )
     rm = _table("referral_members").c
     db.load(
@@ -326,11 +349,9 @@ def _months(db: Loader, scope: Scope) -> tuple[list[Month], list[Cohort]]:
     firsts = scope.months
     keys = [rules.month_key(m) for m in firsts]
     db.duck.execute(
-        "CREATE TABLE first_ AS SELECT user_id, min(month) AS month FROM orders_ GROUP BY user_id"
-    )
-    db.duck.execute(
-        "CREATE TABLE active_ AS SELECT DISTINCT user_id, month FROM orders_ WHERE month >= ?",
-        [firsts[0]],
+        "CREATE TABLE active_ AS SELECT DISTINCT user_id, "
+        "CAST(date_trunc('month', day) AS DATE) AS month "
+        "FROM orders_"
     )
     converted = dict(
         db.rows(
