@@ -24,11 +24,12 @@ SQL on the transactional database, same data, same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,57 @@ YEAR_SECONDS = 365 * 86400
 
 
 def _insert(session: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    """Multi-row inserts: on SQLite straight through the driver's ``executemany`` (times
+    written as SQLAlchemy writes them, the columns' plain defaults filled in), elsewhere
+    through SQLAlchemy."""
     from sqlalchemy import insert
 
     from tuangou.core.db import Base
 
+    if not rows:
+        return
     t = Base.metadata.tables[table]
+    if session.get_bind().dialect.name != "sqlite":
+        for i in range(0, len(rows), BATCH):
+            session.execute(insert(t), rows[i : i + BATCH])
+        return
+    names = list(rows[0])
+    defaults = {
+        c.name: c.default.arg
+        for c in t.c
+        if c.name not in names and c.default is not None and c.default.is_scalar
+    }
+    made = {
+        c.name: c.default.arg
+        for c in t.c
+        if c.name not in names and c.default is not None and c.default.is_callable
+    }
+    columns = names + list(defaults) + list(made)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    tail = tuple(_plain(v) for v in defaults.values())
+    cursor = session.connection().connection.driver_connection.cursor()
     for i in range(0, len(rows), BATCH):
-        session.execute(insert(t), rows[i : i + BATCH])
+        cursor.executemany(
+            sql,
+            [
+                tuple(_plain(r[n]) for n in names)
+                + tail
+                + tuple(_plain(f(None)) for f in made.values())
+                for r in rows[i : i + BATCH]
+            ],
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def build(url: str, orders: int, seed: int) -> float:
