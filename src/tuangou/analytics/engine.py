@@ -16,7 +16,7 @@ tests compare both on each backend, and ``bench/dashboard.py`` times both on a m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -102,8 +102,7 @@ class Loader:
             e for _, _, e in derived
         ]
         insert = f"INSERT INTO {name} SELECT {', '.join(picks)} FROM chunk"
-        result = self.session.execute(query, execution_options={"yield_per": CHUNK})
-        for rows in result.partitions():
+        for rows in self._chunks(query):
             values = list(zip(*rows, strict=True))
             self.duck.register(
                 "chunk",
@@ -111,6 +110,21 @@ class Loader:
             )
             self.duck.execute(insert)
             self.duck.unregister("chunk")
+
+    def _chunks(self, query: Select[Any]) -> Iterator[Sequence[Any]]:
+        """The rows of ``query``, :data:`CHUNK` at a time. On SQLite, straight from the
+        driver's cursor (plain tuples, no result object per row: the columns need no
+        conversion, times stay text); elsewhere through SQLAlchemy's streamed result."""
+        if self.sqlite:
+            cursor = self.session.connection().execute(query).cursor
+            try:
+                while rows := cursor.fetchmany(CHUNK):
+                    yield rows
+            finally:
+                cursor.close()
+            return
+        result = self.session.execute(query, execution_options={"yield_per": CHUNK})
+        yield from result.partitions()
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.duck.execute(sql, list(params)).fetchall()
