@@ -4,7 +4,8 @@ DuckDB's SQLite and PostgreSQL scanners are extensions it downloads on first use
 deployment may have no network, so neither is used. Instead the few columns each figure needs
 are read from the transactional database in one read-only transaction (on SQLite a deferred
 read that takes no write lock; on PostgreSQL a plain snapshot read), streamed in chunks of
-:data:`CHUNK` rows through SQLAlchemy (a server-side cursor on PostgreSQL), handed to an
+:data:`CHUNK` rows (on SQLite from the driver's cursor; on PostgreSQL a server-side cursor
+through SQLAlchemy), handed to an
 in-memory DuckDB as NumPy columns, and every sum, distinct count, first order per member and
 cohort is computed there, column at a time. Stored times are naive UTC; DuckDB turns them
 into the deployment's local days and months with its time-zone support (built in), once per
