@@ -129,6 +129,10 @@ GET    /api/supplier/orders                                           401  403  
 POST   /api/supplier/orders/{order_id}/ship                           401  403    403     403    403     ok       404       403
 GET    /api/admin/orders                                              401  403    403     403    403     403      403       ok
 GET    /api/admin/order-desk                                          401  403    403     403    403     403      403       ok
+# The dashboards: the operator's; a leader's own (a member who leads nothing is refused); what each figure counts.
+GET    /api/admin/dashboard                                           401  403    403     403    403     403      403       ok
+GET    /api/leader/dashboard                                          401  403    403     ok     ok      403      403       403
+GET    /api/dashboard/definitions                                     401  ok     ok      ok     ok      ok       ok        ok
 POST   /api/admin/orders/{order_id}/refund                            401  403    403     403    403     403      403       ok
 POST   /api/leader/applications                                       401  ok     ok      ok     ok      403      403       403
 GET    /api/leader/applications                                       401  ok     ok      ok     ok      403      403       403

@@ -38,6 +38,7 @@ def install(app: FastAPI) -> None:
         flash,
         insight,
         leader,
+        leader_dashboard,
         leaderboards,
         member,
         moderation,
@@ -94,5 +95,6 @@ def install(app: FastAPI) -> None:
         coupons,
         insight,
         notify_prefs,
+        leader_dashboard,
     ):
         app.include_router(module.router, include_in_schema=False)

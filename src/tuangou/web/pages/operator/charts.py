@@ -155,22 +155,58 @@ def money_bars(
     days: Sequence[date], fen: Sequence[int], *, lang: str, label: str, colour: str
 ) -> Markup:
     """A bar per day of an amount in fen (below the axis when negative)."""
-    low, high = min(0, *fen), max(0, *fen)
-    step = nice_step(high - low, smallest=100)
+    return _day_bars(
+        days,
+        fen,
+        lang=lang,
+        label=label,
+        colour=colour,
+        tick=money_tick,
+        shown=money.fmt,
+        smallest=100,
+    )
+
+
+def count_bars(
+    days: Sequence[date], counts: Sequence[int], *, lang: str, label: str, colour: str
+) -> Markup:
+    """A bar per day of a count (orders, members)."""
+    return _day_bars(
+        days, counts, lang=lang, label=label, colour=colour, tick=_count, shown=_count, smallest=1
+    )
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _day_bars(
+    days: Sequence[date],
+    values: Sequence[int],
+    *,
+    lang: str,
+    label: str,
+    colour: str,
+    tick: Callable[[int], str],
+    shown: Callable[[int], str],
+    smallest: int,
+) -> Markup:
+    low, high = min(0, *values), max(0, *values)
+    step = nice_step(high - low, smallest=smallest)
     low = math.floor(low / step) * step
     high = max(math.ceil(high / step) * step, step)
-    ticks = [(float(v), money_tick(v)) for v in range(low, high + 1, step)]
+    ticks = [(float(v), tick(v)) for v in range(low, high + 1, step)]
     parts, x, y, slot = _frame(days, lang, low, high, ticks)
     width = max(slot * 0.7, 1)
     parts.append(f'<g class="bars" fill="{colour}">')
-    for i, amount in enumerate(fen):
+    for i, amount in enumerate(values):
         if not amount:
             continue
         top, bottom = sorted((y(amount), y(0)))
         parts.append(
             f'<rect x="{_num(x(i) - width / 2)}" y="{_num(top)}" width="{_num(width)}" '
             f'height="{_num(max(bottom - top, 1))}"><title>'
-            f"{escape(day_label(days[i], lang))} · {escape(money.fmt(amount))}</title></rect>"
+            f"{escape(day_label(days[i], lang))} · {escape(shown(amount))}</title></rect>"
         )
     parts.append("</g>")
     return _svg(DAY_HEIGHT, label, parts)

@@ -19,6 +19,7 @@ from tuangou.web.templating import translate
 
 SECTIONS = [
     ("/ops", i18n.lazy("Dashboard")),
+    ("/ops/dashboard", i18n.lazy("Figures")),
     ("/ops/applications", i18n.lazy("Leader applications")),
     ("/ops/leaders", i18n.lazy("Sub-leaders")),
     ("/ops/aftersales", i18n.lazy("After-sales")),

@@ -1,16 +1,24 @@
-"""The operator's dashboard: the queues' counts and the charts (inline SVG, see
-:mod:`tuangou.web.pages.operator.charts`)."""
+"""The operator's dashboard: the queues' counts and the charts of the last 30 days (inline SVG,
+see :mod:`tuangou.web.pages.operator.charts`), and the dashboards at ``/ops/dashboard``: every
+figure of the platform, a community or a leader over a range, with CSV export and definitions
+(:mod:`tuangou.web.pages.dashboards`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from tuangou.analytics import boards
+from tuangou.analytics import dashboards as reference
 from tuangou.analytics import rules as analytics_rules
 from tuangou.analytics import service as analytics
+from tuangou.analytics.figures import Figures
 from tuangou.core.db import read
+from tuangou.web.pages import dashboards
 from tuangou.web.pages.operator import charts
 from tuangou.web.pages.operator.common import QUEUES, REFUND_REASONS, _ctx, age_text
 from tuangou.web.session import PageOperator
@@ -78,4 +86,50 @@ def dashboard(request: Request, who: PageOperator) -> Response:
             percent=analytics_rules.percent,
             active_days=[(day, g) for day, g in zip(d.days, d.gmv, strict=True) if g],
         ),
+    )
+
+
+# ---------------------------------------------------------------- the dashboards
+
+
+def _load(request: Request) -> tuple[dashboards.Asked, Figures, list[Any], list[Any]]:
+    wanted = dashboards.asked(request, leaders=True)
+
+    def load(session: Session) -> tuple[Figures, list[Any], list[Any]]:
+        return (
+            boards.figures(session, wanted.scope),
+            reference.community_choices(session),
+            reference.leader_choices(session),
+        )
+
+    f, groups, leaders = read(load)
+    return wanted, f, groups, leaders
+
+
+@router.get("/dashboard")
+def dashboards_page(request: Request, who: PageOperator) -> Response:
+    """Every figure of the platform, or of one community or leader, over a range of days."""
+    wanted, f, groups, leaders = _load(request)
+    return dashboards.page(
+        request,
+        f,
+        wanted.form,
+        layout="operator/_layout.html",
+        base="/ops/dashboard",
+        communities=groups,
+        leaders=leaders,
+        context=_ctx(request),
+    )
+
+
+@router.get("/dashboard/export.csv")
+def dashboards_export(request: Request, who: PageOperator, figure: str = "gmv") -> Response:
+    wanted, f, _, _ = _load(request)
+    return dashboards.export(request, wanted, f, figure, "platform")
+
+
+@router.get("/dashboard/definitions")
+def dashboards_definitions(request: Request, who: PageOperator) -> Response:
+    return dashboards.definitions(
+        request, layout="operator/_layout.html", base="/ops/dashboard", context=_ctx(request)
     )
