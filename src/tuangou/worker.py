@@ -24,6 +24,7 @@ from tuangou.credit import tasks as credit_tasks
 from tuangou.events import tasks as event_tasks
 from tuangou.flashsales import tasks as flash_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
+from tuangou.journal import tasks as journal_tasks
 from tuangou.leaderboards import tasks as leaderboard_tasks
 from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
@@ -67,6 +68,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("archive stale proposals", cocreate_tasks.archive_stale),
     ("send webhooks", webhook_tasks.send_due),
     ("freeze final leaderboards", leaderboard_tasks.freeze_final),
+    ("sign journal checkpoints", journal_tasks.publish_checkpoints),
 ]
 
 

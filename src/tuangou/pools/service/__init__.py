@@ -63,6 +63,7 @@ from tuangou.pools.service.publishing import (
     waves_of_supplier,
 )
 from tuangou.pools.service.queries import (
+    communities_of_orders,
     ListingShare,
     OrderLabel,
     SkuChoice,
@@ -86,6 +87,7 @@ from tuangou.pools.service.settlement import (
 )
 
 __all__ = [
+    "communities_of_orders",
     "KIND",
     "SETTLE_CHUNK",
     "Cancelled",
