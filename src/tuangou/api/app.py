@@ -44,6 +44,7 @@ from tuangou.risk.router import router as risk_router
 from tuangou.search.router import router as search_router
 from tuangou.teams.router import router as teams_router
 from tuangou.webhooks.router import router as webhooks_router
+from tuangou.journal.router import router as journal_router
 
 API_PREFIX = "/api"
 
@@ -140,6 +141,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         achievements_router,
         leaderboards_router,
         coupons_router,
+        journal_router,
     ):
         api.include_router(router)
     app.include_router(api)

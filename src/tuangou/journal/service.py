@@ -51,6 +51,7 @@ __all__ = [
     "append",
     "checkpoint",
     "checkpoints",
+    "concerns",
     "consistency",
     "inclusion",
     "install",
@@ -298,7 +299,7 @@ class Entry:
     source: str
     ref: str
     community_id: int | None
-    data: str
+    data: str | None
     leaf_hash: str
     proof: list[str] | None  # against the checkpoint of the reply; None: not in it yet
 
@@ -327,6 +328,23 @@ def inclusion(
     row = _entry_at(session, leaf_index, community_id)
     proof = [p.hex() for p in rules.inclusion_proof(leaf_index, leaves)]
     return _entry(row, leaf_index, proof), proof
+
+
+def concerns(session: Session, entry: Entry, member_id: int) -> bool:
+    """Is ``member_id`` among the members the entry concerns?"""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(JournalMember)
+            .join(JournalEntry, JournalEntry.id == JournalMember.entry_id)
+            .where(
+                JournalMember.member_id == member_id,
+                JournalEntry.source == entry.source,
+                JournalEntry.ref == entry.ref,
+            )
+        )
+        or 0
+    ) > 0
 
 
 def _entry_at(session: Session, leaf_index: int, community_id: int | None) -> JournalEntry:
