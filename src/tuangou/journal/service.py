@@ -194,9 +194,15 @@ def _sequence(session: Session) -> None:
     if not ids:
         return
     head = table(JournalHead)
-    new_size = session.execute(
-        update(head).where(head.c.id == 1).values(size=head.c.size + len(ids)).returning(head.c.size)
-    ).scalar_one()
+    grow = update(head).where(head.c.id == 1).values(size=head.c.size + len(ids))
+    new_size = session.execute(grow.returning(head.c.size)).scalar()
+    if new_size is None:  # no counter row yet (a database emptied by hand): made once
+        session.execute(
+            upsert_insert(session)(head)
+            .values(id=1, size=0)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        new_size = session.execute(grow.returning(head.c.size)).scalar_one()
     first = new_size - len(ids)
     session.execute(
         text("UPDATE journal_entries SET leaf_index = :i WHERE id = :id"),
