@@ -42,6 +42,7 @@ def load_application() -> None:
         cocreate,
         events,
         flash,
+        journal,
         leader,
         leaderboards,
         member,

@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
         coupons,
         events,
         flash,
+        journal,
         leader,
         leaderboards,
         member,
@@ -90,5 +91,6 @@ def install(app: FastAPI) -> None:
         achievements,
         leaderboards,
         coupons,
+        journal,
     ):
         app.include_router(module.router, include_in_schema=False)
