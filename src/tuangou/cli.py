@@ -441,7 +441,11 @@ def verify(
         raise typer.Exit(2)
     try:
         pinned = v.load_key(key)
-        found = json.loads(Path(bundle).read_text()) if bundle else v.fetch_bundle(server or "", token or "")
+        found = (
+            json.loads(Path(bundle).read_text())
+            if bundle
+            else v.fetch_bundle(server or "", token or "")
+        )
     except (OSError, ValueError) as exc:
         console.print(f"[red]FAIL[/red] {exc}")
         raise typer.Exit(1) from exc

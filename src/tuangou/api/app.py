@@ -28,6 +28,7 @@ from tuangou.events.router import router as events_router
 from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router
+from tuangou.journal.router import router as journal_router
 from tuangou.leaderboards.router import router as leaderboards_router
 from tuangou.moderation.router import router as moderation_router
 from tuangou.notifications.router import router as notifications_router
@@ -44,7 +45,6 @@ from tuangou.risk.router import router as risk_router
 from tuangou.search.router import router as search_router
 from tuangou.teams.router import router as teams_router
 from tuangou.webhooks.router import router as webhooks_router
-from tuangou.journal.router import router as journal_router
 
 API_PREFIX = "/api"
 

@@ -192,8 +192,7 @@ class Checkpoint:
     def text(self) -> bytes:
         """What is signed: one field a line, ending with a newline."""
         return (
-            f"{CHECKPOINT_HEADER}\n{self.origin}\n{self.size}\n"
-            f"{self.root.hex()}\n{self.time}\n"
+            f"{CHECKPOINT_HEADER}\n{self.origin}\n{self.size}\n{self.root.hex()}\n{self.time}\n"
         ).encode()
 
 

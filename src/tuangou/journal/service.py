@@ -357,7 +357,9 @@ def _entry_at(session: Session, leaf_index: int, community_id: int | None) -> Jo
     query = select(JournalEntry).where(JournalEntry.leaf_index.is_not(None))
     if community_id:
         query = query.where(JournalEntry.community_id == community_id)
-    row = session.scalars(query.order_by(JournalEntry.leaf_index).offset(leaf_index).limit(1)).first()
+    row = session.scalars(
+        query.order_by(JournalEntry.leaf_index).offset(leaf_index).limit(1)
+    ).first()
     if row is None:
         raise errors.EntryNotFound()
     return row
@@ -421,9 +423,7 @@ def member_bundle(session: Session, member_id: int) -> dict[str, Any]:
     }
     if len(latest) == 2:
         bundle["previous"] = latest[1].as_dict()
-        bundle["consistency"] = [
-            p.hex() for p in rules.consistency_proof(latest[1].size, leaves)
-        ]
+        bundle["consistency"] = [p.hex() for p in rules.consistency_proof(latest[1].size, leaves)]
     return bundle
 
 
@@ -479,8 +479,10 @@ def _load_or_make(path: Path) -> Ed25519PrivateKey:
 
 def public_key() -> bytes:
     """The raw 32 bytes of the public half of the signing key."""
-    return _private_key().public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    return (
+        _private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
 
 
@@ -576,7 +578,9 @@ def verify_local(session: Session) -> list[str]:
                     continue
                 fresh = rules.canonical(now.data).decode()
                 if fresh != r.data:
-                    problems.append(f"{name}: the journaled row was changed ({_diff(r.data, fresh)})")
+                    problems.append(
+                        f"{name}: the journaled row was changed ({_diff(r.data, fresh)})"
+                    )
     indexes = [r.leaf_index for r in rows if r.leaf_index is not None]
     if indexes != list(range(len(indexes))):
         problems.append("the leaf indexes have gaps or repeats")
@@ -595,7 +599,10 @@ def verify_local(session: Session) -> list[str]:
             if root.hex() != cp.root_hash:
                 problems.append(f"{name}: the stored leaves give another root (history rewritten)")
             signed = rules.Checkpoint(
-                rules.origin_of(community_id), cp.tree_size, bytes.fromhex(cp.root_hash), cp.signed_at
+                rules.origin_of(community_id),
+                cp.tree_size,
+                bytes.fromhex(cp.root_hash),
+                cp.signed_at,
             )
             if not rules.verify_signature(pub, signed.text(), bytes.fromhex(cp.signature)):
                 problems.append(f"{name}: the signature is not by this instance's key")

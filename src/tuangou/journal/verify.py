@@ -29,10 +29,10 @@ def load_key(value: str) -> bytes:
             from cryptography.hazmat.primitives import serialization
             from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-            key = serialization.load_pem_public_key(raw)
-            if not isinstance(key, Ed25519PublicKey):
+            loaded = serialization.load_pem_public_key(raw)
+            if not isinstance(loaded, Ed25519PublicKey):
                 raise ValueError("the key file is not an Ed25519 public key")
-            return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            return loaded.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         text = raw.decode().strip()
     key = bytes.fromhex(text)
     if len(key) != 32:

@@ -39,9 +39,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entries")),
         sa.UniqueConstraint("source", "ref", name="uq_journal_entries_source_ref"),
     )
-    op.create_index(
-        "uq_journal_entries_leaf_index", "journal_entries", ["leaf_index"], unique=True
-    )
+    op.create_index("uq_journal_entries_leaf_index", "journal_entries", ["leaf_index"], unique=True)
     op.create_index(
         "ix_journal_entries_community", "journal_entries", ["community_id", "leaf_index"]
     )

@@ -63,11 +63,11 @@ from tuangou.pools.service.publishing import (
     waves_of_supplier,
 )
 from tuangou.pools.service.queries import (
-    communities_of_orders,
     ListingShare,
     OrderLabel,
     SkuChoice,
     chain,
+    communities_of_orders,
     delivery_deadline,
     may_see_listing,
     open_waves_at,
@@ -87,7 +87,6 @@ from tuangou.pools.service.settlement import (
 )
 
 __all__ = [
-    "communities_of_orders",
     "KIND",
     "SETTLE_CHUNK",
     "Cancelled",
@@ -109,6 +108,7 @@ __all__ = [
     "cancellable",
     "catalogue",
     "chain",
+    "communities_of_orders",
     "create_catalogue_wave",
     "delivery_deadline",
     "due_waves",

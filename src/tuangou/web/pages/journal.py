@@ -40,7 +40,9 @@ def _row(entry: dict[str, Any], member_id: int) -> dict[str, Any]:
     if source == "ledger":
         escrow = journal_rules.member_escrow(data, member_id)
         mine = sum(
-            int(n) for a, n in data.get("legs", []) if a.startswith("referral_") and a.endswith(f":{member_id}")
+            int(n)
+            for a, n in data.get("legs", [])
+            if a.startswith("referral_") and a.endswith(f":{member_id}")
         )
         amount, unit = (escrow or mine), "fen"
     elif source == "points":
