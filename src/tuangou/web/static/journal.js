@@ -94,7 +94,7 @@
       var leaf = await leafHash(li.getAttribute("data-entry"));
       var ok = hex(leaf) === li.getAttribute("data-leaf") && await verifyInclusion(
         Number(li.getAttribute("data-index")), cp.size, leaf,
-        JSON.parse(li.getAttribute("data-proof")), unhex(cp.root));
+        (li.getAttribute("data-proof") || "").split(",").filter(Boolean), unhex(cp.root));
       var signed = ok ? await verifySignature(mine.getAttribute("data-key"), cp) : false;
       out.textContent = !ok || signed === false ? say("journal-msg-bad")
         : signed === null ? say("journal-msg-nosig") : say("journal-msg-ok");
