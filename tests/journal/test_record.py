@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from tests.conftest import Api, rows, run_worker
+from tests.conftest import Api, rows
 from tuangou.cli import app as cli
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.journal import rules
 from tuangou.journal import service as journal
+from tuangou.journal import verify as v
 from tuangou.ledger import service as ledger
 
 
@@ -92,14 +93,16 @@ def test_checkpoints_are_consistent_and_rewriting_history_is_caught(db: str) -> 
     assert any("checkpoint global 5: the stored leaves give another root" in p for p in found)
 
 
-def test_a_member_verifies_their_entries_and_an_edit_is_named(api: Api, tmp_path: Path) -> None:
+def test_a_member_verifies_their_entries_and_an_edit_is_named(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     op = api.operator()
     sid, _ = api.supplier(op)
     campaign = api.campaign(op, sid)
     a, b = api.signup("李阿姨"), api.signup("王叔叔")
     team_id = api.open(a, campaign["id"])["team"]["id"]
     api.join(b, team_id)
-    run_worker()  # signs the first checkpoint
+    journal.publish_checkpoints(force=True)  # the first signed checkpoint
     key_reply = api.c.get("/api/journal/key").json()
     pinned = bytes.fromhex(key_reply["public_key"])
     bundle = api.c.get("/api/me/journal", headers={"Authorization": a["Authorization"]}).json()
@@ -121,6 +124,19 @@ def test_a_member_verifies_their_entries_and_an_edit_is_named(api: Api, tmp_path
     path.write_text(json.dumps(lying))
     bad = runner.invoke(cli, ["verify", "--key", key_reply["public_key"], "--bundle", str(path)])
     assert bad.exit_code == 1
+    # With a state file, the next run proves the new checkpoint extends the one seen last.
+    monkeypatch.setattr(v.httpx, "get", lambda url, **kw: api.c.get(url, **kw))
+    state = tmp_path / "seen.json"
+    assert v.check(bundle, pinned, server="", state=state)[0] == []
+    _transfer("test:later", 7)
+    journal.publish_checkpoints(force=True)
+    newer = api.c.get("/api/me/journal", headers={"Authorization": a["Authorization"]}).json()
+    problems, notes = v.check(newer, pinned, server="", state=state)
+    assert problems == [] and any("consistent with the checkpoint seen last" in n for n in notes)
+    forged = {"size": bundle["checkpoint"]["size"], "root": "00" * 32}
+    state.write_text(json.dumps(forged))
+    problems, _ = v.check(newer, pinned, server="", state=state)
+    assert any("history was rewritten" in p for p in problems)
     # the operator's check holds, then an edit to a journaled row is named
     assert runner.invoke(cli, ["verify", "--local"]).exit_code == 0
     ref = next(e["ref"] for e in bundle["entries"] if e["ref"].startswith("pay:"))

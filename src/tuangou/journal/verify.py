@@ -72,7 +72,7 @@ def check(
     notes.append(f"escrow balance {bundle.get('escrow_balance')} fen")
     if state is not None and top is not None:
         seen = json.loads(state.read_text()) if state.exists() else None
-        if seen and server:
+        if seen and server is not None:
             old_size, old_root = int(seen["size"]), bytes.fromhex(seen["root"])
             new_root = bytes.fromhex(top["root"])
             if old_size > int(top["size"]):
