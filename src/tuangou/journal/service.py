@@ -87,7 +87,7 @@ Builder = Callable[[Session, Sequence[str]], dict[str, Built]]
 def _ledger(session: Session, refs: Sequence[str]) -> dict[str, Built]:
     rows = ledger.journal_rows(session, refs)
     order_ids = sorted({r["order"] for r in rows.values() if r["order"] is not None})
-    buyers = {o.id: o.user_id for o in orders.get_many(session, order_ids)}
+    buyers = orders.buyers(session, order_ids)
     communities = pools.communities_of_orders(session, order_ids)
     built: dict[str, Built] = {}
     for ref, row in rows.items():
