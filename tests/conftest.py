@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -43,6 +44,12 @@ for name in ("WRONG_PASSWORDS_PER_IP", "CODES_PER_IP", "SIGNUPS_PER_IP"):
 # Passwords are hashed at the lowest scrypt cost (production: 2**14, some 40 ms a hash, paid
 # by every sign-up and log-in); tests/accounts/test_password_hash.py checks the real one.
 os.environ.setdefault("TUANGOU_PASSWORD_HASH_N", "2")
+# The verifiable record's signing key: one per test process, outside the source tree (the
+# servers a test starts inherit it, so they sign with the same key).
+os.environ.setdefault(
+    "TUANGOU_JOURNAL_KEY_FILE",
+    os.path.join(tempfile.gettempdir(), f"tuangou-test-journal-{os.getpid()}.pem"),
+)
 PG_URL = os.environ.get("TUANGOU_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("TUANGOU_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]

@@ -537,6 +537,86 @@ def notify_test(
         console.print(f"not sent to {mask_address(channel, to)}: {exc}")
         raise typer.Exit(1) from None
     console.print(f"sent to {mask_address(channel, to)}: {message_id}")
+def verify(
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="the pinned public key (hex, or a file) from /journal/key"),
+    ] = None,
+    server: Annotated[str | None, typer.Option("--server", help="the server's URL")] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="TUANGOU_TOKEN", help="your bearer token")
+    ] = None,
+    bundle: Annotated[
+        str | None, typer.Option("--bundle", help="a proof bundle exported from 我的账本")
+    ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option("--state", help="a file remembering the checkpoint seen last time"),
+    ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="operators: check the database itself")
+    ] = False,
+    database_url: DbOption = None,
+) -> None:
+    """Check the verifiable record (可验证的账本) without trusting the server: checkpoint
+    signatures, your entries' inclusion proofs, consistency between checkpoints, and that
+    your escrow balance is the sum of your entries. ``--local``: recompute every leaf from
+    the journaled rows and every checkpoint's root, naming any entry that was changed."""
+    import json
+    from pathlib import Path
+
+    from tuangou.journal import verify as v
+
+    if local:
+        _setup(database_url)
+        from tuangou.core.db import unit_of_work
+        from tuangou.journal import service as journal
+
+        with unit_of_work(readonly=True) as session:
+            problems = journal.verify_local(session)
+            size = journal.size(session)
+        for problem in problems:
+            console.print(f"[red]FAIL[/red] {problem}")
+        if problems:
+            raise typer.Exit(1)
+        console.print(f"the record holds: {size} entries, every checkpoint signed and consistent")
+        return
+    if not key or not (bundle or (server and token)):
+        console.print("[red]give --key, and --bundle FILE or --server URL with --token[/red]")
+        raise typer.Exit(2)
+    try:
+        pinned = v.load_key(key)
+        found = (
+            json.loads(Path(bundle).read_text())
+            if bundle
+            else v.fetch_bundle(server or "", token or "")
+        )
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]FAIL[/red] {exc}")
+        raise typer.Exit(1) from exc
+    problems, notes = v.check(found, pinned, server=server, state=Path(state) if state else None)
+    for note in notes:
+        console.print(note)
+    for problem in problems:
+        console.print(f"[red]FAIL[/red] {problem}")
+    if problems:
+        raise typer.Exit(1)
+    console.print("[green]verified[/green]")
+
+
+journal_app = typer.Typer(help="The verifiable record (可验证的账本).")
+app.add_typer(journal_app, name="journal")
+
+
+@journal_app.command("checkpoint")
+def journal_checkpoint(database_url: DbOption = None) -> None:
+    """Sign a checkpoint of the whole log and of each grown community view now."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou.journal import service as journal
+
+    n = journal.publish_checkpoints(force=True)
+    console.print(f"{n} checkpoint(s) signed; public key {journal.public_key().hex()}")
 
 
 if __name__ == "__main__":

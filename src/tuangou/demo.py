@@ -243,6 +243,11 @@ def load() -> dict[str, object]:
     run_in_transaction(_demo_achievements)
     run_in_transaction(_leaderboard)
     run_in_transaction(_notify_prefs)
+    # The verifiable record: every money movement, points transfer and help above is in it;
+    # a first signed checkpoint lets 我的账本 prove each of them at once.
+    from tuangou.journal import service as journal
+
+    journal.publish_checkpoints(force=True)
     return result
 
 

@@ -42,6 +42,7 @@ def load_application() -> None:
         cocreate,
         events,
         flash,
+        journal,
         leader,
         leaderboards,
         member,
@@ -70,6 +71,7 @@ def _load_models() -> None:
     import tuangou.events.models
     import tuangou.flashsales.models
     import tuangou.fulfilment.models
+    import tuangou.journal.models
     import tuangou.leaderboards.models
     import tuangou.ledger.models
     import tuangou.moderation.models
@@ -189,6 +191,15 @@ def _register() -> None:
     from tuangou.accounts import sms as account_sms
 
     account_sms.register_code_provider(notifications.send_login_code)
+    # The verifiable record: every money transfer, points transfer and friend's help is
+    # appended in the transaction that writes it, numbered just before that commit.
+    from tuangou.journal import service as journal
+    from tuangou.ledger import service as ledger
+
+    journal.install()
+    ledger.register_on_transfer(journal.on_ledger_transfer)
+    points.register_on_transfer(journal.on_points_transfer)
+    bargains.register_on_helped(journal.on_bargain_help)
 
 
 def _register_posts() -> None:

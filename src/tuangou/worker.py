@@ -24,6 +24,7 @@ from tuangou.credit import tasks as credit_tasks
 from tuangou.events import tasks as event_tasks
 from tuangou.flashsales import tasks as flash_tasks
 from tuangou.fulfilment import tasks as fulfilment_tasks
+from tuangou.journal import tasks as journal_tasks
 from tuangou.leaderboards import tasks as leaderboard_tasks
 from tuangou.notifications import tasks as notification_tasks
 from tuangou.orders import tasks as order_tasks
@@ -71,6 +72,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("freeze final leaderboards", leaderboard_tasks.freeze_final),
     ("start what-if simulations", simulate_tasks.start_queued),
     ("send messages (SMS, WeChat, e-mail)", notification_tasks.send_due),
+    ("sign journal checkpoints", journal_tasks.publish_checkpoints),
 ]
 
 

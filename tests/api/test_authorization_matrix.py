@@ -359,6 +359,14 @@ GET    /api/me/tasks                                                  401  ok   
 GET    /api/me/achievements                                           401  ok     ok      ok     ok      403      403       403
 GET    /api/me/badges                                                 401  ok     ok      ok     ok      403      403       403
 GET    /api/admin/tasks                                               401  403    403     403    403     403      403       ok
+# The verifiable record: key, checkpoints and consistency are public; an inclusion proof needs a log-in (its data only to whom it concerns); the bundle is a member's own.
+GET    /api/journal/key                                               ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/journal/checkpoints                                       ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/journal/checkpoints/latest                                ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/journal/checkpoints/{size}                                ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/journal/proofs/inclusion                                  401  ok     ok      ok     ok      ok       ok        ok
+GET    /api/journal/proofs/consistency                                ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/me/journal                                                401  ok     ok      ok     ok      403      403       403
 POST   /api/admin/tasks                                               401  403    403     403    403     403      403       ok
 PUT    /api/admin/tasks/{task_id}                                     401  403    403     403    403     403      403       ok
 # Leaderboards: a community's board for its members (member 2 and leader 2 have joined by
@@ -672,6 +680,10 @@ def build_world(api: Api) -> World:
         "stock": 10,
     }
     ids["coupon_id"] = _ok(c.post("/api/admin/coupons", json=coupon_body, headers=op))["id"]
+    from tuangou.journal import service as journal  # the record's first signed checkpoint
+
+    journal.publish_checkpoints(force=True)
+    ids["size"] = _ok(c.get("/api/journal/checkpoints/latest"))["size"]
     own_point = {
         "community_id": leader["community_id"],
         "pickup_point_id": leader["pickup_point_id"],

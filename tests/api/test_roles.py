@@ -45,6 +45,12 @@ PUBLIC = {
     ("GET", "/api/coupons"),
     # 附近: pickup points and open waves around a point (waves' titles only for who may see them).
     ("GET", "/api/nearby"),
+    # The verifiable record: its public key, signed checkpoints and consistency proofs.
+    ("GET", "/api/journal/key"),
+    ("GET", "/api/journal/checkpoints"),
+    ("GET", "/api/journal/checkpoints/latest"),
+    ("GET", "/api/journal/checkpoints/{size}"),
+    ("GET", "/api/journal/proofs/consistency"),
     # A wave's page with its chain list (接龙): for an invitee too, with its share link's token
     # (anyone else gets 404, as for a listing that does not exist).
     ("GET", "/api/listings/{listing_id}"),

@@ -31,6 +31,7 @@ from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.insight.router import router as insight_router
+from tuangou.journal.router import router as journal_router
 from tuangou.leaderboards.router import router as leaderboards_router
 from tuangou.moderation.router import router as moderation_router
 from tuangou.notifications.router import router as notifications_router
@@ -185,6 +186,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         insight_router,
         simulate_router,
         coupons_router,
+        journal_router,
     ):
         api.include_router(router)
     app.include_router(api)

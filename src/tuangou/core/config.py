@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     map_tile_url: str = ""
     map_attribution: str = Field(default="", max_length=200)
     map_center: str = ""
+    # The verifiable record (tuangou.journal): the Ed25519 signing key of its checkpoints (a
+    # PEM file; empty: journal-ed25519.pem in the data directory, made on first use), and how
+    # often the worker signs a checkpoint of a grown log.
+    journal_key_file: str = ""
+    journal_checkpoint_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     @field_validator("password_hash_n")
     @classmethod

@@ -7,7 +7,7 @@ A transfer id is chosen by the caller from what the movement is about (``pay:17`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -20,12 +20,15 @@ from tuangou.ledger.models import LedgerEntry, LedgerTransfer
 
 __all__ = [
     "balance",
+    "balance_of_orders",
     "balances",
+    "journal_rows",
     "record_payment",
     "record_refund",
     "record_refund_sent",
     "record_release",
     "record_subsidy",
+    "register_on_transfer",
     "return_discount",
     "return_subsidy",
     "reverse_release",
@@ -66,7 +69,46 @@ def transfer(
             for account, amount in legs
         ],
     )
+    for hook in _on_transfer:
+        hook(session, transfer_id)
     return True
+
+
+# Called in the transfer's transaction after each transfer recorded (not a repeat), with
+# (session, transfer_id): the verifiable record appends it. Registered by the composition root.
+_on_transfer: list[Callable[[Session, str], None]] = []
+
+
+def register_on_transfer(hook: Callable[[Session, str], None] | None) -> None:
+    """What else a recorded transfer means; ``None`` removes every hook."""
+    if hook is None:
+        _on_transfer.clear()
+    elif hook not in _on_transfer:
+        _on_transfer.append(hook)
+
+
+def journal_rows(session: Session, transfer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The transfers as they stand now, with their legs in order: what the verifiable record
+    hashes (at the append, and again when it is checked)."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in session.execute(
+        select(LedgerTransfer).where(LedgerTransfer.id.in_(list(transfer_ids)))
+    ).scalars():
+        found[row.id] = {
+            "id": row.id,
+            "kind": row.kind,
+            "order": row.order_id,
+            "at": clock.iso(row.created_at),
+            "legs": [],
+        }
+    legs = session.execute(
+        select(LedgerEntry.transfer_id, LedgerEntry.account, LedgerEntry.amount)
+        .where(LedgerEntry.transfer_id.in_(list(found)))
+        .order_by(LedgerEntry.id)
+    )
+    for transfer_id, account, amount in legs:
+        found[transfer_id]["legs"].append([account, int(amount)])
+    return found
 
 
 _new_transfer: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT DO NOTHING
@@ -79,6 +121,16 @@ def balance(session: Session, account: str, *, order_id: int | None = None) -> i
     )
     if order_id is not None:
         query = query.where(LedgerEntry.order_id == order_id)
+    return int(session.scalar(query) or 0)
+
+
+def balance_of_orders(session: Session, account: str, order_ids: Sequence[int]) -> int:
+    """What ``account`` holds for these orders together (a member's escrow)."""
+    if not order_ids:
+        return 0
+    query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.account == account, LedgerEntry.order_id.in_(list(order_ids))
+    )
     return int(session.scalar(query) or 0)
 
 
@@ -184,6 +236,7 @@ def supplier_account(supplier_id: int) -> str:
 
 
 PLATFORM_REVENUE = rules.PLATFORM_REVENUE
+ESCROW = rules.ESCROW
 LEADER_FROZEN_PREFIX = rules.LEADER_FROZEN_PREFIX
 LEADER_AVAILABLE_PREFIX = rules.LEADER_AVAILABLE_PREFIX
 LEADER_WITHDRAWING_PREFIX = rules.LEADER_WITHDRAWING_PREFIX

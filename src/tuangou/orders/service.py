@@ -322,6 +322,15 @@ def get_many(session: Session, order_ids: list[int] | Select[int]) -> list[Order
     return list(session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)))
 
 
+def buyers(session: Session, order_ids: list[int]) -> dict[int, int]:
+    """Each order's member, read without loading the orders into the session (a hook inside
+    a payment's transaction must not leave stale orders behind its plain UPDATEs)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(select(Order.id, Order.user_id).where(Order.id.in_(order_ids)))
+    return {int(o): int(u) for o, u in rows}
+
+
 def ids_query(
     *,
     kind: str,

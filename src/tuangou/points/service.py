@@ -54,6 +54,7 @@ __all__ = [
     "expiring",
     "get_levels",
     "get_settings",
+    "journal_rows",
     "level_of",
     "level_view",
     "lock_member",
@@ -62,6 +63,7 @@ __all__ = [
     "on_order_completed",
     "register_inviter_lookup",
     "register_on_award",
+    "register_on_transfer",
     "reverse_help_awards",
     "set_levels",
     "set_settings",
@@ -195,7 +197,44 @@ def _transfer(
         insert(table(PointsEntry)),
         [{"transfer_id": transfer_id, "account": a, "amount": n} for a, n in legs],
     )
+    for hook in _on_transfer:
+        hook(session, transfer_id)
     return True
+
+
+# Called in the transfer's transaction after each points transfer recorded (an award, a
+# spend, an expiry), with (session, transfer_id): the verifiable record appends it.
+_on_transfer: list[Callable[[Session, str], None]] = []
+
+
+def register_on_transfer(hook: Callable[[Session, str], None] | None) -> None:
+    """What else a recorded points transfer means; ``None`` removes every hook."""
+    if hook is None:
+        _on_transfer.clear()
+    elif hook not in _on_transfer:
+        _on_transfer.append(hook)
+
+
+def journal_rows(session: Session, transfer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The points transfers as they stand now, legs in order (what the record hashes)."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in session.scalars(
+        select(PointsTransfer).where(PointsTransfer.id.in_(list(transfer_ids)))
+    ):
+        found[row.id] = {
+            "id": row.id,
+            "kind": row.kind,
+            "member": row.user_id,
+            "at": clock.iso(row.created_at),
+            "legs": [],
+        }
+    for transfer_id, account, amount in session.execute(
+        select(PointsEntry.transfer_id, PointsEntry.account, PointsEntry.amount)
+        .where(PointsEntry.transfer_id.in_(list(found)))
+        .order_by(PointsEntry.id)
+    ):
+        found[transfer_id]["legs"].append([account, int(amount)])
+    return found
 
 
 def _ensure_row(session: Session, user_id: int) -> None:

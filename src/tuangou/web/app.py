@@ -37,6 +37,7 @@ def install(app: FastAPI) -> None:
         events,
         flash,
         insight,
+        journal,
         leader,
         leader_dashboard,
         leaderboards,
@@ -96,5 +97,6 @@ def install(app: FastAPI) -> None:
         insight,
         notify_prefs,
         leader_dashboard,
+        journal,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -75,6 +75,34 @@ def register_on_helped(fn: OnHelped) -> None:
         _on_helped.append(fn)
 
 
+def helps_for_journal(session: Session, help_ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """The fields of friends' helps that never change after the cut (the verifiable record
+    hashes them): the help, its bargain and campaign, the helper, the cut and its bonus."""
+    rows = session.execute(
+        select(
+            BargainHelp.id,
+            BargainHelp.bargain_id,
+            BargainHelp.campaign_id,
+            BargainHelp.helper_id,
+            BargainHelp.amount,
+            BargainHelp.bonus,
+            BargainHelp.created_at,
+        ).where(BargainHelp.id.in_(list(help_ids)))
+    )
+    return {
+        r.id: {
+            "id": r.id,
+            "bargain": r.bargain_id,
+            "campaign": r.campaign_id,
+            "member": r.helper_id,
+            "cut": int(r.amount),
+            "bonus": int(r.bonus),
+            "at": clock.iso(r.created_at),
+        }
+        for r in rows
+    }
+
+
 # ---------------------------------------------------------------- reading
 
 

@@ -435,3 +435,16 @@ def ordered_units(session: Session, wave_id: int, user_ids: list[int]) -> dict[i
         uid = owner[line.order_id]
         found[uid] = found.get(uid, 0) + line.quantity
     return found
+
+
+def communities_of_orders(session: Session, order_ids: list[int]) -> dict[int, int]:
+    """The community each wave order was placed in (orders of other kinds are absent): the
+    verifiable record files a wave order's money under its community's view."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(WaveOrderInfo.order_id, WaveListing.community_id)
+        .join(WaveListing, WaveListing.id == WaveOrderInfo.listing_id)
+        .where(WaveOrderInfo.order_id.in_(order_ids))
+    )
+    return {int(o): int(c) for o, c in rows}
