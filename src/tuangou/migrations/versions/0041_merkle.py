@@ -2,7 +2,7 @@
 signed checkpoints
 
 Revision ID: 0041
-Revises: 0036
+Revises: 0040
 Create Date: 2026-12-07 19:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0041"
-down_revision = "0036"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
