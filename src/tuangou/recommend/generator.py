@@ -19,7 +19,7 @@ import numpy as np
 
 from tuangou.recommend.rules import Interaction
 
-MAX_MEMBERS = 50_000
+MAX_MEMBERS = 20_000
 MAX_ITEMS = 2_000
 START = datetime(2025, 1, 1)
 
@@ -64,6 +64,11 @@ class World:
     interactions: list[Interaction]  # in time order
 
 
+def bounded(members: int, items: int) -> tuple[int, int]:
+    """The sizes a world is generated at: at least 10 of each, at most the maximums."""
+    return max(10, min(members, MAX_MEMBERS)), max(10, min(items, MAX_ITEMS))
+
+
 def generate(
     *,
     seed: int = 7,
@@ -74,8 +79,7 @@ def generate(
     mean_purchases: float = 14.0,
 ) -> World:
     """A world of members, products and a year of their purchases."""
-    members = max(10, min(members, MAX_MEMBERS))
-    items = max(10, min(items, MAX_ITEMS))
+    members, items = bounded(members, items)
     communities = max(1, min(communities, members // 5))
     rng = np.random.default_rng(seed)
     n_cat = len(CATEGORIES)

@@ -183,3 +183,14 @@ def used_up(session: Session, user_id: int, campaign_ids: Collection[int], item_
             )
         }
     return campaigns, items
+
+
+def community_of_members(session: Session) -> dict[int, int]:
+    """Each member's first community (the evaluation's community baseline)."""
+    c = _t("community_members").c
+    found: dict[int, int] = {}
+    for user_id, community_id in session.execute(
+        select(c.user_id, c.community_id).order_by(c.joined_at, c.id)
+    ):
+        found.setdefault(int(user_id), int(community_id))
+    return found

@@ -154,28 +154,35 @@ def versions(session: Session) -> list[RecommendModel]:
     return list(session.scalars(select(RecommendModel).order_by(RecommendModel.version.desc())))
 
 
-_cache: dict[int, cf.Factors] = {}
+_cache: dict[tuple[str, int, str], cf.Factors] = {}
 _cache_lock = threading.Lock()
 
 
 def newest_good(session: Session) -> tuple[int, cf.Factors] | None:
-    """The newest good model (version, factors), loaded once per process and version."""
-    version = session.scalar(
-        select(func.max(RecommendModel.version)).where(RecommendModel.status == ModelStatus.GOOD)
-    )
-    if version is None:
+    """The newest good model (version, factors), loaded once per process, database and
+    version (the key holds when it was trained, so another database's version 1 is never
+    taken for this one's)."""
+    found = session.execute(
+        select(RecommendModel.version, RecommendModel.trained_at)
+        .where(RecommendModel.status == ModelStatus.GOOD)
+        .order_by(RecommendModel.version.desc())
+        .limit(1)
+    ).first()
+    if found is None:
         return None
-    version = int(version)
+    version = int(found[0])
+    key = (str(session.get_bind().engine.url), version, found[1].isoformat())
     with _cache_lock:
-        if version in _cache:
-            return version, _cache[version]
+        if key in _cache:
+            return version, _cache[key]
     data = session.scalar(select(RecommendModel.factors).where(RecommendModel.version == version))
     if data is None:
         return None
     factors = cf.Factors.from_bytes(data)
     with _cache_lock:
-        _cache.clear()  # only the newest is served
-        _cache[version] = factors
+        if len(_cache) >= 4:
+            _cache.clear()  # only the newest of each database is served
+        _cache[key] = factors
     return version, factors
 
 
