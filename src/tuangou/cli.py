@@ -442,8 +442,10 @@ def recommend_show(
             console.print(f"[red]no member {member}[/red]")
             raise typer.Exit(1) from exc
         found = recommend.recommend(session, member)
-        kept = [(v.version, v.status, v.algorithm, v.trained_at, v.members, v.items, v.error)
-                for v in recommend.versions(session)]
+        kept = [
+            (v.version, v.status, v.algorithm, v.trained_at, v.members, v.items, v.error)
+            for v in recommend.versions(session)
+        ]
     console.print(f"member {member}: source {found.source}, model version {found.model_version}")
     for r in found.items:
         console.print(

@@ -24,7 +24,9 @@ def test_the_generator_is_deterministic_per_seed_and_bounded() -> None:
     assert all(1 <= i.item <= 40 and 1 <= i.member <= 120 for i in a.interactions)
     # Time order, over one year, and inviters are earlier members of the same community.
     assert [i.at for i in a.interactions] == sorted(i.at for i in a.interactions)
-    assert all(generator.START <= i.at < generator.START + timedelta(days=366) for i in a.interactions)
+    assert all(
+        generator.START <= i.at < generator.START + timedelta(days=366) for i in a.interactions
+    )
     by_id = {m.id: m for m in a.members}
     for m in a.members:
         if m.inviter is not None:
@@ -93,7 +95,9 @@ def test_the_strongest_term_names_the_reason() -> None:
 def test_the_model_beats_popularity_on_the_generators_data() -> None:
     world = generator.generate(seed=7, members=800)
     report = evaluate.evaluate(
-        world.interactions, {m.id: m.community for m in world.members}, algorithms=[rules.Algorithm.ALS]
+        world.interactions,
+        {m.id: m.community for m in world.members},
+        algorithms=[rules.Algorithm.ALS],
     )
     model, popular = report.methods["model"], report.methods["popularity"]
     assert report.members > 100

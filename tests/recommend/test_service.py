@@ -108,7 +108,8 @@ def build(seed: int) -> World:
         chosen = rnd.sample(wave_skus, 2)
         stocks = [rnd.choice([1, 50]) for _ in chosen]
         wave, listing, items = seed_wave(
-            here, [Item(s, stock=q, per_member_limit=3) for s, q in zip(chosen, stocks, strict=True)]
+            here,
+            [Item(s, stock=q, per_member_limit=3) for s, q in zip(chosen, stocks, strict=True)],
         )
         world.listings.append(listing)
         for item, q in zip(items, stocks, strict=True):
@@ -239,8 +240,7 @@ def test_nothing_recommended_is_unorderable(db: str) -> None:
         # Another community's wave is never offered.
         if who in world.locals:
             assert all(
-                r.offer.kind == "campaign" or r.offer.ref_id in world.listings
-                for r in found.items
+                r.offer.kind == "campaign" or r.offer.ref_id in world.listings for r in found.items
             )
     assert any(rows_of(w.user_id).items for w in world.locals)
     # After an order: the order's products are left out, the rest is as orderable.
@@ -345,11 +345,19 @@ def test_the_api(db: str, api: Api) -> None:
         assert item["link"] in ({f"/c/{item['campaign_id']}", f"/w/{item['listing_id']}"})
         assert item["reason_text"] in {zh for _, zh in rules.REASON_WORDS.values()}
         assert isinstance(item["price"], int)
-    problem(api.c.get("/api/recommendations?context=sideways", headers=member.headers), 422, "invalid_input")
+    problem(
+        api.c.get("/api/recommendations?context=sideways", headers=member.headers),
+        422,
+        "invalid_input",
+    )
     own = scalar("SELECT id FROM orders WHERE user_id = :u LIMIT 1", u=member.user_id)
-    r = api.c.get(f"/api/recommendations?context=after_order&order_id={own}", headers=member.headers)
+    r = api.c.get(
+        f"/api/recommendations?context=after_order&order_id={own}", headers=member.headers
+    )
     assert r.status_code == 200 and r.json()["context"] == "after_order"
     other = scalar("SELECT id FROM orders WHERE user_id <> :u LIMIT 1", u=member.user_id)
-    r = api.c.get(f"/api/recommendations?context=after_order&order_id={other}", headers=member.headers)
+    r = api.c.get(
+        f"/api/recommendations?context=after_order&order_id={other}", headers=member.headers
+    )
     assert r.status_code == 404, r.text
     assert api.c.get("/api/recommendations").status_code == 401

@@ -75,6 +75,10 @@ def _first(order: Sequence[int], exclude: set[int], k: int = K) -> list[int]:
     return found
 
 
+def _ranker(fitted: cf.Factors) -> Callable[[int, set[int]], list[int]]:
+    return lambda member, exclude: fitted.rank_all(member, exclude, K)
+
+
 def evaluate(
     interactions: list[Interaction],
     community_of: dict[int, int],
@@ -100,11 +104,7 @@ def evaluate(
     for n, algorithm in enumerate(algorithms):
         fitted = cf.train(split.train, algorithm=algorithm, params=params, seed=seed)
         name = "model" if n == 0 else f"model ({algorithm})"
-        if n == 0:
-            name = "model"
-        report.methods[name] = _score(
-            test, seen, lambda m, ex, f=fitted: f.rank_all(m, ex, K)
-        )
+        report.methods[name] = _score(test, seen, _ranker(fitted))
     everyone = _top(Counter(i.item for i in split.train))
     report.methods["popularity"] = _score(test, seen, lambda m, ex: _first(everyone, ex))
     per_community: dict[int, Counter[int]] = defaultdict(Counter)

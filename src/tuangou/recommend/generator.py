@@ -64,6 +64,10 @@ class World:
     interactions: list[Interaction]  # in time order
 
 
+def _plus_one(index: int | None) -> int | None:
+    return None if index is None else index + 1
+
+
 def bounded(members: int, items: int) -> tuple[int, int]:
     """The sizes a world is generated at: at least 10 of each, at most the maximums."""
     return max(10, min(members, MAX_MEMBERS)), max(10, min(items, MAX_ITEMS))
@@ -89,7 +93,7 @@ def generate(
     catalogue: list[Item] = []
     season = np.zeros(items, dtype=np.int64)
     for i in range(items):
-        name, kinds = CATEGORIES[int(cat_of[i])]
+        _, kinds = CATEGORIES[int(cat_of[i])]
         kind, peak = kinds[int(rng.integers(0, len(kinds)))]
         brand = BRANDS[int(rng.integers(0, len(BRANDS)))]
         season[i] = peak
@@ -123,7 +127,7 @@ def generate(
             m + 1,
             int(community_of[m]) + 1,
             int(community_of[m]) * 2 + 1 + int(rng.integers(0, 2)),
-            None if inviter[m] is None else inviter[m] + 1,
+            _plus_one(inviter[m]),
         )
         for m in range(members)
     ]

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, select
+from sqlalchemy import ColumnElement, Select, Table, and_, false, func, select
 from sqlalchemy.orm import Session
 
 from tuangou.core.db import Base
@@ -50,25 +50,33 @@ def _sources(
     pickup_point_id: int | None = None,
     statuses: Collection[str] = BOUGHT,
     order_id: int | None = None,
+    community_ids: Collection[int] | None = None,
 ) -> list[Select[Any]]:
     """Two selects of (user_id, product_id, at, order_id): one-SKU orders, wave order lines."""
     o, skus = _t("orders").c, _t("skus").c
     lines, waves = _t("wave_order_lines").c, _t("wave_orders").c
     at = func.coalesce(o.paid_at, o.created_at)
-    where = [o.status.in_(list(statuses))]
+    where: list[ColumnElement[bool]] = [o.status.in_(list(statuses))]
     if since is not None:
         where.append(at >= since)
     if user_ids is not None:
         where.append(o.user_id.in_(list(user_ids)))
     if order_id is not None:
         where.append(o.id == order_id)
+    if community_ids is not None:
+        cm = _t("community_members").c
+        where.append(
+            o.user_id.in_(
+                select(cm.user_id).where(cm.community_id.in_(list(community_ids))).distinct()
+            )
+        )
     single = (
         select(o.user_id, skus.product_id, at.label("at"), o.id)
         .select_from(_t("orders").join(_t("skus"), skus.id == o.sku_id))
         .where(o.sku_id.is_not(None), *where)
     )
     if pickup_point_id is not None:
-        single = single.where(False)  # a one-SKU order is shipped, not picked up
+        single = single.where(false())  # a one-SKU order is shipped, not picked up
     wave = (
         select(o.user_id, skus.product_id, at.label("at"), o.id)
         .select_from(
@@ -96,7 +104,11 @@ def all_interactions(session: Session, *, since: datetime | None = None) -> list
 
 
 def products_of(
-    session: Session, user_id: int, *, statuses: Collection[str] = BOUGHT, order_id: int | None = None
+    session: Session,
+    user_id: int,
+    *,
+    statuses: Collection[str] = BOUGHT,
+    order_id: int | None = None,
 ) -> set[int]:
     """The products of the member's orders in these statuses (or of one order)."""
     return {
@@ -110,16 +122,19 @@ def buyers_by_product(
     session: Session,
     *,
     since: datetime,
-    user_ids: Collection[int] | None = None,
+    community_ids: Collection[int] | None = None,
     pickup_point_id: int | None = None,
     leave_out: int | None = None,
 ) -> tuple[dict[int, int], int]:
-    """In a circle (these members, or those who collected at a pickup point, or everyone),
+    """In a circle (the members of these communities, or those who collected at a pickup
+    point, or everyone),
     how many distinct buyers bought each product since ``since``, and how many bought at
     all (a member who bought a product both ways counts twice: rare, and it only nudges)."""
     per: dict[int, int] = defaultdict(int)
     total = 0
-    for query in _sources(since=since, user_ids=user_ids, pickup_point_id=pickup_point_id):
+    for query in _sources(
+        since=since, community_ids=community_ids, pickup_point_id=pickup_point_id
+    ):
         sub = query.subquery()
         cond = [] if leave_out is None else [sub.c.user_id != leave_out]
         for product, n in session.execute(
@@ -147,19 +162,9 @@ def pickup_point_of(session: Session, user_id: int) -> int | None:
     return None if found is None else int(found)
 
 
-def members_of(session: Session, community_ids: Collection[int]) -> list[int]:
-    if not community_ids:
-        return []
-    c = _t("community_members").c
-    return [
-        int(u)
-        for u in session.scalars(
-            select(func.distinct(c.user_id)).where(c.community_id.in_(list(community_ids)))
-        )
-    ]
-
-
-def used_up(session: Session, user_id: int, campaign_ids: Collection[int], item_ids: Collection[int]) -> tuple[dict[int, int], dict[int, int]]:
+def used_up(
+    session: Session, user_id: int, campaign_ids: Collection[int], item_ids: Collection[int]
+) -> tuple[dict[int, int], dict[int, int]]:
     """The units the member has used of each campaign's and each wave item's limit."""
     cu, wu = _t("campaign_usage").c, _t("wave_usage").c
     campaigns: dict[int, int] = {}

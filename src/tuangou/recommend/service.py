@@ -49,12 +49,12 @@ __all__ = [
     "Context",
     "ModelStatus",
     "Reason",
-    "Source",
     "Recommendation",
     "Recommendations",
+    "Source",
+    "newest_good",
     "recommend",
     "train",
-    "newest_good",
     "versions",
 ]
 
@@ -324,7 +324,9 @@ def recommend(
     anchors: set[int] = set()
     if order_id is not None:
         orders.get_for_user(session, order_id, user_id)
-        anchors = seen.products_of(session, user_id, statuses=[*seen.BOUGHT, *seen.ACTIVE], order_id=order_id)
+        anchors = seen.products_of(
+            session, user_id, statuses=[*seen.BOUGHT, *seen.ACTIVE], order_id=order_id
+        )
     offers = candidates(session, user_id)
     for product in anchors:
         offers.pop(product, None)
@@ -332,9 +334,10 @@ def recommend(
     since = clock.now() - timedelta(days=rules.SOCIAL_DAYS)
 
     mine = [c.id for c in communities.communities_of(session, user_id)]
-    circle = [m for m in seen.members_of(session, mine) if m != user_id]
     community_counts, community_n = (
-        seen.buyers_by_product(session, since=since, user_ids=circle) if circle else ({}, 0)
+        seen.buyers_by_product(session, since=since, community_ids=mine, leave_out=user_id)
+        if mine
+        else ({}, 0)
     )
     popular_counts, popular_n = seen.buyers_by_product(session, since=since, leave_out=user_id)
     point = seen.pickup_point_of(session, user_id)
@@ -350,9 +353,7 @@ def recommend(
 
     community = {k: v / community_n for k, v in community_counts.items()} if community_n else {}
     popular = {k: v / popular_n for k, v in popular_counts.items()} if popular_n else {}
-    neighbours = (
-        {k: v / neighbour_n for k, v in neighbour_counts.items()} if neighbour_n else {}
-    )
+    neighbours = {k: v / neighbour_n for k, v in neighbour_counts.items()} if neighbour_n else {}
 
     found = newest_good(session)
     version = found[0] if found else None
