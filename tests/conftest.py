@@ -34,6 +34,8 @@ wiring.compose()
 
 os.environ.setdefault("TUANGOU_SANDBOX_CALLBACK_DELAY_MS", "0")
 os.environ.setdefault("TUANGOU_RUN_WORKER", "false")
+# The worker trains no recommendation model unless a test asks (tests/recommend/).
+os.environ.setdefault("TUANGOU_RECOMMEND_TRAIN_HOURS", "0")
 # Every write path that declares its row locks is checked against the one lock order
 # (tuangou.core.locks); the servers the tests start inherit it.
 os.environ.setdefault("TUANGOU_CHECK_LOCK_ORDER", "true")

@@ -617,6 +617,112 @@ def journal_checkpoint(database_url: DbOption = None) -> None:
 
     n = journal.publish_checkpoints(force=True)
     console.print(f"{n} checkpoint(s) signed; public key {journal.public_key().hex()}")
+recommend_app = typer.Typer(help="Recommendations (猜你喜欢): train, show, evaluate.")
+app.add_typer(recommend_app, name="recommend")
+
+
+@recommend_app.command("train")
+def recommend_train(
+    algorithm: Annotated[str, typer.Option(help="als or bpr")] = "als",
+    database_url: DbOption = None,
+) -> None:
+    """Train the next model version on every purchase now (the worker does it on its
+    schedule); a failed run is recorded and the previous good version stays served."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou.recommend import service as recommend
+
+    try:
+        chosen = recommend.Algorithm(algorithm)
+    except ValueError as exc:
+        console.print("[red]--algorithm is als or bpr[/red]")
+        raise typer.Exit(2) from exc
+    done = recommend.train(algorithm=chosen)
+    console.print(
+        f"version {done.version}: {done.status} ({done.members} members, {done.items} products,"
+        f" {done.interactions} interactions){': ' + done.error if done.error else ''}"
+    )
+    if done.status != "good":
+        raise typer.Exit(1)
+
+
+@recommend_app.command("show")
+def recommend_show(
+    member: Annotated[int, typer.Argument(help="the member's id")],
+    database_url: DbOption = None,
+) -> None:
+    """A member's 猜你喜欢 row as the home page shows it: the source, the model version and
+    each recommendation with its reason and score; and the kept model versions."""
+    _setup(database_url)
+    from tuangou.accounts import service as accounts
+    from tuangou.core.db import unit_of_work
+    from tuangou.core.errors import NotFound
+    from tuangou.core.money import fmt
+    from tuangou.recommend import rules
+    from tuangou.recommend import service as recommend
+
+    with unit_of_work(readonly=True) as session:
+        try:
+            accounts.get_user(session, member)
+        except NotFound as exc:
+            console.print(f"[red]no member {member}[/red]")
+            raise typer.Exit(1) from exc
+        found = recommend.recommend(session, member)
+        kept = [
+            (v.version, v.status, v.algorithm, v.trained_at, v.members, v.items, v.error)
+            for v in recommend.versions(session)
+        ]
+    console.print(f"member {member}: source {found.source}, model version {found.model_version}")
+    for r in found.items:
+        console.print(
+            f"  {r.score:.3f} {r.offer.link} {r.product_title} {fmt(r.offer.price)}"
+            f" · {rules.REASON_WORDS[r.reason][1]}"
+        )
+    if not found.items:
+        console.print("  nothing orderable to recommend")
+    for version, status, algorithm, at, members, items, error in kept:
+        console.print(
+            f"version {version} {status} {algorithm} {at:%Y-%m-%d %H:%M}"
+            f" ({members} members, {items} products) {error}"
+        )
+
+
+@recommend_app.command("evaluate")
+def recommend_evaluate(
+    seed: Annotated[int, typer.Option(help="the generator's and the model's seed")] = 7,
+    members: Annotated[int, typer.Option(help="generated members")] = 2_000,
+    from_db: Annotated[
+        bool, typer.Option("--from-db", help="evaluate on this database's purchases instead")
+    ] = False,
+    database_url: DbOption = None,
+) -> None:
+    """Hold out each member's last interactions (a time-based split) and print recall@10 and
+    NDCG@10 of the model (ALS, and BPR beside it), the popularity baseline and the community
+    popularity baseline, all computed in this run on the same split."""
+    from tuangou.recommend import evaluate as ev
+    from tuangou.recommend import generator
+
+    if from_db:
+        _setup(database_url)
+        from tuangou.core.db import read
+        from tuangou.recommend import interactions
+
+        data = read(lambda s: interactions.all_interactions(s))
+        community_of = read(lambda s: interactions.community_of_members(s))
+    else:
+        if not 10 <= members <= generator.MAX_MEMBERS:
+            console.print(f"[red]--members is 10 to {generator.MAX_MEMBERS}[/red]")
+            raise typer.Exit(2)
+        world = generator.generate(seed=seed, members=members)
+        data = world.interactions
+        community_of = {m.id: m.community for m in world.members}
+    try:
+        report = ev.evaluate(data, community_of, seed=seed)
+    except ValueError as exc:
+        console.print(f"[red]cannot evaluate[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    for line in report.lines():
+        print(line)
 
 
 if __name__ == "__main__":

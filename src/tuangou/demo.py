@@ -243,12 +243,33 @@ def load() -> dict[str, object]:
     run_in_transaction(_demo_achievements)
     run_in_transaction(_leaderboard)
     run_in_transaction(_notify_prefs)
+    _recommend_model()
     # The verifiable record: every money movement, points transfer and help above is in it;
     # a first signed checkpoint lets 我的账本 prove each of them at once.
     from tuangou.journal import service as journal
 
     journal.publish_checkpoints(force=True)
     return result
+
+
+def _recommend_model() -> None:
+    """猜你喜欢: a model trained on the demo's purchases and a small slice of the generator's
+    year of a neighbourhood (its people as synthetic members, with ids below zero that no
+    account has; its products mapped onto the demo's), so the members' row says "model"."""
+    from tuangou.core.db import read
+    from tuangou.recommend import generator
+    from tuangou.recommend import service as recommend
+    from tuangou.recommend.rules import Interaction
+
+    products = [p.id for p in read(lambda s: catalog.list_products(s))]
+    if len(products) < 2:
+        return
+    world = generator.generate(seed=7, members=60, items=max(10, len(products)), communities=3)
+    extra = [
+        Interaction(-i.member, products[(i.item - 1) % len(products)], i.at)
+        for i in world.interactions
+    ]
+    recommend.train(extra=extra)
 
 
 def _webhook(session: Session) -> None:

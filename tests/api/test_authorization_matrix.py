@@ -102,6 +102,8 @@ PUT    /api/admin/products/{product_id}/category                      401  403  
 GET    /api/search                                                    ok   ok     ok      ok     ok      ok       ok        ok
 # Nearby: public (what an invite page shows, and how many waves are open; titles to members).
 GET    /api/nearby                                                    ok   ok     ok      ok     ok      ok       ok        ok
+# 猜你喜欢: a member's own row (staff cannot buy: 403).
+GET    /api/recommendations                                           401  ok     ok      ok     ok      403      403       403
 PUT    /api/admin/skus/{sku_id}/terms                                 401  403    403     403    403     403      403       ok
 # SKUs and their terms are public to leaders: another supplier is refused, not kept in the dark.
 PUT    /api/supplier/skus/{sku_id}/terms                              401  403    403     403    403     ok       403       403

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # order); an open proposal is archived this many days after it was made.
     cocreate_vote_account_days: int = Field(default=7, ge=0, le=365)
     cocreate_archive_days: int = Field(default=60, ge=1, le=3650)
+    # Recommendations (猜你喜欢): the worker trains a new model version this many hours after
+    # the last training (0: only `tuangou recommend train` does).
+    recommend_train_hours: int = Field(default=24, ge=0, le=24 * 365)
     # Payment gateway: "sandbox" is the built-in one.
     gateway: str = "sandbox"
     sandbox_callback_delay_ms: int = 20

@@ -44,6 +44,7 @@ from tuangou.web import i18n, once, responses, session, status, views, wayout
 from tuangou.web.forms import FormState
 from tuangou.web.pages import coupons as coupon_pages
 from tuangou.web.pages import moderation as moderation_pages
+from tuangou.web.pages import recommend as recommend_pages
 from tuangou.web.pages import reviews as review_pages
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, language, render, translate
@@ -265,6 +266,7 @@ def _gateway_of(tried: list[Any]) -> Any:
 def order_detail(request: Request, order_id: int, who: PageUser) -> Response:
     context = _order_context(request, order_id, who)
     context["rate_form"] = FormState(values={"stars": "5"})
+    context["recommend"] = recommend_pages.row(who, "after_order", order_id)
     return render(request, "member/order.html", context)
 
 

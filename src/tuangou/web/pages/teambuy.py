@@ -42,6 +42,7 @@ from tuangou.web.codes import WebErrorCode
 from tuangou.web.errors import message as page_message
 from tuangou.web.forms import FormState
 from tuangou.web.pages import coupons as coupon_pages
+from tuangou.web.pages import recommend as recommend_pages
 from tuangou.web.pages import reviews as review_pages
 from tuangou.web.session import Form, PageBuyer, PageUser
 from tuangou.web.templating import absolute_url, language, render, translate
@@ -333,6 +334,7 @@ def home(request: Request, who: PageUser) -> Response:
             "search_error": search_error,
             "matched_fields": MATCHED_FIELDS,
             "max_query": search_rules.MAX_QUERY,
+            "recommend": recommend_pages.row(who) if hits is None else None,
         },
         status_code=422 if search_error else 200,
     )
