@@ -476,6 +476,8 @@ def simulate(
         raise typer.Exit(2) from exc
     if report.run(console, spec) is None:
         raise typer.Exit(1)
+
+
 def reconcile(
     statement: Annotated[str, typer.Argument(help="the gateway's statement file")],
     gateway: Annotated[str, typer.Option("--gateway", help="wechat or alipay")],
@@ -517,6 +519,8 @@ def reconcile(
         )
     console.print(table)
     raise typer.Exit(1)
+
+
 notify_app = typer.Typer(help="Message channels (SMS, WeChat, e-mail): try a provider's settings.")
 app.add_typer(notify_app, name="notify")
 
@@ -537,6 +541,8 @@ def notify_test(
         console.print(f"not sent to {mask_address(channel, to)}: {exc}")
         raise typer.Exit(1) from None
     console.print(f"sent to {mask_address(channel, to)}: {message_id}")
+
+
 def verify(
     key: Annotated[
         str | None,
@@ -617,6 +623,8 @@ def journal_checkpoint(database_url: DbOption = None) -> None:
 
     n = journal.publish_checkpoints(force=True)
     console.print(f"{n} checkpoint(s) signed; public key {journal.public_key().hex()}")
+
+
 recommend_app = typer.Typer(help="Recommendations (猜你喜欢): train, show, evaluate.")
 app.add_typer(recommend_app, name="recommend")
 

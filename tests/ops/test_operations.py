@@ -130,8 +130,7 @@ def test_a_backup_restored_into_a_new_database_passes_the_audit(
     try:
         with Session(engine) as session:
             restored = {
-                t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                for t in COUNTED
+                t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in COUNTED
             }
             assert restored == counts
             assert [v for c in audit.run(session) for v in c.violations] == []

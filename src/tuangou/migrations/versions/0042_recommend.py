@@ -1,7 +1,7 @@
 """recommend: the trained recommendation models, one row per version
 
-Revision ID: 0037
-Revises: 0036
+Revision ID: 0042
+Revises: 0041
 Create Date: 2026-12-07 19:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0037"
-down_revision = "0036"
+revision = "0042"
+down_revision = "0041"
 branch_labels = None
 depends_on = None
 
