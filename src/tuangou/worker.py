@@ -29,6 +29,7 @@ from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
 from tuangou.points import tasks as points_tasks
 from tuangou.pools import tasks as pool_tasks
+from tuangou.privacy import tasks as privacy_tasks
 from tuangou.referral import tasks as referral_tasks
 from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks
@@ -67,6 +68,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("archive stale proposals", cocreate_tasks.archive_stale),
     ("send webhooks", webhook_tasks.send_due),
     ("freeze final leaderboards", leaderboard_tasks.freeze_final),
+    ("privacy retention", privacy_tasks.purge_due),
 ]
 
 

@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     map_tile_url: str = ""
     map_attribution: str = Field(default="", max_length=200)
     map_center: str = ""
+    # Privacy: raw data kept this many days, then purged (tuangou privacy purge, and the
+    # worker): one-time login codes, page sessions, the risk events' device, IP and phone.
+    # Each kind may have its own number; 0 there means "the common one".
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    retention_codes_days: int = Field(default=0, ge=0, le=3650)
+    retention_sessions_days: int = Field(default=0, ge=0, le=3650)
+    retention_risk_days: int = Field(default=0, ge=0, le=3650)
 
     @field_validator("password_hash_n")
     @classmethod
