@@ -391,8 +391,6 @@ def coupons_list(database_url: DbOption = None) -> None:
         console.print("no coupons")
 
 
-
-
 privacy_app = typer.Typer(help="Privacy: the data retention.")
 app.add_typer(privacy_app, name="privacy")
 

@@ -139,9 +139,7 @@ def test_an_open_order_blocks_the_deletion_and_nothing_changes(
     w = _world(api)
     preview = client.get("/api/me/deletion", headers=auth(w["a"])).json()
     assert preview["may_delete"] is False and preview["confirm_phrase"] == "注销账号"
-    assert [(b["kind"], b["ids"]) for b in preview["blockers"]] == [
-        ("open_orders", [w["a_order"]])
-    ]
+    assert [(b["kind"], b["ids"]) for b in preview["blockers"]] == [("open_orders", [w["a_order"]])]
     assert "orders" in preview["kept"] and "phone" in preview["erased"]
     r = client.post("/api/me/deletion", json=CONFIRM, headers=auth(w["a"]))
     assert r.status_code == 409, r.text
@@ -287,9 +285,7 @@ def _get_routes(client: TestClient) -> list[str]:
     )
 
 
-def test_no_reply_to_anyone_else_carries_a_members_full_phone(
-    api: Api, client: TestClient
-) -> None:
+def test_no_reply_to_anyone_else_carries_a_members_full_phone(api: Api, client: TestClient) -> None:
     """A crawl of every GET of the API (and the objects of the world by id) as the team mate,
     the supplier and the operator: the member's full phone number appears in none."""
     w = _world(api)
@@ -323,9 +319,7 @@ def test_retention_purges_raw_data_at_its_edge(db: str) -> None:
         lambda s: accounts.create_user(s, phone="13600000010", password=None, nickname="x")
     )
     uid = user.id
-    run_in_transaction(
-        lambda s: accounts.open_page_session(s, accounts.get_user(s, uid))[0]
-    )
+    run_in_transaction(lambda s: accounts.open_page_session(s, accounts.get_user(s, uid))[0])
     execute(
         "INSERT INTO risk_events (type, at, actor, device, ip, subnet, phone, phone_num, action)"
         " VALUES ('login', :at, :u, 'dev-1', '10.0.0.1', '10.0.0', :p, 13600000010, 'allow')",

@@ -25,7 +25,6 @@ from tuangou.accounts.sms import get_sender
 from tuangou.core import clock, limits, locks, secret
 from tuangou.core.config import get_settings
 from tuangou.core.db import get_engine, get_or_404, read
-from tuangou.core.locks import Rank
 from tuangou.core.errors import (
     Conflict,
     DomainError,
@@ -35,6 +34,7 @@ from tuangou.core.errors import (
     RateLimited,
     Unauthenticated,
 )
+from tuangou.core.locks import Rank
 
 
 class PhoneTaken(Conflict):
@@ -712,9 +712,7 @@ def profile_export(session: Session, user_id: int) -> dict[str, Any]:
 def purge_codes(session: Session, *, before: datetime, limit: int = 1000) -> int:
     """Delete one-time login codes made before ``before`` (the retention), up to ``limit``."""
     ids = list(
-        session.scalars(
-            select(OneTimeCode.id).where(OneTimeCode.created_at < before).limit(limit)
-        )
+        session.scalars(select(OneTimeCode.id).where(OneTimeCode.created_at < before).limit(limit))
     )
     if not ids:
         return 0

@@ -198,4 +198,3 @@ def masked_address(address: dict[str, Any] | None) -> dict[str, Any] | None:
     phone = address["phone"]
     masked = f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "*" * len(phone)
     return {**address, "phone": masked}
-

@@ -152,9 +152,7 @@ def _rows(session: Session, table_name: str, how: str, user_id: int) -> list[dic
     pk = list(table.primary_key.columns)
     query = select(table).where(where).order_by(*pk)
     keep = [c.name for c in table.columns if not any(p in c.name for p in SECRET_PARTS)]
-    return [
-        {name: _plain(row._mapping[name]) for name in keep} for row in session.execute(query)
-    ]
+    return [{name: _plain(row._mapping[name]) for name in keep} for row in session.execute(query)]
 
 
 Exporter = Callable[[Session, int], dict[str, Any]]

@@ -71,9 +71,7 @@ RETENTION_KINDS = ("codes", "sessions", "risk")
 def retention_edges(now: datetime, days: int, per_kind: dict[str, int]) -> dict[str, datetime]:
     """For each kind of raw data, the instant before which it is purged: ``per_kind``'s
     number of days when it is set (above 0), else the common ``days``."""
-    return {
-        kind: now - timedelta(days=per_kind.get(kind) or days) for kind in RETENTION_KINDS
-    }
+    return {kind: now - timedelta(days=per_kind.get(kind) or days) for kind in RETENTION_KINDS}
 
 
 _PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")

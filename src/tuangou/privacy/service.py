@@ -179,9 +179,7 @@ def delete_account(session: Session, user_id: int, *, confirm: str) -> Deletion:
     order being placed at the same moment (which reads the row FOR SHARE) either commits
     before, and blocks this deletion, or waits for it, and is refused."""
     if not rules.confirmed(confirm):
-        raise DeletionNotConfirmed(
-            f"type {rules.CONFIRM_PHRASES[0]} to confirm", field="confirm"
-        )
+        raise DeletionNotConfirmed(f"type {rules.CONFIRM_PHRASES[0]} to confirm", field="confirm")
     user = accounts.lock_member(session, user_id)
     if accounts.is_deleted(user):
         return Deletion(deleted=False)

@@ -45,6 +45,7 @@ def install(app: FastAPI) -> None:
         photos,
         points,
         posts,
+        privacy,
         referral,
         reviews,
         risk,
@@ -90,5 +91,6 @@ def install(app: FastAPI) -> None:
         achievements,
         leaderboards,
         coupons,
+        privacy,
     ):
         app.include_router(module.router, include_in_schema=False)
