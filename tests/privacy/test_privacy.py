@@ -163,7 +163,8 @@ def test_money_a_withdrawal_or_a_claim_blocks_the_deletion(
     now = clock.now()
     if thing == "balance":
         execute(
-            "INSERT INTO referral_wallets (user_id, frozen, available, withdrawing, withdrawn, debt)"
+            "INSERT INTO referral_wallets"
+            " (user_id, frozen, available, withdrawing, withdrawn, debt)"
             " VALUES (:u, 0, 150, 0, 0, 0)",
             u=uid,
         )
@@ -291,10 +292,7 @@ def test_no_reply_to_anyone_else_carries_a_members_full_phone(api: Api, client: 
     w = _world(api)
     phone = _phone(w["a"])
     assert phone in client.get("/api/me", headers=auth(w["a"])).text  # the member themselves
-    paths = _get_routes(client) + [
-        f"/api/orders/{w['a_order']}",
-        f"/api/teams/{w['team']}",
-    ]
+    paths = [*_get_routes(client), f"/api/orders/{w['a_order']}", f"/api/teams/{w['team']}"]
     seen = 0
     for viewer in (auth(w["b"]), w["supplier"], w["op"]):
         for path in paths:

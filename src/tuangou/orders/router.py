@@ -58,8 +58,10 @@ def full_view(
     )
 
 
-def view(session: Session, order: Any, lang: str = "zh-CN") -> OrderOut:
-    return views(session, [order], lang)[0]
+def view(
+    session: Session, order: Any, lang: str = "zh-CN", viewer_id: int | None = None
+) -> OrderOut:
+    return views(session, [order], lang, viewer_id)[0]
 
 
 def views(

@@ -190,7 +190,7 @@ class RefundedOrderOut(Out):
     order: OrderOut
 
 
-def masked_address(address: dict[str, Any] | None) -> dict[str, Any] | None:
+def masked_address(address: dict[str, Any]) -> dict[str, Any]:
     """An order's address as anyone but its buyer sees it: the phone number masked
     (138****1234); the supplier ships with the courier's privacy waybill (隐私面单)."""
     if not address or not isinstance(address.get("phone"), str):

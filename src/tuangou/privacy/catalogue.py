@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
@@ -139,6 +139,7 @@ def _order_ids(session: Session, user_id: int) -> list[int]:
 
 def _rows(session: Session, table_name: str, how: str, user_id: int) -> list[dict[str, Any]]:
     table = _table(table_name)
+    where: ColumnElement[bool]
     if how == "order_id":
         where = table.c.order_id.in_(_order_ids(session, user_id))
     elif how == "leader_id":

@@ -5,6 +5,7 @@ Safe with any number of workers: a row deleted or cleared twice is so once."""
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from tuangou.core.db import run_in_transaction
 from tuangou.privacy import rules
@@ -21,9 +22,7 @@ def purge(*, batch: int = 1000, max_batches: int = 100) -> dict[str, int]:
     for kind in rules.RETENTION_KINDS:
         total = 0
         for _ in range(max_batches):
-            n = run_in_transaction(
-                lambda session, kind=kind: privacy.purge_batch(session, kind, limit=batch)
-            )
+            n = run_in_transaction(partial(privacy.purge_batch, kind=kind, limit=batch))
             total += n
             if n < batch:
                 break
