@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -349,3 +350,102 @@ def test_the_purge_command_uses_the_retention_setting(db: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 login code(s)" in result.stdout
     assert [r for r in [scalar("SELECT phone FROM one_time_codes")]] == ["13600000012"]
+
+
+# ---------------------------------------------------------------- at the same moment
+
+
+def _wait_for_a_lock_wait(db: str) -> None:
+    """On PostgreSQL, until another transaction waits for a row lock (bounded)."""
+    if not db.startswith("postgresql"):
+        return
+    for _ in range(400):
+        waiting = scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database()"
+        )
+        if waiting:
+            return
+        threading.Event().wait(0.025)
+    raise AssertionError("the second transaction never waited for the first")
+
+
+def _order_row(session: Any, w: dict[str, Any], uid: int) -> Any:
+    from tuangou.orders import service as orders
+
+    old = orders.get(session, w["a_order"])
+    return orders.create_order(
+        session,
+        user_id=uid,
+        supplier_id=old.supplier_id,
+        kind=old.kind,
+        campaign_id=old.campaign_id,
+        sku_id=old.sku_id,
+        quantity=1,
+        unit_price=old.unit_price,
+        address=dict(old.address),
+        hold_minutes=15,
+    )
+
+
+def _race(db: str, first: Any, second: Any) -> dict[str, str]:
+    """``first`` runs in a transaction held open until ``second`` waits for it."""
+    done: dict[str, str] = {}
+    holding, release = threading.Event(), threading.Event()
+
+    def run_first() -> None:
+        try:
+            with unit_of_work() as session:
+                first(session)
+                holding.set()
+                release.wait(30)
+            done["first"] = "committed"
+        except Exception as exc:  # reported below
+            done["first"] = type(exc).__name__
+            holding.set()
+
+    def run_second() -> None:
+        try:
+            with unit_of_work() as session:
+                second(session)
+            done["second"] = "committed"
+        except Exception as exc:  # reported below
+            done["second"] = type(exc).__name__
+
+    t1 = threading.Thread(target=run_first)
+    t1.start()
+    assert holding.wait(30)
+    t2 = threading.Thread(target=run_second)
+    t2.start()
+    try:
+        _wait_for_a_lock_wait(db)
+    finally:
+        release.set()
+        t1.join(30)
+        t2.join(30)
+    return done
+
+
+def test_a_deletion_and_an_order_at_the_same_moment_never_both_succeed(
+    api: Api, client: TestClient, db: str
+) -> None:
+    w = _world(api)
+    _refund(api, w, w["a_order"])
+    uid = int(w["a"]["user_id"])
+    # The order first: the deletion waits for it, then sees it open and is refused.
+    done = _race(
+        db,
+        lambda s: _order_row(s, w, uid),
+        lambda s: privacy.delete_account(s, uid, confirm="注销账号"),
+    )
+    assert done == {"first": "committed", "second": "DeletionBlocked"}
+    placed = scalar("SELECT max(id) FROM orders WHERE user_id = :u", u=uid)
+    execute("UPDATE orders SET status = 'cancelled' WHERE id = :id", id=placed)
+    # The deletion first: the order waits for it, then finds the account deleted.
+    done = _race(
+        db,
+        lambda s: privacy.delete_account(s, uid, confirm="注销账号"),
+        lambda s: _order_row(s, w, uid),
+    )
+    assert done == {"first": "committed", "second": "AccountDeleted"}
+    assert count("orders", "user_id = :u", u=uid) == 2
