@@ -202,6 +202,7 @@ def _register_privacy() -> None:
     for domain in catalogue.EXPORTS:
         privacy.register_exporter(domain, catalogue.exporter(domain))
     privacy.register_files("photos", photos.export_files)
+    privacy.register_files("aftersale_photos", catalogue.aftersale_photo_files)
     for name, check in catalogue.BLOCKERS.items():
         privacy.register_blocker(name, check)
     privacy.register_eraser("photos", photos.erase_member)

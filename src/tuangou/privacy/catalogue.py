@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.core import clock
 from tuangou.core.db import Base
+from tuangou.core.storage import StoredFileMissing, get_storage
 from tuangou.privacy import rules
 
 # domain -> [(table, how the member is named)]; "order_id": rows of the member's orders;
@@ -90,7 +91,8 @@ NOT_EXPORTED: dict[str, str] = {
     "member_addresses": "the address book: the accounts' own exporter",
     "web_sessions": "page sessions: the accounts' own exporter (their times, no secrets)",
     "photos": "photos: their own exporter, with the files",
-    "aftersale_photos": "photos of after-sale claims: files kept with the case",
+    "aftersale_photos": "photos of after-sale claims: their files are in the export's "
+    "aftersale_photos/ (the rows are the case's evidence, kept with it)",
     "risk_events": "fraud signals, kept from the member (legitimate interest; purged by the "
     "retention)",
     "risk_flags": "fraud review",
@@ -171,6 +173,25 @@ def exporter(domain: str) -> Exporter:
         return found
 
     return export
+
+
+def aftersale_photo_files(session: Session, user_id: int) -> list[tuple[str, bytes]]:
+    """The photos the member attached to their after-sale claims: (file name, bytes)."""
+    photos = _table("aftersale_photos")
+    storage = get_storage()
+    files: list[tuple[str, bytes]] = []
+    for row in session.execute(
+        select(photos.c.id, photos.c.case_id, photos.c.position, photos.c.storage_key)
+        .where(photos.c.user_id == user_id)
+        .order_by(photos.c.id)
+    ):
+        try:
+            data = storage.get(row.storage_key)
+        except StoredFileMissing:
+            continue
+        suffix = "." + row.storage_key.rsplit(".", 1)[1] if "." in row.storage_key else ""
+        files.append((f"case-{row.case_id}-{row.position}{suffix}", data))
+    return files
 
 
 # ---------------------------------------------------------------- what blocks a deletion

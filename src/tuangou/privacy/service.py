@@ -197,8 +197,9 @@ def delete_account(session: Session, user_id: int, *, confirm: str) -> Deletion:
 
 
 def finish(deletion: Deletion) -> None:
-    """After the deletion committed: its stored files go, and this process forgets the
-    account's token version (every token stops at once)."""
+    """After the deletion committed: its stored files go (a crash before this leaves files
+    that no row names, never a row without its file). The caller then forgets the account's
+    token version in this process (``accounts.forget_token_version``)."""
     if _file_deleter and deletion.files:
         _file_deleter[0](deletion.files)
 
