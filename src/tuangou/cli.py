@@ -731,6 +731,24 @@ def recommend_evaluate(
         raise typer.Exit(1) from exc
     for line in report.lines():
         print(line)
+privacy_app = typer.Typer(help="Privacy: the data retention.")
+app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("purge")
+def privacy_purge(database_url: DbOption = None) -> None:
+    """Purge raw data past its retention now (TUANGOU_RETENTION_DAYS, 90 by default, or
+    TUANGOU_RETENTION_CODES_DAYS, …_SESSIONS_DAYS, …_RISK_DAYS): one-time login codes, page
+    sessions, the risk events' device, IP and phone. The worker does it every 10 minutes."""
+    _setup(database_url)
+    _migrate_if_needed()
+    from tuangou.privacy import tasks
+
+    done = tasks.purge()
+    console.print(
+        f"{done['codes']} login code(s), {done['sessions']} page session(s) deleted; "
+        f"raw signals cleared from {done['risk']} risk event(s)"
+    )
 
 
 if __name__ == "__main__":

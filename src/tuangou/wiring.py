@@ -201,6 +201,34 @@ def _register() -> None:
     ledger.register_on_transfer(journal.on_ledger_transfer)
     points.register_on_transfer(journal.on_points_transfer)
     bargains.register_on_helped(journal.on_bargain_help)
+    _register_privacy()
+
+
+def _register_privacy() -> None:
+    """Privacy: each domain's data for the export, what blocks a deletion, what each domain
+    erases, the retention of raw data; and an account being deleted takes no new order."""
+    from tuangou.accounts import service as accounts
+    from tuangou.orders import service as orders
+    from tuangou.photos import service as photos
+    from tuangou.privacy import catalogue
+    from tuangou.privacy import service as privacy
+    from tuangou.risk import service as risk
+
+    orders.register_buyer_check(accounts.require_open_account)
+    privacy.register_exporter("accounts", accounts.profile_export)
+    privacy.register_exporter("photos", photos.export_rows)
+    for domain in catalogue.EXPORTS:
+        privacy.register_exporter(domain, catalogue.exporter(domain))
+    privacy.register_files("photos", photos.export_files)
+    privacy.register_files("aftersale_photos", catalogue.aftersale_photo_files)
+    for name, check in catalogue.BLOCKERS.items():
+        privacy.register_blocker(name, check)
+    privacy.register_eraser("photos", photos.erase_member)
+    privacy.register_eraser("risk", risk.forget_member_phone)
+    privacy.register_file_deleter(photos.delete_files)
+    privacy.register_purger("codes", accounts.purge_codes)
+    privacy.register_purger("sessions", accounts.purge_sessions)
+    privacy.register_purger("risk", risk.forget_raw_signals)
 
 
 def _register_posts() -> None:

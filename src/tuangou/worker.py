@@ -32,6 +32,7 @@ from tuangou.payments import tasks as payment_tasks
 from tuangou.points import tasks as points_tasks
 from tuangou.pools import tasks as pool_tasks
 from tuangou.recommend import tasks as recommend_tasks
+from tuangou.privacy import tasks as privacy_tasks
 from tuangou.referral import tasks as referral_tasks
 from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks
@@ -75,6 +76,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("send messages (SMS, WeChat, e-mail)", notification_tasks.send_due),
     ("sign journal checkpoints", journal_tasks.publish_checkpoints),
     ("recommendation model (scheduled)", recommend_tasks.train_due),
+    ("privacy retention", privacy_tasks.purge_due),
 ]
 
 

@@ -172,6 +172,11 @@ GET    /api/me/referral/invitees                                      401  ok   
 GET    /api/me/referral/commissions                                   401  ok     ok      ok     ok      403      403       403
 GET    /api/me/referral/withdrawals                                   401  ok     ok      ok     ok      403      403       403
 POST   /api/me/referral/withdrawals                                   401  ok     ok      ok     ok      403      403       403
+# Privacy: a member's own data export and account deletion (the world's body confirms
+# nothing, so the deletion answers 422 and deletes nobody).
+GET    /api/me/export                                                 401  ok     ok      ok     ok      403      403       403
+GET    /api/me/deletion                                               401  ok     ok      ok     ok      403      403       403
+POST   /api/me/deletion                                               401  ok     ok      ok     ok      403      403       403
 GET    /api/admin/referral/settings                                   401  403    403     403    403     403      403       ok
 PUT    /api/admin/referral/settings                                   401  403    403     403    403     403      403       ok
 GET    /api/admin/referral/partners                                   401  403    403     403    403     403      403       ok

@@ -199,4 +199,4 @@ def test_the_supplier_and_the_operator_see_where_to_ship(
     _staff("13900000008", "operator")
     log_in(client, "13900000008")
     page = client.get(f"/ops/orders/{first}").text
-    assert "幸福里 5 栋" in page and "13900000005" in page
+    assert "幸福里 5 栋" in page and "139****0005" in page and "13900000005" not in page

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import rules
@@ -248,3 +248,26 @@ def shipping_address(
     if user is not None and user.address:
         return dict(user.address)
     raise AddressRequired("add an address to your address book and choose it for the order")
+
+
+def export(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """The member's address book as their data export carries it."""
+    return [
+        {
+            "id": e.id,
+            "name": e.name,
+            "phone": e.phone,
+            "region": e.region,
+            "detail": e.detail,
+            "is_default": e.is_default,
+            "created_at": clock.iso(e.created_at),
+            "updated_at": clock.iso(e.updated_at),
+        }
+        for e in list_addresses(session, user_id)
+    ]
+
+
+def erase_all(session: Session, user_id: int) -> int:
+    """Delete the member's whole address book (their account's deletion)."""
+    result = session.execute(delete(MemberAddress).where(MemberAddress.user_id == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 
 class AccountErrorCode(StrEnum):
+    ACCOUNT_DELETED = "account_deleted"
     ADDRESS_BOOK_FULL = "address_book_full"
     ADDRESS_NOT_FOUND = "address_not_found"
     ADDRESS_REQUIRED = "address_required"

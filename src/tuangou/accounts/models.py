@@ -23,6 +23,9 @@ class User(Base):
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # When the member deleted their account: the row stays (orders, the ledger and the
+    # commission name it), anonymised; nothing logs in to it again.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
 class OneTimeCode(Base):

@@ -23,8 +23,21 @@ def valid_phone(phone: str) -> bool:
     return bool(PHONE_RE.fullmatch(phone))
 
 
+# A deleted account keeps its row (financial records name it) under a pseudonym: this
+# nickname, and in place of its phone number a marker that is no phone number (so the number
+# may sign up anew, and nothing logs in to the old account).
+DELETED_NICKNAME = "已注销用户"
+DELETED_PHONE_PREFIX = "deleted-"
+
+
+def deleted_phone(user_id: int) -> str:
+    return f"{DELETED_PHONE_PREFIX}{user_id}"
+
+
 def mask_phone(phone: str) -> str:
-    """13812348000 -> 138****8000."""
+    """13812348000 -> 138****8000; a deleted account's marker -> empty."""
+    if phone.startswith(DELETED_PHONE_PREFIX):
+        return ""
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, null, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from tuangou.accounts import addresses, rules
 from tuangou.accounts.errors import AccountErrorCode
 from tuangou.accounts.models import OneTimeCode, PageSession, User
 from tuangou.accounts.sms import get_sender
-from tuangou.core import clock, limits, secret
+from tuangou.core import clock, limits, locks, secret
 from tuangou.core.config import get_settings
 from tuangou.core.db import get_engine, get_or_404, read
 from tuangou.core.errors import (
@@ -34,6 +34,7 @@ from tuangou.core.errors import (
     RateLimited,
     Unauthenticated,
 )
+from tuangou.core.locks import Rank
 
 
 class PhoneTaken(Conflict):
@@ -615,3 +616,118 @@ def forget_page_sessions(session: Session, keys: list[str]) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- privacy
+#
+# A member's account is deleted by anonymising its row (the privacy domain decides when it
+# may be, and asks every domain to erase what it holds): orders, the ledger and commission
+# lines keep naming the user id, under the pseudonym ``rules.DELETED_NICKNAME``.
+
+
+class AccountDeleted(Forbidden):
+    code = AccountErrorCode.ACCOUNT_DELETED
+    title = "This account was deleted"
+
+
+def lock_member(session: Session, user_id: int) -> User:
+    """The member's row, locked for the account's deletion (rank MEMBER of the lock order,
+    the only lock the deletion takes before changing rows of its own)."""
+    locks.lock(session, Rank.MEMBER, User.id, [user_id])
+    user = get_user(session, user_id)
+    session.refresh(user)
+    return user
+
+
+def require_open_account(session: Session, user_id: int) -> None:
+    """Refuse (``account_deleted``) an order for an account that was deleted. On PostgreSQL
+    the member's row is read ``FOR SHARE``: orders being placed never wait for each other on
+    it, and a deletion (``FOR UPDATE``) waits for them, or they for it and then see it."""
+    query = select(User.deleted_at).where(User.id == user_id)
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update(read=True)
+    if session.execute(query).scalar_one_or_none() is not None:
+        raise AccountDeleted()
+
+
+def is_deleted(user: User) -> bool:
+    return user.deleted_at is not None
+
+
+def anonymise(session: Session, user_id: int) -> bool:
+    """Anonymise a member's account: the pseudonym for the nickname, the phone number freed,
+    no password, no address (the book emptied), every token and page session revoked, the
+    SMS codes of the number forgotten. False if it was already done (idempotent). Call
+    :func:`forget_token_version` once committed."""
+    user = get_user(session, user_id)
+    if user.deleted_at is not None:
+        return False
+    phone = user.phone
+    session.execute(
+        update(User)
+        .where(User.id == user_id, User.deleted_at.is_(None))
+        .values(
+            nickname=rules.DELETED_NICKNAME,
+            phone=rules.deleted_phone(user_id),
+            password_hash=None,
+            address=null(),
+            token_version=User.token_version + 1,
+            deleted_at=clock.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    addresses.erase_all(session, user_id)
+    end_page_sessions(session, user_id)
+    session.execute(delete(OneTimeCode).where(OneTimeCode.phone == phone))
+    session.refresh(user)
+    return True
+
+
+def profile_export(session: Session, user_id: int) -> dict[str, Any]:
+    """The member's own profile as the data export carries it (no secrets)."""
+    user = get_user(session, user_id)
+    return {
+        "id": user.id,
+        "phone": user.phone,
+        "nickname": user.nickname,
+        "role": user.role,
+        "address": user.address,
+        "created_at": clock.iso(user.created_at),
+        "addresses": addresses.export(session, user_id),
+        "page_sessions": [
+            {
+                "created_at": clock.iso(row.created_at),
+                "last_seen_at": clock.iso(row.last_seen_at),
+                "expires_at": clock.iso(row.expires_at),
+            }
+            for row in session.scalars(
+                select(PageSession)
+                .where(PageSession.user_id == user_id)
+                .order_by(PageSession.created_at)
+            )
+        ],
+    }
+
+
+def purge_codes(session: Session, *, before: datetime, limit: int = 1000) -> int:
+    """Delete one-time login codes made before ``before`` (the retention), up to ``limit``."""
+    ids = list(
+        session.scalars(select(OneTimeCode.id).where(OneTimeCode.created_at < before).limit(limit))
+    )
+    if not ids:
+        return 0
+    session.execute(delete(OneTimeCode).where(OneTimeCode.id.in_(ids)))
+    return len(ids)
+
+
+def purge_sessions(session: Session, *, before: datetime, limit: int = 1000) -> int:
+    """End page sessions logged in before ``before`` (the retention), up to ``limit``."""
+    keys = list(
+        session.scalars(
+            select(PageSession.id_hash).where(PageSession.created_at < before).limit(limit)
+        )
+    )
+    if not keys:
+        return 0
+    session.execute(delete(PageSession).where(PageSession.id_hash.in_(keys)))
+    return len(keys)

@@ -130,6 +130,13 @@ class Settings(BaseSettings):
     # often the worker signs a checkpoint of a grown log.
     journal_key_file: str = ""
     journal_checkpoint_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Privacy: raw data kept this many days, then purged (tuangou privacy purge, and the
+    # worker): one-time login codes, page sessions, the risk events' device, IP and phone.
+    # Each kind may have its own number; 0 there means "the common one".
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    retention_codes_days: int = Field(default=0, ge=0, le=3650)
+    retention_sessions_days: int = Field(default=0, ge=0, le=3650)
+    retention_risk_days: int = Field(default=0, ge=0, le=3650)
 
     @field_validator("password_hash_n")
     @classmethod

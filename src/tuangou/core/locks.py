@@ -19,6 +19,8 @@ rank  name        rows
 6     ITEM        the units of a wave item (``wave_items``)
 7     SKU         a SKU's physical stock and allocation (``skus``)
 8     COUNTER     a wave listing's chain-number counter (``wave_listings``)
+9     MEMBER      a member's account (``users``): taken by a new order last (is the account
+                  still open?) and by the account's deletion alone
 ====  ==========  ==========================================================================
 
 So a join takes its team's seat, then the member's limit, then the campaign's stock; a
@@ -67,6 +69,7 @@ class Rank(IntEnum):
     ITEM = 7
     SKU = 8
     COUNTER = 9
+    MEMBER = 10
 
 
 class LockOrderViolation(AssertionError):

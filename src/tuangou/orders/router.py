@@ -44,25 +44,42 @@ def state_facts(session: Session, found: list[Any]) -> dict[int, dict[str, Any]]
     return facts
 
 
-def full_view(session: Session, order: Any, lang: str = "zh-CN") -> OrderOut:
+def full_view(
+    session: Session, order: Any, lang: str = "zh-CN", viewer_id: int | None = None
+) -> OrderOut:
+    """An order as a reply; a ``viewer_id`` other than its buyer's sees the phone masked."""
     return OrderOut.of(
         order,
         facts=state_facts(session, [order])[order.id],
         refunds=orders.refunds_of(session, order.id),
         payments=[PaymentOut.of(p) for p in payments.payments_of(session, order.id)],
         lang=lang,
+        full_phone=viewer_id is None or viewer_id == order.user_id,
     )
 
 
-def view(session: Session, order: Any, lang: str = "zh-CN") -> OrderOut:
-    return views(session, [order], lang)[0]
+def view(
+    session: Session, order: Any, lang: str = "zh-CN", viewer_id: int | None = None
+) -> OrderOut:
+    return views(session, [order], lang, viewer_id)[0]
 
 
-def views(session: Session, found: list[Any], lang: str = "zh-CN") -> list[OrderOut]:
+def views(
+    session: Session, found: list[Any], lang: str = "zh-CN", viewer_id: int | None = None
+) -> list[OrderOut]:
     """Orders as replies, with what their kinds add (a team order's team) and the state a
-    member reads on each, in ``lang``."""
+    member reads on each, in ``lang``; a ``viewer_id`` other than the buyer's sees the
+    address's phone masked."""
     facts = state_facts(session, found)
-    return [OrderOut.of(o, facts=facts[o.id], lang=lang) for o in found]
+    return [
+        OrderOut.of(
+            o,
+            facts=facts[o.id],
+            lang=lang,
+            full_phone=viewer_id is None or viewer_id == o.user_id,
+        )
+        for o in found
+    ]
 
 
 @router.get("/orders")
@@ -89,7 +106,7 @@ def get_order(order_id: int, request: Request, who: Caller) -> OrderOut:
                 raise orders.errors.NotYourOrder()
         elif order.user_id != who.user_id:
             raise orders.errors.NotYourOrder()
-        return full_view(session, order, language(request))
+        return full_view(session, order, language(request), viewer_id=who.user_id)
 
 
 @router.post("/orders/{order_id}/payments", status_code=201, response_model=StartedPaymentOut)
@@ -146,6 +163,7 @@ def supplier_orders(
                 offset=offset,
             ),
             language(request),
+            viewer_id=who.user_id,
         )
 
 
@@ -163,6 +181,7 @@ def ship(order_id: int, body: schemas.ShipIn, request: Request, who: SupplierSta
                 tracking_no=body.tracking_no,
             ),
             language(request),
+            viewer_id=who.user_id,
         )
 
 
@@ -189,6 +208,7 @@ def all_orders(
                 offset=offset,
             ),
             language(request),
+            viewer_id=who.user_id,
         )
 
 

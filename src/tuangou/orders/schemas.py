@@ -135,6 +135,7 @@ class OrderOut(Out):
         refunds: list[Refund] | None = None,
         payments: list[PaymentOut] | None = None,
         lang: str = "zh-CN",
+        full_phone: bool = True,
     ) -> OrderOut:
         """``facts``: what its kind adds (its team), and what its state is read from: its
         team's status (``team_status``), whether its payment is in flight (``confirming``)."""
@@ -171,7 +172,7 @@ class OrderOut(Out):
                 o.paid_amount, o.subsidy_amount, o.refunded_amount, o.released_amount
             ),
             is_opener=bool(known.get("is_opener", False)),
-            address=o.address,
+            address=o.address if full_phone else masked_address(o.address),
             carrier=o.carrier,
             tracking_no=o.tracking_no,
             expires_at=clock.iso(o.expires_at) if o.status == OrderStatus.PENDING_PAYMENT else None,
@@ -187,3 +188,13 @@ class RefundedOrderOut(Out):
 
     refund: RefundOut
     order: OrderOut
+
+
+def masked_address(address: dict[str, Any]) -> dict[str, Any]:
+    """An order's address as anyone but its buyer sees it: the phone number masked
+    (138****1234); the supplier ships with the courier's privacy waybill (隐私面单)."""
+    if not address or not isinstance(address.get("phone"), str):
+        return address
+    phone = address["phone"]
+    masked = f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "*" * len(phone)
+    return {**address, "phone": masked}

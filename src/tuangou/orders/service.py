@@ -115,6 +115,16 @@ class Discounter:
 _discounter: list[Discounter] = []
 
 
+# Checks of the buyer before any order is created (the composition root registers the
+# accounts' "is this account still open?", which locks the member's row for a deletion).
+_buyer_checks: list[Callable[[Session, int], None]] = []
+
+
+def register_buyer_check(check: Callable[[Session, int], None]) -> None:
+    if check not in _buyer_checks:
+        _buyer_checks.append(check)
+
+
 def register_discounter(discounter: Discounter) -> None:
     _discounter[:] = [discounter]
 
@@ -253,6 +263,8 @@ def create_order(
     if sooner: a wave's cut-off). ``amount`` defaults to unit price × quantity: the price
     before discounts; the member's level discount and the coupon ``coupon_id`` (taken onto
     the order) come off it through the registered :class:`Discounter`."""
+    for check in _buyer_checks:
+        check(session, user_id)
     now = clock.now()
     expires = now + timedelta(minutes=hold_minutes)
     if hold_until is not None:

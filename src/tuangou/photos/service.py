@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
@@ -178,3 +178,64 @@ def image(
         return get_storage().get(key), kind, public
     except StoredFileMissing as exc:
         raise errors.PhotoUnavailable() from exc
+
+
+def export_files(session: Session, user_id: int) -> list[tuple[str, bytes]]:
+    """The member's own photos, for their data export: (file name, bytes) of each stored
+    picture (the cleaned picture: the upload itself, with its metadata, is never kept)."""
+    storage = get_storage()
+    files: list[tuple[str, bytes]] = []
+    for photo in session.scalars(
+        select(Photo).where(Photo.user_id == user_id).order_by(Photo.created_at, Photo.id)
+    ):
+        try:
+            data = storage.get(photo.display_key)
+        except StoredFileMissing:
+            continue
+        files.append((f"{photo.id}{rules.SUFFIX.get(photo.content_type, '')}", data))
+    return files
+
+
+def export_rows(session: Session, user_id: int) -> list[dict[str, object]]:
+    """What the member's data export says of each of their photos."""
+    return [
+        {
+            "id": p.id,
+            "owner_kind": p.owner_kind,
+            "owner_id": p.owner_id,
+            "position": p.position,
+            "content_type": p.content_type,
+            "width": p.width,
+            "height": p.height,
+            "created_at": clock.iso(p.created_at),
+        }
+        for p in session.scalars(
+            select(Photo).where(Photo.user_id == user_id).order_by(Photo.created_at, Photo.id)
+        )
+    ]
+
+
+def erase_member(session: Session, user_id: int) -> list[str]:
+    """Delete the rows of every photo the member uploaded (their account's deletion) and
+    return the storage keys of their files, which the caller deletes once this committed."""
+    rows = list(session.scalars(select(Photo).where(Photo.user_id == user_id)))
+    keys = [key for p in rows for key in (p.display_key, p.thumb_key)]
+    if rows:
+        session.execute(
+            delete(Photo)
+            .where(Photo.id.in_([p.id for p in rows]))
+            .execution_options(synchronize_session=False)
+        )
+        for p in rows:
+            session.expunge(p)
+    return keys
+
+
+def delete_files(keys: Sequence[str]) -> None:
+    """Delete stored files (after the transaction that dropped their rows committed)."""
+    storage = get_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except (StoredFileMissing, OSError):
+            continue

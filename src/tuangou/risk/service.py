@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
@@ -640,3 +640,51 @@ def analyse(session: Session, *, now: datetime | None = None) -> list[RiskCase]:
         if case is not None:
             opened.append(case)
     return opened
+
+
+def forget_raw_signals(session: Session, *, before: datetime, limit: int = 1000) -> int:
+    """The data retention: clear the raw signals (device, IP address and its subnet, phone
+    number, payout account) of up to ``limit`` events judged before ``before``. What the
+    engine still needs stays: each event's type, time, actor, target and whom it was for (the
+    graph of who helps and invites whom), its amount, verdict and reasons; and the cases,
+    flags and cleared evidence, which keep fingerprints, not signals."""
+    ids = list(
+        session.scalars(
+            select(RiskEvent.id)
+            .where(
+                RiskEvent.at < before,
+                or_(
+                    RiskEvent.device.is_not(None),
+                    RiskEvent.ip.is_not(None),
+                    RiskEvent.subnet.is_not(None),
+                    RiskEvent.phone.is_not(None),
+                    RiskEvent.phone_num.is_not(None),
+                    RiskEvent.payout.is_not(None),
+                ),
+            )
+            .order_by(RiskEvent.id)
+            .limit(limit)
+        )
+    )
+    if not ids:
+        return 0
+    session.execute(
+        update(RiskEvent)
+        .where(RiskEvent.id.in_(ids))
+        .values(device=None, ip=None, subnet=None, phone=None, phone_num=None, payout=None)
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)
+
+
+def forget_member_phone(session: Session, user_id: int) -> int:
+    """A deleted account's phone number leaves the events it acted in (its device and
+    address stay until the retention clears them: evidence against a ring that deletes its
+    accounts)."""
+    result = session.execute(
+        update(RiskEvent)
+        .where(RiskEvent.actor == user_id, RiskEvent.phone.is_not(None))
+        .values(phone=None, phone_num=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ def install(app: FastAPI) -> None:
         photos,
         points,
         posts,
+        privacy,
         referral,
         reviews,
         risk,
@@ -98,5 +99,6 @@ def install(app: FastAPI) -> None:
         notify_prefs,
         leader_dashboard,
         journal,
+        privacy,
     ):
         app.include_router(module.router, include_in_schema=False)

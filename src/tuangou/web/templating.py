@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
+from tuangou.accounts import service as accounts
 from tuangou.accounts.service import Principal
 from tuangou.core import clock, money
 from tuangou.core.config import get_settings
@@ -65,7 +66,8 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(money=fmt_money, localtime=fmt_time, iso=iso)
+    # Phone numbers shown to anyone but their owner: 138****1234.
+    env.filters.update(money=fmt_money, localtime=fmt_time, iso=iso, masked=accounts.mask_phone)
     env.globals.update(
         qr=qr.svg,
         lang=lang,
