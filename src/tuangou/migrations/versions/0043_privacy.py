@@ -1,7 +1,7 @@
 """privacy: a deleted (anonymised) account is marked with the time of its deletion
 
-Revision ID: 0042
-Revises: 0036
+Revision ID: 0043
+Revises: 0042
 Create Date: 2026-12-07 19:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0042"
-down_revision = "0036"
+revision = "0043"
+down_revision = "0042"
 branch_labels = None
 depends_on = None
 
