@@ -731,6 +731,8 @@ def recommend_evaluate(
         raise typer.Exit(1) from exc
     for line in report.lines():
         print(line)
+
+
 privacy_app = typer.Typer(help="Privacy: the data retention.")
 app.add_typer(privacy_app, name="privacy")
 

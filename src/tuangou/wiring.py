@@ -208,6 +208,7 @@ def _register_privacy() -> None:
     """Privacy: each domain's data for the export, what blocks a deletion, what each domain
     erases, the retention of raw data; and an account being deleted takes no new order."""
     from tuangou.accounts import service as accounts
+    from tuangou.notifications import service as notifications
     from tuangou.orders import service as orders
     from tuangou.photos import service as photos
     from tuangou.privacy import catalogue
@@ -225,6 +226,7 @@ def _register_privacy() -> None:
         privacy.register_blocker(name, check)
     privacy.register_eraser("photos", photos.erase_member)
     privacy.register_eraser("risk", risk.forget_member_phone)
+    privacy.register_eraser("notifications", notifications.erase_member)
     privacy.register_file_deleter(photos.delete_files)
     privacy.register_purger("codes", accounts.purge_codes)
     privacy.register_purger("sessions", accounts.purge_sessions)

@@ -31,8 +31,8 @@ from tuangou.orders import tasks as order_tasks
 from tuangou.payments import tasks as payment_tasks
 from tuangou.points import tasks as points_tasks
 from tuangou.pools import tasks as pool_tasks
-from tuangou.recommend import tasks as recommend_tasks
 from tuangou.privacy import tasks as privacy_tasks
+from tuangou.recommend import tasks as recommend_tasks
 from tuangou.referral import tasks as referral_tasks
 from tuangou.risk import tasks as risk_tasks
 from tuangou.search import tasks as search_tasks

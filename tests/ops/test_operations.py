@@ -48,7 +48,7 @@ def test_a_reply_carries_the_callers_request_id_or_a_new_one(client: TestClient)
 def test_json_logs_are_one_object_a_line_with_the_request_id() -> None:
     stream = io.StringIO()
     logs.configure("json")
-    handler = logging.getLogger().handlers[0]
+    [handler] = [h for h in logging.getLogger().handlers if h.get_name() == "tuangou"]
     handler.setStream(stream)  # type: ignore[attr-defined]
     token = logs.request_id.set("req-7")
     try:

@@ -20,6 +20,7 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "tuangou_request_id", default=None
 )
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_HANDLER = "tuangou"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request)s: %(message)s"
 
 
@@ -63,8 +64,10 @@ def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(_WithRequest())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.set_name(_HANDLER)
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    for old in list(root.handlers):  # ours from an earlier call; others' handlers stay
+        if old.get_name() == _HANDLER:
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)

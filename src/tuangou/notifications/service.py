@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.bargains import service as bargains
@@ -17,7 +17,12 @@ from tuangou.core.models import OutboxEvent
 from tuangou.events import service as events
 from tuangou.flashsales import service as flash
 from tuangou.notifications import channels, rules
-from tuangou.notifications.models import Notification
+from tuangou.notifications.models import (
+    ChannelDelivery,
+    Notification,
+    NotifyPreference,
+    WechatSubscription,
+)
 from tuangou.orders import service as orders
 from tuangou.pools import service as pools
 from tuangou.teams import service as teams
@@ -535,3 +540,14 @@ def mark_read(session: Session, user_id: int, notification_id: int | None = None
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     return int(session.execute(query.values(read_at=clock.now())).rowcount)  # type: ignore[attr-defined]
+
+
+def erase_member(session: Session, user_id: int) -> int:
+    """An account being deleted: its channel preferences (with its e-mail address and WeChat
+    openid), its WeChat authorisations and its message deliveries go; its inbox is kept with
+    the orders it is about. Returns the rows removed."""
+    removed = 0
+    for model in (ChannelDelivery, WechatSubscription, NotifyPreference):
+        result = session.execute(delete(model).where(model.user_id == user_id))
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    return removed

@@ -67,7 +67,12 @@ EXPORTS: dict[str, list[tuple[str, str]]] = {
         ("referral_commissions", "user_id"),
         ("referral_wallets", "user_id"),
     ],
-    "notifications": [("notifications", "user_id")],
+    "notifications": [
+        ("notifications", "user_id"),
+        ("notify_preferences", "user_id"),  # which messages reach which channel, quiet hours
+        ("wechat_subscriptions", "user_id"),  # the WeChat authorisations granted
+        ("channel_deliveries", "user_id"),  # the SMS, WeChat and e-mail messages sent
+    ],
     "communities": [
         ("community_members", "user_id"),
         ("community_rules_acceptances", "user_id"),  # the member's consents to group rules
@@ -107,6 +112,9 @@ NOT_EXPORTED: dict[str, str] = {
     "post_rhythms": "a community's posting rhythm",
     "sub_leader_links": "an operator's or a leader's end of a link",
     "webhook_endpoints": "an operator's configuration",
+    "journal_members": "the verifiable record's index of a member's entries: the member's "
+    "own proof bundle is on 我的账本 (/me/journal/bundle.json)",
+    "simulations": "an operator's what-if runs",
 }
 
 # Column names never exported (secrets, even the member's own).
