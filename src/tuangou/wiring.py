@@ -80,6 +80,7 @@ def _load_models() -> None:
     import tuangou.points.models
     import tuangou.pools.models
     import tuangou.posts.models
+    import tuangou.quality.models
     import tuangou.referral.models
     import tuangou.reviews.models
     import tuangou.risk.models

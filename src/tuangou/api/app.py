@@ -38,6 +38,7 @@ from tuangou.points.router import router as points_router
 from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
 from tuangou.posts.router import router as posts_router
+from tuangou.quality.router import router as quality_router
 from tuangou.referral.router import router as referral_router
 from tuangou.reviews.router import router as reviews_router
 from tuangou.risk.router import router as risk_router
@@ -140,6 +141,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         achievements_router,
         leaderboards_router,
         coupons_router,
+        quality_router,
     ):
         api.include_router(router)
     app.include_router(api)
