@@ -908,7 +908,7 @@ def arrivals_to_confirm(session: Session, *, user_id: int) -> list[ArrivalDue]:
                 pickup_point=points[shipment.pickup_point_id].name,
                 shipped_at=shipment.shipped_at,
                 orders=len(waiting),
-                tracking=tracking.view(shipment, steps[shipment.id]),
+                tracking=tracking.view(shipment, steps[shipment.id], raw=True),
             )
         )
     return due

@@ -113,20 +113,27 @@ def events_of(session: Session, shipment_ids: list[int]) -> dict[int, list[Track
     return found
 
 
-def view(shipment: Shipment | None, events: list[TrackingEvent]) -> dict[str, Any]:
-    """A shipment's tracking as the API and the pages show it: every step, reached or not."""
+def view(
+    shipment: Shipment | None, events: list[TrackingEvent], *, raw: bool = False
+) -> dict[str, Any]:
+    """A shipment's tracking as the API shows it: every step, reached or not, with ISO
+    times (``raw``: the stored times, for the pages' own formatting)."""
     at = {e.status: e.at for e in events}
+
+    def when(value: datetime | None) -> Any:
+        return value if raw else clock.iso(value)
+
     return {
         "carrier": shipment.carrier if shipment else None,
         "tracking_no": shipment.tracking_no if shipment else None,
         "status": shipment.tracking_status if shipment else None,
         "manual": not carrier_for(shipment.carrier if shipment else None).polled,
         "steps": [
-            {"status": str(step), "at": clock.iso(at.get(step)), "done": step in at}
+            {"status": str(step), "at": when(at.get(step)), "done": step in at}
             for step in rules.TRACKING_STEPS
         ],
-        "received_at": clock.iso(shipment.received_at) if shipment else None,
-        "refunded_at": clock.iso(shipment.refunded_at) if shipment else None,
+        "received_at": when(shipment.received_at) if shipment else None,
+        "refunded_at": when(shipment.refunded_at) if shipment else None,
     }
 
 
@@ -141,7 +148,7 @@ def shipments_of_waves(session: Session, wave_ids: list[int]) -> dict[tuple[int,
 
 
 def wave_tracking(
-    session: Session, *, wave_id: int, supplier_id: int | None
+    session: Session, *, wave_id: int, supplier_id: int | None, raw: bool = False
 ) -> list[dict[str, Any]]:
     """Each pickup point of a wave with its shipment's tracking (``supplier_id`` None: an
     operator; another supplier's wave is the 404 of a missing one)."""
@@ -155,11 +162,13 @@ def wave_tracking(
     for pid in points:
         shipment = rows.get((wave_id, pid))
         its = events.get(shipment.id, []) if shipment else []
-        found.append({"wave_id": wave_id, "pickup_point_id": pid, **view(shipment, its)})
+        found.append({"wave_id": wave_id, "pickup_point_id": pid, **view(shipment, its, raw=raw)})
     return found
 
 
-def order_tracking(session: Session, *, user_id: int, order_id: int) -> dict[str, Any]:
+def order_tracking(
+    session: Session, *, user_id: int, order_id: int, raw: bool = False
+) -> dict[str, Any]:
     """Where a member's wave order's goods are (their own order only; anyone else's is the
     404 of a missing order)."""
     order = orders.get(session, order_id)
@@ -172,7 +181,7 @@ def order_tracking(session: Session, *, user_id: int, order_id: int) -> dict[str
         "order_id": order_id,
         "wave_id": info.wave_id,
         "pickup_point_id": info.pickup_point_id,
-        **view(shipment, events),
+        **view(shipment, events, raw=raw),
     }
 
 

@@ -6,16 +6,25 @@ refunds; each wave's purchase order. Every page needs the operator role; each ha
 the same services as the API's operator endpoints, with the same arguments.
 
 One module per group of screens (``dashboard``, ``leaders``, ``catalogue``, ``links``,
-``orders``, ``waves``, ``webhooks``), what they share in ``common``; :data:`router` gathers
-their routes.
+``orders``, ``waves``, ``webhooks``, ``quality``), what they share in ``common``;
+:data:`router` gathers their routes.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tuangou.web.pages.operator import catalogue, dashboard, leaders, links, orders, waves, webhooks
+from tuangou.web.pages.operator import (
+    catalogue,
+    dashboard,
+    leaders,
+    links,
+    orders,
+    quality,
+    waves,
+    webhooks,
+)
 
 router = APIRouter()
-for _screens in (dashboard, leaders, catalogue, links, orders, waves, webhooks):
+for _screens in (dashboard, leaders, catalogue, links, orders, waves, webhooks, quality):
     router.include_router(_screens.router)
