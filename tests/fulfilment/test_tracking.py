@@ -6,10 +6,11 @@ Arrival is the carrier's word: the leader's receipt stays its own step."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from tests.conftest import Api, run_worker
+from tests.conftest import run_worker
 from tests.fulfilment.conftest import Scenario, auth, problem, rows
 from tuangou.core import clock
 from tuangou.fulfilment import rules
@@ -32,6 +33,14 @@ def _ship(s: Scenario, point: int, carrier: str = "顺丰速运", number: str = 
         headers=s.w.supplier,
     )
     assert r.status_code == 200, r.text
+
+
+def _number(s: Scenario, point: int, carrier: str, number: str, who: dict[str, str]) -> Any:
+    return s.w.c.put(
+        f"/api/supplier/waves/{s.wave_id}/pickup-points/{point}/tracking",
+        json={"carrier": carrier, "tracking_no": number},
+        headers=who,
+    )
 
 
 def _tracking(s: Scenario, name: str) -> dict[str, object]:
@@ -90,39 +99,27 @@ def test_steps_only_move_forward_and_members_see_them(scenario: Scenario) -> Non
         ("arrived", "manual"),
     ]
 
-
-def test_another_supplier_is_refused_and_an_operator_may_move_it(scenario: Scenario) -> None:
-    s, w = scenario, scenario.w
-    a = s.a["pickup_point_id"]
-    _ship(s, a)
+    # B's goods: another supplier is told there is no such wave; a leader may not move them;
+    # the supplier corrects the number; an operator moves them on the supplier's behalf.
+    _ship(s, b)
     _, other = w.api.supplier(w.op, name="别家果园")
-    problem(_step(s, a, "in_transit", other), 404, "wave_not_found")
-    r = w.c.put(
-        f"/api/supplier/waves/{s.wave_id}/pickup-points/{a}/tracking",
-        json={"carrier": "假快递", "tracking_no": "X1"},
-        headers=other,
-    )
-    problem(r, 404, "wave_not_found")
-    problem(_step(s, a, "in_transit", auth(s.a)), 403, "forbidden")  # a leader moves nothing
-    assert rows("SELECT carrier, tracking_status FROM shipments") == [("顺丰速运", "shipped")]
-    # The supplier corrects the number; an operator moves it on the supplier's behalf.
-    r = w.c.put(
-        f"/api/supplier/waves/{s.wave_id}/pickup-points/{a}/tracking",
-        json={"carrier": "中通快递", "tracking_no": "ZT9"},
-        headers=w.supplier,
-    )
+    problem(_step(s, b, "in_transit", other), 404, "wave_not_found")
+    problem(_number(s, b, "假快递", "X1", other), 404, "wave_not_found")
+    problem(_step(s, b, "in_transit", auth(s.b)), 403, "forbidden")
+    r = _number(s, b, "中通快递", "ZT9", w.supplier)
     assert r.status_code == 200 and r.json()["carrier"] == "中通快递", r.text
-    r = _step(s, a, "arrived", w.op)  # past 运输中: recorded at the same instant
+    problem(_step(s, b, "arrived", w.op), 403, "forbidden")  # not as the supplier…
+    r = w.c.post(  # … but on its behalf; past 运输中: recorded at the same instant
+        f"/api/admin/waves/{s.wave_id}/pickup-points/{b}/tracking/steps",
+        json={"status": "arrived"},
+        headers=w.op,
+    )
     assert r.status_code == 200, r.text
     steps = r.json()["steps"]
     assert [st["done"] for st in steps] == [True, True, True]
     assert steps[1]["at"] == steps[2]["at"]
-    r = w.c.put(
-        f"/api/supplier/waves/{s.wave_id}/pickup-points/{a}/tracking",
-        json={"carrier": "中通快递", "tracking_no": "ZT10"},
-        headers=w.supplier,
-    )
-    problem(r, 409, "tracking_step_not_forward")  # arrived: the number is final
+    problem(_number(s, b, "中通快递", "ZT10", w.supplier), 409, "tracking_step_not_forward")
+    assert _tracking(s, "王奶奶")["tracking_no"] == "ZT9"
 
 
 class FakeCarrier:
@@ -177,17 +174,12 @@ def test_the_worker_polls_a_carrier_and_takes_its_steps(
     run_worker()
     assert fake.asked == ["FK1"] * 3  # arrived: never asked again
 
-
-def test_undelivered_goods_take_no_more_steps(api: Api) -> None:
-    from tests.fulfilment.conftest import build, settle
-
-    s = build(api)
-    settle(s)
-    a = s.a["pickup_point_id"]
-    _ship(s, a)
-    clock.advance(timedelta(days=5))  # past the delivery deadline: refunded
+    # B's goods, shipped, never arrive: refunded after the deadline, they take no more steps.
+    b = s.b["pickup_point_id"]
+    _ship(s, b)
+    clock.advance(timedelta(days=5))
     run_worker()
-    problem(_step(s, a, "arrived"), 409, "undelivered_refunded")
+    problem(_step(s, b, "arrived"), 409, "undelivered_refunded")
 
 
 def test_the_step_rules() -> None:

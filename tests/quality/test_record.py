@@ -78,8 +78,11 @@ def _record(s: Scenario) -> dict[str, Any]:
     return dict(r.json())
 
 
-def test_the_record_matches_figures_computed_by_hand(api: Api) -> None:
+def test_the_record_matches_figures_computed_by_hand_and_thresholds_flag_it(api: Api) -> None:
     s = _world(api)
+    _thresholds_flag_with_their_reasons(s)
+    r = s.w.c.put("/api/admin/quality/thresholds", json=DEFAULTS, headers=s.w.op)
+    assert r.status_code == 200, r.text
     body = _record(s)
     window = body["window"]
     assert window["orders"] == 3
@@ -122,25 +125,27 @@ def test_the_record_matches_figures_computed_by_hand(api: Api) -> None:
     assert body["all_time"]["orders"] == 3 and body["all_time"]["rating"] == 3.33
 
 
+DEFAULTS = {
+    "window_days": 90,
+    "max_aftersale_bps": 500,
+    "min_rating_tenths": 40,
+    "min_reviews": 5,
+    "min_on_time_bps": 9000,
+    "max_failed_moq_bps": 3000,
+    "min_sample": 5,
+}
+
+
 def _defaults(s: Scenario) -> dict[str, Any]:
     r = s.w.c.get("/api/admin/quality/thresholds", headers=s.w.op)
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
-def test_thresholds_flag_a_supplier_with_their_reasons(api: Api) -> None:
-    s = _world(api)
+def _thresholds_flag_with_their_reasons(s: Scenario) -> None:
     w = s.w
     t = _defaults(s)
-    assert t == {
-        "window_days": 90,
-        "max_aftersale_bps": 500,
-        "min_rating_tenths": 40,
-        "min_reviews": 5,
-        "min_on_time_bps": 9000,
-        "max_failed_moq_bps": 3000,
-        "min_sample": 5,
-    }
+    assert t == DEFAULTS
     # Out of bounds: refused, nothing saved.
     r = w.c.put("/api/admin/quality/thresholds", json={**t, "min_rating_tenths": 60}, headers=w.op)
     problem(r, 422, "invalid_input")

@@ -101,12 +101,13 @@ def set_tracking_number(
     pickup_point_id: int,
     body: schemas.TrackingNumberIn,
     request: Request,
-    who: Caller,
+    who: SupplierStaff,
     key: IdemKey = None,
 ) -> JSONResponse:
-    """Name or correct the carrier and tracking number of goods shipped to a pickup point
-    (the wave's supplier, or an operator), until they arrived."""
-    limit = fulfilment.require_operator_or_supplier(who.role, who.supplier_id)
+    """Name or correct the carrier and tracking number of goods shipped to a pickup point,
+    until they arrived."""
+    assert who.supplier_id is not None  # staff of one supplier: never an operator's reach
+    limit: int = who.supplier_id
 
     def work(session: Session) -> dict[str, Any]:
         fulfilment.set_tracking_number(
@@ -132,13 +133,24 @@ def move_tracking(
     pickup_point_id: int,
     body: schemas.TrackingStepIn,
     request: Request,
-    who: Caller,
+    who: SupplierStaff,
     key: IdemKey = None,
 ) -> JSONResponse:
     """Move the shipment by hand to a later step (运输中, 已到达): forward only, 409
     ``tracking_step_not_forward`` otherwise; 409 ``shipment_not_shipped`` before shipping."""
-    limit = fulfilment.require_operator_or_supplier(who.role, who.supplier_id)
+    assert who.supplier_id is not None  # staff of one supplier: never an operator's reach
+    return _move(wave_id, pickup_point_id, body, request, who, key, who.supplier_id)
 
+
+def _move(
+    wave_id: int,
+    pickup_point_id: int,
+    body: schemas.TrackingStepIn,
+    request: Request,
+    who: Any,
+    key: str | None,
+    limit: int | None,
+) -> JSONResponse:
     def work(session: Session) -> dict[str, Any]:
         fulfilment.move_tracking(
             session,
@@ -332,6 +344,24 @@ def my_tracking(order_id: int, who: Caller) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- operators
+
+
+@router.post(
+    "/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking/steps",
+    tags=["operator: waves"],
+    response_model=schemas.TrackingOut,
+)
+def move_tracking_for_supplier(
+    wave_id: int,
+    pickup_point_id: int,
+    body: schemas.TrackingStepIn,
+    request: Request,
+    who: Operator,
+    key: IdemKey = None,
+) -> JSONResponse:
+    """Move a shipment by hand on the supplier's behalf (the goods were seen, the supplier
+    is out of reach): as the supplier's own route, forward only."""
+    return _move(wave_id, pickup_point_id, body, request, who, key, None)
 
 
 @router.post(
