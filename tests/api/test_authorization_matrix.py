@@ -687,6 +687,7 @@ def build_world(api: Api) -> World:
             for path in (
                 "/api/wave-orders/{order_id}",
                 "/api/wave-orders/{order_id}/pickup",
+                "/api/wave-orders/{order_id}/tracking",
                 "/api/wave-orders/{order_id}/cancel",
                 "/api/wave-orders/{order_id}/rating",
                 "/api/orders/{order_id}/reviews",
