@@ -244,6 +244,7 @@ def load() -> dict[str, object]:
     run_in_transaction(_leaderboard)
     run_in_transaction(_notify_prefs)
     _recommend_model()
+    _demo_quality()
     # The verifiable record: every money movement, points transfer and help above is in it;
     # a first signed checkpoint lets 我的账本 prove each of them at once.
     from tuangou.journal import service as journal
@@ -575,6 +576,7 @@ NEIGHBOURS = [
 WAVE_OPEN = "明日达 · 果园直供"
 WAVE_ARRIVED = "幸福里 · 酥梨青菜团"
 WAVE_COMPLETED = "周末面包鸡蛋团"
+WAVE_IN_TRANSIT = "产地直发 · 红富士苹果"  # settled, shipped, on its way (delivery tracking)
 
 
 def _group_rules_and_moderation(session: Session) -> None:
@@ -1412,3 +1414,125 @@ def _notify_prefs(session: Session) -> None:
         quiet_end="08:00",
         pickup_at_night=True,
     )
+# ---------------------------------------------------------------- supplier quality (品控)
+
+
+def _demo_quality() -> None:
+    """The farm's quality record and delivery tracking: a catalogue wave adopted by the second
+    leader two days ago, settled and shipped by 顺丰速运, now in transit (运输中) to the
+    pickup point; and an after-sale case (one cracked egg) on the completed wave, open for the
+    leader to decide. Each step checks what is done already, so loading again adds nothing."""
+    from tuangou.aftersales import service as aftersales
+    from tuangou.fulfilment import service as fulfilment
+
+    def publish(session: Session) -> int | None:
+        found = _demo_waves(session)
+        if WAVE_IN_TRANSIT in found:
+            return found[WAVE_IN_TRANSIT]
+        farm = next(
+            (s for s in catalog.list_suppliers(session) if s.name == "阳光果园合作社"), None
+        )
+        operator = session.scalar(select(User).where(User.phone == OPERATOR_PHONE))
+        zhou = session.scalar(select(User).where(User.phone == NEIGHBOURS[1][0]))
+        leader_user = session.scalar(select(User).where(User.phone == LEADERS[1][0]))
+        if farm is None or operator is None or zhou is None or leader_user is None:
+            return None
+        sku = next(
+            k
+            for product in catalog.list_products(session, supplier_id=farm.id)
+            for k in catalog.skus_of(session, product.id)
+            if "苹果" in product.title
+        )
+        leader = communities.get_leader_by_user(session, leader_user.id)
+        community = communities.communities_led_by(session, leader.id)[0]
+        point = communities.pickup_points_of(session, leader.id)[0]
+        delivery = clock.local_date(clock.now()) + timedelta(days=1)
+        restore = _at_offset(2)
+        try:
+            cutoff, _ = _tonight()
+            wave = pools.create_catalogue_wave(
+                session,
+                user_id=operator.id,
+                supplier_id=farm.id,
+                data=pools.WaveInput(
+                    title=WAVE_IN_TRANSIT,
+                    description="果园装车直发, 顺丰冷链送到自提点。",
+                    cutoff_at=cutoff,
+                    delivery_date=delivery,
+                    commission_bps=1000,
+                    items=[_item(sku.id, 2490, 1, stock=20, title="烟台红富士 3斤")],
+                ),
+            )
+            (item,) = pools.items_of(session, wave.id)
+            listing = pools.adopt_wave(
+                session,
+                user_id=leader_user.id,
+                wave_id=wave.id,
+                community_id=community.id,
+                pickup_point_id=point.id,
+            )
+            _order(session, zhou, listing.id, {item.id: 2}, "放快递柜旁")
+        finally:
+            clock.set_offset(restore)
+        return int(wave.id)
+
+    wave_id = run_in_transaction(publish)
+    if wave_id is None:
+        return
+    pools.settle_wave(wave_id)
+
+    def ship(session: Session) -> None:
+        wave = pools.get_wave(session, wave_id)
+        staff = session.scalar(select(User).where(User.phone == SUPPLIER_PHONE))
+        if wave.status != pools.WaveStatus.SETTLED or staff is None:
+            return
+        shipments = fulfilment.shipments_of(session, wave_id)
+        if not shipments or any(s.shipped_at is None for s in shipments.values()):
+            fulfilment.ship(
+                session,
+                wave_id=wave_id,
+                supplier_id=wave.supplier_id,
+                user_id=staff.id,
+                carrier="顺丰速运",
+                tracking_no="SF1402785531",
+            )
+        for point_id, shipment in fulfilment.shipments_of(session, wave_id).items():
+            if shipment.tracking_status == fulfilment.TrackingStatus.SHIPPED:
+                fulfilment.move_tracking(
+                    session,
+                    wave_id=wave_id,
+                    pickup_point_id=point_id,
+                    supplier_id=wave.supplier_id,
+                    user_id=staff.id,
+                    to=fulfilment.TrackingStatus.IN_TRANSIT,
+                    note="杭州转运中心",
+                )
+
+    run_in_transaction(ship)
+
+    def case(session: Session) -> None:
+        buyer = session.scalar(select(User).where(User.phone == NEIGHBOURS[2][0]))  # 吴姐
+        wave_id = _demo_waves(session).get(WAVE_COMPLETED)
+        if buyer is None or wave_id is None or aftersales.cases_of_member(session, buyer.id):
+            return
+        eggs = next((i for i in pools.items_of(session, wave_id) if "鸡蛋" in i.title), None)
+        order = next(
+            (o for info, o, _ in pools.wave_orders(session, wave_id) if o.user_id == buyer.id),
+            None,
+        )
+        if eggs is None or order is None:
+            return
+        photo = aftersales.upload_photo(
+            session, user_id=buyer.id, content_type="image/jpeg", data=_demo_photo()
+        )
+        aftersales.report(
+            session,
+            user_id=buyer.id,
+            order_id=order.id,
+            kind="damaged",
+            description="收到时有 1 枚鸡蛋壳破裂, 蛋液粘在盒子上。",
+            lines={eggs.id: 1},
+            photo_ids=[photo.id],
+        )
+
+    run_in_transaction(case)

@@ -64,6 +64,7 @@ JOBS: list[tuple[str, Callable[[], int]]] = [
     ("leader credit (daily)", credit_tasks.recompute_daily),
     ("close unpicked pickups", fulfilment_tasks.close_unpicked),
     ("refund undelivered waves", fulfilment_tasks.refund_undelivered),
+    ("poll carriers' tracking", fulfilment_tasks.poll_carriers),
     ("forget old attempt counts", limits.forget_old),
     ("forget ended page sessions", account_tasks.forget_expired_sessions),
     ("search index", search_tasks.refresh_index),

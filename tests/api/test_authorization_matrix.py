@@ -245,6 +245,17 @@ POST   /api/leader/pickup-points/{pickup_point_id}/scan               401  403  
 GET    /api/leader/pickup-points/{pickup_point_id}/lookup             401  403    403     ok     404     403      403       403
 POST   /api/leader/pickups/hand-over                                  401  403    403     ok     404     403      403       403
 POST   /api/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/refund-undelivered 401 403 403 403 403 403 403   ok
+GET    /api/supplier/waves/{wave_id}/tracking                         401  403    403     403    403     ok       404       ok
+PUT    /api/supplier/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking 401 403 403 403 403 ok 404    403
+POST   /api/supplier/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking/steps 401 403 403 403 403 ok 404 403
+POST   /api/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking/steps 401 403 403 403 403 403 403 ok
+GET    /api/wave-orders/{order_id}/tracking                           401  ok     404     404    404     404      404       404
+GET    /api/admin/quality/suppliers                                   401  403    403     403    403     403      403       ok
+GET    /api/admin/quality/suppliers/{supplier_id}                     401  403    403     403    403     403      403       ok
+GET    /api/admin/quality/thresholds                                  401  403    403     403    403     403      403       ok
+PUT    /api/admin/quality/thresholds                                  401  403    403     403    403     403      403       ok
+GET    /api/supplier/quality                                          401  403    403     403    403     ok       ok        403
+GET    /api/leader/suppliers/{supplier_id}/quality                    401  403    403     ok     ok      403      403       403
 POST   /api/uploads                                                   401  ok     ok      ok     ok      403      403       403
 POST   /api/aftersales                                                401  ok     404     404    404     403      403       403
 GET    /api/aftersales                                                401  ok     ok      ok     ok      ok       ok        ok
@@ -725,6 +736,7 @@ def build_world(api: Api) -> World:
             for path in (
                 "/api/wave-orders/{order_id}",
                 "/api/wave-orders/{order_id}/pickup",
+                "/api/wave-orders/{order_id}/tracking",
                 "/api/wave-orders/{order_id}/cancel",
                 "/api/wave-orders/{order_id}/rating",
                 "/api/orders/{order_id}/reviews",
@@ -741,6 +753,25 @@ def build_world(api: Api) -> World:
         "POST /api/campaigns/{campaign_id}/solo": {"quantity": 1},
         "POST /api/teams/{team_id}/join": {"quantity": 1},
         "POST /api/supplier/orders/{order_id}/ship": {"carrier": "顺丰", "tracking_no": "SF1"},
+        "PUT /api/supplier/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking": {
+            "carrier": "顺丰",
+            "tracking_no": "SF1",
+        },
+        "POST /api/supplier/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking/steps": {
+            "status": "in_transit"
+        },
+        "POST /api/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking/steps": {
+            "status": "in_transit"
+        },
+        "PUT /api/admin/quality/thresholds": {
+            "window_days": 90,
+            "max_aftersale_bps": 500,
+            "min_rating_tenths": 40,
+            "min_reviews": 5,
+            "min_on_time_bps": 9000,
+            "max_failed_moq_bps": 3000,
+            "min_sample": 5,
+        },
         "POST /api/leader/applications": point,
         "POST /api/leader/pickup-points": point,
         "PATCH /api/leader/pickup-points/{pickup_point_id}": {"opening_hours": "8:00-20:00"},

@@ -37,6 +37,7 @@ def test_demo_communities_have_waves_open_arrived_and_completed(db_url: str) -> 
         demo.WAVE_OPEN: "paid",
         demo.WAVE_ARRIVED: "arrived",
         demo.WAVE_COMPLETED: "completed",
+        demo.WAVE_IN_TRANSIT: "shipped",  # shipped by a carrier, on its way (运输中)
         demo.PROPOSAL_CONVERTED: "paid",  # a proposal's pre-sale, ordered by its voters
     }
     # Every order of the arrived wave has its pickup code, still to be collected.

@@ -175,7 +175,7 @@ def test_an_order_is_shown_to_its_owner_only(site: TestClient) -> None:
     )
     assert reply.status_code == 404
     assert orders_of(AUNTIE) == before
-    assert scalar("SELECT COUNT(*) FROM aftersale_cases") == 0
+    assert scalar("SELECT COUNT(*) FROM aftersale_cases WHERE order_id = :o", o=order_id) == 0
     # Their own list does not show it either.
     assert f'href="/orders/{order_id}"' not in site.get("/orders").text
 
@@ -415,15 +415,15 @@ def test_after_sale_with_photos_is_reported_once_and_shown_with_its_photos(
     reply = send({**good, "line_0": "0"}, 1)
     assert "_lines" in errors(reply.text)
     assert "两个梨摔坏了" in reply.text  # what was typed is kept
-    assert scalar("SELECT COUNT(*) FROM aftersale_cases") == 0
+    assert scalar("SELECT COUNT(*) FROM aftersale_cases WHERE order_id = :o", o=order_id) == 0
 
     hidden = form_of(site, path, "idem")
     first = send(good, 2, hidden)
     assert first.status_code == 303, errors(first.text)
     second = send(good, 2, hidden)  # the same form sent twice
     assert second.status_code == 303
-    assert scalar("SELECT COUNT(*) FROM aftersale_cases") == 1
-    case_id = scalar("SELECT id FROM aftersale_cases")
+    assert scalar("SELECT COUNT(*) FROM aftersale_cases WHERE order_id = :o", o=order_id) == 1
+    case_id = scalar("SELECT id FROM aftersale_cases WHERE order_id = :o", o=order_id)
     assert scalar("SELECT COUNT(*) FROM aftersale_photos WHERE case_id = :c", c=case_id) == 2
 
     page = site.get(first.headers["location"]).text

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
@@ -571,3 +571,22 @@ def leader_record(session: Session, leader_id: int, *, since: datetime) -> Leade
         )
     ).one()
     return LeaderRecord(int(cases), int(accepted), int(ratings), int(stars))
+
+
+# ---------------------------------------------------------------- a supplier's record (quality)
+
+
+def case_counts(session: Session, order_ids: Select[int]) -> dict[str, int]:
+    """After-sale cases not rejected (open or accepted) on some orders, by kind (missing,
+    damaged, wrong): the supplier quality record's after-sales."""
+    found = session.execute(
+        select(AfterSaleCase.kind, func.count())
+        .where(
+            AfterSaleCase.order_id.in_(order_ids),
+            AfterSaleCase.status != CaseStatus.REJECTED,
+        )
+        .group_by(AfterSaleCase.kind)
+    ).all()
+    counts = dict.fromkeys(rules.KINDS, 0)
+    counts.update({str(kind): int(n) for kind, n in found})
+    return counts

@@ -44,6 +44,7 @@ from tuangou.pools.router import router as pools_router
 from tuangou.posts.router import router as posts_router
 from tuangou.privacy.router import router as privacy_router
 from tuangou.recommend.router import router as recommend_router
+from tuangou.quality.router import router as quality_router
 from tuangou.referral.router import router as referral_router
 from tuangou.reviews.router import router as reviews_router
 from tuangou.risk.router import router as risk_router
@@ -191,6 +192,7 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
         journal_router,
         recommend_router,
         privacy_router,
+        quality_router,
     ):
         api.include_router(router)
     app.include_router(api)

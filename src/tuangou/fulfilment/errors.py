@@ -19,6 +19,9 @@ class FulfilmentErrorCode(StrEnum):
     UNDELIVERED_REFUNDED = "undelivered_refunded"
     WAVE_NOT_SETTLED = "wave_not_settled"
     WRONG_PICKUP_POINT = "wrong_pickup_point"
+    SHIPMENT_NOT_SHIPPED = "shipment_not_shipped"
+    TRACKING_STEP_NOT_FORWARD = "tracking_step_not_forward"
+    INVALID_TRACKING = "invalid_tracking"
 
 
 class WaveNotSettled(Conflict):
@@ -95,3 +98,20 @@ class PickupScanInvalid(InvalidInput):
 class PickupScanUnreadable(InvalidInput):
     code = FulfilmentErrorCode.PICKUP_SCAN_UNREADABLE
     title = "No pickup code QR could be read in the picture"
+
+
+class ShipmentNotShipped(Conflict):
+    code = FulfilmentErrorCode.SHIPMENT_NOT_SHIPPED
+    title = "These goods were not marked shipped yet: ship them first"
+
+
+class TrackingStepNotForward(Conflict):
+    """A tracking step at or before the one reached (``current``): steps only go forward."""
+
+    code = FulfilmentErrorCode.TRACKING_STEP_NOT_FORWARD
+    title = "A shipment's tracking only moves forward: shipped, in transit, arrived"
+
+
+class InvalidTracking(InvalidInput):
+    code = FulfilmentErrorCode.INVALID_TRACKING
+    title = "Name the carrier and the tracking number (at most 64 characters each)"

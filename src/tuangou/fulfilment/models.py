@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuangou.core.db import Base
@@ -30,10 +38,44 @@ class Shipment(Base):
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     refunded_by: Mapped[int | None] = mapped_column(Integer, default=None)  # None: the worker
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Delivery tracking (``fulfilment.tracking``): the carrier as the supplier named it and its
+    # tracking number; the step reached (已发货 → 运输中 → 已到达, forward only, each step's
+    # time in ``shipment_tracking_events``); when a polled carrier was last asked.
+    carrier: Mapped[str | None] = mapped_column(String(64), default=None)
+    tracking_no: Mapped[str | None] = mapped_column(String(64), default=None)
+    tracking_status: Mapped[str | None] = mapped_column(String(12), default=None)
+    tracking_polled_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     __table_args__ = (
         UniqueConstraint("wave_id", "pickup_point_id"),
         CheckConstraint("received_at IS NULL OR refunded_at IS NULL", name="received_or_refunded"),
+        CheckConstraint(
+            "tracking_status IS NULL OR tracking_status IN ('shipped', 'in_transit', 'arrived')",
+            name="tracking_status",
+        ),
+        Index("ix_shipments_tracking", "tracking_status", "tracking_polled_at"),
+    )
+
+
+class TrackingEvent(Base):
+    """One step a shipment reached, once (unique on the shipment and the step), with its
+    time and who said so: ``source`` "manual" (the supplier's staff or an operator, ``by_user``)
+    or "carrier" (the worker's poll of the carrier)."""
+
+    __tablename__ = "shipment_tracking_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(8))
+    by_user: Mapped[int | None] = mapped_column(Integer, default=None)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "status"),
+        CheckConstraint("status IN ('shipped', 'in_transit', 'arrived')", name="status"),
+        CheckConstraint("source IN ('manual', 'carrier')", name="source"),
     )
 
 

@@ -37,6 +37,8 @@ def ship(
             supplier_id=supplier_id,
             user_id=who.user_id,
             pickup_point_ids=body.pickup_point_ids,
+            carrier=body.carrier,
+            tracking_no=body.tracking_no,
         )
         return schemas.ShipmentsOut.model_construct(
             wave_id=wave_id, shipments=[schemas.ShippedOut.of(s) for s in done]
@@ -70,6 +72,98 @@ def manifest(wave_id: int, pickup_point_id: int, who: Caller) -> dict[str, Any]:
         return fulfilment.manifest(
             session, wave_id=wave_id, pickup_point_id=pickup_point_id, supplier_id=limit
         )
+
+
+@router.get(
+    "/supplier/waves/{wave_id}/tracking",
+    tags=["supplier"],
+    response_model=list[schemas.TrackingOut],
+)
+def wave_tracking(wave_id: int, who: Caller) -> list[dict[str, Any]]:
+    """Delivery tracking of each pickup point of the wave (已发货 → 运输中 → 已到达)."""
+    limit = fulfilment.require_operator_or_supplier(who.role, who.supplier_id)
+    with unit_of_work(readonly=True) as session:
+        return fulfilment.wave_tracking(session, wave_id=wave_id, supplier_id=limit)
+
+
+def _tracking_of(session: Session, wave_id: int, point_id: int, limit: int | None) -> Any:
+    rows = fulfilment.wave_tracking(session, wave_id=wave_id, supplier_id=limit)
+    return next(r for r in rows if r["pickup_point_id"] == point_id)
+
+
+@router.put(
+    "/supplier/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking",
+    tags=["supplier"],
+    response_model=schemas.TrackingOut,
+)
+def set_tracking_number(
+    wave_id: int,
+    pickup_point_id: int,
+    body: schemas.TrackingNumberIn,
+    request: Request,
+    who: SupplierStaff,
+    key: IdemKey = None,
+) -> JSONResponse:
+    """Name or correct the carrier and tracking number of goods shipped to a pickup point,
+    until they arrived."""
+    assert who.supplier_id is not None  # staff of one supplier: never an operator's reach
+    limit: int = who.supplier_id
+
+    def work(session: Session) -> dict[str, Any]:
+        fulfilment.set_tracking_number(
+            session,
+            wave_id=wave_id,
+            pickup_point_id=pickup_point_id,
+            supplier_id=limit,
+            carrier=body.carrier,
+            tracking_no=body.tracking_no,
+        )
+        return dict(_tracking_of(session, wave_id, pickup_point_id, limit))
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
+
+
+@router.post(
+    "/supplier/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking/steps",
+    tags=["supplier"],
+    response_model=schemas.TrackingOut,
+)
+def move_tracking(
+    wave_id: int,
+    pickup_point_id: int,
+    body: schemas.TrackingStepIn,
+    request: Request,
+    who: SupplierStaff,
+    key: IdemKey = None,
+) -> JSONResponse:
+    """Move the shipment by hand to a later step (运输中, 已到达): forward only, 409
+    ``tracking_step_not_forward`` otherwise; 409 ``shipment_not_shipped`` before shipping."""
+    assert who.supplier_id is not None  # staff of one supplier: never an operator's reach
+    return _move(wave_id, pickup_point_id, body, request, who, key, who.supplier_id)
+
+
+def _move(
+    wave_id: int,
+    pickup_point_id: int,
+    body: schemas.TrackingStepIn,
+    request: Request,
+    who: Any,
+    key: str | None,
+    limit: int | None,
+) -> JSONResponse:
+    def work(session: Session) -> dict[str, Any]:
+        fulfilment.move_tracking(
+            session,
+            wave_id=wave_id,
+            pickup_point_id=pickup_point_id,
+            supplier_id=limit,
+            user_id=who.user_id,
+            to=body.status,
+            note=body.note,
+        )
+        return dict(_tracking_of(session, wave_id, pickup_point_id, limit))
+
+    return idempotent(request, who=who, key=key, body=body.model_dump(), work=work)
 
 
 # ---------------------------------------------------------------- leaders
@@ -242,7 +336,32 @@ def my_pickup(order_id: int, who: Caller) -> dict[str, Any]:
         return fulfilment.member_pickup(session, user_id=who.user_id, order_id=order_id)
 
 
+@router.get("/wave-orders/{order_id}/tracking", response_model=schemas.OrderTrackingOut)
+def my_tracking(order_id: int, who: Caller) -> dict[str, Any]:
+    """Where your order's goods are on their way to the pickup point (your own order only)."""
+    with unit_of_work(readonly=True) as session:
+        return fulfilment.order_tracking(session, user_id=who.user_id, order_id=order_id)
+
+
 # ---------------------------------------------------------------- operators
+
+
+@router.post(
+    "/admin/waves/{wave_id}/pickup-points/{pickup_point_id}/tracking/steps",
+    tags=["operator: waves"],
+    response_model=schemas.TrackingOut,
+)
+def move_tracking_for_supplier(
+    wave_id: int,
+    pickup_point_id: int,
+    body: schemas.TrackingStepIn,
+    request: Request,
+    who: Operator,
+    key: IdemKey = None,
+) -> JSONResponse:
+    """Move a shipment by hand on the supplier's behalf (the goods were seen, the supplier
+    is out of reach): as the supplier's own route, forward only."""
+    return _move(wave_id, pickup_point_id, body, request, who, key, None)
 
 
 @router.post(

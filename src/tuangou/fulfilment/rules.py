@@ -139,3 +139,68 @@ def map_link(latitude: float, longitude: float, label: str) -> str:
     """A ``geo:`` URI (RFC 5870) that phones open in their map app, with a label."""
     lat, lon = f"{latitude:.6f}".rstrip("0").rstrip("."), f"{longitude:.6f}".rstrip("0").rstrip(".")
     return f"geo:{lat},{lon}?q={lat},{lon}({quote(label, safe='')})"
+
+
+# ---------------------------------------------------------------- delivery tracking
+
+
+class TrackingStatus(StrEnum):
+    """Where a shipment to a pickup point is: 已发货 → 运输中 → 已到达. Only forward; arrival
+    is the carrier's (or the supplier's) word, distinct from the leader's receipt."""
+
+    SHIPPED = "shipped"
+    IN_TRANSIT = "in_transit"
+    ARRIVED = "arrived"
+
+
+TRACKING_STEPS: tuple[TrackingStatus, ...] = (
+    TrackingStatus.SHIPPED,
+    TrackingStatus.IN_TRANSIT,
+    TrackingStatus.ARRIVED,
+)
+CARRIER_MAX = 64
+TRACKING_NO_MAX = 64
+TRACKING_NOTE_MAX = 200
+MANUAL_CARRIER = "manual"
+
+
+class TrackingMoveRefused(ValueError):
+    """A step that is not forward: ``current`` says where the shipment is."""
+
+    def __init__(self, current: str | None, to: str) -> None:
+        super().__init__(f"cannot move a shipment from {current!r} to {to!r}")
+        self.current = current
+        self.to = to
+
+
+def tracking_steps_to(current: str | None, to: str) -> tuple[TrackingStatus, ...]:
+    """The steps a move from ``current`` to ``to`` records, in order.
+
+    Tracking starts when the goods are shipped (``current`` None: only ``shipped`` is a
+    move). A move goes forward only: to the same step or an earlier one is refused. A move
+    past a step (shipped → arrived: a van that came the same morning) records the step it
+    passed at the same instant, so every shown step has its time and their order holds.
+    """
+    target = TrackingStatus(to)
+    wanted = TRACKING_STEPS.index(target)
+    if current is None:
+        if target != TrackingStatus.SHIPPED:
+            raise TrackingMoveRefused(current, to)
+        return (TrackingStatus.SHIPPED,)
+    now = TRACKING_STEPS.index(TrackingStatus(current))
+    if wanted <= now:
+        raise TrackingMoveRefused(current, to)
+    return TRACKING_STEPS[now + 1 : wanted + 1]
+
+
+def tracking_text_problem(carrier: str, tracking_no: str) -> str | None:
+    """What is wrong with a carrier and tracking number as typed (None: nothing)."""
+    if not carrier.strip():
+        return "carrier"
+    if len(carrier) > CARRIER_MAX:
+        return "carrier"
+    if not tracking_no.strip() or len(tracking_no) > TRACKING_NO_MAX:
+        return "tracking_no"
+    if any(not ch.isprintable() for ch in carrier + tracking_no):
+        return "carrier" if any(not ch.isprintable() for ch in carrier) else "tracking_no"
+    return None

@@ -14,6 +14,20 @@ class ShipIn(In):
         default=None,
         description="the pickup points whose goods were sent; null for all of the wave's",
     )
+    carrier: str | None = Field(
+        default=None, max_length=64, description="the carrier (承运商), e.g. 顺丰速运"
+    )
+    tracking_no: str | None = Field(default=None, max_length=64, description="its tracking number")
+
+
+class TrackingNumberIn(In):
+    carrier: str = Field(min_length=1, max_length=64)
+    tracking_no: str = Field(min_length=1, max_length=64)
+
+
+class TrackingStepIn(In):
+    status: str = Field(description='the step reached: "in_transit" (运输中) or "arrived" (已到达)')
+    note: str = Field(default="", max_length=200)
 
 
 class VerifyIn(In):
@@ -228,3 +242,30 @@ class RefundedUndeliveredOut(Out):
     wave_id: int
     pickup_point_id: int
     refunded: list[OrderOut]
+
+
+class TrackingStepOut(Out):
+    status: str = Field(description='"shipped" (已发货), "in_transit" (运输中), "arrived" (已到达)')
+    at: Iso | None
+    done: bool
+
+
+class TrackingOut(Out):
+    """Where the goods for one pickup point are (``tracking.view``): every step, reached or
+    not; the leader's receipt is its own field."""
+
+    wave_id: int
+    pickup_point_id: int
+    carrier: str | None
+    tracking_no: str | None
+    status: str | None
+    manual: bool = Field(description="moved by hand (no carrier polled)")
+    steps: list[TrackingStepOut]
+    received_at: Iso | None
+    refunded_at: Iso | None
+
+
+class OrderTrackingOut(TrackingOut):
+    """Where a member's wave order's goods are on their way to the pickup point."""
+
+    order_id: int

@@ -34,7 +34,7 @@ from tuangou.core import clock, outbox
 from tuangou.core.config import get_settings
 from tuangou.core.db import is_sqlite, table, upsert_insert
 from tuangou.core.errors import Forbidden, InvalidInput
-from tuangou.fulfilment import errors, rules
+from tuangou.fulfilment import errors, rules, tracking
 from tuangou.fulfilment.models import Pickup, Shipment
 from tuangou.fulfilment.rules import PickupStatus
 from tuangou.orders import service as orders
@@ -128,8 +128,11 @@ def ship(
     supplier_id: int,
     user_id: int,
     pickup_point_ids: list[int] | None = None,
+    carrier: str | None = None,
+    tracking_no: str | None = None,
 ) -> list[Shipped]:
-    """The supplier marks the goods sent to some pickup points (``None``: all of them)."""
+    """The supplier marks the goods sent to some pickup points (``None``: all of them),
+    optionally with the carrier and tracking number (delivery tracking starts at 已发货)."""
     wave = pools.get_wave(session, wave_id)
     if wave.supplier_id != supplier_id:
         raise errors.NotYourWave()
@@ -160,6 +163,9 @@ def ship(
             shipment.shipped_at = now
             shipment.shipped_by = user_id
             session.flush()
+        tracking.record_shipped(
+            session, shipment, user_id=user_id, carrier=carrier, tracking_no=tracking_no
+        )
         moved = 0
         for _info, order, _lines in _orders_at(session, wave_id, pid, (OrderStatus.CONFIRMED,)):
             moved += orders.move(
@@ -866,6 +872,7 @@ class ArrivalDue:
     pickup_point: str
     shipped_at: datetime
     orders: int  # orders waiting for these goods
+    tracking: dict[str, Any] | None = None  # delivery tracking (``tracking.view``)
 
 
 def arrivals_to_confirm(session: Session, *, user_id: int) -> list[ArrivalDue]:
@@ -874,17 +881,20 @@ def arrivals_to_confirm(session: Session, *, user_id: int) -> list[ArrivalDue]:
     points = {p.id: p for p in communities.pickup_points_of(session, leader.id)}
     if not points:
         return []
-    found = session.scalars(
-        select(Shipment)
-        .where(
-            Shipment.pickup_point_id.in_(list(points)),
-            Shipment.shipped_at.is_not(None),
-            Shipment.received_at.is_(None),
-            Shipment.refunded_at.is_(None),
+    found = list(
+        session.scalars(
+            select(Shipment)
+            .where(
+                Shipment.pickup_point_id.in_(list(points)),
+                Shipment.shipped_at.is_not(None),
+                Shipment.received_at.is_(None),
+                Shipment.refunded_at.is_(None),
+            )
+            .order_by(Shipment.shipped_at, Shipment.id)
         )
-        .order_by(Shipment.shipped_at, Shipment.id)
     )
     due: list[ArrivalDue] = []
+    steps = tracking.events_of(session, [s.id for s in found])
     for shipment in found:
         assert shipment.shipped_at is not None
         wave = pools.get_wave(session, shipment.wave_id)
@@ -898,6 +908,24 @@ def arrivals_to_confirm(session: Session, *, user_id: int) -> list[ArrivalDue]:
                 pickup_point=points[shipment.pickup_point_id].name,
                 shipped_at=shipment.shipped_at,
                 orders=len(waiting),
+                tracking=tracking.view(shipment, steps[shipment.id], raw=True),
             )
         )
     return due
+
+
+# ---------------------------------------------------------------- delivery tracking (re-exported)
+
+Carrier = tracking.Carrier
+CarrierEvent = tracking.CarrierEvent
+TrackingStatus = rules.TrackingStatus
+register_carrier = tracking.register_carrier
+unregister_carrier = tracking.unregister_carrier
+carrier_for = tracking.carrier_for
+wave_tracking = tracking.wave_tracking
+order_tracking = tracking.order_tracking
+shipments_of_waves = tracking.shipments_of_waves
+set_tracking_number = tracking.set_tracking_number
+move_tracking = tracking.move
+due_polls = tracking.due_polls
+apply_carrier_events = tracking.apply_carrier_events

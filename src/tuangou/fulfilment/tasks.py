@@ -43,3 +43,28 @@ def refund_undelivered() -> int:
         except DomainError as exc:  # received meanwhile: nothing to refund
             log.info("wave %s point %s not refunded: %s", wave_id, point_id, exc.code)
     return done
+
+
+def poll_carriers(limit: int = 100) -> int:
+    """Ask each polled carrier (none but the manual one ships; the tests register a fake)
+    where its shipments are, and take the steps it reports. The carrier is asked outside
+    any transaction; each shipment's steps are written in one of their own."""
+    done = 0
+    for shipment_id, carrier, tracking_no in run_in_transaction(
+        lambda s: fulfilment.due_polls(s, limit)
+    ):
+        try:
+            events = fulfilment.carrier_for(carrier).track(tracking_no)
+        except Exception:  # a carrier's outage must not stop the worker: asked again later
+            log.warning("carrier %r failed on shipment %s", carrier, shipment_id, exc_info=True)
+            events = []
+
+        def apply(
+            session: Session,
+            shipment_id: int = shipment_id,
+            events: list[fulfilment.CarrierEvent] = events,
+        ) -> int:
+            return fulfilment.apply_carrier_events(session, shipment_id, events)
+
+        done += run_in_transaction(apply)
+    return done

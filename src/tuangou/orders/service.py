@@ -368,6 +368,15 @@ def ids_query(
     return query.order_by(Order.id)
 
 
+def supplier_ids_query(*, supplier_id: int, paid_since: datetime | None = None) -> Select[int]:
+    """The ids of a supplier's orders (of every kind) ever paid, since an instant: the
+    orders of its goods, as the supplier quality record counts them."""
+    query = select(Order.id).where(Order.supplier_id == supplier_id, Order.paid_at.is_not(None))
+    if paid_since is not None:
+        query = query.where(Order.paid_at >= paid_since)
+    return query.order_by(Order.id)
+
+
 def campaign_ids(session: Session, *, kind: str, statuses: Collection[str]) -> list[int]:
     """The campaigns (or waves) that have orders of ``kind`` in one of ``statuses``."""
     return list(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -708,3 +708,16 @@ def liked_by(session: Session, user_id: int | None, review_ids: Sequence[int]) -
             )
         )
     )
+
+
+def supplier_stars(session: Session, supplier_id: int, *, since: datetime | None) -> dict[int, int]:
+    """How many published reviews of each star a supplier's goods got (written since an
+    instant): every review is a verified buyer's, of a completed order line."""
+    query = select(Review.rating, func.count()).where(
+        Review.supplier_id == supplier_id, Review.status == ReviewStatus.PUBLISHED
+    )
+    if since is not None:
+        query = query.where(Review.created_at >= since)
+    counts = dict.fromkeys(range(1, 6), 0)
+    counts.update({int(r): int(n) for r, n in session.execute(query.group_by(Review.rating))})
+    return counts

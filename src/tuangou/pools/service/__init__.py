@@ -23,8 +23,10 @@ from tuangou.pools.service.cancelling import Cancelled, cancel_order, cancellabl
 from tuangou.pools.service.history import (
     LeaderOrderStats,
     PickupShipment,
+    SupplierWave,
     leader_order_stats,
     pickup_shipments,
+    supplier_waves,
 )
 from tuangou.pools.service.ordering import (
     KIND,
@@ -100,6 +102,7 @@ __all__ = [
     "PickupShipment",
     "Placed",
     "SkuChoice",
+    "SupplierWave",
     "WaveInput",
     "WaveStatus",
     "adopt_wave",
@@ -145,6 +148,7 @@ __all__ = [
     "settle_wave",
     "share_of_listing",
     "sku_choices",
+    "supplier_waves",
     "visible_listing",
     "wave_orders",
     "waves_of_supplier",

@@ -1,4 +1,5 @@
-"""A leader's history of waves, as the leader credit reads it."""
+"""A leader's history of waves, as the leader credit reads it; a supplier's settled waves,
+as the supplier quality record reads them."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock
 from tuangou.orders import service as orders
 from tuangou.pools.models import (
     Wave,
+    WaveItem,
     WaveListing,
     WaveOrderInfo,
+    WaveOrderLine,
 )
+from tuangou.pools.rules import ItemStatus, LineStatus, WaveStatus
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -98,3 +102,57 @@ def pickup_shipments(session: Session, leader_id: int, *, since: datetime) -> li
             )
         )
     return shipments
+
+
+@dataclass(frozen=True)
+class SupplierWave:
+    """One of a supplier's settled waves: how its items ended at the cut-off (MOQ reached or
+    not), and the pickup points it had goods to deliver to (an order line confirmed there)."""
+
+    wave_id: int
+    cutoff_at: datetime
+    delivery_date: date
+    confirmed_items: int
+    cancelled_items: int
+    points: frozenset[int]
+
+
+def supplier_waves(
+    session: Session, supplier_id: int, *, since: datetime | None
+) -> list[SupplierWave]:
+    """The supplier's settled waves whose cut-off was since ``since`` (None: all time)."""
+    query = select(Wave.id, Wave.cutoff_at, Wave.delivery_date).where(
+        Wave.supplier_id == supplier_id, Wave.status == WaveStatus.SETTLED
+    )
+    if since is not None:
+        query = query.where(Wave.cutoff_at >= since)
+    waves = session.execute(query.order_by(Wave.id)).all()
+    ids = [w.id for w in waves]
+    if not ids:
+        return []
+    items: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for wave_id, status, n in session.execute(
+        select(WaveItem.wave_id, WaveItem.status, func.count())
+        .where(WaveItem.wave_id.in_(ids))
+        .group_by(WaveItem.wave_id, WaveItem.status)
+    ):
+        items[wave_id][status] += int(n)
+    points: dict[int, set[int]] = defaultdict(set)
+    for wave_id, point_id in session.execute(
+        select(WaveOrderInfo.wave_id, WaveOrderInfo.pickup_point_id)
+        .join(WaveOrderLine, WaveOrderLine.order_id == WaveOrderInfo.order_id)
+        .where(WaveOrderInfo.wave_id.in_(ids), WaveOrderLine.status == LineStatus.CONFIRMED)
+        .distinct()
+    ):
+        points[wave_id].add(point_id)
+    return [
+        SupplierWave(
+            wave_id=w.id,
+            cutoff_at=w.cutoff_at,
+            delivery_date=w.delivery_date,
+            confirmed_items=items[w.id][ItemStatus.CONFIRMED],
+            cancelled_items=items[w.id][ItemStatus.CANCELLED],
+            points=frozenset(points[w.id]),
+        )
+        for w in waves
+    ]

@@ -37,6 +37,7 @@ from tuangou.pools import errors as pool_errors
 from tuangou.pools import export
 from tuangou.pools import rules as pool_rules
 from tuangou.pools import service as pools
+from tuangou.quality import service as quality
 from tuangou.web import errors, i18n, once, responses, session
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form
@@ -813,9 +814,18 @@ def _catalogue_page(
     request: Request, me: Me, refusals: dict[int, str] | None = None, status: int = 200
 ) -> Response:
     with unit_of_work(readonly=True) as db:
+        open_waves = pools.catalogue(db)
+        # Each supplier's quality record (品控), shown before the leader adopts its wave.
+        records = {
+            r.supplier_id: r for r in quality.records(db, [w.supplier_id for w in open_waves])
+        }
         waves = [
-            {"wave": w, "items": [pools.progress(i) for i in pools.items_of(db, w.id)]}
-            for w in pools.catalogue(db)
+            {
+                "wave": w,
+                "items": [pools.progress(i) for i in pools.items_of(db, w.id)],
+                "quality": records.get(w.supplier_id),
+            }
+            for w in open_waves
         ]
         mine = {
             (listing.wave_id, listing.community_id)

@@ -31,6 +31,7 @@ from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError, InvalidInput
 from tuangou.core.schemas import Out
+from tuangou.fulfilment import service as fulfilment
 from tuangou.notifications import service as notifications
 from tuangou.orders import service as orders
 from tuangou.payments import service as payments
@@ -238,7 +239,13 @@ def _order_context(request: Request, order_id: int, who: Principal) -> dict[str,
         way = wayout.way_out(db, page.order, who.user_id)
         order_reviews = review_pages.order_reviews(db, page.order)
         db_payments = payments.payments_of(db, order_id)
+        tracking = (
+            fulfilment.order_tracking(db, user_id=who.user_id, order_id=order_id, raw=True)
+            if page.order.kind == "wave"
+            else None
+        )
     return {
+        "tracking": tracking,
         "order_reviews": order_reviews,
         "page": page,
         "way": way,

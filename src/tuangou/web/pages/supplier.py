@@ -1,6 +1,7 @@
 """The supplier's pages: its products and SKUs, and the terms leaders' waves must keep on
 each SKU (the floor price and the maximum leader commission); its shipping list (team-buy
-orders to ship, with the member's address)."""
+orders to ship, with the member's address); its waves' shipments to pickup points with
+their delivery tracking; its own quality record (品控)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ from sqlalchemy.orm import Session
 
 from tuangou.accounts.service import Principal
 from tuangou.catalog import service as catalog
+from tuangou.communities import service as communities
 from tuangou.core.db import read, run_in_transaction
 from tuangou.core.errors import DomainError
+from tuangou.fulfilment import service as fulfilment
 from tuangou.orders import service as orders
-from tuangou.web import session
+from tuangou.pools import service as pools
+from tuangou.quality import service as quality
+from tuangou.web import session, views
 from tuangou.web.forms import FormState
 from tuangou.web.session import Form
 from tuangou.web.templating import render, translate
@@ -182,3 +187,119 @@ def ship_order(order_id: int, request: Request, form: Form, who: PageSupplier) -
             request.session[FLASH] = translate(request, "Marked as shipped.")
             return RedirectResponse("/supplier/orders", status_code=303)
     return _to_ship_page(request, who, form=state, order_id=order_id, status=400)
+
+
+# ---------------------------------------------------------------- waves to ship, with tracking
+
+
+def _waves_page(
+    request: Request,
+    who: Principal,
+    *,
+    form: FormState | None = None,
+    at: tuple[int, int] | None = None,
+    status: int = 200,
+) -> Response:
+    """The supplier's settled waves, each pickup point with its shipment: a form to ship it
+    with the carrier and tracking number, then the steps (运输中, 已到达) moved by hand."""
+    assert who.supplier_id is not None
+    supplier_id = who.supplier_id
+
+    def load(db: Session) -> dict[str, Any]:
+        waves = [
+            w
+            for w in pools.waves_of_supplier(db, supplier_id)
+            if w.status == pools.WaveStatus.SETTLED
+        ][:30]
+        rows = []
+        for wave in waves:
+            points = fulfilment.wave_tracking(
+                db, wave_id=wave.id, supplier_id=supplier_id, raw=True
+            )
+            for point in points:
+                point["name"] = communities.get_pickup_point(db, point["pickup_point_id"]).name
+            rows.append({"wave": wave, "points": points})
+        return {"supplier": catalog.get_supplier(db, supplier_id), "rows": rows}
+
+    context = {**read(load), "form": form or FormState(), "form_at": at}
+    flash = request.session.pop(FLASH, None)
+    if flash:
+        context["flash"] = flash
+    return render(request, "supplier/waves.html", context, status_code=status)
+
+
+@router.get("/waves")
+def waves_to_ship(request: Request, who: PageSupplier) -> Response:
+    return _waves_page(request, who)
+
+
+@router.post("/waves/{wave_id}/points/{pickup_point_id}/ship")
+def ship_wave(
+    wave_id: int, pickup_point_id: int, request: Request, form: Form, who: PageSupplier
+) -> Response:
+    """Ship a wave's goods to one pickup point, with the carrier and tracking number."""
+    state = FormState.of(form)
+    state.required(request, "carrier", "tracking_no")
+    state.at_most(request, "carrier", 64)
+    state.at_most(request, "tracking_no", 64)
+    if state.ok:
+        try:
+            run_in_transaction(
+                lambda db: fulfilment.ship(
+                    db,
+                    wave_id=wave_id,
+                    supplier_id=who.supplier_id or 0,
+                    user_id=who.user_id,
+                    pickup_point_ids=[pickup_point_id],
+                    carrier=state.text("carrier"),
+                    tracking_no=state.text("tracking_no"),
+                )
+            )
+        except DomainError as exc:
+            if exc.status == 404:  # another supplier's wave, or none: the error page
+                raise
+            state.refuse(request, exc)
+        else:
+            request.session[FLASH] = translate(request, "Marked as shipped.")
+            return RedirectResponse(f"/supplier/waves#point-{wave_id}-{pickup_point_id}", 303)
+    return _waves_page(request, who, form=state, at=(wave_id, pickup_point_id), status=400)
+
+
+@router.post("/waves/{wave_id}/points/{pickup_point_id}/step")
+def move_step(
+    wave_id: int, pickup_point_id: int, request: Request, form: Form, who: PageSupplier
+) -> Response:
+    """Move the shipment by hand to a later step (运输中, 已到达)."""
+    state = FormState.of(form)
+    try:
+        run_in_transaction(
+            lambda db: fulfilment.move_tracking(
+                db,
+                wave_id=wave_id,
+                pickup_point_id=pickup_point_id,
+                supplier_id=who.supplier_id or 0,
+                user_id=who.user_id,
+                to=state.text("status"),
+            )
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        state.refuse(request, exc, "_form")
+        return _waves_page(request, who, form=state, at=(wave_id, pickup_point_id), status=409)
+    request.session[FLASH] = translate(request, "Delivery step saved.")
+    return RedirectResponse(f"/supplier/waves#point-{wave_id}-{pickup_point_id}", 303)
+
+
+# ---------------------------------------------------------------- its own quality record
+
+
+@router.get("/quality")
+def my_quality(request: Request, who: PageSupplier) -> Response:
+    """The supplier's own quality record (品控), as operators and leaders see it."""
+    assert who.supplier_id is not None
+    supplier_id = who.supplier_id
+    found = read(lambda db: quality.record(db, supplier_id))
+    return render(
+        request, "supplier/quality.html", {"record": found, "case_kinds": views.CASE_KINDS}
+    )

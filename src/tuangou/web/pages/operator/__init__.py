@@ -6,8 +6,8 @@ refunds; each wave's purchase order. Every page needs the operator role; each ha
 the same services as the API's operator endpoints, with the same arguments.
 
 One module per group of screens (``dashboard``, ``leaders``, ``catalogue``, ``links``,
-``orders``, ``waves``, ``webhooks``), what they share in ``common``; :data:`router` gathers
-their routes.
+``orders``, ``waves``, ``webhooks``, ``quality``), what they share in ``common``;
+:data:`router` gathers their routes.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from tuangou.web.pages.operator import (
     links,
     orders,
     simulate,
+    quality,
     waves,
     webhooks,
 )
 
 router = APIRouter()
-for _screens in (dashboard, leaders, catalogue, links, orders, waves, webhooks, simulate):
+for _screens in (dashboard, leaders, catalogue, links, orders, waves, webhooks, simulate, quality):
     router.include_router(_screens.router)

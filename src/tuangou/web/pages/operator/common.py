@@ -38,6 +38,7 @@ SECTIONS = [
     ("/ops/coupons", i18n.lazy("Coupons")),
     ("/ops/products", i18n.lazy("Products")),
     ("/ops/suppliers", i18n.lazy("Suppliers")),
+    ("/ops/quality", i18n.lazy("Supplier quality")),
     ("/ops/webhooks", i18n.lazy("Webhooks")),
     ("/ops/supplier-links", i18n.lazy("Supplier links")),
 ]
