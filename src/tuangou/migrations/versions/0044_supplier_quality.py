@@ -1,8 +1,8 @@
 """supplier quality and delivery tracking: the operator's quality thresholds; shipments carry
 their carrier, tracking number and tracking step, with one event per step reached
 
-Revision ID: 0043
-Revises: 0036
+Revision ID: 0044
+Revises: 0043
 Create Date: 2026-12-07 19:40:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0043"
-down_revision = "0036"
+revision = "0044"
+down_revision = "0043"
 branch_labels = None
 depends_on = None
 
