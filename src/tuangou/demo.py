@@ -1414,6 +1414,8 @@ def _notify_prefs(session: Session) -> None:
         quiet_end="08:00",
         pickup_at_night=True,
     )
+
+
 # ---------------------------------------------------------------- supplier quality (品控)
 
 

@@ -82,8 +82,8 @@ def _load_models() -> None:
     import tuangou.points.models
     import tuangou.pools.models
     import tuangou.posts.models
-    import tuangou.recommend.models
     import tuangou.quality.models
+    import tuangou.recommend.models
     import tuangou.referral.models
     import tuangou.reviews.models
     import tuangou.risk.models

@@ -43,8 +43,8 @@ from tuangou.pools.export_router import router as pool_exports_router
 from tuangou.pools.router import router as pools_router
 from tuangou.posts.router import router as posts_router
 from tuangou.privacy.router import router as privacy_router
-from tuangou.recommend.router import router as recommend_router
 from tuangou.quality.router import router as quality_router
+from tuangou.recommend.router import router as recommend_router
 from tuangou.referral.router import router as referral_router
 from tuangou.reviews.router import router as reviews_router
 from tuangou.risk.router import router as risk_router

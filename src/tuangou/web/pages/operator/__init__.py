@@ -20,8 +20,8 @@ from tuangou.web.pages.operator import (
     leaders,
     links,
     orders,
-    simulate,
     quality,
+    simulate,
     waves,
     webhooks,
 )
