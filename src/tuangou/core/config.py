@@ -54,10 +54,10 @@ class Settings(BaseSettings):
     # Fault injection for the sandbox: probabilities 0..1 of each fault on a payment
     # whose outcome the payer did not choose, e.g. "decline=0.1,timeout=0.05,duplicate=0.2".
     sandbox_faults: str = ""
-    # Real gateways (docs/PAYMENTS.md). A gateway is on once its merchant/app id and keys are
-    # set; with none on, the sandbox takes the payments. Keys are PEM text or a path to a PEM
-    # file; secrets are SecretStr (never shown in a repr or a log). Notify URLs are built on
-    # public_url. A notification older than notify_window_seconds is refused.
+    # Real gateways (docs/DEPLOY.md, "Payment gateways"). A gateway is on once its merchant/app
+    # id and keys are set; with none on, the sandbox takes the payments. Keys are PEM text or a
+    # path to a PEM file; secrets are SecretStr (never shown in a repr or a log). Notify URLs
+    # are built on public_url. A notification older than notify_window_seconds is refused.
     wechat_mchid: str = ""
     wechat_appid: str = ""
     wechat_cert_serial_no: str = ""

@@ -1,6 +1,6 @@
 """The message channels' settings, read from the environment (prefix ``TUANGOU_``), like the
 core's. Every secret is a ``SecretStr``: its repr, its ``str`` and the settings' dump show
-stars, never the value (docs/CHANNELS.md lists them all).
+stars, never the value (docs/DEPLOY.md, "Message channels" lists them all).
 
 Templates map our kinds of message (the topics of ``service.TEXTS``, and ``login_code`` for
 the log-in code) to the provider's approved templates, as JSON:
