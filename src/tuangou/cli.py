@@ -478,6 +478,7 @@ def simulate(
         raise typer.Exit(1)
 
 
+@app.command()
 def reconcile(
     statement: Annotated[str, typer.Argument(help="the gateway's statement file")],
     gateway: Annotated[str, typer.Option("--gateway", help="wechat or alipay")],
@@ -543,6 +544,7 @@ def notify_test(
     console.print(f"sent to {mask_address(channel, to)}: {message_id}")
 
 
+@app.command()
 def verify(
     key: Annotated[
         str | None,
