@@ -8,8 +8,9 @@ READ_ONLY and computes every figure in DuckDB SQL over the attached tables: Duck
 columns it needs straight from the database file or server, with no row through Python.
 
 All the reads run in one DuckDB transaction. On PostgreSQL the scanner reads in one
-REPEATABLE READ, read-only transaction (one snapshot for every figure; its parallel
-connections share it), which takes no lock a writer waits for. On SQLite the file is opened
+REPEATABLE READ, read-only transaction (one snapshot for every figure, checked:
+a row committed meanwhile is not seen until the transaction ends), which takes no lock a
+writer waits for; its connections close with the in-memory DuckDB. On SQLite the file is opened
 read-only and the database runs in WAL mode, where readers never block writers.
 
 Stored times are naive UTC (SQLite keeps them as ISO text, which the scanner reads as
