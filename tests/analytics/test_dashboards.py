@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
 from tests.analytics.test_service import World, _insert, _leader, _user, at
@@ -270,3 +270,16 @@ def test_the_scanner_reads_committed_rows_and_does_not_wait_for_a_writer(db_url:
     assert during == before
     after = both(SCOPE)
     assert after.paid == before.paid + 1000000 * before.orders
+
+
+def test_what_the_scanner_attaches() -> None:
+    """A libpq string from the SQLAlchemy URL, quoted; an in-memory SQLite has no file to
+    attach (the engine then reads through the session)."""
+    url = make_url("postgresql+psycopg://ops:p'w\\x@db.local:5433/shop?sslmode=require")
+    assert engine._target(url) == (
+        "dbname='shop' host='db.local' port='5433' user='ops' password='p\\'w\\\\x' "
+        "sslmode='require'"
+    )
+    assert engine._target(make_url("sqlite://")) is None
+    assert engine._target(make_url("sqlite:///:memory:")) is None
+    assert engine.extension_file("mysql") is None

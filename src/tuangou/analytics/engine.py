@@ -132,10 +132,15 @@ def _target(url: URL) -> str | None:
     for key, value in url.query.items():  # sslmode, a socket directory as host, ...
         parts[key] = value if isinstance(value, str) else value[-1]
     return " ".join(
-        f"{key}='{str(value).replace(chr(92), chr(92) * 2).replace(chr(39), chr(92) + chr(39))}'"
+        f"{key}={_libpq(str(value))}"
         for key, value in parts.items()
         if value is not None and value != ""
     )
+
+
+def _libpq(value: str) -> str:
+    """``value`` quoted for a libpq connection string (backslash and quote escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 class Duck:
