@@ -9,12 +9,13 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
 from tests.analytics.test_service import World, _insert, _leader, _user, at
 from tuangou.analytics import dashboards, engine, rules
 from tuangou.analytics.figures import Figures
-from tuangou.core.db import read, run_in_transaction
+from tuangou.core.db import get_engine, read, run_in_transaction
 
 TODAY = date(2025, 3, 31)
 SCOPE = rules.Scope(date(2025, 2, 1), TODAY)
@@ -226,3 +227,59 @@ def test_an_empty_range_and_the_scope_rules(db_url: str) -> None:
         "refunds",
         "aftersales",
     }
+
+
+def test_the_engine_reads_through_the_scanner_or_else_through_the_session(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the scanner installed (the wheels), DuckDB reads the database itself: no row
+    comes through the session. Without it, the engine warns once and reads the rows in chunks,
+    with the same figures."""
+    run_in_transaction(Data)
+    backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    found = engine.extension_file(backend)
+    assert found is not None and found.name == f"{engine.SCANNERS[backend][1]}.duckdb_extension"
+
+    def no_loader(*args: Any) -> Any:
+        raise AssertionError("the rows were read through the session")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "Loader", no_loader)
+        scanned = both(SCOPE)
+    assert (scanned.orders, scanned.paid) == (6, 13500)
+
+    monkeypatch.setattr(engine, "SCANNERS", {backend: ("no_such_scanner_package", "x", "x")})
+    monkeypatch.setattr(engine, "_warned", set())
+    assert read(engine.scanner) is None
+    with caplog.at_level("WARNING", logger=engine.__name__):
+        assert both(SCOPE) == scanned
+        assert both(replace(SCOPE, leader_id=scanned.leaders[0].leader_id)).orders == 2
+    warnings = [r for r in caplog.records if r.name == engine.__name__]
+    assert len(warnings) == 1 and backend in warnings[0].getMessage()
+
+
+def test_the_scanner_reads_committed_rows_and_does_not_wait_for_a_writer(db_url: str) -> None:
+    """A transaction holding written, uncommitted rows neither stops the engine nor shows in
+    its figures; it commits afterwards (the read-only attach held nothing it waits for)."""
+    run_in_transaction(Data)
+    before = both(SCOPE)
+    with get_engine().connect() as conn:
+        conn.execute(text("UPDATE orders SET paid_amount = paid_amount + 1000000"))
+        during = read(lambda s: engine.compute(s, SCOPE))
+        conn.commit()
+    assert during == before
+    after = both(SCOPE)
+    assert after.paid == before.paid + 1000000 * before.orders
+
+
+def test_what_the_scanner_attaches() -> None:
+    """A libpq string from the SQLAlchemy URL, quoted; an in-memory SQLite has no file to
+    attach (the engine then reads through the session)."""
+    url = make_url("postgresql+psycopg://ops:p'w\\x@db.local:5433/shop?sslmode=require")
+    assert engine._target(url) == (
+        "dbname='shop' host='db.local' port='5433' user='ops' password='p\\'w\\\\x' "
+        "sslmode='require'"
+    )
+    assert engine._target(make_url("sqlite://")) is None
+    assert engine._target(make_url("sqlite:///:memory:")) is None
+    assert engine.extension_file("mysql") is None

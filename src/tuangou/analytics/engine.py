@@ -1,29 +1,44 @@
 """The dashboards' figures computed by DuckDB, the analytical engine.
 
-DuckDB's SQLite and PostgreSQL scanners are extensions it downloads on first use; a
-deployment may have no network, so neither is used. Instead the few columns each figure needs
-are read from the transactional database in one read-only transaction (on SQLite a deferred
-read that takes no write lock; on PostgreSQL a plain snapshot read), streamed in chunks of
-:data:`CHUNK` rows (on SQLite from the driver's cursor; on PostgreSQL a server-side cursor
-through SQLAlchemy), handed to an
-in-memory DuckDB as NumPy columns, and every sum, distinct count, first order per member and
-cohort is computed there, column at a time. Stored times are naive UTC; DuckDB turns them
-into the deployment's local days and months with its time-zone support (built in), once per
-row while loading.
+Each computation opens an in-memory DuckDB, LOADs the transactional database's scanner
+extension (``sqlite_scanner`` or ``postgres_scanner``) from its installed wheel
+(``duckdb-extension-*-scanner``, version-locked to DuckDB's: nothing is ever INSTALLed or
+downloaded, and DuckDB's own auto-install and auto-load are turned off), ATTACHes the database
+READ_ONLY and computes every figure in DuckDB SQL over the attached tables: DuckDB reads the
+columns it needs straight from the database file or server, with no row through Python.
+
+All the reads run in one DuckDB transaction. On PostgreSQL the scanner reads in one
+REPEATABLE READ, read-only transaction (one snapshot for every figure, checked:
+a row committed meanwhile is not seen until the transaction ends), which takes no lock a
+writer waits for; its connections close with the in-memory DuckDB. On SQLite the file is opened
+read-only and the database runs in WAL mode, where readers never block writers.
+
+Stored times are naive UTC (SQLite keeps them as ISO text, which the scanner reads as
+TIMESTAMP from the columns' declared type); DuckDB turns them into the deployment's local
+days and months with its built-in time-zone support (ICU), per row, so zones with daylight
+saving are right too.
+
+When a scanner cannot be loaded (its package missing), the engine warns once in the log and
+falls back to reading the needed columns through the session in chunks of :data:`CHUNK` rows,
+handed to DuckDB as NumPy columns (:class:`Loader`); the figures are the same.
 
 The figures equal the plain-SQL reference (:mod:`tuangou.analytics.dashboards`) exactly: the
-tests compare both on each backend, and ``bench/dashboard.py`` times both on a million orders.
+tests compare both on each backend (and both reading paths), and ``bench/dashboard.py`` times
+both on a million orders.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
-from sqlalchemy import Select, String, Table, false, func, select, true, type_coerce
+from sqlalchemy import URL, Select, String, Table, false, func, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from tuangou.analytics import rules
@@ -64,20 +79,79 @@ def _column(values: Sequence[Any], kind: str) -> np.ndarray[Any, Any]:
     return np.array(values, dtype=object)  # text, and SQLite's stored times as text
 
 
-class Loader:
-    """An in-memory DuckDB filled from queries on the transactional database."""
+log = logging.getLogger(__name__)
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
-        self.duck = duckdb.connect()
+# The scanner of each backend: (the package of its wheel, the extension's name, ATTACH's TYPE).
+SCANNERS = {
+    "sqlite": ("duckdb_extension_sqlite_scanner", "sqlite_scanner", "sqlite"),
+    "postgresql": ("duckdb_extension_postgres_scanner", "postgres_scanner", "postgres"),
+}
+_warned: set[str] = set()  # backends whose missing scanner was already logged
+
+
+def _quote(text: str) -> str:
+    """``text`` as a DuckDB string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def extension_file(backend: str) -> Path | None:
+    """The scanner extension for ``backend`` shipped in its installed wheel, built for this
+    DuckDB's version; None when the package (or that version's file) is not installed."""
+    if backend not in SCANNERS:
+        return None
+    package, name, _ = SCANNERS[backend]
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        return None
+    if module.__file__ is None:
+        return None
+    found = sorted(
+        Path(module.__file__).parent.glob(
+            f"extensions/v{duckdb.__version__}/{name}.duckdb_extension"
+        )
+    )
+    return found[0] if found else None
+
+
+def _target(url: URL) -> str | None:
+    """What ATTACH opens for ``url``: the SQLite file, or a libpq connection string; None
+    for a database the scanner cannot reach (an in-memory SQLite)."""
+    if url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        if path in ("", ":memory:") or path.startswith("file:"):
+            return None
+        return str(Path(path).resolve())
+    parts = {
+        "dbname": url.database,
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "password": url.password,
+    }
+    for key, value in url.query.items():  # sslmode, a socket directory as host, ...
+        parts[key] = value if isinstance(value, str) else value[-1]
+    return " ".join(
+        f"{key}={_libpq(str(value))}"
+        for key, value in parts.items()
+        if value is not None and value != ""
+    )
+
+
+def _libpq(value: str) -> str:
+    """``value`` quoted for a libpq connection string (backslash and quote escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class Duck:
+    """An in-memory DuckDB in UTC, with the deployment's zone for local days."""
+
+    def __init__(self) -> None:
+        self.duck = duckdb.connect(
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        )
         self.duck.execute("SET TimeZone = 'UTC'")
         self.zone = get_settings().timezone.replace("'", "''")
-
-    def ts(self, column: Any) -> Any:
-        """A stored time as the query should read it: SQLite keeps times as text, which
-        DuckDB parses faster than Python would; PostgreSQL's driver hands over datetimes."""
-        return type_coerce(column, String) if self.sqlite else column
 
     def local(self, column: str) -> str:
         """DuckDB's expression of the local date of a stored (naive UTC) time."""
@@ -85,6 +159,50 @@ class Loader:
             f"CAST(timezone('{self.zone}', CAST(CAST({column} AS TIMESTAMP) AS TIMESTAMPTZ)) "
             "AS DATE)"
         )
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self.duck.execute(sql, list(params)).fetchall()
+
+
+def scanner(session: Session) -> Duck | None:
+    """A DuckDB with the session's database ATTACHed READ_ONLY as ``db`` through its scanner
+    extension, LOADed from the installed wheel; None (after one warning in the log per
+    backend) when the extension is not installed or the database cannot be attached."""
+    url = session.get_bind().engine.url
+    backend = url.get_backend_name()
+    path, target = extension_file(backend), _target(url)
+    if path is None or target is None:
+        if backend not in _warned:
+            _warned.add(backend)
+            log.warning(
+                "DuckDB's %s scanner is not installed (or cannot open this database): the "
+                "dashboards read the rows through the session instead, more slowly",
+                backend,
+            )
+        return None
+    db = Duck()
+    try:
+        db.duck.execute(f"LOAD {_quote(str(path))}")
+        db.duck.execute(f"ATTACH {_quote(target)} AS db (TYPE {SCANNERS[backend][2]}, READ_ONLY)")
+    except Exception:
+        db.duck.close()
+        raise
+    return db
+
+
+class Loader(Duck):
+    """An in-memory DuckDB filled from queries on the transactional database (the way
+    without a scanner)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def ts(self, column: Any) -> Any:
+        """A stored time as the query should read it: SQLite keeps times as text, which
+        DuckDB parses faster than Python would; PostgreSQL's driver hands over datetimes."""
+        return type_coerce(column, String) if self.sqlite else column
 
     def load(
         self,
@@ -127,19 +245,114 @@ class Loader:
         result = self.session.execute(query, execution_options={"yield_per": CHUNK})
         yield from result.partitions()
 
-    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        return self.duck.execute(sql, list(params)).fetchall()
-
 
 def compute(session: Session, scope: Scope) -> Figures:
     """Every figure of a dashboard over ``scope``, by DuckDB over the rows it needs."""
     since, until, months_since, months_until = bounds(scope)
+    scanned = scanner(session)
+    if scanned is not None:
+        try:
+            # One DuckDB transaction: one snapshot of the database for every figure.
+            scanned.duck.execute("BEGIN TRANSACTION")
+            _scan(scanned, scope, since, until, months_since, months_until)
+            scanned.duck.execute("COMMIT")
+            return _figures(scanned, scope)
+        finally:
+            scanned.duck.close()
     db = Loader(session)
     try:
         _load(db, scope, since, until, months_since, months_until)
         return _figures(db, scope)
     finally:
         db.duck.close()
+
+
+def _at(moment: datetime) -> str:
+    return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
+
+
+def _scan(
+    db: Duck,
+    scope: Scope,
+    since: datetime,
+    until: datetime,
+    months_since: datetime,
+    months_until: datetime,
+) -> None:
+    """The tables :func:`_figures` reads, computed by DuckDB over the attached database."""
+    s, u, ms, mu = (_at(t) for t in (since, until, months_since, months_until))
+    narrow = ""
+    if scope.community_id is not None:
+        narrow += f" AND l.community_id = {int(scope.community_id)}"
+    if scope.leader_id is not None:
+        narrow += f" AND l.leader_id = {int(scope.leader_id)}"
+
+    def listing(order_id: str, always: bool = True) -> str:
+        """The order's wave listing (NULL for a team order); only when narrowed unless
+        ``always``."""
+        if not (always or scope.narrowed):
+            return ""
+        return (
+            f" LEFT JOIN db.wave_orders i ON i.order_id = {order_id}"
+            " LEFT JOIN db.wave_listings l ON l.id = i.listing_id"
+        )
+
+    settled, failed = _quote(teams.TeamStatus.SETTLED.value), _quote(teams.TeamStatus.FAILED.value)
+    confirmed = _quote(pools.LineStatus.CONFIRMED.value)
+    line_states = ", ".join(_quote(x.value) for x in SETTLED_LINES)
+    run = db.duck.execute
+    run(
+        "CREATE TABLE orders_ AS SELECT o.user_id, CAST(o.paid_at AS TIMESTAMP) AS paid_at, "
+        "o.paid_amount, o.refunded_amount, l.leader_id, "
+        f"{db.local('o.paid_at')} AS day FROM db.orders o{listing('o.id')} "
+        f"WHERE o.paid_at >= {ms} AND o.paid_at < {mu}{narrow}"
+    )
+    # Each member's first paid order in scope, when it falls in the months shown: the one
+    # figure that needs the whole history.
+    run(
+        "CREATE TABLE first_ AS SELECT user_id, first_at, "
+        f"CAST(date_trunc('month', {db.local('first_at')}) AS DATE) AS month FROM ("
+        "SELECT o.user_id, min(CAST(o.paid_at AS TIMESTAMP)) AS first_at "
+        f"FROM db.orders o{listing('o.id', always=False)} "
+        f"WHERE o.paid_at IS NOT NULL AND o.paid_at < {mu}{narrow} GROUP BY o.user_id) "
+        f"WHERE first_at >= {ms}"
+    )
+    run(f"CREATE TABLE range_ AS SELECT * FROM orders_ WHERE paid_at >= {s} AND paid_at < {u}")
+    run(
+        "CREATE TABLE refunds_ AS SELECT CAST(r.created_at AS TIMESTAMP) AS created_at, "
+        "r.amount, r.reason, o.paid_at IS NOT NULL AS paid, "
+        f"{db.local('r.created_at')} AS day FROM db.refunds r "
+        f"JOIN db.orders o ON o.id = r.order_id{listing('r.order_id', always=False)} "
+        f"WHERE r.created_at >= {s} AND r.created_at < {u}{narrow}"
+    )
+    run(
+        "CREATE TABLE teams_ AS SELECT CAST(settled_at AS TIMESTAMP) AS settled_at, "
+        f"status = {settled} AS ok, {db.local('settled_at')} AS day FROM db.teams "
+        f"WHERE settled_at >= {s} AND settled_at < {u} AND status IN ({settled}, {failed}) "
+        f"AND {'false' if scope.narrowed else 'true'}"
+    )
+    run(
+        "CREATE TABLE lines_ AS SELECT x.order_id, CAST(w.settled_at AS TIMESTAMP) AS settled_at, "
+        f"x.status = {confirmed} AS ok, l.leader_id, {db.local('w.settled_at')} AS day "
+        "FROM db.wave_order_lines x JOIN db.wave_orders i ON i.order_id = x.order_id "
+        "JOIN db.waves w ON w.id = i.wave_id JOIN db.wave_listings l ON l.id = i.listing_id "
+        f"WHERE w.status = {_quote(pools.WaveStatus.SETTLED.value)} "
+        f"AND w.settled_at >= {s} AND w.settled_at < {u} AND x.status IN ({line_states}){narrow}"
+    )
+    run(
+        "CREATE TABLE commissions_ AS SELECT c.leader_id, c.amount - c.reversed_amount AS amount "
+        f"FROM db.commissions c{listing('c.order_id', always=False)} "
+        f"WHERE c.created_at >= {s} AND c.created_at < {u}{narrow}"
+    )
+    run(
+        "CREATE TABLE cases_ AS SELECT a.kind, a.amount_refunded AS refunded, l.leader_id "
+        f"FROM db.aftersale_cases a{listing('a.order_id')} "
+        f"WHERE a.created_at >= {s} AND a.created_at < {u}{narrow}"
+    )
+    run(
+        "CREATE TABLE invited_ AS SELECT user_id FROM db.referral_members "
+        "WHERE inviter_id IS NOT NULL"
+    )
 
 
 def _load(
@@ -294,7 +507,7 @@ def _load(
     )
 
 
-def _figures(db: Loader, scope: Scope) -> Figures:
+def _figures(db: Duck, scope: Scope) -> Figures:
     span = scope.days
     per_day = {
         d: (int(n), int(p))
@@ -360,7 +573,7 @@ def _figures(db: Loader, scope: Scope) -> Figures:
     )
 
 
-def _months(db: Loader, scope: Scope) -> tuple[list[Month], list[Cohort]]:
+def _months(db: Duck, scope: Scope) -> tuple[list[Month], list[Cohort]]:
     firsts = scope.months
     keys = [rules.month_key(m) for m in firsts]
     db.duck.execute(
@@ -394,7 +607,7 @@ def _months(db: Loader, scope: Scope) -> tuple[list[Month], list[Cohort]]:
     return months, cohorts
 
 
-def _leaders(db: Loader) -> list[LeaderRow]:
+def _leaders(db: Duck) -> list[LeaderRow]:
     commission = dict(db.rows("SELECT leader_id, sum(amount) FROM commissions_ GROUP BY leader_id"))
     cases = dict(
         db.rows(
