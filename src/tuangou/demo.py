@@ -263,8 +263,8 @@ def _recommend_model() -> None:
     from tuangou.recommend.rules import Interaction
 
     products = [p.id for p in read(lambda s: catalog.list_products(s))]
-    if len(products) < 2:
-        return
+    if len(products) < 2 or read(recommend.versions):
+        return  # nothing to train on, or trained already (the demo loads once)
     world = generator.generate(seed=7, members=60, items=max(10, len(products)), communities=3)
     extra = [
         Interaction(-i.member, products[(i.item - 1) % len(products)], i.at)
@@ -1404,8 +1404,8 @@ def _notify_prefs(session: Session) -> None:
     from tuangou.notifications import service as notifications
 
     auntie = session.scalar(select(User.id).where(User.phone == MEMBERS[0][0]))
-    if auntie is None:
-        return
+    if auntie is None or notifications.get_preferences(session, auntie).routes:
+        return  # no such member, or her choices are made already (the demo loads once)
     notifications.set_preferences(
         session,
         auntie,

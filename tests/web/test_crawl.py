@@ -38,6 +38,8 @@ DOWNLOADS = {
     ".csv": "text/csv",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".svg": "image/svg+xml",
+    ".json": "application/json",  # 我的账本's proof bundle
+    "/me/privacy/export": "application/zip",  # the member's data
 }
 # Fields a person never fills in by hand.
 UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}

@@ -85,7 +85,7 @@ def test_the_leader_verifies_pickup_codes_at_her_counter(browser: Browser, site:
         # and the member's tab bar is not in the way.
         width = page.viewport_size["width"] if page.viewport_size else 0
         tabs = page.locator("nav.subnav a")
-        assert tabs.count() == 10
+        assert tabs.count() == 11
         for i in range(tabs.count()):
             box = tabs.nth(i).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (i, box, width)

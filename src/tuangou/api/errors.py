@@ -37,7 +37,6 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Fa
         "code": code,
         "detail": detail,
         **extra,
-        "request_id": logs.request_id.get(),
     }
     return FastJSONResponse(body, status_code=status, media_type=PROBLEM)
 
@@ -57,7 +56,7 @@ def install(app: FastAPI) -> None:
             return pages.for_domain_error(request, exc)
         retry = exc.extra.get("retry_after")
         return FastJSONResponse(
-            {**exc.to_problem(request.url.path), "request_id": logs.request_id.get()},
+            exc.to_problem(request.url.path),
             status_code=exc.status,
             media_type=PROBLEM,
             headers={"Retry-After": str(retry)} if retry is not None else None,

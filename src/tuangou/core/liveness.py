@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tuangou.core.db import unit_of_work, upsert_insert
 from tuangou.core.models import InstanceSetting
 
-HEARTBEAT = "worker.heartbeat"
+HEARTBEAT = "worker_heartbeat"
 BEAT_EVERY = 10.0  # seconds
 ALIVE_WITHIN = timedelta(seconds=60)
 

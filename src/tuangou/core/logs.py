@@ -3,8 +3,9 @@
 
 The request id comes from the caller's ``X-Request-ID`` header when it is a sane token (a
 proxy's or a client's id, so that one id follows a request through every system), else it is
-made here; it is sent back in the same header and in every error reply's body
-(``request_id``), so that a member's screenshot of an error leads to its log lines.
+made here; it is sent back in the same header on every reply, errors included, so that a
+reported error leads to its log lines. (Not in the error's body: an idempotent replay's body
+is the first reply's, byte for byte.)
 """
 
 from __future__ import annotations

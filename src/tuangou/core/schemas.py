@@ -124,7 +124,6 @@ class Problem(BaseModel):
     status: int
     code: str
     detail: str
-    request_id: str | None = None  # the X-Request-ID of the request, for its log lines
 
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
