@@ -136,9 +136,16 @@ def worker(
         for name, n in done.items():
             console.print(f"{name}: {n}")
         return
+    from tuangou.core import wakeup
+
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def finish(*_: object) -> None:  # the current job ends, then the loop
+        stop.set()
+        wakeup.interrupt()
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
     w.loop(stop, get_settings().worker_interval)
 
 

@@ -19,7 +19,7 @@ from tuangou.accounts import tasks as account_tasks
 from tuangou.bargains import tasks as bargain_tasks
 from tuangou.cocreate import tasks as cocreate_tasks
 from tuangou.commission import tasks as commission_tasks
-from tuangou.core import limits, liveness, metrics, outbox
+from tuangou.core import limits, liveness, metrics, outbox, wakeup
 from tuangou.credit import tasks as credit_tasks
 from tuangou.events import tasks as event_tasks
 from tuangou.flashsales import tasks as flash_tasks
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 BUSY_PAUSE = 0.02  # seconds between rounds while there is work
 
 JOBS: list[tuple[str, Callable[[], int]]] = [
-    ("sandbox callbacks", payment_tasks.deliver_sandbox_callbacks),
+    (payment_tasks.CALLBACKS_JOB, payment_tasks.deliver_sandbox_callbacks),
     ("release unpaid holds", order_tasks.release_expired),
     ("settle due teams", team_tasks.settle_due),
     ("end finished campaigns", team_tasks.close_ended),
@@ -117,24 +117,26 @@ def run_until_idle(max_rounds: int = 100) -> dict[str, int]:
 def loop(stop: threading.Event, interval: float) -> None:
     """Every job runs at least once per ``interval``; a job that found work runs again at
     once, without the others. Under load (payments to confirm) a round is then one job, not
-    a dozen transactions that mostly find nothing."""
+    a dozen transactions that mostly find nothing. A job an entry point said is due in a
+    moment (:mod:`tuangou.core.wakeup`) runs then, alone."""
     log.info("worker started")
     last_full = float("-inf")
     busy: list[tuple[str, Callable[[], int]]] = []
+    woken: set[str] = set()
     while not stop.is_set():
         now = time.monotonic()
         full = now - last_full >= interval
         if full:
             last_full = now
-        jobs = JOBS if full else busy
+        jobs = JOBS if full else busy + [j for j in JOBS if j[0] in woken and j not in busy]
         done = run_once(jobs)
         busy = [(name, job) for name, job in jobs if done.get(name)]
         if busy:
             # A short breath lets due work gather: one bigger batch holds the (SQLite) write
             # lock once instead of many times, and the requests queued on it go first.
-            stop.wait(min(BUSY_PAUSE, interval))
+            woken = wakeup.sleep(min(BUSY_PAUSE, interval))
         else:
-            stop.wait(max(0.0, interval - (time.monotonic() - last_full)))
+            woken = wakeup.sleep(max(0.0, interval - (time.monotonic() - last_full)))
     log.info("worker stopped")
 
 
@@ -150,4 +152,5 @@ class WorkerThread:
 
     def close(self, timeout: float = 10.0) -> None:
         self.stop.set()
+        wakeup.interrupt()
         self.thread.join(timeout)

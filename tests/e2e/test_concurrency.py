@@ -148,7 +148,7 @@ async def hot_client(
             opener = False
             candidates = []
             continue
-        if reply.status == 409 and reply.code in ("team_full", "team_closed"):
+        if reply.status == 409 and reply.code in ("team_full", "team_closed", "team_pending"):
             continue
         out.problems.append(f"{path}: unexpected {reply.status} {reply.body}")
         break
@@ -281,6 +281,7 @@ async def scarce_client(
             if reply.status == 409 and reply.code in (
                 "team_full",
                 "team_closed",
+                "team_pending",
                 "sold_out",
                 "too_few_to_open",
             ):
@@ -417,7 +418,8 @@ def test_twenty_members_race_for_one_seat(db_url: str, tmp_path: Any) -> None:
     lost = [r for _, r in results if r.status != 201]
     assert len(won) == 1, [(r.status, r.code) for _, r in results]
     assert len(lost) == 19
-    assert {(r.status, r.code) for r in lost} <= {(409, "team_full"), (409, "team_closed")}
+    refusals = {(409, "team_full"), (409, "team_closed"), (409, "team_pending")}
+    assert {(r.status, r.code) for r in lost} <= refusals
     winner = won[0][0]
     seated = rows(
         "SELECT user_id FROM team_seats WHERE team_id = :t AND status IN ('held', 'paid')",

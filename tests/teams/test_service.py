@@ -912,3 +912,27 @@ def test_callbacks_landing_together_form_and_settle_once(
     assert _scalar("SELECT sold FROM team_campaigns WHERE id = :c", c=c["id"]) == 3
     assert _scalar("SELECT held FROM team_campaigns WHERE id = :c", c=c["id"]) == 0
     assert audit_violations() == []
+
+
+# ---------------------------------------------------------------- a team whose opener just paid
+
+
+def test_a_join_while_the_openers_payment_is_confirmed_is_told_to_retry(api: Api) -> None:
+    """Friends who open a share link at once, before the gateway's callback confirmed the
+    opener's payment, are told the team opens in a moment (``team_pending``, Retry-After),
+    not that it is closed; once confirmed, the same join goes through."""
+    _, _, _, c = _setup(api)
+    opened = api.open(api.signup("甲"), c["id"], pay=False)
+    team_id = opened["team"]["id"]
+    _sandbox_pay(api, opened["pay_url"])  # approved; the callback is on its way
+    friend = api.signup("乙")
+    r = api.c.post(f"/api/teams/{team_id}/join", json={}, headers=_auth(friend))
+    _refused(r, 409, "team_pending")
+    assert r.headers["Retry-After"] == "1"
+    assert r.json()["retry_after"] == 1
+    assert _scalar("SELECT COUNT(*) FROM orders") == 1  # the refusal changed nothing
+    assert _callback(api, opened["payment"]["ref"]) == {"result": "paid"}
+    joined = api.join(friend, team_id)
+    assert joined["team"]["id"] == team_id
+    run_worker()
+    assert audit_violations() == []

@@ -10,13 +10,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.concurrency import run_in_threadpool
 
 from tuangou.api.deps import Operator
-from tuangou.core import group_commit, money, secret
+from tuangou.core import group_commit, money, secret, wakeup
+from tuangou.core.config import get_settings
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError
 from tuangou.core.schemas import file_responses
 from tuangou.payments import notify, schemas
 from tuangou.payments import service as payments
 from tuangou.payments.gateway import BadSignature, enabled, get_gateway, sandbox
+from tuangou.payments.tasks import CALLBACKS_JOB
 
 router = APIRouter(tags=["payments"])
 
@@ -83,7 +85,11 @@ async def sandbox_pay(
         )
         return {"ref": charge.ref, "gateway_status": charge.status, "amount": charge.amount}
 
-    return await group_commit.run(work)
+    reply = await group_commit.run(work)
+    # Its callback is due in a moment: this process's worker lands it then, not at its
+    # next round (the opener's team opens, and friends can join, that much sooner).
+    wakeup.soon(CALLBACKS_JOB, get_settings().sandbox_callback_delay_ms / 1000)
+    return reply
 
 
 @router.get("/sandbox/charges/{ref}", tags=["sandbox gateway"])

@@ -59,6 +59,9 @@ def expire_payments(session: Session, event: OutboxEvent) -> None:
     payments.expire_for_order(session, order_id)
 
 
+CALLBACKS_JOB = "sandbox callbacks"  # the worker's name of the job below (core.wakeup)
+
+
 def deliver_sandbox_callbacks(limit: int = 200) -> int:
     """The sandbox gateway sends its due callbacks, landing them in batches.
 

@@ -18,6 +18,7 @@ class TeamErrorCode(StrEnum):
     TEAM_CLOSED = "team_closed"
     TEAM_FULL = "team_full"
     TEAM_NOT_FOUND = "team_not_found"
+    TEAM_PENDING = "team_pending"
     TOO_FEW_TO_OPEN = "too_few_to_open"
 
 
@@ -44,6 +45,17 @@ class CampaignEnded(Conflict):
 class TeamClosed(Conflict):
     code = TeamErrorCode.TEAM_CLOSED
     title = "This team is no longer open"
+
+
+class TeamPending(Conflict):
+    """The opener's payment is being confirmed (a moment, normally): the team opens then.
+    ``retry_after`` (seconds) goes in the body and the Retry-After header."""
+
+    code = TeamErrorCode.TEAM_PENDING
+    title = "This team opens once its opener's payment is confirmed: try again in a moment"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, retry_after=1)
 
 
 class TeamFull(Conflict):

@@ -241,6 +241,8 @@ def open_team(
 
 
 def _why_not_joinable(team: Team, now: datetime) -> errors.Conflict:
+    if team.status == TeamStatus.PENDING:
+        return errors.TeamPending()
     if team.status not in rules.JOINABLE or (team.deadline and team.deadline <= now):
         return errors.TeamClosed()
     return errors.TeamFull()
@@ -265,7 +267,7 @@ def join_team(
     if team.opener_id == user_id:
         raise errors.OwnTeam()
     if team.status not in rules.JOINABLE or (team.deadline and team.deadline <= now):
-        raise errors.TeamClosed()
+        raise _why_not_joinable(team, now)
     if campaign.status != rules.CampaignStatus.ACTIVE:
         raise errors.CampaignNotLive()
     _check_quantity(campaign, quantity)
