@@ -11,10 +11,12 @@ is the first reply's, byte for byte.)
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
+import os
 import re
-import uuid
+import secrets
 from datetime import UTC, datetime
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -22,6 +24,10 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _HANDLER = "tuangou"
+# New ids: a random prefix per process and a counter (unique without a system call each; a
+# forked process makes its own prefix).
+_prefix = (os.getpid(), secrets.token_hex(8))
+_next = itertools.count(1)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request)s: %(message)s"
 
 
@@ -30,7 +36,10 @@ def accept_or_make(given: str | None) -> str:
     (nothing that could forge a log line), else a new one."""
     if given and _SANE.match(given):
         return given
-    return uuid.uuid4().hex
+    global _prefix
+    if _prefix[0] != os.getpid():
+        _prefix = (os.getpid(), secrets.token_hex(8))
+    return f"{_prefix[1]}{next(_next):016x}"
 
 
 class _WithRequest(logging.Filter):

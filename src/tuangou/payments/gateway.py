@@ -16,14 +16,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, secret
 from tuangou.core.config import get_settings
-from tuangou.core.db import table, upsert_insert
+from tuangou.core.db import execute, table, upsert_insert
 from tuangou.core.errors import DomainError, NotFound
 from tuangou.payments.errors import InvalidOutcome, PaymentErrorCode, RefundExceedsCharge
 from tuangou.payments.models import SandboxCharge, SandboxRefund
@@ -86,6 +87,24 @@ def _faults() -> dict[str, float]:
 
 _insert = upsert_insert  # the dialect's INSERT, for ON CONFLICT
 _charges = table(SandboxCharge)
+_authorize: dict[str, Any] = {}  # the charge's upsert per dialect, built once
+
+
+def _authorize_statement(session: Session) -> Any:
+    """INSERT a charge, or update one still waiting for its payer (``status = created``)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _authorize:
+        ins = _insert(session)(_charges).values({c.key: bindparam(c.key) for c in _charges.c})
+        _authorize[dialect] = ins.on_conflict_do_update(
+            index_elements=["ref"],
+            set_={
+                "status": ins.excluded.status,
+                "callbacks_due": ins.excluded.callbacks_due,
+                "callback_at": ins.excluded.callback_at,
+            },
+            where=_charges.c.status == ChargeStatus.CREATED,
+        )
+    return _authorize[dialect]
 
 
 class SandboxGateway:
@@ -132,17 +151,7 @@ class SandboxGateway:
         # One statement: a new charge, or one still waiting for its payer; a charge that was
         # already paid or declined is left alone (a row count of 0).
         values = {c.key: getattr(charge, c.key) for c in _charges.columns}
-        ins = _insert(session)(_charges).values(values)
-        stmt = ins.on_conflict_do_update(
-            index_elements=["ref"],
-            set_={
-                "status": ins.excluded.status,
-                "callbacks_due": ins.excluded.callbacks_due,
-                "callback_at": ins.excluded.callback_at,
-            },
-            where=_charges.c.status == ChargeStatus.CREATED,
-        )
-        if not session.execute(stmt).rowcount:  # type: ignore[attr-defined]
+        if not execute(session, _authorize_statement(session), values).rowcount:
             raise ChargeClosed()
         return charge
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, ids, locks, metrics, outbox, secret
@@ -204,6 +204,27 @@ def get_for_user(session: Session, *, user_id: int, payment_id: int) -> Payment:
 # ---------------------------------------------------------------- the sandbox gateway's side
 
 
+_mine = _payments.alias("mine")
+# Another payment of the same order that :func:`in_flight` could name: one that succeeded, or
+# a pending (or expired) sandbox payment whose charge may have been made.
+_OTHER_MAYBE_CHARGED = (
+    select(_payments.c.id)
+    .select_from(_mine.join(_payments, _payments.c.order_id == _mine.c.order_id))
+    .where(
+        _mine.c.gateway_ref == bindparam("b_ref"),
+        _payments.c.id != _mine.c.id,
+        or_(
+            _payments.c.status == PaymentStatus.SUCCEEDED,
+            and_(
+                _payments.c.status.in_((PaymentStatus.PENDING, PaymentStatus.EXPIRED)),
+                _payments.c.gateway == "sandbox",
+            ),
+        ),
+    )
+    .limit(1)
+)
+
+
 def sandbox_authorize(
     session: Session, *, ref: str, amount: int, sig: str, outcome: str | None
 ) -> SandboxCharge:
@@ -213,6 +234,10 @@ def sandbox_authorize(
     order racing here take the order's row lock in turn; the second sees the first's charge."""
     gateway = sandbox()
     gateway.check(ref, amount, sig)
+    if execute(session, _OTHER_MAYBE_CHARGED, {"b_ref": ref}).first() is None:
+        # The order has no other payment that could be charged (the usual case: one
+        # payment per order), so nothing is in flight but, perhaps, this one.
+        return gateway.authorize(session, ref=ref, amount=amount, sig=sig, outcome=outcome)
     payment = session.scalar(select(Payment).where(Payment.gateway_ref == ref))
     if payment is not None:
         # No lock here: taking the order's row before the callback's payment → team → order
