@@ -175,6 +175,10 @@ def _work() -> bool:
     return did
 
 
+def _ref(pay_url: str) -> str:
+    return parse_qs(urlparse(pay_url).query)["ref"][0]
+
+
 def _query(sql: str, **params: Any) -> list[tuple[Any, ...]]:
     with unit_of_work(readonly=True) as s:
         return [tuple(r) for r in s.execute(text(sql), params)]
@@ -290,20 +294,10 @@ class TeamBuys(RuleBasedStateMachine):
         """Pay an order already closed (its hold expired, its team failed or closed, its
         member left): the money arrives and must go back, once."""
         closed = {oid for oid, _ in self._orders_in(("cancelled", "refunded"))}
-        urls = [u for u, (_, _, oid) in zip(self.pay_urls, self._url_orders()) if oid in closed]
+        order_of = dict(_query("SELECT gateway_ref, order_id FROM payments"))
+        urls = [u for u in self.pay_urls if order_of.get(_ref(u)) in closed]
         if urls:
             self._pay(_pick(urls, back), "approve")
-
-    def _url_orders(self) -> list[tuple[int, int, int]]:
-        by_ref = {
-            ref: (uid, 0, oid)
-            for ref, uid, oid in _query(
-                "SELECT p.gateway_ref, o.user_id, o.id FROM payments p"
-                " JOIN orders o ON o.id = p.order_id"
-            )
-        }
-        refs = [parse_qs(urlparse(u).query)["ref"][0] for u in self.pay_urls]
-        return [by_ref.get(ref, (0, 0, 0)) for ref in refs]
 
     @precondition(lambda self: self.seats)
     @rule(back=BACK)
@@ -385,7 +379,6 @@ class TeamBuys(RuleBasedStateMachine):
         self.every_seat_handed_out_is_its_members()
         self.money_never_goes_missing()
         self.changed = False
-
 
     def audit_passes(self) -> None:
         assert audit_violations() == []
