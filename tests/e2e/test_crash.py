@@ -528,19 +528,26 @@ def kill_loop(durable_url: str, tmp_path: Path, server_kills: int, worker_kills:
     kills = ["server"] * server_kills + ["worker"] * worker_kills
     rng.shuffle(kills)
     traffic, replayed = Traffic(), 0
+    phases: dict[str, float] = {}
     try:
         for n, victim in enumerate(kills):
             target = server if victim == "server" else worker
+            lap = time.monotonic()
             run_async(burst_then_kill(server.url, seeded, members, traffic, rng, target.kill))
+            lap = spent(phases, "traffic and kill", lap)
             if victim == "server":
                 server.start()
             else:
                 worker = launcher.spawn(["worker"], worker_log)
+            lap = spent(phases, "restart", lap)
             problems, k = run_async(learn_and_replay(server.url, traffic, rng))
             replayed += k
             assert traffic.problems == [] and problems == [], (n, traffic.problems[:5], problems)
+            lap = spent(phases, "retries and replays", lap)
             wait_until(lambda: pending_work() == 0, timeout=60, what=f"the drain after kill {n}")
+            lap = spent(phases, "drain", lap)
             assert audit_violations() == [], (n, victim, audit_violations()[:5])
+            spent(phases, "audit", lap)
     finally:
         server.stop()
         worker.stop()
@@ -557,4 +564,11 @@ def kill_loop(durable_url: str, tmp_path: Path, server_kills: int, worker_kills:
         f"kill loop: {len(kills)} kills, {len(traffic.successes)} successes"
         f" ({', '.join(f'{k} {sum(s.kind == k for s in traffic.successes)}' for k in ACTIONS)}),"
         f" {replayed} replays, {time.monotonic() - begun:.0f} s"
+        f" ({', '.join(f'{name} {t:.0f} s' for name, t in phases.items())})"
     )
+
+
+def spent(phases: dict[str, float], name: str, since: float) -> float:
+    now = time.monotonic()
+    phases[name] = phases.get(name, 0.0) + now - since
+    return now
