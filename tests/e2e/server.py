@@ -289,6 +289,10 @@ class Server:
 
     def start(self, timeout: float = 60) -> Server:
         """Start (or restart, on the same port) and wait until /api/health answers."""
+        return self.spawn().ready(timeout)
+
+    def spawn(self) -> Server:
+        """Start (or restart, on the same port), without waiting for it to answer."""
         assert self.process is None or not self.process.alive(), "already running"
         self.port = self.port or free_port()
         self.starts += 1
@@ -300,13 +304,18 @@ class Server:
             self.process = self.launcher.spawn(args[3:], log_path)
         else:
             self.process = Process(args, cli_env(self.database_url, self.env), log_path)
+        return self
+
+    def ready(self, timeout: float = 60) -> Server:
+        """Wait until /api/health answers."""
+        assert self.process is not None, "the server has not started"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.process.alive():
                 raise RuntimeError(f"the server exited on start:\n{self.process.log()}")
             if self.healthy():
                 return self
-            time.sleep(0.1)
+            time.sleep(0.05)
         self.process.kill()
         raise RuntimeError(f"the server did not answer /api/health:\n{self.process.log()}")
 

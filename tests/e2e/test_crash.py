@@ -336,11 +336,16 @@ def kill_loop(durable_url: str, tmp_path: Path, server_kills: int, worker_kills:
     listing_id, item_id = seed_wave_listing(members)
     seeded = (campaign_id, listing_id, item_id)
     # The server with its in-process worker off, and a standalone worker: both forked by a
-    # launcher that imported them once, so that a restart takes a fork, not seconds.
+    # launcher that imported them once, so that a restart takes a fork, not seconds. The
+    # server that replaces a killed one is started while its predecessor still serves (on a
+    # port of its own, like a supervisor's spare process): after the kill it is up already.
     launcher = Launcher(durable_url, {"TUANGOU_RUN_WORKER": "false"})
-    server = Server(durable_url, log_dir=tmp_path, launcher=launcher)
+
+    def new_server() -> Server:
+        return Server(durable_url, log_dir=tmp_path, launcher=launcher).spawn()
+
+    server, spare = new_server().ready(), new_server()
     worker_log = tmp_path / "worker.log"
-    server.start()
     worker = launcher.spawn(["worker"], worker_log)
     kills = ["server"] * server_kills + ["worker"] * worker_kills
     rng.shuffle(kills)
@@ -353,7 +358,7 @@ def kill_loop(durable_url: str, tmp_path: Path, server_kills: int, worker_kills:
             run_async(burst_then_kill(server.url, seeded, members, traffic, rng, target.kill))
             lap = spent(phases, "traffic and kill", lap)
             if victim == "server":
-                server.start()
+                server, spare = spare.ready(), new_server()
             else:
                 worker = launcher.spawn(["worker"], worker_log)
             lap = spent(phases, "restart", lap)
@@ -367,6 +372,7 @@ def kill_loop(durable_url: str, tmp_path: Path, server_kills: int, worker_kills:
             spent(phases, "audit", lap)
     finally:
         server.stop()
+        spare.stop()
         worker.stop()
         launcher.close()
     audit = run_cli(durable_url, "audit")
