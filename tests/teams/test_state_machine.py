@@ -61,7 +61,7 @@ TERMINAL = ("settled", "failed", "closed")
 ADDRESS = {"name": "收货人", "phone": "13900000000", "line": "幸福里 1 号"}
 
 # (examples, steps): the default run, its PostgreSQL half, and the soak run.
-SUITE = (int(os.environ.get("SM_N", "200")), 30)
+SUITE = (200, 30)
 SUITE_PG = (20, 30)
 SOAK = (int(os.environ.get("TUANGOU_SOAK_EXAMPLES", "2000")), 50)
 SOAK_PG = (int(os.environ.get("TUANGOU_SOAK_PG_EXAMPLES", "200")), 50)
