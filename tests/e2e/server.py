@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import random
 import shutil
@@ -170,6 +171,92 @@ class Process:
             self.kill()
 
 
+class Forked:
+    """A ``tuangou`` process forked by a ``Launcher``: the interface of ``Process``."""
+
+    def __init__(self, pid: int, log_path: Path) -> None:
+        self.pid = pid
+        self.log_path = log_path
+
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def log(self, last: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-last:]
+        except OSError:
+            return ""
+
+    def signal(self, sig: int) -> None:
+        with suppress(ProcessLookupError):
+            os.killpg(self.pid, sig)
+
+    def wait(self, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while self.alive():
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.01)
+        return 0
+
+    def kill(self) -> None:
+        """SIGKILL, no goodbye: what a crash or an OOM kill does."""
+        self.signal(signal.SIGKILL)
+        self.wait(30)
+
+    def stop(self, timeout: float = 15) -> None:
+        self.signal(signal.SIGTERM)
+        try:
+            self.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class Launcher:
+    """``tests/e2e/launcher.py``: one process that imported the server and the worker once
+    and forks a new one for each start (for tests that restart them many times)."""
+
+    def __init__(self, database_url: str, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("launcher.py"))],
+            env={**cli_env(database_url, env), "PYTHONPATH": _pythonpath()},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+
+    def spawn(self, args: list[str], log_path: Path) -> Forked:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"args": args, "log": str(log_path)}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the launcher exited")
+        return Forked(int(line), log_path)
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(30)
+
+
+def _pythonpath() -> str:
+    """This process's module path first, so the launcher imports the same ``tuangou`` and
+    ``tests``."""
+    return os.pathsep.join(
+        [str(REPO / "src"), str(REPO), *filter(None, [os.environ.get("PYTHONPATH", "")])]
+    )
+
+
 class Server:
     """``tuangou serve`` (or ``demo``) on a free 127.0.0.1 port, with the worker running
     in-process."""
@@ -183,14 +270,16 @@ class Server:
         workers: int = 1,
         port: int | None = None,
         log_dir: Path | None = None,
+        launcher: Launcher | None = None,
     ) -> None:
         self.database_url = database_url
+        self.launcher = launcher
         self.command = command
         self.env = env or {}
         self.workers = workers
         self.port = port
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="tuangou-e2e-"))
-        self.process: Process | None = None
+        self.process: Process | Forked | None = None
         self.starts = 0
 
     @property
@@ -200,24 +289,33 @@ class Server:
 
     def start(self, timeout: float = 60) -> Server:
         """Start (or restart, on the same port) and wait until /api/health answers."""
+        return self.spawn().ready(timeout)
+
+    def spawn(self) -> Server:
+        """Start (or restart, on the same port), without waiting for it to answer."""
         assert self.process is None or not self.process.alive(), "already running"
         self.port = self.port or free_port()
         self.starts += 1
         args = cli_command(self.command, "--host", "127.0.0.1", "--port", str(self.port))
         if self.command == "serve":
             args += ["--workers", str(self.workers)]
-        self.process = Process(
-            args,
-            cli_env(self.database_url, self.env),
-            self.log_dir / f"server-{self.port}-{self.starts}.log",
-        )
+        log_path = self.log_dir / f"server-{self.port}-{self.starts}.log"
+        if self.launcher is not None:  # forked from the launcher (its environment, not env)
+            self.process = self.launcher.spawn(args[3:], log_path)
+        else:
+            self.process = Process(args, cli_env(self.database_url, self.env), log_path)
+        return self
+
+    def ready(self, timeout: float = 60) -> Server:
+        """Wait until /api/health answers."""
+        assert self.process is not None, "the server has not started"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.process.alive():
                 raise RuntimeError(f"the server exited on start:\n{self.process.log()}")
             if self.healthy():
                 return self
-            time.sleep(0.1)
+            time.sleep(0.05)
         self.process.kill()
         raise RuntimeError(f"the server did not answer /api/health:\n{self.process.log()}")
 
