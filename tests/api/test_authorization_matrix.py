@@ -65,10 +65,12 @@ POST   /api/auth/code                                                 ok   ok   
 POST   /api/auth/code/login                                           ok   ok     ok      ok     ok      ok       ok        ok
 GET    /api/campaigns                                                 ok   ok     ok      ok     ok      ok       ok        ok
 GET    /api/campaigns/{campaign_id}                                   ok   ok     ok      ok     ok      ok       ok        ok
+GET    /api/campaigns/{campaign_id}/teams                             ok   ok     ok      ok     ok      ok       ok        ok
 GET    /api/teams/{team_id}                                           ok   ok     ok      ok     ok      ok       ok        ok
 GET    /api/communities/invite/{code}                                 ok   ok     ok      ok     ok      ok       ok        ok
 # A community's wave: its members, leader and operators, or whoever holds its share link.
 GET    /api/listings/{listing_id}                                     404  ok     404     ok     404     404      404       ok
+GET    /api/listings/{listing_id}/chain                               404  ok     404     ok     404     404      404       ok
 GET    /api/sandbox/pay                                               ok   ok     ok      ok     ok      ok       ok        ok
 POST   /api/sandbox/pay                                               ok   ok     ok      ok     ok      ok       ok        ok
 POST   /api/payments/webhooks/sandbox                                 ok   ok     ok      ok     ok      ok       ok        ok

@@ -23,6 +23,7 @@ PUBLIC = {
     ("POST", "/api/auth/code/login"),
     ("GET", "/api/campaigns"),
     ("GET", "/api/campaigns/{campaign_id}"),
+    ("GET", "/api/campaigns/{campaign_id}/teams"),  # the detail's later pages of open teams
     ("GET", "/api/teams/{team_id}"),  # the share link
     ("GET", "/api/communities/invite/{code}"),  # a community's invite link
     # The categories' strip, and search (team buys only, without a log-in).
@@ -54,6 +55,7 @@ PUBLIC = {
     # A wave's page with its chain list (接龙): for an invitee too, with its share link's token
     # (anyone else gets 404, as for a listing that does not exist).
     ("GET", "/api/listings/{listing_id}"),
+    ("GET", "/api/listings/{listing_id}/chain"),  # its chain list's pages, by the same rule
     # The sandbox stands for an outside payment provider: its page, its API, its callback.
     # Each checks a signature instead of a log-in (its charges are for operators only).
     ("GET", "/api/sandbox/pay"),

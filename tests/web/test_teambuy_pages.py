@@ -352,3 +352,21 @@ def test_share_links_use_the_public_url_when_one_is_set(
     assert f'value="http://testserver{team}"' in a.get(f"{team}/share").text
     with pytest.raises(ValidationError, match="public_url"):
         Settings(public_url="tuan.example.org")
+
+
+def test_the_campaign_page_shows_a_page_of_open_teams_and_links_to_the_next(
+    client: TestClient, people: list[Member]
+) -> None:
+    from tests.teams.test_open_teams_paging import _seed
+
+    campaign_id = _seed(13, joiners=(0, 1))
+    page = people[0].get(f"/c/{campaign_id}").text
+    first = re.findall(r'href="(/t/\d+)"', page)
+    assert len(first) == len(set(first)) == 10
+    assert "显示 10 / 共 13 个团" in page
+    more = re.search(r'href="(/c/\d+\?teams=[^"#]+)#open-teams"', page)
+    assert more, "no link to the next page of teams"
+    rest = people[0].get(more.group(1).replace("&amp;", "&")).text
+    later = re.findall(r'href="(/t/\d+)"', rest)
+    assert len(later) == 3 and not set(later) & set(first)
+    assert "?teams=" not in rest  # the last page links nowhere further

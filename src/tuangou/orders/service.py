@@ -350,9 +350,11 @@ def ids_query(
     statuses: Collection[str] | None = None,
     paid: bool | None = None,
     settled_since: datetime | None = None,
+    user_id: int | None = None,
 ) -> Select[int]:
     """A query of the ids of the orders of ``kind`` that match, by id: of one campaign (or
-    wave), in one of ``statuses``, ever paid (or never), settled since an instant.
+    wave), in one of ``statuses``, ever paid (or never), settled since an instant, of one
+    member.
 
     Other domains read orders through this and :func:`get_many`: they filter their own rows
     with ``.in_(ids_query(...))`` or run it, and never join the orders table themselves."""
@@ -365,6 +367,8 @@ def ids_query(
         query = query.where(Order.paid_at.is_not(None) if paid else Order.paid_at.is_(None))
     if settled_since is not None:
         query = query.where(Order.settled_at >= settled_since)
+    if user_id is not None:
+        query = query.where(Order.user_id == user_id)
     return query.order_by(Order.id)
 
 

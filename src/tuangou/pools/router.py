@@ -55,6 +55,7 @@ def _wave_page(
     leader = communities.get_leader(session, listing.leader_id)
     point = communities.get_pickup_point(session, listing.pickup_point_id)
     names = communities.people(session, [leader.user_id])
+    summary = pools.chain_summary(session, listing.id, viewer_id=viewer_id)
     return schemas.WavePageOut.model_construct(
         listing=schemas.ListingOut.of(listing),
         wave=schemas.WaveOut.of(wave),
@@ -70,10 +71,9 @@ def _wave_page(
             longitude=point.longitude,
         ),
         items=_items(session, wave.id),
-        chain=[
-            schemas.ChainEntryOut.of(row)
-            for row in pools.chain(session, listing.id, viewer_id=viewer_id)
-        ],
+        chain=[schemas.ChainEntryOut.of(row) for row in summary.latest],
+        chain_count=summary.count,
+        my_chain=[schemas.ChainEntryOut.of(row) for row in summary.mine],
     )
 
 
@@ -120,6 +120,31 @@ def wave_page(listing_id: int, who: MaybeCaller, share: ShareToken = None) -> sc
     with unit_of_work(readonly=True) as session:
         _visible(session, listing_id, who, share)
         return _wave_page(session, listing_id, who.user_id if who is not None else None)
+
+
+@router.get("/listings/{listing_id}/chain")
+def wave_chain(
+    listing_id: int,
+    who: MaybeCaller,
+    share: ShareToken = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=pools.CHAIN_MOST)] = pools.CHAIN_PAGE,
+) -> schemas.ChainPageOut:
+    """A wave's chain list (接龙), page by page from the first order (keyset on the chain
+    number), for whoever may see the wave (the same rule as ``GET /api/listings/{id}``)."""
+    with unit_of_work(readonly=True) as session:
+        _visible(session, listing_id, who, share)
+        page = pools.chain_page(
+            session,
+            listing_id,
+            viewer_id=who.user_id if who is not None else None,
+            cursor=cursor,
+            limit=limit,
+        )
+        return schemas.ChainPageOut.model_construct(
+            lines=[schemas.ChainEntryOut.of(row) for row in page.lines],
+            next_cursor=page.next_cursor,
+        )
 
 
 @router.post("/listings/{listing_id}/orders", status_code=201, response_model=schemas.PlacedOut)

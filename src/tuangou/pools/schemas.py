@@ -267,14 +267,28 @@ class WavePickupPointOut(Out):
 
 
 class WavePageOut(Out):
-    """A wave as a community sees it: leader, pickup point, cut-off, MOQ progress, chain."""
+    """A wave as a community sees it: leader, pickup point, cut-off, MOQ progress, and a
+    summary of its chain (the whole list page by page: ``GET /api/listings/{id}/chain``)."""
 
     listing: ListingOut
     wave: WaveOut
     leader: WaveLeaderOut
     pickup_point: WavePickupPointOut
     items: list[ItemProgressOut]
-    chain: list[ChainEntryOut]
+    chain: list[ChainEntryOut] = Field(
+        description="the latest lines of the chain list (接龙), in chain order"
+    )
+    chain_count: int = Field(description="how many orders the chain list holds")
+    my_chain: list[ChainEntryOut] = Field(
+        description="the caller's own lines of the chain (你已跟团), wherever they are in it"
+    )
+
+
+class ChainPageOut(Out):
+    """A page of a wave's chain list (接龙), in chain order, after a cursor."""
+
+    lines: list[ChainEntryOut]
+    next_cursor: str | None = Field(description="the next page's cursor; null on the last page")
 
 
 class ListedWaveOut(Out):

@@ -16,13 +16,13 @@ deal posts are used up). All times here are aware datetimes in the deployment's 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+
+from tuangou.core import paging
 
 TEXT_MAX = 2000
 REPLY_MAX = 500
@@ -273,17 +273,14 @@ def reply_wait(
 
 def encode_cursor(created_at: datetime, post_id: int) -> str:
     """An opaque cursor: the last item's (created_at, id), the keyset the next page starts
-    after."""
-    raw = f"{created_at.isoformat()}|{post_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    after (``core.paging``, shared by every list that pages)."""
+    return paging.encode(created_at, post_id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, _, number = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        moment, post_id = datetime.fromisoformat(stamp), int(number)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        moment, post_id = paging.decode(cursor, datetime.fromisoformat, int)
+    except paging.BadCursor as exc:
         raise RuleViolation("this cursor is not one the feed gave", "cursor") from exc
     if moment.tzinfo is not None or not 0 < post_id < 2**31:
         raise RuleViolation("this cursor is not one the feed gave", "cursor")

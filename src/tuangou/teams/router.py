@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -56,14 +56,38 @@ def live_campaigns() -> list[dict[str, Any]]:
         ]
 
 
+def _teams_page(c: TeamCampaign, page: teams.OpenTeamsPage) -> list[dict[str, Any]]:
+    return [schemas.team_view(t, c, page.chains[t.id]) for t in page.teams]
+
+
 @router.get("/campaigns/{campaign_id}", response_model=schemas.CampaignWithTeamsOut)
 def campaign(campaign_id: int) -> dict[str, Any]:
-    """A campaign with the teams one can join now."""
+    """A campaign with the first page of the teams one can join now (the ones closest to
+    forming first), their total and the next page's cursor."""
     with unit_of_work(readonly=True) as session:
         c = teams.get_campaign(session, campaign_id)
         view = schemas.campaign_view(c, product=_product(session, c))
-        view["open_teams"] = [_team(session, t) for t in teams.teams_of_campaign(session, c.id)]
+        page = teams.open_teams_page(session, c.id, with_total=True)
+        view["open_teams"] = _teams_page(c, page)
+        view["open_teams_total"] = page.total
+        view["open_teams_next"] = page.next_cursor
         return view
+
+
+@router.get("/campaigns/{campaign_id}/teams")
+def campaign_teams(
+    campaign_id: int,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=teams.OPEN_TEAMS_MOST)] = 20,
+) -> schemas.OpenTeamsPageOut:
+    """The next page of a campaign's open teams, after the cursor the detail (or the previous
+    page) gave, in the same order; keyset paging, so a page costs the same at any depth."""
+    with unit_of_work(readonly=True) as session:
+        c = teams.get_campaign(session, campaign_id)
+        page = teams.open_teams_page(session, c.id, cursor=cursor, limit=limit)
+        return schemas.OpenTeamsPageOut.model_validate(
+            {"teams": _teams_page(c, page), "next_cursor": page.next_cursor}
+        )
 
 
 @router.post("/campaigns/{campaign_id}/teams", status_code=201, response_model=schemas.SeatOut)

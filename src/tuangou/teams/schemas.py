@@ -337,7 +337,21 @@ class TeamOut(Out):
 
 
 class CampaignWithTeamsOut(CampaignOut):
+    """A campaign with the first page of the teams one can join now, in the order they are
+    offered; the next pages through ``GET /api/campaigns/{id}/teams?cursor=``."""
+
     open_teams: list[TeamOut]
+    open_teams_total: int = Field(description="how many teams one can join now, in all")
+    open_teams_next: str | None = Field(
+        description="the cursor of the next page of open teams; null when this is all of them"
+    )
+
+
+class OpenTeamsPageOut(Out):
+    """A page of a campaign's open teams, after a cursor, in the order they are offered."""
+
+    teams: list[TeamOut]
+    next_cursor: str | None = Field(description="the next page's cursor; null on the last page")
 
 
 class SeatOut(Out):

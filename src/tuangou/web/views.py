@@ -97,7 +97,10 @@ class WavePage:
     point: Any
     map_url: str
     items: list[WaveItemView]
-    chain: list[dict[str, Any]]
+    chain: list[dict[str, Any]]  # a page of the chain list (the first, or after ``?chain=``)
+    chain_count: int  # the orders in the whole chain
+    chain_next: str | None  # the cursor of the page after this one ("更多")
+    mine: list[dict[str, Any]]  # the viewer's own lines, wherever they are in the chain
     open: bool
     delivery_date: date
     delivery_tomorrow: bool
@@ -134,8 +137,10 @@ def wave_page(
     *,
     operator: bool = False,
     share: str | None = None,
+    chain_cursor: str | None = None,
 ) -> WavePage:
-    """The wave for those who may see it (``pools.visible_listing``), else 404."""
+    """The wave for those who may see it (``pools.visible_listing``), else 404; its chain
+    list one page at a time (``chain_cursor``: after the page before)."""
     listing = pools.visible_listing(
         session, listing_id, user_id=user_id, operator=operator, share=share
     )
@@ -166,6 +171,8 @@ def wave_page(
         )
     now = clock.now()
     member = user_id is not None and communities.is_member(session, community.id, user_id)
+    summary = pools.chain_summary(session, listing.id, viewer_id=user_id, latest=0)
+    chain = pools.chain_page(session, listing.id, viewer_id=user_id, cursor=chain_cursor)
     return WavePage(
         listing=listing,
         wave=wave,
@@ -174,7 +181,10 @@ def wave_page(
         point=point,
         map_url=_map_url(point),
         items=items,
-        chain=pools.chain(session, listing.id, viewer_id=user_id),
+        chain=chain.lines,
+        chain_count=summary.count,
+        chain_next=chain.next_cursor,
+        mine=summary.mine,
         open=wave.status == pools.WaveStatus.OPEN and wave.cutoff_at > now,
         delivery_date=wave.delivery_date,
         delivery_tomorrow=(wave.delivery_date - clock.local_date(now)).days == 1,

@@ -65,10 +65,17 @@ from tuangou.pools.service.publishing import (
     waves_of_supplier,
 )
 from tuangou.pools.service.queries import (
+    CHAIN_LATEST,
+    CHAIN_MOST,
+    CHAIN_PAGE,
+    ChainPage,
+    ChainSummary,
     ListingShare,
     OrderLabel,
     SkuChoice,
     chain,
+    chain_page,
+    chain_summary,
     communities_of_orders,
     delivery_deadline,
     may_see_listing,
@@ -89,9 +96,14 @@ from tuangou.pools.service.settlement import (
 )
 
 __all__ = [
+    "CHAIN_LATEST",
+    "CHAIN_MOST",
+    "CHAIN_PAGE",
     "KIND",
     "SETTLE_CHUNK",
     "Cancelled",
+    "ChainPage",
+    "ChainSummary",
     "ItemInput",
     "ItemStatus",
     "LeaderCheck",
@@ -111,6 +123,8 @@ __all__ = [
     "cancellable",
     "catalogue",
     "chain",
+    "chain_page",
+    "chain_summary",
     "communities_of_orders",
     "create_catalogue_wave",
     "delivery_deadline",

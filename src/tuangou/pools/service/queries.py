@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
-from tuangou.core import clock
+from tuangou.core import clock, paging
 from tuangou.orders import service as orders
 from tuangou.pools import errors, rules
 from tuangou.pools.models import (
@@ -203,32 +203,27 @@ def progress(item: WaveItem) -> dict[str, Any]:
     }
 
 
-def chain(
-    session: Session, listing_id: int, *, viewer_id: int | None = None, limit: int = 500
-) -> list[dict[str, Any]]:
-    """The chain list (接龙) of one community: ``1. 李*姨 苹果×2 · 3分钟前``. The viewer's own
-    entries say so (``mine``, with their order's id: "你已跟团")."""
-    rows = session.execute(
-        select(WaveOrderInfo.order_id, WaveOrderInfo.seq)
-        .where(WaveOrderInfo.listing_id == listing_id, WaveOrderInfo.seq.is_not(None))
-        .order_by(WaveOrderInfo.seq)
-        .limit(limit)
-    ).all()
+CHAIN_LATEST = 10  # the chain lines a wave's detail carries inline (the latest)
+CHAIN_PAGE = 50  # a page of the chain list
+CHAIN_MOST = 200  # the most one page may ask for
+
+
+def _chain_lines(session: Session, rows: list[Any], viewer_id: int | None) -> list[dict[str, Any]]:
+    """Chain lines of (order_id, seq) rows, in four statements whatever their number (the
+    orders, the masked names, the order lines, the items' titles)."""
+    if not rows:
+        return []
     of = {o.id: o for o in orders.get_many(session, [r.order_id for r in rows])}
     names = accounts.masked_names(session, [of[r.order_id].user_id for r in rows])
-    titles: dict[int, str] = {}
     lines_by_order: dict[int, list[WaveOrderLine]] = defaultdict(list)
-    if rows:
-        for line in session.scalars(
-            select(WaveOrderLine).where(WaveOrderLine.order_id.in_([r.order_id for r in rows]))
-        ):
-            lines_by_order[line.order_id].append(line)
-        item_ids = {line.item_id for ls in lines_by_order.values() for line in ls}
-        titles = dict(
-            session.execute(
-                select(WaveItem.id, WaveItem.title).where(WaveItem.id.in_(item_ids))
-            ).all()
-        )
+    for line in session.scalars(
+        select(WaveOrderLine).where(WaveOrderLine.order_id.in_([r.order_id for r in rows]))
+    ):
+        lines_by_order[line.order_id].append(line)
+    item_ids = {line.item_id for ls in lines_by_order.values() for line in ls}
+    titles: dict[int, str] = dict(
+        session.execute(select(WaveItem.id, WaveItem.title).where(WaveItem.id.in_(item_ids))).all()
+    )
     return [
         {
             "seq": r.seq,
@@ -246,6 +241,95 @@ def chain(
         }
         for r in rows
     ]
+
+
+def _chained(listing_id: int) -> Any:
+    return select(WaveOrderInfo.order_id, WaveOrderInfo.seq).where(
+        WaveOrderInfo.listing_id == listing_id, WaveOrderInfo.seq.is_not(None)
+    )
+
+
+def chain(
+    session: Session, listing_id: int, *, viewer_id: int | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """The chain list (接龙) of one community: ``1. 李*姨 苹果×2 · 3分钟前``, its first
+    ``limit`` lines. The viewer's own entries say so (``mine``, with their order's id:
+    "你已跟团"). A long chain is read by :func:`chain_page`."""
+    rows = session.execute(_chained(listing_id).order_by(WaveOrderInfo.seq).limit(limit)).all()
+    return _chain_lines(session, list(rows), viewer_id)
+
+
+@dataclass(frozen=True)
+class ChainPage:
+    """A page of a chain list, in chain order; ``next_cursor`` is None on the last page."""
+
+    lines: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def chain_page(
+    session: Session,
+    listing_id: int,
+    *,
+    viewer_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = CHAIN_PAGE,
+) -> ChainPage:
+    """The chain list from the start, or after a cursor, by keyset on the chain number (the
+    index ``(listing_id, seq)`` serves it): a page costs the same at any depth."""
+    limit = max(1, min(limit, CHAIN_MOST))
+    query = _chained(listing_id)
+    if cursor:
+        (after,) = paging.decode_or_422(cursor, int)
+        query = query.where(WaveOrderInfo.seq > after)
+    rows = list(session.execute(query.order_by(WaveOrderInfo.seq).limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = paging.encode(rows[-1].seq) if more and rows else None
+    return ChainPage(_chain_lines(session, rows, viewer_id), nxt)
+
+
+@dataclass(frozen=True)
+class ChainSummary:
+    """What a wave's detail says of its chain: how many orders, the latest few lines (in chain
+    order), and the viewer's own lines ("你已跟团")."""
+
+    count: int
+    latest: list[dict[str, Any]]
+    mine: list[dict[str, Any]]
+
+
+def chain_summary(
+    session: Session, listing_id: int, *, viewer_id: int | None = None, latest: int = CHAIN_LATEST
+) -> ChainSummary:
+    """The chain's count, its latest ``latest`` lines and the viewer's own lines: a constant
+    number of statements, whatever the chain's length."""
+    count = int(
+        session.scalar(
+            select(func.count())
+            .select_from(WaveOrderInfo)
+            .where(WaveOrderInfo.listing_id == listing_id, WaveOrderInfo.seq.is_not(None))
+        )
+        or 0
+    )
+    rows = list(
+        session.execute(
+            _chained(listing_id).order_by(WaveOrderInfo.seq.desc()).limit(max(0, latest))
+        ).all()
+    )
+    rows.reverse()
+    shown = len(rows)
+    if viewer_id is not None:
+        own = _chained(listing_id).where(
+            WaveOrderInfo.order_id.in_(orders.ids_query(kind="wave", user_id=viewer_id))
+        )
+        seen = {r.order_id for r in rows}
+        rows += [
+            r for r in session.execute(own.order_by(WaveOrderInfo.seq)) if r.order_id not in seen
+        ]
+    lines = _chain_lines(session, rows, viewer_id)
+    mine = sorted((line for line in lines if line["mine"]), key=lambda line: line["seq"])
+    return ChainSummary(count, lines[:shown], mine)
 
 
 def purchase_order(session: Session, wave_id: int) -> dict[str, Any]:

@@ -31,10 +31,15 @@ from tuangou.teams.service.hooks import KIND
 from tuangou.teams.service.locking import claim_team
 from tuangou.teams.service.membership import seat_of
 from tuangou.teams.service.queries import (
+    OPEN_TEAMS_MOST,
+    OPEN_TEAMS_PAGE,
+    OpenTeamsPage,
     chain_list,
+    chains_of,
     get_team,
     joinable_counts,
     live_teams_of_member,
+    open_teams_page,
     order_ids_of_team,
     seat_in_team,
     teams_of_campaign,
@@ -44,14 +49,18 @@ from tuangou.teams.service.settlement import due, overdue_count, settle_team
 
 __all__ = [
     "KIND",
+    "OPEN_TEAMS_MOST",
+    "OPEN_TEAMS_PAGE",
     "CampaignInput",
     "CampaignStatus",
+    "OpenTeamsPage",
     "Seat",
     "SeatStatus",
     "Solo",
     "TeamStatus",
     "buy_alone",
     "chain_list",
+    "chains_of",
     "claim_team",
     "close_campaign",
     "create_campaign",
@@ -66,6 +75,7 @@ __all__ = [
     "list_campaigns",
     "live_teams_of_member",
     "open_team",
+    "open_teams_page",
     "order_ids_of_team",
     "overdue_count",
     "seat_in_team",

@@ -72,6 +72,7 @@ def _wave_context(request: Request, listing_id: int) -> dict[str, Any]:
             who.user_id if who else None,
             operator=who is not None and who.role == "operator",
             share=share[:64] if share else None,
+            chain_cursor=(request.query_params.get("chain") or "")[:200] or None,
         )
         choice = coupon_pages.checkout_choice(db, who, "wave")
     return {

@@ -349,25 +349,27 @@ def _campaign_page(
     with unit_of_work(readonly=True) as db:
         c = teams.get_campaign(db, campaign_id)
         campaign = _campaign(db, c)
-        open_teams = []
-        for team in teams.teams_of_campaign(db, c.id):
-            if team.seats_taken >= team.max_size:
-                continue
-            chain = teams.chain_list(db, team.id)
-            open_teams.append(
-                {
-                    "team": team,
-                    "view": team_schemas.team_view(team, c, chain),
-                    "opener": next((r["name"] for r in chain if r["is_opener"]), "*"),
-                }
-            )
+        # One page of the open teams (the ones closest to forming first), in a constant
+        # number of statements; "更多团" links to the next page (``?teams=`` its cursor).
+        cursor = (request.query_params.get("teams") or "")[:200] or None
+        page = teams.open_teams_page(db, c.id, cursor=cursor, with_total=True)
+        open_teams = [
+            {
+                "team": team,
+                "view": team_schemas.team_view(team, c, page.chains[team.id]),
+                "opener": next((r["name"] for r in page.chains[team.id] if r["is_opener"]), "*"),
+            }
+            for team in page.teams
+        ]
         who = session.current(request)
         checkout = _checkout(request, db, who, f"/c/{campaign_id}")
         checkout.update(coupon_pages.checkout_choice(db, who, "team"))
     context = {
         **checkout,
         "campaign": campaign,
-        "open_teams": open_teams[:10],
+        "open_teams": open_teams,
+        "open_teams_total": page.total,
+        "open_teams_next": page.next_cursor,
         "form": state or FormState.of(quantity="1"),
         "key": once.new_key(),
         "live": campaign["live"],
