@@ -1,4 +1,4 @@
-"""Pure rules of posts: statuses, limits, the feed's cursor and the posting rhythm.
+"""Pure rules of posts: statuses, limits, the posting rhythm.
 
 The rhythm (DOMAIN.md "Community life": against information overload) is per community:
 
@@ -16,8 +16,6 @@ deal posts are used up). All times here are aware datetimes in the deployment's 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
 from dataclasses import dataclass
@@ -266,25 +264,3 @@ def reply_wait(
         )
 
     return _settle(at(now), at)
-
-
-# ---------------------------------------------------------------- the feed's cursor
-
-
-def encode_cursor(created_at: datetime, post_id: int) -> str:
-    """An opaque cursor: the last item's (created_at, id), the keyset the next page starts
-    after."""
-    raw = f"{created_at.isoformat()}|{post_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, _, number = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        moment, post_id = datetime.fromisoformat(stamp), int(number)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise RuleViolation("this cursor is not one the feed gave", "cursor") from exc
-    if moment.tzinfo is not None or not 0 < post_id < 2**31:
-        raise RuleViolation("this cursor is not one the feed gave", "cursor")
-    return moment, post_id

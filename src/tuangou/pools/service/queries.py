@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
 from tuangou.communities import service as communities
-from tuangou.core import clock
+from tuangou.core import clock, paging
 from tuangou.orders import service as orders
 from tuangou.pools import errors, rules
 from tuangou.pools.models import (
@@ -342,6 +342,35 @@ def wave_orders(
     ):
         lines[line.order_id].append(line)
     return [(infos[i], found[i], lines[i]) for i in ids]
+
+
+def listing_orders_page(
+    session: Session,
+    listing_id: int,
+    wave_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[tuple[WaveOrderInfo, Order, list[WaveOrderLine]]], str | None]:
+    """One keyset page of a listing's paid orders in chain order (跟团号, the unique index
+    ``uq_wave_orders_seq`` on (listing_id, seq)), and the cursor of the next page."""
+    paid = orders.ids_query(kind="wave", campaign_id=wave_id, paid=True)
+    query = select(WaveOrderInfo).where(
+        WaveOrderInfo.listing_id == listing_id,
+        WaveOrderInfo.seq.is_not(None),
+        WaveOrderInfo.order_id.in_(paid),
+    )
+    infos, after = paging.page(session, query, [WaveOrderInfo.seq], cursor, limit, descending=False)
+    ids = [i.order_id for i in infos]
+    if not ids:
+        return [], after
+    found = {x.id: x for x in orders.get_many(session, ids)}
+    lines: dict[int, list[WaveOrderLine]] = defaultdict(list)
+    for line in session.scalars(
+        select(WaveOrderLine).where(WaveOrderLine.order_id.in_(ids)).order_by(WaveOrderLine.id)
+    ):
+        lines[line.order_id].append(line)
+    return [(i, found[i.order_id], lines[i.order_id]) for i in infos], after
 
 
 def delivery_deadline(wave: Wave) -> datetime:
