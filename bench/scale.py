@@ -6,8 +6,8 @@
 1. Builds a throwaway database (a temporary SQLite file unless ``--database-url``; use a
    throwaway one there too). Through the services: an operator, 5 suppliers with 4 SKUs each,
    and the leaders with their pickup points and communities (one for 1,000 orders of the
-   biggest size, at least 10, all made first). Then in bulk (multi-row inserts, 20,000 rows a statement batch, not the services), a
-   consistent world, the same distribution at every size:
+   biggest size, at least 10, all made first). Then in bulk (multi-row inserts, 20,000 rows
+   a batch, not the services), a consistent world, the same distribution at every size:
    - members, one for 10 orders (the buyers skewed: a few heavy buyers, as in life);
    - every second order a wave order: waves of 100 orders, each with 2 items and listed in one
      community, its orders in chain order (跟团号) with one line each;
