@@ -107,6 +107,16 @@ def test_order_lists_page_every_row_once_newest_first(client: TestClient) -> Non
         _walk(_header_pages(client, "/api/admin/orders", operator.headers, "id", kind="team")) == []
     )
 
+    # A creation range narrows it.
+    future = (clock.now() + timedelta(days=1)).isoformat()
+    past = (clock.now() - timedelta(days=1)).isoformat()
+    pages = _header_pages(client, "/api/admin/orders", operator.headers, "id", created_from=future)
+    assert _walk(pages) == []
+    pages = _header_pages(
+        client, "/api/admin/orders", operator.headers, "id", created_from=past, created_to=future
+    )
+    assert _walk(pages) == everyone
+
 
 def test_a_leaders_listing_orders_page_in_chain_order(client: TestClient) -> None:
     _operator, leader, people, listing, items = _wave_world(members=4)
