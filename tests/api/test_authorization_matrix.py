@@ -227,6 +227,7 @@ GET    /api/catalogue                                                 401  403  
 POST   /api/leader/waves/{wave_id}/adopt                              401  403    403     ok     404     403      403       403
 GET    /api/leader/commission                                         401  403    403     ok     ok      403      403       403
 POST   /api/leader/withdrawals                                        401  403    403     ok     ok      403      403       403
+GET    /api/leader/listings/{listing_id}/orders                       401  403    403     ok     404     403      403       403
 GET    /api/leader/listings/{listing_id}/orders.csv                   401  403    403     ok     404     403      403       403
 GET    /api/leader/listings/{listing_id}/orders.xlsx                  401  403    403     ok     404     403      403       403
 POST   /api/supplier/waves                                            401  403    403     403    403     ok       ok        403

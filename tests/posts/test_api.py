@@ -243,7 +243,7 @@ def test_cursor_paging_misses_nothing_and_repeats_nothing_while_posts_arrive(
         assert page["pinned"] == []
         cursor = page["next_cursor"]
     assert seen == sorted(made, reverse=True)
-    problem(world.feed(world.bob, "not-a-cursor"), 422, "invalid_input")
+    problem(world.feed(world.bob, "not-a-cursor"), 422, "invalid_cursor")
 
 
 def test_the_home_feed_merges_my_communities(world: Posts) -> None:

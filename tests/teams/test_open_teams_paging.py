@@ -141,5 +141,5 @@ def test_a_cursor_the_server_did_not_give_is_refused(client: TestClient) -> None
     campaign_id = _seed(1)
     r = client.get(f"/api/campaigns/{campaign_id}/teams?cursor=bm90LWEtY3Vyc29y")
     assert r.status_code == 422, r.text
-    assert r.json()["code"] == "invalid_input"
+    assert r.json()["code"] == "invalid_cursor"
     assert client.get(f"/api/campaigns/{campaign_id}/teams?limit=51").status_code == 422

@@ -19,6 +19,7 @@ class CoreErrorCode(StrEnum):
     CONFLICT = "conflict"
     FORBIDDEN = "forbidden"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    INVALID_CURSOR = "invalid_cursor"
     INVALID_INPUT = "invalid_input"
     NOT_FOUND = "not_found"
     RATE_LIMITED = "rate_limited"

@@ -42,7 +42,8 @@ class Notification(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "user_id"),
         UniqueConstraint("user_id", "event_key"),
-        Index("ix_notifications_user", "user_id", "created_at"),
+        # The inbox's keyset pages: newest first, by (created_at, id).
+        Index("ix_notifications_user_page", "user_id", "created_at", "id"),
     )
 
 

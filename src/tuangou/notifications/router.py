@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from tuangou.api.deps import Caller
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
+from tuangou.core.paging import MAX_CURSOR, MAX_LIMIT
 from tuangou.notifications import service as notifications
 from tuangou.notifications.schemas import (
     InboxOut,
@@ -27,10 +28,19 @@ def _lang(request: Request) -> str:
 
 
 @router.get("/notifications")
-def inbox(request: Request, who: Caller, unread_only: bool = False) -> InboxOut:
+def inbox(
+    request: Request,
+    who: Caller,
+    unread_only: bool = False,
+    cursor: str | None = Query(default=None, max_length=MAX_CURSOR),
+    limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
+) -> InboxOut:
+    """Your inbox, newest first, paged by ``cursor`` (the ``next_cursor`` of the page before)."""
     lang = _lang(request)
     with unit_of_work(readonly=True) as session:
-        rows = notifications.inbox(session, who.user_id, unread_only=unread_only)
+        rows, after = notifications.inbox_page(
+            session, who.user_id, unread_only=unread_only, cursor=cursor, limit=limit
+        )
         items = []
         for n in rows:
             title, body = notifications.render(n.kind, n.data, lang)
@@ -51,7 +61,9 @@ def inbox(request: Request, who: Caller, unread_only: bool = False) -> InboxOut:
                 )
             )
         return InboxOut.model_construct(
-            unread=notifications.unread_count(session, who.user_id), items=items
+            unread=notifications.unread_count(session, who.user_id),
+            items=items,
+            next_cursor=after,
         )
 
 

@@ -32,6 +32,8 @@ class NotificationOut(Out):
 class InboxOut(Out):
     unread: int
     items: list[NotificationOut]
+    # The cursor of the next page (newest first), None on the last page.
+    next_cursor: str | None = None
 
 
 class MarkedOut(Out):

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.bargains import service as bargains
-from tuangou.core import clock, money
+from tuangou.core import clock, money, paging
 from tuangou.core.db import upsert_insert
 from tuangou.core.errors import DomainError
 from tuangou.core.models import OutboxEvent
@@ -520,6 +520,21 @@ def inbox(
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return list(session.scalars(query))
+
+
+def inbox_page(
+    session: Session,
+    user_id: int,
+    *,
+    unread_only: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Notification], str | None]:
+    """A member's inbox, newest first, one keyset page (index ``ix_notifications_user_page``)."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return paging.page(session, query, [Notification.created_at, Notification.id], cursor, limit)
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -78,6 +78,14 @@ class Order(Base):
         ),
         Index("ix_orders_status_expires", "status", "expires_at"),
         Index("ix_orders_status_ship_by", "status", "ship_by"),
+        # Keyset pages, newest first (core/paging.py): each list's filter column, then its
+        # order (created_at, id), so a page is an index range read without a sort.
+        Index("ix_orders_created", "created_at", "id"),
+        Index("ix_orders_user_created", "user_id", "created_at", "id"),
+        Index("ix_orders_status_created", "status", "created_at", "id"),
+        Index("ix_orders_kind_created", "kind", "created_at", "id"),
+        Index("ix_orders_campaign_created", "campaign_id", "created_at", "id"),
+        Index("ix_orders_supplier_created", "supplier_id", "created_at", "id"),
     )
 
 

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from tuangou.api.deps import Caller, IdemKey, Member, Operator, SupplierStaff, idempotent
+from tuangou.api.responses import next_page
 from tuangou.core.db import unit_of_work
+from tuangou.core.paging import MAX_CURSOR
 from tuangou.core.schemas import BIGGEST
 from tuangou.orders import rules, schemas
 from tuangou.orders import service as orders
@@ -19,7 +22,18 @@ from tuangou.teams import service as teams
 router = APIRouter(tags=["orders"])
 # A page of a list: at most 200 rows.
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0, le=BIGGEST)]
+Offset = Annotated[int, Query(ge=0, le=BIGGEST, deprecated=True)]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR, description="the X-Next-Cursor of the page before"),
+]
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    """A filter's instant as the database keeps it: naive UTC (a naive one is taken as UTC)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def language(request: Request | None) -> str:
@@ -84,14 +98,23 @@ def views(
 
 @router.get("/orders")
 def my_orders(
-    request: Request, who: Member, limit: Limit = 50, offset: Offset = 0
+    request: Request,
+    response: Response,
+    who: Member,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    offset: Offset = 0,
 ) -> list[OrderOut]:
+    """Your orders, newest first. Page with ``cursor`` (the ``X-Next-Cursor`` header of the
+    page before; ``Link: rel="next"`` holds the whole URL); ``offset`` is kept for old
+    clients and costs more the deeper it goes."""
     with unit_of_work(readonly=True) as session:
-        return views(
-            session,
-            orders.list_for_user(session, who.user_id, limit=limit, offset=offset),
-            language(request),
-        )
+        if offset:
+            found = orders.list_for_user(session, who.user_id, limit=limit, offset=offset)
+        else:
+            found, after = orders.page_for_user(session, who.user_id, cursor=cursor, limit=limit)
+            next_page(request, response, after)
+        return views(session, found, language(request))
 
 
 @router.get("/orders/{order_id}")
@@ -146,25 +169,24 @@ def confirm_receipt(order_id: int, request: Request, who: Member) -> OrderOut:
 @router.get("/supplier/orders", tags=["supplier"])
 def supplier_orders(
     request: Request,
+    response: Response,
     who: SupplierStaff,
     status: str | None = None,
     limit: Limit = 50,
+    cursor: Cursor = None,
     offset: Offset = 0,
 ) -> list[OrderOut]:
     assert who.supplier_id is not None
     with unit_of_work(readonly=True) as session:
-        return views(
-            session,
-            orders.list_all(
-                session,
-                supplier_id=who.supplier_id,
-                status=status,
-                limit=limit,
-                offset=offset,
-            ),
-            language(request),
-            viewer_id=who.user_id,
-        )
+        if offset:
+            found = orders.list_all(
+                session, supplier_id=who.supplier_id, status=status, limit=limit, offset=offset
+            )
+        else:
+            where = orders.OrderFilter(status=status, supplier_id=who.supplier_id)
+            found, after = orders.page_all(session, where, cursor=cursor, limit=limit)
+            next_page(request, response, after)
+        return views(session, found, language(request), viewer_id=who.user_id)
 
 
 @router.post("/supplier/orders/{order_id}/ship", tags=["supplier"])
@@ -188,28 +210,47 @@ def ship(order_id: int, body: schemas.ShipIn, request: Request, who: SupplierSta
 @router.get("/admin/orders", tags=["operator: orders"])
 def all_orders(
     request: Request,
+    response: Response,
     who: Operator,
     status: str | None = None,
+    kind: str | None = Query(default=None, max_length=16),
     campaign_id: int | None = None,
     team_id: int | None = None,
+    supplier_id: int | None = None,
+    user_id: int | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
     limit: Limit = 50,
+    cursor: Cursor = None,
     offset: Offset = 0,
 ) -> list[OrderOut]:
+    """Every order, newest first, filtered by status, kind, campaign, team, supplier, buyer
+    and creation time (``created_from`` ≤ t < ``created_to``), paged by ``cursor``."""
     with unit_of_work(readonly=True) as session:
         order_ids = None if team_id is None else teams.order_ids_of_team(session, team_id)
-        return views(
-            session,
-            orders.list_all(
+        if offset:
+            found = orders.list_all(
                 session,
                 status=status,
                 campaign_id=campaign_id,
                 order_ids=order_ids,
                 limit=limit,
                 offset=offset,
-            ),
-            language(request),
-            viewer_id=who.user_id,
-        )
+            )
+        else:
+            where = orders.OrderFilter(
+                status=status,
+                kind=kind,
+                campaign_id=campaign_id,
+                supplier_id=supplier_id,
+                user_id=user_id,
+                order_ids=order_ids,
+                created_from=_naive_utc(created_from),
+                created_to=_naive_utc(created_to),
+            )
+            found, after = orders.page_all(session, where, cursor=cursor, limit=limit)
+            next_page(request, response, after)
+        return views(session, found, language(request), viewer_id=who.user_id)
 
 
 @router.post(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from tuangou.core import clock, locks, outbox
+from tuangou.core import clock, locks, outbox, paging
 from tuangou.core.config import get_settings
 from tuangou.core.db import (
     execute,
@@ -983,6 +983,54 @@ def list_for_user(
             .offset(offset)
         )
     )
+
+
+def page_for_user(
+    session: Session, user_id: int, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Order], str | None]:
+    """A member's orders, newest first, one keyset page (index ``ix_orders_user_created``)."""
+    query = select(Order).where(Order.user_id == user_id)
+    return paging.page(session, query, [Order.created_at, Order.id], cursor, limit)
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """The operator's (and a supplier's) filters of the orders list; ``created_from`` and
+    ``created_to`` are naive UTC, the end excluded."""
+
+    status: str | None = None
+    kind: str | None = None
+    supplier_id: int | None = None
+    campaign_id: int | None = None
+    user_id: int | None = None
+    order_ids: list[int] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def page_all(
+    session: Session, where: OrderFilter, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Order], str | None]:
+    """Orders matching ``where``, newest first, one keyset page. Each filter column leads an
+    index followed by (created_at, id), so a page reads its rows in order, without a sort."""
+    query = select(Order)
+    if where.status:
+        query = query.where(Order.status == where.status)
+    if where.kind:
+        query = query.where(Order.kind == where.kind)
+    if where.supplier_id is not None:
+        query = query.where(Order.supplier_id == where.supplier_id)
+    if where.campaign_id is not None:
+        query = query.where(Order.campaign_id == where.campaign_id)
+    if where.user_id is not None:
+        query = query.where(Order.user_id == where.user_id)
+    if where.order_ids is not None:
+        query = query.where(Order.id.in_(where.order_ids))
+    if where.created_from is not None:
+        query = query.where(Order.created_at >= where.created_from)
+    if where.created_to is not None:
+        query = query.where(Order.created_at < where.created_to)
+    return paging.page(session, query, [Order.created_at, Order.id], cursor, limit)
 
 
 def list_all(

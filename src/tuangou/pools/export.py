@@ -374,13 +374,33 @@ class NotYourWave(WaveNotFound):
     """Another supplier's wave: answered exactly as a missing one (404)."""
 
 
-def listing_order_rows(session: Session, *, user_id: int, listing_id: int) -> list[OrderRow]:
-    """The paid orders of a listing, in chain order, for its leader only."""
+def _own_listing(session: Session, user_id: int, listing_id: int) -> Any:
     leader = communities.get_leader_by_user(session, user_id)
     listing = pools.get_listing(session, listing_id)
     if listing.leader_id != leader.id:
         raise NotYourListing()
+    return listing
+
+
+def listing_order_rows(session: Session, *, user_id: int, listing_id: int) -> list[OrderRow]:
+    """The paid orders of a listing, in chain order, for its leader only."""
+    listing = _own_listing(session, user_id, listing_id)
     found = pools.wave_orders(session, listing.wave_id, listing_id=listing.id)
+    return _order_rows(session, listing, found)
+
+
+def listing_order_page(
+    session: Session, *, user_id: int, listing_id: int, cursor: str | None, limit: int
+) -> tuple[list[OrderRow], str | None]:
+    """One page of :func:`listing_order_rows` (by 跟团号), and the next page's cursor."""
+    listing = _own_listing(session, user_id, listing_id)
+    found, after = pools.listing_orders_page(
+        session, listing.id, listing.wave_id, cursor=cursor, limit=limit
+    )
+    return _order_rows(session, listing, found), after
+
+
+def _order_rows(session: Session, listing: Any, found: list[Any]) -> list[OrderRow]:
     titles = {i.id: i.title for i in pools.items_of(session, listing.wave_id)}
     who = communities.people(session, [order.user_id for _, order, _ in found])
     points: dict[int, str] = {}

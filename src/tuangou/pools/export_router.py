@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from tuangou.api.deps import Caller
 from tuangou.core.db import unit_of_work
+from tuangou.core.paging import MAX_CURSOR, MAX_LIMIT
 from tuangou.core.schemas import file_responses
 from tuangou.pools import export
+from tuangou.pools.schemas import ListingOrderOut, ListingOrdersOut
 
 router = APIRouter(tags=["exports"])
 
@@ -20,6 +22,24 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",  # personal data: never kept by a proxy
         },
+    )
+
+
+@router.get("/leader/listings/{listing_id}/orders", tags=["leaders"])
+def listing_orders(
+    listing_id: int,
+    who: Caller,
+    cursor: str | None = Query(default=None, max_length=MAX_CURSOR),
+    limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
+) -> ListingOrdersOut:
+    """Your community's paid orders of a wave in chain order (跟团号), a page at a time:
+    pass the ``next_cursor`` of the page before."""
+    with unit_of_work(readonly=True) as session:
+        rows, after = export.listing_order_page(
+            session, user_id=who.user_id, listing_id=listing_id, cursor=cursor, limit=limit
+        )
+    return ListingOrdersOut.model_construct(
+        items=[ListingOrderOut.of(r) for r in rows], next_cursor=after
     )
 
 

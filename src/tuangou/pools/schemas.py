@@ -460,3 +460,50 @@ class PurchaseOrderOut(Out):
     delivery_date: str = Field(json_schema_extra={"format": "date"})
     items: list[PurchaseItemOut]
     pickup_points: list[PurchasePointOut]
+
+
+class ListingOrderItemOut(Out):
+    title: str
+    quantity: int
+    refunded: bool
+
+
+class ListingOrderOut(Out):
+    """One paid order of a leader's listing, as the pickup counter reads it (phone: last four
+    digits only)."""
+
+    seq: int | None
+    nickname: str
+    phone: str
+    remark: str
+    paid_at: str | None
+    items: list[ListingOrderItemOut]
+    amount: int
+    refunded: int
+    status: str
+    pickup_point: str
+
+    @classmethod
+    def of(cls, row: Any) -> ListingOrderOut:
+        return cls.model_construct(
+            seq=row.seq,
+            nickname=row.nickname,
+            phone=row.phone,
+            remark=row.remark,
+            paid_at=clock.iso(row.paid_at),
+            items=[
+                ListingOrderItemOut.model_construct(title=t, quantity=q, refunded=r)
+                for t, q, r in row.items
+            ],
+            amount=row.amount,
+            refunded=row.refunded,
+            status=row.status,
+            pickup_point=row.pickup_point,
+        )
+
+
+class ListingOrdersOut(Out):
+    """A page of a listing's paid orders in chain order; ``next_cursor`` opens the next."""
+
+    items: list[ListingOrderOut]
+    next_cursor: str | None

@@ -1,4 +1,4 @@
-"""Pure rules of posts: statuses, limits, the feed's cursor and the posting rhythm.
+"""Pure rules of posts: statuses, limits, the posting rhythm.
 
 The rhythm (DOMAIN.md "Community life": against information overload) is per community:
 
@@ -21,8 +21,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-
-from tuangou.core import paging
 
 TEXT_MAX = 2000
 REPLY_MAX = 500
@@ -266,22 +264,3 @@ def reply_wait(
         )
 
     return _settle(at(now), at)
-
-
-# ---------------------------------------------------------------- the feed's cursor
-
-
-def encode_cursor(created_at: datetime, post_id: int) -> str:
-    """An opaque cursor: the last item's (created_at, id), the keyset the next page starts
-    after (``core.paging``, shared by every list that pages)."""
-    return paging.encode(created_at, post_id)
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment, post_id = paging.decode(cursor, datetime.fromisoformat, int)
-    except paging.BadCursor as exc:
-        raise RuleViolation("this cursor is not one the feed gave", "cursor") from exc
-    if moment.tzinfo is not None or not 0 < post_id < 2**31:
-        raise RuleViolation("this cursor is not one the feed gave", "cursor")
-    return moment, post_id

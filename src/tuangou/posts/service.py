@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from tuangou.accounts import service as accounts
 from tuangou.communities import errors as community_errors
 from tuangou.communities import service as communities
-from tuangou.core import clock, outbox
+from tuangou.core import clock, outbox, paging
 from tuangou.core.db import get_or_404, is_sqlite, upsert_insert
 from tuangou.core.errors import DomainError, Forbidden, InvalidInput
 from tuangou.photos import service as photos
@@ -544,13 +544,8 @@ def reply_view(session: Session, reply: PostReply, viewer_id: int | None) -> Rep
 def _keyset_after(created: Any, ident: Any, cursor: str | None, *, newest_first: bool) -> Any:
     if not cursor:
         return None
-    try:
-        at, last = rules.decode_cursor(cursor)
-    except rules.RuleViolation as exc:
-        raise InvalidInput(exc.message, field=exc.field) from exc
-    if newest_first:  # (created, id) < (at, last), written so an index range serves it
-        return and_(created <= at, or_(created < at, ident < last))
-    return and_(created >= at, or_(created > at, ident > last))
+    at, last = paging.decode(cursor, datetime, int)
+    return paging.after([created, ident], [at, last], descending=newest_first)
 
 
 def replies(
@@ -579,9 +574,7 @@ def replies(
     names = accounts.masked_names(session, [r.author_id for r in rows])
     items = [ReplyView(r, names.get(r.author_id, ""), r.author_id == viewer.user_id) for r in rows]
     last = rows[-1] if rows else None
-    return ReplyPage(
-        items, rules.encode_cursor(last.created_at, last.id) if more and last else None
-    )
+    return ReplyPage(items, paging.encode(last.created_at, last.id) if more and last else None)
 
 
 # ---------------------------------------------------------------- likes and shares
@@ -863,7 +856,7 @@ def _page(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, (rules.encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+    return rows, (paging.encode(rows[-1].created_at, rows[-1].id) if more else None)
 
 
 def community_feed(

@@ -68,6 +68,8 @@ class TeamCampaign(Base):
         ),
         CheckConstraint("subsidy_used >= 0 AND subsidy_used <= subsidy_budget", name="subsidy"),
         CheckConstraint("min_size >= 2 AND max_size >= min_size", name="sizes"),
+        # The live campaigns' keyset pages, by id.
+        Index("ix_team_campaigns_status_id", "status", "id"),
     )
 
 

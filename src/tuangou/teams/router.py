@@ -3,16 +3,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tuangou.accounts.service import Principal
 from tuangou.api.deps import IdemKey, Member, Operator, idempotent, idempotent_grouped, screen
+from tuangou.api.responses import next_page
 from tuangou.catalog import service as catalog
 from tuangou.core import clock
 from tuangou.core.db import unit_of_work
+from tuangou.core.paging import MAX_CURSOR, MAX_LIMIT
 from tuangou.orders import service as orders
 from tuangou.orders.schemas import OrderOut
 from tuangou.payments.schemas import PaymentOut
@@ -47,13 +49,18 @@ def _seat_reply(seat: teams.Seat) -> dict[str, Any]:
 
 
 @router.get("/campaigns", response_model=list[schemas.CampaignOut])
-def live_campaigns() -> list[dict[str, Any]]:
-    """Team-buy campaigns running now."""
+def live_campaigns(
+    request: Request,
+    response: Response,
+    cursor: str | None = Query(default=None, max_length=MAX_CURSOR),
+    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
+) -> list[dict[str, Any]]:
+    """Team-buy campaigns running now, by id; when there are more than ``limit``, the
+    ``X-Next-Cursor`` header (and ``Link: rel="next"``) names the next page."""
     with unit_of_work(readonly=True) as session:
-        return [
-            schemas.campaign_view(c, product=_product(session, c))
-            for c in teams.list_campaigns(session)
-        ]
+        found, after = teams.page_campaigns(session, cursor=cursor, limit=limit)
+        next_page(request, response, after)
+        return [schemas.campaign_view(c, product=_product(session, c)) for c in found]
 
 
 def _teams_page(c: TeamCampaign, page: teams.OpenTeamsPage) -> list[dict[str, Any]]:

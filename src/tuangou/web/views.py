@@ -346,16 +346,20 @@ def order_state(session: Session, order: Any) -> str:
     )
 
 
-def order_cards(session: Session, user_id: int, *, limit: int = 50) -> list[OrderCard]:
-    """The member's orders, each with its state and the tab of 我的订单 it is under."""
+def order_cards(
+    session: Session, user_id: int, *, limit: int = 50, cursor: str | None = None
+) -> tuple[list[OrderCard], str | None]:
+    """A page of the member's orders, newest first, each with its state and the tab of
+    我的订单 it is under, and the cursor of the next page (None on the last)."""
     cache: dict[tuple[str, int], str] = {}
     with_case = {c.order_id for c in aftersales.cases_of_member(session, user_id)}
     cards = []
-    for o in orders.list_for_user(session, user_id, limit=limit):
+    found, more = orders.page_for_user(session, user_id, cursor=cursor, limit=limit)
+    for o in found:
         state = order_state(session, o)
         tab = status.tab_of(state, refunded=o.refunded_amount, cases=int(o.id in with_case))
         cards.append(OrderCard(o, _title(session, o, cache), state, tab))
-    return cards
+    return cards, more
 
 
 def _steps(order: Any, pickup: Any, formed_at: datetime | None, refunds: list[Any]) -> list[Step]:

@@ -280,7 +280,7 @@ def chain_page(
     limit = max(1, min(limit, CHAIN_MOST))
     query = _chained(listing_id)
     if cursor:
-        (after,) = paging.decode_or_422(cursor, int)
+        (after,) = paging.decode(cursor, int)
         query = query.where(WaveOrderInfo.seq > after)
     rows = list(session.execute(query.order_by(WaveOrderInfo.seq).limit(limit + 1)).all())
     more = len(rows) > limit
@@ -426,6 +426,35 @@ def wave_orders(
     ):
         lines[line.order_id].append(line)
     return [(infos[i], found[i], lines[i]) for i in ids]
+
+
+def listing_orders_page(
+    session: Session,
+    listing_id: int,
+    wave_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[tuple[WaveOrderInfo, Order, list[WaveOrderLine]]], str | None]:
+    """One keyset page of a listing's paid orders in chain order (跟团号, the unique index
+    ``uq_wave_orders_seq`` on (listing_id, seq)), and the cursor of the next page."""
+    paid = orders.ids_query(kind="wave", campaign_id=wave_id, paid=True)
+    query = select(WaveOrderInfo).where(
+        WaveOrderInfo.listing_id == listing_id,
+        WaveOrderInfo.seq.is_not(None),
+        WaveOrderInfo.order_id.in_(paid),
+    )
+    infos, after = paging.page(session, query, [WaveOrderInfo.seq], cursor, limit, descending=False)
+    ids = [i.order_id for i in infos]
+    if not ids:
+        return [], after
+    found = {x.id: x for x in orders.get_many(session, ids)}
+    lines: dict[int, list[WaveOrderLine]] = defaultdict(list)
+    for line in session.scalars(
+        select(WaveOrderLine).where(WaveOrderLine.order_id.in_(ids)).order_by(WaveOrderLine.id)
+    ):
+        lines[line.order_id].append(line)
+    return [(i, found[i.order_id], lines[i.order_id]) for i in infos], after
 
 
 def delivery_deadline(wave: Wave) -> datetime:

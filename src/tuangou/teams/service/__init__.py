@@ -24,6 +24,7 @@ from tuangou.teams.service.campaigns import (
     get_campaign,
     is_live,
     list_campaigns,
+    page_campaigns,
     set_campaign_status,
     tiers_of,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "open_teams_page",
     "order_ids_of_team",
     "overdue_count",
+    "page_campaigns",
     "seat_in_team",
     "seat_of",
     "set_campaign_status",

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from tuangou.catalog import service as catalog
-from tuangou.core import clock, locks
+from tuangou.core import clock, locks, paging
 from tuangou.core.db import get_or_404
 from tuangou.core.locks import Rank
 from tuangou.teams import errors, rules
@@ -134,6 +134,19 @@ def list_campaigns(session: Session, *, live_only: bool = True) -> list[TeamCamp
             TeamCampaign.ends_at > now,
         )
     return list(session.scalars(query))
+
+
+def page_campaigns(
+    session: Session, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[TeamCampaign], str | None]:
+    """Live campaigns by id, one keyset page (index ``ix_team_campaigns_status_id``)."""
+    now = clock.now()
+    query = select(TeamCampaign).where(
+        TeamCampaign.status == rules.CampaignStatus.ACTIVE,
+        TeamCampaign.starts_at <= now,
+        TeamCampaign.ends_at > now,
+    )
+    return paging.page(session, query, [TeamCampaign.id], cursor, limit, descending=False)
 
 
 def set_campaign_status(

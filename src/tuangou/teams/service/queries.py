@@ -130,9 +130,7 @@ def _joinable(campaign_id: int) -> Any:
 def _after(cursor: str) -> Any:
     """Teams whose offer key comes strictly after the cursor's (a lexicographic keyset,
     spelt out so each column binds with its own type on both backends)."""
-    formed, short, deadline, team_id = paging.decode_or_422(
-        cursor, int, int, datetime.fromisoformat, int
-    )
+    formed, short, deadline, team_id = paging.decode(cursor, int, int, datetime, int)
     f, s, d, i = _offer_key()
     return or_(
         f > formed,

@@ -201,15 +201,23 @@ def place_order(request: Request, listing_id: int, form: Form) -> Response:
 
 
 @router.get("/orders")
-def my_orders(request: Request, who: PageUser) -> Response:
-    """我的订单, with a tab per group of states (``?tab=``), each with its count."""
+def my_orders(request: Request, who: PageUser, cursor: str | None = None) -> Response:
+    """我的订单, with a tab per group of states (``?tab=``), each with its count on this page
+    of 50; "More" (更多) opens the next page by its cursor."""
     tab = request.query_params.get("tab", "")
     tab = tab if tab in status.TAB_KEYS else ""
     with unit_of_work(readonly=True) as db:
-        cards = views.order_cards(db, who.user_id)
+        cards, more = views.order_cards(db, who.user_id, cursor=cursor)
     counts = {key: sum(1 for c in cards if c.tab == key) for key, _ in status.TABS}
     shown = [c for c in cards if not tab or c.tab == tab]
-    context = {"cards": shown, "tab": tab, "tabs": status.TABS, "counts": counts, "all": len(cards)}
+    context = {
+        "cards": shown,
+        "tab": tab,
+        "tabs": status.TABS,
+        "counts": counts,
+        "all": len(cards),
+        "more": more,
+    }
     return render(request, "member/orders.html", context)
 
 
@@ -541,13 +549,13 @@ def _message(n: Any, lang: str) -> dict[str, Any]:
 
 
 @router.get("/inbox")
-def inbox(request: Request, who: PageUser) -> Response:
+def inbox(request: Request, who: PageUser, cursor: str | None = None) -> Response:
     lang = language(request)
     with unit_of_work(readonly=True) as db:
-        rows = notifications.inbox(db, who.user_id, limit=100)
+        rows, more = notifications.inbox_page(db, who.user_id, cursor=cursor, limit=100)
         unread = notifications.unread_count(db, who.user_id)
     items = [_message(n, lang) for n in rows]
-    return render(request, "member/inbox.html", {"items": items, "unread": unread})
+    return render(request, "member/inbox.html", {"items": items, "unread": unread, "more": more})
 
 
 @router.post("/inbox/read")
