@@ -91,8 +91,8 @@ def seed(sizes: list[int]) -> World:
 
     from tuangou.accounts import service as accounts
     from tuangou.communities import service as communities
+    from tuangou.core import paging
     from tuangou.core.db import run_in_transaction
-    from tuangou.posts import rules
 
     stamp = int(time.time()) % 10**6
 
@@ -162,7 +162,7 @@ def seed(sizes: list[int]) -> World:
                 {"c": community_id, "o": int(size * 0.9)},
             ).one()
             created = row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(row[0])
-            feeds[size] = Feed(community_id, size, rules.encode_cursor(created, int(row[1])))
+            feeds[size] = Feed(community_id, size, paging.encode(created, int(row[1])))
         return feeds
 
     feeds = run_in_transaction(cursors)
