@@ -553,10 +553,10 @@ def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 
 def chain_list(client: Any, world: World, headers: dict[str, str]) -> Callable[[], Any]:
-    """The chain list of the fullest listing (接龙), through what serves it on this branch:
-    the listing's page, chain included. Point this at the paged chain route when there is one."""
+    """The chain list of the fullest listing (接龙): its first page of lines, on the paged
+    chain route (the listing's detail carries only a summary of it)."""
     listing = busiest_listing(world)
-    return lambda: ok(client.get(f"/api/listings/{listing}", headers=headers))
+    return lambda: ok(client.get(f"/api/listings/{listing}/chain", headers=headers))
 
 
 def busiest_listing(world: World) -> int:
