@@ -22,7 +22,7 @@
    each, the first page and a deep page (a cursor from the middle of the list) of:
    my orders (the heaviest buyer), a leader's wave orders (the biggest listing), the
    operator's orders list with filters (status + kind; a supplier and a creation range), a
-   chain list (``GET /api/listings/{id}``, see :func:`chain_list`), the live campaigns and
+   chain list (``GET /api/listings/{id}/chain``, see :func:`chain_list`), the live campaigns and
    the inbox (the heaviest buyer's), beside the no-op ``GET /api/noop``; p50 and p99 in ms.
    Then ``tuangou audit``'s duration (the command, in a child process, on the same database).
 3. Last line, exactly: ``list p99 growth: X``, the worst ratio of a list's p99 at the biggest
