@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from tuangou import wiring
 from tuangou.core import clock, secret
@@ -120,11 +121,17 @@ BEGIN
 END $$"""
 
 
+@functools.cache
+def _pg_admin(url: str) -> Engine:
+    """The engine this process empties and watches a test database with: no pool (no
+    connection stays open between tests), made once (SQLAlchemy asks the server about itself
+    on an engine's first connection only)."""
+    return create_engine(normalise_url(url), poolclass=NullPool)
+
+
 def _empty_pg(url: str) -> None:
-    engine = create_engine(normalise_url(url))
-    with engine.begin() as conn:
+    with _pg_admin(url).begin() as conn:
         conn.execute(text(_emptied_pg_sql()))
-    engine.dispose()
 
 
 # The deadlocks PostgreSQL had counted on each test database at the end of the last test that
@@ -175,31 +182,25 @@ def _deadlocks(url: str) -> int | None:
     other connection to it has gone: a session's statistics reach the server when it ends."""
     if not url.startswith("postgresql"):
         return None
-    engine = create_engine(normalise_url(url))
-    try:
-        with engine.connect() as conn:
-            for _ in range(100):
-                conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-                others = conn.scalar(
-                    text(
-                        "SELECT COUNT(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                )
-                if not others:
-                    break
-                time.sleep(0.1)
+    with _pg_admin(url).connect() as conn:
+        for _ in range(500):  # up to 10 s
             conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-            return int(
-                conn.scalar(
-                    text(
-                        "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
-                    )
+            others = conn.scalar(
+                text(
+                    "SELECT COUNT(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
-                or 0
             )
-    finally:
-        engine.dispose()
+            if not others:
+                break
+            time.sleep(0.02)
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return int(
+            conn.scalar(
+                text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+            )
+            or 0
+        )
 
 
 def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:
