@@ -64,15 +64,12 @@ def _worker_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated once; each test gets a copy."""
-    from tuangou.core import migrate
+def sqlite_template() -> Path:
+    """A SQLite file migrated once per test process; each test gets a copy (the same file
+    the real-server tests copy for their databases: tests/e2e/server.py)."""
+    from tests.e2e.server import migrated_sqlite_template
 
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    engine.dispose()
-    return path
+    return migrated_sqlite_template()
 
 
 @pytest.fixture(scope="session")
