@@ -7,6 +7,7 @@ cluster and sets it). Without it the PostgreSQL half is skipped with a visible r
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -19,7 +20,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from tuangou import wiring
 from tuangou.core import clock, secret
@@ -62,15 +64,12 @@ def _worker_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated once; each test gets a copy."""
-    from tuangou.core import migrate
+def sqlite_template() -> Path:
+    """A SQLite file migrated once per test process; each test gets a copy (the same file
+    the real-server tests copy for their databases: tests/e2e/server.py)."""
+    from tests.e2e.server import migrated_sqlite_template
 
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    engine.dispose()
-    return path
+    return migrated_sqlite_template()
 
 
 @pytest.fixture(scope="session")
@@ -95,12 +94,47 @@ def pg_database() -> Iterator[str]:
     yield url
 
 
-def _truncate_pg(url: str) -> None:
-    engine = create_engine(normalise_url(url))
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+@functools.cache
+def _emptied_pg_sql() -> str:
+    """One statement that empties every table of the schema and restarts the sequences that
+    were used: a ``DELETE`` per table, children first (on the handful of rows a test leaves,
+    much cheaper than ``TRUNCATE``, which replaces the files of all the tables and their
+    indexes), then ``ALTER SEQUENCE ... RESTART`` where a value was drawn (ids start at 1 again,
+    as with ``TRUNCATE ... RESTART IDENTITY``)."""
+    names = ", ".join(f"'{t.name}'" for t in reversed(Base.metadata.sorted_tables))
+    return f"""
+DO $$
+DECLARE t text; s regclass;
+BEGIN
+  FOREACH t IN ARRAY ARRAY[{names}]::text[] LOOP
+    EXECUTE format('DELETE FROM %I', t);
+  END LOOP;
+  FOR s IN SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind = 'S' AND n.nspname = current_schema() LOOP
+    IF pg_sequence_last_value(s) IS NOT NULL THEN
+      EXECUTE format('ALTER SEQUENCE %s RESTART', s);
+    END IF;
+  END LOOP;
+END $$"""
+
+
+@functools.cache
+def _pg_admin(url: str) -> Engine:
+    """The engine this process empties and watches a test database with: no pool (no
+    connection stays open between tests), made once (SQLAlchemy asks the server about itself
+    on an engine's first connection only)."""
+    return create_engine(normalise_url(url), poolclass=NullPool)
+
+
+def _empty_pg(url: str) -> None:
+    with _pg_admin(url).begin() as conn:
+        conn.execute(text(_emptied_pg_sql()))
+
+
+# The deadlocks PostgreSQL had counted on each test database at the end of the last test that
+# used it: the next test starts from that count (nothing else of this process touches that
+# database in between) instead of asking the server again.
+_deadlocks_after: dict[str, int | None] = {}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -113,8 +147,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("pg_database")
-        _truncate_pg(url)
-    retries, deadlocks = retry_count(), _deadlocks(url)
+        _empty_pg(url)
+    retries = retry_count()
+    deadlocks = _deadlocks_after.pop(url) if url in _deadlocks_after else _deadlocks(url)
     os.environ["DATABASE_URL"] = url
     reset_settings()
     secret.reset()
@@ -131,10 +166,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     # from any process (the servers and workers a test started included).
     marker = request.node.get_closest_marker("retries")
     provoked = marker.args[0] if marker else 0
+    after = _deadlocks(url)
+    _deadlocks_after[url] = after
     assert retry_count() - retries == provoked, (
         "a transaction was retried (a deadlock or a lock timeout)"
     )
-    assert _deadlocks(url) == deadlocks, "PostgreSQL detected a deadlock during this test"
+    assert after == deadlocks, "PostgreSQL detected a deadlock during this test"
 
 
 def _deadlocks(url: str) -> int | None:
@@ -142,31 +179,25 @@ def _deadlocks(url: str) -> int | None:
     other connection to it has gone: a session's statistics reach the server when it ends."""
     if not url.startswith("postgresql"):
         return None
-    engine = create_engine(normalise_url(url))
-    try:
-        with engine.connect() as conn:
-            for _ in range(100):
-                conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-                others = conn.scalar(
-                    text(
-                        "SELECT COUNT(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                )
-                if not others:
-                    break
-                time.sleep(0.1)
+    with _pg_admin(url).connect() as conn:
+        for _ in range(500):  # up to 10 s
             conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-            return int(
-                conn.scalar(
-                    text(
-                        "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
-                    )
+            others = conn.scalar(
+                text(
+                    "SELECT COUNT(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
-                or 0
             )
-    finally:
-        engine.dispose()
+            if not others:
+                break
+            time.sleep(0.02)
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return int(
+            conn.scalar(
+                text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+            )
+            or 0
+        )
 
 
 def rows(sql: str, **params: Any) -> list[tuple[Any, ...]]:

@@ -375,7 +375,7 @@ def durable_postgres() -> Iterator[str]:
 _sqlite_template: Path | None = None
 
 
-def _migrated_sqlite_template() -> Path:
+def migrated_sqlite_template() -> Path:
     """A SQLite file migrated once per test process, copied for each new SQLite database."""
     global _sqlite_template
     if _sqlite_template is None:
@@ -400,7 +400,7 @@ def pointed_at(url: str) -> Iterator[str]:
 
     fresh = url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
     if fresh:
-        shutil.copy(_migrated_sqlite_template(), url.removeprefix("sqlite:///"))
+        shutil.copy(migrated_sqlite_template(), url.removeprefix("sqlite:///"))
     before = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     reset_settings()
