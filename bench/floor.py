@@ -177,12 +177,15 @@ async def floor_phase(
 
 def capture(base: str, world: Any, replies: Path) -> dict[str, Any]:
     """One real join and its real payment: the floor routes answer with these bodies.
-    Returns the payment's body, which the payment-shaped route accepts."""
+    Returns the payment's body, which the payment-shaped route accepts. Once captured in
+    ``replies``, they are reused (a paid charge cannot be paid again)."""
+    if replies.exists():
+        return dict(json.loads(replies.read_text())["pay_in"])
     auth = {"Authorization": f"Bearer {world.tokens[0]}", "Idempotency-Key": "floor-real"}
     joined = post(f"{base}/api/teams/{world.teams[0]}/join", {"quantity": 1}, auth)
     pay = pay_body(joined)
     paid = post(f"{base}/api/sandbox/pay", pay, {})
-    replies.write_text(json.dumps({"join": joined, "pay": paid}))
+    replies.write_text(json.dumps({"join": joined, "pay": paid, "pay_in": pay}))
     return pay
 
 
