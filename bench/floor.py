@@ -56,6 +56,10 @@ def make_app() -> Any:
     from tuangou.payments.schemas import SandboxPayIn
     from tuangou.teams.schemas import SeatIn
 
+    from tuangou.core import logs
+    from tuangou.core.config import get_settings
+
+    logs.configure(get_settings().log_format)  # as tuangou.api.asgi, what serve runs
     replies: dict[str, Any] = {}
 
     def reply(name: str) -> Any:

@@ -86,7 +86,7 @@ def launch(args: list[str], env: dict[str, str], port: int, log: Path) -> subpro
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # several processes on a busy machine start slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the server exited on start; see {log}")
@@ -317,8 +317,11 @@ async def join_phase(
                 pay_in = {"ref": q["ref"], "amount": int(q["amount"]), "sig": q["sig"]}
                 t0 = time.perf_counter()
                 async with http.post(f"{base}/api/sandbox/pay", json=pay_in) as r:
-                    await r.read()
+                    body = await r.json(content_type=None)
                     status = r.status
+                if status != 200:
+                    code = body.get("code", str(status)) if isinstance(body, dict) else str(status)
+                    phase.refused[f"pay {code}"] += 1
                 if status == 200:
                     phase.paid_at[pay_in["ref"]] = datetime.now(UTC).replace(tzinfo=None)
                     phase.pays += 1
