@@ -103,6 +103,7 @@ def server_args(server: str, target: str, port: int, workers: int) -> list[str]:
     if server == "uvicorn":  # uvloop and httptools: picked when installed ("auto")
         args = ["-m", "uvicorn", target, "--factory", "--app-dir", str(HERE)]
         args += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        args += ["--timeout-worker-healthcheck", "60"]  # as tuangou serve (see tuangou.cli)
         return [*args, "--log-level", "warning", "--no-access-log"]
     if server == "granian":
         args = ["-m", "granian", "--interface", "asgi", "--factory", "--http", "1"]

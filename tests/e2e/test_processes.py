@@ -35,7 +35,7 @@ from tests.e2e.test_concurrency import pay_body
 
 pytestmark = pytest.mark.server
 
-STOCK, CLIENTS, MAX_SIZE = 240, 300, 5
+STOCK, CLIENTS, MAX_SIZE = 150, 200, 5
 RETRIED = "retrying transaction"  # what tuangou.core.db logs before running one again
 
 
@@ -112,15 +112,16 @@ def test_storm_on_four_server_processes_and_two_workers(db_url: str, tmp_path: P
     )
     members = seed_members(CLIENTS)
     workers = [start_worker(db_url, tmp_path / f"worker-{n}.log") for n in range(2)]
+    server = Server(db_url, workers=4, log_dir=tmp_path)
     try:
-        with Server(db_url, workers=4, log_dir=tmp_path) as server:
-            out = run_async(storm(server.url, campaign_id, members))
-            wait_until(lambda: pending_work() == 0, timeout=60, what="the workers to drain")
-            server_log = server.log(last=10**7)
+        server.start(timeout=180)  # four processes importing the app on a busy machine
+        out = run_async(storm(server.url, campaign_id, members))
+        wait_until(lambda: pending_work() == 0, timeout=60, what="the workers to drain")
     finally:
+        server.stop()
         for w in workers:
             w.stop()
-    worker_logs = "".join(w.log(last=10**7) for w in workers)
+    logs = "".join(log.read_text(errors="replace") for log in tmp_path.glob("*.log"))
 
     assert out.problems == [], "\n".join(out.problems[:6])
     # A storm indeed: both ways in, more demand than stock, every answered order paid.
@@ -153,4 +154,4 @@ def test_storm_on_four_server_processes_and_two_workers(db_url: str, tmp_path: P
 
     # No transaction of a server or a worker process ran again after a deadlock or a lock
     # (each logs it); the db_url fixture checks PostgreSQL's own deadlock count after the test.
-    assert RETRIED not in server_log and RETRIED not in worker_logs
+    assert "worker started" in logs and RETRIED not in logs
