@@ -114,7 +114,7 @@ def test_storm_on_four_server_processes_and_two_workers(db_url: str, tmp_path: P
     workers = [start_worker(db_url, tmp_path / f"worker-{n}.log") for n in range(2)]
     server = Server(db_url, workers=4, log_dir=tmp_path)
     try:
-        server.start(timeout=180)  # four processes importing the app on a busy machine
+        server.start(timeout=300)  # four processes importing the app on a busy machine
         out = run_async(storm(server.url, campaign_id, members))
         wait_until(lambda: pending_work() == 0, timeout=60, what="the workers to drain")
     finally:
