@@ -51,13 +51,11 @@ def make_app() -> Any:
     from tuangou.api.app import create_app
     from tuangou.api.deps import IdemKey, Member
     from tuangou.api.responses import FastJSONResponse
-    from tuangou.core import idempotency
+    from tuangou.core import idempotency, logs
+    from tuangou.core.config import get_settings
     from tuangou.payments.gateway import sandbox
     from tuangou.payments.schemas import SandboxPayIn
     from tuangou.teams.schemas import SeatIn
-
-    from tuangou.core import logs
-    from tuangou.core.config import get_settings
 
     logs.configure(get_settings().log_format)  # as tuangou.api.asgi, what serve runs
     replies: dict[str, Any] = {}
