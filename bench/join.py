@@ -272,6 +272,7 @@ async def join_phase(
     base: str, world: World, clients: int, seconds: float, *, pay: bool = True
 ) -> Phase:
     phase = Phase()
+    run = random.randrange(10**9)  # a sweep's runs share members: keys must not repeat
     joinable = list(world.teams)
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=120)
@@ -291,7 +292,7 @@ async def join_phase(
                 else:
                     team_id = choices[0]
                     path = f"/api/teams/{team_id}/join"
-                headers = {**auth, "Idempotency-Key": f"bench-{i}-{n}-{rng.random()}"}
+                headers = {**auth, "Idempotency-Key": f"bench-{run}-{i}-{n}"}
                 t0 = time.perf_counter()
                 async with http.post(base + path, json={"quantity": 1}, headers=headers) as r:
                     body = await r.json(content_type=None)
