@@ -279,7 +279,7 @@ async def join_phase(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
         async def client(i: int, stop: float) -> None:
-            rng = random.Random(i)
+            rng = random.Random(f"{run}-{i}")  # another run picks other teams
             auth = {"Authorization": f"Bearer {world.tokens[i]}"}
             mine: set[int] = set()
             n = 0
