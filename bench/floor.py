@@ -51,11 +51,13 @@ def make_app() -> Any:
     from tuangou.api.app import create_app
     from tuangou.api.deps import IdemKey, Member
     from tuangou.api.responses import FastJSONResponse
-    from tuangou.core import idempotency
+    from tuangou.core import idempotency, logs
+    from tuangou.core.config import get_settings
     from tuangou.payments.gateway import sandbox
     from tuangou.payments.schemas import SandboxPayIn
     from tuangou.teams.schemas import SeatIn
 
+    logs.configure(get_settings().log_format)  # as tuangou.api.asgi, what serve runs
     replies: dict[str, Any] = {}
 
     def reply(name: str) -> Any:
@@ -66,28 +68,63 @@ def make_app() -> Any:
     app = create_app()
     floor = APIRouter(prefix="/api/floor")
 
-    @floor.post("/teams/{team_id}/join", status_code=201)
-    async def join(
-        team_id: int, body: SeatIn, request: Request, who: Member, key: IdemKey = None
-    ) -> JSONResponse:
-        idempotency.fingerprint(request.method, request.url.path, body.model_dump())
-        return FastJSONResponse(reply("join"), status_code=201)
+    def routes(prefix: str, response: type[JSONResponse]) -> None:
+        @floor.post(prefix + "/teams/{team_id}/join", status_code=201)
+        async def join(
+            team_id: int, body: SeatIn, request: Request, who: Member, key: IdemKey = None
+        ) -> JSONResponse:
+            idempotency.fingerprint(request.method, request.url.path, body.model_dump())
+            return response(reply("join"), status_code=201)
 
-    @floor.post("/sandbox/pay")
-    async def pay(body: SandboxPayIn) -> JSONResponse:
-        sandbox().check(body.ref or "", body.amount or 0, body.sig or "")
-        return FastJSONResponse(reply("pay"))
+        @floor.post(prefix + "/sandbox/pay")
+        async def pay(body: SandboxPayIn) -> JSONResponse:
+            sandbox().check(body.ref or "", body.amount or 0, body.sig or "")
+            return response(reply("pay"))
 
+    # The same two routes twice: the replies rendered by orjson (the app's default response
+    # class) and by the standard library's json (Starlette's JSONResponse), to compare.
+    routes("", FastJSONResponse)
+    routes("/stdjson", JSONResponse)
     app.include_router(floor)
-    app.router.routes.insert(0, app.router.routes.pop())  # matched first, like the no-op
+    added = len(floor.routes)
+    for _ in range(added):  # matched first, like the no-op
+        app.router.routes.insert(0, app.router.routes.pop())
     return app
 
 
-def start(url: str, port: int, replies: Path, log: Path) -> subprocess.Popen[bytes]:
-    args = ["-m", "uvicorn", "floor:make_app", "--factory", "--app-dir", str(HERE)]
-    args += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    args += ["--no-access-log"]
-    return launch(args, {"DATABASE_URL": url, REPLIES: str(replies)}, port, log)
+SERVERS = ("uvicorn", "granian")
+
+
+def server_args(server: str, target: str, port: int, workers: int) -> list[str]:
+    """``python`` arguments serving the app factory ``target`` on 127.0.0.1:``port``, with
+    the options ``tuangou serve`` gives the same server (see tuangou.cli)."""
+    if server == "uvicorn":  # uvloop and httptools: picked when installed ("auto")
+        args = ["-m", "uvicorn", target, "--factory", "--app-dir", str(HERE)]
+        args += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        args += ["--timeout-worker-healthcheck", "60"]  # as tuangou serve (see tuangou.cli)
+        return [*args, "--log-level", "warning", "--no-access-log"]
+    if server == "granian":
+        args = ["-m", "granian", "--interface", "asgi", "--factory", "--http", "1"]
+        args += ["--loop", "uvloop", "--host", "127.0.0.1", "--port", str(port)]
+        args += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+        return [*args, target]
+    raise SystemExit(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
+
+
+def start(
+    url: str,
+    port: int,
+    replies: Path,
+    log: Path,
+    *,
+    server: str = "uvicorn",
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """tuangou's app with the floor routes (make_app), served by ``server``."""
+    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
+    env = {"DATABASE_URL": url, REPLIES: str(replies), "PYTHONPATH": path, **(env or {})}
+    return launch(server_args(server, "floor:make_app", port, workers), env, port, log)
 
 
 def post(url: str, body: Any, headers: dict[str, str]) -> Any:
@@ -107,10 +144,17 @@ def pay_body(join_reply: dict[str, Any]) -> dict[str, Any]:
 
 
 async def floor_phase(
-    base: str, tokens: list[str], team_id: int, pay: dict[str, Any] | None, seconds: float
+    base: str,
+    tokens: list[str],
+    team_id: int,
+    pay: dict[str, Any] | None,
+    seconds: float,
+    *,
+    prefix: str = "/api/floor",
 ) -> int:
     """Join-shaped requests (each followed by a payment-shaped one if ``pay``); returns
-    the number of join-shaped 201s."""
+    the number of join-shaped 201s. ``prefix`` "/api/floor/stdjson" renders the replies
+    with the standard library's json instead of orjson."""
     done = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
 
@@ -121,12 +165,12 @@ async def floor_phase(
             while time.monotonic() < stop:
                 n += 1
                 headers = {**auth, "Idempotency-Key": f"floor-{i}-{n}"}
-                path = f"{base}/api/floor/teams/{team_id}/join"
+                path = f"{base}{prefix}/teams/{team_id}/join"
                 async with http.post(path, json={"quantity": 1}, headers=headers) as r:
                     await r.read()
                     done += r.status == 201
                 if pay is not None:
-                    async with http.post(f"{base}/api/floor/sandbox/pay", json=pay) as r:
+                    async with http.post(f"{base}{prefix}/sandbox/pay", json=pay) as r:
                         await r.read()
 
         stop = time.monotonic() + seconds
@@ -134,57 +178,96 @@ async def floor_phase(
     return done
 
 
+def capture(base: str, world: Any, replies: Path) -> dict[str, Any]:
+    """One real join and its real payment: the floor routes answer with these bodies.
+    Returns the payment's body, which the payment-shaped route accepts. Once captured in
+    ``replies``, they are reused (a paid charge cannot be paid again)."""
+    if replies.exists():
+        return dict(json.loads(replies.read_text())["pay_in"])
+    auth = {"Authorization": f"Bearer {world.tokens[0]}", "Idempotency-Key": "floor-real"}
+    joined = post(f"{base}/api/teams/{world.teams[0]}/join", {"quantity": 1}, auth)
+    pay = pay_body(joined)
+    paid = post(f"{base}/api/sandbox/pay", pay, {})
+    replies.write_text(json.dumps({"join": joined, "pay": paid, "pay_in": pay}))
+    return pay
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help="ASGI servers measured one after the other in this run (the last line is the"
+        " first one's)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
-    if args.clients < 1 or args.seconds <= 0:
-        parser.error("--clients and --seconds must be positive")
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    if args.clients < 1 or args.seconds <= 0 or args.workers < 1 or not servers:
+        parser.error("--clients, --seconds, --workers and --servers must be positive")
+    for name in servers:
+        if name not in SERVERS:
+            parser.error(f"unknown server {name!r}: one of {', '.join(SERVERS)}")
 
     tmp = Path(tempfile.mkdtemp(prefix="tuangou-floor-"))
     url = f"sqlite:///{tmp / 'floor.db'}"
     point_at(url)
     world = seed(args.clients, teams=4)
-    port = free_port()
     replies = tmp / "replies.json"
-    server = start(url, port, replies, tmp / "server.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        # One real join and its real payment: the floor routes answer with these bodies.
-        auth = {"Authorization": f"Bearer {world.tokens[0]}", "Idempotency-Key": "floor-real"}
-        joined = post(f"{base}/api/teams/{world.teams[0]}/join", {"quantity": 1}, auth)
-        pay = pay_body(joined)
-        paid = post(f"{base}/api/sandbox/pay", pay, {})
-        replies.write_text(json.dumps({"join": joined, "pay": paid}))
-
-        print("tuangou HTTP floor: tuangou's app, join- and payment-shaped routes, no database")
-        print(
-            f"server: 1 process on {base}; {args.clients} clients; {args.seconds:g} s per"
-            f" phase; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
-        )
-        noop, cpu = drive(noop_phase(base, args.clients, args.seconds))
-        noop_rate = noop.ok / args.seconds
-        print(
-            f"noop         GET /api/noop          {noop_rate:9.1f} req/s"
-            f"  (the client used {cpu / (args.seconds + 1):.2f} CPU)"
-        )
-        team = world.teams[1]
-        joins, cpu = drive(floor_phase(base, world.tokens, team, None, args.seconds))
-        join_rate = joins / args.seconds
-        print(
-            f"join floor   POST, no database      {join_rate:9.1f} req/s"
-            f"  (ratio {join_rate / noop_rate:.2f}; the client used {cpu / args.seconds:.2f} CPU)"
-        )
-        cycles, cpu = drive(floor_phase(base, world.tokens, team, pay, args.seconds))
-        cycle_rate = cycles / args.seconds
-        print(
-            f"cycle floor  join + pay, no database {cycle_rate:9.1f} joins/s"
-            f"  (ratio {cycle_rate / noop_rate:.2f}: the ceiling of bench/join.py's ratio)"
-        )
-    finally:
-        stop_server(server)
-    print(f"floor join/noop ratio: {join_rate / noop_rate:.2f}")
+    pay: dict[str, Any] | None = None
+    print("tuangou HTTP floor: tuangou's app, join- and payment-shaped routes, no database")
+    print(
+        f"{args.workers} server process(es); {args.clients} clients; {args.seconds:g} s per"
+        f" phase; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    first: float | None = None
+    summary = []
+    for name in servers:
+        port = free_port()
+        server = start(url, port, replies, tmp / f"{name}.log", server=name, workers=args.workers)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            if pay is None:
+                pay = capture(base, world, replies)
+            print(f"-- {name} on {base}")
+            noop, cpu = drive(noop_phase(base, args.clients, args.seconds))
+            noop_rate = noop.ok / args.seconds
+            print(
+                f"noop         GET /api/noop          {noop_rate:9.1f} req/s"
+                f"  (the client used {cpu / (args.seconds + 1):.2f} CPU)"
+            )
+            team = world.teams[1]
+            joins, cpu = drive(floor_phase(base, world.tokens, team, None, args.seconds))
+            join_rate = joins / args.seconds
+            print(
+                f"join floor   POST, no database      {join_rate:9.1f} req/s"
+                f"  (ratio {join_rate / noop_rate:.2f};"
+                f" the client used {cpu / args.seconds:.2f} CPU)"
+            )
+            cycles, cpu = drive(floor_phase(base, world.tokens, team, pay, args.seconds))
+            cycle_rate = cycles / args.seconds
+            print(
+                f"cycle floor  join + pay, no database {cycle_rate:9.1f} cycles/s"
+                f"  (ratio {cycle_rate / noop_rate:.2f}: the ceiling of bench/join.py's ratio)"
+            )
+            std = "/api/floor/stdjson"
+            cycles, _ = drive(floor_phase(base, world.tokens, team, pay, args.seconds, prefix=std))
+            std_rate = cycles / args.seconds
+            print(
+                f"cycle floor  replies by stdlib json  {std_rate:9.1f} cycles/s"
+                f"  (orjson/stdlib {cycle_rate / std_rate if std_rate else 0:.2f})"
+            )
+        finally:
+            stop_server(server)
+        summary.append((name, noop_rate, join_rate, cycle_rate, std_rate))
+        if first is None:
+            first = join_rate / noop_rate if noop_rate else 0.0
+    print("server    noop/s   join floor/s  cycle floor/s  (stdlib json)")
+    for name, noop_rate, join_rate, cycle_rate, std_rate in summary:
+        print(f"{name:8} {noop_rate:8.1f} {join_rate:13.1f} {cycle_rate:14.1f}  ({std_rate:.1f})")
+    print(f"floor join/noop ratio: {first or 0.0:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,25 @@
-"""Join benchmark: how fast can members join team buys, next to the same server's no-op?
+"""Join benchmark: join-and-pay cycles per second, next to the same server's floor and no-op.
 
     python bench/join.py [--database-url URL] [--clients 64] [--seconds 10] [--workers 1]
+                         [--server uvicorn|granian] [--worker-processes 0]
 
-Starts ``tuangou serve`` on a free 127.0.0.1 port (a temporary SQLite file by default), seeds
-members and one hot campaign with large stock, then drives it with ``--clients`` concurrent
-aiohttp clients in two phases of ``--seconds`` each:
+Seeds members and one hot campaign with large stock, then serves tuangou's app with the
+database-free routes of ``bench/floor.py`` (tuangou's own app, two routes added) on a free
+127.0.0.1 port, with ``--workers`` processes of ``--server`` (each with its in-process
+worker, as ``tuangou serve``), and drives it with ``--clients`` concurrent aiohttp clients in
+three phases of ``--seconds`` each:
 
 1. ``GET /api/noop``: the ceiling of this server, client and machine;
-2. joins: each client joins an open team (``POST /api/teams/{id}/join``), or now and then
+2. the cycle floor: a join-shaped request and a payment-shaped one that do no database work;
+3. joins: each client joins an open team (``POST /api/teams/{id}/join``), or now and then
    opens one (``POST /api/campaigns/{id}/teams``); each 201 created the order and its sandbox
    payment, and the client then pays it (``POST /api/sandbox/pay``).
 
-It reports the join rate (201s only) with p50/p99 latency, how fast the worker confirmed the
-payments (polling the database), and whether the invariants hold after the worker drained
-(``tuangou audit``'s checks). The last line is ``join/noop ratio: X``.
+It reports the cycle rates with p50/p99 of the join and the pay requests, the lag from each
+payment's 200 to its confirmation in the database, and whether the invariants hold after the
+worker drained (``tuangou audit``'s checks). ``join/noop ratio: X`` comes before the last line,
+which is ``join/floor ratio: X``: join-and-pay cycles per second over the floor's cycles per
+second.
 """
 
 from __future__ import annotations
@@ -34,13 +40,13 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 TIERS = [(2, 1990), (5, 1890), (10, 1790), (20, 1690), (50, 1590)]
 MAX_SIZE = 50
@@ -56,10 +62,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    args = ["-m", "tuangou.cli", "serve", "--host", "127.0.0.1"]
-    args += ["--port", str(port), "--workers", str(workers)]
-    return launch(args, {"DATABASE_URL": url, "TUANGOU_RUN_WORKER": "true"}, port, log)
+def start_server(
+    url: str, port: int, workers: int, log: Path, *, server: str = "uvicorn", replies: Path
+) -> subprocess.Popen[bytes]:
+    """tuangou's app with the floor's routes (``bench/floor.py``), served as ``tuangou serve``
+    serves it: ``workers`` processes of ``server``, each with its in-process worker."""
+    from floor import start
+
+    env = {"TUANGOU_RUN_WORKER": "true"}
+    return start(url, port, replies, log, server=server, workers=workers, env=env)
 
 
 def launch(args: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -75,7 +86,7 @@ def launch(args: list[str], env: dict[str, str], port: int, log: Path) -> subpro
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # several processes on a busy machine start slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the server exited on start; see {log}")
@@ -233,6 +244,8 @@ class Phase:
     refused: Counter[str] = field(default_factory=Counter)
     pays: int = 0
     opened: int = 0
+    pay_latencies: list[float] = field(default_factory=list)  # of the 200s, seconds
+    paid_at: dict[str, datetime] = field(default_factory=dict)  # ref -> the 200's UTC time
 
 
 async def noop_phase(base: str, clients: int, seconds: float) -> Phase:
@@ -259,13 +272,14 @@ async def join_phase(
     base: str, world: World, clients: int, seconds: float, *, pay: bool = True
 ) -> Phase:
     phase = Phase()
+    run = random.randrange(10**9)  # a sweep's runs share members: keys must not repeat
     joinable = list(world.teams)
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
         async def client(i: int, stop: float) -> None:
-            rng = random.Random(i)
+            rng = random.Random(f"{run}-{i}")  # another run picks other teams
             auth = {"Authorization": f"Bearer {world.tokens[i]}"}
             mine: set[int] = set()
             n = 0
@@ -278,7 +292,7 @@ async def join_phase(
                 else:
                     team_id = choices[0]
                     path = f"/api/teams/{team_id}/join"
-                headers = {**auth, "Idempotency-Key": f"bench-{i}-{n}-{rng.random()}"}
+                headers = {**auth, "Idempotency-Key": f"bench-{run}-{i}-{n}"}
                 t0 = time.perf_counter()
                 async with http.post(base + path, json={"quantity": 1}, headers=headers) as r:
                     body = await r.json(content_type=None)
@@ -302,9 +316,17 @@ async def join_phase(
                     continue
                 q = {k: v[0] for k, v in parse_qs(urlparse(body["pay_url"]).query).items()}
                 pay_in = {"ref": q["ref"], "amount": int(q["amount"]), "sig": q["sig"]}
+                t0 = time.perf_counter()
                 async with http.post(f"{base}/api/sandbox/pay", json=pay_in) as r:
-                    await r.read()
-                    phase.pays += r.status == 200
+                    body = await r.json(content_type=None)
+                    status = r.status
+                if status != 200:
+                    code = body.get("code", str(status)) if isinstance(body, dict) else str(status)
+                    phase.refused[f"pay {code}"] += 1
+                if status == 200:
+                    phase.paid_at[pay_in["ref"]] = datetime.now(UTC).replace(tzinfo=None)
+                    phase.pays += 1
+                    phase.pay_latencies.append(time.perf_counter() - t0)
 
         stop = time.monotonic() + seconds
         await asyncio.gather(*(client(i, stop) for i in range(clients)))
@@ -355,63 +377,104 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="default: a temporary SQLite file")
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
-    parser.add_argument("--workers", type=int, default=1, help="server processes")
-    parser.add_argument("--port", type=int, default=0, help="default: a free port")
-    parser.add_argument(
-        "--worker-processes",
-        type=int,
-        default=0,
-        help="standalone `tuangou worker` processes beside the server's in-process worker",
-    )
-    parser.add_argument(
-        "--no-pay",
-        action="store_true",
-        help="joins only: the clients never pay (their payments stay pending until released);"
-        " the cost of the join request alone",
-    )
-    args = parser.parse_args()
-    if args.clients < 1 or args.seconds <= 0:
-        parser.error("--clients and --seconds must be positive")
+def confirmation_lags(paid_at: dict[str, datetime]) -> tuple[list[float], int]:
+    """Seconds from each payment's 200 to its confirmation (the worker's compare-and-set to
+    ``succeeded`` sets ``updated_at`` in the transaction that also counts it in its team), and
+    how many of them are not confirmed. A confirmation stamped before the 200 arrived counts
+    as no lag. The stamp is taken before the commit, so the lag is slightly underestimated."""
+    from tuangou.core.db import unit_of_work
 
-    tmp = Path(tempfile.mkdtemp(prefix="tuangou-bench-"))
-    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-    label = "sqlite (temporary file)" if not args.database_url else url.split("@")[-1]
-    point_at(url)
-    world = seed(args.clients, teams=max(4 * args.clients, 64))
-    port = args.port or free_port()
-    log = tmp / "server.log"
-    server = start_server(url, port, args.workers, log)
-    workers = [start_worker(url, tmp / f"worker-{n}.log") for n in range(args.worker_processes)]
+    refs = list(paid_at)
+    lags: list[float] = []
+    confirmed = 0
+    with unit_of_work(readonly=True) as session:
+        for k in range(0, len(refs), 500):
+            chunk = refs[k : k + 500]
+            rows = session.execute(
+                text(
+                    "SELECT gateway_ref, updated_at FROM payments"
+                    " WHERE status = 'succeeded' AND gateway_ref IN :refs"
+                ).bindparams(bindparam("refs", expanding=True)),
+                {"refs": chunk},
+            )
+            for ref, updated_at in rows:
+                if isinstance(updated_at, str):  # SQLite through a textual query
+                    updated_at = datetime.fromisoformat(updated_at)
+                lags.append(max(0.0, (updated_at - paid_at[ref]).total_seconds()))
+                confirmed += 1
+    return lags, len(refs) - confirmed
+
+
+@dataclass
+class Result:
+    workers: int
+    noop_rate: float
+    floor_rate: float  # join-and-pay cycles per second with no database work
+    join_rate: float  # 201s per second
+    cycle_rate: float  # joins followed by a paid payment, per second
+    violations: list[str]
+    lags: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return self.cycle_rate / self.floor_rate if self.floor_rate else 0.0
+
+
+def measure(
+    url: str,
+    world: World,
+    tmp: Path,
+    *,
+    clients: int,
+    seconds: float,
+    workers: int = 1,
+    server: str = "uvicorn",
+    worker_processes: int = 0,
+    port: int = 0,
+    pay: bool = True,
+) -> Result:
+    """Serve, run the three phases (no-op, cycle floor, joins) and drain; print as it goes."""
+    from floor import capture, floor_phase
+
+    port = port or free_port()
+    replies = tmp / "replies.json"
+    log = tmp / f"server-{server}-{workers}.log"
+    proc = start_server(url, port, workers, log, server=server, replies=replies)
+    helpers = [start_worker(url, tmp / f"worker-{n}.log") for n in range(worker_processes)]
     base = f"http://127.0.0.1:{port}"
     try:
-        print(f"tuangou join benchmark: {label}")
+        floor_pay = capture(base, world, replies)
         print(
-            f"server: {args.workers} process(es) on {base}"
-            f" (+{args.worker_processes} worker processes); {args.clients} clients;"
-            f" {args.seconds:g} s per phase; {os.cpu_count()} CPUs,"
+            f"server: {server}, {workers} process(es) on {base}"
+            f" (+{worker_processes} worker processes); {clients} clients;"
+            f" {seconds:g} s per phase; {os.cpu_count()} CPUs,"
             f" load average {os.getloadavg()[0]:.1f} before the run"
         )
-        noop, cpu = drive(noop_phase(base, args.clients, args.seconds))
-        noop_rate = noop.ok / args.seconds
+        noop, cpu = drive(noop_phase(base, clients, seconds))
+        noop_rate = noop.ok / seconds
         print(
             f"noop   GET /api/noop                 {noop_rate:9.1f} req/s"
-            f"  (the client used {cpu / (args.seconds + 1):.2f} CPU)"
+            f"  (the client used {cpu / (seconds + 1):.2f} CPU)"
+        )
+        tokens = world.tokens[:clients]
+        cycles, cpu = drive(floor_phase(base, tokens, world.teams[0], floor_pay, seconds))
+        floor_rate = cycles / seconds
+        print(
+            f"floor  join + pay, no database       {floor_rate:9.1f} cycles/s"
+            f"  (floor/noop {floor_rate / noop_rate if noop_rate else 0:.2f};"
+            f" the client used {cpu / seconds:.2f} CPU)"
         )
 
         before = succeeded_payments()
         watch = PaymentWatch()
         watch.start()
         t0 = time.monotonic()
-        joins, cpu = drive(join_phase(base, world, args.clients, args.seconds, pay=not args.no_pay))
+        joins, cpu = drive(join_phase(base, world, clients, seconds, pay=pay))
         elapsed = time.monotonic() - t0
         watch.halt.set()
         watch.join()
-        join_rate = joins.ok / args.seconds
+        join_rate = joins.ok / seconds
+        cycle_rate = (joins.pays if pay else joins.ok) / seconds
         refused = ", ".join(f"{k} {v}" for k, v in joins.refused.most_common()) or "none"
         print(
             f"join   POST join/open -> 201         {join_rate:9.1f} joins/s"
@@ -422,7 +485,16 @@ def main() -> None:
             f" the client used {cpu / elapsed:.2f} CPU)"
         )
         print(f"       refused: {refused}")
-        print(f"pay    POST /api/sandbox/pay         {joins.pays / elapsed:9.1f} req/s")
+        print(
+            f"pay    POST /api/sandbox/pay -> 200  {joins.pays / seconds:9.1f} req/s"
+            f"  (p50 {ms(percentile(joins.pay_latencies, 50))},"
+            f" p99 {ms(percentile(joins.pay_latencies, 99))})"
+        )
+        print(
+            f"cycle  join + pay                    {cycle_rate:9.1f} cycles/s"
+            f"  (cycles/floor {cycle_rate / floor_rate if floor_rate else 0:.2f},"
+            f" cycles/noop {cycle_rate / noop_rate if noop_rate else 0:.2f})"
+        )
         print(f"confirmed payments (worker)          {watch.rate():9.1f} /s during the phase")
 
         t1 = time.monotonic()
@@ -434,6 +506,12 @@ def main() -> None:
             f"       {confirmed} payments confirmed in all; the worker drained"
             f" {drained:.1f} s after the phase"
         )
+        lags, unconfirmed = confirmation_lags(joins.paid_at)
+        print(
+            f"confirmation lag p50/p99: {ms(percentile(lags, 50))} / {ms(percentile(lags, 99))}"
+            f"  (from the pay's 200 to succeeded in the database; {len(lags)} payments,"
+            f" {unconfirmed} not confirmed)"
+        )
         try:
             violations = audit()
             if pending_work():
@@ -444,10 +522,57 @@ def main() -> None:
         for v in violations[:20]:
             print(f"  - {v}")
     finally:
-        for proc in [server, *workers]:
-            stop_server(proc)
-    ratio = join_rate / noop_rate if noop_rate else 0.0
-    print(f"join/noop ratio: {ratio:.2f}")
+        for p in [proc, *helpers]:
+            stop_server(p)
+    return Result(workers, noop_rate, floor_rate, join_rate, cycle_rate, violations, lags)
+
+
+def main() -> None:
+    from floor import SERVERS
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="the ASGI server")
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=0,
+        help="standalone `tuangou worker` processes beside the server's in-process worker",
+    )
+    parser.add_argument(
+        "--no-pay",
+        action="store_true",
+        help="joins only: the clients never pay (their payments stay pending until released);"
+        " the cost of the join request alone (a cycle is then a join)",
+    )
+    args = parser.parse_args()
+    if args.clients < 1 or args.seconds <= 0 or args.workers < 1:
+        parser.error("--clients, --seconds and --workers must be positive")
+
+    tmp = Path(tempfile.mkdtemp(prefix="tuangou-bench-"))
+    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    label = "sqlite (temporary file)" if not args.database_url else url.split("@")[-1]
+    point_at(url)
+    world = seed(args.clients, teams=max(4 * args.clients, 64))
+    print(f"tuangou join benchmark: {label}")
+    r = measure(
+        url,
+        world,
+        tmp,
+        clients=args.clients,
+        seconds=args.seconds,
+        workers=args.workers,
+        server=args.server,
+        worker_processes=args.worker_processes,
+        port=args.port,
+        pay=not args.no_pay,
+    )
+    print(f"join/noop ratio: {r.join_rate / r.noop_rate if r.noop_rate else 0.0:.2f}")
+    print(f"join/floor ratio: {r.ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ def _migrate_if_needed() -> None:
     secret.secret_key()  # made once, outside any other transaction
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -63,6 +66,10 @@ def _serve(host: str, port: int, workers: int) -> None:
             workers=workers,
             log_level="warning",
             access_log=False,
+            # The supervisor kills a process that does not answer its ping in time. Importing
+            # the app holds the interpreter lock for long stretches, and on a busy machine
+            # the default 5 s had every process killed and respawned before it ever served.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     else:
         from tuangou.api.app import create_app
