@@ -93,7 +93,7 @@ async def storm_client(
         if reply.code == "sold_out":  # no unit to open a team with: join one instead
             opener = False
             continue
-        if reply.code not in ("team_full", "team_closed", "too_few_to_open"):
+        if reply.code not in ("team_full", "team_closed", "team_pending", "too_few_to_open"):
             out.problems.append(f"{path}: unexpected {reply.status} {reply.body}")
             return
         # A member tries again a moment later (a team is closed until its opener's payment
