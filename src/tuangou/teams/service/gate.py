@@ -65,11 +65,11 @@ class _Short:
     ends_at: datetime
 
 
-def _campaign_key(campaign_id: int) -> tuple[str, int]:
+def campaign_key(campaign_id: int) -> tuple[str, int]:
     return ("team-campaign", campaign_id)
 
 
-def _team_key(team_id: int) -> tuple[str, int]:
+def team_key(team_id: int) -> tuple[str, int]:
     return ("team", team_id)
 
 
@@ -88,18 +88,18 @@ def note_refusal(session: Session, *, campaign_id: int, team_id: int | None = No
     short = _short(row)
     if short is None:
         return
-    soldout.mark(_campaign_key(campaign_id), short)
+    soldout.mark(campaign_key(campaign_id), short)
     if team_id is None or short.free > 0:
         return
     team = session.execute(_TEAM, {"b_team": team_id}).first()
     if team is not None and team.reserved <= 0:
-        soldout.mark(_team_key(team_id), campaign_id, under=_campaign_key(campaign_id))
+        soldout.mark(team_key(team_id), campaign_id, under=campaign_key(campaign_id))
 
 
 def given_back(campaign_id: int) -> None:
     """Units of the campaign came back (free stock, or a team's reservation): forget its
     marks and its teams'."""
-    soldout.forget(_campaign_key(campaign_id))
+    soldout.forget(campaign_key(campaign_id))
 
 
 def _recheck_campaign(campaign_id: int) -> _Short | None:
@@ -108,7 +108,7 @@ def _recheck_campaign(campaign_id: int) -> _Short | None:
 
 def refusal_to_open(campaign_id: int, quantity: Any = 1) -> DomainError | None:
     """The refusal of opening a team of ``campaign_id`` that memory can give, or None."""
-    short = soldout.refuse(_campaign_key(campaign_id), lambda: _recheck_campaign(campaign_id))
+    short = soldout.refuse(campaign_key(campaign_id), lambda: _recheck_campaign(campaign_id))
     if short is None:
         return None
     if not isinstance(quantity, int) or isinstance(quantity, bool):
@@ -133,7 +133,7 @@ def refusal_to_join(team_id: int, quantity: Any = 1) -> DomainError | None:
             return None  # the route says the team is closed
         return int(row.campaign_id)
 
-    if soldout.refuse(_team_key(team_id), recheck) is None:
+    if soldout.refuse(team_key(team_id), recheck) is None:
         return None
     if quantity != 1 or isinstance(quantity, bool):
         return None  # a larger quantity may be above the campaign's maximum: the route says
