@@ -69,6 +69,8 @@ def mark(key: Key, value: Any = True, *, under: Key | None = None) -> None:
 def forget(key: Key) -> None:
     """Units of ``key`` came back (in this process): forget it and what is filed under it."""
     memory = _marks()
+    if not memory.marks:
+        return  # the common case, on every sale: nothing marked, nothing to take
     with memory.lock:
         memory.marks.pop(key, None)
         for other in [k for k, (_, _, under) in memory.marks.items() if under == key]:

@@ -97,8 +97,10 @@ def note_refusal(session: Session, *, campaign_id: int, team_id: int | None = No
 
 
 def given_back(campaign_id: int) -> None:
-    """Units of the campaign came back (free stock, or a team's reservation): forget its
-    marks and its teams'."""
+    """Units of the campaign came back (free stock, or a team's reservation), or free units
+    were taken (so a mark's free count may say too much): forget its marks and its teams'.
+    Another process may word a refusal from its older mark for up to a second
+    (``too_few_to_open`` where ``sold_out`` is now true); both refuse, and nothing is sold."""
     soldout.forget(campaign_key(campaign_id))
 
 

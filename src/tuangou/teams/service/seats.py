@@ -126,6 +126,10 @@ def _take_stock(
         {"b_campaign": campaign.id, "b_quantity": quantity, "b_reserve": reserve},
     ).rowcount
     if taken:
+        if reserve <= 0 < quantity + reserve:
+            # Free units taken (a team growing past its minimum, buying alone): a mark's free
+            # count may now say too much; the next refusal marks it again.
+            gate.given_back(campaign.id)
         return
     # A refusal: remember it if no team can open (and no seat of this team be had), so the
     # next ones are answered from memory (``gate``).
