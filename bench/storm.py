@@ -127,9 +127,18 @@ async def storm(base: str, world: World, users: int, concurrency: int) -> Load:
 
         async def call(kind: str, method: str, url: str, **kw: Any) -> tuple[int, Any]:
             t0 = time.perf_counter()
-            async with http.request(method, url, **kw) as r:
-                body = await r.json(content_type=None) if r.content_length != 0 else None
-                status = r.status
+            for attempt in range(3):
+                try:
+                    async with http.request(method, url, **kw) as r:
+                        body = await r.json(content_type=None) if r.content_length != 0 else None
+                        status = r.status
+                    break
+                except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
+                    # A kept-alive connection the server closed as the request went out (its
+                    # idle timeout): sent again on a new one (the POSTs carry their key).
+                    load.replies["connection closed by the server, sent again"] += 1
+                    if attempt == 2:
+                        raise
             elapsed = time.perf_counter() - t0
             load.latencies.append(elapsed)
             if kind == "detail":
