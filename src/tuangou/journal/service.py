@@ -195,7 +195,7 @@ def append_many(session: Session, source: str, refs: Sequence[str]) -> None:
     entries = table(JournalEntry)
     inserted = execute(
         session,
-        entries.insert().returning(entries.c.ref, entries.c.id, sort_by_parameter_order=True),
+        entries.insert().returning(entries.c.ref, entries.c.id),
         rows,
     )
     made: dict[str, int] = {str(ref): int(entry_id) for ref, entry_id in inserted}
