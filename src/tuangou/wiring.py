@@ -199,7 +199,7 @@ def _register() -> None:
     from tuangou.ledger import service as ledger
 
     journal.install()
-    ledger.register_on_transfer(journal.on_ledger_transfer)
+    ledger.register_on_transfer(journal.on_ledger_transfer, journal.on_ledger_transfers)
     points.register_on_transfer(journal.on_points_transfer)
     bargains.register_on_helped(journal.on_bargain_help)
     _register_privacy()

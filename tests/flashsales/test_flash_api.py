@@ -9,7 +9,7 @@ from sqlalchemy import event
 from tests.api import count, scalar
 from tests.conftest import audit_violations, run_worker
 from tests.flashsales.conftest import Flash
-from tuangou.core import clock
+from tuangou.core import clock, soldout
 from tuangou.core.db import get_engine
 from tuangou.flashsales import service as flash_service
 
@@ -127,7 +127,7 @@ def test_sold_out_is_answered_without_a_database_write(flash: Flash) -> None:
         assert r.status_code == 403 and r.json()["code"] == "staff_account"
         statements.clear()
         # Once the mark is old, one read (and no write) checks it again.
-        flash_service._memory().sold_out[slot] -= 60
+        soldout.age(flash_service.sold_out_key(slot), 60)
         r = flash.buy(second, slot)
         assert r.status_code == 409 and r.json()["code"] == "sold_out"
         work = [s.split()[0].upper() for s in statements if not s.upper().startswith("BEGIN")]
@@ -170,7 +170,7 @@ def test_another_process_learns_within_the_recheck(flash: Flash) -> None:
     execute("UPDATE flash_slots SET available = 1, held = 0 WHERE id = :id", id=slot)
     execute("UPDATE orders SET status = 'cancelled' WHERE kind = 'flash'")
     assert flash.buy(late, slot).json()["code"] == "sold_out"  # still the mark
-    flash_service._memory().sold_out[slot] -= 60  # the mark is old: the next one reads
+    soldout.age(flash_service.sold_out_key(slot), 60)  # the mark is old: the next one reads
     assert flash.buy(late, slot).status_code == 201
 
 

@@ -16,6 +16,7 @@ from tuangou.achievements.router import router as achievements_router
 from tuangou.aftersales.router import router as aftersales_router
 from tuangou.analytics.router import router as analytics_router
 from tuangou.api import errors, security
+from tuangou.api.gate import RefusalGate
 from tuangou.api.responses import FastJSONResponse
 from tuangou.api.schemas import HealthOut, NoopOut, ReadyOut
 from tuangou.bargains.router import router as bargains_router
@@ -27,7 +28,6 @@ from tuangou.core.schemas import bound_parameters, problem_responses
 from tuangou.coupons.router import router as coupons_router
 from tuangou.credit.router import router as credit_router
 from tuangou.events.router import router as events_router
-from tuangou.flashsales.router import SoldOutGate
 from tuangou.flashsales.router import router as flash_router
 from tuangou.fulfilment.router import router as fulfilment_router
 from tuangou.insight.router import router as insight_router
@@ -200,6 +200,8 @@ def create_app(*, run_worker: bool | None = None) -> FastAPI:
     from tuangou.web.app import install as install_web
 
     install_web(app)  # the pages, at /
-    app.add_middleware(SoldOutGate)  # a flash sale's refusals from memory, before routing
+    # Refusals from memory (a flash slot sold out, a team campaign with nothing free), before
+    # the routing: see core/soldout.py.
+    app.add_middleware(RefusalGate)
     security.install(app)  # the docs page; security headers around everything above
     return app

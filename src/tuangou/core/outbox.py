@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tuangou.core import clock, ids
-from tuangou.core.db import is_sqlite, unit_of_work
+from tuangou.core.db import is_sqlite, table, unit_of_work
 from tuangou.core.models import OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,25 @@ def emit(session: Session, topic: str, payload: dict[str, Any]) -> str:
     )
     session.add(event)
     return event.id
+
+
+def emit_many(session: Session, topic: str, payloads: list[dict[str, Any]]) -> list[str]:
+    """:func:`emit` for many events of one topic: one multi-row INSERT."""
+    if not payloads:
+        return []
+    now = clock.now()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": ids.event_id(),
+            "topic": topic,
+            "payload": payload,
+            "created_at": now,
+            "attempts": 0,
+        }
+        for payload in payloads
+    ]
+    session.execute(insert(table(OutboxEvent)), rows)
+    return [row["id"] for row in rows]
 
 
 def deliver_pending(limit: int = 200) -> int:

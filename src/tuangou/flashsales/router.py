@@ -2,9 +2,10 @@
 
 A purchase is the hot path of a sale. What this process knows without the database
 (:func:`service.refusal_from_memory`: a slot seen sold out, not started, over) is answered by
-:class:`SoldOutGate`, in front of the routing, once the caller's token shows a member (the
-same check as the route's); anything else reaches the route, which asks the memory again and
-runs the purchase through group commit, once per ``Idempotency-Key``."""
+the API's gate (``api.gate.RefusalGate``; the route is registered here with
+``core.soldout.gate_route``), in front of the routing, once the caller's token shows a member
+(the same check as the route's); anything else reaches the route, which asks the memory again
+and runs the purchase through group commit, once per ``Idempotency-Key``."""
 
 from __future__ import annotations
 
@@ -15,65 +16,29 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tuangou.accounts import service as accounts
 from tuangou.api.deps import Caller, IdemKey, Member, Operator, idempotent_grouped, screen
 from tuangou.api.errors import problem
 from tuangou.catalog import service as catalog
+from tuangou.core import soldout
 from tuangou.core.db import run_in_transaction, unit_of_work
 from tuangou.core.errors import DomainError
-from tuangou.core.schemas import BIGGEST
 from tuangou.flashsales import schemas
 from tuangou.flashsales import service as flash
 from tuangou.orders.schemas import OrderOut
 from tuangou.payments.schemas import PaymentOut
 
 router = APIRouter(tags=["flash sales"])
-_BUY = re.compile(r"^/api/flash/([0-9]{1,10})/buy$")
+_BUY = r"^/api/flash/([0-9]{1,10})/buy$"
 
 
-class SoldOutGate:
-    """Answers a purchase that this process can refuse from memory (sold out, not started,
-    over) before the routing, the dependencies and the body are looked at: no database write,
-    and no read but the slot's recheck (one read a second per slot, by one request). The
-    caller is checked from the token's signature alone (a member's token, not expired): its
-    revocation is not looked up, since a refusal reveals nothing and changes nothing. A caller
-    who is not a member goes on to the route, which answers 401 or 403 as always."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            match = _BUY.match(scope["path"])
-            if match is not None and int(match.group(1)) <= BIGGEST:
-                refused = flash.refusal_from_memory(int(match.group(1)))
-                if refused is not None and _is_member(scope):
-                    reply = problem(
-                        refused.status,
-                        refused.code,
-                        refused.title,
-                        refused.detail,
-                        instance=scope["path"],
-                    )
-                    await reply(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+def _refusal(match: re.Match[str], _body: dict[str, Any]) -> DomainError | None:
+    return flash.refusal_from_memory(int(match.group(1)))
 
 
-def _is_member(scope: Scope) -> bool:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                return False
-            try:
-                accounts.require_buyer(accounts.principal_from_signature(token.strip()))
-            except DomainError:
-                return False
-            return True
-    return False
+# The API's gate (``api.gate.RefusalGate``) answers a purchase this process can refuse from
+# memory before the routing.
+soldout.gate_route("POST", _BUY, _refusal)
 
 
 def views(session: Session, slots: list[Any], *, operator: bool = False) -> list[dict[str, Any]]:

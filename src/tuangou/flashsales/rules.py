@@ -14,9 +14,6 @@ MAX_MINUTES = 12 * 60
 MAX_HOLD_MINUTES = 30
 DEFAULT_MINUTES = 60
 DEFAULT_HOLD_MINUTES = 5
-# How long a process answers "sold out" from memory before it reads the slot's stock again
-# (a hold released by another process gives its units back: this is how a process learns).
-SOLD_OUT_RECHECK_SECONDS = 1.0
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 

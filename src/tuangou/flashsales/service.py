@@ -10,17 +10,16 @@ AND available >= q AND starts_at <= now AND ends_at > now`` (rank STOCK: the hot
 only to the commit). A refusal raises, so the whole unit of work rolls back.
 
 **A sold-out refusal costs no database work.** Each process remembers the slots it saw sold
-out (:func:`refusal_from_memory`), and the times of every slot it read (they never change), so
+out (:func:`refusal_from_memory`, through the one mechanism of :mod:`tuangou.core.soldout`
+that team campaigns share), and the times of every slot it read (they never change), so
 ``sold_out``, ``not_started`` and ``over`` are answered from memory. Units come back only when
 a hold is released (:func:`on_released`): the process that releases it forgets its mark at
 once; every other process reads the slot's ``available`` again (one read, by one request) once
-its mark is :data:`rules.SOLD_OUT_RECHECK_SECONDS` old, and forgets it if units are there.
+its mark is :data:`core.soldout.RECHECK_SECONDS` old, and forgets it if units are there.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 import weakref
 from collections import Counter
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
-from tuangou.core import clock, locks
+from tuangou.core import clock, locks, soldout
 from tuangou.core.db import (
     execute,
     expire_loaded,
@@ -92,16 +91,13 @@ _AVAILABLE = select(_slots.c.available).where(_slots.c.id == bindparam("b_slot")
 
 
 class _Memory:
-    """What this process knows of the slots without asking the database: their times (which
-    never change) and the slots it saw sold out, with when it last confirmed it."""
+    """The slots' times this process read (they never change)."""
 
     def __init__(self) -> None:
         self.times: dict[int, tuple[datetime, datetime]] = {}
-        self.sold_out: dict[int, float] = {}
-        self.lock = threading.Lock()
 
 
-# One memory per engine, gone with it: two databases (tests) never share a mark.
+# One memory per engine, gone with it: two databases (tests) never share one.
 _memories: weakref.WeakKeyDictionary[Engine, _Memory] = weakref.WeakKeyDictionary()
 
 
@@ -117,49 +113,41 @@ def _remember(slot: FlashSlot) -> None:
     _memory().times[slot.id] = (slot.starts_at, slot.ends_at)
 
 
+def sold_out_key(slot_id: int) -> tuple[str, int]:
+    return ("flash", slot_id)
+
+
 def mark_sold_out(slot_id: int) -> None:
-    _memory().sold_out[slot_id] = time.monotonic()
+    soldout.mark(sold_out_key(slot_id))
 
 
 def forget_sold_out(slot_id: int) -> None:
-    _memory().sold_out.pop(slot_id, None)
+    soldout.forget(sold_out_key(slot_id))
 
 
 def known_sold_out(slot_id: int) -> bool:
     """Whether this process holds the slot sold out (a mark not older than the recheck)."""
-    since = _memory().sold_out.get(slot_id)
-    return since is not None and time.monotonic() - since < rules.SOLD_OUT_RECHECK_SECONDS
+    return soldout.known(sold_out_key(slot_id))
 
 
 def refusal_from_memory(slot_id: int) -> DomainError | None:
     """The refusal of a purchase of ``slot_id`` that this process can give without writing
-    anything: ``not_started`` or ``over`` from the slot's times, ``sold_out`` from its mark.
-
-    A mark older than :data:`rules.SOLD_OUT_RECHECK_SECONDS` is checked with one read of the
-    slot's ``available`` (by the one request that finds it stale; the others meanwhile still
-    answer from the mark, renewed for that): units there, and the mark is forgotten."""
-    memory = _memory()
-    times = memory.times.get(slot_id)
+    anything: ``not_started`` or ``over`` from the slot's times, ``sold_out`` from its mark
+    (``core.soldout``: a stale mark is checked with one read of the slot's ``available``)."""
+    times = _memory().times.get(slot_id)
     if times is not None:
         why = rules.timing_refusal(clock.now(), *times)
         if why == "not_started":
             return errors.NotStarted()
         if why == "over":
             return errors.Over()
-    since = memory.sold_out.get(slot_id)
-    if since is None:
-        return None
-    now = time.monotonic()
-    if now - since < rules.SOLD_OUT_RECHECK_SECONDS:
+
+    def recheck() -> bool | None:
+        available = read(lambda s: s.execute(_AVAILABLE, {"b_slot": slot_id}).scalar())
+        return None if available else True
+
+    if soldout.refuse(sold_out_key(slot_id), recheck) is not None:
         return errors.SoldOut()
-    with memory.lock:
-        if memory.sold_out.get(slot_id) != since:  # another request is checking it
-            return errors.SoldOut() if slot_id in memory.sold_out else None
-        memory.sold_out[slot_id] = now
-    available = read(lambda s: s.execute(_AVAILABLE, {"b_slot": slot_id}).scalar())
-    if not available:
-        return errors.SoldOut()
-    forget_sold_out(slot_id)
     return None
 
 

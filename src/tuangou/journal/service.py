@@ -49,6 +49,7 @@ __all__ = [
     "Checkpoint",
     "Entry",
     "append",
+    "append_many",
     "checkpoint",
     "checkpoints",
     "concerns",
@@ -59,6 +60,7 @@ __all__ = [
     "member_bundle",
     "on_bargain_help",
     "on_ledger_transfer",
+    "on_ledger_transfers",
     "on_points_transfer",
     "public_key",
     "publish_checkpoints",
@@ -127,6 +129,10 @@ def on_ledger_transfer(session: Session, transfer_id: str) -> None:
     append(session, "ledger", transfer_id)
 
 
+def on_ledger_transfers(session: Session, transfer_ids: list[str]) -> None:
+    append_many(session, "ledger", transfer_ids)
+
+
 def on_points_transfer(session: Session, transfer_id: str) -> None:
     append(session, "points", transfer_id)
 
@@ -160,6 +166,42 @@ def append(session: Session, source: str, ref: str) -> None:
             _NEW_MEMBER,
             [{"member_id": m, "entry_id": entry_id} for m in built.members],
         )
+    session.info[_PENDING] = True
+
+
+def append_many(session: Session, source: str, refs: Sequence[str]) -> None:
+    """:func:`append` for many rows of ``source`` at once, in the order given: one read of
+    the rows, one multi-row INSERT of the entries, one of who they concern."""
+    if not refs:
+        return
+    built = SOURCES[source](session, refs)
+    missing = [ref for ref in refs if ref not in built]
+    if missing:
+        raise LookupError(f"{source} {missing[0]} is not there to journal")
+    now = clock.now()
+    rows = []
+    for ref in refs:
+        data = rules.canonical(built[ref].data)
+        rows.append(
+            {
+                "source": source,
+                "ref": ref,
+                "community_id": built[ref].community_id,
+                "data": data.decode(),
+                "leaf_hash": rules.leaf_hash(data).hex(),
+                "created_at": now,
+            }
+        )
+    entries = table(JournalEntry)
+    inserted = execute(
+        session,
+        entries.insert().returning(entries.c.ref, entries.c.id),
+        rows,
+    )
+    made: dict[str, int] = {str(ref): int(entry_id) for ref, entry_id in inserted}
+    members = [{"member_id": m, "entry_id": made[ref]} for ref in refs for m in built[ref].members]
+    if members:
+        execute(session, _NEW_MEMBER, members)
     session.info[_PENDING] = True
 
 

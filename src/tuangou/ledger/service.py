@@ -26,6 +26,7 @@ __all__ = [
     "record_payment",
     "record_refund",
     "record_refund_sent",
+    "record_refunds",
     "record_release",
     "record_subsidy",
     "register_on_transfer",
@@ -34,6 +35,7 @@ __all__ = [
     "reverse_release",
     "supplier_account",
     "transfer",
+    "transfer_many",
 ]
 
 
@@ -74,17 +76,79 @@ def transfer(
     return True
 
 
+def transfer_many(
+    session: Session,
+    kind: str,
+    transfers: Sequence[tuple[str, int | None, Sequence[tuple[str, int]]]],
+) -> list[str]:
+    """Record many balanced transfers of one ``kind`` at once, each once: ``(transfer id,
+    order id, legs)``. One multi-row INSERT for the transfers (a repeated id is skipped, as
+    :func:`transfer` skips it), one for their entries, and the hooks once for all of them.
+    Returns the ids recorded now, in the order given."""
+    clean = []
+    for transfer_id, order_id, legs in transfers:
+        kept = [(account, amount) for account, amount in legs if amount != 0]
+        if kept:
+            rules.check_legs(kept)
+            clean.append((transfer_id, order_id, kept))
+    if not clean:
+        return []
+    now = clock.now()
+    stmt = (
+        upsert_insert(session)(table(LedgerTransfer))
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table(LedgerTransfer).c.id)
+    )
+    recorded = set(
+        execute(
+            session,
+            stmt,
+            [
+                {"id": t, "kind": kind, "order_id": o, "memo": "", "created_at": now}
+                for t, o, _ in clean
+            ],
+        ).scalars()
+    )
+    done = [(t, o, legs) for t, o, legs in clean if t in recorded]
+    if not done:
+        return []
+    execute(
+        session,
+        _NEW_ENTRY,
+        [
+            {"transfer_id": t, "account": account, "order_id": o, "amount": amount}
+            for t, o, legs in done
+            for account, amount in legs
+        ],
+    )
+    ids = [t for t, _, _ in done]
+    for hook in _on_transfers:
+        hook(session, ids)
+    return ids
+
+
 # Called in the transfer's transaction after each transfer recorded (not a repeat), with
 # (session, transfer_id): the verifiable record appends it. Registered by the composition root.
 _on_transfer: list[Callable[[Session, str], None]] = []
 
 
-def register_on_transfer(hook: Callable[[Session, str], None] | None) -> None:
-    """What else a recorded transfer means; ``None`` removes every hook."""
+def register_on_transfer(
+    hook: Callable[[Session, str], None] | None,
+    many: Callable[[Session, list[str]], None] | None = None,
+) -> None:
+    """What else a recorded transfer means (``hook``; ``many``: the same for the transfers
+    of :func:`transfer_many`, at once); ``None`` removes every hook."""
     if hook is None:
         _on_transfer.clear()
-    elif hook not in _on_transfer:
+        _on_transfers.clear()
+        return
+    if hook not in _on_transfer:
         _on_transfer.append(hook)
+    if many is not None and many not in _on_transfers:
+        _on_transfers.append(many)
+
+
+_on_transfers: list[Callable[[Session, list[str]], None]] = []
 
 
 def journal_rows(session: Session, transfer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -191,6 +255,18 @@ def record_refund(session: Session, *, refund_id: int, order_id: int, amount: in
         "refund",
         [(rules.ESCROW, -amount), (rules.REFUNDS, amount)],
         order_id=order_id,
+    )
+
+
+def record_refunds(session: Session, refunds: Sequence[tuple[int, int, int]]) -> list[str]:
+    """:func:`record_refund` for many ``(refund id, order id, amount)`` at once."""
+    return transfer_many(
+        session,
+        "refund",
+        [
+            (f"refund:{refund_id}", order_id, [(rules.ESCROW, -amount), (rules.REFUNDS, amount)])
+            for refund_id, order_id, amount in refunds
+        ],
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -10,10 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from tuangou.accounts.service import Principal
 from tuangou.api.deps import IdemKey, Member, Operator, idempotent, idempotent_grouped, screen
+from tuangou.api.errors import problem
 from tuangou.api.responses import next_page
 from tuangou.catalog import service as catalog
-from tuangou.core import clock
+from tuangou.core import clock, soldout
 from tuangou.core.db import unit_of_work
+from tuangou.core.errors import DomainError
 from tuangou.core.paging import MAX_CURSOR, MAX_LIMIT
 from tuangou.orders import service as orders
 from tuangou.orders.schemas import OrderOut
@@ -101,7 +104,12 @@ def campaign_teams(
 async def open_team(
     campaign_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
-    """Open a team: creates the opener's order and its payment; the team opens once paid."""
+    """Open a team: creates the opener's order and its payment; the team opens once paid.
+    With nothing free to open a team that could form, ``sold_out`` or ``too_few_to_open``
+    comes from memory, without touching the database."""
+    refused = teams.refusal_to_open(campaign_id, body.quantity)
+    if refused is not None:
+        return _refused(refused, request)
     await run_in_threadpool(
         lambda: screen(request, type="join", actor=who.user_id, target=f"campaign:{campaign_id}")
     )
@@ -171,7 +179,11 @@ def team(team_id: int) -> dict[str, Any]:
 async def join_team(
     team_id: int, body: schemas.SeatIn, request: Request, who: Member, key: IdemKey = None
 ) -> JSONResponse:
-    """Join a team through its share link: creates the order and its payment."""
+    """Join a team through its share link: creates the order and its payment. A team with
+    nothing reserved in a campaign with nothing free is refused ``sold_out`` from memory."""
+    refused = teams.refusal_to_join(team_id, body.quantity)
+    if refused is not None:
+        return _refused(refused, request)
     await run_in_threadpool(
         lambda: screen(request, type="join", actor=who.user_id, target=f"team:{team_id}")
     )
@@ -190,6 +202,25 @@ async def join_team(
             coupon_id=body.coupon_id,
         ),
     )
+
+
+def _refused(refused: DomainError, request: Request) -> JSONResponse:
+    return problem(
+        refused.status, refused.code, refused.title, refused.detail, instance=request.url.path
+    )
+
+
+def _open_refusal(match: re.Match[str], body: dict[str, Any]) -> DomainError | None:
+    return teams.refusal_to_open(int(match.group(1)), body.get("quantity", 1))
+
+
+def _join_refusal(match: re.Match[str], body: dict[str, Any]) -> DomainError | None:
+    return teams.refusal_to_join(int(match.group(1)), body.get("quantity", 1))
+
+
+# The API's gate (``api.gate.RefusalGate``) answers these before the routing when memory can.
+soldout.gate_route("POST", r"^/api/campaigns/([0-9]{1,10})/teams$", _open_refusal, reads_body=True)
+soldout.gate_route("POST", r"^/api/teams/([0-9]{1,10})/join$", _join_refusal, reads_body=True)
 
 
 async def _take_seat(

@@ -1,13 +1,15 @@
 """Settling a wave at its cut-off, exactly once, in chunks.
 
 The first transaction fixes every item's outcome and moves the wave to ``settling``; each
-later one settles a chunk of orders (compare-and-set on each order), and the last marks the
-wave ``settled``; a crash in between is finished by the next round.
+later one settles a chunk of orders, set-based (one statement per table for the chunk, the
+orders moved by compare-and-set from ``paid``), and the last marks the wave ``settled``; a
+crash in between rolls its chunk back whole and is finished by the next round.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, update
@@ -96,10 +98,12 @@ def settle_wave(wave_id: int) -> str | None:
 def _settle_chunk(session: Session, wave_id: int) -> int:
     """Settle up to SETTLE_CHUNK paid orders (claimed with SKIP LOCKED on PostgreSQL).
 
-    Reads are batched (the chunk's orders and lines in two queries) and so are the writes
-    that do not move money: the lines' outcomes (one UPDATE per item), the units of cancelled
-    items going back (one UPDATE per item) and the members' limits (one executemany). The
-    money (refunds, through the ledger) and each order's compare-and-set stay per order.
+    Reads are batched (the chunk's orders and lines in two queries) and so are the writes:
+    the lines' outcomes (one UPDATE per item), the units of cancelled items going back (one
+    UPDATE per item), the members' limits (one executemany), and the money of every plain
+    order (:func:`_settle_plain`: a few statements for the whole chunk). An order with a
+    discount or a subsidy (rare in a wave) is settled alone (:func:`_settle_order`), through
+    the same refund path as every refund.
     """
     query = orders.ids_query(kind="wave", campaign_id=wave_id, statuses=("paid",))
     query = query.limit(SETTLE_CHUNK)
@@ -161,19 +165,24 @@ def _settle_chunk(session: Session, wave_id: int) -> int:
                 for (item_id, user_id), quantity in sorted(usage.items())
             ],
         )
-    for order in due:
+    plain = [o for o in due if orders.plain(o)]
+    others = [o for o in due if not orders.plain(o)]
+    _settle_plain(session, wave, items, plain, lines)
+    for order in others:
         _settle_order(session, wave, items, order, lines[order.id])
     return len(order_ids)
 
 
-def _settle_order(
-    session: Session,
-    wave: Wave,
-    items: dict[int, WaveItem],
-    order: Order,
-    lines: list[WaveOrderLine],
-) -> None:
-    """The money of one order at cut-off (its lines were marked by the chunk)."""
+@dataclass(frozen=True)
+class _Outcome:
+    """What the cut-off means for one order's money (pure arithmetic over its lines)."""
+
+    protection: int  # the tier's difference, refunded on confirmed lines
+    cancelled: int  # the lines of items below their minimum, refunded
+    confirmed: list[tuple[str, int]]  # (item title, quantity) confirmed
+
+
+def _outcome(items: dict[int, WaveItem], lines: list[WaveOrderLine]) -> _Outcome:
     protection = 0
     cancelled = 0
     confirmed: list[tuple[str, int]] = []
@@ -187,6 +196,101 @@ def _settle_order(
             confirmed.append((item.title, line.quantity))
         else:
             cancelled += line.unit_price * line.quantity
+    return _Outcome(protection, cancelled, confirmed)
+
+
+def _settle_plain(
+    session: Session,
+    wave: Wave,
+    items: dict[int, WaveItem],
+    due: list[Order],
+    lines: dict[int, list[WaveOrderLine]],
+) -> None:
+    """The money of a chunk's plain orders (no discount, no subsidy: ``orders.plain``),
+    set-based: the refunds of every order in one ``orders.refund_many`` (a multi-row INSERT
+    of the refunds, one guarded UPDATE of the orders, the ledger's and the outbox's rows in
+    multi-row INSERTs), then one compare-and-set UPDATE for the orders refunded in full and
+    one for those confirmed, and the members' events in one INSERT per topic. The same
+    amounts, keys, notes and events as :func:`_settle_order`, which settles the others."""
+    if not due:
+        return
+    now = clock.now()
+    refunds: list[orders.RefundOf] = []
+    # (order id, member) of each: read now, as the writes below leave the orders expired.
+    refunded: list[tuple[tuple[int, int], int]] = []
+    confirmed: list[tuple[tuple[int, int], _Outcome]] = []
+    for order in due:
+        outcome = _outcome(items, lines[order.id])
+        who = (order.id, order.user_id)
+        if not outcome.confirmed:
+            left = order.paid_amount - order.refunded_amount
+            if left > 0:
+                refunds.append(
+                    orders.RefundOf(order, left, "moq_not_met", note="未达成团门槛, 全额退款")
+                )
+            refunded.append((who, left))
+            continue
+        if outcome.cancelled:
+            refunds.append(
+                orders.RefundOf(order, outcome.cancelled, "moq_not_met", note="部分商品未成团")
+            )
+        if outcome.protection:
+            refunds.append(
+                orders.RefundOf(order, outcome.protection, "price_protection", note="阶梯价退差价")
+            )
+        confirmed.append((who, outcome))
+    orders.refund_many(session, refunds)
+    orders.close_many(
+        session,
+        [order_id for (order_id, _), _ in refunded],
+        frm=orders.OrderStatus.PAID,
+        to=orders.OrderStatus.REFUNDED,
+        closed_at=now,
+        close_reason="moq_not_met",
+    )
+    orders.close_many(
+        session,
+        [order_id for (order_id, _), _ in confirmed],
+        frm=orders.OrderStatus.PAID,
+        to=orders.OrderStatus.CONFIRMED,
+        settled_at=now,
+    )
+    outbox.emit_many(
+        session,
+        "wave.refunded",
+        [
+            {"user_ids": [user_id], "order_id": order_id, "wave_id": wave.id, "refund": left}
+            for (order_id, user_id), left in refunded
+        ],
+    )
+    outbox.emit_many(
+        session,
+        "wave.confirmed",
+        [
+            {
+                "user_ids": [user_id],
+                "order_id": order_id,
+                "wave_id": wave.id,
+                "delivery_date": wave.delivery_date.isoformat(),
+                "items": outcome.confirmed,
+                "refund": outcome.protection + outcome.cancelled,
+            }
+            for (order_id, user_id), outcome in confirmed
+        ],
+    )
+
+
+def _settle_order(
+    session: Session,
+    wave: Wave,
+    items: dict[int, WaveItem],
+    order: Order,
+    lines: list[WaveOrderLine],
+) -> None:
+    """The money of one order with discounts or subsidy at cut-off (its lines were marked by
+    the chunk), one refund at a time."""
+    outcome = _outcome(items, lines)
+    protection, cancelled, confirmed = outcome.protection, outcome.cancelled, outcome.confirmed
     if not confirmed:
         refunded = orders.refund_in_full(
             session, order, reason="moq_not_met", note="未达成团门槛, 全额退款"

@@ -9,6 +9,7 @@ caller writes ``from tuangou.teams import service as teams``:
 * ``hooks``: the team buy as a kind of order (what a payment or a release does to a team);
 * ``settlement``: settling a team exactly once, when full or at its deadline;
 * ``membership``: seats, the opener's hand-over, closing an empty team;
+* ``gate``: refusals of openings and joins from memory when a campaign has nothing free;
 * ``locking``: the team buy's row locks, in the platform's one order (``core.locks``);
 * ``queries``: reads for the API and the pages.
 
@@ -28,6 +29,7 @@ from tuangou.teams.service.campaigns import (
     set_campaign_status,
     tiers_of,
 )
+from tuangou.teams.service.gate import refusal_to_join, refusal_to_open
 from tuangou.teams.service.hooks import KIND
 from tuangou.teams.service.locking import claim_team
 from tuangou.teams.service.membership import seat_of
@@ -80,6 +82,8 @@ __all__ = [
     "order_ids_of_team",
     "overdue_count",
     "page_campaigns",
+    "refusal_to_join",
+    "refusal_to_open",
     "seat_in_team",
     "seat_of",
     "set_campaign_status",

@@ -25,7 +25,7 @@ from tuangou.orders import service as orders
 from tuangou.teams import rules
 from tuangou.teams.models import Team, TeamCampaign, TeamSeat
 from tuangou.teams.rules import SeatStatus, TeamStatus
-from tuangou.teams.service import campaigns, locking, membership, settlement
+from tuangou.teams.service import campaigns, gate, locking, membership, settlement
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -187,6 +187,7 @@ def on_released(session: Session, order: Order) -> None:
         .where(TeamCampaign.id == order.campaign_id)
         .values(held=TeamCampaign.held - order.quantity, reserved=TeamCampaign.reserved + back)
     )
+    gate.given_back(order.campaign_id)  # this process stops refusing it from memory
 
 
 def facts(session: Session, order_ids: list[int]) -> dict[int, dict[str, Any]]:

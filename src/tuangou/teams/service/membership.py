@@ -14,6 +14,7 @@ from tuangou.orders import service as orders
 from tuangou.teams import rules
 from tuangou.teams.models import Team, TeamCampaign, TeamSeat
 from tuangou.teams.rules import SeatStatus, TeamStatus
+from tuangou.teams.service import gate
 
 
 def seats_of(
@@ -128,4 +129,5 @@ def end_reservation(session: Session, team_id: int) -> int:
         .where(TeamCampaign.id == campaign_id)
         .values(reserved=TeamCampaign.reserved - reserved)
     )
+    gate.given_back(campaign_id)
     return reserved

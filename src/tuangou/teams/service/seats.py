@@ -35,7 +35,7 @@ from tuangou.payments import service as payments
 from tuangou.teams import errors, rules
 from tuangou.teams.models import Team, TeamCampaign, TeamSeat
 from tuangou.teams.rules import SeatStatus, TeamStatus
-from tuangou.teams.service import campaigns, locking, membership
+from tuangou.teams.service import campaigns, gate, locking, membership
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -106,7 +106,12 @@ def _check_quantity(campaign: TeamCampaign, quantity: int) -> None:
 
 
 def _take_stock(
-    session: Session, campaign: TeamCampaign, quantity: int, *, reserve: int = 0
+    session: Session,
+    campaign: TeamCampaign,
+    quantity: int,
+    *,
+    reserve: int = 0,
+    team_id: int | None = None,
 ) -> None:
     """Hold ``quantity`` on the campaign's row and move ``reserve`` units into (or, when
     negative, out of) its teams' reservations, or refuse (the whole unit of work rolls back).
@@ -121,7 +126,14 @@ def _take_stock(
         {"b_campaign": campaign.id, "b_quantity": quantity, "b_reserve": reserve},
     ).rowcount
     if taken:
+        if reserve <= 0 < quantity + reserve:
+            # Free units taken (a team growing past its minimum, buying alone): a mark's free
+            # count may now say too much; the next refusal marks it again.
+            gate.given_back(campaign.id)
         return
+    # A refusal: remember it if no team can open (and no seat of this team be had), so the
+    # next ones are answered from memory (``gate``).
+    gate.note_refusal(session, campaign_id=campaign.id, team_id=team_id)
     if reserve > 0:
         # Opening: if a lone unit or so is left, say that the way in is an open team.
         free = session.execute(
@@ -192,7 +204,9 @@ def _take_seat(
     except IntegrityError as exc:
         raise errors.AlreadyInTeam() from exc
     started = payments.start(session, order)
-    _take_stock(session, campaign, quantity, reserve=reserve)
+    _take_stock(
+        session, campaign, quantity, reserve=reserve, team_id=None if is_opener else team.id
+    )
     return Seat(team, order, started)
 
 
@@ -349,6 +363,7 @@ def leave_team(session: Session, *, user_id: int, team_id: int) -> Order:
         .where(TeamCampaign.id == order.campaign_id)
         .values(sold=TeamCampaign.sold - order.quantity, reserved=TeamCampaign.reserved + back)
     )
+    gate.given_back(order.campaign_id)
     session.refresh(team)
     after = rules.after_leaving(was_opener=was_opener, paid_left=paid_left)
     if after.hand_over:

@@ -19,7 +19,7 @@ from tuangou.core import clock, outbox
 from tuangou.orders import service as orders
 from tuangou.teams import rules
 from tuangou.teams.models import Team, TeamCampaign
-from tuangou.teams.service import campaigns, locking, membership
+from tuangou.teams.service import campaigns, gate, locking, membership
 
 if TYPE_CHECKING:
     from tuangou.orders.models import Order
@@ -123,6 +123,7 @@ def _fail(session: Session, campaign: TeamCampaign, team: Team, paid_orders: lis
             .where(TeamCampaign.id == campaign.id)
             .values(sold=TeamCampaign.sold - order.quantity)
         )
+        gate.given_back(campaign.id)
         outbox.emit(
             session,
             "team.failed",
