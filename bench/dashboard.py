@@ -44,7 +44,7 @@ BATCH = 20_000
 YEAR_SECONDS = 365 * 86400
 
 
-def _insert(session: Any, table: str, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(session: Any, table: str, rows: list[dict[str, Any]]) -> None:
     """Multi-row inserts: on SQLite straight through the driver's ``executemany`` (times
     written as SQLAlchemy writes them, the columns' plain defaults filled in), elsewhere
     through SQLAlchemy."""
@@ -98,7 +98,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _unsynced(dbapi_connection: Any, _record: Any) -> None:
+def unsynced(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=OFF")
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache
@@ -126,7 +126,7 @@ def build(url: str, orders: int, seed: int, *, own_file: bool = False) -> float:
     engine = make_engine(url)
     if own_file:
         # The benchmark's own throwaway file: no fsync (a crash loses only the benchmark).
-        event.listen(engine, "connect", _unsynced)
+        event.listen(engine, "connect", unsynced)
     migrate.upgrade(engine)
     set_engine(engine)
     now = clock.now().replace(microsecond=0)
@@ -178,7 +178,7 @@ def build(url: str, orders: int, seed: int, *, own_file: bool = False) -> float:
     def bulk(s: Any) -> None:
         members = max(orders // ORDERS_PER_MEMBER, 10)
         first_user = 10**6
-        _insert(
+        bulk_insert(
             s,
             "users",
             [
@@ -192,7 +192,7 @@ def build(url: str, orders: int, seed: int, *, own_file: bool = False) -> float:
             ],
         )
         inviters = rng.integers(0, members, members)
-        _insert(
+        bulk_insert(
             s,
             "referral_members",
             [
@@ -209,7 +209,7 @@ def build(url: str, orders: int, seed: int, *, own_file: bool = False) -> float:
         )
         # Waves: one every ~1.2 days over the year, each listed in 8 communities.
         wave_start = [now - timedelta(seconds=YEAR_SECONDS * (1 - w / WAVES)) for w in range(WAVES)]
-        _insert(
+        bulk_insert(
             s,
             "waves",
             [
@@ -231,7 +231,7 @@ def build(url: str, orders: int, seed: int, *, own_file: bool = False) -> float:
                 for w in range(WAVES)
             ],
         )
-        _insert(
+        bulk_insert(
             s,
             "wave_items",
             [
@@ -264,7 +264,7 @@ def build(url: str, orders: int, seed: int, *, own_file: bool = False) -> float:
                         "created_at": wave_start[w],
                     }
                 )
-        _insert(s, "wave_listings", listing_rows)
+        bulk_insert(s, "wave_listings", listing_rows)
 
         # Orders: more of them lately (the platform grows), a few heavy buyers.
         ago = (YEAR_SECONDS * rng.random(orders) ** 0.7).astype(np.int64)
@@ -369,7 +369,7 @@ def build(url: str, orders: int, seed: int, *, own_file: bool = False) -> float:
                 _flush(s, rows, infos, lines, refunds, commissions, cases)
         _flush(s, rows, infos, lines, refunds, commissions, cases)
         ended = rng.integers(0, YEAR_SECONDS, orders // 20)
-        _insert(
+        bulk_insert(
             s,
             "teams",
             [
@@ -408,7 +408,7 @@ def _flush(s: Any, *batches: list[dict[str, Any]]) -> None:
         batches,
         strict=True,
     ):
-        _insert(s, table, rows)
+        bulk_insert(s, table, rows)
         rows.clear()
 
 

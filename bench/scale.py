@@ -32,7 +32,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -41,12 +40,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 sys.path.insert(0, str(SRC))
+
+from dashboard import bulk_insert, unsynced  # noqa: E402  (the same bulk inserts)
 
 BATCH = 20_000
 SUPPLIERS = 5
@@ -61,73 +62,6 @@ STEP = timedelta(seconds=5)  # between two orders
 FIRST_USER = 1_000_000
 PRICE = 1990
 ADDRESS = {"name": "成员", "phone": "18000000000", "line": "幸福里 1 号"}
-
-
-# ---------------------------------------------------------------- bulk inserts
-
-
-def _insert(session: Any, table: str, rows: list[dict[str, Any]]) -> None:
-    """Multi-row inserts: on SQLite straight through the driver's ``executemany`` (times
-    written as SQLAlchemy writes them, the columns' plain defaults filled in), elsewhere
-    through SQLAlchemy Core's ``insert`` with a list of rows (executemany, insertmanyvalues)."""
-    from sqlalchemy import insert
-
-    from tuangou.core.db import Base
-
-    if not rows:
-        return
-    t = Base.metadata.tables[table]
-    if session.get_bind().dialect.name != "sqlite":
-        for i in range(0, len(rows), BATCH):
-            session.execute(insert(t), rows[i : i + BATCH])
-        return
-    names = list(rows[0])
-    defaults = {
-        c.name: c.default.arg
-        for c in t.c
-        if c.name not in names and c.default is not None and c.default.is_scalar
-    }
-    made = {
-        c.name: c.default.arg
-        for c in t.c
-        if c.name not in names and c.default is not None and c.default.is_callable
-    }
-    columns = names + list(defaults) + list(made)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-    tail = tuple(_plain(v) for v in defaults.values())
-    cursor = session.connection().connection.driver_connection.cursor()
-    for i in range(0, len(rows), BATCH):
-        cursor.executemany(
-            sql,
-            [
-                tuple(_plain(r[n]) for n in names)
-                + tail
-                + tuple(_plain(f(None)) for f in made.values())
-                for r in rows[i : i + BATCH]
-            ],
-        )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def _unsynced(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=OFF")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache
-    cursor.close()
-
-
-# ---------------------------------------------------------------- the world
 
 
 def members_for(orders: int) -> int:
@@ -171,7 +105,7 @@ def setup(url: str, own_file: bool, total: int) -> World:
     engine = make_engine(url)
     if own_file:
         # The benchmark's own throwaway file: no fsync (a crash loses only the benchmark).
-        event.listen(engine, "connect", _unsynced)
+        event.listen(engine, "connect", unsynced)
     migrate.upgrade(engine)
     set_engine(engine)
     world = World()
@@ -238,7 +172,7 @@ def grow(world: World, total: int, seed: int) -> None:
     campaign_count = (team_count - 1) // TEAMS_PER_CAMPAIGN + 1
 
     def bulk(s: Any) -> None:
-        _insert(
+        bulk_insert(
             s,
             "users",
             [
@@ -252,7 +186,7 @@ def grow(world: World, total: int, seed: int) -> None:
                 for i in range(world.members, members)
             ],
         )
-        _insert(
+        bulk_insert(
             s,
             "team_campaigns",
             [
@@ -321,9 +255,9 @@ def grow(world: World, total: int, seed: int) -> None:
                     "created_at": world.start,
                 }
             )
-        _insert(s, "waves", waves)
-        _insert(s, "wave_items", items)
-        _insert(s, "wave_listings", listings)
+        bulk_insert(s, "waves", waves)
+        bulk_insert(s, "wave_items", items)
+        bulk_insert(s, "wave_listings", listings)
 
         buyers = (members * rng.random(hi - lo) ** 2).astype(np.int64)
         batches: dict[str, list[dict[str, Any]]] = {
@@ -485,7 +419,7 @@ def sku_of_item(world: World, w: int, k: int) -> int:
 
 def _flush(s: Any, batches: dict[str, list[dict[str, Any]]]) -> None:
     for table, rows in batches.items():  # in the order of their foreign keys
-        _insert(s, table, rows)
+        bulk_insert(s, table, rows)
         rows.clear()
 
 
