@@ -151,10 +151,48 @@ class World:
     teams: list[int]  # open teams (their openers paid)
 
 
-def seed(clients: int, teams: int) -> World:
-    from tuangou.accounts import service as accounts
+def bench_campaign(
+    session: Any,
+    *,
+    tag: str,
+    title: str,
+    tiers: Any,
+    stock: int,
+    min_size: int,
+    max_size: int,
+    per_member_limit: int,
+    product: str = "红富士苹果",
+    sku: str = "5斤",
+    price: int = 2990,
+) -> Any:
+    """A supplier, a product, a SKU of ``stock`` units and a live team campaign on all of it
+    (the benchmarks' world; through the services, in ``session``)."""
     from tuangou.catalog import service as catalog
     from tuangou.core import clock
+    from tuangou.teams import service as team_buys
+
+    now = clock.now()
+    supplier = catalog.create_supplier(session, name=f"果园 {tag}")
+    made = catalog.create_product(session, supplier_id=supplier.id, title=product)
+    item = catalog.create_sku(session, product_id=made.id, name=sku, price=price, stock=stock)
+    return team_buys.create_campaign(
+        session,
+        team_buys.CampaignInput(
+            sku_id=item.id,
+            title=title,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(days=3),
+            tiers=tiers,
+            stock=stock,
+            min_size=min_size,
+            max_size=max_size,
+            per_member_limit=per_member_limit,
+        ),
+    )
+
+
+def seed(clients: int, teams: int) -> World:
+    from tuangou.accounts import service as accounts
     from tuangou.core.db import run_in_transaction
     from tuangou.payments import service as payments
     from tuangou.teams import service as team_buys
@@ -172,25 +210,15 @@ def seed(clients: int, teams: int) -> World:
         return made
 
     def world(session: Any) -> World:
-        now = clock.now()
-        supplier = catalog.create_supplier(session, name=f"果园 {tag}")
-        product = catalog.create_product(session, supplier_id=supplier.id, title="红富士苹果")
-        sku = catalog.create_sku(
-            session, product_id=product.id, name="5斤", price=2990, stock=STOCK
-        )
-        campaign = team_buys.create_campaign(
+        campaign = bench_campaign(
             session,
-            team_buys.CampaignInput(
-                sku_id=sku.id,
-                title="苹果 · 阶梯拼团 (bench)",
-                starts_at=now - timedelta(minutes=1),
-                ends_at=now + timedelta(days=3),
-                tiers=TIERS,
-                stock=STOCK,
-                min_size=2,
-                max_size=MAX_SIZE,
-                per_member_limit=STOCK,
-            ),
+            tag=f"{tag}",
+            title="苹果 · 阶梯拼团 (bench)",
+            tiers=TIERS,
+            stock=STOCK,
+            min_size=2,
+            max_size=MAX_SIZE,
+            per_member_limit=STOCK,
         )
         joiners = members(session, clients, 0)
         return World(campaign.id, [accounts.issue_token(u) for u in joiners], teams=[])

@@ -38,6 +38,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The server and measuring helpers of the join benchmark.
 from join import (
+    bench_campaign,
     drive,
     free_port,
     ms,
@@ -82,25 +83,15 @@ def seed() -> World:
         return user
 
     def campaign(session: Any) -> int:
-        now = clock.now()
-        supplier = catalog.create_supplier(session, name=f"果园 {tag}")
-        product = catalog.create_product(session, supplier_id=supplier.id, title="红富士苹果")
-        sku = catalog.create_sku(
-            session, product_id=product.id, name="5斤", price=2990, stock=10**6
-        )
-        c = team_buys.create_campaign(
+        c = bench_campaign(
             session,
-            team_buys.CampaignInput(
-                sku_id=sku.id,
-                title="苹果 · 阶梯拼团 (bench)",
-                starts_at=now - timedelta(minutes=1),
-                ends_at=now + timedelta(days=3),
-                tiers=[(3, 1990), (5, 1790)],
-                stock=10**6,
-                min_size=3,
-                max_size=5,
-                per_member_limit=10**6,
-            ),
+            tag=f"{tag}",
+            title="苹果 · 阶梯拼团 (bench)",
+            tiers=[(3, 1990), (5, 1790)],
+            stock=10**6,
+            min_size=3,
+            max_size=5,
+            per_member_limit=10**6,
         )
         for k in range(TEAMS):
             seat = team_buys.open_team(

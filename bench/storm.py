@@ -36,7 +36,6 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -47,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from join import (
     audit,
+    bench_campaign,
     count,
     drive,
     free_port,
@@ -73,33 +73,23 @@ class World:
 
 def seed(users: int, stock: int) -> World:
     from tuangou.accounts import service as accounts
-    from tuangou.catalog import service as catalog
-    from tuangou.core import clock
     from tuangou.core.db import run_in_transaction
-    from tuangou.teams import service as team_buys
 
     tag = random.randrange(10**6)
 
     def world(session: Any) -> World:
-        now = clock.now()
-        supplier = catalog.create_supplier(session, name=f"果园 storm {tag}")
-        product = catalog.create_product(session, supplier_id=supplier.id, title="阳山水蜜桃")
-        sku = catalog.create_sku(
-            session, product_id=product.id, name="6个装", price=5990, stock=stock
-        )
-        campaign = team_buys.create_campaign(
+        campaign = bench_campaign(
             session,
-            team_buys.CampaignInput(
-                sku_id=sku.id,
-                title="水蜜桃 · 两人团 (storm)",
-                starts_at=now - timedelta(minutes=1),
-                ends_at=now + timedelta(days=3),
-                tiers=[(2, 3990)],
-                stock=stock,
-                min_size=2,
-                max_size=2,
-                per_member_limit=1,
-            ),
+            tag=f"storm {tag}",
+            title="水蜜桃 · 两人团 (storm)",
+            product="阳山水蜜桃",
+            sku="6个装",
+            price=5990,
+            tiers=[(2, 3990)],
+            stock=stock,
+            min_size=2,
+            max_size=2,
+            per_member_limit=1,
         )
         tokens = []
         for k in range(users):
