@@ -62,7 +62,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(
+def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    """``tuangou serve`` as an operator runs it: ``workers`` processes, each with its
+    in-process worker (the other benchmarks' server)."""
+    args = ["-m", "tuangou.cli", "serve", "--host", "127.0.0.1"]
+    args += ["--port", str(port), "--workers", str(workers)]
+    return launch(args, {"DATABASE_URL": url, "TUANGOU_RUN_WORKER": "true"}, port, log)
+
+
+def start_floor_server(
     url: str, port: int, workers: int, log: Path, *, server: str = "uvicorn", replies: Path
 ) -> subprocess.Popen[bytes]:
     """tuangou's app with the floor's routes (``bench/floor.py``), served as ``tuangou serve``
@@ -467,7 +475,7 @@ def measure(
     port = port or free_port()
     replies = tmp / "replies.json"
     log = tmp / f"server-{server}-{workers}.log"
-    proc = start_server(url, port, workers, log, server=server, replies=replies)
+    proc = start_floor_server(url, port, workers, log, server=server, replies=replies)
     helpers = [start_worker(url, tmp / f"worker-{n}.log") for n in range(worker_processes)]
     base = f"http://127.0.0.1:{port}"
     try:
