@@ -44,7 +44,7 @@ from hypothesis.stateful import (
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conftest import _truncate_pg, audit_violations
+from tests.conftest import _empty_pg, audit_violations
 from tuangou import worker
 from tuangou.accounts import service as accounts
 from tuangou.catalog import service as catalog
@@ -507,7 +507,7 @@ def pg_databases(pg_database: str) -> Callable[[], Callable[[], None]]:
     """Each example: the PostgreSQL test database, emptied."""
 
     def fresh() -> Callable[[], None]:
-        _truncate_pg(pg_database)
+        _empty_pg(pg_database)
         return _point_at(pg_database)
 
     return fresh
