@@ -83,7 +83,6 @@ async def hot_client(
     rng = random.Random(i)
     opener = i % 10 == 0
     last: tuple[str, dict[str, Any], str] | None = None
-    last_from_memory = False  # was the reply to ``last`` a sold-out refusal (maybe from memory)?
     candidates: list[int] = []  # teams the campaign page showed as joinable
     for attempt in range(60):
         if opener or (attempt >= 30 and attempt % 10 == 0):  # nobody to join for long: open
@@ -113,17 +112,11 @@ async def hot_client(
             reply = first
         else:
             reply = await call(http, "POST", base + path, body=body, headers=headers)
-        # A sold-out refusal may come from memory, before the request runs: like a request
-        # refused before it starts, it binds no key (docs/ARCHITECTURE.md, "Refusals from
-        # memory"), so its repeat is answered afresh: the same refusal, not a replay.
-        from_memory = reply.status == 409 and reply.code == "sold_out"
-        last_from_memory = from_memory
         if i % 5 == 1:
             # A retry after a lost reply: the same answer, replayed, nothing new made.
             again = await call(http, "POST", base + path, body=body, headers=headers)
             out.replays += 1
-            replayed = again.replayed or from_memory
-            if (again.status, again.body) != (reply.status, reply.body) or not replayed:
+            if (again.status, again.body) != (reply.status, reply.body) or not again.replayed:
                 out.problems.append(f"replay differs: {reply} / {again}")
         if reply.status == 201:
             order = reply.body["order"]
@@ -169,8 +162,7 @@ async def hot_client(
             headers={**member.headers, "Idempotency-Key": key},
         )
         out.reused += 1
-        unbound = last_from_memory and other.status < 500  # a key no request bound
-        if (other.status != 422 or other.code != "idempotency_key_reused") and not unbound:
+        if other.status != 422 or other.code != "idempotency_key_reused":
             out.problems.append(f"a reused key with another body: {other}")
 
 

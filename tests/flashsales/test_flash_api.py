@@ -114,10 +114,16 @@ def test_sold_out_is_answered_without_a_database_write(flash: Flash) -> None:
     engine = get_engine()
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        for key in ("k1", "k2", None):
-            r = flash.buy(second, slot, key=key)
+        for _ in range(3):
+            r = flash.buy(second, slot)
             assert r.status_code == 409 and r.json()["code"] == "sold_out"
         assert statements == []  # no write, and not even a read
+        # A request with an Idempotency-Key may retry one that succeeded: the route answers
+        # it (here its refusal, bound to the key).
+        r = flash.buy(second, slot, key="k1")
+        assert r.status_code == 409 and r.json()["code"] == "sold_out"
+        assert statements != []
+        statements.clear()
         # Nobody but a member is told "sold out": the route's own answers stand.
         url = f"/api/flash/{slot}/buy"
         assert flash.api.c.post(url, json={"quantity": 1}).status_code == 401
@@ -134,10 +140,7 @@ def test_sold_out_is_answered_without_a_database_write(flash: Flash) -> None:
         assert work == ["SELECT"]
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert (
-        count("idempotency_records") == 0
-        or scalar("SELECT COUNT(*) FROM idempotency_records WHERE key IN ('k1', 'k2')") == 0
-    )
+    assert scalar("SELECT COUNT(*) FROM idempotency_records WHERE key = 'k1'") == 1
 
 
 def test_a_released_hold_gives_its_unit_back(flash: Flash) -> None:

@@ -121,3 +121,22 @@ def test_units_given_back_elsewhere_are_on_sale_within_the_recheck(api: Api) -> 
         r = _open(api, b, c)
         assert seen[0].split()[0].upper() in ("SELECT", "BEGIN")
     assert r.status_code == 201, r.text
+
+
+def test_a_retry_of_a_join_that_succeeded_is_replayed_not_refused(api: Api) -> None:
+    """A member whose join went through but whose reply was lost retries with the same
+    Idempotency-Key after the campaign sold out: they get their join back (replayed), never
+    "sold out"; the gate leaves every keyed request to the route."""
+    op = api.operator()
+    sid, _ = api.supplier(op)
+    c = api.campaign(op, sid, stock=2, min_size=2, max_size=2)["id"]
+    a, b, d = api.signup("甲"), api.signup("乙"), api.signup("丙")
+    t = api.open(a, c)["team"]["id"]
+    keyed = {**_auth(b), "Idempotency-Key": "join-once"}
+    first = api.c.post(f"/api/teams/{t}/join", json={}, headers=keyed)
+    assert first.status_code == 201, first.text
+    assert _code(_open(api, d, c)) == "sold_out"  # nothing left: the campaign is marked
+    again = api.c.post(f"/api/teams/{t}/join", json={}, headers=keyed)
+    assert again.status_code == 201, again.text
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json()

@@ -43,7 +43,7 @@ class RefusalGate:
                 continue
             if any(int(g) > BIGGEST for g in match.groups() if g and g.isdigit()):
                 break
-            if not _is_member(scope):
+            if not _is_member(scope) or _has_key(scope):
                 break
             body: dict[str, Any] = {}
             if route.reads_body:
@@ -106,6 +106,12 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def _has_key(scope: Scope) -> bool:
+    """A request with an ``Idempotency-Key`` may retry one that succeeded (its reply was
+    lost): only the route can replay that answer, so the gate leaves it to the route."""
+    return any(name == b"idempotency-key" for name, _ in scope["headers"])
 
 
 def _is_member(scope: Scope) -> bool:

@@ -66,7 +66,8 @@ async def buy(
     Refusals: ``sold_out``, ``limit_reached`` (per order or per member), ``not_started``,
     ``over``; a sold-out slot is refused from memory, without touching the database. The
     risk engine may refuse the purchase (``risk_refused``)."""
-    refused = flash.refusal_from_memory(slot_id)
+    # A keyed request may retry one that succeeded: only the idempotent path can replay it.
+    refused = flash.refusal_from_memory(slot_id) if key is None else None
     if refused is not None:
         return problem(
             refused.status, refused.code, refused.title, refused.detail, instance=request.url.path

@@ -107,7 +107,7 @@ async def open_team(
     """Open a team: creates the opener's order and its payment; the team opens once paid.
     With nothing free to open a team that could form, ``sold_out`` or ``too_few_to_open``
     comes from memory, without touching the database."""
-    refused = teams.refusal_to_open(campaign_id, body.quantity)
+    refused = teams.refusal_to_open(campaign_id, body.quantity) if key is None else None
     if refused is not None:
         return _refused(refused, request)
     await run_in_threadpool(
@@ -181,7 +181,7 @@ async def join_team(
 ) -> JSONResponse:
     """Join a team through its share link: creates the order and its payment. A team with
     nothing reserved in a campaign with nothing free is refused ``sold_out`` from memory."""
-    refused = teams.refusal_to_join(team_id, body.quantity)
+    refused = teams.refusal_to_join(team_id, body.quantity) if key is None else None
     if refused is not None:
         return _refused(refused, request)
     await run_in_threadpool(
